@@ -1,0 +1,103 @@
+package io.rawio.engine;
+
+import io.rawio.nativeio.Errno;
+import io.rawio.nativeio.NativeFile;
+import io.rawio.nativeio.NativeIoException;
+import io.rawio.nativeio.Statx;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * What every engine shares: opening (with preallocation), the closed state, the syscall counter, and
+ * the checks that run before a batch.
+ */
+public abstract class AbstractIoEngine implements IoEngine {
+    private final String name;
+    protected final LongAdder syscalls = new LongAdder();
+    private volatile boolean closed;
+
+    protected AbstractIoEngine(String name) {
+        this.name = name;
+    }
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public IoFile open(Path path, OpenOptions options) throws IOException {
+        checkOpen();
+        if (options.direct() && !supportsDirect()) {
+            throw new IllegalArgumentException("engine " + name + " cannot do O_DIRECT");
+        }
+        NativeFile file = NativeFile.open(path, options.flags(), NativeFile.DEFAULT_MODE);
+        try {
+            preallocate(file, options);
+            return wrap(file, options);
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    /** Makes the engine's file object around an opened descriptor. */
+    protected IoFile wrap(NativeFile file, OpenOptions options) throws IOException {
+        return new IoFile(this, file, options);
+    }
+
+    private static void preallocate(NativeFile file, OpenOptions options) throws NativeIoException {
+        if (options.sizeBytes() <= 0 || !options.write()) {
+            return;
+        }
+        Statx st = file.statx();
+        if (!st.isRegularFile() || st.size() >= options.sizeBytes()) {
+            return;
+        }
+        try {
+            file.allocate(0, options.sizeBytes());
+        } catch (NativeIoException e) {
+            if (e.errno() != Errno.EOPNOTSUPP) {
+                throw e;
+            }
+            // Filesystems without fallocate (tmpfs before 2.6.36, some FUSE): a sparse file still works.
+            file.truncate(options.sizeBytes());
+        }
+    }
+
+    @Override
+    public final void execute(IoBatch batch) {
+        checkOpen();
+        batch.checkFiles(this);
+        run(batch);
+    }
+
+    /** Runs a batch whose files have been checked. */
+    protected abstract void run(IoBatch batch);
+
+    @Override
+    public long syscalls() {
+        return syscalls.sum();
+    }
+
+    protected final void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("engine is closed: engine=" + name);
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}

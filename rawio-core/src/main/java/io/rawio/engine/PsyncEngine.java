@@ -1,0 +1,53 @@
+package io.rawio.engine;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One pread/pwrite (preadv/pwritev for vectored operations) per operation, in batch order, on the
+ * calling thread: the queue-depth-1 baseline. Thread-safe: it keeps no state but per-thread scratch.
+ */
+public final class PsyncEngine extends AbstractIoEngine {
+    public PsyncEngine() {
+        super("psync");
+    }
+
+    @Override
+    protected void run(IoBatch batch) {
+        for (int i = 0; i < batch.size(); i++) {
+            batch.result(i, runOne(batch, i));
+        }
+    }
+
+    long runOne(IoBatch batch, int i) {
+        long pre = batch.precheck(i);
+        if (pre < 0) {
+            return pre;
+        }
+        int fd = batch.file(i).fd();
+        IoOp op = batch.op(i);
+        int flags = batch.rwFlags(i);
+        return switch (op) {
+            case READ, WRITE -> {
+                MemorySegment buf = batch.buffer(i);
+                if (flags == 0) {
+                    yield op == IoOp.READ
+                            ? PosixTransfers.readFully(fd, buf, batch.offset(i), syscalls)
+                            : PosixTransfers.writeFully(fd, buf, batch.offset(i), syscalls);
+                }
+                PosixTransfers.Scratch s = PosixTransfers.scratch();
+                s.segments[0] = buf;
+                long r = PosixTransfers.transferv(op == IoOp.WRITE, fd, s.segments, 0, 1, batch.offset(i), flags,
+                        s.iov, syscalls);
+                s.segments[0] = null;
+                yield r;
+            }
+            case READV, WRITEV -> {
+                MemorySegment[] v = batch.vector(i);
+                yield PosixTransfers.transferv(op == IoOp.WRITEV, fd, v, 0, v.length, batch.offset(i), flags,
+                        PosixTransfers.scratch().iov, syscalls);
+            }
+            case FSYNC -> PosixTransfers.sync(fd, false, syscalls);
+            case FDATASYNC -> PosixTransfers.sync(fd, true, syscalls);
+        };
+    }
+}

@@ -1,6 +1,7 @@
 package io.rawio.engine;
 
 import com.sun.nio.file.ExtendedOpenOption;
+import io.rawio.nativeio.Alignment;
 import io.rawio.nativeio.Errno;
 import io.rawio.nativeio.NativeFile;
 import java.io.IOException;
@@ -8,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.OpenOption;
 import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
@@ -31,8 +33,8 @@ public final class FileChannelEngine extends AbstractIoEngine {
     static final class ChannelFile extends IoFile {
         final FileChannel channel;
 
-        ChannelFile(IoEngine engine, NativeFile file, OpenOptions options, FileChannel channel) throws IOException {
-            super(engine, file, options);
+        ChannelFile(IoEngine engine, NativeFile file, OpenOptions options, Alignment alignment, FileChannel channel) {
+            super(engine, file, options, alignment);
             this.channel = channel;
         }
 
@@ -62,7 +64,15 @@ public final class FileChannelEngine extends AbstractIoEngine {
             case DSYNC -> opts.add(StandardOpenOption.DSYNC);
             case NONE -> { }
         }
-        return new ChannelFile(this, file, options, FileChannel.open(file.path(), opts));
+        // With ExtendedOpenOption.DIRECT the JDK checks buffers, positions and lengths against the file
+        // store's block size, which can be stricter than what the kernel needs (statx DIOALIGN).
+        Alignment alignment = file.alignment();
+        if (options.direct()) {
+            int jdk = (int) Math.max(1, Files.getFileStore(file.path()).getBlockSize());
+            int a = Math.max(jdk, alignment.max());
+            alignment = new Alignment(a, a, alignment.source() + ", raised to the file store block size for FileChannel");
+        }
+        return new ChannelFile(this, file, options, alignment, FileChannel.open(file.path(), opts));
     }
 
     @Override
@@ -148,7 +158,8 @@ public final class FileChannelEngine extends AbstractIoEngine {
         if (m.contains("no space left")) {
             return Errno.ENOSPC;
         }
-        if (m.contains("invalid argument")) {
+        if (m.contains("invalid argument") || m.contains("not a multiple of the block size")
+                || m.contains("not aligned")) {
             return Errno.EINVAL;
         }
         if (m.contains("bad file descriptor")) {

@@ -20,10 +20,15 @@ public class IoFile implements AutoCloseable {
     private final Alignment alignment;
 
     protected IoFile(IoEngine engine, NativeFile file, OpenOptions options) throws NativeIoException {
+        this(engine, file, options, file.alignment());
+    }
+
+    /** For engines whose I/O path needs a stricter alignment than the file's own. */
+    protected IoFile(IoEngine engine, NativeFile file, OpenOptions options, Alignment alignment) {
         this.engine = engine;
         this.file = file;
         this.options = options;
-        this.alignment = file.alignment();
+        this.alignment = alignment;
     }
 
     /** The engine that opened this file; batches must go to that engine. */

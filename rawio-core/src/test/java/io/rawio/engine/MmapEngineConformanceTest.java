@@ -1,0 +1,8 @@
+package io.rawio.engine;
+
+class MmapEngineConformanceTest extends IoEngineConformanceTest {
+    @Override
+    protected IoEngine newEngine() {
+        return new MmapEngine();
+    }
+}

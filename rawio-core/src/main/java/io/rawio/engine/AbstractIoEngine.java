@@ -70,7 +70,9 @@ public abstract class AbstractIoEngine implements IoEngine {
     public final void execute(IoBatch batch) {
         checkOpen();
         batch.checkFiles(this);
+        long start = System.nanoTime();
         run(batch);
+        batch.fillTimes(start, System.nanoTime());
     }
 
     /** Runs a batch whose files have been checked. */

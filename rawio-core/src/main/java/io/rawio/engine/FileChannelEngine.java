@@ -78,8 +78,9 @@ public final class FileChannelEngine extends AbstractIoEngine {
     @Override
     protected void run(IoBatch batch) {
         for (int i = 0; i < batch.size(); i++) {
+            batch.issued(i, System.nanoTime());
             long pre = batch.precheck(i);
-            batch.result(i, pre < 0 ? pre : runOne(batch, i));
+            batch.complete(i, pre < 0 ? pre : runOne(batch, i), System.nanoTime());
         }
     }
 

@@ -29,6 +29,8 @@ public final class IoBatch {
     private long[] lengths;
     private int[] rwFlags;
     private long[] results;
+    private long[] issuedNs;
+    private long[] completedNs;
     private int size;
 
     public IoBatch(int capacity) {
@@ -43,6 +45,8 @@ public final class IoBatch {
         lengths = new long[capacity];
         rwFlags = new int[capacity];
         results = new long[capacity];
+        issuedNs = new long[capacity];
+        completedNs = new long[capacity];
     }
 
     /** Removes every operation; the storage is kept. */
@@ -85,6 +89,8 @@ public final class IoBatch {
         lengths[i] = length;
         rwFlags[i] = flags;
         results[i] = NOT_EXECUTED;
+        issuedNs[i] = 0;
+        completedNs[i] = 0;
         return i;
     }
 
@@ -98,6 +104,8 @@ public final class IoBatch {
         lengths = Arrays.copyOf(lengths, n);
         rwFlags = Arrays.copyOf(rwFlags, n);
         results = Arrays.copyOf(results, n);
+        issuedNs = Arrays.copyOf(issuedNs, n);
+        completedNs = Arrays.copyOf(completedNs, n);
     }
 
     /** Adds a read of {@code buffer.byteSize()} bytes at {@code offset}; returns its index. */
@@ -186,6 +194,46 @@ public final class IoBatch {
     /** Engines record an operation's outcome here. */
     public void result(int i, long value) {
         results[checkIndex(i)] = value;
+    }
+
+    /**
+     * Engines call this when operation {@code i} is handed to the kernel (pread called, SQE submitted):
+     * the time between the batch's start and this is the submission latency.
+     */
+    public void issued(int i, long nanoTime) {
+        issuedNs[checkIndex(i)] = nanoTime;
+    }
+
+    /** Engines call this when operation {@code i} completes: records the result and the time. */
+    public void complete(int i, long result, long nanoTime) {
+        checkIndex(i);
+        results[i] = result;
+        completedNs[i] = nanoTime;
+    }
+
+    /** {@link System#nanoTime()} when operation {@code i} was issued, or 0 when the engine did not say. */
+    public long issuedNs(int i) {
+        return issuedNs[checkIndex(i)];
+    }
+
+    /** {@link System#nanoTime()} when operation {@code i} completed, or 0 when the engine did not say. */
+    public long completedNs(int i) {
+        return completedNs[checkIndex(i)];
+    }
+
+    /**
+     * Fills in the times an engine did not record: issue at {@code startNs}, completion at
+     * {@code endNs}. Called by {@link AbstractIoEngine} after every batch.
+     */
+    void fillTimes(long startNs, long endNs) {
+        for (int i = 0; i < size; i++) {
+            if (issuedNs[i] == 0) {
+                issuedNs[i] = startNs;
+            }
+            if (completedNs[i] == 0) {
+                completedNs[i] = endNs;
+            }
+        }
     }
 
     private int checkIndex(int i) {

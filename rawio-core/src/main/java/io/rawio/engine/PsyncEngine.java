@@ -14,7 +14,9 @@ public final class PsyncEngine extends AbstractIoEngine {
     @Override
     protected void run(IoBatch batch) {
         for (int i = 0; i < batch.size(); i++) {
-            batch.result(i, runOne(batch, i));
+            batch.issued(i, System.nanoTime());
+            long r = runOne(batch, i);
+            batch.complete(i, r, System.nanoTime());
         }
     }
 

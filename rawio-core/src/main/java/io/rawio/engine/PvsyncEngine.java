@@ -23,10 +23,18 @@ public final class PvsyncEngine extends AbstractIoEngine {
         int i = 0;
         while (i < n) {
             int end = groupEnd(batch, i);
+            long issued = System.nanoTime();
+            for (int j = i; j < end; j++) {
+                batch.issued(j, issued);
+            }
             if (end - i == 1) {
                 batch.result(i, runSingle(batch, i));
             } else {
                 runGroup(batch, i, end);
+            }
+            long done = System.nanoTime();
+            for (int j = i; j < end; j++) {
+                batch.complete(j, batch.result(j), done);
             }
             i = end;
         }

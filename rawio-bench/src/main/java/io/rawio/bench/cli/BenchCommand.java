@@ -1,0 +1,343 @@
+package io.rawio.bench.cli;
+
+import io.rawio.bench.fio.FioRunner;
+import io.rawio.bench.job.JobSpec;
+import io.rawio.bench.job.JobValidator;
+import io.rawio.bench.job.RwMode;
+import io.rawio.bench.job.Units;
+import io.rawio.bench.metrics.JobResult;
+import io.rawio.bench.report.CsvReport;
+import io.rawio.bench.report.FioJson;
+import io.rawio.bench.report.JobSummary;
+import io.rawio.bench.report.TextReport;
+import io.rawio.bench.report.VsFio;
+import io.rawio.bench.run.BenchException;
+import io.rawio.bench.run.JobRunner;
+import io.rawio.bench.run.ProgressListener;
+import io.rawio.bench.run.Target;
+import io.rawio.engine.SyncMode;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code rawio bench}: an fio-class job on one or more engines, side by side. */
+@Command(name = "bench", sortOptions = false, usageHelpAutoWidth = true,
+        description = {
+            "Measure a storage I/O job on one or more engines, side by side, with fio's option names.",
+            "",
+            "With no options: 4 KiB random reads, O_DIRECT, iodepth 32, 10 s on each of psync,"
+                    + " filechannel, uring and uring-fixed, on a 1 GiB scratch file rawio-bench.dat in the"
+                    + " current directory (created, filled, and removed afterwards unless --keep).",
+            ""},
+        footer = {"", "Examples:",
+            "  rawio bench",
+            "  rawio bench --engine=psync,uring --rw=randwrite --bs=16k --iodepth=8 --runtime=5s",
+            "  rawio bench --engine=uring --vs-fio --output-format=json --output=result.json",
+            "Exit status: 0 done, 1 the job failed, 2 bad options."})
+public final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--filename", paramLabel = "PATH",
+            description = "File or block device (default: scratch file ${DEFAULT-VALUE})", defaultValue = "")
+    String filename;
+
+    @Option(names = "--size", paramLabel = "SIZE", defaultValue = "1g",
+            description = "Region of the file to use; k/m/g suffixes (default: ${DEFAULT-VALUE})")
+    String size;
+
+    @Option(names = "--rw", paramLabel = "MODE", defaultValue = "randread",
+            description = "read, write, randread, randwrite, randrw, rw (default: ${DEFAULT-VALUE})")
+    String rw;
+
+    @Option(names = "--rwmixread", paramLabel = "PCT", defaultValue = "50",
+            description = "Percentage of reads for randrw/rw (default: ${DEFAULT-VALUE})")
+    int rwmixread;
+
+    @Option(names = "--bs", paramLabel = "SIZE", defaultValue = "4k",
+            description = "Block size (default: ${DEFAULT-VALUE})")
+    String bs;
+
+    @Option(names = "--iodepth", paramLabel = "N", defaultValue = "32",
+            description = "Operations in flight per job, handed to the engine as one batch (default: ${DEFAULT-VALUE})")
+    int iodepth;
+
+    @Option(names = "--numjobs", paramLabel = "N", defaultValue = "1",
+            description = "Threads, each with its own batch (default: ${DEFAULT-VALUE})")
+    int numjobs;
+
+    @Option(names = "--engine", paramLabel = "E[,E...]", defaultValue = "psync,filechannel,uring,uring-fixed",
+            description = "Engines to run in turn: psync, pvsync, filechannel, mmap, uring, uring-fixed, aio"
+                    + " (default: ${DEFAULT-VALUE})")
+    String engine;
+
+    @Option(names = "--direct", paramLabel = "0|1", defaultValue = "1", arity = "0..1", fallbackValue = "1",
+            description = "O_DIRECT (default: ${DEFAULT-VALUE})")
+    String direct;
+
+    @Option(names = "--sync", paramLabel = "MODE", defaultValue = "none",
+            description = "none, sync (O_SYNC) or dsync (O_DSYNC) (default: ${DEFAULT-VALUE})")
+    String sync;
+
+    @Option(names = "--fsync", paramLabel = "N", defaultValue = "0", description = "fsync after every N writes")
+    int fsync;
+
+    @Option(names = "--fdatasync", paramLabel = "N", defaultValue = "0",
+            description = "fdatasync after every N writes")
+    int fdatasync;
+
+    @Option(names = "--runtime", paramLabel = "TIME",
+            description = "Run time per engine, e.g. 10s, 500ms (default: 10s)")
+    String runtime;
+
+    @Option(names = "--ramp_time", paramLabel = "TIME", defaultValue = "0",
+            description = "Run this long before measuring")
+    String rampTime;
+
+    @Option(names = "--time_based", paramLabel = "0|1", arity = "0..1", fallbackValue = "1", defaultValue = "1",
+            description = "Loop over the file until the runtime is up (default: ${DEFAULT-VALUE});"
+                    + " 0: stop after --size bytes per job")
+    String timeBased;
+
+    @Option(names = "--rate_iops", paramLabel = "N", defaultValue = "0",
+            description = "Per-job target IOPS, open loop; latency corrected for coordinated omission")
+    long rateIops;
+
+    @Option(names = "--output-format", paramLabel = "FMT", defaultValue = "text",
+            description = "text, json (fio's structure) or csv (default: ${DEFAULT-VALUE})")
+    String outputFormat;
+
+    @Option(names = "--output", paramLabel = "FILE", description = "Write the report here instead of stdout")
+    Path output;
+
+    @Option(names = "--keep", description = "Keep the scratch file afterwards")
+    boolean keep;
+
+    @Option(names = "--allow-device-write",
+            description = "Allow a job that writes to a block device (destroys its data)")
+    boolean allowDeviceWrite;
+
+    @Option(names = "--vs-fio", description = "Run the same job with fio, alternately, and print the median ratios")
+    boolean vsFio;
+
+    @Option(names = "--pairs", paramLabel = "N", defaultValue = "3",
+            description = "rawio/fio pairs per engine with --vs-fio (default: ${DEFAULT-VALUE})")
+    int pairs;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help")
+    boolean help;
+
+    /** Parses the options into a job; throws BadJobException for a value that makes no sense. */
+    JobSpec job() {
+        long sizeBytes = parse("--size", () -> Units.parseSize(size));
+        long bsBytes = parse("--bs", () -> Units.parseSize(bs));
+        if (bsBytes > Integer.MAX_VALUE) {
+            throw new JobValidator.BadJobException("bs too large: bs=" + bs);
+        }
+        long runtimeNs = 10_000_000_000L;
+        if (runtime != null) {
+            runtimeNs = parse("--runtime", () -> Units.parseDurationNs(runtime));
+            if (runtimeNs <= 0) {
+                throw new JobValidator.BadJobException("runtime must be positive: --runtime=" + runtime);
+            }
+        }
+        long rampNs = parse("--ramp_time", () -> Units.parseDurationNs(rampTime));
+        boolean tb = parse("--time_based", () -> flag(timeBased));
+        if (!tb && runtime == null) {
+            runtimeNs = 0;
+        }
+        SyncMode syncMode = switch (sync.toLowerCase(Locale.ROOT)) {
+            case "none", "0" -> SyncMode.NONE;
+            case "sync", "1" -> SyncMode.SYNC;
+            case "dsync" -> SyncMode.DSYNC;
+            default -> throw new JobValidator.BadJobException("unknown --sync: " + sync + " (none, sync, dsync)");
+        };
+        RwMode mode = parse("--rw", () -> RwMode.parse(rw));
+        List<String> engines = Arrays.stream(engine.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        return new JobSpec(filename.isEmpty() ? null : Path.of(filename), sizeBytes, mode, rwmixread, (int) bsBytes,
+                iodepth, numjobs, engines, parse("--direct", () -> flag(direct)), syncMode, fsync, fdatasync,
+                runtimeNs, rampNs, tb, rateIops, keep, allowDeviceWrite);
+    }
+
+    private static boolean flag(String v) {
+        return switch (v.toLowerCase(Locale.ROOT)) {
+            case "1", "true", "yes", "on" -> true;
+            case "0", "false", "no", "off" -> false;
+            default -> throw new IllegalArgumentException("expected 0 or 1, got '" + v + "'");
+        };
+    }
+
+    private static <T> T parse(String option, java.util.function.Supplier<T> f) {
+        try {
+            return f.get();
+        } catch (JobValidator.BadJobException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new JobValidator.BadJobException("invalid " + option + ": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public Integer call() {
+        PrintStream err = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true,
+                StandardCharsets.UTF_8);
+        JobSpec job;
+        try {
+            job = job();
+            if (!List.of("text", "json", "csv").contains(outputFormat)) {
+                throw new JobValidator.BadJobException("unknown --output-format: " + outputFormat + " (text, json, csv)");
+            }
+            if (vsFio && pairs < 1) {
+                throw new JobValidator.BadJobException("--pairs must be at least 1");
+            }
+            JobValidator.validate(job);
+            if (vsFio && FioRunner.version().isEmpty()) {
+                throw new JobValidator.BadJobException("--vs-fio needs fio on PATH (apt-get install fio)");
+            }
+        } catch (JobValidator.BadJobException e) {
+            spec.commandLine().getErr().println("rawio bench: " + e.getMessage());
+            return 2;
+        }
+        ProgressListener progress = isTerminal() ? new TerminalProgress(err) : ProgressListener.NONE;
+        try {
+            if (vsFio) {
+                return runVsFio(job, progress);
+            }
+            List<JobResult> results = JobRunner.runAll(job, progress);
+            report(results);
+            return 0;
+        } catch (BenchException e) {
+            spec.commandLine().getErr().println("rawio bench: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private int runVsFio(JobSpec job, ProgressListener progress) {
+        List<VsFio.Pairs> all = new ArrayList<>();
+        List<JobResult> lastRawio = new ArrayList<>();
+        try (Target target = Target.prepare(job, progress)) {
+            for (String e : job.engines()) {
+                List<JobSummary> r = new ArrayList<>();
+                List<JobSummary> f = new ArrayList<>();
+                for (int i = 0; i < pairs; i++) {
+                    JobResult result = JobRunner.run(job, e, target, progress);
+                    r.add(JobSummary.read(FioJson.toJson(List.of(result), version())).getFirst());
+                    if (i == pairs - 1) {
+                        lastRawio.add(result);
+                    }
+                    f.add(FioRunner.run(job, e, target.path().toAbsolutePath()));
+                }
+                all.add(new VsFio.Pairs(e, r, f));
+            }
+        } catch (IOException e) {
+            throw new BenchException(e.getMessage(), e);
+        }
+        try (PrintStream out = openOutput()) {
+            if (outputFormat.equals("json")) {
+                var root = FioJson.toJson(lastRawio, version());
+                var vs = root.putArray("vs_fio");
+                for (VsFio.Pairs p : all) {
+                    var o = vs.addObject();
+                    o.put("engine", p.engine());
+                    o.put("fio_ioengine", FioRunner.fioEngine(p.engine()));
+                    o.put("pairs", p.rawio().size());
+                    o.put("rawio_iops_median", VsFio.median(p.rawio(), JobSummary::iops));
+                    o.put("fio_iops_median", VsFio.median(p.fio(), JobSummary::iops));
+                    o.put("iops_ratio_median", p.medianIopsRatio());
+                    o.put("cpu_per_io_ratio_median", p.medianCpuRatio());
+                    o.put("clat_p50_ratio_median", p.medianP50Ratio());
+                    o.put("clat_p99_ratio_median", p.medianP99Ratio());
+                }
+                out.println(root.toPrettyString());
+            } else {
+                out.println("job: " + job.describe() + " file=" + job.path());
+                VsFio.print(all, out);
+            }
+        }
+        return 0;
+    }
+
+    private void report(List<JobResult> results) {
+        try (PrintStream out = openOutput()) {
+            switch (outputFormat) {
+                case "json" -> out.println(FioJson.toJson(results, version()).toPrettyString());
+                case "csv" -> CsvReport.print(results, out);
+                default -> TextReport.print(results, out);
+            }
+        }
+    }
+
+    private PrintStream openOutput() {
+        if (output == null) {
+            PrintStream s = new PrintStream(new FileOutputStream(java.io.FileDescriptor.out), true,
+                    StandardCharsets.UTF_8) {
+                @Override
+                public void close() {
+                    flush();
+                }
+            };
+            return s;
+        }
+        try {
+            return new PrintStream(new FileOutputStream(output.toFile()), true, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new BenchException("cannot write --output " + output + ": " + e.getMessage());
+        }
+    }
+
+    static String version() {
+        String v = BenchCommand.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+
+    private static boolean isTerminal() {
+        java.io.Console c = System.console();
+        return c != null && c.isTerminal();
+    }
+
+    /** A live line on stderr: engine, elapsed, current IOPS. */
+    static final class TerminalProgress implements ProgressListener {
+        private final PrintStream err;
+        private boolean dirty;
+
+        TerminalProgress(PrintStream err) {
+            this.err = err;
+        }
+
+        @Override
+        public void layout(long done, long total) {
+            err.printf(Locale.ROOT, "\rlaying out file: %d/%d MiB   ", done >> 20, total >> 20);
+            dirty = true;
+            if (done >= total) {
+                err.print("\r\033[K");
+                dirty = false;
+            }
+        }
+
+        @Override
+        public void progress(String engine, long elapsedNs, long runtimeNs, double iops) {
+            String of = runtimeNs > 0 ? String.format(Locale.ROOT, "/%ds", runtimeNs / 1_000_000_000L) : "";
+            err.printf(Locale.ROOT, "\r%-12s %3ds%s  %,.0f IOPS   ", engine, elapsedNs / 1_000_000_000L, of, iops);
+            dirty = true;
+        }
+
+        @Override
+        public void done() {
+            if (dirty) {
+                err.print("\r\033[K");
+                dirty = false;
+            }
+        }
+    }
+}

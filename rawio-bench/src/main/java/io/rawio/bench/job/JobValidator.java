@@ -1,0 +1,162 @@
+package io.rawio.bench.job;
+
+import io.rawio.engine.IoEngines;
+import io.rawio.nativeio.Alignment;
+import io.rawio.nativeio.BlockDevices;
+import io.rawio.nativeio.NativeFile;
+import io.rawio.nativeio.NativeIoException;
+import io.rawio.nativeio.OpenFlag;
+import io.rawio.nativeio.Statx;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Checks a job before anything is created or written: every mistake is one line naming the value,
+ * thrown as {@link BadJobException}.
+ */
+public final class JobValidator {
+    private JobValidator() {
+    }
+
+    /** Thrown for a job that must not run; the message is one line for the user. */
+    public static final class BadJobException extends IllegalArgumentException {
+        public BadJobException(String message) {
+            super(message);
+        }
+    }
+
+    public static void validate(JobSpec job) {
+        for (String e : job.engines()) {
+            if (IoEngines.kind(e).isEmpty()) {
+                throw new BadJobException("unknown engine: " + e + " (known: " + String.join(", ", IoEngines.names()) + ")");
+            }
+            if (job.direct() && !supportsDirect(e)) {
+                throw new BadJobException("engine " + e + " cannot do O_DIRECT: run it with --direct=0");
+            }
+        }
+        if (job.engines().isEmpty()) {
+            throw new BadJobException("no engine given: --engine=psync,uring,...");
+        }
+        if (job.bs() <= 0) {
+            throw new BadJobException("bs must be positive: bs=" + job.bs());
+        }
+        if (job.sizeBytes() <= 0) {
+            throw new BadJobException("size must be positive: size=" + job.sizeBytes());
+        }
+        if (job.sizeBytes() < job.bs()) {
+            throw new BadJobException("size is smaller than bs: size=" + Units.formatSize(job.sizeBytes())
+                    + ", bs=" + Units.formatSize(job.bs()));
+        }
+        if (job.iodepth() < 1 || job.iodepth() > 65536) {
+            throw new BadJobException("iodepth must be between 1 and 65536: iodepth=" + job.iodepth());
+        }
+        if (job.numjobs() < 1 || job.numjobs() > 1024) {
+            throw new BadJobException("numjobs must be between 1 and 1024: numjobs=" + job.numjobs());
+        }
+        if (job.rwmixread() < 0 || job.rwmixread() > 100) {
+            throw new BadJobException("rwmixread must be between 0 and 100: rwmixread=" + job.rwmixread());
+        }
+        if (job.runtimeNs() < 0 || job.rampNs() < 0) {
+            throw new BadJobException("runtime and ramp_time must not be negative");
+        }
+        if (job.timeBased() && job.runtimeNs() == 0) {
+            throw new BadJobException("time_based needs a runtime: --runtime=10s");
+        }
+        if (job.rateIops() < 0) {
+            throw new BadJobException("rate_iops must not be negative: rate_iops=" + job.rateIops());
+        }
+        if (job.fsyncEvery() < 0 || job.fdatasyncEvery() < 0) {
+            throw new BadJobException("fsync and fdatasync must not be negative");
+        }
+        checkTarget(job);
+    }
+
+    private static boolean supportsDirect(String engine) {
+        if (IoEngines.unavailableReason(engine).isPresent()) {
+            return true; // the runner falls back and says so
+        }
+        try (io.rawio.engine.IoEngine probe = IoEngines.create(engine)) {
+            return probe.supportsDirect();
+        }
+    }
+
+    private static void checkTarget(JobSpec job) {
+        Path path = job.path();
+        boolean writes = job.rw().writes() || job.usesScratchFile() || !Files.exists(path);
+        if (Files.isDirectory(path)) {
+            throw new BadJobException("is a directory: " + path + " (give a file or a block device)");
+        }
+        Statx st = null;
+        if (Files.exists(path)) {
+            try {
+                st = Statx.of(path);
+            } catch (NativeIoException e) {
+                throw new BadJobException(e.getMessage());
+            }
+        }
+        boolean device = st != null && st.isBlockDevice();
+        if (device && job.rw().writes() && !job.allowDeviceWrite()) {
+            throw new BadJobException("refusing to write to block device " + path
+                    + ": it destroys the data on it; pass --allow-device-write to do it anyway");
+        }
+        if (st != null && !st.isRegularFile() && !device) {
+            throw new BadJobException("not a regular file or block device: " + path);
+        }
+        if (st != null) {
+            if (writes && !Files.isWritable(path)) {
+                throw new BadJobException("not writable: " + path);
+            }
+            if (!Files.isReadable(path)) {
+                throw new BadJobException("not readable: " + path);
+            }
+        } else {
+            Path parent = path.toAbsolutePath().getParent();
+            if (parent == null || !Files.isDirectory(parent)) {
+                throw new BadJobException("no such directory: " + parent);
+            }
+            if (!Files.isWritable(parent)) {
+                throw new BadJobException("cannot create " + path + ": directory not writable: " + parent);
+            }
+        }
+        if (device && st != null) {
+            try (NativeFile f = NativeFile.open(path, OpenFlag.RDONLY)) {
+                long cap = f.size();
+                if (job.sizeBytes() > cap) {
+                    throw new BadJobException("size is larger than the device: size=" + job.sizeBytes()
+                            + ", device=" + cap);
+                }
+            } catch (NativeIoException e) {
+                throw new BadJobException(e.getMessage());
+            }
+        }
+        if (job.direct()) {
+            Alignment a = alignmentOf(path, st != null);
+            if (job.bs() % a.offset() != 0) {
+                throw new BadJobException("bs=" + job.bs() + " is not a multiple of the direct-I/O alignment "
+                        + a.offset() + " of " + path + " (from " + a.source() + "); use a multiple or --direct=0");
+            }
+        }
+    }
+
+    /** The direct-I/O alignment of an existing file, or of the disk a new file would be created on. */
+    static Alignment alignmentOf(Path path, boolean exists) {
+        if (exists) {
+            try (NativeFile f = NativeFile.open(path, OpenFlag.RDONLY)) {
+                return f.alignment();
+            } catch (NativeIoException e) {
+                throw new BadJobException(e.getMessage());
+            }
+        }
+        Path parent = path.toAbsolutePath().getParent();
+        return BlockDevices.diskOf(parent).map(disk -> {
+            try {
+                int lbs = Integer.parseInt(Files.readString(
+                        Path.of("/sys/block", disk, "queue", "logical_block_size")).trim());
+                return new Alignment(lbs, lbs, "/sys/block/" + disk + "/queue/logical_block_size");
+            } catch (IOException | RuntimeException e) {
+                return Alignment.DEFAULT;
+            }
+        }).orElse(Alignment.DEFAULT);
+    }
+}

@@ -27,6 +27,8 @@ public final class IoEngines {
                 Optional::empty, null));
         register(new Kind("filechannel", "java.nio FileChannel positional read/write (the JDK baseline)",
                 c -> new FileChannelEngine(), Optional::empty, null));
+        register(new Kind("aio", "java.nio AsynchronousFileChannel, every operation of a batch in flight",
+                c -> new AioEngine(), Optional::empty, null));
         register(new Kind("mmap", "copies to/from a MAP_SHARED mapping (no O_DIRECT)", c -> new MmapEngine(),
                 Optional::empty, null));
     }

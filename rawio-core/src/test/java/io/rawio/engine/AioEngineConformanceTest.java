@@ -1,0 +1,8 @@
+package io.rawio.engine;
+
+class AioEngineConformanceTest extends IoEngineConformanceTest {
+    @Override
+    protected IoEngine newEngine() {
+        return new AioEngine();
+    }
+}

@@ -19,6 +19,7 @@ import io.rawio.engine.SyncMode;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -243,7 +244,7 @@ public final class BenchCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new BenchException(e.getMessage(), e);
         }
-        try (PrintStream out = openOutput()) {
+        try (PrintWriter out = openOutput()) {
             if (outputFormat.equals("json")) {
                 var root = FioJson.toJson(lastRawio, version());
                 var vs = root.putArray("vs_fio");
@@ -269,7 +270,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private void report(List<JobResult> results) {
-        try (PrintStream out = openOutput()) {
+        try (PrintWriter out = openOutput()) {
             switch (outputFormat) {
                 case "json" -> out.println(FioJson.toJson(results, version()).toPrettyString());
                 case "csv" -> CsvReport.print(results, out);
@@ -278,19 +279,18 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private PrintStream openOutput() {
+    private PrintWriter openOutput() {
         if (output == null) {
-            PrintStream s = new PrintStream(new FileOutputStream(java.io.FileDescriptor.out), true,
-                    StandardCharsets.UTF_8) {
+            return new PrintWriter(spec.commandLine().getOut(), true) {
                 @Override
                 public void close() {
                     flush();
                 }
             };
-            return s;
         }
         try {
-            return new PrintStream(new FileOutputStream(output.toFile()), true, StandardCharsets.UTF_8);
+            return new PrintWriter(new java.io.OutputStreamWriter(new FileOutputStream(output.toFile()),
+                    StandardCharsets.UTF_8), true);
         } catch (IOException e) {
             throw new BenchException("cannot write --output " + output + ": " + e.getMessage());
         }

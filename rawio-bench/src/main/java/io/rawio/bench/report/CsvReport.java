@@ -2,7 +2,7 @@ package io.rawio.bench.report;
 
 import io.rawio.bench.metrics.JobResult;
 import io.rawio.bench.metrics.LatencyStats;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
 
@@ -14,7 +14,7 @@ public final class CsvReport {
     private CsvReport() {
     }
 
-    public static void print(List<JobResult> results, PrintStream out) {
+    public static void print(List<JobResult> results, PrintWriter out) {
         out.println(HEADER);
         for (JobResult r : results) {
             LatencyStats c = r.clatAll();

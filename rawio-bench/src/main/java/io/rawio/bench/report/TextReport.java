@@ -2,7 +2,7 @@ package io.rawio.bench.report;
 
 import io.rawio.bench.metrics.JobResult;
 import io.rawio.bench.metrics.LatencyStats;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.List;
 import java.util.Locale;
 
@@ -11,7 +11,7 @@ public final class TextReport {
     private TextReport() {
     }
 
-    public static void print(List<JobResult> results, PrintStream out) {
+    public static void print(List<JobResult> results, PrintWriter out) {
         if (results.isEmpty()) {
             return;
         }

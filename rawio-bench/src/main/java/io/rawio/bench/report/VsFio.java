@@ -1,6 +1,6 @@
 package io.rawio.bench.report;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -53,7 +53,7 @@ public final class VsFio {
         return median(s.stream().mapToDouble(f).toArray());
     }
 
-    public static void print(List<Pairs> all, PrintStream out) {
+    public static void print(List<Pairs> all, PrintWriter out) {
         out.println(String.format(Locale.ROOT, "%-24s %11s %9s %9s %9s %8s", "run (median of pairs)", "IOPS",
                 "clat p50", "clat p99", "CPU us", "pairs"));
         for (Pairs p : all) {
@@ -64,7 +64,7 @@ public final class VsFio {
         }
     }
 
-    private static void row(PrintStream out, String name, List<JobSummary> s) {
+    private static void row(PrintWriter out, String name, List<JobSummary> s) {
         out.println(String.format(Locale.ROOT, "%-24s %11.0f %8.1fu %8.1fu %9.2f %8d", name,
                 median(s, JobSummary::iops), median(s, x -> x.clatP50Ns()) / 1e3, median(s, x -> x.clatP99Ns()) / 1e3,
                 median(s, JobSummary::cpuUsPerIo), s.size()));

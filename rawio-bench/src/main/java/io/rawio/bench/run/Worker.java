@@ -185,20 +185,19 @@ final class Worker implements Runnable {
                 batch.read(file, offset, buf);
             } else {
                 batch.write(file, offset, buf);
-                writesSinceFsync++;
-                writesSinceFdatasync++;
+                // fio's fsync=N: a sync after every N writes. In a batch it runs after the writes
+                // before it have completed (IoBatch's barrier rule).
+                if (job.fsyncEvery() > 0 && ++writesSinceFsync >= job.fsyncEvery()) {
+                    batch.fsync(file);
+                    writesSinceFsync = 0;
+                }
+                if (job.fdatasyncEvery() > 0 && ++writesSinceFdatasync >= job.fdatasyncEvery()) {
+                    batch.fdatasync(file);
+                    writesSinceFdatasync = 0;
+                }
             }
             opsIssued++;
             bytesIssued += job.bs();
-        }
-        // A sync goes at the end of the batch: IoBatch runs it after the writes before it.
-        if (job.fsyncEvery() > 0 && writesSinceFsync >= job.fsyncEvery()) {
-            batch.fsync(file);
-            writesSinceFsync = 0;
-        }
-        if (job.fdatasyncEvery() > 0 && writesSinceFdatasync >= job.fdatasyncEvery()) {
-            batch.fdatasync(file);
-            writesSinceFdatasync = 0;
         }
         return depth;
     }

@@ -1,0 +1,67 @@
+package io.rawio.store;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A checkpoint of the index, in one of two regions used alternately: a header block, then the
+ * entries. The valid region with the highest generation wins on open; recovery then scans the ring
+ * from {@code scanStart}.
+ *
+ * <pre>
+ * header block:
+ *   0                   8           12          16                  24
+ *   | magic "RAWIOCKP"  | version   | reserved  | generation u64    |
+ *  24                  32                      40                  48          52          56
+ *   | scan start u64    | entry count u64       | payload length    | payload crc | header crc |
+ * entries, from the next block, back to back:
+ *   | position u64 | value length u32 | key length u16 | key bytes |
+ * </pre>
+ * header crc = CRC32C of bytes [0, 52); payload crc = CRC32C of the entries.
+ */
+public final class CheckpointDescriptor {
+    public static final long MAGIC = 0x504b434f49574152L; // "RAWIOCKP" little-endian
+    public static final int FORMAT_VERSION = 1;
+    public static final int HEADER_SIZE = 4096;
+
+    public static final long MAGIC_OFFSET = 0;
+    public static final long VERSION_OFFSET = 8;
+    public static final long GENERATION_OFFSET = 16;
+    public static final long SCAN_START_OFFSET = 24;
+    public static final long COUNT_OFFSET = 32;
+    public static final long PAYLOAD_LENGTH_OFFSET = 40;
+    public static final long PAYLOAD_CRC_OFFSET = 48;
+    public static final long HEADER_CRC_OFFSET = 52;
+
+    /** Bytes of an entry before its key. */
+    public static final int ENTRY_FIXED = 14;
+
+    private CheckpointDescriptor() {
+    }
+
+    /** The decoded header. */
+    record Header(long generation, long scanStart, long count, long payloadLength, int payloadCrc) {
+    }
+
+    static void encodeHeader(MemorySegment buf, Header h) {
+        buf.asSlice(0, HEADER_SIZE).fill((byte) 0);
+        buf.set(Le.U64, MAGIC_OFFSET, MAGIC);
+        buf.set(Le.U32, VERSION_OFFSET, FORMAT_VERSION);
+        buf.set(Le.U64, GENERATION_OFFSET, h.generation());
+        buf.set(Le.U64, SCAN_START_OFFSET, h.scanStart());
+        buf.set(Le.U64, COUNT_OFFSET, h.count());
+        buf.set(Le.U64, PAYLOAD_LENGTH_OFFSET, h.payloadLength());
+        buf.set(Le.U32, PAYLOAD_CRC_OFFSET, h.payloadCrc());
+        buf.set(Le.U32, HEADER_CRC_OFFSET, Le.crc32c(buf, 0, HEADER_CRC_OFFSET));
+    }
+
+    /** The header, or null when it is not a valid checkpoint header. */
+    static Header decodeHeader(MemorySegment buf) {
+        if (buf.get(Le.U64, MAGIC_OFFSET) != MAGIC || buf.get(Le.U32, VERSION_OFFSET) != FORMAT_VERSION
+                || buf.get(Le.U32, HEADER_CRC_OFFSET) != Le.crc32c(buf, 0, HEADER_CRC_OFFSET)) {
+            return null;
+        }
+        return new Header(buf.get(Le.U64, GENERATION_OFFSET), buf.get(Le.U64, SCAN_START_OFFSET),
+                buf.get(Le.U64, COUNT_OFFSET), buf.get(Le.U64, PAYLOAD_LENGTH_OFFSET),
+                buf.get(Le.U32, PAYLOAD_CRC_OFFSET));
+    }
+}

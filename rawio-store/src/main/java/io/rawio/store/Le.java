@@ -1,0 +1,33 @@
+package io.rawio.store;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
+
+/** Little-endian field access and CRC32C over segments: every on-disk integer is little-endian. */
+final class Le {
+    static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private Le() {
+    }
+
+    static int crc32c(MemorySegment s, long offset, long length) {
+        CRC32C crc = new CRC32C();
+        crc.update(s.asSlice(offset, length).asByteBuffer());
+        return (int) crc.getValue();
+    }
+
+    static int crc32c(MemorySegment a, long aOff, long aLen, MemorySegment b, long bOff, long bLen) {
+        CRC32C crc = new CRC32C();
+        if (aLen > 0) {
+            crc.update(a.asSlice(aOff, aLen).asByteBuffer());
+        }
+        if (bLen > 0) {
+            crc.update(b.asSlice(bOff, bLen).asByteBuffer());
+        }
+        return (int) crc.getValue();
+    }
+}

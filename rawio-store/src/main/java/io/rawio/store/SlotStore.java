@@ -1,0 +1,1186 @@
+package io.rawio.store;
+
+import io.rawio.engine.EngineConfig;
+import io.rawio.engine.IoBatch;
+import io.rawio.engine.IoEngine;
+import io.rawio.engine.IoEngines;
+import io.rawio.engine.IoFile;
+import io.rawio.engine.OpenOptions;
+import io.rawio.memory.AlignedMemory;
+import io.rawio.nativeio.LinuxConstants;
+import io.rawio.nativeio.NativeIoException;
+import io.rawio.nativeio.Statx;
+import io.rawio.store.SuperblockDescriptor.Superblock;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * A key-value store of fixed-size slots on a block device or a preallocated file.
+ *
+ * <pre>
+ *   +--------------+--------------+----------------+----------------+------------------------------+
+ *   | superblock A | superblock B | checkpoint 0   | checkpoint 1   | slot 0 | slot 1 | ... | N-1 |
+ *   |  4 KiB       |  4 KiB       | (alternating)  |                |  each one aligned buffer     |
+ *   +--------------+--------------+----------------+----------------+------------------------------+
+ * </pre>
+ *
+ * <p>Writes go round the slots as a ring: the p-th write (its position) lands in slot p mod N with
+ * sequence p, so the slots written since a checkpoint are the positions after it, and recovery reads
+ * only those. A slot is one buffer (header, key, value) and one write operation, so putMany of n keys
+ * is n operations in one dispatcher batch. Every read checks both CRC32Cs and never returns bytes
+ * that fail them.
+ *
+ * <p>Thread-safe: many threads may put and get at once. The index and the ring cursor are guarded by
+ * one lock held only to allocate, look up and commit; I/O runs outside it. At most
+ * {@link #MAX_CHUNKS_IN_FLIGHT} write chunks are in flight at once, which bounds the gap of
+ * unacknowledged positions recovery must read across.
+ */
+public final class SlotStore implements AutoCloseable {
+    /** The largest key, in bytes. */
+    public static final int MAX_KEY_LENGTH = 1024;
+    /** The block every slot and region is aligned to. */
+    public static final int BLOCK_SIZE = 4096;
+    /** Concurrent write chunks (putMany batches) in flight at most. */
+    public static final int MAX_CHUNKS_IN_FLIGHT = 16;
+
+    private final Path path;
+    private final StoreOptions options;
+    private final IoEngine engine;
+    private final IoFile file;
+    private final Superblock sb;
+    private final KeyIndex index;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Semaphore chunks = new Semaphore(MAX_CHUNKS_IN_FLIGHT);
+    private final TreeMap<Long, Integer> inFlight = new TreeMap<>();
+    private final ScheduledExecutorService checkpointer;
+    private final String engineNotice;
+
+    private long cursor;
+    private long generation;
+    private volatile StoreException.Failed failure;
+    private volatile boolean closed;
+    private long writesSinceCheckpoint;
+    /** Where recovery would start reading if the process died now. */
+    private long checkpointScanStart;
+
+    private long hits;
+    private long misses;
+    private long evictions;
+    private long reinsertions;
+    private long corruptions;
+    private long bytesWritten;
+    private long bytesStored;
+    private long checkpoints;
+    private long recoveredKeys;
+    private long recoveryScanned;
+    private long openMillis;
+
+    // ------------------------------------------------------------------ create / open
+
+    /**
+     * Formats a new store: a regular file created and preallocated to {@code sizeBytes}, or a block
+     * device (its whole capacity; {@code sizeBytes} 0). Refuses an existing file, or a device whose
+     * first blocks hold data, unless {@code force}.
+     */
+    public static void format(Path path, long sizeBytes, long slotSize, boolean force, StoreOptions options)
+            throws IOException {
+        if (slotSize < BLOCK_SIZE || slotSize % BLOCK_SIZE != 0) {
+            throw new IllegalArgumentException("slot size must be a positive multiple of " + BLOCK_SIZE
+                    + ": slot=" + slotSize);
+        }
+        if (slotSize > (1L << 30)) {
+            throw new IllegalArgumentException("slot size must be at most 1 GiB: slot=" + slotSize);
+        }
+        boolean exists = Files.exists(path);
+        boolean device = exists && Statx.of(path).isBlockDevice();
+        if (exists && Files.isDirectory(path)) {
+            throw new IllegalArgumentException("is a directory: " + path);
+        }
+        if (exists && !device && !force) {
+            throw new IllegalArgumentException("refusing to format existing file " + path + " (pass --force)");
+        }
+        if (!device && sizeBytes <= 0) {
+            throw new IllegalArgumentException("size must be positive: size=" + sizeBytes);
+        }
+        try (IoEngine engine = createEngine(options, s -> { })) {
+            OpenOptions oo = OpenOptions.readWrite().withDirect(options.direct()).withCreate(!device)
+                    .withExclusive(device);
+            if (!device) {
+                if (exists) {
+                    Files.delete(path);
+                }
+                oo = oo.withSize(sizeBytes);
+            }
+            try (IoFile f = engine.open(path, oo); Arena arena = Arena.ofConfined()) {
+                long size = device ? f.size() : sizeBytes;
+                if (device && !force && holdsData(engine, f, arena)) {
+                    throw new IllegalArgumentException("refusing to format " + path
+                            + ": the device holds data (pass --force to destroy it)");
+                }
+                Superblock sb = layout(size, slotSize);
+                MemorySegment buf = AlignedMemory.allocate(arena, CheckpointDescriptor.HEADER_SIZE, BLOCK_SIZE);
+                IoBatch batch = new IoBatch(4);
+                // An empty checkpoint, generation 1, scan from position 0; the other region invalid.
+                MemorySegment empty = AlignedMemory.allocate(arena, BLOCK_SIZE, BLOCK_SIZE);
+                empty.fill((byte) 0);
+                CheckpointDescriptor.encodeHeader(buf, new CheckpointDescriptor.Header(1, 0, 0, 0, Le.crc32c(buf, 0, 0)));
+                batch.write(f, sb.checkpoint1(), buf);
+                batch.write(f, sb.checkpoint0(), empty);
+                batch.fdatasync(f);
+                engine.execute(batch);
+                batch.throwIfFailed();
+                // Invalidate slot 0's header so a reused device cannot look like a written position 0.
+                batch.clear();
+                batch.write(f, sb.slotOffset(0), empty);
+                MemorySegment sbBuf = AlignedMemory.allocate(arena, SuperblockDescriptor.SIZE, BLOCK_SIZE);
+                SuperblockDescriptor.encode(sb, sbBuf);
+                batch.write(f, 0, sbBuf);
+                batch.write(f, SuperblockDescriptor.SIZE, sbBuf);
+                batch.fdatasync(f);
+                engine.execute(batch);
+                batch.throwIfFailed();
+            }
+        }
+    }
+
+    private static boolean holdsData(IoEngine engine, IoFile f, Arena arena) {
+        MemorySegment buf = AlignedMemory.allocate(arena, 2L * BLOCK_SIZE, BLOCK_SIZE);
+        IoBatch b = new IoBatch(1);
+        b.read(f, 0, buf);
+        engine.execute(b);
+        if (b.result(0) < 0) {
+            return true;
+        }
+        for (long i = 0; i < b.result(0); i += 8) {
+            if (buf.get(ValueLayout.JAVA_LONG_UNALIGNED, i) != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The geometry of a store of {@code size} bytes with {@code slotSize} slots. */
+    static Superblock layout(long size, long slotSize) {
+        long meta = 2L * SuperblockDescriptor.SIZE;
+        long approxSlots = Math.max(0, (size - meta) / slotSize);
+        long ckpt = roundUp(Math.max(1L << 20, approxSlots * 64) + CheckpointDescriptor.HEADER_SIZE, BLOCK_SIZE);
+        long slotsOffset = meta + 2 * ckpt;
+        long slotCount = (size - slotsOffset) / slotSize;
+        if (slotCount < 2) {
+            throw new IllegalArgumentException("size too small: size=" + size + " holds " + Math.max(0, slotCount)
+                    + " slots of " + slotSize + " bytes after " + slotsOffset + " bytes of metadata; need at least 2");
+        }
+        if (slotCount > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("too many slots: " + slotCount + " (use larger slots)");
+        }
+        return new Superblock(UUID.randomUUID(), BLOCK_SIZE, slotSize, slotCount, meta, meta + ckpt, ckpt,
+                slotsOffset, MAX_KEY_LENGTH, System.currentTimeMillis());
+    }
+
+    static long roundUp(long v, long a) {
+        return (v + a - 1) / a * a;
+    }
+
+    private static IoEngine createEngine(StoreOptions options, Consumer<String> notice) {
+        return IoEngines.createWithFallback(options.engine(), new EngineConfig(Math.max(options.batchSize() * 2, 8)),
+                notice);
+    }
+
+    /**
+     * Opens a store: loads the newest valid checkpoint, then reads the slots written after it.
+     *
+     * @throws StoreException.NotAStore when the path holds no rawio store
+     * @throws StoreException.InUse when another process has it open
+     */
+    public static SlotStore open(Path path, StoreOptions options) throws IOException {
+        StringBuilder notice = new StringBuilder();
+        IoEngine engine = createEngine(options, notice::append);
+        return open(path, options, engine, notice.toString());
+    }
+
+    /**
+     * Opens a store on an engine the caller made (a wrapper such as a fault-injecting engine); the
+     * store owns the engine from then on and closes it.
+     */
+    public static SlotStore open(Path path, StoreOptions options, IoEngine engine) throws IOException {
+        return open(path, options, engine, "");
+    }
+
+    private static SlotStore open(Path path, StoreOptions options, IoEngine engine, String notice)
+            throws IOException {
+        long start = System.nanoTime();
+        IoFile file = null;
+        try {
+            if (!Files.exists(path)) {
+                throw new java.nio.file.NoSuchFileException(path.toString(), null, "no such store");
+            }
+            boolean device = Statx.of(path).isBlockDevice();
+            file = engine.open(path, OpenOptions.readWrite().withDirect(options.direct()).withExclusive(device));
+            if (!file.nativeFile().flock(LinuxConstants.LOCK_EX | LinuxConstants.LOCK_NB)) {
+                throw new StoreException.InUse("store is in use by another process: " + path);
+            }
+            SlotStore s = new SlotStore(path, options, engine, file, readSuperblock(engine, file, path), notice);
+            s.recover();
+            s.openMillis = (System.nanoTime() - start) / 1_000_000;
+            return s;
+        } catch (NativeIoException e) {
+            closeQuietly(file, engine);
+            if (e.errno() == io.rawio.nativeio.Errno.EBUSY) {
+                throw new StoreException.InUse("store is in use by another process (device busy): " + path);
+            }
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(file, engine);
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(IoFile file, IoEngine engine) {
+        try {
+            if (file != null) {
+                file.close();
+            }
+        } catch (IOException ignored) {
+            // the open already failed; that error is the one to report
+        }
+        engine.close();
+    }
+
+    private SlotStore(Path path, StoreOptions options, IoEngine engine, IoFile file, Superblock sb, String notice) {
+        this.path = path;
+        this.options = options;
+        this.engine = engine;
+        this.file = file;
+        this.sb = sb;
+        this.index = new KeyIndex(sb.slotCount());
+        this.engineNotice = notice.isEmpty() ? null : notice;
+        if (options.checkpointIntervalMs() > 0) {
+            checkpointer = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "rawio-store-checkpoint");
+                t.setDaemon(true);
+                return t;
+            });
+            checkpointer.scheduleWithFixedDelay(this::periodicCheckpoint, options.checkpointIntervalMs(),
+                    options.checkpointIntervalMs(), TimeUnit.MILLISECONDS);
+        } else {
+            checkpointer = null;
+        }
+    }
+
+    private static Superblock readSuperblock(IoEngine engine, IoFile file, Path path) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = AlignedMemory.allocate(arena, 2L * SuperblockDescriptor.SIZE, BLOCK_SIZE);
+            IoBatch b = new IoBatch(1);
+            b.read(file, 0, buf);
+            engine.execute(b);
+            b.throwIfFailed();
+            if (b.result(0) < buf.byteSize()) {
+                throw new StoreException.NotAStore("not a rawio store: " + path + " (too small)");
+            }
+            MemorySegment a = buf.asSlice(0, SuperblockDescriptor.SIZE);
+            MemorySegment c = buf.asSlice(SuperblockDescriptor.SIZE, SuperblockDescriptor.SIZE);
+            Superblock first = SuperblockDescriptor.decode(a);
+            Superblock second = SuperblockDescriptor.decode(c);
+            if (first == null && second == null) {
+                if (SuperblockDescriptor.hasMagic(a) || SuperblockDescriptor.hasMagic(c)) {
+                    throw new StoreException.Corrupt("both superblocks of " + path + " fail their CRC32C");
+                }
+                throw new StoreException.NotAStore("not a rawio store: " + path);
+            }
+            Superblock good = first != null ? first : second;
+            if (first == null || second == null) {
+                // Repair the bad copy from the good one.
+                MemorySegment fix = first == null ? a : c;
+                SuperblockDescriptor.encode(good, fix);
+                b.clear();
+                b.write(file, first == null ? 0 : SuperblockDescriptor.SIZE, fix);
+                b.fdatasync(file);
+                engine.execute(b);
+                b.throwIfFailed();
+            }
+            long size = file.size();
+            if (good.slotOffset(good.slotCount()) > size) {
+                throw new StoreException.Corrupt("store " + path + " is truncated: needs " + good.slotOffset(good.slotCount())
+                        + " bytes, has " + size);
+            }
+            return good;
+        }
+    }
+
+    // ------------------------------------------------------------------ recovery
+
+    private void recover() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment hdr = AlignedMemory.allocate(arena, 2L * BLOCK_SIZE, BLOCK_SIZE);
+            IoBatch b = new IoBatch(2);
+            b.read(file, sb.checkpoint0(), hdr.asSlice(0, BLOCK_SIZE));
+            b.read(file, sb.checkpoint1(), hdr.asSlice(BLOCK_SIZE, BLOCK_SIZE));
+            engine.execute(b);
+            b.throwIfFailed();
+            CheckpointDescriptor.Header[] h = {
+                CheckpointDescriptor.decodeHeader(hdr.asSlice(0, BLOCK_SIZE)),
+                CheckpointDescriptor.decodeHeader(hdr.asSlice(BLOCK_SIZE, BLOCK_SIZE))
+            };
+            long[] regions = {sb.checkpoint0(), sb.checkpoint1()};
+            boolean loaded = false;
+            // Newest valid first; an unreadable or corrupt payload falls back to the other region.
+            int[] order = h[0] != null && (h[1] == null || h[0].generation() > h[1].generation())
+                    ? new int[] {0, 1} : new int[] {1, 0};
+            for (int r : order) {
+                if (h[r] != null && loadCheckpoint(arena, regions[r], h[r])) {
+                    generation = Math.max(h[0] == null ? 0 : h[0].generation(), h[1] == null ? 0 : h[1].generation());
+                    cursor = h[r].scanStart();
+                    checkpointScanStart = cursor;
+                    loaded = true;
+                    break;
+                }
+            }
+            if (!loaded || !scanFrom(arena, cursor)) {
+                index.clear();
+                fullScan(arena);
+            }
+            checkpointScanStart = Math.min(checkpointScanStart, cursor);
+        }
+    }
+
+    private boolean loadCheckpoint(Arena arena, long region, CheckpointDescriptor.Header h) {
+        if (h.payloadLength() > sb.checkpointSize() - CheckpointDescriptor.HEADER_SIZE) {
+            return false;
+        }
+        if (h.payloadLength() == 0) {
+            return h.count() == 0;
+        }
+        MemorySegment payload = AlignedMemory.allocate(arena, roundUp(h.payloadLength(), BLOCK_SIZE), BLOCK_SIZE);
+        IoBatch b = new IoBatch(1);
+        b.read(file, region + CheckpointDescriptor.HEADER_SIZE, payload);
+        engine.execute(b);
+        if (b.result(0) < h.payloadLength() || Le.crc32c(payload, 0, h.payloadLength()) != h.payloadCrc()) {
+            return false;
+        }
+        long at = 0;
+        for (long i = 0; i < h.count(); i++) {
+            long position = payload.get(Le.U64, at);
+            int valueLength = payload.get(Le.U32, at + 8);
+            int keyLength = Short.toUnsignedInt(payload.get(Le.U16, at + 12));
+            byte[] key = payload.asSlice(at + CheckpointDescriptor.ENTRY_FIXED, keyLength).toArray(ValueLayout.JAVA_BYTE);
+            index.put(key, position, valueLength);
+            at += CheckpointDescriptor.ENTRY_FIXED + keyLength;
+        }
+        return true;
+    }
+
+    /**
+     * Reads the ring from {@code start}: every slot whose sequence is its position is applied. Returns
+     * false when the ring came round past {@code start} since (a slot holds a later lap), which a
+     * checkpoint every half ring prevents; the caller then reads every slot.
+     */
+    private boolean scanFrom(Arena arena, long start) throws IOException {
+        int window = options.batchSize() * MAX_CHUNKS_IN_FLIGHT + 64;
+        int batchN = 64;
+        MemorySegment heads = AlignedMemory.allocate(arena, (long) batchN * BLOCK_SIZE, BLOCK_SIZE);
+        MemorySegment full = null;
+        IoBatch b = new IoBatch(batchN);
+        long p = start;
+        long lastValid = start - 1;
+        long end = start + sb.slotCount();
+        while (p < end && p - lastValid <= window) {
+            b.clear();
+            int n = (int) Math.min(batchN, end - p);
+            for (int i = 0; i < n; i++) {
+                b.read(file, sb.slotOffset(index.slotOf(p + i)), heads.asSlice((long) i * BLOCK_SIZE, BLOCK_SIZE));
+            }
+            engine.execute(b);
+            recoveryScanned += n;
+            for (int i = 0; i < n; i++) {
+                long pos = p + i;
+                if (b.result(i) < BLOCK_SIZE) {
+                    continue;
+                }
+                MemorySegment head = heads.asSlice((long) i * BLOCK_SIZE, BLOCK_SIZE);
+                if (!SlotDescriptor.headerValid(head, sb.storeId(), sb.slotSize())) {
+                    continue;
+                }
+                if (SlotDescriptor.sequence(head) > pos) {
+                    return false;
+                }
+                if (SlotDescriptor.sequence(head) != pos) {
+                    continue;
+                }
+                int kl = SlotDescriptor.keyLength(head);
+                int vl = SlotDescriptor.valueLength(head);
+                long used = roundUp(SlotDescriptor.usedBytes(kl, vl), BLOCK_SIZE);
+                MemorySegment slot = head;
+                if (used > BLOCK_SIZE) {
+                    if (full == null) {
+                        full = AlignedMemory.allocate(arena, sb.slotSize(), BLOCK_SIZE);
+                    }
+                    IoBatch one = new IoBatch(1);
+                    one.read(file, sb.slotOffset(index.slotOf(pos)), full.asSlice(0, used));
+                    engine.execute(one);
+                    if (one.result(0) < used) {
+                        continue;
+                    }
+                    slot = full;
+                }
+                // The slot was rewritten at this position: whatever the checkpoint had there is gone.
+                index.evictSlot(index.slotOf(pos));
+                if (!SlotDescriptor.dataValid(slot)) {
+                    continue;
+                }
+                byte[] key = slot.asSlice(SlotDescriptor.HEADER_SIZE, kl).toArray(ValueLayout.JAVA_BYTE);
+                if (SlotDescriptor.flags(slot) == SlotDescriptor.FLAG_TOMBSTONE) {
+                    index.remove(key);
+                } else {
+                    index.put(key, pos, vl);
+                    recoveredKeys++;
+                }
+                lastValid = pos;
+            }
+            p += n;
+        }
+        cursor = lastValid + 1;
+        return true;
+    }
+
+    /** No valid checkpoint: read every slot, and apply them in sequence order. */
+    private void fullScan(Arena arena) throws IOException {
+        TreeMap<Long, Integer> bySequence = new TreeMap<>();
+        MemorySegment head = AlignedMemory.allocate(arena, BLOCK_SIZE, BLOCK_SIZE);
+        IoBatch b = new IoBatch(1);
+        for (long s = 0; s < sb.slotCount(); s++) {
+            b.clear();
+            b.read(file, sb.slotOffset(s), head);
+            engine.execute(b);
+            recoveryScanned++;
+            if (b.result(0) == BLOCK_SIZE && SlotDescriptor.headerValid(head, sb.storeId(), sb.slotSize())
+                    && Long.remainderUnsigned(SlotDescriptor.sequence(head), sb.slotCount()) == s) {
+                bySequence.put(SlotDescriptor.sequence(head), (int) s);
+            }
+        }
+        long start = bySequence.isEmpty() ? 0 : bySequence.firstKey();
+        // Applying in order from the oldest: the ring scan validates data CRCs and tombstones.
+        cursor = start;
+        long last = start - 1;
+        for (var e : bySequence.entrySet()) {
+            last = e.getKey();
+        }
+        if (!bySequence.isEmpty()) {
+            scanAll(arena, bySequence);
+        }
+        cursor = last + 1;
+    }
+
+    private void scanAll(Arena arena, TreeMap<Long, Integer> bySequence) {
+        MemorySegment full = AlignedMemory.allocate(arena, sb.slotSize(), BLOCK_SIZE);
+        IoBatch one = new IoBatch(1);
+        for (var e : bySequence.entrySet()) {
+            one.clear();
+            one.read(file, sb.slotOffset(e.getValue()), full);
+            engine.execute(one);
+            if (one.result(0) < SlotDescriptor.HEADER_SIZE) {
+                continue;
+            }
+            if (!SlotDescriptor.headerValid(full, sb.storeId(), sb.slotSize()) || !SlotDescriptor.dataValid(full)) {
+                continue;
+            }
+            byte[] key = full.asSlice(SlotDescriptor.HEADER_SIZE, SlotDescriptor.keyLength(full)).toArray(ValueLayout.JAVA_BYTE);
+            index.evictSlot(e.getValue());
+            if (SlotDescriptor.flags(full) == SlotDescriptor.FLAG_TOMBSTONE) {
+                index.remove(key);
+            } else {
+                index.put(key, e.getKey(), SlotDescriptor.valueLength(full));
+                recoveredKeys++;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    /** The outcome of one key of a batch. */
+    public record Result(boolean ok, String error) {
+        static final Result OK = new Result(true, null);
+
+        static Result fail(String error) {
+            return new Result(false, error);
+        }
+    }
+
+    /** The largest value a key of {@code keyLength} bytes can have. */
+    public long maxValueLength(int keyLength) {
+        return sb.slotSize() - SlotDescriptor.HEADER_SIZE - keyLength;
+    }
+
+    public void put(byte[] key, byte[] value) throws IOException {
+        try (Arena a = Arena.ofConfined()) {
+            put(key, a.allocateFrom(ValueLayout.JAVA_BYTE, value));
+        }
+    }
+
+    /** Stores a value; returns when acknowledged under the store's durability. */
+    public void put(byte[] key, MemorySegment value) throws IOException {
+        Result r = putMany(List.of(key), List.of(value)).getFirst();
+        if (!r.ok()) {
+            throw failureFor(r);
+        }
+    }
+
+    private StoreException failureFor(Result r) {
+        if (failure != null) {
+            return new StoreException.Failed(r.error(), failure);
+        }
+        if (r.error().startsWith("store full")) {
+            return new StoreException.Full(r.error());
+        }
+        return new StoreException(r.error());
+    }
+
+    /**
+     * Stores many values: chunks of {@code batchSize} keys, each chunk one dispatcher batch of one write
+     * per key (plus one fdatasync when durable), committed to the index when the chunk is acknowledged.
+     * One result per key. A key given twice keeps its last value.
+     */
+    public List<Result> putMany(List<byte[]> keys, List<MemorySegment> values) throws IOException {
+        if (keys.size() != values.size()) {
+            throw new IllegalArgumentException("keys and values differ in count: keys=" + keys.size() + ", values="
+                    + values.size());
+        }
+        checkOpen();
+        Result[] results = new Result[keys.size()];
+        int bs = options.batchSize();
+        for (int from = 0; from < keys.size(); from += bs) {
+            int to = Math.min(keys.size(), from + bs);
+            writeChunk(keys, values, from, to, results, SlotDescriptor.FLAG_LIVE);
+        }
+        return Arrays.asList(results);
+    }
+
+    /** Removes a key (a tombstone write, so the delete survives restart). Returns false when absent. */
+    public boolean delete(byte[] key) throws IOException {
+        checkOpen();
+        lock.lock();
+        try {
+            if (index.find(key) < 0) {
+                return false;
+            }
+        } finally {
+            lock.unlock();
+        }
+        Result[] r = new Result[1];
+        writeChunk(List.of(key), List.of(MemorySegment.NULL), 0, 1, r, SlotDescriptor.FLAG_TOMBSTONE);
+        if (!r[0].ok()) {
+            throw failureFor(r[0]);
+        }
+        return true;
+    }
+
+    private record Planned(int keyIndex, long position) {
+    }
+
+    private record Reinsert(byte[] key, long oldPosition, long newPosition, int valueLength) {
+    }
+
+    private void writeChunk(List<byte[]> keys, List<MemorySegment> values, int from, int to, Result[] results,
+            short flags) throws IOException {
+        List<Planned> planned = new ArrayList<>(to - from);
+        for (int i = from; i < to; i++) {
+            String bad = validate(keys.get(i), values.get(i));
+            if (bad != null) {
+                results[i] = Result.fail(bad);
+            }
+        }
+        if (failure != null) {
+            for (int i = from; i < to; i++) {
+                if (results[i] == null) {
+                    results[i] = Result.fail("store refuses writes after an earlier write error (reopen it): "
+                            + failure.getMessage());
+                }
+            }
+            return;
+        }
+        chunks.acquireUninterruptibly();
+        List<Reinsert> reinserts = new ArrayList<>();
+        long chunkStart;
+        lock.lock();
+        try {
+            chunkStart = cursor;
+            for (int i = from; i < to; i++) {
+                if (results[i] != null) {
+                    continue;
+                }
+                long p = allocate(reinserts);
+                if (p < 0) {
+                    for (int j = i; j < to; j++) {
+                        if (results[j] == null) {
+                            results[j] = Result.fail("store full: the next slot holds a live key and eviction is off"
+                                    + " (delete keys or use eviction)");
+                        }
+                    }
+                    break;
+                }
+                planned.add(new Planned(i, p));
+            }
+            if (!planned.isEmpty() || !reinserts.isEmpty()) {
+                inFlight.merge(chunkStart, 1, Integer::sum);
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (planned.isEmpty() && reinserts.isEmpty()) {
+            chunks.release();
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            IoException err = io(keys, values, planned, reinserts, flags, arena);
+            lock.lock();
+            try {
+                if (err == null) {
+                    for (Planned pl : planned) {
+                        byte[] key = keys.get(pl.keyIndex());
+                        if (flags == SlotDescriptor.FLAG_TOMBSTONE) {
+                            long at = index.find(key) >= 0 ? index.positionAt(index.find(key)) : -1;
+                            if (at < pl.position()) {
+                                index.remove(key);
+                            }
+                        } else {
+                            int e = index.find(key);
+                            if (e < 0 || index.positionAt(e) < pl.position()) {
+                                index.put(key.clone(), pl.position(), (int) values.get(pl.keyIndex()).byteSize());
+                            }
+                            bytesStored += key.length + values.get(pl.keyIndex()).byteSize();
+                        }
+                        results[pl.keyIndex()] = Result.OK;
+                    }
+                    for (Reinsert r : reinserts) {
+                        int e = index.find(r.key());
+                        if (e >= 0 && index.positionAt(e) == r.oldPosition()) {
+                            index.put(r.key(), r.newPosition(), r.valueLength());
+                        }
+                    }
+                    writesSinceCheckpoint += planned.size();
+                } else {
+                    // Never retry and assume success: the chunk fails, and so does every later write.
+                    if (failure == null) {
+                        failure = new StoreException.Failed("write failed on " + path + ": " + err.getMessage(), err);
+                    }
+                    for (Reinsert r : reinserts) {
+                        int e = index.find(r.key());
+                        if (e >= 0 && index.positionAt(e) == r.oldPosition()) {
+                            index.remove(r.key());
+                        }
+                    }
+                    for (Planned pl : planned) {
+                        results[pl.keyIndex()] = Result.fail(err.getMessage());
+                    }
+                }
+                inFlight.computeIfPresent(chunkStart, (k, v) -> v == 1 ? null : v - 1);
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            chunks.release();
+        }
+        if (failure == null && cursor - checkpointScanStart > sb.slotCount() / 2) {
+            // Recovery reads the positions after the checkpoint; before the ring comes round to
+            // them, move the checkpoint forward.
+            writeCheckpoint();
+        }
+    }
+
+    /** A failure of a chunk's I/O, carrying the first failed operation's message. */
+    private static final class IoException extends IOException {
+        IoException(String m) {
+            super(m);
+        }
+    }
+
+    /** Next position for a new slot, evicting or reinserting what is there; -1 when REJECT and full. */
+    private long allocate(List<Reinsert> reinserts) {
+        for (long tries = 0; tries <= sb.slotCount(); tries++) {
+            long p = cursor;
+            int slot = index.slotOf(p);
+            byte[] resident = index.keyInSlot(slot);
+            if (resident != null) {
+                int e = index.find(resident);
+                if (options.eviction() == StoreOptions.Eviction.REJECT) {
+                    return -1;
+                }
+                if (options.eviction() == StoreOptions.Eviction.FIFO_REINSERT && e >= 0 && index.isHot(e)
+                        && !isReinserting(reinserts, resident)) {
+                    reinserts.add(new Reinsert(resident, index.positionAt(e), p, index.valueLengthAt(e)));
+                    reinsertions++;
+                    cursor++;
+                    continue;
+                }
+                index.evictSlot(slot);
+                evictions++;
+            }
+            cursor++;
+            return p;
+        }
+        return -1;
+    }
+
+    private static boolean isReinserting(List<Reinsert> reinserts, byte[] key) {
+        for (Reinsert r : reinserts) {
+            if (r.key() == key) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private IoException io(List<byte[]> keys, List<MemorySegment> values, List<Planned> planned,
+            List<Reinsert> reinserts, short flags, Arena arena) {
+        IoBatch batch = new IoBatch(planned.size() + reinserts.size() + 1);
+        // Reinserted slots: read their first block, give it the new sequence, write it back in place.
+        MemorySegment[] heads = new MemorySegment[reinserts.size()];
+        if (!reinserts.isEmpty()) {
+            for (int i = 0; i < heads.length; i++) {
+                heads[i] = AlignedMemory.allocate(arena, BLOCK_SIZE, BLOCK_SIZE);
+                batch.read(file, sb.slotOffset(index.slotOf(reinserts.get(i).newPosition())), heads[i]);
+            }
+            engine.execute(batch);
+            for (int i = 0; i < heads.length; i++) {
+                if (batch.result(i) < BLOCK_SIZE) {
+                    return new IoException(batch.result(i) < 0 ? batch.failure(i).getMessage() : "short read");
+                }
+                heads[i].set(Le.U64, SlotDescriptor.SEQUENCE_OFFSET, reinserts.get(i).newPosition());
+                SlotDescriptor.sealHeader(heads[i]);
+            }
+            batch.clear();
+        }
+        long written = 0;
+        for (Planned pl : planned) {
+            byte[] key = keys.get(pl.keyIndex());
+            MemorySegment value = values.get(pl.keyIndex());
+            int vl = (int) value.byteSize();
+            long used = SlotDescriptor.usedBytes(key.length, vl);
+            long size = roundUp(used, BLOCK_SIZE);
+            MemorySegment slot = AlignedMemory.allocate(arena, size, BLOCK_SIZE);
+            MemorySegment.copy(key, 0, slot, ValueLayout.JAVA_BYTE, SlotDescriptor.HEADER_SIZE, key.length);
+            if (vl > 0) {
+                MemorySegment.copy(value, 0, slot, SlotDescriptor.HEADER_SIZE + key.length, vl);
+            }
+            slot.asSlice(used).fill((byte) 0);
+            SlotDescriptor.encodeHeader(slot, flags, pl.position(), key.length, vl, sb.storeId());
+            batch.write(file, sb.slotOffset(index.slotOf(pl.position())), slot);
+            written += size;
+        }
+        for (int i = 0; i < heads.length; i++) {
+            batch.write(file, sb.slotOffset(index.slotOf(reinserts.get(i).newPosition())), heads[i]);
+            written += BLOCK_SIZE;
+        }
+        if (options.durability() == StoreOptions.Durability.DURABLE) {
+            batch.fdatasync(file);
+        }
+        engine.execute(batch);
+        lock.lock();
+        try {
+            bytesWritten += written;
+        } finally {
+            lock.unlock();
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            if (batch.result(i) < 0) {
+                return new IoException(batch.failure(i).getMessage());
+            }
+        }
+        return null;
+    }
+
+    private String validate(byte[] key, MemorySegment value) {
+        if (key == null || key.length == 0) {
+            return "empty key";
+        }
+        if (key.length > MAX_KEY_LENGTH) {
+            return "key too long: length=" + key.length + ", max=" + MAX_KEY_LENGTH;
+        }
+        long max = maxValueLength(key.length);
+        if (value.byteSize() > max) {
+            return "value larger than a slot holds: value=" + value.byteSize() + ", max=" + max
+                    + " (slot=" + sb.slotSize() + ")";
+        }
+        return null;
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    public boolean contains(byte[] key) {
+        checkOpenUnchecked();
+        lock.lock();
+        try {
+            return index.find(key) >= 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The value as a copy, or null when the key is absent. */
+    public byte[] get(byte[] key) throws IOException {
+        GetResult r = getMany(List.of(key)).getFirst();
+        if (r.corrupt() != null) {
+            throw new StoreException.Corrupt(r.corrupt());
+        }
+        return r.value();
+    }
+
+    /**
+     * Reads a value into {@code into}; returns its length, or -1 when absent.
+     *
+     * @throws IllegalArgumentException when {@code into} is too small
+     * @throws StoreException.Corrupt when the slot fails its CRC (the key is dropped)
+     */
+    public long get(byte[] key, MemorySegment into) throws IOException {
+        byte[] v = get(key);
+        if (v == null) {
+            return -1;
+        }
+        if (into.byteSize() < v.length) {
+            throw new IllegalArgumentException("buffer too small: value=" + v.length + ", buffer=" + into.byteSize());
+        }
+        MemorySegment.copy(v, 0, into, ValueLayout.JAVA_BYTE, 0, v.length);
+        return v.length;
+    }
+
+    /**
+     * The outcome of one key of a getMany.
+     *
+     * @param value   the value, or null when absent or corrupt
+     * @param corrupt why the slot was rejected, or null
+     */
+    public record GetResult(byte[] value, String corrupt) {
+        public boolean found() {
+            return value != null;
+        }
+    }
+
+    /** Reads many keys, up to {@code batchSize} reads in flight in one dispatcher batch at a time. */
+    public List<GetResult> getMany(List<byte[]> keys) throws IOException {
+        checkOpen();
+        GetResult[] out = new GetResult[keys.size()];
+        int bs = options.batchSize();
+        long[] pos = new long[Math.min(bs, keys.size())];
+        int[] len = new int[pos.length];
+        for (int from = 0; from < keys.size(); from += bs) {
+            int to = Math.min(keys.size(), from + bs);
+            try (Arena arena = Arena.ofConfined()) {
+                IoBatch batch = new IoBatch(to - from);
+                int[] opOf = new int[to - from];
+                MemorySegment[] bufs = new MemorySegment[to - from];
+                lock.lock();
+                try {
+                    for (int i = from; i < to; i++) {
+                        int e = index.find(keys.get(i));
+                        if (e < 0) {
+                            misses++;
+                            pos[i - from] = -1;
+                            continue;
+                        }
+                        hits++;
+                        if (options.eviction() == StoreOptions.Eviction.FIFO_REINSERT) {
+                            index.markHot(e);
+                        }
+                        pos[i - from] = index.positionAt(e);
+                        len[i - from] = index.valueLengthAt(e);
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                for (int i = from; i < to; i++) {
+                    opOf[i - from] = -1;
+                    if (pos[i - from] < 0) {
+                        out[i] = new GetResult(null, null);
+                        continue;
+                    }
+                    long size = roundUp(SlotDescriptor.usedBytes(keys.get(i).length, len[i - from]), BLOCK_SIZE);
+                    bufs[i - from] = AlignedMemory.allocate(arena, size, BLOCK_SIZE);
+                    opOf[i - from] = batch.read(file, sb.slotOffset(index.slotOf(pos[i - from])), bufs[i - from]);
+                }
+                if (!batch.isEmpty()) {
+                    engine.execute(batch);
+                }
+                for (int i = from; i < to; i++) {
+                    int op = opOf[i - from];
+                    if (op < 0) {
+                        continue;
+                    }
+                    out[i] = verify(keys.get(i), pos[i - from], len[i - from], bufs[i - from], batch, op);
+                }
+            }
+        }
+        return Arrays.asList(out);
+    }
+
+    private GetResult verify(byte[] key, long position, int valueLength, MemorySegment slot, IoBatch batch, int op)
+            throws IOException {
+        long r = batch.result(op);
+        if (r < 0) {
+            throw batch.failure(op);
+        }
+        boolean header = r >= SlotDescriptor.HEADER_SIZE && SlotDescriptor.headerValid(slot, sb.storeId(), sb.slotSize());
+        if (header && SlotDescriptor.sequence(slot) != position) {
+            // Overwritten since the lookup (evicted or rewritten by a newer put): a miss, not corruption.
+            return new GetResult(null, null);
+        }
+        boolean ok = header && SlotDescriptor.keyLength(slot) == key.length
+                && SlotDescriptor.valueLength(slot) == valueLength
+                && SlotDescriptor.flags(slot) == SlotDescriptor.FLAG_LIVE
+                && r >= SlotDescriptor.usedBytes(key.length, valueLength)
+                && SlotDescriptor.dataValid(slot)
+                && slot.asSlice(SlotDescriptor.HEADER_SIZE, key.length).mismatch(MemorySegment.ofArray(key)) == -1;
+        if (!ok) {
+            lock.lock();
+            try {
+                corruptions++;
+                int e = index.find(key);
+                if (e >= 0 && index.positionAt(e) == position) {
+                    index.remove(key);
+                }
+            } finally {
+                lock.unlock();
+            }
+            return new GetResult(null, "corrupt slot: key=" + printable(key) + " position=" + position + " slot="
+                    + index.slotOf(position) + " offset=" + sb.slotOffset(index.slotOf(position)) + " (CRC32C mismatch;"
+                    + " the key was dropped)");
+        }
+        byte[] value = slot.asSlice(SlotDescriptor.HEADER_SIZE + key.length, valueLength).toArray(ValueLayout.JAVA_BYTE);
+        return new GetResult(value, null);
+    }
+
+    static String printable(byte[] key) {
+        String s = new String(key, StandardCharsets.UTF_8);
+        return s.chars().allMatch(c -> c >= 0x20 && c < 0x7f) ? s : "0x" + java.util.HexFormat.of().formatHex(key);
+    }
+
+    /** Every key with its value length, in no particular order. */
+    public List<KeyInfo> keys() {
+        checkOpenUnchecked();
+        List<KeyInfo> out = new ArrayList<>();
+        lock.lock();
+        try {
+            index.forEach((k, p, l) -> out.add(new KeyInfo(k.clone(), l, p)));
+        } finally {
+            lock.unlock();
+        }
+        return out;
+    }
+
+    /** A key, its value's length, and its position in the ring's write order. */
+    public record KeyInfo(byte[] key, int valueLength, long position) {
+    }
+
+    // ------------------------------------------------------------------ checkpoint
+
+    /**
+     * Writes the index to the older checkpoint region (payload, fdatasync, header, fdatasync). Returns
+     * false when the index does not fit the region; recovery then scans from the previous checkpoint.
+     */
+    public boolean checkpoint() throws IOException {
+        checkOpen();
+        return writeCheckpoint();
+    }
+
+    private synchronized boolean writeCheckpoint() throws IOException {
+        if (failure != null) {
+            throw failure;
+        }
+        long scanStart;
+        long gen;
+        long count;
+        MemorySegment payload;
+        long payloadLength;
+        try (Arena arena = Arena.ofConfined()) {
+            lock.lock();
+            try {
+                scanStart = inFlight.isEmpty() ? cursor : Math.min(cursor, inFlight.firstKey());
+                long[] bytes = {0};
+                index.forEach((k, p, l) -> bytes[0] += CheckpointDescriptor.ENTRY_FIXED + k.length);
+                payloadLength = bytes[0];
+                if (payloadLength > sb.checkpointSize() - CheckpointDescriptor.HEADER_SIZE) {
+                    return false;
+                }
+                payload = AlignedMemory.allocate(arena, Math.max(BLOCK_SIZE, roundUp(payloadLength, BLOCK_SIZE)), BLOCK_SIZE);
+                long[] at = {0};
+                index.forEach((k, p, l) -> {
+                    payload.set(Le.U64, at[0], p);
+                    payload.set(Le.U32, at[0] + 8, l);
+                    payload.set(Le.U16, at[0] + 12, (short) k.length);
+                    MemorySegment.copy(k, 0, payload, ValueLayout.JAVA_BYTE, at[0] + CheckpointDescriptor.ENTRY_FIXED, k.length);
+                    at[0] += CheckpointDescriptor.ENTRY_FIXED + k.length;
+                });
+                count = index.size();
+                gen = ++generation;
+                writesSinceCheckpoint = 0;
+            } finally {
+                lock.unlock();
+            }
+            long region = gen % 2 == 0 ? sb.checkpoint0() : sb.checkpoint1();
+            payload.asSlice(payloadLength).fill((byte) 0);
+            MemorySegment header = AlignedMemory.allocate(arena, CheckpointDescriptor.HEADER_SIZE, BLOCK_SIZE);
+            CheckpointDescriptor.encodeHeader(header, new CheckpointDescriptor.Header(gen, scanStart, count,
+                    payloadLength, Le.crc32c(payload, 0, payloadLength)));
+            IoBatch b = new IoBatch(2);
+            if (payloadLength > 0) {
+                b.write(file, region + CheckpointDescriptor.HEADER_SIZE, payload.asSlice(0, roundUp(payloadLength, BLOCK_SIZE)));
+            }
+            b.fdatasync(file);
+            engine.execute(b);
+            failOn(b);
+            b.clear();
+            b.write(file, region, header);
+            b.fdatasync(file);
+            engine.execute(b);
+            failOn(b);
+            lock.lock();
+            try {
+                checkpointScanStart = scanStart;
+                checkpoints++;
+                bytesWritten += roundUp(payloadLength, BLOCK_SIZE) + CheckpointDescriptor.HEADER_SIZE;
+            } finally {
+                lock.unlock();
+            }
+            return true;
+        }
+    }
+
+    private void failOn(IoBatch b) throws StoreException.Failed {
+        for (int i = 0; i < b.size(); i++) {
+            if (b.result(i) < 0) {
+                NativeIoException e = b.failure(i);
+                StoreException.Failed f = new StoreException.Failed("checkpoint write failed on " + path + ": "
+                        + e.getMessage(), e);
+                if (failure == null) {
+                    failure = f;
+                }
+                throw f;
+            }
+        }
+    }
+
+    private void periodicCheckpoint() {
+        try {
+            boolean due;
+            lock.lock();
+            try {
+                due = writesSinceCheckpoint > 0;
+            } finally {
+                lock.unlock();
+            }
+            if (due && !closed && failure == null) {
+                writeCheckpoint();
+            }
+        } catch (IOException | RuntimeException e) {
+            // A failed checkpoint marked the store failed; the next write reports it.
+        }
+    }
+
+    // ------------------------------------------------------------------ misc
+
+    public StoreStats stats() {
+        lock.lock();
+        try {
+            return new StoreStats(index.size(), index.valueBytes(), sb.slotCount(), sb.slotSize(), hits, misses,
+                    evictions, reinsertions, corruptions, bytesWritten, bytesStored, checkpoints, recoveredKeys,
+                    recoveryScanned, openMillis, index.memoryBytes());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public Superblock superblock() {
+        return sb;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** The engine the store runs on. */
+    public String engineName() {
+        return engine.name();
+    }
+
+    /** What replaced the asked-for engine, and why, or null. */
+    public String engineNotice() {
+        return engineNotice;
+    }
+
+    /** Whether a write or flush failed and the store refuses writes. */
+    public boolean isFailed() {
+        return failure != null;
+    }
+
+    private void checkOpen() throws IOException {
+        checkOpenUnchecked();
+    }
+
+    private void checkOpenUnchecked() {
+        if (closed) {
+            throw new IllegalStateException("store is closed: " + path);
+        }
+    }
+
+    /**
+     * Closes without a checkpoint, as if the process had been killed: what a restart then finds is
+     * what was on the device. For crash tests.
+     */
+    void abandon() throws IOException {
+        if (checkpointer != null) {
+            checkpointer.shutdownNow();
+        }
+        closed = true;
+        try {
+            file.close();
+        } finally {
+            engine.close();
+        }
+    }
+
+    /** Writes a final checkpoint (unless the store failed) and closes. Idempotent. */
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        if (checkpointer != null) {
+            checkpointer.shutdownNow();
+        }
+        IOException first = null;
+        try {
+            if (failure == null) {
+                writeCheckpoint();
+            }
+        } catch (IOException e) {
+            first = e;
+        } finally {
+            closed = true;
+            try {
+                file.close();
+            } catch (IOException e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+            engine.close();
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}

@@ -4,18 +4,18 @@ import java.util.Arrays;
 
 /**
  * The in-memory index key -> (position, value length), an open-addressing hash table with linear
- * probing and backward-shift deletion, in parallel primitive arrays. Per key it costs the key's own
- * {@code byte[]} (16 bytes of header plus the key, padded to 8) and, at the 0.5 to 0.75 load factor
- * it keeps, about 1.5 to 2 table entries of 8 (key reference) + 8 (position) + 4 (value length) +
- * 4 (hash) + 1 (hot flag) bytes, plus one 8-byte reference per slot of the ring for eviction:
- * 55 to 70 bytes plus the key bytes. Not thread-safe: the store guards it with its lock.
+ * probing and backward-shift deletion, in three parallel arrays. Per key it costs the key's own
+ * {@code byte[]} (a 16-byte array header, the key padded to 8 bytes) and, at the 0.375 to 0.75 load
+ * factor it keeps, 1.3 to 2.7 table entries of 16 bytes: a key reference (4 with compressed oops),
+ * the position (8) and the value length with the hot flag in its top bit (4). Eviction adds one
+ * reference per slot of the ring. With compressed oops that is about 20 + 35 + 4 = 60 bytes plus the
+ * key bytes on average; {@link #memoryBytes()} counts it. Not thread-safe: the store guards it.
  */
 final class KeyIndex {
     private byte[][] keys;
     private long[] positions;
+    /** Value length in the low 31 bits, the hot flag in bit 31 (a slot is at most 1 GiB). */
     private int[] valueLengths;
-    private int[] hashes;
-    private boolean[] hot;
     private int size;
     private long valueBytes;
     /** The key whose live value sits in each slot of the ring, or null. */
@@ -40,8 +40,6 @@ final class KeyIndex {
         keys = new byte[capacity][];
         positions = new long[capacity];
         valueLengths = new int[capacity];
-        hashes = new int[capacity];
-        hot = new boolean[capacity];
     }
 
     static int hash(byte[] key) {
@@ -59,7 +57,7 @@ final class KeyIndex {
             if (k == null) {
                 return -1;
             }
-            if (hashes[i] == h && Arrays.equals(k, key)) {
+            if (Arrays.equals(k, key)) {
                 return i;
             }
         }
@@ -75,7 +73,7 @@ final class KeyIndex {
     }
 
     int valueLengthAt(int entry) {
-        return valueLengths[entry];
+        return valueLengths[entry] & Integer.MAX_VALUE;
     }
 
     byte[] keyAt(int entry) {
@@ -83,11 +81,11 @@ final class KeyIndex {
     }
 
     void markHot(int entry) {
-        hot[entry] = true;
+        valueLengths[entry] |= Integer.MIN_VALUE;
     }
 
     boolean isHot(int entry) {
-        return hot[entry];
+        return valueLengths[entry] < 0;
     }
 
     int slotOf(long position) {
@@ -113,10 +111,9 @@ final class KeyIndex {
             if (slotKeys[oldSlot] == keys[e]) {
                 slotKeys[oldSlot] = null;
             }
-            valueBytes -= valueLengths[e];
+            valueBytes -= valueLengthAt(e);
             positions[e] = position;
             valueLengths[e] = valueLength;
-            hot[e] = false;
             key = keys[e];
         } else {
             if ((size + 1) * 4L > keys.length * 3L) {
@@ -128,10 +125,8 @@ final class KeyIndex {
                 i = (i + 1) & mask;
             }
             keys[i] = key;
-            hashes[i] = h;
             positions[i] = position;
             valueLengths[i] = valueLength;
-            hot[i] = false;
             size++;
         }
         valueBytes += valueLength;
@@ -150,7 +145,7 @@ final class KeyIndex {
         if (slotKeys[slot] == keys[e]) {
             slotKeys[slot] = null;
         }
-        valueBytes -= valueLengths[e];
+        valueBytes -= valueLengthAt(e);
         deleteAt(e);
         return position;
     }
@@ -171,14 +166,12 @@ final class KeyIndex {
         // Backward-shift deletion: move later members of the probe run into the hole.
         int hole = e;
         for (int i = (e + 1) & mask; keys[i] != null; i = (i + 1) & mask) {
-            int home = hashes[i] & mask;
+            int home = hash(keys[i]) & mask;
             boolean movable = hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
             if (movable) {
                 keys[hole] = keys[i];
-                hashes[hole] = hashes[i];
                 positions[hole] = positions[i];
                 valueLengths[hole] = valueLengths[i];
-                hot[hole] = hot[i];
                 keys[i] = null;
                 hole = i;
             }
@@ -189,21 +182,17 @@ final class KeyIndex {
         byte[][] k = keys;
         long[] p = positions;
         int[] v = valueLengths;
-        int[] h = hashes;
-        boolean[] t = hot;
         allocate(capacity);
         int mask = capacity - 1;
         for (int j = 0; j < k.length; j++) {
             if (k[j] != null) {
-                int i = h[j] & mask;
+                int i = hash(k[j]) & mask;
                 while (keys[i] != null) {
                     i = (i + 1) & mask;
                 }
                 keys[i] = k[j];
-                hashes[i] = h[j];
                 positions[i] = p[j];
                 valueLengths[i] = v[j];
-                hot[i] = t[j];
             }
         }
     }
@@ -220,17 +209,30 @@ final class KeyIndex {
     void forEach(EntryVisitor visitor) {
         for (int i = 0; i < keys.length; i++) {
             if (keys[i] != null) {
-                visitor.visit(keys[i], positions[i], valueLengths[i]);
+                visitor.visit(keys[i], positions[i], valueLengthAt(i));
             }
         }
     }
 
-    /** Approximate heap bytes of the index, for stats(). */
+    /** Heap bytes of the index: the three tables, the key arrays and the slot references. */
     long memoryBytes() {
-        long table = (long) keys.length * (8 + 8 + 4 + 4 + 1);
+        long table = (long) keys.length * (REFERENCE_BYTES + 8 + 4);
         long[] keyBytes = {0};
         forEach((k, p, l) -> keyBytes[0] += 16 + ((k.length + 7) & ~7));
-        return table + keyBytes[0] + slotCount * 8;
+        return table + keyBytes[0] + slotCount * REFERENCE_BYTES;
+    }
+
+    /** 4 with compressed oops (heaps under 32 GiB, the default), else 8. */
+    static final int REFERENCE_BYTES = compressedOops() ? 4 : 8;
+
+    private static boolean compressedOops() {
+        try {
+            var bean = java.lang.management.ManagementFactory.getPlatformMXBean(
+                    com.sun.management.HotSpotDiagnosticMXBean.class);
+            return bean == null || Boolean.parseBoolean(bean.getVMOption("UseCompressedOops").getValue());
+        } catch (RuntimeException e) {
+            return true;
+        }
     }
 
     interface EntryVisitor {

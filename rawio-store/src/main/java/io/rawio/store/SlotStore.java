@@ -118,6 +118,9 @@ public final class SlotStore implements AutoCloseable {
         if (!device && sizeBytes <= 0) {
             throw new IllegalArgumentException("size must be positive: size=" + sizeBytes);
         }
+        if (!device) {
+            layout(sizeBytes, slotSize); // refuses a size too small before anything is created
+        }
         try (IoEngine engine = createEngine(options, s -> { })) {
             OpenOptions oo = OpenOptions.readWrite().withDirect(options.direct()).withCreate(!device)
                     .withExclusive(device);
@@ -583,9 +586,43 @@ public final class SlotStore implements AutoCloseable {
         }
         Result[] r = new Result[1];
         writeChunk(List.of(key), List.of(MemorySegment.NULL), 0, 1, r, SlotDescriptor.FLAG_TOMBSTONE);
+        if (!r[0].ok() && failure == null && r[0].error().startsWith("store full")) {
+            return deleteInPlace(key);
+        }
         if (!r[0].ok()) {
             throw failureFor(r[0]);
         }
+        return true;
+    }
+
+    /**
+     * Delete when the ring has no slot for a tombstone (eviction off and full): the key's slot is
+     * invalidated in place and a checkpoint without the key is written, so neither the checkpoint nor
+     * the scan after it brings the key back.
+     */
+    private boolean deleteInPlace(byte[] key) throws IOException {
+        long position;
+        lock.lock();
+        try {
+            int e = index.find(key);
+            if (e < 0) {
+                return false;
+            }
+            position = index.positionAt(e);
+            index.remove(key);
+        } finally {
+            lock.unlock();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment zero = AlignedMemory.allocate(arena, BLOCK_SIZE, BLOCK_SIZE);
+            zero.fill((byte) 0);
+            IoBatch b = new IoBatch(2);
+            b.write(file, sb.slotOffset(index.slotOf(position)), zero);
+            b.fdatasync(file);
+            engine.execute(b);
+            failOn(b);
+        }
+        writeCheckpoint();
         return true;
     }
 

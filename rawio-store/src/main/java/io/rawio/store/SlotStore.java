@@ -1127,6 +1127,107 @@ public final class SlotStore implements AutoCloseable {
         }
     }
 
+    // ------------------------------------------------------------------ check
+
+    /**
+     * What {@link #check()} found.
+     *
+     * @param superblocksValid  valid superblock copies (2 when healthy)
+     * @param checkpointsValid  checkpoint regions with a valid header and payload (1 or 2)
+     * @param keys              keys in the index
+     * @param keysVerified      keys whose slot read back with both CRCs right
+     * @param keysCorrupt       keys whose slot failed a CRC
+     * @param slotsRead         slots read
+     * @param slotsDamaged      slots with this store's header magic whose header CRC fails
+     */
+    public record CheckReport(int superblocksValid, int checkpointsValid, long keys, long keysVerified,
+            long keysCorrupt, long slotsRead, long slotsDamaged) {
+        public boolean healthy() {
+            return superblocksValid == 2 && checkpointsValid >= 1 && keysCorrupt == 0 && slotsDamaged == 0;
+        }
+    }
+
+    /** Reads every key's slot, every slot header, both superblocks and both checkpoints; writes nothing. */
+    public CheckReport check() throws IOException {
+        checkOpen();
+        int superblocks = 0;
+        int ckpts = 0;
+        long slotsDamaged = 0;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = AlignedMemory.allocate(arena, 2L * SuperblockDescriptor.SIZE, BLOCK_SIZE);
+            IoBatch b = new IoBatch(2);
+            b.read(file, 0, buf);
+            engine.execute(b);
+            b.throwIfFailed();
+            superblocks += SuperblockDescriptor.decode(buf.asSlice(0, SuperblockDescriptor.SIZE)) != null ? 1 : 0;
+            superblocks += SuperblockDescriptor.decode(buf.asSlice(SuperblockDescriptor.SIZE)) != null ? 1 : 0;
+            for (long region : new long[] {sb.checkpoint0(), sb.checkpoint1()}) {
+                b.clear();
+                MemorySegment h = buf.asSlice(0, BLOCK_SIZE);
+                b.read(file, region, h);
+                engine.execute(b);
+                CheckpointDescriptor.Header hd = b.result(0) == BLOCK_SIZE ? CheckpointDescriptor.decodeHeader(h) : null;
+                if (hd != null && checkpointPayloadValid(arena, region, hd)) {
+                    ckpts++;
+                }
+            }
+            MemorySegment heads = AlignedMemory.allocate(arena, 64L * BLOCK_SIZE, BLOCK_SIZE);
+            IoBatch hb = new IoBatch(64);
+            for (long s0 = 0; s0 < sb.slotCount(); s0 += 64) {
+                hb.clear();
+                int n = (int) Math.min(64, sb.slotCount() - s0);
+                for (int i = 0; i < n; i++) {
+                    hb.read(file, sb.slotOffset(s0 + i), heads.asSlice((long) i * BLOCK_SIZE, BLOCK_SIZE));
+                }
+                engine.execute(hb);
+                for (int i = 0; i < n; i++) {
+                    MemorySegment head = heads.asSlice((long) i * BLOCK_SIZE, BLOCK_SIZE);
+                    if (hb.result(i) == BLOCK_SIZE && head.get(Le.U32, SlotDescriptor.MAGIC_OFFSET) == SlotDescriptor.MAGIC
+                            && head.get(Le.U64, SlotDescriptor.STORE_ID_OFFSET) == sb.storeId()
+                            && !SlotDescriptor.headerValid(head, sb.storeId(), sb.slotSize())) {
+                        slotsDamaged++;
+                    }
+                }
+            }
+        }
+        List<KeyInfo> keys = keys();
+        long verified = 0;
+        long corrupt = 0;
+        for (int from = 0; from < keys.size(); from += options.batchSize()) {
+            List<byte[]> chunk = new ArrayList<>();
+            for (int i = from; i < Math.min(keys.size(), from + options.batchSize()); i++) {
+                chunk.add(keys.get(i).key());
+            }
+            for (GetResult r : getMany(chunk)) {
+                if (r.corrupt() != null) {
+                    corrupt++;
+                } else if (r.found()) {
+                    verified++;
+                }
+            }
+        }
+        return new CheckReport(superblocks, ckpts, keys.size(), verified, corrupt, sb.slotCount(), slotsDamaged);
+    }
+
+    private boolean checkpointPayloadValid(Arena arena, long region, CheckpointDescriptor.Header h) {
+        if (h.payloadLength() == 0) {
+            return true;
+        }
+        if (h.payloadLength() > sb.checkpointSize() - CheckpointDescriptor.HEADER_SIZE) {
+            return false;
+        }
+        MemorySegment payload = AlignedMemory.allocate(arena, roundUp(h.payloadLength(), BLOCK_SIZE), BLOCK_SIZE);
+        IoBatch b = new IoBatch(1);
+        b.read(file, region + CheckpointDescriptor.HEADER_SIZE, payload);
+        engine.execute(b);
+        return b.result(0) >= h.payloadLength() && Le.crc32c(payload, 0, h.payloadLength()) == h.payloadCrc();
+    }
+
+    /** Closes without writing anything (no checkpoint): for read-only tools such as check. */
+    public void closeWithoutCheckpoint() throws IOException {
+        abandon();
+    }
+
     // ------------------------------------------------------------------ misc
 
     public StoreStats stats() {
@@ -1189,7 +1290,10 @@ public final class SlotStore implements AutoCloseable {
         }
     }
 
-    /** Writes a final checkpoint (unless the store failed) and closes. Idempotent. */
+    /**
+     * Writes a final checkpoint when anything changed since the last one (and the store has not
+     * failed), then closes. Idempotent.
+     */
     @Override
     public void close() throws IOException {
         if (closed) {
@@ -1200,7 +1304,15 @@ public final class SlotStore implements AutoCloseable {
         }
         IOException first = null;
         try {
-            if (failure == null) {
+            boolean changed;
+            lock.lock();
+            try {
+                changed = writesSinceCheckpoint > 0 || recoveredKeys > 0;
+            } finally {
+                lock.unlock();
+            }
+            // A store that was only read is left byte for byte as it was.
+            if (failure == null && changed) {
                 writeCheckpoint();
             }
         } catch (IOException e) {

@@ -1,0 +1,197 @@
+package io.rawio.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.rawio.engine.IoEngines;
+import io.rawio.memory.AlignedMemory;
+import io.rawio.nativeio.ArchConstants;
+import io.rawio.nativeio.BlockDevices;
+import io.rawio.nativeio.NativeFile;
+import io.rawio.nativeio.OpenFlag;
+import io.rawio.nativeio.Statx;
+import io.rawio.nativeio.Uname;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code rawio info}: what this machine supports, each missing item with its reason. */
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = "Show what this machine supports: kernel, io_uring, O_DIRECT alignment, huge pages, engines.")
+public final class InfoCommand implements Callable<Integer> {
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--dir", paramLabel = "DIR", defaultValue = ".",
+            description = "Directory whose filesystem to probe for O_DIRECT (default: the current directory)")
+    Path dir;
+
+    @Option(names = "--output-format", paramLabel = "FMT", defaultValue = "text", description = "text or json")
+    String outputFormat;
+
+    /** One line of the report: a name, a value, and whether the feature is available. */
+    public record Item(String section, String name, String value, boolean available) {
+    }
+
+    /** Sections other modules add (the io_uring probe). */
+    private static final List<java.util.function.Supplier<List<Item>>> EXTRA = new ArrayList<>();
+
+    public static synchronized void addSection(java.util.function.Supplier<List<Item>> section) {
+        EXTRA.add(section);
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        if (!outputFormat.equals("text") && !outputFormat.equals("json")) {
+            spec.commandLine().getErr().println("rawio info: unknown --output-format: " + outputFormat + " (text, json)");
+            return 2;
+        }
+        if (!Files.isDirectory(dir)) {
+            spec.commandLine().getErr().println("rawio info: not a directory: " + dir);
+            return 2;
+        }
+        List<Item> items = collect();
+        PrintWriter out = spec.commandLine().getOut();
+        if (outputFormat.equals("json")) {
+            ObjectMapper m = new ObjectMapper();
+            ObjectNode root = m.createObjectNode();
+            Map<String, ObjectNode> sections = new LinkedHashMap<>();
+            for (Item i : items) {
+                ObjectNode s = sections.computeIfAbsent(i.section(), k -> root.putObject(k));
+                ObjectNode o = s.putObject(i.name());
+                o.put("value", i.value());
+                o.put("available", i.available());
+            }
+            out.println(root.toPrettyString());
+        } else {
+            String section = null;
+            for (Item i : items) {
+                if (!i.section().equals(section)) {
+                    section = i.section();
+                    out.println(section);
+                }
+                out.printf(Locale.ROOT, "  %-22s %s%s%n", i.name(), i.available() ? "" : "unavailable: ", i.value());
+            }
+        }
+        return 0;
+    }
+
+    List<Item> collect() {
+        List<Item> items = new ArrayList<>();
+        Uname u = Uname.get();
+        items.add(new Item("system", "kernel", u.sysname() + " " + u.release(), true));
+        items.add(new Item("system", "architecture", u.machine() + (ArchConstants.supported()
+                ? " (constant table " + ArchConstants.current().arch() + ")" : ""), ArchConstants.supported()));
+        items.add(new Item("system", "java", Runtime.version().toString(), true));
+        boolean root = isRoot();
+        items.add(new Item("system", "root", root ? "yes (loop devices and block tracepoints usable)"
+                : "no (tests needing loop devices or tracepoints skip)", true));
+        items.add(new Item("system", "cpus", String.valueOf(Runtime.getRuntime().availableProcessors()), true));
+        items.add(new Item("system", "memlock limit", memlock(), true));
+        items.add(new Item("system", "io_uring_disabled", ioUringDisabled(), !ioUringDisabled().startsWith("1")
+                && !ioUringDisabled().startsWith("2")));
+        items.addAll(directIo());
+        String thp = AlignedMemory.hugePagesStatus();
+        items.add(new Item("memory", "transparent huge pages", thp.replaceFirst("^(un)?available: ", ""),
+                thp.startsWith("available")));
+        for (String e : IoEngines.names()) {
+            var reason = IoEngines.unavailableReason(e);
+            items.add(new Item("engines", e, reason.orElse(IoEngines.kind(e).orElseThrow().description()),
+                    reason.isEmpty()));
+        }
+        synchronized (InfoCommand.class) {
+            for (var s : EXTRA) {
+                items.addAll(s.get());
+            }
+        }
+        return items;
+    }
+
+    private List<Item> directIo() {
+        List<Item> items = new ArrayList<>();
+        Path abs = dir.toAbsolutePath().normalize();
+        items.add(new Item("direct I/O", "directory", abs.toString(), true));
+        items.add(new Item("direct I/O", "disk", BlockDevices.diskOf(abs).map(d -> d + " (/sys/block/" + d + "/stat)")
+                .orElse("none found (tmpfs, overlay or no sysfs): device counters unavailable"),
+                BlockDevices.diskOf(abs).isPresent()));
+        Path probe = null;
+        try {
+            probe = Files.createTempFile(abs, ".rawio-probe", ".tmp");
+        } catch (IOException e) {
+            items.add(new Item("direct I/O", "O_DIRECT alignment", "cannot create a probe file in " + abs
+                    + " (" + e.getClass().getSimpleName() + ")", false));
+            return items;
+        }
+        try {
+            Statx st = Statx.of(probe);
+            try (NativeFile f = NativeFile.open(probe, OpenFlag.RDWR, OpenFlag.DIRECT)) {
+                var a = f.alignment();
+                items.add(new Item("direct I/O", "O_DIRECT alignment", "memory " + a.memory() + " B, offset/length "
+                        + a.offset() + " B (from " + a.source() + ")", true));
+            } catch (IOException e) {
+                items.add(new Item("direct I/O", "O_DIRECT alignment", e.getMessage(), false));
+            }
+            items.add(new Item("direct I/O", "filesystem block", st.blockSize() + " B", true));
+        } catch (IOException e) {
+            items.add(new Item("direct I/O", "O_DIRECT alignment", e.getMessage(), false));
+        } finally {
+            try {
+                Files.deleteIfExists(probe);
+            } catch (IOException ignored) {
+                // a leftover probe file is harmless
+            }
+        }
+        return items;
+    }
+
+    static boolean isRoot() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) {
+                    return line.split("\\s+")[1].equals("0");
+                }
+            }
+        } catch (IOException e) {
+            return false;
+        }
+        return false;
+    }
+
+    private static String memlock() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {
+                if (line.startsWith("Max locked memory")) {
+                    String[] f = line.substring(26).trim().split("\\s+");
+                    return f[0].equals("unlimited") ? "unlimited" : (Long.parseLong(f[0]) >> 10) + " KiB";
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+        return "unknown";
+    }
+
+    private static String ioUringDisabled() {
+        try {
+            String v = Files.readString(Path.of("/proc/sys/kernel/io_uring_disabled")).trim();
+            return switch (v) {
+                case "0" -> "0 (io_uring allowed)";
+                case "1" -> "1 (io_uring only for the io_uring_group and root)";
+                case "2" -> "2 (io_uring disabled for everyone)";
+                default -> v;
+            };
+        } catch (IOException e) {
+            return "sysctl absent (kernel before 6.6: io_uring allowed)";
+        }
+    }
+}

@@ -1,0 +1,147 @@
+package io.rawio.cli.store;
+
+import io.rawio.bench.job.Units;
+import io.rawio.bench.metrics.LatencyStats;
+import io.rawio.bench.report.FioJson;
+import io.rawio.store.SlotStore;
+import io.rawio.store.StoreOptions;
+import io.rawio.store.StoreStats;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code rawio store bench}: put/get throughput and latency of a store. */
+@Command(name = "bench", description = "Measure putMany/getMany throughput and per-key latency on a store.")
+final class StoreBenchCommand extends StoreCommand.Sub {
+    @Parameters(index = "0", paramLabel = "PATH")
+    Path path;
+
+    @Option(names = "--op", paramLabel = "OP", defaultValue = "put", description = "put, get or mixed (default: ${DEFAULT-VALUE})")
+    String op;
+
+    @Option(names = "--value-size", paramLabel = "SIZE", defaultValue = "4k", description = "Value size (default: ${DEFAULT-VALUE})")
+    String valueSize;
+
+    @Option(names = "--count", paramLabel = "N", defaultValue = "10000", description = "Keys (default: ${DEFAULT-VALUE})")
+    int count;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "64", description = "Keys per batch (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--durability", paramLabel = "MODE", defaultValue = "none", description = "none or durable (default: ${DEFAULT-VALUE})")
+    String durability;
+
+    @Option(names = "--output-format", paramLabel = "FMT", defaultValue = "text", description = "text or json")
+    String outputFormat;
+
+    @Override
+    int run(PrintWriter out) throws IOException {
+        long vs = StoreCommand.parseSize("--value-size", valueSize);
+        if (!List.of("put", "get", "mixed").contains(op)) {
+            throw new StoreCommand.BadArgument("unknown --op: " + op + " (put, get, mixed)");
+        }
+        if (count < 1 || batch < 1 || batch > StoreOptions.MAX_BATCH) {
+            throw new StoreCommand.BadArgument("--count must be positive and --batch between 1 and " + StoreOptions.MAX_BATCH);
+        }
+        if (!List.of("text", "json").contains(outputFormat)) {
+            throw new StoreCommand.BadArgument("unknown --output-format: " + outputFormat + " (text, json)");
+        }
+        StoreOptions o = common.options().withDurability(StoreCommand.durability(durability)).withBatchSize(batch);
+        byte[] value = new byte[(int) vs];
+        new SplittableRandom(1).nextBytes(value);
+        MemorySegment v = MemorySegment.ofArray(value);
+        LatencyStats lat = new LatencyStats();
+        long bytes = 0;
+        long ops = 0;
+        long elapsed;
+        StoreStats stats;
+        try (SlotStore s = SlotStore.open(path, o)) {
+            if (vs > s.maxValueLength(16)) {
+                throw new StoreCommand.BadArgument("value larger than a slot holds: value=" + vs + ", max="
+                        + s.maxValueLength(16));
+            }
+            if (!op.equals("put")) {
+                for (int from = 0; from < count; from += batch) {
+                    s.putMany(keys(from, Math.min(count, from + batch)), values(v, Math.min(batch, count - from)));
+                }
+            }
+            SplittableRandom r = new SplittableRandom(7);
+            long start = System.nanoTime();
+            for (int from = 0; from < count; from += batch) {
+                int to = Math.min(count, from + batch);
+                List<byte[]> keys = keys(from, to);
+                boolean put = op.equals("put") || (op.equals("mixed") && r.nextBoolean());
+                long t0 = System.nanoTime();
+                if (put) {
+                    for (SlotStore.Result res : s.putMany(keys, values(v, to - from))) {
+                        if (!res.ok()) {
+                            throw new IOException(res.error());
+                        }
+                    }
+                } else {
+                    for (SlotStore.GetResult res : s.getMany(keys)) {
+                        if (!res.found()) {
+                            throw new IOException("key missing during get bench: the store is too small for --count");
+                        }
+                    }
+                }
+                long t = System.nanoTime() - t0;
+                for (int i = from; i < to; i++) {
+                    lat.record(t);
+                }
+                ops += to - from;
+                bytes += (to - from) * vs;
+            }
+            elapsed = System.nanoTime() - start;
+            stats = s.stats();
+        }
+        double secs = elapsed / 1e9;
+        if (outputFormat.equals("json")) {
+            var root = FioJson.MAPPER.createObjectNode();
+            root.put("op", op);
+            root.put("value_size", vs);
+            root.put("count", ops);
+            root.put("batch", batch);
+            root.put("durability", durability);
+            root.put("ops_per_sec", ops / secs);
+            root.put("bw_bytes", bytes / secs);
+            root.put("lat_p50_ns", lat.percentile(50));
+            root.put("lat_p99_ns", lat.percentile(99));
+            root.put("lat_p99_9_ns", lat.percentile(99.9));
+            root.put("lat_max_ns", lat.max());
+            root.put("write_amplification", stats.writeAmplification());
+            out.println(root.toPrettyString());
+        } else {
+            out.printf(Locale.ROOT, "%s %d x %s, batch %d, durability %s: %.0f ops/s, %.1f MiB/s%n", op, ops,
+                    Units.formatSize(vs), batch, durability, ops / secs, bytes / secs / 1048576.0);
+            out.printf(Locale.ROOT, "latency per key (its batch): p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us%n",
+                    lat.percentile(50) / 1e3, lat.percentile(99) / 1e3, lat.percentile(99.9) / 1e3, lat.max() / 1e3);
+            out.printf(Locale.ROOT, "device bytes written per byte stored: %.2f%n", stats.writeAmplification());
+        }
+        return 0;
+    }
+
+    private static List<byte[]> keys(int from, int to) {
+        List<byte[]> k = new ArrayList<>(to - from);
+        for (int i = from; i < to; i++) {
+            k.add(String.format("bench-%010d", i).getBytes());
+        }
+        return k;
+    }
+
+    private static List<MemorySegment> values(MemorySegment v, int n) {
+        List<MemorySegment> l = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            l.add(v);
+        }
+        return l;
+    }
+}

@@ -1,0 +1,442 @@
+package io.rawio.cli.store;
+
+import io.rawio.bench.job.Units;
+import io.rawio.store.SlotStore;
+import io.rawio.store.StoreException;
+import io.rawio.store.StoreOptions;
+import io.rawio.store.StoreStats;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code rawio store}: a slot store on a file or a block device. */
+@Command(name = "store", description = "A crash-safe, checksummed key-value slot store on a file or block device.",
+        subcommands = {
+            StoreCommand.Format.class, StoreCommand.Put.class, StoreCommand.Get.class, StoreCommand.Del.class,
+            StoreCommand.Ls.class, StoreCommand.Stat.class, StoreCommand.Import.class, StoreCommand.Export.class,
+            StoreCommand.Check.class, StoreBenchCommand.class},
+        footer = {"", "Exit status: 0 done, 1 not found or a store error, 2 bad arguments.",
+            "See docs/FORMAT.md for the on-disk format."})
+public final class StoreCommand implements Callable<Integer> {
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help")
+    boolean help;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().getErr().println("rawio store: a subcommand is required: format, put, get, del, ls, stat,"
+                + " import, export, check, bench");
+        spec.commandLine().getErr().println("Try 'rawio store --help' for more information.");
+        return 2;
+    }
+
+    /** Options every store subcommand takes. */
+    public static final class Common {
+        @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "uring",
+                description = "I/O engine (default: ${DEFAULT-VALUE}, psync where io_uring is unavailable)")
+        String engine;
+
+        @Option(names = "--direct", paramLabel = "0|1", defaultValue = "1", arity = "0..1", fallbackValue = "1",
+                description = "O_DIRECT (default: ${DEFAULT-VALUE})")
+        String direct;
+
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help")
+        boolean help;
+
+        StoreOptions options() {
+            boolean d = switch (direct.toLowerCase(Locale.ROOT)) {
+                case "1", "true", "yes", "on" -> true;
+                case "0", "false", "no", "off" -> false;
+                default -> throw new BadArgument("invalid --direct: " + direct + " (0 or 1)");
+            };
+            if (io.rawio.engine.IoEngines.kind(engine).isEmpty()) {
+                throw new BadArgument("unknown engine: " + engine + " (known: "
+                        + String.join(", ", io.rawio.engine.IoEngines.names()) + ")");
+            }
+            return StoreOptions.defaults().withEngine(engine).withDirect(d);
+        }
+    }
+
+    /** A user mistake: one line, exit 2. */
+    static final class BadArgument extends RuntimeException {
+        BadArgument(String m) {
+            super(m);
+        }
+    }
+
+    /** Runs a subcommand body, turning failures into one line and an exit status. */
+    abstract static class Sub implements Callable<Integer> {
+        @Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @Mixin
+        Common common;
+
+        abstract int run(PrintWriter out) throws IOException;
+
+        PrintWriter err() {
+            return spec.commandLine().getErr();
+        }
+
+        String name() {
+            return "rawio store " + spec.name();
+        }
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            try {
+                return run(out);
+            } catch (BadArgument | IllegalArgumentException e) {
+                err().println(name() + ": " + e.getMessage());
+                return 2;
+            } catch (NoSuchFileException e) {
+                err().println(name() + ": no such file: " + e.getFile());
+                return 2;
+            } catch (StoreException.NotAStore e) {
+                err().println(name() + ": " + e.getMessage());
+                return 2;
+            } catch (IOException e) {
+                err().println(name() + ": " + e.getMessage());
+                return 1;
+            } finally {
+                out.flush();
+            }
+        }
+
+        SlotStore open(Path path) throws IOException {
+            return SlotStore.open(path, common.options());
+        }
+    }
+
+    static byte[] keyBytes(String key) {
+        if (key.isEmpty()) {
+            throw new BadArgument("empty key");
+        }
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        if (k.length > SlotStore.MAX_KEY_LENGTH) {
+            throw new BadArgument("key too long: length=" + k.length + ", max=" + SlotStore.MAX_KEY_LENGTH);
+        }
+        return k;
+    }
+
+    @Command(name = "format", description = "Create a store: a new file of --size, or a whole block device.")
+    static final class Format extends Sub {
+        @Parameters(index = "0", paramLabel = "PATH")
+        Path path;
+
+        @Option(names = "--size", paramLabel = "SIZE", description = "File size, e.g. 1g (not for a block device)")
+        String size;
+
+        @Option(names = "--slot", paramLabel = "SIZE", required = true,
+                description = "Slot size, a multiple of 4k, e.g. 256k: the largest key + value + 64 bytes")
+        String slot;
+
+        @Option(names = "--force", description = "Overwrite an existing file, or a device that holds data")
+        boolean force;
+
+        @Override
+        int run(PrintWriter out) throws IOException {
+            long slotBytes = parseSize("--slot", slot);
+            boolean device = Files.exists(path) && io.rawio.nativeio.Statx.of(path).isBlockDevice();
+            long sizeBytes = 0;
+            if (!device) {
+                if (size == null) {
+                    throw new BadArgument("--size is required for a file store");
+                }
+                sizeBytes = parseSize("--size", size);
+            }
+            SlotStore.format(path, sizeBytes, slotBytes, force, common.options());
+            try (SlotStore s = open(path)) {
+                var sb = s.superblock();
+                out.printf(Locale.ROOT, "formatted %s: %d slots of %s, uuid %s%n", path, sb.slotCount(),
+                        Units.formatSize(sb.slotSize()), sb.uuid());
+            }
+            return 0;
+        }
+    }
+
+    static long parseSize(String option, String text) {
+        try {
+            return Units.parseSize(text);
+        } catch (IllegalArgumentException e) {
+            throw new BadArgument("invalid " + option + ": " + e.getMessage());
+        }
+    }
+
+    @Command(name = "put", description = "Store a value: the contents of FILE, or standard input for '-' or no FILE.")
+    static final class Put extends Sub {
+        @Parameters(index = "0", paramLabel = "PATH")
+        Path path;
+
+        @Parameters(index = "1", paramLabel = "KEY")
+        String key;
+
+        @Parameters(index = "2", paramLabel = "FILE", arity = "0..1", defaultValue = "-")
+        String file;
+
+        @Option(names = "--durability", paramLabel = "MODE", defaultValue = "durable",
+                description = "none or durable (default: ${DEFAULT-VALUE})")
+        String durability;
+
+        @Override
+        int run(PrintWriter out) throws IOException {
+            byte[] k = keyBytes(key);
+            byte[] value;
+            if (file.equals("-")) {
+                value = rawIn.readAllBytes();
+            } else {
+                Path f = Path.of(file);
+                if (!Files.isRegularFile(f)) {
+                    throw new BadArgument("no such file: " + file);
+                }
+                value = Files.readAllBytes(f);
+            }
+            StoreOptions o = common.options().withDurability(durability(durability));
+            try (SlotStore s = SlotStore.open(path, o)) {
+                long max = s.maxValueLength(k.length);
+                if (value.length > max) {
+                    throw new BadArgument("value larger than a slot holds: value=" + value.length + ", max=" + max);
+                }
+                s.put(k, value);
+            }
+            return 0;
+        }
+    }
+
+    static StoreOptions.Durability durability(String s) {
+        return switch (s.toLowerCase(Locale.ROOT)) {
+            case "none" -> StoreOptions.Durability.NONE;
+            case "durable" -> StoreOptions.Durability.DURABLE;
+            default -> throw new BadArgument("unknown --durability: " + s + " (none, durable)");
+        };
+    }
+
+    @Command(name = "get", description = "Write a key's value to standard output.")
+    static final class Get extends Sub {
+        @Parameters(index = "0", paramLabel = "PATH")
+        Path path;
+
+        @Parameters(index = "1", paramLabel = "KEY")
+        String key;
+
+        @Override
+        int run(PrintWriter out) throws IOException {
+            byte[] k = keyBytes(key);
+            try (SlotStore s = open(path)) {
+                byte[] v = s.get(k);
+                if (v == null) {
+                    err().println(name() + ": no such key: " + key);
+                    return 1;
+                }
+                out.flush();
+                rawOut.write(v);
+                rawOut.flush();
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "del", description = "Delete a key.")
+    static final class Del extends Sub {
+        @Parameters(index = "0", paramLabel = "PATH")
+        Path path;
+
+        @Parameters(index = "1", paramLabel = "KEY")
+        String key;
+
+        @Override
+        int run(PrintWriter out) throws IOException {
+            byte[] k = keyBytes(key);
+            try (SlotStore s = open(path)) {
+                if (!s.delete(k)) {
+                    err().println(name() + ": no such key: " + key);
+                    return 1;
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "ls", description = "List the keys with their value sizes, oldest first.")
+    static final class Ls extends Sub {
+        @Parameters(index = "0", paramLabel = "PATH")
+        Path path;
+
+        @Override
+        int run(PrintWriter out) throws IOException {
+            try (SlotStore s = open(path)) {
+                List<SlotStore.KeyInfo> keys = new ArrayList<>(s.keys());
+                keys.sort(Comparator.comparingLong(SlotStore.KeyInfo::position));
+                for (SlotStore.KeyInfo k : keys) {
+                    out.printf(Locale.ROOT, "%10d  %s%n", k.valueLength(), new String(k.key(), StandardCharsets.UTF_8));
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "stat", description = "Show the store's geometry and counters.")
+    static final class Stat extends Sub {
+        @Parameters(index = "0", paramLabel = "PATH")
+        Path path;
+
+        @Override
+        int run(PrintWriter out) throws IOException {
+            try (SlotStore s = open(path)) {
+                var sb = s.superblock();
+                StoreStats st = s.stats();
+                out.printf(Locale.ROOT, "path         %s%n", path);
+                out.printf(Locale.ROOT, "uuid         %s%n", sb.uuid());
+                out.printf(Locale.ROOT, "engine       %s%n", s.engineName());
+                out.printf(Locale.ROOT, "slots        %d x %s%n", sb.slotCount(), Units.formatSize(sb.slotSize()));
+                out.printf(Locale.ROOT, "keys         %d%n", st.keys());
+                out.printf(Locale.ROOT, "value bytes  %d%n", st.valueBytes());
+                out.printf(Locale.ROOT, "used         %.1f%%%n", 100.0 * st.keys() / sb.slotCount());
+                out.printf(Locale.ROOT, "index        %d bytes (%.1f per key)%n", st.indexBytes(), st.indexBytesPerKey());
+                out.printf(Locale.ROOT, "open         %d ms (%d slots read after the checkpoint, %d keys recovered)%n",
+                        st.openMillis(), st.recoveryScanned(), st.recoveredKeys());
+                if (s.engineNotice() != null) {
+                    out.println("note         " + s.engineNotice());
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "import", description = "Store files under their file names, in putMany batches; prints"
+            + " 'stored KEY' once each key's batch is acknowledged.")
+    static final class Import extends Sub {
+        @Parameters(index = "0", paramLabel = "PATH")
+        Path path;
+
+        @Parameters(index = "1..*", paramLabel = "FILE", arity = "1..*")
+        List<Path> files;
+
+        @Option(names = "--batch", paramLabel = "N", defaultValue = "64", description = "Keys per batch (default: ${DEFAULT-VALUE})")
+        int batch;
+
+        @Option(names = "--durability", paramLabel = "MODE", defaultValue = "none",
+                description = "none or durable (default: ${DEFAULT-VALUE})")
+        String durability;
+
+        @Override
+        int run(PrintWriter out) throws IOException {
+            if (batch < 1 || batch > StoreOptions.MAX_BATCH) {
+                throw new BadArgument("--batch must be between 1 and " + StoreOptions.MAX_BATCH);
+            }
+            for (Path f : files) {
+                if (!Files.isRegularFile(f)) {
+                    throw new BadArgument("no such file: " + f);
+                }
+            }
+            StoreOptions o = common.options().withDurability(durability(durability)).withBatchSize(batch);
+            int failed = 0;
+            try (SlotStore s = SlotStore.open(path, o)) {
+                for (int from = 0; from < files.size(); from += batch) {
+                    List<Path> chunk = files.subList(from, Math.min(files.size(), from + batch));
+                    List<byte[]> keys = new ArrayList<>();
+                    List<MemorySegment> values = new ArrayList<>();
+                    for (Path f : chunk) {
+                        keys.add(keyBytes(f.getFileName().toString()));
+                        values.add(MemorySegment.ofArray(Files.readAllBytes(f)));
+                    }
+                    List<SlotStore.Result> r = s.putMany(keys, values);
+                    for (int i = 0; i < chunk.size(); i++) {
+                        String k = chunk.get(i).getFileName().toString();
+                        if (r.get(i).ok()) {
+                            out.println("stored " + k);
+                        } else {
+                            failed++;
+                            err().println(name() + ": " + k + ": " + r.get(i).error());
+                        }
+                    }
+                    out.flush();
+                }
+            }
+            return failed == 0 ? 0 : 1;
+        }
+    }
+
+    @Command(name = "export", description = "Write every key's value to DIR/KEY (unsafe names %XX-encoded).")
+    static final class Export extends Sub {
+        @Parameters(index = "0", paramLabel = "PATH")
+        Path path;
+
+        @Parameters(index = "1", paramLabel = "DIR")
+        Path dir;
+
+        @Override
+        int run(PrintWriter out) throws IOException {
+            if (Files.exists(dir) && !Files.isDirectory(dir)) {
+                throw new BadArgument("not a directory: " + dir);
+            }
+            Files.createDirectories(dir);
+            int corrupt = 0;
+            try (SlotStore s = open(path)) {
+                for (SlotStore.KeyInfo k : s.keys()) {
+                    try {
+                        byte[] v = s.get(k.key());
+                        if (v != null) {
+                            Files.write(dir.resolve(KeyNames.encode(k.key())), v);
+                        }
+                    } catch (StoreException.Corrupt e) {
+                        corrupt++;
+                        err().println(name() + ": " + e.getMessage());
+                    }
+                }
+            }
+            return corrupt == 0 ? 0 : 1;
+        }
+    }
+
+    @Command(name = "check", description = "Verify every key's slot, every slot header, the superblocks and the"
+            + " checkpoints; exit 1 when anything is corrupt.")
+    static final class Check extends Sub {
+        @Parameters(index = "0", paramLabel = "PATH")
+        Path path;
+
+        @Override
+        int run(PrintWriter out) throws IOException {
+            SlotStore s = open(path);
+            SlotStore.CheckReport r;
+            try {
+                r = s.check();
+            } finally {
+                s.closeWithoutCheckpoint();
+            }
+            out.printf(Locale.ROOT, "superblocks valid   %d of 2%n", r.superblocksValid());
+            out.printf(Locale.ROOT, "checkpoints valid   %d of 2%n", r.checkpointsValid());
+            out.printf(Locale.ROOT, "keys                %d%n", r.keys());
+            out.printf(Locale.ROOT, "keys verified       %d%n", r.keysVerified());
+            out.printf(Locale.ROOT, "keys corrupt        %d%n", r.keysCorrupt());
+            out.printf(Locale.ROOT, "slots read          %d%n", r.slotsRead());
+            out.printf(Locale.ROOT, "slots damaged       %d%n", r.slotsDamaged());
+            out.println(r.healthy() ? "ok" : "CORRUPT");
+            return r.healthy() ? 0 : 1;
+        }
+    }
+
+    /** Where get writes value bytes and put reads them; tests replace them. */
+    static OutputStream rawOut = System.out;
+    static InputStream rawIn = System.in;
+}

@@ -1,0 +1,96 @@
+package io.rawio.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class MainTest {
+    record Run(int exit, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void helpListsTheSubcommands() {
+        Run r = run("--help");
+        assertEquals(0, r.exit());
+        for (String c : new String[] {"bench", "lab", "store", "info"}) {
+            assertTrue(r.out().contains("  " + c + " "), c + " in " + r.out());
+        }
+        assertEquals("", r.err());
+    }
+
+    @Test
+    void versionNamesRawioAndJava() {
+        Run r = run("--version");
+        assertEquals(0, r.exit());
+        assertTrue(r.out().startsWith("rawio "), r.out());
+    }
+
+    @Test
+    void anUnknownSubcommandIsOneLinePlusAHint() {
+        Run r = run("frobnicate");
+        assertEquals(2, r.exit());
+        String[] lines = r.err().strip().split("\n");
+        assertEquals(2, lines.length, r.err());
+        assertTrue(lines[0].contains("frobnicate"), lines[0]);
+        assertTrue(lines[1].contains("rawio --help"), lines[1]);
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void anUnknownOptionIsOneLinePlusAHint() {
+        Run r = run("--frobnicate");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().startsWith("rawio: Unknown option: '--frobnicate'"), r.err());
+        Run sub = run("info", "--frobnicate");
+        assertEquals(2, sub.exit());
+        assertTrue(sub.err().contains("rawio info --help"), sub.err());
+        assertEquals(2, sub.err().strip().lines().count());
+    }
+
+    @Test
+    void infoReportsKernelAlignmentAndEngines() {
+        Run r = run("info");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("kernel"));
+        assertTrue(r.out().contains("O_DIRECT alignment"));
+        assertTrue(r.out().contains("psync"));
+        assertTrue(r.out().contains("transparent huge pages"));
+    }
+
+    @Test
+    void infoAsJsonParses() throws Exception {
+        Run r = run("info", "--output-format=json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode root = new ObjectMapper().readTree(r.out());
+        assertTrue(root.get("system").get("kernel").get("value").asText().startsWith("Linux"));
+        assertTrue(root.get("engines").get("psync").get("available").asBoolean());
+    }
+
+    @Test
+    void infoRefusesABadDirectory() {
+        Run r = run("info", "--dir=/no/such/dir");
+        assertEquals(2, r.exit());
+        assertEquals(1, r.err().strip().lines().count());
+    }
+
+    @Test
+    void labIsNotAvailableYet() {
+        Run r = run("lab", "--list");
+        assertEquals(2, r.exit());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+    }
+}

@@ -1,0 +1,185 @@
+package io.rawio.cli.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rawio.cli.Main;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StoreCliTest {
+    @TempDir
+    Path dir;
+
+    record Run(int exit, String out, String err, byte[] raw) {
+    }
+
+    private final ByteArrayOutputStream raw = new ByteArrayOutputStream();
+
+    @AfterEach
+    void restore() {
+        StoreCommand.rawOut = System.out;
+        StoreCommand.rawIn = System.in;
+    }
+
+    Run run(String... args) {
+        raw.reset();
+        StoreCommand.rawOut = raw;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        List<String> a = new ArrayList<>(List.of("store"));
+        a.addAll(List.of(args));
+        int exit = Main.run(a.toArray(String[]::new), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), raw.toByteArray());
+    }
+
+    private String store() {
+        String p = dir.resolve("s.store").toString();
+        Run r = run("format", p, "--size=8m", "--slot=16k", "--engine=psync");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("slots of 16k"), r.out());
+        return p;
+    }
+
+    @Test
+    void putGetDelLsStat() throws IOException {
+        String p = store();
+        Path f = Files.write(dir.resolve("value.bin"), "hello".getBytes());
+        assertEquals(0, run("put", p, "greeting", f.toString(), "--engine=psync").exit());
+        StoreCommand.rawIn = new ByteArrayInputStream("from stdin".getBytes());
+        assertEquals(0, run("put", p, "piped", "-", "--engine=psync").exit());
+        Run g = run("get", p, "greeting", "--engine=psync");
+        assertEquals(0, g.exit(), g.err());
+        assertArrayEquals("hello".getBytes(), g.raw());
+        assertArrayEquals("from stdin".getBytes(), run("get", p, "piped", "--engine=psync").raw());
+        Run ls = run("ls", p, "--engine=psync");
+        assertTrue(ls.out().contains("greeting") && ls.out().contains("piped"), ls.out());
+        Run st = run("stat", p, "--engine=psync");
+        assertTrue(st.out().contains("keys         2"), st.out());
+        assertEquals(0, run("del", p, "greeting", "--engine=psync").exit());
+        Run missing = run("get", p, "greeting", "--engine=psync");
+        assertEquals(1, missing.exit());
+        assertEquals("rawio store get: no such key: greeting", missing.err().strip());
+        assertEquals(1, run("del", p, "greeting", "--engine=psync").exit());
+    }
+
+    @Test
+    void badInputIsOneLineAndChangesNothing() throws IOException {
+        String p = store();
+        Path f = Files.write(dir.resolve("v"), "x".getBytes());
+        assertEquals(0, run("put", p, "k", f.toString(), "--engine=psync").exit());
+        byte[] before = Files.readAllBytes(Path.of(p));
+        Path big = Files.write(dir.resolve("big"), new byte[20000]);
+        Path junk = Files.write(dir.resolve("junk"), new byte[65536]);
+        String[][] cases = {
+            {"put", p, "", f.toString()},
+            {"put", p, "k2", dir.resolve("missing").toString()},
+            {"put", p, "k3", big.toString()},
+            {"get", junk.toString(), "k"},
+            {"get", dir.resolve("nothing").toString(), "k"},
+            {"format", dir.resolve("n1").toString(), "--size=8m", "--slot=1000"},
+            {"format", dir.resolve("n2").toString(), "--size=16k", "--slot=4k"},
+            {"format", p, "--size=8m", "--slot=16k"},
+            {"put", p},
+            {"import", p, dir.resolve("missing").toString()},
+            {"bench", p, "--op=fly"},
+            {"get", p, "k", "--engine=warp"},
+        };
+        for (String[] c : cases) {
+            String[] args = new String[c.length + 1];
+            System.arraycopy(c, 0, args, 0, c.length);
+            args[c.length] = "--engine=psync";
+            if (c[c.length - 1].startsWith("--engine=")) {
+                args = c;
+            }
+            Run r = run(args);
+            assertTrue(r.exit() != 0, String.join(" ", c));
+            long lines = r.err().strip().lines().count();
+            assertTrue(lines >= 1 && lines <= 2, String.join(" ", c) + " -> " + r.err());
+            assertFalse(r.err().contains("Exception"), r.err());
+        }
+        assertArrayEquals(before, Files.readAllBytes(Path.of(p)), "the store is byte for byte unchanged");
+        assertFalse(Files.exists(dir.resolve("n1")));
+        assertFalse(Files.exists(dir.resolve("n2")));
+    }
+
+    @Test
+    void importPrintsStoredOncePerKeyAndExportWritesThemBack() throws IOException {
+        String p = store();
+        List<String> args = new ArrayList<>(List.of("import", p, "--batch=3", "--durability=durable", "--engine=psync"));
+        for (int i = 0; i < 7; i++) {
+            args.add(Files.write(dir.resolve("file" + i + ".dat"), ("content " + i).getBytes()).toString());
+        }
+        Run r = run(args.toArray(String[]::new));
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(7, r.out().lines().filter(l -> l.startsWith("stored file")).count(), r.out());
+        Path out = dir.resolve("out");
+        assertEquals(0, run("export", p, out.toString(), "--engine=psync").exit());
+        for (int i = 0; i < 7; i++) {
+            assertArrayEquals(("content " + i).getBytes(), Files.readAllBytes(out.resolve("file" + i + ".dat")));
+        }
+    }
+
+    @Test
+    void checkFindsCorruption() throws IOException {
+        String p = store();
+        Path f = Files.write(dir.resolve("v"), new byte[3000]);
+        assertEquals(0, run("put", p, "a", f.toString(), "--engine=psync").exit());
+        assertEquals(0, run("put", p, "b", f.toString(), "--engine=psync").exit());
+        Run ok = run("check", p, "--engine=psync");
+        assertEquals(0, ok.exit(), ok.out() + ok.err());
+        assertTrue(ok.out().strip().endsWith("ok"));
+        long slots0;
+        try (var s = io.rawio.store.SlotStore.open(Path.of(p), io.rawio.store.StoreOptions.defaults().withEngine("psync"))) {
+            slots0 = s.superblock().slotOffset(s.keys().stream().filter(k -> k.key()[0] == 'a')
+                    .findFirst().orElseThrow().position() % s.superblock().slotCount());
+        }
+        try (RandomAccessFile raf = new RandomAccessFile(p, "rw")) {
+            raf.seek(slots0 + 200);
+            raf.write(0xff);
+        }
+        Run bad = run("check", p, "--engine=psync");
+        assertEquals(1, bad.exit());
+        assertTrue(bad.out().contains("keys corrupt        1"), bad.out());
+        assertTrue(bad.out().strip().endsWith("CORRUPT"));
+    }
+
+    @Test
+    void benchPrintsThroughputAndLatency() throws Exception {
+        String p = store();
+        Run r = run("bench", p, "--op=put", "--value-size=4k", "--count=200", "--batch=16", "--engine=psync",
+                "--output-format=json");
+        assertEquals(0, r.exit(), r.err());
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out());
+        assertEquals(200, json.get("count").asLong());
+        assertTrue(json.get("ops_per_sec").asDouble() > 0);
+        assertTrue(json.get("lat_p99_ns").asLong() >= json.get("lat_p50_ns").asLong());
+        Run g = run("bench", p, "--op=get", "--value-size=4k", "--count=200", "--engine=psync");
+        assertEquals(0, g.exit(), g.err());
+        assertTrue(g.out().contains("ops/s"));
+    }
+
+    @Property(tries = 200)
+    void keyNamesRoundTripAndAreSafe(@ForAll byte[] key) {
+        String name = KeyNames.encode(key);
+        assertArrayEquals(key, KeyNames.decode(name));
+        assertFalse(name.contains("/"));
+        assertFalse(name.equals(".") || name.equals(".."));
+    }
+}

@@ -1,0 +1,98 @@
+package io.rawio.uring;
+
+/**
+ * io_uring constants, with the kernel's names, from include/uapi/linux/io_uring.h. They are the same on
+ * every architecture.
+ */
+public final class IoUringConstants {
+    // io_uring_setup(2) flags
+    public static final int IORING_SETUP_IOPOLL = 1;
+    public static final int IORING_SETUP_SQPOLL = 1 << 1;
+    public static final int IORING_SETUP_SQ_AFF = 1 << 2;
+    public static final int IORING_SETUP_CQSIZE = 1 << 3;
+    public static final int IORING_SETUP_CLAMP = 1 << 4;
+    public static final int IORING_SETUP_ATTACH_WQ = 1 << 5;
+    public static final int IORING_SETUP_R_DISABLED = 1 << 6;
+    public static final int IORING_SETUP_SUBMIT_ALL = 1 << 7;
+    public static final int IORING_SETUP_COOP_TASKRUN = 1 << 8;
+    public static final int IORING_SETUP_TASKRUN_FLAG = 1 << 9;
+    public static final int IORING_SETUP_SQE128 = 1 << 10;
+    public static final int IORING_SETUP_CQE32 = 1 << 11;
+    public static final int IORING_SETUP_SINGLE_ISSUER = 1 << 12;
+    public static final int IORING_SETUP_DEFER_TASKRUN = 1 << 13;
+
+    // io_uring_params.features
+    public static final int IORING_FEAT_SINGLE_MMAP = 1;
+    public static final int IORING_FEAT_NODROP = 1 << 1;
+    public static final int IORING_FEAT_SUBMIT_STABLE = 1 << 2;
+    public static final int IORING_FEAT_EXT_ARG = 1 << 8;
+
+    // mmap(2) offsets of the three regions
+    public static final long IORING_OFF_SQ_RING = 0L;
+    public static final long IORING_OFF_CQ_RING = 0x8000000L;
+    public static final long IORING_OFF_SQES = 0x10000000L;
+
+    // io_uring_enter(2) flags
+    public static final int IORING_ENTER_GETEVENTS = 1;
+    public static final int IORING_ENTER_SQ_WAKEUP = 1 << 1;
+    public static final int IORING_ENTER_SQ_WAIT = 1 << 2;
+
+    // sq_ring->flags
+    public static final int IORING_SQ_NEED_WAKEUP = 1;
+    public static final int IORING_SQ_CQ_OVERFLOW = 1 << 1;
+
+    // sqe->flags
+    public static final byte IOSQE_FIXED_FILE = 1;
+    public static final byte IOSQE_IO_DRAIN = 1 << 1;
+    public static final byte IOSQE_IO_LINK = 1 << 2;
+    public static final byte IOSQE_IO_HARDLINK = 1 << 3;
+    public static final byte IOSQE_ASYNC = 1 << 4;
+
+    // sqe->fsync_flags
+    public static final int IORING_FSYNC_DATASYNC = 1;
+
+    // opcodes (enum io_uring_op)
+    public static final byte IORING_OP_NOP = 0;
+    public static final byte IORING_OP_READV = 1;
+    public static final byte IORING_OP_WRITEV = 2;
+    public static final byte IORING_OP_FSYNC = 3;
+    public static final byte IORING_OP_READ_FIXED = 4;
+    public static final byte IORING_OP_WRITE_FIXED = 5;
+    public static final byte IORING_OP_FALLOCATE = 17;
+    public static final byte IORING_OP_OPENAT = 18;
+    public static final byte IORING_OP_CLOSE = 19;
+    public static final byte IORING_OP_STATX = 21;
+    public static final byte IORING_OP_READ = 22;
+    public static final byte IORING_OP_WRITE = 23;
+    public static final byte IORING_OP_SPLICE = 30;
+    public static final byte IORING_OP_URING_CMD = 46;
+
+    /** Opcode names by number, for the probe (enum io_uring_op order). */
+    static final String[] OP_NAMES = {
+        "NOP", "READV", "WRITEV", "FSYNC", "READ_FIXED", "WRITE_FIXED", "POLL_ADD", "POLL_REMOVE",
+        "SYNC_FILE_RANGE", "SENDMSG", "RECVMSG", "TIMEOUT", "TIMEOUT_REMOVE", "ACCEPT", "ASYNC_CANCEL",
+        "LINK_TIMEOUT", "CONNECT", "FALLOCATE", "OPENAT", "CLOSE", "FILES_UPDATE", "STATX", "READ", "WRITE",
+        "FADVISE", "MADVISE", "SEND", "RECV", "OPENAT2", "EPOLL_CTL", "SPLICE", "PROVIDE_BUFFERS",
+        "REMOVE_BUFFERS", "TEE", "SHUTDOWN", "RENAMEAT", "UNLINKAT", "MKDIRAT", "SYMLINKAT", "LINKAT",
+        "MSG_RING", "FSETXATTR", "SETXATTR", "FGETXATTR", "GETXATTR", "SOCKET", "URING_CMD", "SEND_ZC",
+        "SENDMSG_ZC", "READ_MULTISHOT", "WAITID", "FUTEX_WAIT", "FUTEX_WAKE", "FUTEX_WAITV",
+        "FIXED_FD_INSTALL", "FTRUNCATE", "BIND", "LISTEN", "RECV_ZC", "EPOLL_WAIT", "READV_FIXED",
+        "WRITEV_FIXED", "PIPE"
+    };
+
+    // io_uring_register(2) opcodes
+    public static final int IORING_REGISTER_BUFFERS = 0;
+    public static final int IORING_UNREGISTER_BUFFERS = 1;
+    public static final int IORING_REGISTER_FILES = 2;
+    public static final int IORING_UNREGISTER_FILES = 3;
+    public static final int IORING_REGISTER_PROBE = 8;
+    public static final int IO_URING_OP_SUPPORTED = 1;
+
+    private IoUringConstants() {
+    }
+
+    /** The kernel's name of an opcode, without the IORING_OP_ prefix. */
+    public static String opName(int op) {
+        return op >= 0 && op < OP_NAMES.length ? OP_NAMES[op] : "OP_" + op;
+    }
+}

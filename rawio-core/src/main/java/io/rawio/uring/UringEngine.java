@@ -1,0 +1,406 @@
+package io.rawio.uring;
+
+import static io.rawio.uring.IoUringConstants.*;
+
+import io.rawio.engine.AbstractIoEngine;
+import io.rawio.engine.EngineConfig;
+import io.rawio.engine.IoBatch;
+import io.rawio.engine.IoFile;
+import io.rawio.engine.IoOp;
+import io.rawio.nativeio.Errno;
+import io.rawio.nativeio.Iovec;
+import io.rawio.nativeio.Libc;
+import io.rawio.nativeio.NativeIoException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The io_uring engines: {@code uring} (READ/WRITE/READV/WRITEV/FSYNC SQEs) and {@code uring-fixed}
+ * (the same with registered buffers, READ_FIXED/WRITE_FIXED for any slice of a registered region, and
+ * registered files).
+ *
+ * <p>Threading: one ring per calling thread, created on the thread's first batch with
+ * IORING_SETUP_SINGLE_ISSUER and DEFER_TASKRUN where the kernel has them. A batch of N operations
+ * becomes N SQEs and, when N fits the ring, ONE io_uring_enter that submits them and waits for all N
+ * completions; larger batches are split, refilling the ring as completions arrive. A ring per thread
+ * needs no lock and no hand-off between threads, which is what the per-I/O CPU target asks for; the
+ * cost is a ring (a few pages) per thread that does I/O. Rings are closed with the engine.
+ *
+ * <p>Results follow the IoEngine contract: -EAGAIN and -EINTR completions are resubmitted, short
+ * reads and writes are resubmitted for the remainder, and any other -errno is that operation's
+ * result. A FSYNC/FDATASYNC SQE carries IOSQE_IO_DRAIN, so it starts after everything submitted
+ * before it has completed.
+ */
+public final class UringEngine extends AbstractIoEngine {
+    /** Vectored operations with more buffers than this run with preadv/pwritev instead. */
+    static final int MAX_IOV_PER_OP = 16;
+    /** Registered files per ring at most (uring-fixed); further files are used by descriptor. */
+    static final int MAX_FIXED_FILES = 64;
+
+    private final boolean fixed;
+    private final int entries;
+    private final ThreadLocal<Ring> local = new ThreadLocal<>();
+    private final List<Ring> rings = Collections.synchronizedList(new ArrayList<>());
+    private final CopyOnWriteArrayList<MemorySegment> regions = new CopyOnWriteArrayList<>();
+    private final CopyOnWriteArrayList<String> notices = new CopyOnWriteArrayList<>();
+    private volatile int regionsVersion;
+
+    public UringEngine(boolean fixed, EngineConfig config) {
+        super(fixed ? "uring-fixed" : "uring");
+        this.fixed = fixed;
+        this.entries = Integer.highestOneBit(Math.max(2, Math.min(config.queueDepth(), 4096)) * 2 - 1);
+    }
+
+    /** Why io_uring cannot be used here, or empty. */
+    public static java.util.Optional<String> unavailableReason() {
+        return IoUring.unavailableReason();
+    }
+
+    /**
+     * Registers memory for READ_FIXED/WRITE_FIXED (uring-fixed only; ignored by uring). Any operation
+     * whose buffer lies inside a registered region goes out as a fixed-buffer SQE. Each thread's ring
+     * registers the regions before its next batch. When the kernel refuses (RLIMIT_MEMLOCK), the
+     * operations go out as plain READ/WRITE and {@link #notices()} says why.
+     */
+    public void registerBuffers(MemorySegment... segments) {
+        checkOpen();
+        Collections.addAll(regions, segments);
+        regionsVersion++;
+    }
+
+    /** What the engine changed and why (a refused registration, a dropped setup flag). */
+    public List<String> notices() {
+        return List.copyOf(notices);
+    }
+
+    public boolean isFixed() {
+        return fixed;
+    }
+
+    /** One thread's ring and its per-batch scratch state. */
+    private final class Ring {
+        final IoUring uring;
+        final Arena arena = Arena.ofShared();
+        final MemorySegment iovs;
+        long[] done = new long[64];
+        int[] retry = new int[64];
+        int retryCount;
+        int registeredVersion = -1;
+        MemorySegment[] registered = new MemorySegment[0];
+        IoFile[] fileTable = new IoFile[0];
+        int inflight;
+        int completed;
+
+        Ring() throws NativeIoException {
+            this.uring = IoUring.create(IoUring.Setup.of(entries));
+            this.iovs = arena.allocate((long) uring.sqEntries() * MAX_IOV_PER_OP * Iovec.SIZE, 8);
+            for (String f : uring.fallbacks()) {
+                if (!notices.contains(f)) {
+                    notices.add(f);
+                }
+            }
+        }
+
+        void close() {
+            uring.close();
+            arena.close();
+        }
+    }
+
+    private Ring ring() {
+        Ring r = local.get();
+        if (r == null) {
+            try {
+                r = new Ring();
+            } catch (NativeIoException e) {
+                throw new IllegalStateException("cannot set up an io_uring ring: " + e.getMessage(), e);
+            }
+            local.set(r);
+            rings.add(r);
+        }
+        return r;
+    }
+
+    private void syncRegistrations(Ring r, IoBatch batch) {
+        if (!fixed) {
+            return;
+        }
+        int version = regionsVersion;
+        if (r.registeredVersion != version) {
+            r.registeredVersion = version;
+            try {
+                if (r.registered.length > 0) {
+                    r.uring.unregisterBuffers();
+                }
+                MemorySegment[] all = regions.toArray(MemorySegment[]::new);
+                r.registered = new MemorySegment[0];
+                if (all.length > 0) {
+                    r.uring.registerBuffers(all);
+                    r.registered = all;
+                }
+            } catch (NativeIoException e) {
+                String n = "registered buffers refused, using plain READ/WRITE: " + e.getMessage();
+                if (!notices.contains(n)) {
+                    notices.add(n);
+                }
+            }
+        }
+        // Registered files: drop closed ones, add the batch's new ones (between batches only).
+        boolean change = false;
+        List<IoFile> table = new ArrayList<>();
+        for (IoFile f : r.fileTable) {
+            if (f != null && !f.isClosed()) {
+                table.add(f);
+            } else {
+                change = true;
+            }
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            IoFile f = batch.file(i);
+            if (!table.contains(f) && table.size() < MAX_FIXED_FILES) {
+                table.add(f);
+                change = true;
+            }
+        }
+        if (change) {
+            try {
+                if (r.fileTable.length > 0) {
+                    r.uring.unregisterFiles();
+                }
+                r.fileTable = new IoFile[0];
+                int[] fds = new int[table.size()];
+                for (int i = 0; i < fds.length; i++) {
+                    fds[i] = table.get(i).fd();
+                }
+                if (fds.length > 0) {
+                    r.uring.registerFiles(fds);
+                    r.fileTable = table.toArray(IoFile[]::new);
+                }
+            } catch (NativeIoException e) {
+                String n = "registered files refused, using descriptors: " + e.getMessage();
+                if (!notices.contains(n)) {
+                    notices.add(n);
+                }
+            }
+        }
+    }
+
+    private static int fileIndex(Ring r, IoFile f) {
+        IoFile[] t = r.fileTable;
+        for (int i = 0; i < t.length; i++) {
+            if (t[i] == f) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static int bufferIndex(Ring r, long address, long length) {
+        MemorySegment[] regs = r.registered;
+        for (int i = 0; i < regs.length; i++) {
+            long start = regs[i].address();
+            if (address >= start && address + length <= start + regs[i].byteSize()) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    protected void run(IoBatch batch) {
+        Ring r = ring();
+        syncRegistrations(r, batch);
+        int n = batch.size();
+        if (r.done.length < n) {
+            r.done = new long[Math.max(n, r.done.length * 2)];
+            r.retry = new int[r.done.length];
+        }
+        java.util.Arrays.fill(r.done, 0, n, 0);
+        r.retryCount = 0;
+        r.inflight = 0;
+        r.completed = 0;
+        int next = 0;
+        int capacity = r.uring.sqEntries();
+        while (r.completed < n) {
+            // Fill: retries first, then new operations, while the ring has room.
+            while (r.inflight < capacity && (r.retryCount > 0 || next < n)) {
+                int i;
+                if (r.retryCount > 0) {
+                    i = r.retry[--r.retryCount];
+                } else {
+                    i = next++;
+                    batch.issued(i, System.nanoTime());
+                    long pre = batch.precheck(i);
+                    if (pre < 0) {
+                        batch.complete(i, pre, System.nanoTime());
+                        r.completed++;
+                        continue;
+                    }
+                    if (batch.op(i).isVectored() && batch.vector(i).length > MAX_IOV_PER_OP) {
+                        batch.complete(i, vectoredSync(batch, i), System.nanoTime());
+                        r.completed++;
+                        continue;
+                    }
+                }
+                MemorySegment sqe = r.uring.nextSqe();
+                if (sqe == null) {
+                    r.retry[r.retryCount++] = i;
+                    break;
+                }
+                prepare(r, batch, i, sqe, r.inflight);
+                r.inflight++;
+            }
+            if (r.inflight == 0) {
+                continue;
+            }
+            // Everything submitted: wait for all of it in the same call. Otherwise wait for one
+            // completion, so the ring is refilled as soon as there is room.
+            int waitFor = (next == n && r.retryCount == 0) ? r.inflight : 1;
+            int s = r.uring.submitAndWait(waitFor);
+            syscalls.increment();
+            if (s < 0 && s != -Errno.EINTR && s != -Errno.EAGAIN && s != -Errno.EBUSY) {
+                failInflight(r, batch, s);
+                return;
+            }
+            reap(r, batch);
+        }
+    }
+
+    private void prepare(Ring r, IoBatch batch, int i, MemorySegment sqe, int slot) {
+        IoFile f = batch.file(i);
+        int fileIndex = fixed ? fileIndex(r, f) : -1;
+        int fd = fileIndex >= 0 ? fileIndex : f.fd();
+        IoOp op = batch.op(i);
+        long d = r.done[i];
+        switch (op) {
+            case READ, WRITE -> {
+                MemorySegment buf = batch.buffer(i);
+                long addr = buf.address() + d;
+                long len = batch.length(i) - d;
+                int bi = fixed ? bufferIndex(r, addr, len) : -1;
+                byte code = op == IoOp.READ
+                        ? (bi >= 0 ? IORING_OP_READ_FIXED : IORING_OP_READ)
+                        : (bi >= 0 ? IORING_OP_WRITE_FIXED : IORING_OP_WRITE);
+                SqeDescriptor.prep(sqe, code, fd, addr, (int) Math.min(len, Integer.MAX_VALUE & ~4095L),
+                        batch.offset(i) + d, i);
+                SqeDescriptor.opFlags(sqe, batch.rwFlags(i));
+                if (bi >= 0) {
+                    SqeDescriptor.bufIndex(sqe, (short) bi);
+                }
+            }
+            case READV, WRITEV -> {
+                MemorySegment[] v = batch.vector(i);
+                MemorySegment iov = r.iovs.asSlice((long) (slot % r.uring.sqEntries()) * MAX_IOV_PER_OP * Iovec.SIZE,
+                        (long) MAX_IOV_PER_OP * Iovec.SIZE);
+                for (int k = 0; k < v.length; k++) {
+                    Iovec.set(iov, k, v[k], v[k].byteSize());
+                }
+                SqeDescriptor.prep(sqe, op == IoOp.READV ? IORING_OP_READV : IORING_OP_WRITEV, fd, iov.address(),
+                        v.length, batch.offset(i), i);
+                SqeDescriptor.opFlags(sqe, batch.rwFlags(i));
+            }
+            case FSYNC, FDATASYNC -> {
+                SqeDescriptor.prep(sqe, IORING_OP_FSYNC, fd, 0, 0, 0, i);
+                SqeDescriptor.opFlags(sqe, op == IoOp.FDATASYNC ? IORING_FSYNC_DATASYNC : 0);
+            }
+        }
+        byte sqeFlags = op.isSync() ? IOSQE_IO_DRAIN : 0;
+        if (fileIndex >= 0) {
+            sqeFlags |= IOSQE_FIXED_FILE;
+        }
+        SqeDescriptor.flags(sqe, sqeFlags);
+    }
+
+    private void reap(Ring r, IoBatch batch) {
+        r.uring.reap((userData, res, cqeFlags) -> {
+            int i = (int) userData;
+            r.inflight--;
+            IoOp op = batch.op(i);
+            if (res == -Errno.EAGAIN || res == -Errno.EINTR) {
+                r.retry[r.retryCount++] = i;
+                return;
+            }
+            if (res >= 0 && op.isVectored() && res < batch.length(i)) {
+                // A short vectored transfer: finish it with preadv/pwritev (rare: EOF or a signal).
+                batch.complete(i, vectoredSync(batch, i), System.nanoTime());
+                r.completed++;
+                return;
+            }
+            if (res > 0 && (op == IoOp.READ || op == IoOp.WRITE) && r.done[i] + res < batch.length(i)) {
+                r.done[i] += res;
+                r.retry[r.retryCount++] = i;
+                return;
+            }
+            if (res == 0 && op == IoOp.WRITE && batch.length(i) > r.done[i]) {
+                batch.complete(i, -Errno.EIO, System.nanoTime());
+                r.completed++;
+                return;
+            }
+            batch.complete(i, res < 0 ? res : r.done[i] + res, System.nanoTime());
+            r.completed++;
+        });
+    }
+
+    /** The ring itself failed (not one operation): every operation still in flight gets the error. */
+    private void failInflight(Ring r, IoBatch batch, int errno) {
+        // Drain what did complete, then mark the rest.
+        reap(r, batch);
+        for (int i = 0; i < batch.size(); i++) {
+            if (batch.result(i) == IoBatch.NOT_EXECUTED) {
+                batch.complete(i, errno, System.nanoTime());
+            }
+        }
+        // The ring's state is unknown: drop it; the thread gets a new one on its next batch.
+        rings.remove(r);
+        local.remove();
+        r.close();
+    }
+
+    private long vectoredSync(IoBatch batch, int i) {
+        MemorySegment[] v = batch.vector(i);
+        boolean write = batch.op(i) == IoOp.WRITEV;
+        long total = 0;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment iov = a.allocate(Iovec.SIZE, 8);
+            for (MemorySegment b : v) {
+                long got = 0;
+                while (got < b.byteSize()) {
+                    Iovec.set(iov, 0, b.address() + got, b.byteSize() - got);
+                    long res = write ? Libc.pwritev(batch.file(i).fd(), iov, 1, batch.offset(i) + total + got)
+                            : Libc.preadv(batch.file(i).fd(), iov, 1, batch.offset(i) + total + got);
+                    syscalls.increment();
+                    if (res == -Errno.EINTR) {
+                        continue;
+                    }
+                    if (res < 0) {
+                        return res;
+                    }
+                    if (res == 0) {
+                        return write ? -Errno.EIO : total + got;
+                    }
+                    got += res;
+                }
+                total += got;
+            }
+        }
+        return total;
+    }
+
+    @Override
+    public void close() {
+        if (isClosed()) {
+            return;
+        }
+        super.close();
+        synchronized (rings) {
+            for (Ring r : rings) {
+                r.close();
+            }
+            rings.clear();
+        }
+    }
+}

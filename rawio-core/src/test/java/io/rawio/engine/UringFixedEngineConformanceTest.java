@@ -1,0 +1,19 @@
+package io.rawio.engine;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.rawio.uring.IoUring;
+import io.rawio.uring.UringEngine;
+import org.junit.jupiter.api.BeforeAll;
+
+class UringFixedEngineConformanceTest extends IoEngineConformanceTest {
+    @BeforeAll
+    static void ioUring() {
+        assumeTrue(IoUring.available(), () -> "io_uring unavailable: " + IoUring.unavailableReason().orElse(""));
+    }
+
+    @Override
+    protected IoEngine newEngine() {
+        return new UringEngine(true, new EngineConfig(8));
+    }
+}

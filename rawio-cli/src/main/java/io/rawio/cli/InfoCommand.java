@@ -109,6 +109,7 @@ public final class InfoCommand implements Callable<Integer> {
             items.add(new Item("engines", e, reason.orElse(IoEngines.kind(e).orElseThrow().description()),
                     reason.isEmpty()));
         }
+        items.addAll(ioUring());
         synchronized (InfoCommand.class) {
             for (var s : EXTRA) {
                 items.addAll(s.get());
@@ -152,6 +153,51 @@ public final class InfoCommand implements Callable<Integer> {
             }
         }
         return items;
+    }
+
+    private static List<Item> ioUring() {
+        List<Item> items = new ArrayList<>();
+        var reason = io.rawio.uring.IoUring.unavailableReason();
+        items.add(new Item("io_uring", "status", reason.orElse("available"), reason.isEmpty()));
+        if (reason.isPresent()) {
+            return items;
+        }
+        try (var ring = io.rawio.uring.IoUring.create(io.rawio.uring.IoUring.Setup.of(32))) {
+            List<String> flags = new ArrayList<>();
+            for (int f : new int[] {io.rawio.uring.IoUringConstants.IORING_SETUP_DEFER_TASKRUN,
+                io.rawio.uring.IoUringConstants.IORING_SETUP_SINGLE_ISSUER,
+                io.rawio.uring.IoUringConstants.IORING_SETUP_COOP_TASKRUN,
+                io.rawio.uring.IoUringConstants.IORING_SETUP_SUBMIT_ALL,
+                io.rawio.uring.IoUringConstants.IORING_SETUP_CLAMP,
+                io.rawio.uring.IoUringConstants.IORING_SETUP_CQSIZE}) {
+                if ((ring.flags() & f) != 0) {
+                    flags.add(setupFlagName(f));
+                }
+            }
+            items.add(new Item("io_uring", "ring setup flags", String.join(" ", flags), true));
+            for (String fb : ring.fallbacks()) {
+                items.add(new Item("io_uring", "setup fallback", fb, false));
+            }
+        } catch (IOException e) {
+            items.add(new Item("io_uring", "ring", e.getMessage(), false));
+        }
+        List<String> ops = new ArrayList<>();
+        for (int op : io.rawio.uring.IoUring.supportedOpcodes()) {
+            ops.add(io.rawio.uring.IoUringConstants.opName(op));
+        }
+        items.add(new Item("io_uring", "opcodes (" + ops.size() + ")", String.join(" ", ops), !ops.isEmpty()));
+        return items;
+    }
+
+    private static String setupFlagName(int f) {
+        return switch (f) {
+            case io.rawio.uring.IoUringConstants.IORING_SETUP_DEFER_TASKRUN -> "DEFER_TASKRUN";
+            case io.rawio.uring.IoUringConstants.IORING_SETUP_SINGLE_ISSUER -> "SINGLE_ISSUER";
+            case io.rawio.uring.IoUringConstants.IORING_SETUP_COOP_TASKRUN -> "COOP_TASKRUN";
+            case io.rawio.uring.IoUringConstants.IORING_SETUP_SUBMIT_ALL -> "SUBMIT_ALL";
+            case io.rawio.uring.IoUringConstants.IORING_SETUP_CLAMP -> "CLAMP";
+            default -> "CQSIZE";
+        };
     }
 
     static boolean isRoot() {

@@ -2,6 +2,7 @@ package io.rawio.bench.run;
 
 import io.rawio.engine.IoEngine;
 import io.rawio.memory.BufferPool;
+import io.rawio.uring.UringEngine;
 
 /** What the runner does to an engine before a job: register the job's buffers where it can. */
 final class EngineHooks {
@@ -9,6 +10,16 @@ final class EngineHooks {
     }
 
     static void prepare(IoEngine engine, BufferPool pool) {
-        // Engines with registered buffers (uring-fixed) register the job's pools here.
+        if (engine instanceof UringEngine u && u.isFixed()) {
+            u.registerBuffers(pool.region());
+        }
+    }
+
+    /** What the engine changed while running (a refused registration), for the report. */
+    static String notices(IoEngine engine) {
+        if (engine instanceof UringEngine u && !u.notices().isEmpty()) {
+            return String.join("; ", u.notices());
+        }
+        return null;
     }
 }

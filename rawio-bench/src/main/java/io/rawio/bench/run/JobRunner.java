@@ -145,8 +145,11 @@ public final class JobRunner {
             }
             Optional<DeviceStats> device = devStart.isPresent() && devEnd.isPresent()
                     ? Optional.of(devEnd.get().minus(devStart.get())) : Optional.empty();
+            String engineNotice = EngineHooks.notices(engine);
+            String allNotices = notice == null ? engineNotice
+                    : engineNotice == null ? notice : notice + "; " + engineNotice;
             return new JobResult(engine.name(), job, read, write, windowEnd - windowStart, usr, sys,
-                    process.userNs(), process.systemNs(), ctx, minf, majf, syscalls, syncs, device, notice);
+                    process.userNs(), process.systemNs(), ctx, minf, majf, syscalls, syncs, device, allNotices);
         } finally {
             for (BufferPool p : pools) {
                 p.close();

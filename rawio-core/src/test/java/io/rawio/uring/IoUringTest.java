@@ -1,0 +1,200 @@
+package io.rawio.uring;
+
+import static io.rawio.uring.IoUringConstants.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.rawio.engine.EngineConfig;
+import io.rawio.engine.IoBatch;
+import io.rawio.engine.IoEngine;
+import io.rawio.engine.IoEngines;
+import io.rawio.engine.IoFile;
+import io.rawio.engine.OpenOptions;
+import io.rawio.memory.BufferPool;
+import io.rawio.nativeio.Errno;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class IoUringTest {
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void available() {
+        assumeTrue(IoUring.available(), () -> "io_uring unavailable: " + IoUring.unavailableReason().orElse(""));
+    }
+
+    record Cqe(long userData, int res) {
+    }
+
+    private static List<Cqe> waitAll(IoUring ring, int n) {
+        List<Cqe> out = new ArrayList<>();
+        while (out.size() < n) {
+            int s = ring.submitAndWait(n - out.size());
+            assertTrue(s >= 0 || s == -Errno.EINTR, "io_uring_enter: " + s);
+            ring.reap((u, res, f) -> out.add(new Cqe(u, res)));
+        }
+        return out;
+    }
+
+    @Test
+    void nopRoundTripCarriesUserData() throws Exception {
+        try (IoUring ring = IoUring.create(IoUring.Setup.of(8))) {
+            assertEquals(8, ring.sqEntries());
+            assertTrue(ring.cqEntries() >= 8);
+            for (int i = 0; i < 5; i++) {
+                MemorySegment sqe = ring.nextSqe();
+                SqeDescriptor.prep(sqe, IORING_OP_NOP, -1, 0, 0, 0, 1000 + i);
+            }
+            List<Cqe> done = waitAll(ring, 5);
+            assertEquals(5, done.size());
+            assertEquals(List.of(1000L, 1001L, 1002L, 1003L, 1004L),
+                    done.stream().map(Cqe::userData).sorted().toList());
+            assertTrue(done.stream().allMatch(c -> c.res() == 0));
+        }
+    }
+
+    @Test
+    void aFullSubmissionQueueSaysSo() throws Exception {
+        try (IoUring ring = IoUring.create(IoUring.Setup.of(4))) {
+            for (int i = 0; i < 4; i++) {
+                assertNotNull(ring.nextSqe());
+            }
+            assertNull(ring.nextSqe(), "the fifth SQE does not fit");
+            assertEquals(0, ring.sqSpace());
+        }
+    }
+
+    @Test
+    void probeReportsTheOpcodesRawioUses() {
+        List<Integer> ops = IoUring.supportedOpcodes();
+        for (int op : new int[] {IORING_OP_NOP, IORING_OP_READ, IORING_OP_WRITE, IORING_OP_READV, IORING_OP_WRITEV,
+            IORING_OP_READ_FIXED, IORING_OP_WRITE_FIXED, IORING_OP_FSYNC}) {
+            assertTrue(ops.contains(op), IoUringConstants.opName(op) + " supported");
+        }
+        assertEquals("READ_FIXED", IoUringConstants.opName(IORING_OP_READ_FIXED));
+    }
+
+    @Test
+    void linkedOperationsRunInOrderAndAFailureCancelsTheRest() throws Exception {
+        try (IoUring ring = IoUring.create(IoUring.Setup.of(8))) {
+            // A READ from a bad fd, linked to a NOP: the NOP is cancelled (-ECANCELED).
+            MemorySegment a = ring.nextSqe();
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment buf = arena.allocate(16);
+                SqeDescriptor.prep(a, IORING_OP_READ, -1, buf.address(), 16, 0, 1);
+                SqeDescriptor.flags(a, IOSQE_IO_LINK);
+                SqeDescriptor.prep(ring.nextSqe(), IORING_OP_NOP, -1, 0, 0, 0, 2);
+                List<Cqe> done = waitAll(ring, 2);
+                Cqe first = done.stream().filter(c -> c.userData() == 1).findFirst().orElseThrow();
+                Cqe second = done.stream().filter(c -> c.userData() == 2).findFirst().orElseThrow();
+                assertEquals(-Errno.EBADF, first.res());
+                assertEquals(-Errno.ECANCELED, second.res());
+            }
+        }
+    }
+
+    @Test
+    void setupFallbacksAreStated() throws Exception {
+        try (IoUring ring = IoUring.create(IoUring.Setup.of(8))) {
+            // On this kernel every default flag may be accepted; whatever was refused is named.
+            for (String f : ring.fallbacks()) {
+                assertTrue(f.startsWith("IORING_SETUP_"), f);
+            }
+            assertTrue((ring.features() & IORING_FEAT_NODROP) != 0 || ring.features() != 0);
+        }
+    }
+
+    @Test
+    void sqpollRingWorksOrSaysWhy() {
+        try (IoUring ring = IoUring.create(IoUring.Setup.of(4).withFlags(IORING_SETUP_SQPOLL).withSqThreadIdle(10))) {
+            SqeDescriptor.prep(ring.nextSqe(), IORING_OP_NOP, -1, 0, 0, 0, 7);
+            assertEquals(7, waitAll(ring, 1).getFirst().userData());
+            assertTrue((ring.flags() & IORING_SETUP_SQPOLL) != 0);
+        } catch (io.rawio.nativeio.NativeIoException e) {
+            assertTrue(e.getMessage().contains("io_uring_setup"), e.getMessage());
+        }
+    }
+
+    @Test
+    void uringFixedUsesRegisteredBuffersAndFewSyscalls() throws IOException {
+        try (IoEngine engine = IoEngines.create("uring-fixed", new EngineConfig(32));
+             IoFile file = engine.open(dir.resolve("f"), OpenOptions.readWrite().withCreate(true).withDirect(true)
+                     .withSize(1 << 20));
+             BufferPool pool = BufferPool.create(4096, 32, 4096)) {
+            ((UringEngine) engine).registerBuffers(pool.region());
+            IoBatch batch = new IoBatch(32);
+            for (int i = 0; i < 32; i++) {
+                MemorySegment b = pool.buffer(i);
+                b.fill((byte) i);
+                batch.write(file, i * 4096L, b);
+            }
+            engine.execute(batch);
+            batch.throwIfFailed();
+            batch.clear();
+            for (int i = 0; i < 32; i++) {
+                pool.buffer(i).fill((byte) 0);
+                batch.read(file, (31 - i) * 4096L, pool.buffer(i));
+            }
+            long before = engine.syscalls();
+            engine.execute(batch);
+            batch.throwIfFailed();
+            assertEquals(1, engine.syscalls() - before, "32 reads: one io_uring_enter");
+            for (int i = 0; i < 32; i++) {
+                assertEquals((byte) (31 - i), pool.buffer(i).get(java.lang.foreign.ValueLayout.JAVA_BYTE, 100));
+            }
+            assertTrue(((UringEngine) engine).notices().stream().noneMatch(n -> n.contains("refused, using plain")),
+                    ((UringEngine) engine).notices().toString());
+        }
+    }
+
+    @Test
+    void severalThreadsGetTheirOwnRings() throws Exception {
+        try (UringEngine engine = new UringEngine(false, new EngineConfig(4));
+             IoFile file = engine.open(dir.resolve("t"), OpenOptions.readWrite().withCreate(true).withSize(1 << 16))) {
+            List<Thread> threads = new ArrayList<>();
+            List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+            for (int t = 0; t < 3; t++) {
+                int id = t;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try (Arena a = Arena.ofConfined()) {
+                        IoBatch b = new IoBatch(20);
+                        for (int k = 0; k < 20; k++) {
+                            b.write(file, (id * 20 + k) * 512L, a.allocate(512).fill((byte) id));
+                        }
+                        engine.execute(b);
+                        b.throwIfFailed();
+                    } catch (Throwable e) {
+                        errors.add(e);
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertTrue(errors.isEmpty(), errors.toString());
+            byte[] data = Files.readAllBytes(dir.resolve("t"));
+            assertEquals(2, data[2 * 20 * 512 + 5]);
+        }
+    }
+
+    @Test
+    void closedEngineIsRefused() throws IOException {
+        UringEngine engine = new UringEngine(false, new EngineConfig(4));
+        engine.close();
+        engine.close();
+        assertFalse(!engine.isClosed());
+    }
+}

@@ -26,8 +26,16 @@ import java.util.concurrent.Future;
  */
 public final class AioEngine extends AbstractIoEngine {
 
+    private final int queueDepth;
+
     public AioEngine() {
+        this(EngineConfig.DEFAULT);
+    }
+
+    /** At most {@code config.queueDepth()} operations in flight; a longer batch waits for the oldest. */
+    public AioEngine(EngineConfig config) {
         super("aio");
+        this.queueDepth = config.queueDepth();
     }
 
     static final class AioFile extends IoFile {
@@ -97,6 +105,10 @@ public final class AioEngine extends AbstractIoEngine {
                 // Vectored operations run in place: AsynchronousFileChannel has no scatter/gather.
                 batch.complete(i, vectored(batch, i), System.nanoTime());
                 continue;
+            }
+            if (i - waitedUpTo >= queueDepth) {
+                waitAll(batch, pending, buffers, waitedUpTo, waitedUpTo + 1);
+                waitedUpTo++;
             }
             AsynchronousFileChannel ch = ((AioFile) batch.file(i)).channel;
             buffers[i] = shareable(batch.buffer(i));

@@ -28,7 +28,7 @@ public final class IoEngines {
         register(new Kind("filechannel", "java.nio FileChannel positional read/write (the JDK baseline)",
                 c -> new FileChannelEngine(), Optional::empty, null));
         register(new Kind("aio", "java.nio AsynchronousFileChannel, every operation of a batch in flight",
-                c -> new AioEngine(), Optional::empty, null));
+                c -> new AioEngine(c), Optional::empty, null));
         register(new Kind("mmap", "copies to/from a MAP_SHARED mapping (no O_DIRECT)", c -> new MmapEngine(),
                 Optional::empty, null));
         register(new Kind("uring", "io_uring: a batch is N SQEs and one io_uring_enter",

@@ -23,6 +23,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * (the same with registered buffers, READ_FIXED/WRITE_FIXED for any slice of a registered region, and
  * registered files).
  *
+ * <p>At most {@link EngineConfig#queueDepth()} operations are in flight; a longer batch keeps exactly
+ * that many in flight, refilling the ring as each completion arrives, as fio does at its iodepth.
+ *
  * <p>Threading: one ring per calling thread, created on the thread's first batch with
  * IORING_SETUP_SINGLE_ISSUER and DEFER_TASKRUN where the kernel has them. A batch of N operations
  * becomes N SQEs and, when N fits the ring, ONE io_uring_enter that submits them and waits for all N
@@ -41,8 +44,13 @@ public final class UringEngine extends AbstractIoEngine {
     /** Registered files per ring at most (uring-fixed); further files are used by descriptor. */
     static final int MAX_FIXED_FILES = 64;
 
+    /** -Drawio.uring.plainSetup=true: no optional setup flags, for comparing their effect. */
+    static final boolean PLAIN_SETUP = Boolean.getBoolean("rawio.uring.plainSetup");
+
     private final boolean fixed;
     private final int entries;
+    /** Operations in flight at most: the engine config's queue depth. */
+    private final int maxInflight;
     private final ThreadLocal<Ring> local = new ThreadLocal<>();
     private final List<Ring> rings = Collections.synchronizedList(new ArrayList<>());
     private final CopyOnWriteArrayList<MemorySegment> regions = new CopyOnWriteArrayList<>();
@@ -52,7 +60,8 @@ public final class UringEngine extends AbstractIoEngine {
     public UringEngine(boolean fixed, EngineConfig config) {
         super(fixed ? "uring-fixed" : "uring");
         this.fixed = fixed;
-        this.entries = Integer.highestOneBit(Math.max(2, Math.min(config.queueDepth(), 4096)) * 2 - 1);
+        this.maxInflight = Math.min(config.queueDepth(), 4096);
+        this.entries = Integer.highestOneBit(Math.max(2, maxInflight) * 2 - 1);
     }
 
     /** Why io_uring cannot be used here, or empty. */
@@ -96,7 +105,8 @@ public final class UringEngine extends AbstractIoEngine {
         int completed;
 
         Ring() throws NativeIoException {
-            this.uring = IoUring.create(IoUring.Setup.of(entries));
+            IoUring.Setup setup = IoUring.Setup.of(entries);
+            this.uring = IoUring.create(PLAIN_SETUP ? setup.plain() : setup);
             this.iovs = arena.allocate((long) uring.sqEntries() * MAX_IOV_PER_OP * Iovec.SIZE, 8);
             for (String f : uring.fallbacks()) {
                 if (!notices.contains(f)) {
@@ -224,7 +234,7 @@ public final class UringEngine extends AbstractIoEngine {
         r.inflight = 0;
         r.completed = 0;
         int next = 0;
-        int capacity = r.uring.sqEntries();
+        int capacity = Math.min(r.uring.sqEntries(), maxInflight);
         while (r.completed < n) {
             // Fill: retries first, then new operations, while the ring has room.
             while (r.inflight < capacity && (r.retryCount > 0 || next < n)) {

@@ -67,7 +67,7 @@ public final class JobRunner {
         try {
             for (int i = 0; i < job.numjobs(); i++) {
                 int bufSize = ((job.bs() + alignment - 1) / alignment) * alignment;
-                BufferPool pool = BufferPool.create(bufSize, job.iodepth(), alignment);
+                BufferPool pool = BufferPool.create(bufSize, Worker.buffersFor(job), alignment);
                 pools.add(pool);
                 fillRandom(pool.region(), i);
                 EngineHooks.prepare(engine, pool);
@@ -76,7 +76,7 @@ public final class JobRunner {
             for (int i = 0; i < job.numjobs(); i++) {
                 // A pool's buffers are sized up to the alignment; the job uses the first bs bytes of each.
                 BufferPool pool = pools.get(i);
-                MemorySegment[] buffers = new MemorySegment[job.iodepth()];
+                MemorySegment[] buffers = new MemorySegment[Worker.buffersFor(job)];
                 for (int k = 0; k < buffers.length; k++) {
                     buffers[k] = pool.buffer(k).asSlice(0, job.bs());
                 }

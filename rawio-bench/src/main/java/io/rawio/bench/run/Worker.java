@@ -29,6 +29,7 @@ final class Worker implements Runnable {
     private final long regionStart;
     private final long blocks;
     private final long[] intendedNs;
+    private final int pipeline;
 
     final DirectionStats read = new DirectionStats();
     final DirectionStats write = new DirectionStats();
@@ -64,12 +65,15 @@ final class Worker implements Runnable {
         this.buffers = buffers;
         this.clock = clock;
         this.liveIos = liveIos;
-        this.batch = new IoBatch(job.iodepth() + 2);
+        // Open loop (rate_iops) issues one iodepth at a time at its intended times; otherwise a batch
+        // holds several iodepths, and the engine keeps iodepth operations in flight across it.
+        this.pipeline = pipeline(job);
+        this.batch = new IoBatch(job.iodepth() * pipeline + 2);
         this.random = new SplittableRandom(0x9e3779b97f4a7c15L * (id + 1));
         this.blocks = job.sizeBytes() / job.bs();
         this.regionStart = (blocks / job.numjobs()) * id * job.bs();
         this.nextSeqOffset = regionStart;
-        this.intendedNs = new long[job.iodepth() + 2];
+        this.intendedNs = new long[job.iodepth() * pipeline + 2];
     }
 
     @Override
@@ -139,14 +143,20 @@ final class Worker implements Runnable {
                 }
                 long issued = batch.issuedNs(i);
                 long completed = batch.completedNs(i);
-                d.slat.record(issued - t0);
                 d.clat.record(completed - issued);
+                boolean firstWave = i < job.iodepth();
+                if (firstWave) {
+                    // Issued at the start of the batch: the time to issue is submission latency.
+                    d.slat.record(issued - t0);
+                }
                 if (intervalNs > 0) {
                     // Latency from when the operation should have started: a stall delays every
                     // operation behind it, and those delays count (coordinated omission).
                     d.lat.recordCorrected(completed - intendedNs[i], intervalNs);
                 } else {
-                    d.lat.record(completed - t0);
+                    // Later operations waited in the batch for a free slot, not for submission: their
+                    // latency starts when they were issued.
+                    d.lat.record(firstWave ? completed - t0 : completed - issued);
                 }
             }
             liveIos.add(n);
@@ -159,7 +169,7 @@ final class Worker implements Runnable {
     /** Fills the batch with the next {@code iodepth} operations; returns how many are data operations. */
     private int fill() {
         batch.clear();
-        int depth = job.iodepth();
+        int depth = job.iodepth() * pipeline;
         if (!job.timeBased()) {
             long left = (job.sizeBytes() - bytesIssued + job.bs() - 1) / job.bs();
             depth = (int) Math.min(depth, left);
@@ -180,7 +190,7 @@ final class Worker implements Runnable {
                     nextSeqOffset = 0;
                 }
             }
-            MemorySegment buf = buffers[k];
+            MemorySegment buf = buffers[k % buffers.length];
             if (isRead) {
                 batch.read(file, offset, buf);
             } else {
@@ -200,6 +210,21 @@ final class Worker implements Runnable {
             bytesIssued += job.bs();
         }
         return depth;
+    }
+
+    /** How many iodepths one batch holds. */
+    static int pipeline(JobSpec job) {
+        return job.rateIops() > 0 ? 1 : Math.max(1, Math.min(64, 256 / job.iodepth()));
+    }
+
+    /**
+     * Buffers per job: one per operation of a batch, so no two operations in flight share memory,
+     * up to 64 MiB; beyond that operations share buffers round robin.
+     */
+    static int buffersFor(JobSpec job) {
+        long all = (long) job.iodepth() * pipeline(job);
+        long cap = Math.max(job.iodepth(), (64L << 20) / job.bs());
+        return (int) Math.min(all, cap);
     }
 
     long opsIssued() {

@@ -1,0 +1,148 @@
+package io.rawio.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rawio.engine.FaultInjectingEngine;
+import io.rawio.engine.FaultInjectingEngine.FaultConfig;
+import io.rawio.engine.PsyncEngine;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The store under injected faults: write errors, ENOSPC, torn writes, flush errors and lost unflushed
+ * writes. Whatever happens, every acknowledged durable key reads back exactly after a restart, and no
+ * key ever reads back wrong.
+ */
+class StoreFaultTest {
+    static final int MAX_VALUE = 12_000;
+
+    @TempDir
+    Path dir;
+
+    enum Fault { WRITE_EIO, ENOSPC, TORN, FLUSH_EIO, CRASH }
+
+    private static FaultConfig config(Fault f, long seed) {
+        FaultConfig c = FaultConfig.none(seed).withUnflushedTracking(true);
+        return switch (f) {
+            case WRITE_EIO -> c.withWriteErrors(40);
+            case ENOSPC -> c.withEnospc(40);
+            case TORN -> c.withTornWrites(30);
+            case FLUSH_EIO -> c.withFlushErrors(8);
+            case CRASH -> c;
+        };
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"WRITE_EIO", "ENOSPC", "TORN", "FLUSH_EIO", "CRASH"})
+    void acknowledgedDurableWritesSurviveFaults(String faultName) throws IOException {
+        Fault fault = Fault.valueOf(faultName);
+        for (long seed = 1; seed <= 4; seed++) {
+            Path path = dir.resolve(faultName + seed + ".store");
+            SlotStore.format(path, 16L << 20, 16384, false, StoreTesting.psyncOptions());
+            FaultInjectingEngine engine = new FaultInjectingEngine(new PsyncEngine(), config(fault, seed));
+            StoreOptions options = StoreTesting.psyncOptions().withDurability(StoreOptions.Durability.DURABLE)
+                    .withBatchSize(8);
+            SlotStore store = SlotStore.open(path, options, engine);
+            List<String> acked = new ArrayList<>();
+            int failedBatches = 0;
+            for (int batch = 0; batch < 40; batch++) {
+                List<byte[]> keys = new ArrayList<>();
+                List<MemorySegment> values = new ArrayList<>();
+                List<String> names = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    String k = "s" + seed + "-" + batch + "-" + i;
+                    names.add(k);
+                    keys.add(StoreTesting.key(k));
+                    values.add(MemorySegment.ofArray(StoreTesting.valueFor(k, MAX_VALUE)));
+                }
+                List<SlotStore.Result> r = store.putMany(keys, values);
+                boolean anyFailed = false;
+                for (int i = 0; i < r.size(); i++) {
+                    if (r.get(i).ok()) {
+                        acked.add(names.get(i));
+                    } else {
+                        anyFailed = true;
+                    }
+                }
+                if (anyFailed) {
+                    failedBatches++;
+                    assertTrue(store.isFailed(), "a write or flush error fails the store for writes");
+                    assertTrue(r.stream().noneMatch(SlotStore.Result::ok), "the whole batch fails");
+                    // Reads keep working on a failed store.
+                    for (String k : acked) {
+                        assertArrayEquals(StoreTesting.valueFor(k, MAX_VALUE), store.get(StoreTesting.key(k)));
+                    }
+                    assertThrows(StoreException.class, () -> store.put(StoreTesting.key("more"), new byte[1]));
+                    break;
+                }
+            }
+            if (fault == Fault.CRASH) {
+                engine.simulateCrash();
+            }
+            store.abandon();
+            if (fault != Fault.CRASH) {
+                assertTrue(failedBatches > 0 || fault == Fault.CRASH, fault + " seed " + seed + " injected nothing");
+            }
+            try (SlotStore reopened = SlotStore.open(path, StoreTesting.psyncOptions())) {
+                for (String k : acked) {
+                    byte[] v = reopened.get(StoreTesting.key(k));
+                    assertNotNull(v, fault + " seed " + seed + ": acknowledged key lost: " + k);
+                    assertArrayEquals(StoreTesting.valueFor(k, MAX_VALUE), v, "value of " + k);
+                }
+                for (SlotStore.KeyInfo info : reopened.keys()) {
+                    String k = new String(info.key());
+                    try {
+                        byte[] v = reopened.get(info.key());
+                        if (v != null) {
+                            assertArrayEquals(StoreTesting.valueFor(k, MAX_VALUE), v, "nothing reads back wrong: " + k);
+                        }
+                    } catch (StoreException.Corrupt e) {
+                        assertTrue(!acked.contains(k), "an acknowledged key is corrupt: " + k);
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3})
+    void withoutDurabilityACrashMayLoseWritesButNeverReturnsWrongBytes(long seed) throws IOException {
+        Path path = dir.resolve("nd" + seed + ".store");
+        SlotStore.format(path, 16L << 20, 16384, false, StoreTesting.psyncOptions());
+        FaultInjectingEngine engine = new FaultInjectingEngine(new PsyncEngine(),
+                FaultConfig.none(seed).withUnflushedTracking(true));
+        SlotStore store = SlotStore.open(path, StoreTesting.psyncOptions(), engine);
+        for (int i = 0; i < 60; i++) {
+            String k = "n" + i;
+            store.put(StoreTesting.key(k), StoreTesting.valueFor(k, MAX_VALUE));
+            if (i == 30) {
+                store.checkpoint(); // flushes: what came before is durable
+            }
+        }
+        engine.simulateCrash();
+        store.abandon();
+        try (SlotStore reopened = SlotStore.open(path, StoreTesting.psyncOptions())) {
+            for (int i = 0; i <= 30; i++) {
+                String k = "n" + i;
+                assertArrayEquals(StoreTesting.valueFor(k, MAX_VALUE), reopened.get(StoreTesting.key(k)),
+                        "flushed by the checkpoint: " + k);
+            }
+            for (SlotStore.KeyInfo info : reopened.keys()) {
+                String k = new String(info.key());
+                byte[] v = reopened.get(info.key());
+                if (v != null) {
+                    assertArrayEquals(StoreTesting.valueFor(k, MAX_VALUE), v);
+                }
+            }
+        }
+    }
+}

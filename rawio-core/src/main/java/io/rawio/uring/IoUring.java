@@ -242,15 +242,30 @@ public final class IoUring implements AutoCloseable {
 
     // ------------------------------------------------------------------ submission
 
-    /** The next free SQE, zeroed by {@link SqeDescriptor#prep}, or null when the SQ ring is full. */
+    /** The next free SQE as a slice, or null when the SQ ring is full. */
     public MemorySegment nextSqe() {
+        long at = nextSqeOffset();
+        return at < 0 ? null : sqes.asSlice(at, sqeSize);
+    }
+
+    /**
+     * The offset in {@link #sqeArray()} of the next free SQE, or -1 when the SQ ring is full. The
+     * allocation-free form of {@link #nextSqe()} for hot paths: fill it with the
+     * {@code SqeDescriptor} methods that take the array and this offset.
+     */
+    public long nextSqeOffset() {
         int head = (int) INT.getAcquire(sqRing, sqHead);
         if (sqeTail - head >= sqEntries) {
-            return null;
+            return -1;
         }
-        MemorySegment sqe = sqes.asSlice((long) (sqeTail & sqMask) * sqeSize, sqeSize);
+        long at = (long) (sqeTail & sqMask) * sqeSize;
         sqeTail++;
-        return sqe;
+        return at;
+    }
+
+    /** The SQE array, for {@link #nextSqeOffset()}. */
+    public MemorySegment sqeArray() {
+        return sqes;
     }
 
     /** SQEs filled but not yet handed to the kernel. */

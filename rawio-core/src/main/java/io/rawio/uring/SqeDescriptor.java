@@ -44,29 +44,45 @@ public final class SqeDescriptor {
 
     /** Clears an SQE and fills the fields every operation has. */
     public static void prep(MemorySegment sqe, byte opcode, int fd, long addr, int len, long off, long userData) {
-        sqe.fill((byte) 0);
-        sqe.set(ValueLayout.JAVA_BYTE, OPCODE_OFFSET, opcode);
-        sqe.set(ValueLayout.JAVA_INT, FD_OFFSET, fd);
-        sqe.set(ValueLayout.JAVA_LONG, OFF_OFFSET, off);
-        sqe.set(ValueLayout.JAVA_LONG, ADDR_OFFSET, addr);
-        sqe.set(ValueLayout.JAVA_INT, LEN_OFFSET, len);
-        sqe.set(ValueLayout.JAVA_LONG, USER_DATA_OFFSET, userData);
+        prep(sqe, 0, opcode, fd, addr, len, off, userData);
+    }
+
+    /** The same, for the SQE at {@code base} in the SQE array (no slice, so no allocation). */
+    public static void prep(MemorySegment sqes, long base, byte opcode, int fd, long addr, int len, long off,
+            long userData) {
+        for (long i = 0; i < SIZE; i += 8) {
+            sqes.set(ValueLayout.JAVA_LONG, base + i, 0L);
+        }
+        sqes.set(ValueLayout.JAVA_BYTE, base + OPCODE_OFFSET, opcode);
+        sqes.set(ValueLayout.JAVA_INT, base + FD_OFFSET, fd);
+        sqes.set(ValueLayout.JAVA_LONG, base + OFF_OFFSET, off);
+        sqes.set(ValueLayout.JAVA_LONG, base + ADDR_OFFSET, addr);
+        sqes.set(ValueLayout.JAVA_INT, base + LEN_OFFSET, len);
+        sqes.set(ValueLayout.JAVA_LONG, base + USER_DATA_OFFSET, userData);
     }
 
     public static void flags(MemorySegment sqe, byte flags) {
-        sqe.set(ValueLayout.JAVA_BYTE, FLAGS_OFFSET, flags);
+        flags(sqe, 0, flags);
+    }
+
+    public static void flags(MemorySegment sqes, long base, byte flags) {
+        sqes.set(ValueLayout.JAVA_BYTE, base + FLAGS_OFFSET, flags);
     }
 
     /** rw_flags, fsync_flags, open_flags, statx_flags, splice_flags: one union at offset 28. */
     public static void opFlags(MemorySegment sqe, int flags) {
-        sqe.set(ValueLayout.JAVA_INT, OP_FLAGS_OFFSET, flags);
+        opFlags(sqe, 0, flags);
     }
 
-    public static void bufIndex(MemorySegment sqe, short index) {
-        sqe.set(ValueLayout.JAVA_SHORT, BUF_INDEX_OFFSET, index);
+    public static void opFlags(MemorySegment sqes, long base, int flags) {
+        sqes.set(ValueLayout.JAVA_INT, base + OP_FLAGS_OFFSET, flags);
     }
 
-    public static void spliceFdIn(MemorySegment sqe, int fd) {
-        sqe.set(ValueLayout.JAVA_INT, SPLICE_FD_IN_OFFSET, fd);
+    public static void bufIndex(MemorySegment sqes, long base, short index) {
+        sqes.set(ValueLayout.JAVA_SHORT, base + BUF_INDEX_OFFSET, index);
+    }
+
+    public static void spliceFdIn(MemorySegment sqes, long base, int fd) {
+        sqes.set(ValueLayout.JAVA_INT, base + SPLICE_FD_IN_OFFSET, fd);
     }
 }

@@ -103,6 +103,7 @@ public final class UringEngine extends AbstractIoEngine {
         IoFile[] fileTable = new IoFile[0];
         int inflight;
         int completed;
+        final Reaper reaper = new Reaper(this);
 
         Ring() throws NativeIoException {
             IoUring.Setup setup = IoUring.Setup.of(entries);
@@ -160,6 +161,9 @@ public final class UringEngine extends AbstractIoEngine {
             }
         }
         // Registered files: drop closed ones, add the batch's new ones (between batches only).
+        if (filesUnchanged(r, batch)) {
+            return;
+        }
         boolean change = false;
         List<IoFile> table = new ArrayList<>();
         for (IoFile f : r.fileTable) {
@@ -197,6 +201,24 @@ public final class UringEngine extends AbstractIoEngine {
                 }
             }
         }
+    }
+
+    /** Whether every file of the batch is registered and none registered is closed (the usual case). */
+    private static boolean filesUnchanged(Ring r, IoBatch batch) {
+        for (IoFile f : r.fileTable) {
+            if (f.isClosed()) {
+                return false;
+            }
+        }
+        IoFile last = null;
+        for (int i = 0; i < batch.size(); i++) {
+            IoFile f = batch.file(i);
+            if (f != last && fileIndex(r, f) < 0 && r.fileTable.length < MAX_FIXED_FILES) {
+                return false;
+            }
+            last = f;
+        }
+        return true;
     }
 
     private static int fileIndex(Ring r, IoFile f) {
@@ -256,12 +278,12 @@ public final class UringEngine extends AbstractIoEngine {
                         continue;
                     }
                 }
-                MemorySegment sqe = r.uring.nextSqe();
-                if (sqe == null) {
+                long sqe = r.uring.nextSqeOffset();
+                if (sqe < 0) {
                     r.retry[r.retryCount++] = i;
                     break;
                 }
-                prepare(r, batch, i, sqe, r.inflight);
+                prepare(r, batch, i, r.uring.sqeArray(), sqe, r.inflight);
                 r.inflight++;
             }
             if (r.inflight == 0) {
@@ -280,7 +302,7 @@ public final class UringEngine extends AbstractIoEngine {
         }
     }
 
-    private void prepare(Ring r, IoBatch batch, int i, MemorySegment sqe, int slot) {
+    private void prepare(Ring r, IoBatch batch, int i, MemorySegment sqes, long sqe, int slot) {
         IoFile f = batch.file(i);
         int fileIndex = fixed ? fileIndex(r, f) : -1;
         int fd = fileIndex >= 0 ? fileIndex : f.fd();
@@ -295,11 +317,11 @@ public final class UringEngine extends AbstractIoEngine {
                 byte code = op == IoOp.READ
                         ? (bi >= 0 ? IORING_OP_READ_FIXED : IORING_OP_READ)
                         : (bi >= 0 ? IORING_OP_WRITE_FIXED : IORING_OP_WRITE);
-                SqeDescriptor.prep(sqe, code, fd, addr, (int) Math.min(len, Integer.MAX_VALUE & ~4095L),
+                SqeDescriptor.prep(sqes, sqe, code, fd, addr, (int) Math.min(len, Integer.MAX_VALUE & ~4095L),
                         batch.offset(i) + d, i);
-                SqeDescriptor.opFlags(sqe, batch.rwFlags(i));
+                SqeDescriptor.opFlags(sqes, sqe, batch.rwFlags(i));
                 if (bi >= 0) {
-                    SqeDescriptor.bufIndex(sqe, (short) bi);
+                    SqeDescriptor.bufIndex(sqes, sqe, (short) bi);
                 }
             }
             case READV, WRITEV -> {
@@ -309,24 +331,39 @@ public final class UringEngine extends AbstractIoEngine {
                 for (int k = 0; k < v.length; k++) {
                     Iovec.set(iov, k, v[k], v[k].byteSize());
                 }
-                SqeDescriptor.prep(sqe, op == IoOp.READV ? IORING_OP_READV : IORING_OP_WRITEV, fd, iov.address(),
-                        v.length, batch.offset(i), i);
-                SqeDescriptor.opFlags(sqe, batch.rwFlags(i));
+                SqeDescriptor.prep(sqes, sqe, op == IoOp.READV ? IORING_OP_READV : IORING_OP_WRITEV, fd,
+                        iov.address(), v.length, batch.offset(i), i);
+                SqeDescriptor.opFlags(sqes, sqe, batch.rwFlags(i));
             }
             case FSYNC, FDATASYNC -> {
-                SqeDescriptor.prep(sqe, IORING_OP_FSYNC, fd, 0, 0, 0, i);
-                SqeDescriptor.opFlags(sqe, op == IoOp.FDATASYNC ? IORING_FSYNC_DATASYNC : 0);
+                SqeDescriptor.prep(sqes, sqe, IORING_OP_FSYNC, fd, 0, 0, 0, i);
+                SqeDescriptor.opFlags(sqes, sqe, op == IoOp.FDATASYNC ? IORING_FSYNC_DATASYNC : 0);
             }
         }
         byte sqeFlags = op.isSync() ? IOSQE_IO_DRAIN : 0;
         if (fileIndex >= 0) {
             sqeFlags |= IOSQE_FIXED_FILE;
         }
-        SqeDescriptor.flags(sqe, sqeFlags);
+        SqeDescriptor.flags(sqes, sqe, sqeFlags);
     }
 
     private void reap(Ring r, IoBatch batch) {
-        r.uring.reap((userData, res, cqeFlags) -> {
+        r.reaper.batch = batch;
+        r.uring.reap(r.reaper);
+        r.reaper.batch = null;
+    }
+
+    /** Handles one CQE of the ring's current batch; one per ring, so reaping allocates nothing. */
+    private final class Reaper implements IoUring.CqeVisitor {
+        private final Ring r;
+        IoBatch batch;
+
+        Reaper(Ring r) {
+            this.r = r;
+        }
+
+        @Override
+        public void completion(long userData, int res, int cqeFlags) {
             int i = (int) userData;
             r.inflight--;
             IoOp op = batch.op(i);
@@ -352,7 +389,7 @@ public final class UringEngine extends AbstractIoEngine {
             }
             batch.complete(i, res < 0 ? res : r.done[i] + res, System.nanoTime());
             r.completed++;
-        });
+        }
     }
 
     /** The ring itself failed (not one operation): every operation still in flight gets the error. */

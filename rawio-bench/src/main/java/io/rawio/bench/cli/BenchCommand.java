@@ -115,6 +115,11 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Per-job target IOPS, open loop; latency corrected for coordinated omission")
     long rateIops;
 
+    @Option(names = {"--iodepth_batch_submit", "--iodepth_batch"}, paramLabel = "N", defaultValue = "1",
+            description = "Operations per submission call for uring/uring-fixed, as in fio (default: ${DEFAULT-VALUE});"
+                    + " 0: a whole batch in one io_uring_enter")
+    int iodepthBatchSubmit;
+
     @Option(names = "--output-format", paramLabel = "FMT", defaultValue = "text",
             description = "text, json (fio's structure) or csv (default: ${DEFAULT-VALUE})")
     String outputFormat;
@@ -168,7 +173,7 @@ public final class BenchCommand implements Callable<Integer> {
         List<String> engines = Arrays.stream(engine.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
         return new JobSpec(filename.isEmpty() ? null : Path.of(filename), sizeBytes, mode, rwmixread, (int) bsBytes,
                 iodepth, numjobs, engines, parse("--direct", () -> flag(direct)), syncMode, fsync, fdatasync,
-                runtimeNs, rampNs, tb, rateIops, keep, allowDeviceWrite);
+                runtimeNs, rampNs, tb, rateIops, keep, allowDeviceWrite, iodepthBatchSubmit);
     }
 
     private static boolean flag(String v) {

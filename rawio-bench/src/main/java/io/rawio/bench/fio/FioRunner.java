@@ -59,6 +59,9 @@ public final class FioRunner {
         c.add("--bs=" + job.bs());
         c.add("--ioengine=" + fioEngine(engine));
         c.add("--iodepth=" + job.iodepth());
+        if (job.iodepthBatchSubmit() > 0) {
+            c.add("--iodepth_batch_submit=" + job.iodepthBatchSubmit());
+        }
         c.add("--numjobs=" + job.numjobs());
         c.add("--direct=" + (job.direct() ? 1 : 0));
         switch (job.sync()) {

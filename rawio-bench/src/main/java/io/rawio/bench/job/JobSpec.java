@@ -26,6 +26,8 @@ import java.util.List;
  * @param rateIops       per-job target IOPS (open loop), 0 for as fast as possible
  * @param keep           keep the scratch file afterwards
  * @param allowDeviceWrite allow a write job on a block device
+ * @param iodepthBatchSubmit operations per submission call for asynchronous engines (fio's
+ *                       iodepth_batch_submit, default 1); 0 submits a whole batch at once
  */
 public record JobSpec(
         Path filename,
@@ -45,7 +47,8 @@ public record JobSpec(
         boolean timeBased,
         long rateIops,
         boolean keep,
-        boolean allowDeviceWrite) {
+        boolean allowDeviceWrite,
+        int iodepthBatchSubmit) {
 
     public static final String DEFAULT_FILE = "rawio-bench.dat";
 
@@ -53,7 +56,7 @@ public record JobSpec(
     public static JobSpec defaults() {
         return new JobSpec(null, 1L << 30, RwMode.RANDREAD, 50, 4096, 32, 1,
                 List.of("psync", "filechannel", "uring", "uring-fixed"), true, SyncMode.NONE, 0, 0,
-                10_000_000_000L, 0, true, 0, false, false);
+                10_000_000_000L, 0, true, 0, false, false, 1);
     }
 
     public boolean usesScratchFile() {
@@ -66,12 +69,12 @@ public record JobSpec(
 
     public JobSpec withEngines(List<String> e) {
         return new JobSpec(filename, sizeBytes, rw, rwmixread, bs, iodepth, numjobs, e, direct, sync, fsyncEvery,
-                fdatasyncEvery, runtimeNs, rampNs, timeBased, rateIops, keep, allowDeviceWrite);
+                fdatasyncEvery, runtimeNs, rampNs, timeBased, rateIops, keep, allowDeviceWrite, iodepthBatchSubmit);
     }
 
     public JobSpec withRuntime(long ns, boolean tb) {
         return new JobSpec(filename, sizeBytes, rw, rwmixread, bs, iodepth, numjobs, engines, direct, sync, fsyncEvery,
-                fdatasyncEvery, ns, rampNs, tb, rateIops, keep, allowDeviceWrite);
+                fdatasyncEvery, ns, rampNs, tb, rateIops, keep, allowDeviceWrite, iodepthBatchSubmit);
     }
 
     /** A one-line description, fio style: "randread bs=4k iodepth=32 numjobs=1 direct=1 size=1g". */
@@ -98,6 +101,9 @@ public record JobSpec(
         }
         if (rateIops > 0) {
             sb.append(" rate_iops=").append(rateIops);
+        }
+        if (iodepthBatchSubmit != 1) {
+            sb.append(" iodepth_batch_submit=").append(iodepthBatchSubmit);
         }
         return sb.toString();
     }

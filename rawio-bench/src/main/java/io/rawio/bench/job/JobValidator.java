@@ -63,6 +63,10 @@ public final class JobValidator {
         if (job.timeBased() && job.runtimeNs() == 0) {
             throw new BadJobException("time_based needs a runtime: --runtime=10s");
         }
+        if (job.iodepthBatchSubmit() < 0 || job.iodepthBatchSubmit() > job.iodepth()) {
+            throw new BadJobException("iodepth_batch_submit must be between 0 and iodepth: iodepth_batch_submit="
+                    + job.iodepthBatchSubmit() + ", iodepth=" + job.iodepth());
+        }
         if (job.rateIops() < 0) {
             throw new BadJobException("rate_iops must not be negative: rate_iops=" + job.rateIops());
         }

@@ -42,7 +42,7 @@ public final class JobRunner {
     public static JobResult run(JobSpec job, String engineName, Target target, ProgressListener progress) {
         StringBuilder notice = new StringBuilder();
         Consumer<String> noticeSink = s -> notice.append(notice.isEmpty() ? "" : "; ").append(s);
-        EngineConfig config = new EngineConfig(Math.max(job.iodepth(), 1));
+        EngineConfig config = new EngineConfig(Math.max(job.iodepth(), 1), job.iodepthBatchSubmit());
         try (IoEngine engine = IoEngines.createWithFallback(engineName, config, noticeSink)) {
             OpenOptions options = (job.rw().writes() ? OpenOptions.readWrite() : OpenOptions.readOnly())
                     .withDirect(job.direct()).withSync(job.sync());

@@ -1,103 +1,72 @@
 package io.rawio.engine;
 
+import io.rawio.memory.AlignedMemory;
 import io.rawio.nativeio.Errno;
+import io.rawio.nativeio.Libc;
+import io.rawio.nativeio.LinuxConstants;
+import io.rawio.nativeio.NativeFile;
 import io.rawio.nativeio.NativeIoException;
+import io.rawio.nativeio.OpenFlag;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
-import java.util.IdentityHashMap;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
+import java.util.Random;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
- * An engine that wraps another and injects the failures storage code must survive, deterministically
- * from a seed:
+ * Wraps another engine and injects the storage faults a store must survive, repeatably from
+ * {@link FaultConfig#seed()}. For reliability tests; not for production paths.
+ *
+ * <p>The faults:
  * <ul>
- *   <li>a write fails with EIO, or ENOSPC (the device or filesystem said no; nothing was written);</li>
- *   <li>a torn write: only a prefix of the operation's blocks lands (possibly none) and the write
- *       reports EIO, as when power fails in the middle of a multi-block write;</li>
- *   <li>a flush (FSYNC/FDATASYNC) fails with EIO: the data may or may not be durable;</li>
- *   <li>lost unflushed writes: {@link #simulateCrash()} puts back what every write since the file's
- *       last successful flush overwrote, as a power loss that empties the volatile caches does.</li>
+ *   <li><b>Write error</b> (-EIO) and <b>full device</b> (-ENOSPC): a WRITE or WRITEV fails as that
+ *       operation's result and the wrapped engine never runs it; the file is unchanged.</li>
+ *   <li><b>Flush error</b> (-EIO): a FSYNC or FDATASYNC fails without running. As after a real failed
+ *       fsync, the writes it should have made durable stay unflushed (see below).</li>
+ *   <li><b>Torn write</b>: only a prefix of the operation's bytes, a whole number of
+ *       {@link FaultConfig#blockSize()} blocks counted from the operation's offset (possibly none),
+ *       reaches the file, and the operation reports -EIO, as when a device loses power mid-request and
+ *       only its atomic units already written survive.</li>
+ *   <li><b>Dropped unflushed writes</b> (with {@link FaultConfig#trackUnflushed()}): before a write
+ *       runs, the bytes it overwrites and the file's size are saved; a successful FSYNC or FDATASYNC of
+ *       the file (by path) forgets them. {@link #simulateCrash()} writes the saved bytes back, newest
+ *       first, and truncates files the writes grew: what a power loss does to data still in the page
+ *       cache or the device's volatile cache. Writes made durable on completion (O_SYNC, O_DSYNC,
+ *       RWF_SYNC, RWF_DSYNC) are not tracked.</li>
+ *   <li><b>Dead device</b>: after {@link #failAllWrites(int)} every WRITE, WRITEV, FSYNC and FDATASYNC
+ *       fails with that errno until {@link #resumeWrites()}; reads still run.</li>
  * </ul>
- * Faults are decided per operation with probability 1/N ({@code oneIn = N}; 0 disables a fault).
- * Thread-safe: batches are executed one at a time.
+ * Operations the wrapped engine would refuse anyway (misaligned under O_DIRECT, a heap buffer, a
+ * read-only file) are passed through untouched and draw nothing from the random source.
+ *
+ * <p>Thread-safe; faults are drawn in batch order under a lock, so the same seed gives the same faults
+ * for the same sequence of batches on one thread (several threads interleave their draws). Batches are
+ * handed to the wrapped engine split after each sync, so that the bytes saved for a write are the ones
+ * left by the writes before the sync. The wrapper owns the wrapped engine: {@link #close()} closes it.
  */
 public final class FaultInjectingEngine extends AbstractIoEngine {
-    /**
-     * Which faults, how often.
-     *
-     * @param seed             the random source's seed: the same seed gives the same faults
-     * @param writeErrorOneIn  EIO on a write, 1 in N
-     * @param enospcOneIn      ENOSPC on a write, 1 in N
-     * @param tornWriteOneIn   a torn write, 1 in N
-     * @param flushErrorOneIn  EIO on FSYNC/FDATASYNC, 1 in N
-     * @param blockSize        the unit a torn write keeps a prefix of
-     * @param trackUnflushed   remember overwritten bytes so {@link #simulateCrash()} can restore them
-     */
-    public record FaultConfig(long seed, int writeErrorOneIn, int enospcOneIn, int tornWriteOneIn,
-            int flushErrorOneIn, int blockSize, boolean trackUnflushed) {
-        public static FaultConfig none(long seed) {
-            return new FaultConfig(seed, 0, 0, 0, 0, 4096, false);
-        }
 
-        public FaultConfig withWriteErrors(int oneIn) {
-            return new FaultConfig(seed, oneIn, enospcOneIn, tornWriteOneIn, flushErrorOneIn, blockSize, trackUnflushed);
-        }
-
-        public FaultConfig withEnospc(int oneIn) {
-            return new FaultConfig(seed, writeErrorOneIn, oneIn, tornWriteOneIn, flushErrorOneIn, blockSize, trackUnflushed);
-        }
-
-        public FaultConfig withTornWrites(int oneIn) {
-            return new FaultConfig(seed, writeErrorOneIn, enospcOneIn, oneIn, flushErrorOneIn, blockSize, trackUnflushed);
-        }
-
-        public FaultConfig withFlushErrors(int oneIn) {
-            return new FaultConfig(seed, writeErrorOneIn, enospcOneIn, tornWriteOneIn, oneIn, blockSize, trackUnflushed);
-        }
-
-        public FaultConfig withUnflushedTracking(boolean on) {
-            return new FaultConfig(seed, writeErrorOneIn, enospcOneIn, tornWriteOneIn, flushErrorOneIn, blockSize, on);
+    /** What the engine has injected so far. */
+    public record Injected(long writeErrors, long enospcErrors, long flushErrors, long tornWrites,
+            long failAllErrors, long droppedWrites) {
+        /** Every failed operation the engine caused (dropped writes are not failures). */
+        public long failures() {
+            return writeErrors + enospcErrors + flushErrors + tornWrites + failAllErrors;
         }
     }
 
-    /** Counters of what was injected. */
-    public record Injected(long writeErrors, long enospc, long tornWrites, long flushErrors, long restoredWrites) {
-    }
-
-    private final IoEngine inner;
-    private final FaultConfig config;
-    private final SplittableRandom random;
-    private final Map<IoFile, Deque<Overwrite>> unflushed = new IdentityHashMap<>();
-    private final Arena arena = Arena.ofShared();
-    private int failAllErrno;
-    private long writeErrors;
-    private long enospc;
-    private long tornWrites;
-    private long flushErrors;
-    private long restored;
-
-    private record Overwrite(long offset, byte[] before) {
-    }
-
-    public FaultInjectingEngine(IoEngine inner, FaultConfig config) {
-        super("faulty(" + inner.name() + ")");
-        this.inner = inner;
-        this.config = config;
-        this.random = new SplittableRandom(config.seed());
-    }
-
-    /** A file of the wrapper, backed by a file of the wrapped engine. */
+    /** A file of this engine: the wrapped engine's file, named in the wrapped engine's batches. */
     static final class FaultyFile extends IoFile {
         final IoFile inner;
 
-        FaultyFile(IoEngine engine, IoFile inner) {
+        FaultyFile(FaultInjectingEngine engine, IoFile inner) {
             super(engine, inner.nativeFile(), inner.options(), inner.alignment());
             this.inner = inner;
         }
@@ -106,6 +75,61 @@ public final class FaultInjectingEngine extends AbstractIoEngine {
         public void close() throws NativeIoException {
             inner.close();
         }
+    }
+
+    /** The bytes a write overwrote, to put back on a simulated crash. */
+    private record Unflushed(Path path, long offset, byte[] before, long sizeBefore) {
+    }
+
+    /** Per-thread state for one execute: the inner batch and how its operations map back. */
+    private static final class Scratch {
+        final IoBatch inner = new IoBatch(64);
+        int[] outerIndex = new int[64];
+        boolean[] torn = new boolean[64];
+        Unflushed[] saved = new Unflushed[64];
+
+        void ensure(int n) {
+            if (outerIndex.length < n) {
+                int size = Math.max(n, outerIndex.length * 2);
+                outerIndex = Arrays.copyOf(outerIndex, size);
+                torn = Arrays.copyOf(torn, size);
+                saved = Arrays.copyOf(saved, size);
+            }
+        }
+    }
+
+    /** A write decision meaning "no fault"; other decisions are -errno or a torn prefix length. */
+    private static final long NO_FAULT = Long.MAX_VALUE;
+
+    private final IoEngine inner;
+    private final FaultConfig config;
+    private final Object lock = new Object();
+    private final Random random; // guarded by lock
+    private final List<Unflushed> unflushed = new ArrayList<>(); // guarded by lock
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+    private volatile int failAllErrno;
+
+    private final LongAdder writeErrors = new LongAdder();
+    private final LongAdder enospcErrors = new LongAdder();
+    private final LongAdder flushErrors = new LongAdder();
+    private final LongAdder tornWrites = new LongAdder();
+    private final LongAdder failAllErrors = new LongAdder();
+    private final LongAdder droppedWrites = new LongAdder();
+
+    public FaultInjectingEngine(IoEngine inner, FaultConfig config) {
+        super("faulty(" + inner.name() + ")");
+        this.inner = inner;
+        this.config = config;
+        this.random = new Random(config.seed());
+    }
+
+    public FaultConfig config() {
+        return config;
+    }
+
+    /** The engine that runs the operations this one lets through. */
+    public IoEngine wrapped() {
+        return inner;
     }
 
     @Override
@@ -119,130 +143,288 @@ public final class FaultInjectingEngine extends AbstractIoEngine {
         return new FaultyFile(this, inner.open(path, options));
     }
 
-    /** From now on every write fails with {@code errno} (0 turns it off). */
-    public synchronized void failAllWrites(int errno) {
-        this.failAllErrno = Math.abs(errno);
+    /**
+     * From now on every WRITE, WRITEV, FSYNC and FDATASYNC fails with {@code -errno} (for example
+     * {@link Errno#EIO} for a dead device, {@link Errno#EROFS} for one the kernel remounted read-only).
+     */
+    public void failAllWrites(int errno) {
+        if (errno <= 0) {
+            throw new IllegalArgumentException("errno must be positive: errno=" + errno);
+        }
+        failAllErrno = errno;
     }
 
-    public synchronized Injected injected() {
-        return new Injected(writeErrors, enospc, tornWrites, flushErrors, restored);
+    /** Ends {@link #failAllWrites(int)}. */
+    public void resumeWrites() {
+        failAllErrno = 0;
     }
 
-    private boolean roll(int oneIn) {
-        return oneIn > 0 && random.nextInt(oneIn) == 0;
+    public Injected injected() {
+        return new Injected(writeErrors.sum(), enospcErrors.sum(), flushErrors.sum(), tornWrites.sum(),
+                failAllErrors.sum(), droppedWrites.sum());
     }
 
-    @Override
-    protected synchronized void run(IoBatch batch) {
-        int n = batch.size();
-        IoBatch out = new IoBatch(n);
-        int[] map = new int[n];
-        long[] preset = new long[n];
-        java.util.Arrays.fill(map, -1);
-        for (int i = 0; i < n; i++) {
-            FaultyFile f = (FaultyFile) batch.file(i);
-            IoOp op = batch.op(i);
-            if (op.isWrite()) {
-                if (failAllErrno != 0) {
-                    preset[i] = -failAllErrno;
-                    continue;
-                }
-                if (roll(config.writeErrorOneIn())) {
-                    writeErrors++;
-                    preset[i] = -Errno.EIO;
-                    continue;
-                }
-                if (roll(config.enospcOneIn())) {
-                    enospc++;
-                    preset[i] = -Errno.ENOSPC;
-                    continue;
-                }
-                if (op == IoOp.WRITE && roll(config.tornWriteOneIn())) {
-                    tornWrites++;
-                    long blocks = Math.max(1, batch.length(i) / config.blockSize());
-                    long keep = random.nextLong(blocks) * config.blockSize();
-                    if (keep > 0) {
-                        remember(f, batch.offset(i), keep);
-                        map[i] = out.write(f.inner, batch.offset(i), batch.buffer(i).asSlice(0, keep));
-                    }
-                    preset[i] = -Errno.EIO;
-                    continue;
-                }
-                remember(f, batch.offset(i), batch.length(i));
-            } else if (op.isSync()) {
-                if (roll(config.flushErrorOneIn())) {
-                    flushErrors++;
-                    preset[i] = -Errno.EIO;
-                    continue;
-                }
-            }
-            map[i] = switch (op) {
-                case READ -> out.read(f.inner, batch.offset(i), batch.buffer(i));
-                case WRITE -> out.write(f.inner, batch.offset(i), batch.buffer(i), batch.rwFlags(i));
-                case READV -> out.readv(f.inner, batch.offset(i), batch.vector(i));
-                case WRITEV -> out.writev(f.inner, batch.offset(i), batch.vector(i));
-                case FSYNC -> out.fsync(f.inner);
-                case FDATASYNC -> out.fdatasync(f.inner);
-            };
+    /** Writes tracked since their file's last successful sync (0 unless tracking is on). */
+    public int unflushedWrites() {
+        synchronized (lock) {
+            return unflushed.size();
         }
-        if (!out.isEmpty()) {
-            inner.execute(out);
-        }
-        for (int i = 0; i < n; i++) {
-            long r = preset[i] != 0 ? preset[i] : map[i] >= 0 ? out.result(map[i]) : 0;
-            if (preset[i] != 0 && batch.op(i) == IoOp.WRITE && map[i] >= 0) {
-                r = preset[i]; // torn: the prefix landed, the write still failed
-            }
-            batch.complete(i, r, System.nanoTime());
-            if (r >= 0 && batch.op(i).isSync()) {
-                unflushed.remove(batch.file(i));
-            }
-        }
-    }
-
-    /** Saves what a write is about to overwrite, so a crash can put it back. */
-    private void remember(FaultyFile f, long offset, long length) {
-        if (!config.trackUnflushed()) {
-            return;
-        }
-        byte[] before = new byte[(int) length];
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment tmp = io.rawio.memory.AlignedMemory.allocate(a, Math.max(length, 1), Math.max(4096, f.alignment().max()));
-            IoBatch b = new IoBatch(1);
-            b.read(f.inner, offset, tmp.asSlice(0, length));
-            inner.execute(b);
-            long got = Math.max(0, b.result(0));
-            MemorySegment.copy(tmp, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, before, 0, (int) got);
-        }
-        unflushed.computeIfAbsent(f, k -> new ArrayDeque<>()).push(new Overwrite(offset, before));
     }
 
     /**
-     * Power loss: every write not followed by a successful flush of its file is undone (newest first),
-     * through the wrapped engine. Returns how many writes were undone.
+     * Emulates a power loss: puts back what every unflushed write overwrote, newest first, and
+     * truncates each file to its size before the oldest of them; then forgets them. The files are
+     * reopened by path (buffered), so files already closed are restored too. Call it with no batch in
+     * flight; the engine stays usable afterwards.
+     *
+     * @return how many writes were dropped
+     * @throws NativeIoException when a file cannot be reopened or rewritten
      */
-    public synchronized int simulateCrash() {
-        int undone = 0;
-        for (Map.Entry<IoFile, Deque<Overwrite>> e : unflushed.entrySet()) {
-            FaultyFile f = (FaultyFile) e.getKey();
-            if (f.isClosed()) {
+    public int simulateCrash() throws IOException {
+        List<Unflushed> dropped;
+        synchronized (lock) {
+            dropped = new ArrayList<>(unflushed);
+            unflushed.clear();
+        }
+        Map<Path, NativeFile> files = new HashMap<>();
+        try (Arena arena = Arena.ofConfined()) {
+            int largest = 0;
+            for (Unflushed u : dropped) {
+                largest = Math.max(largest, u.before().length);
+            }
+            MemorySegment buf = arena.allocate(Math.max(1, largest));
+            for (int k = dropped.size() - 1; k >= 0; k--) {
+                Unflushed u = dropped.get(k);
+                NativeFile f = files.get(u.path());
+                if (f == null) {
+                    f = NativeFile.open(u.path(), OpenFlag.RDWR);
+                    files.put(u.path(), f);
+                }
+                if (u.before().length > 0) {
+                    MemorySegment.copy(u.before(), 0, buf, ValueLayout.JAVA_BYTE, 0, u.before().length);
+                    f.writeFully(buf.asSlice(0, u.before().length), u.offset());
+                }
+                if (f.statx().isRegularFile() && f.size() > u.sizeBefore()) {
+                    f.truncate(u.sizeBefore());
+                }
+            }
+        } finally {
+            for (NativeFile f : files.values()) {
+                f.close();
+            }
+        }
+        droppedWrites.add(dropped.size());
+        return dropped.size();
+    }
+
+    /** The same as {@link #simulateCrash()}. */
+    public int dropUnflushedWrites() throws IOException {
+        return simulateCrash();
+    }
+
+    @Override
+    protected void run(IoBatch batch) {
+        Scratch s = scratch.get();
+        int from = 0;
+        while (from < batch.size()) {
+            int to = from;
+            while (to < batch.size() && !batch.op(to).isSync()) {
+                to++;
+            }
+            to = Math.min(to + 1, batch.size());
+            runSegment(batch, from, to, s);
+            from = to;
+        }
+    }
+
+    /** Runs operations {@code [from, to)}, of which only the last may be a sync. */
+    private void runSegment(IoBatch batch, int from, int to, Scratch s) {
+        IoBatch in = s.inner;
+        in.clear();
+        s.ensure(to - from);
+        for (int i = from; i < to; i++) {
+            IoOp op = batch.op(i);
+            FaultyFile f = (FaultyFile) batch.file(i);
+            long decision = NO_FAULT;
+            if (op.isSync()) {
+                decision = syncFault();
+            } else if (op.isWrite() && batch.precheck(i) == 0) {
+                decision = writeFault(batch.length(i));
+            }
+            boolean torn = decision >= 0 && decision != NO_FAULT;
+            if (decision < 0 || (torn && decision == 0)) {
+                long now = System.nanoTime();
+                batch.issued(i, now);
+                batch.complete(i, torn ? -Errno.EIO : decision, now);
                 continue;
             }
-            for (Overwrite o : e.getValue()) {
-                try (Arena a = Arena.ofConfined()) {
-                    MemorySegment buf = io.rawio.memory.AlignedMemory.allocate(a, Math.max(1, o.before().length),
-                            Math.max(4096, f.alignment().max()));
-                    MemorySegment.copy(o.before(), 0, buf, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, o.before().length);
-                    IoBatch b = new IoBatch(1);
-                    b.write(f.inner, o.offset(), buf.asSlice(0, o.before().length));
-                    inner.execute(b);
-                    undone++;
+            long length = torn ? decision : batch.length(i);
+            Unflushed saved = null;
+            if (op.isWrite() && config.trackUnflushed() && batch.precheck(i) == 0 && !durableOnCompletion(batch, i)) {
+                try {
+                    // The whole range, even of a torn write: it is aligned under O_DIRECT, its prefix
+                    // may not be, and putting back bytes the prefix did not reach changes nothing.
+                    saved = save(f, batch.offset(i), batch.length(i));
+                } catch (NativeIoException e) {
+                    long now = System.nanoTime();
+                    batch.issued(i, now);
+                    batch.complete(i, -e.errno(), now);
+                    continue;
+                }
+            }
+            MemorySegment buffer = batch.buffer(i);
+            MemorySegment[] vector = batch.vector(i);
+            if (torn) {
+                if (vector != null) {
+                    vector = prefix(vector, length);
+                } else {
+                    buffer = buffer.asSlice(0, length);
+                }
+            }
+            int j = in.add(op, f.inner, batch.offset(i), buffer, vector, length, batch.rwFlags(i));
+            s.outerIndex[j] = i;
+            s.torn[j] = torn;
+            s.saved[j] = saved;
+        }
+        if (in.isEmpty()) {
+            return;
+        }
+        inner.execute(in);
+        for (int j = 0; j < in.size(); j++) {
+            int i = s.outerIndex[j];
+            long r = in.result(j);
+            batch.issued(i, in.issuedNs(j));
+            batch.complete(i, s.torn[j] ? -Errno.EIO : r, in.completedNs(j));
+            if (s.saved[j] != null) {
+                // Kept even when the write failed: putting back bytes it did not change is harmless,
+                // and a failed write may have changed some.
+                synchronized (lock) {
+                    unflushed.add(s.saved[j]);
+                }
+                s.saved[j] = null;
+            } else if (in.op(j).isSync() && r == 0 && config.trackUnflushed()) {
+                Path path = batch.file(i).path();
+                synchronized (lock) {
+                    unflushed.removeIf(u -> u.path().equals(path));
                 }
             }
         }
-        unflushed.clear();
-        restored += undone;
-        return undone;
+        in.clear();
+    }
+
+    /** -errno while {@link #failAllWrites(int)} is on, else {@link #NO_FAULT}. */
+    private long deviceDead() {
+        int errno = failAllErrno;
+        if (errno == 0) {
+            return NO_FAULT;
+        }
+        failAllErrors.increment();
+        return -errno;
+    }
+
+    private long syncFault() {
+        long dead = deviceDead();
+        if (dead != NO_FAULT) {
+            return dead;
+        }
+        synchronized (lock) {
+            if (hit(config.flushErrorOneIn())) {
+                flushErrors.increment();
+                return -Errno.EIO;
+            }
+        }
+        return NO_FAULT;
+    }
+
+    /** -errno for a write that fails whole, a prefix length for a torn one, or {@link #NO_FAULT}. */
+    private long writeFault(long length) {
+        long dead = deviceDead();
+        if (dead != NO_FAULT) {
+            return dead;
+        }
+        synchronized (lock) {
+            if (hit(config.writeErrorOneIn())) {
+                writeErrors.increment();
+                return -Errno.EIO;
+            }
+            if (hit(config.enospcOneIn())) {
+                enospcErrors.increment();
+                return -Errno.ENOSPC;
+            }
+            if (hit(config.tornWriteOneIn())) {
+                tornWrites.increment();
+                long block = config.blockSize();
+                // Blocks that start inside the write; the prefix keeps fewer than all of them.
+                long blocks = (length + block - 1) / block;
+                return blocks <= 1 ? 0 : random.nextLong(blocks) * block;
+            }
+        }
+        return NO_FAULT;
+    }
+
+    private boolean hit(int oneIn) {
+        return oneIn > 0 && random.nextInt(oneIn) == 0;
+    }
+
+    private static boolean durableOnCompletion(IoBatch batch, int i) {
+        return batch.file(i).options().sync() != SyncMode.NONE
+                || (batch.rwFlags(i) & (LinuxConstants.RWF_DSYNC | LinuxConstants.RWF_SYNC)) != 0;
+    }
+
+    /**
+     * Reads what {@code [offset, offset + length)} holds now through the file's own descriptor. Under
+     * O_DIRECT the range is aligned already (the write passed its precheck), so an aligned buffer
+     * suffices; bytes past end of file are not saved, the size is.
+     */
+    private static Unflushed save(FaultyFile f, long offset, long length) throws NativeIoException {
+        long size = f.inner.size();
+        long want = Math.min(length, Math.max(0, size - offset));
+        if (want == 0) {
+            return new Unflushed(f.path(), offset, new byte[0], size);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = f.isDirect()
+                    ? AlignedMemory.allocate(arena, length, f.alignment().max())
+                    : arena.allocate(want);
+            long done = 0;
+            while (done < want) {
+                // Under O_DIRECT the request stays a multiple of the alignment; the read stops at end of
+                // file (a short read), so the next offset is never a misaligned one.
+                long ask = f.isDirect() ? length - done : want - done;
+                long r = Libc.pread(f.fd(), buf.asSlice(done), ask, offset + done);
+                if (r == -Errno.EINTR) {
+                    continue;
+                }
+                if (r < 0) {
+                    throw new NativeIoException("pread", (int) -r, f.path().toString(), f.fd(), offset + done,
+                            ask, "saving the bytes a write overwrites, for simulateCrash");
+                }
+                if (r == 0) {
+                    break;
+                }
+                done += r;
+                if (r < ask) {
+                    break;
+                }
+            }
+            return new Unflushed(f.path(), offset, buf.asSlice(0, Math.min(done, want)).toArray(ValueLayout.JAVA_BYTE),
+                    size);
+        }
+    }
+
+    /** The first {@code length} bytes of a vector, as a vector. */
+    private static MemorySegment[] prefix(MemorySegment[] vector, long length) {
+        List<MemorySegment> out = new ArrayList<>();
+        long left = length;
+        for (MemorySegment b : vector) {
+            if (left == 0) {
+                break;
+            }
+            long n = Math.min(left, b.byteSize());
+            out.add(b.asSlice(0, n));
+            left -= n;
+        }
+        return out.toArray(MemorySegment[]::new);
     }
 
     @Override
@@ -252,19 +434,7 @@ public final class FaultInjectingEngine extends AbstractIoEngine {
 
     @Override
     public void close() {
-        if (!isClosed()) {
-            super.close();
-            inner.close();
-            arena.close();
-        }
-    }
-
-    /** Files with writes not yet flushed (for tests). */
-    public synchronized List<Path> unflushedFiles() {
-        List<Path> out = new ArrayList<>();
-        for (IoFile f : unflushed.keySet()) {
-            out.add(f.path());
-        }
-        return out;
+        super.close();
+        inner.close();
     }
 }

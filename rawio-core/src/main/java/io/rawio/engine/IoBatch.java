@@ -69,7 +69,8 @@ public final class IoBatch {
         return size == 0;
     }
 
-    private int add(IoOp op, IoFile file, long offset, MemorySegment buffer, MemorySegment[] vector, long length,
+    /** Adds an operation as given; wrapping engines use it to copy operations without cloning vectors. */
+    int add(IoOp op, IoFile file, long offset, MemorySegment buffer, MemorySegment[] vector, long length,
             int flags) {
         if (file == null) {
             throw new NullPointerException("file");

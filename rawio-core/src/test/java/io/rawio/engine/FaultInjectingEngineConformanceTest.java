@@ -1,9 +1,9 @@
 package io.rawio.engine;
 
-/** A wrapper that injects nothing must behave exactly like the engine it wraps. */
+/** With every fault off (and unflushed writes tracked), the wrapper must behave like the engine inside. */
 class FaultInjectingEngineConformanceTest extends IoEngineConformanceTest {
     @Override
     protected IoEngine newEngine() {
-        return new FaultInjectingEngine(new PsyncEngine(), FaultInjectingEngine.FaultConfig.none(1));
+        return new FaultInjectingEngine(new PsyncEngine(), FaultConfig.none(1).withTrackUnflushed(true));
     }
 }

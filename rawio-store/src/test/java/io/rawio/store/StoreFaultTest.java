@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rawio.engine.FaultInjectingEngine;
-import io.rawio.engine.FaultInjectingEngine.FaultConfig;
+import io.rawio.engine.FaultConfig;
 import io.rawio.engine.PsyncEngine;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -31,12 +31,12 @@ class StoreFaultTest {
     enum Fault { WRITE_EIO, ENOSPC, TORN, FLUSH_EIO, CRASH }
 
     private static FaultConfig config(Fault f, long seed) {
-        FaultConfig c = FaultConfig.none(seed).withUnflushedTracking(true);
+        FaultConfig c = FaultConfig.none(seed).withTrackUnflushed(true);
         return switch (f) {
-            case WRITE_EIO -> c.withWriteErrors(40);
-            case ENOSPC -> c.withEnospc(40);
-            case TORN -> c.withTornWrites(30);
-            case FLUSH_EIO -> c.withFlushErrors(8);
+            case WRITE_EIO -> c.withWriteErrorOneIn(40);
+            case ENOSPC -> c.withEnospcOneIn(40);
+            case TORN -> c.withTornWriteOneIn(30);
+            case FLUSH_EIO -> c.withFlushErrorOneIn(8);
             case CRASH -> c;
         };
     }
@@ -119,7 +119,7 @@ class StoreFaultTest {
         Path path = dir.resolve("nd" + seed + ".store");
         SlotStore.format(path, 16L << 20, 16384, false, StoreTesting.psyncOptions());
         FaultInjectingEngine engine = new FaultInjectingEngine(new PsyncEngine(),
-                FaultConfig.none(seed).withUnflushedTracking(true));
+                FaultConfig.none(seed).withTrackUnflushed(true));
         SlotStore store = SlotStore.open(path, StoreTesting.psyncOptions(), engine);
         for (int i = 0; i < 60; i++) {
             String k = "n" + i;

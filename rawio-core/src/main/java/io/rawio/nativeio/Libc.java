@@ -46,6 +46,8 @@ public final class Libc {
 
     private static final MethodHandle OPEN = errnoCall("open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle OPENAT = errnoCall("openat",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(3));
     private static final MethodHandle CLOSE = errnoCall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle PREAD = errnoCall("pread",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
@@ -155,6 +157,17 @@ public final class Libc {
         MemorySegment c = CAPTURE.get();
         try {
             int r = (int) OPEN.invokeExact(c, path, flags, mode);
+            return r < 0 ? (int) negErrno(c) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** openat(2): {@code path} relative to the directory {@code dirfd} (or {@link #AT_FDCWD}). */
+    public static int openat(int dirfd, MemorySegment path, int flags, int mode) {
+        MemorySegment c = CAPTURE.get();
+        try {
+            int r = (int) OPENAT.invokeExact(c, dirfd, path, flags, mode);
             return r < 0 ? (int) negErrno(c) : r;
         } catch (Throwable t) {
             throw rethrow(t);

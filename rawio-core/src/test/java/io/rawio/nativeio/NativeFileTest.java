@@ -64,6 +64,19 @@ class NativeFileTest {
     }
 
     @Test
+    void openatResolvesRelativeToADirectory() throws IOException {
+        Files.write(dir.resolve("rel"), new byte[] {1, 2, 3});
+        try (NativeFile d = NativeFile.open(dir, OpenFlag.RDONLY, OpenFlag.DIRECTORY); Arena arena = Arena.ofConfined()) {
+            int fd = Libc.openat(d.fd(), arena.allocateFrom("rel"), OpenFlag.RDONLY.bits(), 0);
+            assertTrue(fd >= 0, Errno.name(-fd));
+            MemorySegment buf = arena.allocate(3);
+            assertEquals(3, Libc.pread(fd, buf, 3, 0));
+            assertEquals(0, Libc.close(fd));
+            assertEquals(-Errno.ENOENT, Libc.openat(d.fd(), arena.allocateFrom("nope"), OpenFlag.RDONLY.bits(), 0));
+        }
+    }
+
+    @Test
     void closeIsIdempotentAndUseAfterCloseFails() throws IOException {
         NativeFile f = NativeFile.open(dir.resolve("c"), OpenFlag.RDWR, OpenFlag.CREAT);
         f.close();

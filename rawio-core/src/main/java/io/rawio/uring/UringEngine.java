@@ -38,8 +38,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *
  * <p>Results follow the IoEngine contract: -EAGAIN and -EINTR completions are resubmitted, short
  * reads and writes are resubmitted for the remainder, and any other -errno is that operation's
- * result. A FSYNC/FDATASYNC SQE carries IOSQE_IO_DRAIN, so it starts after everything submitted
- * before it has completed.
+ * result. A FSYNC/FDATASYNC is submitted only once every operation before it in the batch has
+ * completed (the IoBatch barrier rule).
  */
 public final class UringEngine extends AbstractIoEngine {
     /** Vectored operations with more buffers than this run with preadv/pwritev instead. */
@@ -268,12 +268,20 @@ public final class UringEngine extends AbstractIoEngine {
         int next = 0;
         int capacity = Math.min(r.uring.sqEntries(), maxInflight);
         while (r.completed < n) {
+            boolean barrier = false;
             // Fill: retries first, then new operations, while the ring has room.
             while (r.inflight < capacity && (r.retryCount > 0 || next < n)) {
                 int i;
                 if (r.retryCount > 0) {
                     i = r.retry[--r.retryCount];
                 } else {
+                    if (batch.op(next).isSync() && (r.inflight > 0 || r.retryCount > 0)) {
+                        // A sync starts after everything before it completed: wait for those first.
+                        // (In user space rather than with IOSQE_IO_DRAIN, which with DEFER_TASKRUN
+                        // on 6.x kernels can leave the drained SQE never issued.)
+                        barrier = true;
+                        break;
+                    }
                     i = next++;
                     batch.issued(i, System.nanoTime());
                     long pre = batch.precheck(i);
@@ -321,7 +329,7 @@ public final class UringEngine extends AbstractIoEngine {
             }
             // Everything submitted: wait for all of it in the same call. Otherwise wait for one
             // completion, so the ring is refilled as soon as there is room.
-            int waitFor = (next == n && r.retryCount == 0) ? r.inflight : 1;
+            int waitFor = barrier || (next == n && r.retryCount == 0) ? r.inflight : 1;
             int s = r.uring.submitAndWait(waitFor);
             syscalls.increment();
             r.unsubmittedCount = 0;
@@ -371,7 +379,7 @@ public final class UringEngine extends AbstractIoEngine {
                 SqeDescriptor.opFlags(sqes, sqe, op == IoOp.FDATASYNC ? IORING_FSYNC_DATASYNC : 0);
             }
         }
-        byte sqeFlags = op.isSync() ? IOSQE_IO_DRAIN : 0;
+        byte sqeFlags = 0;
         if (fileIndex >= 0) {
             sqeFlags |= IOSQE_FIXED_FILE;
         }

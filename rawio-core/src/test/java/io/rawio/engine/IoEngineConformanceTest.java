@@ -405,6 +405,31 @@ public abstract class IoEngineConformanceTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void batchesOfWritesAndAFlushCompleteOneAfterAnother() throws IOException {
+        // The store's durable batch: n writes and a FDATASYNC, again and again on the same engine.
+        OpenOptions o = OpenOptions.readWrite().withCreate(true).withSize(1 << 20).withDirect(engine.supportsDirect());
+        try (IoFile file = engine.open(dir.resolve("durable.dat"), o);
+             BufferPool pool = BufferPool.create(4096, 4, Math.max(4096, file.alignment().max()))) {
+            IoBatch batch = new IoBatch(8);
+            for (int round = 0; round < 5; round++) {
+                batch.clear();
+                for (int k = 0; k < 3; k++) {
+                    MemorySegment b = pool.buffer(k);
+                    b.fill((byte) (round * 3 + k));
+                    batch.write(file, (round * 3L + k) * 4096, b);
+                }
+                batch.fdatasync(file);
+                engine.execute(batch);
+                batch.throwIfFailed();
+                assertEquals(0, batch.result(3));
+            }
+            byte[] data = Files.readAllBytes(dir.resolve("durable.dat"));
+            assertEquals(14, data[14 * 4096 + 7]);
+        }
+    }
+
+    @Test
     void useAfterCloseFailsClearly() throws IOException {
         IoFile file = engine.open(dir.resolve("closed.dat"), OpenOptions.readWrite().withCreate(true).withSize(4096));
         file.close();

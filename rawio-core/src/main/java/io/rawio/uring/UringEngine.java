@@ -126,6 +126,18 @@ public final class UringEngine extends AbstractIoEngine {
         }
 
         void close() {
+            if (fileTable.length > 0) {
+                // Registered files hold references to their files; the ring's own teardown drops them
+                // later, asynchronously. Unregister now, so a closed file is really closed (its flock
+                // released) when the engine's close returns. Fails harmlessly from a thread other
+                // than a SINGLE_ISSUER ring's owner.
+                try {
+                    uring.unregisterFiles();
+                } catch (NativeIoException e) {
+                    // the asynchronous teardown still releases them
+                }
+                fileTable = new IoFile[0];
+            }
             uring.close();
             arena.close();
         }

@@ -70,6 +70,56 @@ public final class SlotStore implements AutoCloseable {
     private final TreeMap<Long, Integer> inFlight = new TreeMap<>();
     private final ScheduledExecutorService checkpointer;
     private final String engineNotice;
+    /** Per-thread slot buffers, reused across batches so a put does not map and fault fresh memory. */
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+    private final List<Scratch> scratches = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    /** A growable aligned region a thread carves its batch's slot buffers from. */
+    private final class Scratch {
+        Arena arena;
+        MemorySegment region = MemorySegment.NULL;
+        long used;
+
+        Scratch() {
+            scratches.add(this);
+        }
+
+        /** Up to {@link #SCRATCH_MAX} bytes are kept; a larger batch gets memory of its own. */
+        MemorySegment take(long size, Arena fallback) {
+            if (used + size > region.byteSize()) {
+                long want = Math.max(region.byteSize() * 2, used + size);
+                if (want > SCRATCH_MAX) {
+                    return AlignedMemory.allocate(fallback, size, BLOCK_SIZE);
+                }
+                if (used == 0) {
+                    if (arena != null) {
+                        arena.close();
+                    }
+                    arena = Arena.ofShared();
+                    region = AlignedMemory.allocate(arena, want, BLOCK_SIZE);
+                } else {
+                    return AlignedMemory.allocate(fallback, size, BLOCK_SIZE);
+                }
+            }
+            MemorySegment s = region.asSlice(used, size);
+            used += size;
+            return s;
+        }
+
+        void reset() {
+            used = 0;
+        }
+
+        void free() {
+            if (arena != null) {
+                arena.close();
+                arena = null;
+            }
+        }
+    }
+
+    /** The most scratch memory one thread keeps between batches. */
+    static final long SCRATCH_MAX = 64L << 20;
 
     private long cursor;
     private long generation;
@@ -201,8 +251,10 @@ public final class SlotStore implements AutoCloseable {
     }
 
     private static IoEngine createEngine(StoreOptions options, Consumer<String> notice) {
-        return IoEngines.createWithFallback(options.engine(), new EngineConfig(Math.max(options.batchSize() * 2, 8)),
-                notice);
+        // One operation per submission call: on devices that start work per submission (virtio-blk)
+        // a batch's first writes start while the rest are being queued.
+        return IoEngines.createWithFallback(options.engine(),
+                new EngineConfig(Math.max(options.batchSize() * 2, 8), 1), notice);
     }
 
     /**
@@ -784,6 +836,8 @@ public final class SlotStore implements AutoCloseable {
 
     private IoException io(List<byte[]> keys, List<MemorySegment> values, List<Planned> planned,
             List<Reinsert> reinserts, short flags, Arena arena) {
+        Scratch sc = scratch.get();
+        sc.reset();
         IoBatch batch = new IoBatch(planned.size() + reinserts.size() + 1);
         // Reinserted slots: read their first block, give it the new sequence, write it back in place.
         MemorySegment[] heads = new MemorySegment[reinserts.size()];
@@ -809,7 +863,7 @@ public final class SlotStore implements AutoCloseable {
             int vl = (int) value.byteSize();
             long used = SlotDescriptor.usedBytes(key.length, vl);
             long size = roundUp(used, BLOCK_SIZE);
-            MemorySegment slot = AlignedMemory.allocate(arena, size, BLOCK_SIZE);
+            MemorySegment slot = sc.take(size, arena);
             MemorySegment.copy(key, 0, slot, ValueLayout.JAVA_BYTE, SlotDescriptor.HEADER_SIZE, key.length);
             if (vl > 0) {
                 MemorySegment.copy(value, 0, slot, SlotDescriptor.HEADER_SIZE + key.length, vl);
@@ -917,6 +971,8 @@ public final class SlotStore implements AutoCloseable {
         for (int from = 0; from < keys.size(); from += bs) {
             int to = Math.min(keys.size(), from + bs);
             try (Arena arena = Arena.ofConfined()) {
+                Scratch sc = scratch.get();
+                sc.reset();
                 IoBatch batch = new IoBatch(to - from);
                 int[] opOf = new int[to - from];
                 MemorySegment[] bufs = new MemorySegment[to - from];
@@ -946,7 +1002,7 @@ public final class SlotStore implements AutoCloseable {
                         continue;
                     }
                     long size = roundUp(SlotDescriptor.usedBytes(keys.get(i).length, len[i - from]), BLOCK_SIZE);
-                    bufs[i - from] = AlignedMemory.allocate(arena, size, BLOCK_SIZE);
+                    bufs[i - from] = sc.take(size, arena);
                     opOf[i - from] = batch.read(file, sb.slotOffset(index.slotOf(pos[i - from])), bufs[i - from]);
                 }
                 if (!batch.isEmpty()) {
@@ -1287,6 +1343,16 @@ public final class SlotStore implements AutoCloseable {
             file.close();
         } finally {
             engine.close();
+            freeScratch();
+        }
+    }
+
+    private void freeScratch() {
+        synchronized (scratches) {
+            for (Scratch s : scratches) {
+                s.free();
+            }
+            scratches.clear();
         }
     }
 
@@ -1327,6 +1393,7 @@ public final class SlotStore implements AutoCloseable {
                 }
             }
             engine.close();
+            freeScratch();
         }
         if (first != null) {
             throw first;

@@ -443,11 +443,11 @@ public final class SlotStore implements AutoCloseable {
     /**
      * Reads the ring from {@code start}: every slot whose sequence is its position is applied. Returns
      * false when the ring came round past {@code start} since (a slot holds a later lap), which a
-     * checkpoint every half ring prevents; the caller then reads every slot.
+     * checkpoint every eighth of the ring prevents; the caller then reads every slot.
      */
     private boolean scanFrom(Arena arena, long start) throws IOException {
         int window = options.batchSize() * MAX_CHUNKS_IN_FLIGHT + 64;
-        int batchN = 64;
+        int batchN = 256;
         MemorySegment heads = AlignedMemory.allocate(arena, (long) batchN * BLOCK_SIZE, BLOCK_SIZE);
         MemorySegment full = null;
         IoBatch b = new IoBatch(batchN);
@@ -784,11 +784,16 @@ public final class SlotStore implements AutoCloseable {
         } finally {
             chunks.release();
         }
-        if (failure == null && cursor - checkpointScanStart > sb.slotCount() / 2) {
-            // Recovery reads the positions after the checkpoint; before the ring comes round to
-            // them, move the checkpoint forward.
+        if (failure == null && cursor - checkpointScanStart > autoCheckpointPositions()) {
+            // Recovery reads the positions after the checkpoint: keep that range short (an eighth of
+            // the ring) so opening after a crash stays fast, and well before the ring comes round.
             writeCheckpoint();
         }
+    }
+
+    /** Positions written after a checkpoint that trigger the next one: N/8, at least 4096, at most N/2. */
+    long autoCheckpointPositions() {
+        return Math.min(sb.slotCount() / 2, Math.max(4096, sb.slotCount() / 8));
     }
 
     /** A failure of a chunk's I/O, carrying the first failed operation's message. */

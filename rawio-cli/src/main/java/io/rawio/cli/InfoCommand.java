@@ -201,16 +201,7 @@ public final class InfoCommand implements Callable<Integer> {
     }
 
     static boolean isRoot() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Uid:")) {
-                    return line.split("\\s+")[1].equals("0");
-                }
-            }
-        } catch (IOException e) {
-            return false;
-        }
-        return false;
+        return io.rawio.nativeio.Privileges.isRoot();
     }
 
     private static String memlock() {

@@ -1,6 +1,5 @@
 package io.rawio.engine;
 
-import com.sun.nio.file.ExtendedOpenOption;
 import io.rawio.nativeio.Alignment;
 import io.rawio.nativeio.Errno;
 import io.rawio.nativeio.LinuxConstants;
@@ -10,11 +9,6 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.AsynchronousFileChannel;
-import java.nio.file.Files;
-import java.nio.file.OpenOption;
-import java.nio.file.StandardOpenOption;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 
@@ -60,23 +54,8 @@ public final class AioEngine extends AbstractIoEngine {
 
     @Override
     protected IoFile wrap(NativeFile file, OpenOptions options) throws IOException {
-        Set<OpenOption> opts = new HashSet<>();
-        opts.add(StandardOpenOption.READ);
-        if (options.write()) {
-            opts.add(StandardOpenOption.WRITE);
-        }
-        Alignment alignment = file.alignment();
-        if (options.direct()) {
-            opts.add(ExtendedOpenOption.DIRECT);
-            int a = (int) Math.max(alignment.max(), Files.getFileStore(file.path()).getBlockSize());
-            alignment = new Alignment(a, a, alignment.source() + ", raised to the file store block size");
-        }
-        switch (options.sync()) {
-            case SYNC -> opts.add(StandardOpenOption.SYNC);
-            case DSYNC -> opts.add(StandardOpenOption.DSYNC);
-            case NONE -> { }
-        }
-        return new AioFile(this, file, options, alignment, AsynchronousFileChannel.open(file.path(), opts, null));
+        return new AioFile(this, file, options, JdkChannels.alignment(file, options),
+                AsynchronousFileChannel.open(file.path(), JdkChannels.openOptions(options), null));
     }
 
     @Override

@@ -1,6 +1,5 @@
 package io.rawio.engine;
 
-import com.sun.nio.file.ExtendedOpenOption;
 import io.rawio.nativeio.Alignment;
 import io.rawio.nativeio.Errno;
 import io.rawio.nativeio.NativeFile;
@@ -9,12 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.OpenOption;
-import java.nio.file.StandardOpenOption;
-import java.util.HashSet;
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * java.nio {@link FileChannel} positional reads and writes: what a Java program does today, kept as
@@ -51,28 +45,8 @@ public final class FileChannelEngine extends AbstractIoEngine {
 
     @Override
     protected IoFile wrap(NativeFile file, OpenOptions options) throws IOException {
-        Set<OpenOption> opts = new HashSet<>();
-        opts.add(StandardOpenOption.READ);
-        if (options.write()) {
-            opts.add(StandardOpenOption.WRITE);
-        }
-        if (options.direct()) {
-            opts.add(ExtendedOpenOption.DIRECT);
-        }
-        switch (options.sync()) {
-            case SYNC -> opts.add(StandardOpenOption.SYNC);
-            case DSYNC -> opts.add(StandardOpenOption.DSYNC);
-            case NONE -> { }
-        }
-        // With ExtendedOpenOption.DIRECT the JDK checks buffers, positions and lengths against the file
-        // store's block size, which can be stricter than what the kernel needs (statx DIOALIGN).
-        Alignment alignment = file.alignment();
-        if (options.direct()) {
-            int jdk = (int) Math.max(1, Files.getFileStore(file.path()).getBlockSize());
-            int a = Math.max(jdk, alignment.max());
-            alignment = new Alignment(a, a, alignment.source() + ", raised to the file store block size for FileChannel");
-        }
-        return new ChannelFile(this, file, options, alignment, FileChannel.open(file.path(), opts));
+        return new ChannelFile(this, file, options, JdkChannels.alignment(file, options),
+                FileChannel.open(file.path(), JdkChannels.openOptions(options)));
     }
 
     @Override

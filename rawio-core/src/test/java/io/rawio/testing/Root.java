@@ -12,16 +12,7 @@ public final class Root {
     }
 
     public static boolean isRoot() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("Uid:")) {
-                    return line.split("\\s+")[1].equals("0");
-                }
-            }
-        } catch (IOException e) {
-            return false;
-        }
-        return false;
+        return io.rawio.nativeio.Privileges.isRoot();
     }
 
     /** Runs a command; returns its exit code, or -1 when it could not start or timed out. */

@@ -70,9 +70,20 @@ public abstract class AbstractIoEngine implements IoEngine {
     public final void execute(IoBatch batch) {
         checkOpen();
         batch.checkFiles(this);
+        if (!preparesLazily()) {
+            batch.prepareThrough(batch.size() - 1);
+        }
         long start = System.nanoTime();
         run(batch);
         batch.fillTimes(start, System.nanoTime());
+    }
+
+    /**
+     * Whether {@link #run} calls {@link IoBatch#prepareThrough} itself as it issues operations;
+     * otherwise every operation is prepared before {@code run}.
+     */
+    protected boolean preparesLazily() {
+        return false;
     }
 
     /** Runs a batch whose files have been checked. */

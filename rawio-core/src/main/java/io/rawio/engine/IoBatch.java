@@ -32,6 +32,8 @@ public final class IoBatch {
     private long[] issuedNs;
     private long[] completedNs;
     private int size;
+    private Preparer preparer;
+    private int preparedUpTo;
 
     public IoBatch(int capacity) {
         if (capacity <= 0) {
@@ -55,6 +57,36 @@ public final class IoBatch {
         Arrays.fill(buffers, 0, size, null);
         Arrays.fill(vectors, 0, size, null);
         size = 0;
+        preparer = null;
+        preparedUpTo = 0;
+    }
+
+    /**
+     * Fills an operation's buffer just before it is issued (for a write: its bytes). Engines that can
+     * overlap it with I/O already in flight (io_uring) call it for each operation as they issue it,
+     * so preparing the next write overlaps the device's work on the previous ones; every other engine
+     * has it called for all operations before the batch starts. Called at most once per operation,
+     * in index order, on the thread that called execute.
+     */
+    @FunctionalInterface
+    public interface Preparer {
+        void prepare(int index);
+    }
+
+    /** Sets the batch's preparer (cleared by {@link #clear()}). */
+    public void preparer(Preparer p) {
+        this.preparer = p;
+        this.preparedUpTo = 0;
+    }
+
+    /** Runs the preparer for every operation up to and including {@code index} not yet prepared. */
+    public void prepareThrough(int index) {
+        if (preparer == null) {
+            return;
+        }
+        while (preparedUpTo <= index && preparedUpTo < size) {
+            preparer.prepare(preparedUpTo++);
+        }
     }
 
     public int size() {

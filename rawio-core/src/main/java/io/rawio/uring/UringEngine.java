@@ -295,6 +295,7 @@ public final class UringEngine extends AbstractIoEngine {
                         break;
                     }
                     i = next++;
+                    batch.prepareThrough(i);
                     batch.issued(i, System.nanoTime());
                     long pre = batch.precheck(i);
                     if (pre < 0) {
@@ -486,6 +487,11 @@ public final class UringEngine extends AbstractIoEngine {
             }
         }
         return total;
+    }
+
+    @Override
+    protected boolean preparesLazily() {
+        return true;
     }
 
     @Override

@@ -254,7 +254,7 @@ public final class SlotStore implements AutoCloseable {
         // One operation per submission call: on devices that start work per submission (virtio-blk)
         // a batch's first writes start while the rest are being queued.
         return IoEngines.createWithFallback(options.engine(),
-                new EngineConfig(Math.max(options.batchSize() * 2, 8), 1), notice);
+                new EngineConfig(Math.max(options.batchSize(), 2), 1), notice);
     }
 
     /**
@@ -862,22 +862,23 @@ public final class SlotStore implements AutoCloseable {
             batch.clear();
         }
         long written = 0;
-        for (Planned pl : planned) {
-            byte[] key = keys.get(pl.keyIndex());
-            MemorySegment value = values.get(pl.keyIndex());
-            int vl = (int) value.byteSize();
-            long used = SlotDescriptor.usedBytes(key.length, vl);
-            long size = roundUp(used, BLOCK_SIZE);
-            MemorySegment slot = sc.take(size, arena);
-            MemorySegment.copy(key, 0, slot, ValueLayout.JAVA_BYTE, SlotDescriptor.HEADER_SIZE, key.length);
-            if (vl > 0) {
-                MemorySegment.copy(value, 0, slot, SlotDescriptor.HEADER_SIZE + key.length, vl);
-            }
-            slot.asSlice(used).fill((byte) 0);
-            SlotDescriptor.encodeHeader(slot, flags, pl.position(), key.length, vl, sb.storeId());
-            batch.write(file, sb.slotOffset(index.slotOf(pl.position())), slot);
+        MemorySegment[] slots = new MemorySegment[planned.size()];
+        for (int j = 0; j < slots.length; j++) {
+            Planned pl = planned.get(j);
+            long size = roundUp(SlotDescriptor.usedBytes(keys.get(pl.keyIndex()).length,
+                    (int) values.get(pl.keyIndex()).byteSize()), BLOCK_SIZE);
+            slots[j] = sc.take(size, arena);
+            batch.write(file, sb.slotOffset(index.slotOf(pl.position())), slots[j]);
             written += size;
         }
+        // The slots are filled (copy, CRC32C, header) as the engine issues them, so on io_uring the
+        // next slot is prepared while the device writes the previous ones.
+        batch.preparer(op -> {
+            if (op < slots.length) {
+                Planned pl = planned.get(op);
+                fillSlot(slots[op], keys.get(pl.keyIndex()), values.get(pl.keyIndex()), flags, pl.position());
+            }
+        });
         for (int i = 0; i < heads.length; i++) {
             batch.write(file, sb.slotOffset(index.slotOf(reinserts.get(i).newPosition())), heads[i]);
             written += BLOCK_SIZE;
@@ -898,6 +899,17 @@ public final class SlotStore implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    private void fillSlot(MemorySegment slot, byte[] key, MemorySegment value, short flags, long position) {
+        int vl = (int) value.byteSize();
+        long used = SlotDescriptor.usedBytes(key.length, vl);
+        MemorySegment.copy(key, 0, slot, ValueLayout.JAVA_BYTE, SlotDescriptor.HEADER_SIZE, key.length);
+        if (vl > 0) {
+            MemorySegment.copy(value, 0, slot, SlotDescriptor.HEADER_SIZE + key.length, vl);
+        }
+        slot.asSlice(used).fill((byte) 0);
+        SlotDescriptor.encodeHeader(slot, flags, position, key.length, vl, sb.storeId());
     }
 
     private String validate(byte[] key, MemorySegment value) {
@@ -966,11 +978,13 @@ public final class SlotStore implements AutoCloseable {
         }
     }
 
-    /** Reads many keys, up to {@code batchSize} reads in flight in one dispatcher batch at a time. */
+    /** Reads many keys, keeping up to {@code batchSize} reads in flight. One result per key. */
     public List<GetResult> getMany(List<byte[]> keys) throws IOException {
         checkOpen();
         GetResult[] out = new GetResult[keys.size()];
-        int bs = options.batchSize();
+        // One dispatcher batch holds as many reads as fit the thread's scratch memory; the engine,
+        // whose queue depth is the batch size, keeps batchSize of them in flight across it.
+        int bs = (int) Math.max(options.batchSize(), Math.min(4096, SCRATCH_MAX / sb.slotSize()));
         long[] pos = new long[Math.min(bs, keys.size())];
         int[] len = new int[pos.length];
         for (int from = 0; from < keys.size(); from += bs) {

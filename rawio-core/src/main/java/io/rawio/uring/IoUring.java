@@ -123,7 +123,8 @@ public final class IoUring implements AutoCloseable {
      *
      * @throws NativeIoException when io_uring is unavailable (ENOSYS, EPERM, ENOMEM …)
      */
-    public static IoUring create(Setup setup) throws NativeIoException {
+    public static IoUring create(Setup requested) throws NativeIoException {
+        Setup setup = requested;
         List<String> fallbacks = new ArrayList<>();
         int optional = 0;
         if (setup.defaults()) {
@@ -154,6 +155,18 @@ public final class IoUring implements AutoCloseable {
                 }
                 optional &= ~drop;
                 fallbacks.add(flagName(drop) + " refused by this kernel (EINVAL): set up without it");
+                continue;
+            }
+            int optIn = setup.extraFlags() & (IORING_SETUP_SQPOLL | IORING_SETUP_IOPOLL);
+            if (r < 0 && optIn != 0 && (r == -Errno.EINVAL || r == -Errno.EPERM)) {
+                // SQPOLL needs CAP_SYS_NICE on older kernels; IOPOLL a polled block device queue:
+                // both are requests, not requirements. Set up without, and say so.
+                arena.close();
+                int drop = Integer.lowestOneBit(optIn);
+                fallbacks.add(flagName(drop) + " refused (" + io.rawio.nativeio.Errno.name((int) -r)
+                        + "): set up without it");
+                setup = new Setup(setup.entries(), setup.cqEntries(), setup.extraFlags() & ~drop,
+                        setup.sqThreadIdleMs(), setup.defaults());
                 continue;
             }
             if (r < 0) {

@@ -129,6 +129,23 @@ class IoUringTest {
     }
 
     @Test
+    void anUnsupportedSetupFlagFailsWithTheErrnoAndAHint() {
+        io.rawio.nativeio.NativeIoException e = org.junit.jupiter.api.Assertions.assertThrows(
+                io.rawio.nativeio.NativeIoException.class,
+                () -> IoUring.create(IoUring.Setup.of(4).plain().withFlags(1 << 30)));
+        assertEquals(Errno.EINVAL, e.errno());
+        assertTrue(e.getMessage().startsWith("io_uring_setup failed: EINVAL"), e.getMessage());
+        assertTrue(e.getMessage().contains("hint="), e.getMessage());
+    }
+
+    @Test
+    void setupHintsNameTheCause() {
+        assertTrue(IoUring.setupHint(Errno.ENOSYS).contains("no io_uring"));
+        assertTrue(IoUring.setupHint(Errno.EPERM).contains("io_uring_disabled"));
+        assertTrue(IoUring.setupHint(Errno.ENOMEM).contains("RLIMIT_MEMLOCK"));
+    }
+
+    @Test
     void uringFixedUsesRegisteredBuffersAndFewSyscalls() throws IOException {
         try (IoEngine engine = IoEngines.create("uring-fixed", new EngineConfig(32));
              IoFile file = engine.open(dir.resolve("f"), OpenOptions.readWrite().withCreate(true).withDirect(true)

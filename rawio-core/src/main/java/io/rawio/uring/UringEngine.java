@@ -72,7 +72,17 @@ public final class UringEngine extends AbstractIoEngine {
 
     /** Why io_uring cannot be used here, or empty. */
     public static java.util.Optional<String> unavailableReason() {
-        return IoUring.unavailableReason();
+        java.util.Optional<String> ring = IoUring.unavailableReason();
+        if (ring.isPresent()) {
+            return ring;
+        }
+        for (byte op : new byte[] {IORING_OP_READ, IORING_OP_WRITE, IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_FSYNC}) {
+            if (!IoUring.supportedOpcodes().isEmpty() && !IoUring.supports(op)) {
+                return java.util.Optional.of("this kernel's io_uring lacks IORING_OP_" + IoUringConstants.opName(op)
+                        + " (needs Linux 5.6 or newer)");
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     /**

@@ -1,23 +1,101 @@
 package io.rawio.cli;
 
+import io.rawio.bench.lab.Lab;
+import io.rawio.bench.lab.LabContext;
+import io.rawio.bench.lab.LabReport;
+import io.rawio.bench.lab.LabResult;
+import io.rawio.bench.lab.Labs;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code rawio lab}: the classic I/O experiments. */
-@Command(name = "lab", mixinStandardHelpOptions = true,
-        description = "Run the classic low-latency I/O experiments (arrives with the lab issue).")
-final class LabCommand implements Callable<Integer> {
+/** {@code rawio lab}: the classic low-latency I/O experiments, measured, explained and plotted. */
+@Command(name = "lab", description = {
+    "Run a classic low-latency I/O experiment on this machine: prints a table and what it shows, and writes",
+    "a report (index.html, charts as PNG, result.json) to --out."},
+        footer = {"", "Examples:", "  rawio lab --list", "  rawio lab buffer-size --quick", "  rawio lab all --quick",
+            "Exit status: 0 done, 1 a lab failed, 2 bad arguments."})
+public final class LabCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @CommandLine.Unmatched
-    java.util.List<String> args;
+    @Parameters(index = "0", arity = "0..1", paramLabel = "NAME", description = "A lab (see --list), or 'all'")
+    String name;
+
+    @Option(names = "--list", description = "List the labs, one line each")
+    boolean list;
+
+    @Option(names = "--quick", description = "About 15 s on small sizes instead of about 2 minutes")
+    boolean quick;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Report directory (default: ./rawio-lab/NAME)")
+    Path out;
+
+    @Option(names = "--dir", paramLabel = "DIR", defaultValue = ".",
+            description = "Directory for the labs' scratch files (default: the current directory)")
+    Path dir;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help")
+    boolean help;
 
     @Override
     public Integer call() {
-        spec.commandLine().getErr().println("rawio lab: not available yet: the labs arrive with the lab issue");
-        return 2;
+        PrintWriter o = spec.commandLine().getOut();
+        PrintWriter e = spec.commandLine().getErr();
+        if (list) {
+            for (Lab l : Labs.all()) {
+                o.printf(Locale.ROOT, "%-12s %s%n", l.name(), l.summary());
+            }
+            o.flush();
+            return 0;
+        }
+        if (name == null) {
+            e.println("rawio lab: a lab name is required (rawio lab --list shows them)");
+            return 2;
+        }
+        List<Lab> labs;
+        if (name.equals("all")) {
+            labs = Labs.all();
+        } else {
+            var lab = Labs.byName(name);
+            if (lab.isEmpty()) {
+                e.println("rawio lab: unknown lab: " + name + " (known: "
+                        + String.join(", ", Labs.all().stream().map(Lab::name).toList()) + ", all)");
+                return 2;
+            }
+            labs = List.of(lab.get());
+        }
+        if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
+            e.println("rawio lab: not a writable directory: " + dir);
+            return 2;
+        }
+        java.io.Console console = System.console();
+        PrintStream progress = console != null && console.isTerminal() ? System.err : null;
+        int failed = 0;
+        for (Lab lab : labs) {
+            Path reportDir = out == null ? Path.of("rawio-lab", lab.name()) : labs.size() > 1 ? out.resolve(lab.name()) : out;
+            try {
+                LabResult r = lab.run(new LabContext(dir, quick, progress));
+                LabReport.print(r, o);
+                Path page = LabReport.write(r, reportDir);
+                o.println("report: " + page);
+                o.println();
+                o.flush();
+            } catch (IOException | RuntimeException ex) {
+                failed++;
+                e.println("rawio lab " + lab.name() + ": " + Main.oneLine(ex));
+            }
+        }
+        return failed == 0 ? 0 : 1;
     }
 }

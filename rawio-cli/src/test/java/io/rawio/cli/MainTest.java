@@ -88,9 +88,13 @@ class MainTest {
     }
 
     @Test
-    void labIsNotAvailableYet() {
+    void labListsItsLabsAndRefusesUnknownOnes() {
         Run r = run("lab", "--list");
-        assertEquals(2, r.exit());
-        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("buffer-size") && r.out().contains("sync-modes"), r.out());
+        Run bad = run("lab", "warp-drive");
+        assertEquals(2, bad.exit());
+        assertEquals(1, bad.err().strip().lines().count(), bad.err());
+        assertTrue(bad.err().contains("unknown lab: warp-drive"));
     }
 }

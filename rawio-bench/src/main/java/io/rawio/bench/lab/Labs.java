@@ -1,0 +1,20 @@
+package io.rawio.bench.lab;
+
+import java.util.List;
+import java.util.Optional;
+
+/** The labs by name. */
+public final class Labs {
+    private static final List<Lab> ALL = List.of(new BufferSizeLab(), new SyncModesLab());
+
+    private Labs() {
+    }
+
+    public static List<Lab> all() {
+        return ALL;
+    }
+
+    public static Optional<Lab> byName(String name) {
+        return ALL.stream().filter(l -> l.name().equals(name)).findFirst();
+    }
+}

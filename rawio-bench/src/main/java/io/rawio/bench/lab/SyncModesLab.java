@@ -1,0 +1,239 @@
+package io.rawio.bench.lab;
+
+import io.rawio.bench.metrics.DeviceStats;
+import io.rawio.memory.AlignedMemory;
+import io.rawio.nativeio.BlockDevices;
+import io.rawio.nativeio.LinuxConstants;
+import io.rawio.nativeio.NativeFile;
+import io.rawio.nativeio.OpenFlag;
+import io.rawio.nativeio.Privileges;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * When does a write reach the device? The same 128 KiB write with O_DIRECT, O_SYNC, O_DSYNC, write +
+ * fsync, and plain buffered, watched through the device's own counters (/sys/block/DEV/stat sampled
+ * every 20 ms); then a buffered and an O_DIRECT read of data just written.
+ *
+ * <p>As root the lab attaches a loop device to a scratch file and writes to it, so the counters see
+ * only the lab's I/O; otherwise it writes a file on the working directory's disk, whose counters
+ * also see everything else the machine does (the lab says so).
+ */
+public final class SyncModesLab implements Lab {
+    static final int SIZE = 128 * 1024;
+
+    @Override
+    public String name() {
+        return "sync-modes";
+    }
+
+    @Override
+    public String summary() {
+        return "when a 128 KiB write reaches the device: buffered, O_SYNC, O_DSYNC, O_DIRECT, write+fsync; "
+                + "O_DIRECT reads bypass the cache";
+    }
+
+    enum Mode {
+        O_DIRECT(EnumSet.of(OpenFlag.DIRECT), false),
+        O_SYNC(EnumSet.of(OpenFlag.SYNC), false),
+        O_DSYNC(EnumSet.of(OpenFlag.DSYNC), false),
+        WRITE_FSYNC(EnumSet.noneOf(OpenFlag.class), true),
+        BUFFERED(EnumSet.noneOf(OpenFlag.class), false);
+
+        final EnumSet<OpenFlag> flags;
+        final boolean fsync;
+
+        Mode(EnumSet<OpenFlag> flags, boolean fsync) {
+            this.flags = flags;
+            this.fsync = fsync;
+        }
+
+        String label() {
+            return this == WRITE_FSYNC ? "write+fsync" : this == BUFFERED ? "buffered" : name();
+        }
+    }
+
+    /** A block device to write to and the name of its counters. */
+    private record Target(Path path, String device, boolean isolated, AutoCloseable cleanup) {
+    }
+
+    @Override
+    public LabResult run(LabContext ctx) throws IOException {
+        long waitMs = ctx.quick() ? 1500 : 40_000;
+        Target t = target(ctx);
+        LabResult r = new LabResult(name(), "When does a write reach the device?",
+                List.of("mode", "call (us)", "sectors at return", "reached device after (ms)"));
+        Map<String, List<double[]>> timeline = new LinkedHashMap<>();
+        List<Map<String, Object>> raw = new ArrayList<>();
+        // Held open throughout: the last close of a block device flushes and drops its page cache,
+        // which would write back the buffered write early and empty the cache before the reads.
+        try (Arena arena = Arena.ofConfined(); NativeFile holder = NativeFile.open(t.path(), OpenFlag.RDONLY)) {
+            MemorySegment buf = AlignedMemory.allocate(arena, SIZE, 4096);
+            buf.fill((byte) 0x42);
+            long offset = 0;
+            for (Mode m : Mode.values()) {
+                ctx.say("sync-modes: " + m.label() + (m == Mode.BUFFERED && !ctx.quick() ? " (waits for writeback, up to 40 s)" : ""));
+                EnumSet<OpenFlag> flags = EnumSet.of(OpenFlag.RDWR);
+                flags.addAll(m.flags);
+                try (NativeFile f = NativeFile.open(t.path(), flags, NativeFile.DEFAULT_MODE)) {
+                    long before = written(t);
+                    long c0 = System.nanoTime();
+                    f.writeFully(buf, offset);
+                    if (m.fsync) {
+                        f.fsync();
+                    }
+                    long callNs = System.nanoTime() - c0;
+                    long atReturn = written(t) - before;
+                    List<double[]> series = new ArrayList<>();
+                    long reachedMs = -1;
+                    long deadline = c0 + TimeUnit.MILLISECONDS.toNanos(m == Mode.BUFFERED ? waitMs : 1000);
+                    while (System.nanoTime() < deadline) {
+                        long sectors = written(t) - before;
+                        double ms = (System.nanoTime() - c0) / 1e6;
+                        series.add(new double[] {ms, sectors});
+                        if (sectors >= SIZE / 512) {
+                            reachedMs = Math.round(ms);
+                            break;
+                        }
+                        sleep(20);
+                    }
+                    timeline.put(m.label(), series);
+                    r.row(m.label(), callNs / 1e3, atReturn, reachedMs < 0 ? "not within " + (deadline - c0) / 1_000_000 + " ms"
+                            : String.valueOf(reachedMs));
+                    raw.add(Map.of("mode", m.label(), "call_ns", callNs, "sectors_at_return", atReturn,
+                            "reached_ms", reachedMs));
+                    if (m == Mode.BUFFERED) {
+                        r.finding(reachedMs < 0
+                                ? String.format(Locale.ROOT, "The buffered write returned in %.0f us and had not reached"
+                                        + " the device %d ms later: it sits in the page cache until writeback (by default"
+                                        + " once it is older than vm.dirty_expire_centisecs, here %s, checked every few seconds)%s.",
+                                        callNs / 1e3, waitMs, sysctl("vm/dirty_expire_centisecs"),
+                                        ctx.quick() ? "; run without --quick to watch it land" : "")
+                                : String.format(Locale.ROOT, "The buffered write returned in %.0f us but reached the device"
+                                        + " only %d ms later, at writeback.", callNs / 1e3, reachedMs));
+                    } else if (m == Mode.O_DIRECT || m == Mode.O_SYNC) {
+                        r.finding(String.format(Locale.ROOT, "%s: the device had the data when the call returned"
+                                + " (%d sectors, %.0f us).", m.label(), atReturn, callNs / 1e3));
+                    }
+                }
+                offset += SIZE;
+            }
+            // Reads: the buffered write's range is in the page cache; O_DIRECT goes to the device anyway.
+            long bufferedOffset = (Mode.values().length - 1L) * SIZE;
+            try (NativeFile plain = NativeFile.open(t.path(), OpenFlag.RDONLY);
+                 NativeFile direct = NativeFile.open(t.path(), OpenFlag.RDONLY, OpenFlag.DIRECT)) {
+                long b0 = read(t);
+                plain.readFully(buf, bufferedOffset);
+                long plainSectors = read(t) - b0;
+                long d0 = read(t);
+                direct.readFully(buf, bufferedOffset);
+                long directSectors = read(t) - d0;
+                r.row("buffered read", "", plainSectors + " read", "");
+                r.row("O_DIRECT read", "", directSectors + " read", "");
+                r.finding(String.format(Locale.ROOT, "Reading the same 128 KiB back: buffered read %d sectors from the"
+                        + " device (served from the page cache), O_DIRECT read %d (never served from the cache).",
+                        plainSectors, directSectors));
+                raw.add(Map.of("buffered_read_sectors", plainSectors, "direct_read_sectors", directSectors));
+            }
+        } finally {
+            close(t);
+        }
+        if (!t.isolated()) {
+            r.finding("Not root: the counters are those of " + t.device() + ", shared with everything else on this"
+                    + " machine; run as root for a private loop device.");
+        }
+        r.chart(new LabResult.Chart("timeline", "Sectors written to " + t.device() + " after each write", "ms after the call",
+                "sectors written", false, timeline));
+        r.raw("device", t.device());
+        r.raw("isolated", t.isolated());
+        r.raw("events", raw);
+        return r;
+    }
+
+    private static Target target(LabContext ctx) throws IOException {
+        Path img = ctx.workDir().resolve("rawio-lab-sync-modes.img");
+        try (NativeFile f = NativeFile.open(img, OpenFlag.RDWR, OpenFlag.CREAT)) {
+            f.truncate(8L << 20);
+        }
+        if (Privileges.isRoot()) {
+            Optional<String> dev = losetup(img);
+            if (dev.isPresent()) {
+                String name = Path.of(dev.get()).getFileName().toString();
+                return new Target(Path.of(dev.get()), name, true, () -> {
+                    run("losetup", "-d", dev.get());
+                    Files.deleteIfExists(img);
+                });
+            }
+        }
+        String disk = BlockDevices.diskOf(img).orElseThrow(() -> new IOException(
+                "sync-modes needs the block device under " + ctx.workDir() + " (/sys/block); none found"));
+        return new Target(img, disk, false, () -> Files.deleteIfExists(img));
+    }
+
+    private static Optional<String> losetup(Path img) {
+        try {
+            Process p = new ProcessBuilder("losetup", "-f", "--show", img.toString()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).trim();
+            return p.waitFor() == 0 && out.startsWith("/dev/loop") ? Optional.of(out) : Optional.empty();
+        } catch (IOException e) {
+            return Optional.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+    }
+
+    private static void run(String... cmd) throws IOException {
+        try {
+            new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void close(Target t) throws IOException {
+        try {
+            t.cleanup().close();
+        } catch (IOException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
+    }
+
+    private static long written(Target t) {
+        return DeviceStats.sample(t.device()).map(DeviceStats::writeSectors).orElse(0L);
+    }
+
+    private static long read(Target t) {
+        return DeviceStats.sample(t.device()).map(DeviceStats::readSectors).orElse(0L);
+    }
+
+    private static String sysctl(String name) {
+        try {
+            long cs = Long.parseLong(Files.readString(Path.of("/proc/sys", name)).trim());
+            return cs % 100 == 0 ? cs / 100 + " s" : cs * 10 + " ms";
+        } catch (IOException | NumberFormatException e) {
+            return "unknown";
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

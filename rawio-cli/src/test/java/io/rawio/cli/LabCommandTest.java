@@ -1,0 +1,71 @@
+package io.rawio.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every lab runs with --quick and writes a report whose numbers obey their invariants. */
+class LabCommandTest {
+    @TempDir
+    Path dir;
+
+    private String run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(0, exit, err.toString(StandardCharsets.UTF_8));
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void bufferSizeQuick() throws Exception {
+        Path out = dir.resolve("report");
+        String text = run("lab", "buffer-size", "--quick", "--dir=" + dir, "--out=" + out);
+        assertTrue(text.contains("MiB/s"), text);
+        for (String f : new String[] {"index.html", "throughput.png", "result.json"}) {
+            assertTrue(Files.size(out.resolve(f)) > 0, f);
+        }
+        JsonNode json = new ObjectMapper().readTree(out.resolve("result.json").toFile());
+        int n = 0;
+        for (JsonNode p : json.get("raw").get("points")) {
+            n++;
+            long bytes = p.get("bytes").asLong();
+            long buffer = p.get("buffer_bytes").asLong();
+            assertEquals(0, bytes % buffer, "bytes accounted are whole buffers");
+            assertTrue(bytes > 0 && p.get("nanos").asLong() > 0);
+            assertTrue(p.get("syscalls").asLong() >= bytes / buffer, "at least one call per buffer");
+        }
+        assertTrue(n >= 6, "both modes, reads and writes, several sizes: " + n);
+        assertTrue(!Files.exists(dir.resolve("rawio-lab-buffer-size.dat")), "scratch file removed");
+    }
+
+    @Test
+    void syncModesQuick() throws Exception {
+        Path out = dir.resolve("sync");
+        String text = run("lab", "sync-modes", "--quick", "--dir=" + dir, "--out=" + out);
+        assertTrue(text.contains("O_DIRECT") && text.contains("buffered"), text);
+        JsonNode json = new ObjectMapper().readTree(out.resolve("result.json").toFile());
+        for (JsonNode e : json.get("raw").get("events")) {
+            if (e.has("mode") && (e.get("mode").asText().equals("O_DIRECT") || e.get("mode").asText().equals("O_SYNC"))) {
+                assertTrue(e.get("sectors_at_return").asLong() >= 256, "written through at return: " + e);
+            }
+            if (e.has("direct_read_sectors")) {
+                assertTrue(e.get("direct_read_sectors").asLong() >= 256, "O_DIRECT read went to the device: " + e);
+                if (json.get("raw").get("isolated").asBoolean()) {
+                    assertEquals(0, e.get("buffered_read_sectors").asLong(), "buffered read served from cache");
+                }
+            }
+        }
+        assertTrue(Files.size(out.resolve("timeline.png")) > 0);
+    }
+}

@@ -68,4 +68,32 @@ class LabCommandTest {
         }
         assertTrue(Files.size(out.resolve("timeline.png")) > 0);
     }
+
+    @Test
+    void readaheadQuick() throws Exception {
+        Path out = dir.resolve("ra");
+        String text = run("lab", "readahead", "--quick", "--dir=" + dir, "--out=" + out);
+        assertTrue(text.contains("O_DIRECT 128 KiB"), text);
+        JsonNode json = new ObjectMapper().readTree(out.resolve("result.json").toFile());
+        for (JsonNode c : json.get("raw").get("cases")) {
+            long asked = c.get("asked_bytes").asLong();
+            long read = c.get("device_sectors").asLong() * 512;
+            if (c.get("case").asText().startsWith("O_DIRECT") && json.get("raw").get("isolated").asBoolean()) {
+                assertEquals(asked, read, "O_DIRECT reads exactly what it asks: " + c);
+            }
+            assertTrue(read >= 0);
+        }
+        assertTrue(Files.size(out.resolve("device-read.png")) > 0);
+        assertTrue(Files.readString(out.resolve("index.html")).contains("<table>"));
+    }
+
+    @Test
+    void allQuickRunsEveryLab() throws Exception {
+        Path out = dir.resolve("all");
+        String text = run("lab", "all", "--quick", "--dir=" + dir, "--out=" + out);
+        for (String lab : new String[] {"buffer-size", "sync-modes", "readahead"}) {
+            assertTrue(Files.exists(out.resolve(lab).resolve("index.html")), lab);
+        }
+        assertTrue(text.lines().filter(l -> l.startsWith("report: ")).count() >= 3, text);
+    }
 }

@@ -1,12 +1,8 @@
 package io.rawio.bench.lab;
 
-import io.rawio.bench.metrics.DeviceStats;
 import io.rawio.memory.AlignedMemory;
-import io.rawio.nativeio.BlockDevices;
-import io.rawio.nativeio.LinuxConstants;
 import io.rawio.nativeio.NativeFile;
 import io.rawio.nativeio.OpenFlag;
-import io.rawio.nativeio.Privileges;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -18,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -64,14 +59,10 @@ public final class SyncModesLab implements Lab {
         }
     }
 
-    /** A block device to write to and the name of its counters. */
-    private record Target(Path path, String device, boolean isolated, AutoCloseable cleanup) {
-    }
-
     @Override
     public LabResult run(LabContext ctx) throws IOException {
         long waitMs = ctx.quick() ? 1500 : 40_000;
-        Target t = target(ctx);
+        LabDevice t = LabDevice.create(ctx.workDir(), name(), 8L << 20);
         LabResult r = new LabResult(name(), "When does a write reach the device?",
                 List.of("mode", "call (us)", "sectors at return", "reached device after (ms)"));
         Map<String, List<double[]>> timeline = new LinkedHashMap<>();
@@ -147,11 +138,10 @@ public final class SyncModesLab implements Lab {
                 raw.add(Map.of("buffered_read_sectors", plainSectors, "direct_read_sectors", directSectors));
             }
         } finally {
-            close(t);
+            t.close();
         }
         if (!t.isolated()) {
-            r.finding("Not root: the counters are those of " + t.device() + ", shared with everything else on this"
-                    + " machine; run as root for a private loop device.");
+            r.finding(t.sharedNote());
         }
         r.chart(new LabResult.Chart("timeline", "Sectors written to " + t.device() + " after each write", "ms after the call",
                 "sectors written", false, timeline));
@@ -161,63 +151,12 @@ public final class SyncModesLab implements Lab {
         return r;
     }
 
-    private static Target target(LabContext ctx) throws IOException {
-        Path img = ctx.workDir().resolve("rawio-lab-sync-modes.img");
-        try (NativeFile f = NativeFile.open(img, OpenFlag.RDWR, OpenFlag.CREAT)) {
-            f.truncate(8L << 20);
-        }
-        if (Privileges.isRoot()) {
-            Optional<String> dev = losetup(img);
-            if (dev.isPresent()) {
-                String name = Path.of(dev.get()).getFileName().toString();
-                return new Target(Path.of(dev.get()), name, true, () -> {
-                    run("losetup", "-d", dev.get());
-                    Files.deleteIfExists(img);
-                });
-            }
-        }
-        String disk = BlockDevices.diskOf(img).orElseThrow(() -> new IOException(
-                "sync-modes needs the block device under " + ctx.workDir() + " (/sys/block); none found"));
-        return new Target(img, disk, false, () -> Files.deleteIfExists(img));
+    private static long written(LabDevice t) {
+        return t.sectorsWritten();
     }
 
-    private static Optional<String> losetup(Path img) {
-        try {
-            Process p = new ProcessBuilder("losetup", "-f", "--show", img.toString()).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes()).trim();
-            return p.waitFor() == 0 && out.startsWith("/dev/loop") ? Optional.of(out) : Optional.empty();
-        } catch (IOException e) {
-            return Optional.empty();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
-        }
-    }
-
-    private static void run(String... cmd) throws IOException {
-        try {
-            new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void close(Target t) throws IOException {
-        try {
-            t.cleanup().close();
-        } catch (IOException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IOException(e);
-        }
-    }
-
-    private static long written(Target t) {
-        return DeviceStats.sample(t.device()).map(DeviceStats::writeSectors).orElse(0L);
-    }
-
-    private static long read(Target t) {
-        return DeviceStats.sample(t.device()).map(DeviceStats::readSectors).orElse(0L);
+    private static long read(LabDevice t) {
+        return t.sectorsRead();
     }
 
     private static String sysctl(String name) {

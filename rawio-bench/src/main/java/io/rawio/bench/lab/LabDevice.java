@@ -84,6 +84,29 @@ final class LabDevice implements AutoCloseable {
         return DeviceStats.sample(device).map(DeviceStats::readSectors).orElse(0L);
     }
 
+    /**
+     * Waits (up to 2 s) until the device has nothing in flight and its counters stopped moving, so
+     * asynchronous readahead or writeback of one step is not counted in the next.
+     */
+    void settle() {
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        DeviceStats last = DeviceStats.sample(device).orElse(null);
+        while (last != null && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(30);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            DeviceStats now = DeviceStats.sample(device).orElse(null);
+            if (now == null || (now.inFlight() == 0 && now.readSectors() == last.readSectors()
+                    && now.writeSectors() == last.writeSectors())) {
+                return;
+            }
+            last = now;
+        }
+    }
+
     /** A sentence for the report when the counters are shared. */
     String sharedNote() {
         return "Not root: the counters are those of " + device + ", shared with everything else on this machine;"

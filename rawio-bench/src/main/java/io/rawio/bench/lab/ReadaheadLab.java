@@ -61,6 +61,7 @@ public final class ReadaheadLab implements Lab {
                 for (int round = 0; round < rounds; round++) {
                     long offset = (long) (at++ % 24) * (2 << 20);
                     // Cold cache: drop the whole device's (or file's) cached pages first.
+                    dev.settle();
                     holder.fadvise(0, 0, LinuxConstants.POSIX_FADV_DONTNEED);
                     try (NativeFile f = c.direct() ? NativeFile.open(dev.path(), OpenFlag.RDONLY, OpenFlag.DIRECT)
                             : NativeFile.open(dev.path(), OpenFlag.RDONLY)) {
@@ -73,6 +74,7 @@ public final class ReadaheadLab implements Lab {
                         for (int i = 0; i < c.count(); i++) {
                             f.readFully(buf.asSlice(0, c.bytes()), offset + (long) i * c.bytes());
                         }
+                        dev.settle(); // readahead the reads started still counts for them
                         sectors += dev.sectorsRead() - s0;
                         requests += io.rawio.bench.metrics.DeviceStats.sample(dev.device())
                                 .map(io.rawio.bench.metrics.DeviceStats::readIos).orElse(0L) - q0;

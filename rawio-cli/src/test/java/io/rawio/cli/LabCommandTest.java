@@ -91,9 +91,15 @@ class LabCommandTest {
     void allQuickRunsEveryLab() throws Exception {
         Path out = dir.resolve("all");
         String text = run("lab", "all", "--quick", "--dir=" + dir, "--out=" + out);
-        for (String lab : new String[] {"buffer-size", "sync-modes", "readahead"}) {
+        for (String lab : new String[] {"buffer-size", "sync-modes", "readahead", "async"}) {
             assertTrue(Files.exists(out.resolve(lab).resolve("index.html")), lab);
         }
-        assertTrue(text.lines().filter(l -> l.startsWith("report: ")).count() >= 3, text);
+        assertTrue(text.lines().filter(l -> l.startsWith("report: ")).count() >= 4, text);
+        JsonNode json = new ObjectMapper().readTree(out.resolve("async").resolve("result.json").toFile());
+        for (JsonNode m : json.get("raw").get("results")) {
+            assertTrue(m.get("ios").asLong() > 0, m.toString());
+            assertEquals(m.get("ios").asLong() * 4096, m.get("io_bytes").asLong(), "bytes accounted = ios x bs");
+            assertTrue(m.get("clat_p99_ns").asLong() >= m.get("clat_p50_ns").asLong(), "percentiles non-decreasing");
+        }
     }
 }

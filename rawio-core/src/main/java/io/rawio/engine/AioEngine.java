@@ -52,6 +52,12 @@ public final class AioEngine extends AbstractIoEngine {
         }
     }
 
+    /** The reads and writes run on the JDK's thread pool. */
+    @Override
+    public boolean worksOnCallerThreads() {
+        return false;
+    }
+
     @Override
     protected IoFile wrap(NativeFile file, OpenOptions options) throws IOException {
         return new AioFile(this, file, options, JdkChannels.alignment(file, options),

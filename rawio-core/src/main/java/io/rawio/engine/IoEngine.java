@@ -44,6 +44,14 @@ public interface IoEngine extends AutoCloseable {
     /** Executes the batch; see the contract above. */
     void execute(IoBatch batch);
 
+    /**
+     * Whether all the engine's work happens on the threads that call {@link #execute} (so their CPU
+     * time is the engine's). False for engines with worker threads of their own.
+     */
+    default boolean worksOnCallerThreads() {
+        return true;
+    }
+
     /** Syscalls this engine has made so far (all threads), for syscalls-per-I/O figures. */
     long syscalls();
 

@@ -22,6 +22,7 @@ import java.util.Optional;
  * @param syncs         fsync/fdatasync operations completed
  * @param device        the /sys/block counters' delta over the window, when the device is known
  * @param notice        what the runner changed and why (an engine fallback), or null
+ * @param cpuFromProcess the engine works on threads of its own (aio): CPU per I/O is the process's
  */
 public record JobResult(
         String engine,
@@ -39,7 +40,8 @@ public record JobResult(
         long syscalls,
         long syncs,
         Optional<DeviceStats> device,
-        String notice) {
+        String notice,
+        boolean cpuFromProcess) {
 
     public long totalIos() {
         return read.totalIos + write.totalIos;
@@ -66,9 +68,13 @@ public record JobResult(
         return elapsedNs == 0 ? 0 : d.ioBytes * 1e9 / elapsedNs;
     }
 
-    /** CPU microseconds of the worker threads per I/O. */
+    /**
+     * CPU microseconds per I/O: of the job's worker threads, or of the whole process for an engine
+     * that works on threads of its own.
+     */
     public double cpuUsPerIo() {
-        return totalIos() == 0 ? 0 : (workerUsrNs + workerSysNs) / 1e3 / totalIos();
+        long ns = cpuFromProcess ? processUsrNs + processSysNs : workerUsrNs + workerSysNs;
+        return totalIos() == 0 ? 0 : ns / 1e3 / totalIos();
     }
 
     public double syscallsPerIo() {

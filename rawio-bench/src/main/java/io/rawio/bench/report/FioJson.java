@@ -63,6 +63,7 @@ public final class FioJson {
         ObjectNode x = j.putObject("rawio");
         x.put("engine", r.engine());
         x.put("cpu_us_per_io", r.cpuUsPerIo());
+        x.put("cpu_source", r.cpuFromProcess() ? "process" : "job threads");
         x.put("syscalls", r.syscalls());
         x.put("syscalls_per_io", r.syscallsPerIo());
         x.put("process_usr_cpu_ns", r.processUsrNs());

@@ -149,7 +149,8 @@ public final class JobRunner {
             String allNotices = notice == null ? engineNotice
                     : engineNotice == null ? notice : notice + "; " + engineNotice;
             return new JobResult(engine.name(), job, read, write, windowEnd - windowStart, usr, sys,
-                    process.userNs(), process.systemNs(), ctx, minf, majf, syscalls, syncs, device, allNotices);
+                    process.userNs(), process.systemNs(), ctx, minf, majf, syscalls, syncs, device, allNotices,
+                    !engine.worksOnCallerThreads());
         } finally {
             for (BufferPool p : pools) {
                 p.close();

@@ -59,7 +59,7 @@ class MetricsTest {
         write.totalIos = 500;
         write.ioBytes = 500 * 4096;
         JobResult r = new JobResult("psync", JobSpec.defaults(), read, write, 2_000_000_000L, 300_000_000L,
-                600_000_000L, 0, 0, 10, 0, 0, 3000, 0, Optional.empty(), null);
+                600_000_000L, 0, 0, 10, 0, 0, 3000, 0, Optional.empty(), null, false);
         assertEquals(750, r.iops(), 1e-9);
         assertEquals(500, r.iops(read), 1e-9);
         assertEquals(1500 * 4096 / 2.0, r.bandwidth(), 1e-6);

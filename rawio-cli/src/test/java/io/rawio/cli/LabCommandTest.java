@@ -91,10 +91,16 @@ class LabCommandTest {
     void allQuickRunsEveryLab() throws Exception {
         Path out = dir.resolve("all");
         String text = run("lab", "all", "--quick", "--dir=" + dir, "--out=" + out);
-        for (String lab : new String[] {"buffer-size", "sync-modes", "readahead", "async"}) {
+        for (String lab : new String[] {"buffer-size", "sync-modes", "readahead", "async", "wal"}) {
             assertTrue(Files.exists(out.resolve(lab).resolve("index.html")), lab);
         }
-        assertTrue(text.lines().filter(l -> l.startsWith("report: ")).count() >= 4, text);
+        assertTrue(text.lines().filter(l -> l.startsWith("report: ")).count() >= 5, text);
+        JsonNode wal = new ObjectMapper().readTree(out.resolve("wal").resolve("result.json").toFile());
+        for (JsonNode m : wal.get("raw").get("results")) {
+            assertEquals(m.get("commits").asLong() * m.get("record_bytes").asLong(), m.get("bytes").asLong(),
+                    "bytes accounted = commits x record size");
+            assertTrue(m.get("commits").asLong() > 0 && m.get("p99_ns").asLong() >= m.get("p50_ns").asLong(), m.toString());
+        }
         JsonNode json = new ObjectMapper().readTree(out.resolve("async").resolve("result.json").toFile());
         for (JsonNode m : json.get("raw").get("results")) {
             assertTrue(m.get("ios").asLong() > 0, m.toString());

@@ -91,10 +91,17 @@ class LabCommandTest {
     void allQuickRunsEveryLab() throws Exception {
         Path out = dir.resolve("all");
         String text = run("lab", "all", "--quick", "--dir=" + dir, "--out=" + out);
-        for (String lab : new String[] {"buffer-size", "sync-modes", "readahead", "async", "wal"}) {
+        for (String lab : new String[] {"buffer-size", "sync-modes", "readahead", "async", "wal", "locking"}) {
             assertTrue(Files.exists(out.resolve(lab).resolve("index.html")), lab);
         }
-        assertTrue(text.lines().filter(l -> l.startsWith("report: ")).count() >= 5, text);
+        assertTrue(text.lines().filter(l -> l.startsWith("report: ")).count() >= 6, text);
+        JsonNode locks = new ObjectMapper().readTree(out.resolve("locking").resolve("result.json").toFile());
+        for (JsonNode m : locks.get("raw").get("results")) {
+            if (!m.get("kind").asText().equals("FCNTL")) {
+                assertEquals(0, m.get("thread_overlaps").asLong(), "flock and OFD locks exclude threads: " + m);
+            }
+            assertTrue(m.get("uncontended_ns").asDouble() > 0);
+        }
         JsonNode wal = new ObjectMapper().readTree(out.resolve("wal").resolve("result.json").toFile());
         for (JsonNode m : wal.get("raw").get("results")) {
             assertEquals(m.get("commits").asLong() * m.get("record_bytes").asLong(), m.get("bytes").asLong(),

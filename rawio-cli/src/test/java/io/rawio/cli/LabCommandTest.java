@@ -91,10 +91,14 @@ class LabCommandTest {
     void allQuickRunsEveryLab() throws Exception {
         Path out = dir.resolve("all");
         String text = run("lab", "all", "--quick", "--dir=" + dir, "--out=" + out);
-        for (String lab : new String[] {"buffer-size", "sync-modes", "readahead", "async", "wal", "locking"}) {
+        for (String lab : new String[] {"buffer-size", "sync-modes", "readahead", "async", "wal", "locking", "zero-copy"}) {
             assertTrue(Files.exists(out.resolve(lab).resolve("index.html")), lab);
         }
-        assertTrue(text.lines().filter(l -> l.startsWith("report: ")).count() >= 6, text);
+        assertTrue(text.lines().filter(l -> l.startsWith("report: ")).count() >= 7, text);
+        JsonNode zc = new ObjectMapper().readTree(out.resolve("zero-copy").resolve("result.json").toFile());
+        for (JsonNode m : zc.get("raw").get("results")) {
+            assertEquals(zc.get("raw").get("bytes").asLong(), m.get("bytes").asLong(), "every method copied it all: " + m);
+        }
         JsonNode locks = new ObjectMapper().readTree(out.resolve("locking").resolve("result.json").toFile());
         for (JsonNode m : locks.get("raw").get("results")) {
             if (!m.get("kind").asText().equals("FCNTL")) {

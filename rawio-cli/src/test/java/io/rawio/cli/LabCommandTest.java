@@ -91,10 +91,15 @@ class LabCommandTest {
     void allQuickRunsEveryLab() throws Exception {
         Path out = dir.resolve("all");
         String text = run("lab", "all", "--quick", "--dir=" + dir, "--out=" + out);
-        for (String lab : new String[] {"buffer-size", "sync-modes", "readahead", "async", "wal", "locking", "zero-copy"}) {
+        for (String lab : new String[] {"buffer-size", "sync-modes", "readahead", "async", "wal", "locking", "zero-copy", "mmap"}) {
             assertTrue(Files.exists(out.resolve(lab).resolve("index.html")), lab);
         }
-        assertTrue(text.lines().filter(l -> l.startsWith("report: ")).count() >= 7, text);
+        assertTrue(text.lines().filter(l -> l.startsWith("report: ")).count() >= 8, text);
+        JsonNode mm = new ObjectMapper().readTree(out.resolve("mmap").resolve("result.json").toFile());
+        for (JsonNode m : mm.get("raw").get("results")) {
+            assertTrue(m.get("bytes").asLong() > 0 && m.get("nanos").asLong() > 0, m.toString());
+            assertTrue(m.get("minor_faults").asLong() >= 0 && m.get("major_faults").asLong() >= 0);
+        }
         JsonNode zc = new ObjectMapper().readTree(out.resolve("zero-copy").resolve("result.json").toFile());
         for (JsonNode m : zc.get("raw").get("results")) {
             assertEquals(zc.get("raw").get("bytes").asLong(), m.get("bytes").asLong(), "every method copied it all: " + m);

@@ -1,0 +1,204 @@
+package io.rawio.bench.lab;
+
+import io.rawio.memory.AlignedMemory;
+import io.rawio.nativeio.LinuxConstants;
+import io.rawio.nativeio.Mman;
+import io.rawio.nativeio.NativeFile;
+import io.rawio.nativeio.OpenFlag;
+import io.rawio.nativeio.ResourceUsage;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * mmap vs pread over files from a cold page cache, sequential and random, with each madvise hint; and
+ * anonymous memory with and without MADV_HUGEPAGE. Throughput and page faults per MiB.
+ */
+public final class MmapLab implements Lab {
+    static final int PAGE = 4096;
+
+    @Override
+    public String name() {
+        return "mmap";
+    }
+
+    @Override
+    public String summary() {
+        return "mmap vs pread, sequential and random, with madvise NORMAL/SEQUENTIAL/RANDOM/WILLNEED; anonymous "
+                + "memory with and without MADV_HUGEPAGE: throughput and page faults per MiB";
+    }
+
+    private record Row(String what, String access, long bytes, long nanos, long minor, long major) {
+        double mibs() {
+            return bytes / 1048576.0 / (nanos / 1e9);
+        }
+
+        double per(long faults) {
+            return faults / (bytes / 1048576.0);
+        }
+    }
+
+    @Override
+    public LabResult run(LabContext ctx) throws IOException {
+        long[] sizes = ctx.quick() ? new long[] {1L << 20, 32L << 20} : new long[] {1L << 20, 64L << 20, 512L << 20};
+        Path file = ctx.workDir().resolve("rawio-lab-mmap.dat");
+        List<Row> rows = new ArrayList<>();
+        Map<String, List<double[]>> series = new LinkedHashMap<>();
+        try {
+            for (long size : sizes) {
+                write(file, size);
+                for (String access : List.of("sequential", "random")) {
+                    ctx.say("mmap: " + (size >> 20) + " MiB " + access);
+                    rows.add(measure("pread 4 KiB", access, size, () -> pread(file, size, access.equals("random"))));
+                    for (int advice : new int[] {LinuxConstants.MADV_NORMAL, LinuxConstants.MADV_SEQUENTIAL,
+                        LinuxConstants.MADV_RANDOM, LinuxConstants.MADV_WILLNEED}) {
+                        rows.add(measure("mmap " + adviceName(advice), access, size,
+                                () -> mapped(file, size, advice, access.equals("random"))));
+                    }
+                }
+                dropCache(file);
+            }
+            long anon = ctx.quick() ? 64L << 20 : 512L << 20;
+            for (boolean huge : new boolean[] {false, true}) {
+                ctx.say("mmap: anonymous " + (huge ? "MADV_HUGEPAGE" : "4 KiB pages"));
+                rows.add(measure(huge ? "anonymous, MADV_HUGEPAGE" : "anonymous, 4 KiB pages", "first touch", anon,
+                        () -> touchAnonymous(anon, huge)));
+            }
+        } finally {
+            Files.deleteIfExists(file);
+        }
+        LabResult r = new LabResult(name(), "mmap vs pread, and huge pages",
+                List.of("method", "access", "size", "MiB/s", "minor faults/MiB", "major faults/MiB"));
+        for (Row row : rows) {
+            r.row(row.what(), row.access(), io.rawio.bench.job.Units.formatSize(row.bytes()), row.mibs(),
+                    row.per(row.minor()), row.per(row.major()));
+            if (!row.access().equals("first touch")) {
+                series.computeIfAbsent(row.what() + " " + row.access(), k -> new ArrayList<>())
+                        .add(new double[] {row.bytes(), row.mibs()});
+            }
+        }
+        Row small = rows.stream().filter(x -> x.what().equals("anonymous, 4 KiB pages")).findFirst().orElseThrow();
+        Row huge = rows.stream().filter(x -> x.what().equals("anonymous, MADV_HUGEPAGE")).findFirst().orElseThrow();
+        r.finding(String.format(java.util.Locale.ROOT, "Touching anonymous memory: %.0f minor faults per MiB in 4 KiB"
+                + " pages, %.1f with MADV_HUGEPAGE (%s): one fault maps 2 MiB.", small.per(small.minor()),
+                huge.per(huge.minor()), AlignedMemory.hugePagesStatus()));
+        double randomMajor = rows.stream().filter(x -> x.what().equals("mmap MADV_RANDOM")).mapToDouble(x -> x.per(x.major()))
+                .max().orElse(0);
+        r.finding(String.format(java.util.Locale.ROOT, "From a cold cache, MADV_RANDOM turns readahead off and every"
+                + " first touch of a mapped page is a major fault that waits for the device (%.0f per MiB); with the"
+                + " other hints readahead and fault-around fill many pages per fault.", randomMajor));
+        r.chart(new LabResult.Chart("throughput", "Cold-cache throughput by file size", "file size (bytes)", "MiB/s", true,
+                series));
+        List<Map<String, Object>> raw = new ArrayList<>();
+        for (Row row : rows) {
+            raw.add(Map.of("method", row.what(), "access", row.access(), "bytes", row.bytes(), "nanos", row.nanos(),
+                    "minor_faults", row.minor(), "major_faults", row.major()));
+        }
+        r.raw("results", raw);
+        return r;
+    }
+
+    private interface Body {
+        void run() throws IOException;
+    }
+
+    private Row measure(String what, String access, long size, Body body) throws IOException {
+        ResourceUsage u0 = ResourceUsage.thread();
+        long t0 = System.nanoTime();
+        body.run();
+        long nanos = System.nanoTime() - t0;
+        ResourceUsage u = ResourceUsage.thread().minus(u0);
+        return new Row(what, access, size, nanos, u.minorFaults(), u.majorFaults());
+    }
+
+    private static String adviceName(int advice) {
+        return switch (advice) {
+            case LinuxConstants.MADV_SEQUENTIAL -> "MADV_SEQUENTIAL";
+            case LinuxConstants.MADV_RANDOM -> "MADV_RANDOM";
+            case LinuxConstants.MADV_WILLNEED -> "MADV_WILLNEED";
+            default -> "MADV_NORMAL";
+        };
+    }
+
+    private static void write(Path file, long size) throws IOException {
+        try (NativeFile f = NativeFile.open(file, OpenFlag.RDWR, OpenFlag.CREAT, OpenFlag.TRUNC);
+             Arena a = Arena.ofConfined()) {
+            MemorySegment buf = AlignedMemory.allocate(a, 1 << 20, PAGE).fill((byte) 7);
+            for (long off = 0; off < size; off += buf.byteSize()) {
+                f.writeFully(buf.asSlice(0, Math.min(buf.byteSize(), size - off)), off);
+            }
+            f.fsync();
+            f.fadvise(0, 0, LinuxConstants.POSIX_FADV_DONTNEED);
+        }
+    }
+
+    private static void dropCache(Path file) throws IOException {
+        try (NativeFile f = NativeFile.open(file, OpenFlag.RDONLY)) {
+            f.fadvise(0, 0, LinuxConstants.POSIX_FADV_DONTNEED);
+        }
+    }
+
+    private static long[] order(long pages, boolean random) {
+        long[] o = new long[(int) pages];
+        for (int i = 0; i < o.length; i++) {
+            o[i] = i;
+        }
+        if (random) {
+            SplittableRandom r = new SplittableRandom(5);
+            for (int i = o.length - 1; i > 0; i--) {
+                int j = r.nextInt(i + 1);
+                long t = o[i];
+                o[i] = o[j];
+                o[j] = t;
+            }
+        }
+        return o;
+    }
+
+    private static void pread(Path file, long size, boolean random) throws IOException {
+        dropCache(file);
+        try (NativeFile f = NativeFile.open(file, OpenFlag.RDONLY); Arena a = Arena.ofConfined()) {
+            if (random) {
+                f.fadvise(0, 0, LinuxConstants.POSIX_FADV_RANDOM);
+            }
+            MemorySegment buf = AlignedMemory.allocate(a, PAGE, PAGE);
+            for (long p : order(size / PAGE, random)) {
+                f.readFully(buf, p * PAGE);
+            }
+        }
+    }
+
+    private static long sink;
+
+    private static void mapped(Path file, long size, int advice, boolean random) throws IOException {
+        dropCache(file);
+        try (NativeFile f = NativeFile.open(file, OpenFlag.RDONLY); Arena a = Arena.ofConfined()) {
+            MemorySegment m = Mman.map(a, f, 0, size, LinuxConstants.PROT_READ, LinuxConstants.MAP_SHARED);
+            Mman.madvise(m, advice);
+            MemorySegment buf = AlignedMemory.allocate(a, PAGE, PAGE);
+            long s = 0;
+            for (long p : order(size / PAGE, random)) {
+                MemorySegment.copy(m, p * PAGE, buf, 0, PAGE);
+                s += buf.get(ValueLayout.JAVA_LONG, 0);
+            }
+            sink += s;
+        }
+    }
+
+    private static void touchAnonymous(long size, boolean huge) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment m = AlignedMemory.mapAnonymous(a, size, huge);
+            for (long off = 0; off < size; off += PAGE) {
+                m.set(ValueLayout.JAVA_LONG, off, off);
+            }
+        }
+    }
+}

@@ -91,10 +91,18 @@ class LabCommandTest {
     void allQuickRunsEveryLab() throws Exception {
         Path out = dir.resolve("all");
         String text = run("lab", "all", "--quick", "--dir=" + dir, "--out=" + out);
-        for (String lab : new String[] {"buffer-size", "sync-modes", "readahead", "async", "wal", "locking", "zero-copy", "mmap"}) {
+        for (String lab : new String[] {"buffer-size", "sync-modes", "readahead", "async", "wal", "locking", "zero-copy", "mmap", "scan"}) {
             assertTrue(Files.exists(out.resolve(lab).resolve("index.html")), lab);
         }
-        assertTrue(text.lines().filter(l -> l.startsWith("report: ")).count() >= 8, text);
+        assertTrue(text.lines().filter(l -> l.startsWith("report: ")).count() >= 9, text);
+        JsonNode scan = new ObjectMapper().readTree(out.resolve("scan").resolve("result.json").toFile());
+        long lines = -1;
+        for (JsonNode m : scan.get("raw").get("results")) {
+            if (lines < 0) {
+                lines = m.get("lines").asLong();
+            }
+            assertEquals(lines, m.get("lines").asLong(), "every method, wc -l included, counts the same lines: " + m);
+        }
         JsonNode mm = new ObjectMapper().readTree(out.resolve("mmap").resolve("result.json").toFile());
         for (JsonNode m : mm.get("raw").get("results")) {
             assertTrue(m.get("bytes").asLong() > 0 && m.get("nanos").asLong() > 0, m.toString());

@@ -45,6 +45,10 @@ public final class LabCommand implements Callable<Integer> {
             description = "Directory for the labs' scratch files (default: the current directory)")
     Path dir;
 
+    @Option(names = "--size", paramLabel = "SIZE",
+            description = "Largest file for the labs that vary file size (mmap: 1 MiB up to SIZE; scan: the log's size)")
+    String size;
+
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help")
     boolean help;
 
@@ -75,6 +79,19 @@ public final class LabCommand implements Callable<Integer> {
             }
             labs = List.of(lab.get());
         }
+        long sizeBytes = 0;
+        if (size != null) {
+            try {
+                sizeBytes = io.rawio.bench.job.Units.parseSize(size);
+            } catch (IllegalArgumentException ex) {
+                e.println("rawio lab: invalid --size: " + ex.getMessage());
+                return 2;
+            }
+            if (sizeBytes < (1 << 20)) {
+                e.println("rawio lab: --size must be at least 1m: --size=" + size);
+                return 2;
+            }
+        }
         if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
             e.println("rawio lab: not a writable directory: " + dir);
             return 2;
@@ -85,7 +102,7 @@ public final class LabCommand implements Callable<Integer> {
         for (Lab lab : labs) {
             Path reportDir = out == null ? Path.of("rawio-lab", lab.name()) : labs.size() > 1 ? out.resolve(lab.name()) : out;
             try {
-                LabResult r = lab.run(new LabContext(dir, quick, progress));
+                LabResult r = lab.run(new LabContext(dir, quick, progress, sizeBytes));
                 LabReport.print(r, o);
                 Path page = LabReport.write(r, reportDir);
                 o.println("report: " + page);

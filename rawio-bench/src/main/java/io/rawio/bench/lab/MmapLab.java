@@ -48,7 +48,13 @@ public final class MmapLab implements Lab {
 
     @Override
     public LabResult run(LabContext ctx) throws IOException {
-        long[] sizes = ctx.quick() ? new long[] {1L << 20, 32L << 20} : new long[] {1L << 20, 64L << 20, 512L << 20};
+        long max = ctx.size(ctx.quick() ? 32L << 20 : 512L << 20);
+        List<Long> sizeList = new ArrayList<>();
+        for (long s = 1L << 20; s < max; s *= ctx.quick() ? 32 : 8) {
+            sizeList.add(s);
+        }
+        sizeList.add(Math.max(PAGE, max / PAGE * PAGE));
+        long[] sizes = sizeList.stream().mapToLong(Long::longValue).toArray();
         Path file = ctx.workDir().resolve("rawio-lab-mmap.dat");
         List<Row> rows = new ArrayList<>();
         Map<String, List<double[]>> series = new LinkedHashMap<>();

@@ -51,7 +51,8 @@ public final class ScanLab implements Lab {
 
     @Override
     public LabResult run(LabContext ctx) throws IOException {
-        long size = ctx.quick() ? 64L << 20 : 2L << 30;
+        // Whole MiB: the log is written in 1 MiB chunks that end at line boundaries.
+        long size = Math.max(1L << 20, ctx.size(ctx.quick() ? 64L << 20 : 2L << 30) >> 20 << 20);
         Path file = ctx.workDir().resolve("rawio-lab-scan.log");
         LabResult r = new LabResult(name(), "Scanning a " + io.rawio.bench.job.Units.formatSize(size) + " log file",
                 List.of("method", "GiB/s", "lines", "ERROR lines"));

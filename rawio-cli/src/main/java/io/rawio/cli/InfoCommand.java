@@ -220,7 +220,7 @@ public final class InfoCommand implements Callable<Integer> {
 
     private static String ioUringDisabled() {
         try {
-            String v = Files.readString(Path.of("/proc/sys/kernel/io_uring_disabled")).trim();
+            String v = io.rawio.nativeio.Procfs.read(Path.of("/proc/sys/kernel/io_uring_disabled"));
             return switch (v) {
                 case "0" -> "0 (io_uring allowed)";
                 case "1" -> "1 (io_uring only for the io_uring_group and root)";

@@ -233,7 +233,7 @@ public final class IoUring implements AutoCloseable {
 
     private static String readSysctl() {
         try {
-            return "now " + Files.readString(Path.of("/proc/sys/kernel/io_uring_disabled")).trim();
+            return "now " + io.rawio.nativeio.Procfs.read(Path.of("/proc/sys/kernel/io_uring_disabled"));
         } catch (java.io.IOException e) {
             return "absent";
         }

@@ -114,7 +114,7 @@ public final class ReadaheadLab implements Lab {
 
     private static String readAheadKb(String device) {
         try {
-            return Files.readString(Path.of("/sys/block", device, "queue", "read_ahead_kb")).trim();
+            return io.rawio.nativeio.Procfs.read(Path.of("/sys/block", device, "queue", "read_ahead_kb"));
         } catch (IOException e) {
             return "unknown";
         }

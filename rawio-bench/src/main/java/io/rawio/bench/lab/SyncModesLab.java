@@ -63,6 +63,10 @@ public final class SyncModesLab implements Lab {
     public LabResult run(LabContext ctx) throws IOException {
         long waitMs = ctx.quick() ? 1500 : 40_000;
         LabDevice t = LabDevice.create(ctx.workDir(), name(), 8L << 20);
+        BlockTrace.Result traced = t.isolated() ? BlockTrace.start(t.device())
+                : new BlockTrace.Result(null, "block tracepoints are used only on the lab's private loop device");
+        Map<String, long[]> calls = new LinkedHashMap<>(); // label -> {call start ns, first sector}
+        List<NativeFile> keepOpen = new ArrayList<>();
         LabResult r = new LabResult(name(), "When does a write reach the device?",
                 List.of("mode", "call (us)", "sectors at return", "reached device after (ms)"));
         Map<String, List<double[]>> timeline = new LinkedHashMap<>();
@@ -77,9 +81,11 @@ public final class SyncModesLab implements Lab {
                 ctx.say("sync-modes: " + m.label() + (m == Mode.BUFFERED && !ctx.quick() ? " (waits for writeback, up to 40 s)" : ""));
                 EnumSet<OpenFlag> flags = EnumSet.of(OpenFlag.RDWR);
                 flags.addAll(m.flags);
-                try (NativeFile f = NativeFile.open(t.path(), flags, NativeFile.DEFAULT_MODE)) {
+                NativeFile f = NativeFile.open(t.path(), flags, NativeFile.DEFAULT_MODE);
+                try {
                     long before = written(t);
                     long c0 = System.nanoTime();
+                    calls.put(m.label(), new long[] {c0, offset / 512});
                     f.writeFully(buf, offset);
                     if (m.fsync) {
                         f.fsync();
@@ -117,6 +123,14 @@ public final class SyncModesLab implements Lab {
                         r.finding(String.format(Locale.ROOT, "%s: the device had the data when the call returned"
                                 + " (%d sectors, %.0f us).", m.label(), atReturn, callNs / 1e3));
                     }
+                } finally {
+                    // The buffered writer stays open to the end: closing a block device's writer can
+                    // start its writeback, which would hide when writeback would have come.
+                    if (m == Mode.BUFFERED) {
+                        keepOpen.add(f);
+                    } else {
+                        f.close();
+                    }
                 }
                 offset += SIZE;
             }
@@ -125,9 +139,11 @@ public final class SyncModesLab implements Lab {
             try (NativeFile plain = NativeFile.open(t.path(), OpenFlag.RDONLY);
                  NativeFile direct = NativeFile.open(t.path(), OpenFlag.RDONLY, OpenFlag.DIRECT)) {
                 long b0 = read(t);
+                calls.put("buffered read", new long[] {System.nanoTime(), bufferedOffset / 512});
                 plain.readFully(buf, bufferedOffset);
                 long plainSectors = read(t) - b0;
                 long d0 = read(t);
+                calls.put("O_DIRECT read", new long[] {System.nanoTime(), bufferedOffset / 512});
                 direct.readFully(buf, bufferedOffset);
                 long directSectors = read(t) - d0;
                 r.row("buffered read", "", plainSectors + " read", "");
@@ -137,7 +153,12 @@ public final class SyncModesLab implements Lab {
                         plainSectors, directSectors));
                 raw.add(Map.of("buffered_read_sectors", plainSectors, "direct_read_sectors", directSectors));
             }
+            traceFindings(r, traced, calls, raw);
         } finally {
+            traced.get().ifPresent(BlockTrace::close);
+            for (NativeFile f : keepOpen) {
+                f.close();
+            }
             t.close();
         }
         if (!t.isolated()) {
@@ -151,6 +172,48 @@ public final class SyncModesLab implements Lab {
         return r;
     }
 
+    /** What the block_rq_issue tracepoint saw for each call: the blktrace view of the experiment. */
+    private static void traceFindings(LabResult r, BlockTrace.Result traced, Map<String, long[]> calls,
+            List<Map<String, Object>> raw) throws IOException {
+        if (traced.get().isEmpty()) {
+            r.finding("Block tracepoints not used (" + traced.unavailable() + "): the timing comes from the device"
+                    + " counters sampled every 20 ms.");
+            return;
+        }
+        List<BlockTrace.Event> events = traced.get().get().events();
+        List<String> parts = new ArrayList<>();
+        List<Map.Entry<String, long[]>> list = new ArrayList<>(calls.entrySet());
+        for (int ci = 0; ci < list.size(); ci++) {
+            Map.Entry<String, long[]> c = list.get(ci);
+            boolean isRead = c.getKey().endsWith("read");
+            long start = c.getValue()[0];
+            long sector = c.getValue()[1];
+            // A call's requests come before the next call starts (writeback of the buffered write aside).
+            long until = ci + 1 < list.size() && !c.getKey().equals("buffered") ? list.get(ci + 1).getValue()[0]
+                    : Long.MAX_VALUE;
+            BlockTrace.Event first = null;
+            for (BlockTrace.Event e : events) {
+                if (e.issue() && e.timeNs() >= start && e.timeNs() < until && (isRead ? e.read() : e.write())
+                        && e.overlaps(sector, SIZE / 512)) {
+                    first = e;
+                    break;
+                }
+            }
+            String what = first == null ? "no request" : String.format(Locale.ROOT, "%s %d+%d at +%.1f ms",
+                    first.rwbs(), first.sector(), first.sectors(), (first.timeNs() - start) / 1e6);
+            long[] directRead = calls.get("O_DIRECT read");
+            if (first != null && c.getKey().equals("buffered") && directRead != null && first.timeNs() >= directRead[0]) {
+                what += " (forced out by the O_DIRECT read of the same range: direct I/O first writes back dirty"
+                        + " cached pages it overlaps)";
+            }
+            parts.add(c.getKey() + ": " + what);
+            raw.add(Map.of("trace_call", c.getKey(), "first_request", what));
+        }
+        r.finding("block_rq_issue tracepoint (blktrace's view), first request for each call: " + String.join("; ", parts)
+                + ".");
+        r.raw("trace_events", events.size());
+    }
+
     private static long written(LabDevice t) {
         return t.sectorsWritten();
     }
@@ -161,7 +224,7 @@ public final class SyncModesLab implements Lab {
 
     private static String sysctl(String name) {
         try {
-            long cs = Long.parseLong(Files.readString(Path.of("/proc/sys", name)).trim());
+            long cs = Long.parseLong(io.rawio.nativeio.Procfs.read(Path.of("/proc/sys", name)));
             return cs % 100 == 0 ? cs / 100 + " s" : cs * 10 + " ms";
         } catch (IOException | NumberFormatException e) {
             return "unknown";

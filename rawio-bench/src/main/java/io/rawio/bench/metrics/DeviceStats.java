@@ -24,7 +24,7 @@ public record DeviceStats(
 
     static Optional<DeviceStats> sample(String device, Path stat) {
         try {
-            return Optional.of(parse(device, Files.readString(stat)));
+            return Optional.of(parse(device, io.rawio.nativeio.Procfs.read(stat)));
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }

@@ -159,7 +159,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         long rampNs = parse("--ramp_time", () -> Units.parseDurationNs(rampTime));
-        boolean tb = parse("--time_based", () -> flag(timeBased));
+        boolean tb = parse("--time_based", () -> Units.parseFlag(timeBased));
         if (!tb && runtime == null) {
             runtimeNs = 0;
         }
@@ -172,16 +172,8 @@ public final class BenchCommand implements Callable<Integer> {
         RwMode mode = parse("--rw", () -> RwMode.parse(rw));
         List<String> engines = Arrays.stream(engine.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
         return new JobSpec(filename.isEmpty() ? null : Path.of(filename), sizeBytes, mode, rwmixread, (int) bsBytes,
-                iodepth, numjobs, engines, parse("--direct", () -> flag(direct)), syncMode, fsync, fdatasync,
+                iodepth, numjobs, engines, parse("--direct", () -> Units.parseFlag(direct)), syncMode, fsync, fdatasync,
                 runtimeNs, rampNs, tb, rateIops, keep, allowDeviceWrite, iodepthBatchSubmit);
-    }
-
-    private static boolean flag(String v) {
-        return switch (v.toLowerCase(Locale.ROOT)) {
-            case "1", "true", "yes", "on" -> true;
-            case "0", "false", "no", "off" -> false;
-            default -> throw new IllegalArgumentException("expected 0 or 1, got '" + v + "'");
-        };
     }
 
     private static <T> T parse(String option, java.util.function.Supplier<T> f) {

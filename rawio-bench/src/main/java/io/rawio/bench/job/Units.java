@@ -79,6 +79,15 @@ public final class Units {
         }
     }
 
+    /** fio's boolean options: 1/0, and true/false, yes/no, on/off. */
+    public static boolean parseFlag(String text) {
+        return switch (text.trim().toLowerCase(Locale.ROOT)) {
+            case "1", "true", "yes", "on" -> true;
+            case "0", "false", "no", "off" -> false;
+            default -> throw new IllegalArgumentException("expected 0 or 1, got '" + text + "'");
+        };
+    }
+
     /** Bytes as the shortest exact fio size: 4096 -> "4k", 1073741824 -> "1g", 1000 -> "1000". */
     public static String formatSize(long bytes) {
         String[] suffix = {"", "k", "m", "g", "t", "p"};

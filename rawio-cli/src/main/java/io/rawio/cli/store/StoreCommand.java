@@ -63,11 +63,12 @@ public final class StoreCommand implements Callable<Integer> {
         boolean help;
 
         StoreOptions options() {
-            boolean d = switch (direct.toLowerCase(Locale.ROOT)) {
-                case "1", "true", "yes", "on" -> true;
-                case "0", "false", "no", "off" -> false;
-                default -> throw new BadArgument("invalid --direct: " + direct + " (0 or 1)");
-            };
+            boolean d;
+            try {
+                d = Units.parseFlag(direct);
+            } catch (IllegalArgumentException e) {
+                throw new BadArgument("invalid --direct: " + e.getMessage());
+            }
             if (io.rawio.engine.IoEngines.kind(engine).isEmpty()) {
                 throw new BadArgument("unknown engine: " + engine + " (known: "
                         + String.join(", ", io.rawio.engine.IoEngines.names()) + ")");

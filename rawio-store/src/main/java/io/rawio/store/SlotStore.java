@@ -414,18 +414,30 @@ public final class SlotStore implements AutoCloseable {
         }
     }
 
-    private boolean loadCheckpoint(Arena arena, long region, CheckpointDescriptor.Header h) {
+    /**
+     * A checkpoint's entries, read and checked against the header's length and CRC32C; null when they
+     * do not fit the region, cannot be read, or fail the CRC.
+     */
+    private MemorySegment checkpointPayload(Arena arena, long region, CheckpointDescriptor.Header h) {
         if (h.payloadLength() > sb.checkpointSize() - CheckpointDescriptor.HEADER_SIZE) {
-            return false;
+            return null;
         }
         if (h.payloadLength() == 0) {
-            return h.count() == 0;
+            return h.count() == 0 ? MemorySegment.NULL : null;
         }
         MemorySegment payload = AlignedMemory.allocate(arena, roundUp(h.payloadLength(), BLOCK_SIZE), BLOCK_SIZE);
         IoBatch b = new IoBatch(1);
         b.read(file, region + CheckpointDescriptor.HEADER_SIZE, payload);
         engine.execute(b);
         if (b.result(0) < h.payloadLength() || Le.crc32c(payload, 0, h.payloadLength()) != h.payloadCrc()) {
+            return null;
+        }
+        return payload;
+    }
+
+    private boolean loadCheckpoint(Arena arena, long region, CheckpointDescriptor.Header h) {
+        MemorySegment payload = checkpointPayload(arena, region, h);
+        if (payload == null) {
             return false;
         }
         long at = 0;
@@ -1242,7 +1254,7 @@ public final class SlotStore implements AutoCloseable {
                 b.read(file, region, h);
                 engine.execute(b);
                 CheckpointDescriptor.Header hd = b.result(0) == BLOCK_SIZE ? CheckpointDescriptor.decodeHeader(h) : null;
-                if (hd != null && checkpointPayloadValid(arena, region, hd)) {
+                if (hd != null && checkpointPayload(arena, region, hd) != null) {
                     ckpts++;
                 }
             }
@@ -1282,20 +1294,6 @@ public final class SlotStore implements AutoCloseable {
             }
         }
         return new CheckReport(superblocks, ckpts, keys.size(), verified, corrupt, sb.slotCount(), slotsDamaged);
-    }
-
-    private boolean checkpointPayloadValid(Arena arena, long region, CheckpointDescriptor.Header h) {
-        if (h.payloadLength() == 0) {
-            return true;
-        }
-        if (h.payloadLength() > sb.checkpointSize() - CheckpointDescriptor.HEADER_SIZE) {
-            return false;
-        }
-        MemorySegment payload = AlignedMemory.allocate(arena, roundUp(h.payloadLength(), BLOCK_SIZE), BLOCK_SIZE);
-        IoBatch b = new IoBatch(1);
-        b.read(file, region + CheckpointDescriptor.HEADER_SIZE, payload);
-        engine.execute(b);
-        return b.result(0) >= h.payloadLength() && Le.crc32c(payload, 0, h.payloadLength()) == h.payloadCrc();
     }
 
     /** Closes without writing anything (no checkpoint): for read-only tools such as check. */

@@ -51,7 +51,8 @@ public final class BenchCommand implements Callable<Integer> {
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--filename", paramLabel = "PATH",
-            description = "File or block device (default: scratch file ${DEFAULT-VALUE})", defaultValue = "")
+            description = "File or block device (default: a scratch file rawio-bench.dat in the current directory)",
+            defaultValue = "")
     String filename;
 
     @Option(names = "--size", paramLabel = "SIZE", defaultValue = "1g",
@@ -71,7 +72,7 @@ public final class BenchCommand implements Callable<Integer> {
     String bs;
 
     @Option(names = "--iodepth", paramLabel = "N", defaultValue = "32",
-            description = "Operations in flight per job, handed to the engine as one batch (default: ${DEFAULT-VALUE})")
+            description = "Operations in flight per job (default: ${DEFAULT-VALUE})")
     int iodepth;
 
     @Option(names = "--numjobs", paramLabel = "N", defaultValue = "1",

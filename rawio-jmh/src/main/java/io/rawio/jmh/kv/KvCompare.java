@@ -40,8 +40,8 @@ import picocli.CommandLine.Option;
  *       what it wrote; it is opened again for each later phase;</li>
  *   <li>get: the keys in random order, each once, in batches (rawio getMany, RocksDB multiGet, one LMDB
  *       read transaction); every value is checked against what was put;</li>
- *   <li>latency: single gets of keys not read yet (cache dropped again), then single puts of new keys,
- *       one call each.</li>
+ *   <li>latency: single gets of keys spread over the whole key space and not read yet (store reopened,
+ *       cache dropped again), then single puts of new keys, one call each.</li>
  * </ol>
  * Only the stores' own calls are timed; making and checking values is not.
  */
@@ -97,6 +97,10 @@ public class KvCompare implements Callable<Integer> {
     @Option(names = "--drop-caches", description = "auto, on or off (default: ${DEFAULT-VALUE}): drop the page "
             + "cache before the get phases; auto means when root.", defaultValue = "auto")
     String dropCachesText;
+
+    @Option(names = "--lmdb-no-readahead", description = "Open LMDB with MDB_NORDAHEAD (MADV_RANDOM on its map), "
+            + "LMDB's advice for random reads of a database larger than memory.")
+    boolean lmdbNoReadahead;
 
     @Option(names = "--json", description = "Also write every round and the medians to this JSON file.")
     Path json;
@@ -203,6 +207,7 @@ public class KvCompare implements Callable<Integer> {
         setup.put("getFraction", getFraction);
         setup.put("durability", durability.name().toLowerCase(Locale.ROOT));
         setup.put("dropCaches", drop);
+        setup.put("lmdbNoReadahead", lmdbNoReadahead);
         setup.put("disk", disk.orElse("?"));
         setup.put("readAheadKb", disk.map(KvCompare::readAheadKb).orElse("?"));
         setup.put("dataBytesPerRound", (long) count * valueSize);
@@ -250,7 +255,7 @@ public class KvCompare implements Callable<Integer> {
             case "rawio" -> new RawioKv(d, w.count + w.latencyPuts, KEY_LENGTH, w.valueSize, batch, durability,
                     create);
             case "rocksdb" -> new RocksKv(d, durability);
-            case "lmdb" -> new LmdbKv(d, w.count + w.latencyPuts, w.valueSize, durability);
+            case "lmdb" -> new LmdbKv(d, w.count + w.latencyPuts, w.valueSize, durability, lmdbNoReadahead);
             default -> throw new IllegalArgumentException(system);
         };
     }
@@ -303,8 +308,11 @@ public class KvCompare implements Callable<Integer> {
                 dropCaches();
             }
             try (KvStore kv = open(system, d, w, durability, false)) {
-                int[] all = w.shuffled(0, w.count - w.latencyGets, round);
-                int[] order = Arrays.copyOf(all, Math.max(1, (int) Math.round(all.length * getFraction)));
+                int[] all = w.shuffled(0, w.count, round);
+                // the first latencyGets keys of the shuffle are kept for the single gets
+                int rest = w.count - w.latencyGets;
+                int[] order = Arrays.copyOfRange(all, w.latencyGets,
+                        w.latencyGets + Math.max(1, (int) Math.round(rest * getFraction)));
                 for (int from = 0; from < order.length; from += batch) {
                     int to = Math.min(order.length, from + batch);
                     List<byte[]> keys = new ArrayList<>(to - from);
@@ -323,12 +331,12 @@ public class KvCompare implements Callable<Integer> {
                 }
             }
 
-            // latency: single gets of keys not read yet, then single puts of new keys
+            // latency: single gets of random keys not read in the get phase, then single puts of new keys
             if (drop) {
                 dropCaches();
             }
             try (KvStore kv = open(system, d, w, durability, false)) {
-                int[] latOrder = w.shuffled(w.count - w.latencyGets, w.count, round + 1000);
+                int[] latOrder = Arrays.copyOf(w.shuffled(0, w.count, round), w.latencyGets);
                 for (int k : latOrder) {
                     byte[] key = w.key(k);
                     long g0 = System.nanoTime();

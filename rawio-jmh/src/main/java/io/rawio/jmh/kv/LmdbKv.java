@@ -21,12 +21,19 @@ final class LmdbKv implements KvStore {
     private final Dbi<byte[]> db;
     private final Path dir;
 
-    LmdbKv(Path dir, long keys, int valueSize, Durability durability) throws IOException {
+    LmdbKv(Path dir, long keys, int valueSize, Durability durability, boolean noReadahead) throws IOException {
         this.dir = dir;
         // Room for every value in overflow pages plus the B-tree, with headroom.
         long mapSize = (keys + keys / 4 + 64) * (valueSize + 8192L) + (256L << 20);
-        EnvFlags[] flags = durability == Durability.DURABLE ? new EnvFlags[0]
-                : new EnvFlags[] {EnvFlags.MDB_NOSYNC};
+        List<EnvFlags> flagList = new ArrayList<>();
+        if (durability == Durability.NONE) {
+            flagList.add(EnvFlags.MDB_NOSYNC);
+        }
+        if (noReadahead) {
+            // MADV_RANDOM on the map: a page fault reads one page instead of the device's read-ahead window
+            flagList.add(EnvFlags.MDB_NORDAHEAD);
+        }
+        EnvFlags[] flags = flagList.toArray(EnvFlags[]::new);
         try {
             env = Env.create(ByteArrayProxy.PROXY_BA)
                     .setMapSize(mapSize)

@@ -79,35 +79,40 @@ public final class SlotStore implements AutoCloseable {
         Arena arena;
         MemorySegment region = MemorySegment.NULL;
         long used;
+        /** The most a batch asked for since the region was last sized; the next reset grows to it. */
+        long peak;
 
         Scratch() {
             scratches.add(this);
         }
 
-        /** Up to {@link #SCRATCH_MAX} bytes are kept; a larger batch gets memory of its own. */
+        /**
+         * A slice of the region, or memory of {@code fallback} when the region is too small for this
+         * batch; the region grows to what the batch needed (up to {@link #SCRATCH_MAX}) at the next
+         * {@link #reset()}, so a thread doing batches of one size stops allocating after the first.
+         */
         MemorySegment take(long size, Arena fallback) {
+            peak = Math.max(peak, used + size);
             if (used + size > region.byteSize()) {
-                long want = Math.max(region.byteSize() * 2, used + size);
-                if (want > SCRATCH_MAX) {
-                    return AlignedMemory.allocate(fallback, size, BLOCK_SIZE);
-                }
-                if (used == 0) {
-                    if (arena != null) {
-                        arena.close();
-                    }
-                    arena = Arena.ofShared();
-                    region = AlignedMemory.allocate(arena, want, BLOCK_SIZE);
-                } else {
-                    return AlignedMemory.allocate(fallback, size, BLOCK_SIZE);
-                }
+                return AlignedMemory.allocate(fallback, size, BLOCK_SIZE);
             }
             MemorySegment s = region.asSlice(used, size);
             used += size;
             return s;
         }
 
+        /** Starts a batch: nothing of the region is in use any more. */
         void reset() {
             used = 0;
+            if (peak > region.byteSize() && region.byteSize() < SCRATCH_MAX) {
+                long want = Math.min(SCRATCH_MAX, Math.max(peak, region.byteSize() * 2));
+                if (arena != null) {
+                    arena.close();
+                }
+                arena = Arena.ofShared();
+                region = AlignedMemory.allocate(arena, want, BLOCK_SIZE);
+            }
+            peak = 0;
         }
 
         void free() {

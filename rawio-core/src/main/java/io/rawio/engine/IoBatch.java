@@ -97,6 +97,16 @@ public final class IoBatch {
         void completed(int index);
     }
 
+    /** The batch's preparer, or null. */
+    public Preparer preparer() {
+        return preparer;
+    }
+
+    /** The batch's completer, or null. */
+    public Completer completer() {
+        return completer;
+    }
+
     /** Sets the batch's completer (cleared by {@link #clear()}). */
     public void completer(Completer c) {
         this.completer = c;

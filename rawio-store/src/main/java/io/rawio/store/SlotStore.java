@@ -634,10 +634,8 @@ public final class SlotStore implements AutoCloseable {
         }
         checkOpen();
         Result[] results = new Result[keys.size()];
-        int bs = options.batchSize();
-        for (int from = 0; from < keys.size(); from += bs) {
-            int to = Math.min(keys.size(), from + bs);
-            writeChunk(keys, values, from, to, results, SlotDescriptor.FLAG_LIVE);
+        for (int from = 0; from < keys.size(); ) {
+            from = writeWindow(keys, values, from, keys.size(), results, SlotDescriptor.FLAG_LIVE);
         }
         return Arrays.asList(results);
     }
@@ -654,7 +652,7 @@ public final class SlotStore implements AutoCloseable {
             lock.unlock();
         }
         Result[] r = new Result[1];
-        writeChunk(List.of(key), List.of(MemorySegment.NULL), 0, 1, r, SlotDescriptor.FLAG_TOMBSTONE);
+        writeWindow(List.of(key), List.of(MemorySegment.NULL), 0, 1, r, SlotDescriptor.FLAG_TOMBSTONE);
         if (!r[0].ok() && failure == null && r[0].error().startsWith("store full")) {
             return deleteInPlace(key);
         }
@@ -695,15 +693,43 @@ public final class SlotStore implements AutoCloseable {
         return true;
     }
 
-    private record Planned(int keyIndex, long position) {
+    private record Planned(int keyIndex, long position, int chunk) {
     }
 
-    private record Reinsert(byte[] key, long oldPosition, long newPosition, int valueLength) {
+    private record Reinsert(byte[] key, long oldPosition, long newPosition, int valueLength, int chunk) {
     }
 
-    private void writeChunk(List<byte[]> keys, List<MemorySegment> values, int from, int to, Result[] results,
+    /**
+     * Chunks one dispatcher batch may carry: up to {@link #MAX_CHUNKS_IN_FLIGHT}, no more positions
+     * than a quarter of the ring (so no slot is written twice in a batch and a checkpoint comes well
+     * before the ring comes round), and, on engines that prepare every write before the batch starts,
+     * no more slot memory than a thread keeps.
+     */
+    int windowChunks() {
+        int bs = options.batchSize();
+        long c = Math.min(MAX_CHUNKS_IN_FLIGHT, sb.slotCount() / 4 / bs);
+        if (!engine.preparesLazily()) {
+            c = Math.min(c, SCRATCH_MAX / ((long) bs * sb.slotSize()));
+        }
+        return (int) Math.max(1, c);
+    }
+
+    /**
+     * Writes keys {@code [from, to)}, or the first chunks of them, as one dispatcher batch; returns the
+     * index of the first key not handled.
+     */
+    private int writeWindow(List<byte[]> keys, List<MemorySegment> values, int from, int to, Result[] results,
             short flags) throws IOException {
-        List<Planned> planned = new ArrayList<>(to - from);
+        int bs = options.batchSize();
+        int wanted = (int) Math.min(windowChunks(), (to - from + (long) bs - 1) / bs);
+        // One permit per chunk in flight (they bound the unwritten positions recovery reads across).
+        // Wait for the first only, holding none, then take what is free: no deadlock between writers.
+        chunks.acquireUninterruptibly();
+        int nChunks = 1;
+        while (nChunks < wanted && chunks.tryAcquire()) {
+            nChunks++;
+        }
+        to = Math.min(to, from + nChunks * bs);
         for (int i = from; i < to; i++) {
             String bad = validate(keys.get(i), values.get(i));
             if (bad != null) {
@@ -713,50 +739,272 @@ public final class SlotStore implements AutoCloseable {
         if (failure != null) {
             for (int i = from; i < to; i++) {
                 if (results[i] == null) {
-                    results[i] = Result.fail("store refuses writes after an earlier write error (reopen it): "
-                            + failure.getMessage());
+                    results[i] = Result.fail(refusal());
                 }
             }
-            return;
+            chunks.release(nChunks);
+            return to;
         }
-        chunks.acquireUninterruptibly();
-        List<Reinsert> reinserts = new ArrayList<>();
-        long chunkStart;
+        Window w = new Window(keys, values, results, flags, nChunks);
         lock.lock();
         try {
-            chunkStart = cursor;
-            for (int i = from; i < to; i++) {
-                if (results[i] != null) {
-                    continue;
-                }
-                long p = allocate(reinserts);
-                if (p < 0) {
-                    for (int j = i; j < to; j++) {
-                        if (results[j] == null) {
-                            results[j] = Result.fail("store full: the next slot holds a live key and eviction is off"
-                                    + " (delete keys or use eviction)");
-                        }
+            boolean full = false;
+            for (int c = 0; c < nChunks; c++) {
+                w.chunkStart[c] = cursor;
+                int plannedBefore = w.planned.size();
+                int reinsertsBefore = w.reinserts.size();
+                for (int i = from + c * bs; i < Math.min(to, from + (c + 1) * bs); i++) {
+                    if (results[i] != null) {
+                        continue;
                     }
-                    break;
+                    long p = full ? -1 : allocate(w.reinserts, c);
+                    if (p < 0) {
+                        full = true;
+                        results[i] = Result.fail("store full: the next slot holds a live key and eviction is off"
+                                + " (delete keys or use eviction)");
+                        continue;
+                    }
+                    w.planned.add(new Planned(i, p, c));
                 }
-                planned.add(new Planned(i, p));
-            }
-            if (!planned.isEmpty() || !reinserts.isEmpty()) {
-                inFlight.merge(chunkStart, 1, Integer::sum);
+                w.hasWork[c] = w.planned.size() > plannedBefore || w.reinserts.size() > reinsertsBefore;
+                if (w.hasWork[c]) {
+                    inFlight.merge(w.chunkStart[c], 1, Integer::sum);
+                }
             }
         } finally {
             lock.unlock();
         }
-        if (planned.isEmpty() && reinserts.isEmpty()) {
-            chunks.release();
-            return;
+        for (int c = 0; c < nChunks; c++) {
+            if (!w.hasWork[c]) {
+                chunks.release();
+            }
         }
-        try (Arena arena = Arena.ofConfined()) {
-            IoException err = io(keys, values, planned, reinserts, flags, arena);
+        if (!w.planned.isEmpty() || !w.reinserts.isEmpty()) {
+            try (Arena arena = Arena.ofConfined()) {
+                w.run(arena);
+            } finally {
+                // Chunks not committed (the engine threw): failed, their permits and positions released.
+                for (int c = 0; c < nChunks; c++) {
+                    if (w.hasWork[c] && !w.committed[c]) {
+                        if (w.chunkError[c] == null) {
+                            w.chunkError[c] = "write not completed";
+                        }
+                        w.commit(c);
+                    }
+                }
+            }
+            if (w.thrown != null) {
+                throw w.thrown;
+            }
+        }
+        if (failure == null && cursor - checkpointScanStart > autoCheckpointPositions()) {
+            // Recovery reads the positions after the checkpoint: keep that range short (an eighth of
+            // the ring) so opening after a crash stays fast, and well before the ring comes round.
+            writeCheckpoint();
+        }
+        return to;
+    }
+
+    private String refusal() {
+        StoreException.Failed f = failure;
+        return "store refuses writes after an earlier write error (reopen it)" + (f == null ? "" : ": " + f.getMessage());
+    }
+
+    /** The chunks of one dispatcher batch of writes: what each op is, and each chunk's progress. */
+    private final class Window {
+        final List<byte[]> keys;
+        final List<MemorySegment> values;
+        final Result[] results;
+        final short flags;
+        final int nChunks;
+        final List<Planned> planned = new ArrayList<>();
+        final List<Reinsert> reinserts = new ArrayList<>();
+        final long[] chunkStart;
+        final boolean[] hasWork;
+        final boolean[] committed;
+        final int[] remaining;
+        final String[] chunkError;
+        final boolean[] canceled;
+        int nextCommit;
+        /** Set once a chunk failed: the chunks after it fail too. */
+        boolean failedBefore;
+        /** An exception a preparer caught (a value that cannot be read): rethrown after the batch. */
+        RuntimeException thrown;
+        IoBatch batch;
+        int[] chunkOf;
+        /** Per op: the planned write's index, -1 - the reinsert's index, or Integer.MIN_VALUE (a sync). */
+        int[] refOf;
+        MemorySegment[] bufOf;
+
+        Window(List<byte[]> keys, List<MemorySegment> values, Result[] results, short flags, int nChunks) {
+            this.keys = keys;
+            this.values = values;
+            this.results = results;
+            this.flags = flags;
+            this.nChunks = nChunks;
+            chunkStart = new long[nChunks];
+            hasWork = new boolean[nChunks];
+            committed = new boolean[nChunks];
+            remaining = new int[nChunks];
+            chunkError = new String[nChunks];
+            canceled = new boolean[nChunks];
+        }
+
+        long slotBytes(Planned pl) {
+            return roundUp(SlotDescriptor.usedBytes(keys.get(pl.keyIndex()).length,
+                    (int) values.get(pl.keyIndex()).byteSize()), BLOCK_SIZE);
+        }
+
+        void run(Arena arena) {
+            Scratch sc = scratch.get();
+            sc.reset();
+            int ops = planned.size() + reinserts.size() + nChunks;
+            batch = new IoBatch(ops);
+            // Reinserted slots: read their first block, give it the new sequence, write it back in place.
+            MemorySegment[] heads = new MemorySegment[reinserts.size()];
+            if (!reinserts.isEmpty()) {
+                for (int i = 0; i < heads.length; i++) {
+                    heads[i] = AlignedMemory.allocate(arena, BLOCK_SIZE, BLOCK_SIZE);
+                    batch.read(file, sb.slotOffset(index.slotOf(reinserts.get(i).newPosition())), heads[i]);
+                }
+                engine.execute(batch);
+                for (int i = 0; i < heads.length; i++) {
+                    if (batch.result(i) < BLOCK_SIZE) {
+                        String m = batch.result(i) < 0 ? batch.failure(i).getMessage() : "short read";
+                        fail(m, new IoException(m));
+                        for (int c = 0; c < nChunks; c++) {
+                            if (hasWork[c]) {
+                                chunkError[c] = m;
+                                commit(c);
+                            }
+                        }
+                        return;
+                    }
+                    heads[i].set(Le.U64, SlotDescriptor.SEQUENCE_OFFSET, reinserts.get(i).newPosition());
+                    SlotDescriptor.sealHeader(heads[i]);
+                }
+                batch.clear();
+            }
+            chunkOf = new int[ops];
+            refOf = new int[ops];
+            bufOf = new MemorySegment[ops];
+            long written = 0;
+            long largest = 0;
+            int p = 0;
+            int r = 0;
+            for (int c = 0; c < nChunks; c++) {
+                if (!hasWork[c]) {
+                    continue;
+                }
+                int first = batch.size();
+                for (; p < planned.size() && planned.get(p).chunk() == c; p++) {
+                    long size = slotBytes(planned.get(p));
+                    largest = Math.max(largest, size);
+                    written += size;
+                    // The buffer is chosen and filled as the op is issued (see the preparer).
+                    int op = batch.write(file, sb.slotOffset(index.slotOf(planned.get(p).position())), MemorySegment.NULL);
+                    chunkOf[op] = c;
+                    refOf[op] = p;
+                }
+                for (; r < reinserts.size() && reinserts.get(r).chunk() == c; r++) {
+                    int op = batch.write(file, sb.slotOffset(index.slotOf(reinserts.get(r).newPosition())), heads[r]);
+                    chunkOf[op] = c;
+                    refOf[op] = -1 - r;
+                    written += BLOCK_SIZE;
+                }
+                if (options.durability() == StoreOptions.Durability.DURABLE) {
+                    int op = batch.fdatasync(file);
+                    chunkOf[op] = c;
+                    refOf[op] = Integer.MIN_VALUE;
+                }
+                remaining[c] = batch.size() - first;
+            }
+            long bufferSize = largest;
+            java.util.ArrayDeque<MemorySegment> free = new java.util.ArrayDeque<>();
+            // Each slot is filled (copy, CRC32C, header) as the engine issues its write, into a buffer a
+            // completed write gave back: on io_uring the next slots are prepared while the device writes
+            // the previous ones, and buffers for the writes in flight are all the memory needed.
+            batch.preparer(op -> {
+                if (failure != null || thrown != null) {
+                    batch.cancel(op);
+                    return;
+                }
+                int ref = refOf[op];
+                if (ref < 0) {
+                    return;
+                }
+                Planned pl = planned.get(ref);
+                MemorySegment b = free.poll();
+                if (b == null) {
+                    b = sc.take(bufferSize, arena);
+                }
+                bufOf[op] = b;
+                MemorySegment slot = b.asSlice(0, slotBytes(pl));
+                try {
+                    fillSlot(slot, keys.get(pl.keyIndex()), values.get(pl.keyIndex()), flags, pl.position());
+                } catch (RuntimeException e) {
+                    thrown = e;
+                    batch.cancel(op);
+                    return;
+                }
+                batch.buffer(op, slot);
+            });
+            batch.completer(op -> {
+                int c = chunkOf[op];
+                if (bufOf[op] != null) {
+                    free.push(bufOf[op]);
+                    bufOf[op] = null;
+                }
+                long res = batch.result(op);
+                if (res == -io.rawio.nativeio.Errno.ECANCELED) {
+                    canceled[c] = true;
+                } else if (res < 0 && chunkError[c] == null) {
+                    NativeIoException e = batch.failure(op);
+                    chunkError[c] = e.getMessage();
+                    // At once, so the writes not yet issued are canceled.
+                    fail(e.getMessage(), e);
+                }
+                if (--remaining[c] == 0) {
+                    while (nextCommit < nChunks && (!hasWork[nextCommit] || remaining[nextCommit] == 0)) {
+                        if (hasWork[nextCommit] && !committed[nextCommit]) {
+                            commit(nextCommit);
+                        }
+                        nextCommit++;
+                    }
+                }
+            });
+            engine.execute(batch);
             lock.lock();
             try {
+                bytesWritten += written;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Marks the store failed: it refuses writes from now on. */
+        void fail(String message, Throwable cause) {
+            lock.lock();
+            try {
+                if (failure == null) {
+                    failure = new StoreException.Failed("write failed on " + path + ": " + message, cause);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Commits chunk {@code c} to the index when it and every chunk before it succeeded, else fails it. */
+        void commit(int c) {
+            committed[c] = true;
+            lock.lock();
+            try {
+                String err = chunkError[c];
+                if (err == null && (failedBefore || canceled[c])) {
+                    err = thrown != null && failure == null ? "put not written: " + thrown : refusal();
+                }
                 if (err == null) {
-                    for (Planned pl : planned) {
+                    for (Planned pl : chunkPlanned(c)) {
                         byte[] key = keys.get(pl.keyIndex());
                         if (flags == SlotDescriptor.FLAG_TOMBSTONE) {
                             long at = index.find(key) >= 0 ? index.positionAt(index.find(key)) : -1;
@@ -771,40 +1019,53 @@ public final class SlotStore implements AutoCloseable {
                             bytesStored += key.length + values.get(pl.keyIndex()).byteSize();
                         }
                         results[pl.keyIndex()] = Result.OK;
+                        writesSinceCheckpoint++;
                     }
-                    for (Reinsert r : reinserts) {
-                        int e = index.find(r.key());
-                        if (e >= 0 && index.positionAt(e) == r.oldPosition()) {
-                            index.put(r.key(), r.newPosition(), r.valueLength());
+                    for (Reinsert ri : reinserts) {
+                        if (ri.chunk() != c) {
+                            continue;
+                        }
+                        int e = index.find(ri.key());
+                        if (e >= 0 && index.positionAt(e) == ri.oldPosition()) {
+                            index.put(ri.key(), ri.newPosition(), ri.valueLength());
                         }
                     }
-                    writesSinceCheckpoint += planned.size();
                 } else {
                     // Never retry and assume success: the chunk fails, and so does every later write.
-                    if (failure == null) {
-                        failure = new StoreException.Failed("write failed on " + path + ": " + err.getMessage(), err);
+                    failedBefore = true;
+                    if (failure == null && thrown == null) {
+                        failure = new StoreException.Failed("write failed on " + path + ": " + err, new IoException(err));
                     }
-                    for (Reinsert r : reinserts) {
-                        int e = index.find(r.key());
-                        if (e >= 0 && index.positionAt(e) == r.oldPosition()) {
-                            index.remove(r.key());
+                    for (Reinsert ri : reinserts) {
+                        if (ri.chunk() != c) {
+                            continue;
+                        }
+                        int e = index.find(ri.key());
+                        if (e >= 0 && index.positionAt(e) == ri.oldPosition()) {
+                            index.remove(ri.key());
                         }
                     }
-                    for (Planned pl : planned) {
-                        results[pl.keyIndex()] = Result.fail(err.getMessage());
+                    for (Planned pl : chunkPlanned(c)) {
+                        results[pl.keyIndex()] = Result.fail(err);
                     }
                 }
-                inFlight.computeIfPresent(chunkStart, (k, v) -> v == 1 ? null : v - 1);
+                inFlight.computeIfPresent(chunkStart[c], (k, v) -> v == 1 ? null : v - 1);
             } finally {
                 lock.unlock();
             }
-        } finally {
             chunks.release();
         }
-        if (failure == null && cursor - checkpointScanStart > autoCheckpointPositions()) {
-            // Recovery reads the positions after the checkpoint: keep that range short (an eighth of
-            // the ring) so opening after a crash stays fast, and well before the ring comes round.
-            writeCheckpoint();
+
+        private List<Planned> chunkPlanned(int c) {
+            int lo = 0;
+            while (lo < planned.size() && planned.get(lo).chunk() < c) {
+                lo++;
+            }
+            int hi = lo;
+            while (hi < planned.size() && planned.get(hi).chunk() == c) {
+                hi++;
+            }
+            return planned.subList(lo, hi);
         }
     }
 
@@ -821,7 +1082,7 @@ public final class SlotStore implements AutoCloseable {
     }
 
     /** Next position for a new slot, evicting or reinserting what is there; -1 when REJECT and full. */
-    private long allocate(List<Reinsert> reinserts) {
+    private long allocate(List<Reinsert> reinserts, int chunk) {
         for (long tries = 0; tries <= sb.slotCount(); tries++) {
             long p = cursor;
             int slot = index.slotOf(p);
@@ -833,7 +1094,7 @@ public final class SlotStore implements AutoCloseable {
                 }
                 if (options.eviction() == StoreOptions.Eviction.FIFO_REINSERT && e >= 0 && index.isHot(e)
                         && !isReinserting(reinserts, resident)) {
-                    reinserts.add(new Reinsert(resident, index.positionAt(e), p, index.valueLengthAt(e)));
+                    reinserts.add(new Reinsert(resident, index.positionAt(e), p, index.valueLengthAt(e), chunk));
                     reinsertions++;
                     cursor++;
                     continue;
@@ -854,68 +1115,6 @@ public final class SlotStore implements AutoCloseable {
             }
         }
         return false;
-    }
-
-    private IoException io(List<byte[]> keys, List<MemorySegment> values, List<Planned> planned,
-            List<Reinsert> reinserts, short flags, Arena arena) {
-        Scratch sc = scratch.get();
-        sc.reset();
-        IoBatch batch = new IoBatch(planned.size() + reinserts.size() + 1);
-        // Reinserted slots: read their first block, give it the new sequence, write it back in place.
-        MemorySegment[] heads = new MemorySegment[reinserts.size()];
-        if (!reinserts.isEmpty()) {
-            for (int i = 0; i < heads.length; i++) {
-                heads[i] = AlignedMemory.allocate(arena, BLOCK_SIZE, BLOCK_SIZE);
-                batch.read(file, sb.slotOffset(index.slotOf(reinserts.get(i).newPosition())), heads[i]);
-            }
-            engine.execute(batch);
-            for (int i = 0; i < heads.length; i++) {
-                if (batch.result(i) < BLOCK_SIZE) {
-                    return new IoException(batch.result(i) < 0 ? batch.failure(i).getMessage() : "short read");
-                }
-                heads[i].set(Le.U64, SlotDescriptor.SEQUENCE_OFFSET, reinserts.get(i).newPosition());
-                SlotDescriptor.sealHeader(heads[i]);
-            }
-            batch.clear();
-        }
-        long written = 0;
-        MemorySegment[] slots = new MemorySegment[planned.size()];
-        for (int j = 0; j < slots.length; j++) {
-            Planned pl = planned.get(j);
-            long size = roundUp(SlotDescriptor.usedBytes(keys.get(pl.keyIndex()).length,
-                    (int) values.get(pl.keyIndex()).byteSize()), BLOCK_SIZE);
-            slots[j] = sc.take(size, arena);
-            batch.write(file, sb.slotOffset(index.slotOf(pl.position())), slots[j]);
-            written += size;
-        }
-        // The slots are filled (copy, CRC32C, header) as the engine issues them, so on io_uring the
-        // next slot is prepared while the device writes the previous ones.
-        batch.preparer(op -> {
-            if (op < slots.length) {
-                Planned pl = planned.get(op);
-                fillSlot(slots[op], keys.get(pl.keyIndex()), values.get(pl.keyIndex()), flags, pl.position());
-            }
-        });
-        for (int i = 0; i < heads.length; i++) {
-            batch.write(file, sb.slotOffset(index.slotOf(reinserts.get(i).newPosition())), heads[i]);
-            written += BLOCK_SIZE;
-        }
-        if (options.durability() == StoreOptions.Durability.DURABLE) {
-            batch.fdatasync(file);
-        }
-        engine.execute(batch);
-        lock.lock();
-        try {
-            bytesWritten += written;
-        } finally {
-            lock.unlock();
-        }
-        for (int i = 0; i < batch.size(); i++) {
-            if (batch.result(i) < 0) {
-                return new IoException(batch.failure(i).getMessage());
-            }
-        }
-        return null;
     }
 
     private void fillSlot(MemorySegment slot, byte[] key, MemorySegment value, short flags, long position) {

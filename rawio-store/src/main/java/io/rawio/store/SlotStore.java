@@ -1194,73 +1194,107 @@ public final class SlotStore implements AutoCloseable {
         }
     }
 
-    /** Reads many keys, keeping up to {@code batchSize} reads in flight. One result per key. */
+    /**
+     * Reads many keys, keeping up to {@code batchSize} reads in flight. Each read is checked (both
+     * CRC32Cs) and its value copied out as it completes, while the reads after it are in flight, and
+     * its buffer goes to the next read issued. One result per key.
+     */
     public List<GetResult> getMany(List<byte[]> keys) throws IOException {
         checkOpen();
         GetResult[] out = new GetResult[keys.size()];
-        // One dispatcher batch holds as many reads as fit the thread's scratch memory; the engine,
-        // whose queue depth is the batch size, keeps batchSize of them in flight across it.
-        int bs = (int) Math.max(options.batchSize(), Math.min(4096, SCRATCH_MAX / sb.slotSize()));
-        long[] pos = new long[Math.min(bs, keys.size())];
-        int[] len = new int[pos.length];
+        // On io_uring buffers are recycled, so one dispatcher batch can carry the whole call and the
+        // engine, whose queue depth is the batch size, keeps batchSize reads in flight across it.
+        // Engines that prepare every read first need a buffer per read: as many as fit scratch memory.
+        int bs = engine.preparesLazily() ? MAX_GET_BATCH
+                : (int) Math.max(options.batchSize(), Math.min(4096, SCRATCH_MAX / sb.slotSize()));
+        int cap = Math.min(bs, keys.size());
+        long[] pos = new long[cap];
+        int[] len = new int[cap];
+        IoBatch batch = new IoBatch(Math.max(1, cap));
+        int[] keyOf = new int[cap];
+        MemorySegment[] bufOf = new MemorySegment[cap];
         for (int from = 0; from < keys.size(); from += bs) {
             int to = Math.min(keys.size(), from + bs);
+            int base = from;
+            lock.lock();
+            try {
+                for (int i = from; i < to; i++) {
+                    int e = index.find(keys.get(i));
+                    if (e < 0) {
+                        misses++;
+                        pos[i - from] = -1;
+                        continue;
+                    }
+                    hits++;
+                    if (options.eviction() == StoreOptions.Eviction.FIFO_REINSERT) {
+                        index.markHot(e);
+                    }
+                    pos[i - from] = index.positionAt(e);
+                    len[i - from] = index.valueLengthAt(e);
+                }
+            } finally {
+                lock.unlock();
+            }
+            batch.clear();
+            long largest = 0;
+            for (int i = from; i < to; i++) {
+                if (pos[i - from] < 0) {
+                    out[i] = new GetResult(null, null);
+                    continue;
+                }
+                largest = Math.max(largest, slotReadBytes(keys.get(i), len[i - from]));
+                // The buffer is chosen as the read is issued (see the preparer).
+                int op = batch.read(file, sb.slotOffset(index.slotOf(pos[i - from])), MemorySegment.NULL);
+                keyOf[op] = i;
+            }
+            if (batch.isEmpty()) {
+                continue;
+            }
             try (Arena arena = Arena.ofConfined()) {
                 Scratch sc = scratch.get();
                 sc.reset();
-                IoBatch batch = new IoBatch(to - from);
-                int[] opOf = new int[to - from];
-                MemorySegment[] bufs = new MemorySegment[to - from];
-                lock.lock();
-                try {
-                    for (int i = from; i < to; i++) {
-                        int e = index.find(keys.get(i));
-                        if (e < 0) {
-                            misses++;
-                            pos[i - from] = -1;
-                            continue;
-                        }
-                        hits++;
-                        if (options.eviction() == StoreOptions.Eviction.FIFO_REINSERT) {
-                            index.markHot(e);
-                        }
-                        pos[i - from] = index.positionAt(e);
-                        len[i - from] = index.valueLengthAt(e);
+                long bufferSize = largest;
+                java.util.ArrayDeque<MemorySegment> free = new java.util.ArrayDeque<>();
+                int[] firstFailed = {Integer.MAX_VALUE};
+                batch.preparer(op -> {
+                    MemorySegment b = free.poll();
+                    if (b == null) {
+                        b = sc.take(bufferSize, arena);
                     }
-                } finally {
-                    lock.unlock();
-                }
-                for (int i = from; i < to; i++) {
-                    opOf[i - from] = -1;
-                    if (pos[i - from] < 0) {
-                        out[i] = new GetResult(null, null);
-                        continue;
+                    bufOf[op] = b;
+                    int k = keyOf[op];
+                    batch.buffer(op, b.asSlice(0, slotReadBytes(keys.get(k), len[k - base])));
+                });
+                batch.completer(op -> {
+                    int k = keyOf[op];
+                    if (batch.result(op) < 0) {
+                        firstFailed[0] = Math.min(firstFailed[0], op);
+                    } else {
+                        out[k] = verify(keys.get(k), pos[k - base], len[k - base], batch.buffer(op), batch, op);
                     }
-                    long size = roundUp(SlotDescriptor.usedBytes(keys.get(i).length, len[i - from]), BLOCK_SIZE);
-                    bufs[i - from] = sc.take(size, arena);
-                    opOf[i - from] = batch.read(file, sb.slotOffset(index.slotOf(pos[i - from])), bufs[i - from]);
-                }
-                if (!batch.isEmpty()) {
-                    engine.execute(batch);
-                }
-                for (int i = from; i < to; i++) {
-                    int op = opOf[i - from];
-                    if (op < 0) {
-                        continue;
+                    if (bufOf[op] != null) {
+                        free.push(bufOf[op]);
+                        bufOf[op] = null;
                     }
-                    out[i] = verify(keys.get(i), pos[i - from], len[i - from], bufs[i - from], batch, op);
+                });
+                engine.execute(batch);
+                if (firstFailed[0] != Integer.MAX_VALUE) {
+                    throw batch.failure(firstFailed[0]);
                 }
             }
         }
         return Arrays.asList(out);
     }
 
-    private GetResult verify(byte[] key, long position, int valueLength, MemorySegment slot, IoBatch batch, int op)
-            throws IOException {
+    /** Keys per getMany dispatcher batch on engines that recycle read buffers. */
+    static final int MAX_GET_BATCH = 16384;
+
+    private static long slotReadBytes(byte[] key, int valueLength) {
+        return roundUp(SlotDescriptor.usedBytes(key.length, valueLength), BLOCK_SIZE);
+    }
+
+    private GetResult verify(byte[] key, long position, int valueLength, MemorySegment slot, IoBatch batch, int op) {
         long r = batch.result(op);
-        if (r < 0) {
-            throw batch.failure(op);
-        }
         boolean header = r >= SlotDescriptor.HEADER_SIZE && SlotDescriptor.headerValid(slot, sb.storeId(), sb.slotSize());
         if (header && SlotDescriptor.sequence(slot) != position) {
             // Overwritten since the lookup (evicted or rewritten by a newer put): a miss, not corruption.

@@ -103,14 +103,23 @@ public final class SlotStore implements AutoCloseable {
 
         /** Starts a batch: nothing of the region is in use any more. */
         void reset() {
+            reset(0);
+        }
+
+        /** Starts a batch that expects to take about {@code expected} bytes. */
+        void reset(long expected) {
             used = 0;
+            peak = Math.max(peak, expected);
             if (peak > region.byteSize() && region.byteSize() < SCRATCH_MAX) {
                 long want = Math.min(SCRATCH_MAX, Math.max(peak, region.byteSize() * 2));
                 if (arena != null) {
                     arena.close();
                 }
                 arena = Arena.ofShared();
-                region = AlignedMemory.allocate(arena, want, BLOCK_SIZE);
+                // Transparent huge pages where the kernel allows them: O_DIRECT pins a buffer's
+                // pages for every I/O, and a 2 MiB page is one entry to pin instead of 512.
+                region = want >= AlignedMemory.HUGE_PAGE_SIZE ? AlignedMemory.mapAnonymous(arena, want, true)
+                        : AlignedMemory.allocate(arena, want, BLOCK_SIZE);
             }
             peak = 0;
         }
@@ -857,7 +866,11 @@ public final class SlotStore implements AutoCloseable {
 
         void run(Arena arena) {
             Scratch sc = scratch.get();
-            sc.reset();
+            long largest = 0;
+            for (Planned pl : planned) {
+                largest = Math.max(largest, slotBytes(pl));
+            }
+            sc.reset(buffersNeeded(planned.size()) * largest);
             int ops = planned.size() + reinserts.size() + nChunks;
             batch = new IoBatch(ops);
             // Reinserted slots: read their first block, give it the new sequence, write it back in place.
@@ -889,7 +902,6 @@ public final class SlotStore implements AutoCloseable {
             refOf = new int[ops];
             bufOf = new MemorySegment[ops];
             long written = 0;
-            long largest = 0;
             int p = 0;
             int r = 0;
             for (int c = 0; c < nChunks; c++) {
@@ -898,9 +910,7 @@ public final class SlotStore implements AutoCloseable {
                 }
                 int first = batch.size();
                 for (; p < planned.size() && planned.get(p).chunk() == c; p++) {
-                    long size = slotBytes(planned.get(p));
-                    largest = Math.max(largest, size);
-                    written += size;
+                    written += slotBytes(planned.get(p));
                     // The buffer is chosen and filled as the op is issued (see the preparer).
                     int op = batch.write(file, sb.slotOffset(index.slotOf(planned.get(p).position())), MemorySegment.NULL);
                     chunkOf[op] = c;
@@ -1252,7 +1262,7 @@ public final class SlotStore implements AutoCloseable {
             }
             try (Arena arena = Arena.ofConfined()) {
                 Scratch sc = scratch.get();
-                sc.reset();
+                sc.reset(buffersNeeded(batch.size()) * largest);
                 long bufferSize = largest;
                 java.util.ArrayDeque<MemorySegment> free = new java.util.ArrayDeque<>();
                 int[] firstFailed = {Integer.MAX_VALUE};
@@ -1284,6 +1294,15 @@ public final class SlotStore implements AutoCloseable {
             }
         }
         return Arrays.asList(out);
+    }
+
+    /**
+     * Buffers a batch of {@code ops} reads or writes holds at once: on io_uring those in flight plus
+     * those completed but not yet handed back (the completer runs after the ring is refilled), so
+     * twice the queue depth; elsewhere one per operation.
+     */
+    private long buffersNeeded(int ops) {
+        return engine.preparesLazily() ? Math.min(ops, 2L * Math.max(options.batchSize(), 2)) : ops;
     }
 
     /** Keys per getMany dispatcher batch on engines that recycle read buffers. */

@@ -118,8 +118,7 @@ public final class SlotStore implements AutoCloseable {
                 arena = Arena.ofShared();
                 // Transparent huge pages where the kernel allows them: O_DIRECT pins a buffer's
                 // pages for every I/O, and a 2 MiB page is one entry to pin instead of 512.
-                region = want >= AlignedMemory.HUGE_PAGE_SIZE ? AlignedMemory.mapAnonymous(arena, want, true)
-                        : AlignedMemory.allocate(arena, want, BLOCK_SIZE);
+                region = AlignedMemory.mapAnonymous(arena, roundUp(want, AlignedMemory.HUGE_PAGE_SIZE), true);
             }
             peak = 0;
         }

@@ -43,8 +43,9 @@ import java.util.function.Consumer;
  * <p>Writes go round the slots as a ring: the p-th write (its position) lands in slot p mod N with
  * sequence p, so the slots written since a checkpoint are the positions after it, and recovery reads
  * only those. A slot is one buffer (header, key, value) and one write operation, so putMany of n keys
- * is n operations in one dispatcher batch. Every read checks both CRC32Cs and never returns bytes
- * that fail them.
+ * is n write operations, sent to the engine as dispatcher batches of up to
+ * {@link #MAX_CHUNKS_IN_FLIGHT} chunks of {@code batchSize} keys. Every read checks both CRC32Cs and
+ * never returns bytes that fail them.
  *
  * <p>Thread-safe: many threads may put and get at once. The index and the ring cursor are guarded by
  * one lock held only to allocate, look up and commit; I/O runs outside it. At most
@@ -56,7 +57,7 @@ public final class SlotStore implements AutoCloseable {
     public static final int MAX_KEY_LENGTH = 1024;
     /** The block every slot and region is aligned to. */
     public static final int BLOCK_SIZE = 4096;
-    /** Concurrent write chunks (putMany batches) in flight at most. */
+    /** Write chunks (of batchSize keys) in flight at most, over all threads; one call may have several. */
     public static final int MAX_CHUNKS_IN_FLIGHT = 16;
 
     private final Path path;

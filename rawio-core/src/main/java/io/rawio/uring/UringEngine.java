@@ -280,6 +280,38 @@ public final class UringEngine extends AbstractIoEngine {
     protected void run(IoBatch batch) {
         Ring r = ring();
         syncRegistrations(r, batch);
+        try {
+            runOn(r, batch);
+        } catch (RuntimeException | Error e) {
+            // A preparer or completer threw: wait for what is in flight, so that no completion of this
+            // batch is left in the ring for the thread's next batch, then let the exception go.
+            drain(r, batch);
+            throw e;
+        }
+    }
+
+    private void drain(Ring r, IoBatch batch) {
+        r.finishedCount = 0;
+        r.retryCount = 0;
+        while (r.inflight > 0 && local.get() == r) {
+            int s = r.uring.submitAndWait(r.inflight);
+            syscalls.increment();
+            if (s < 0 && s != -Errno.EINTR && s != -Errno.EAGAIN && s != -Errno.EBUSY) {
+                rings.remove(r);
+                local.remove();
+                r.close();
+                return;
+            }
+            r.reaper.batch = batch;
+            r.reaper.tell = false;
+            r.uring.reap(r.reaper);
+            r.reaper.batch = null;
+            r.retryCount = 0;
+        }
+        r.finishedCount = 0;
+    }
+
+    private void runOn(Ring r, IoBatch batch) {
         int n = batch.size();
         if (r.done.length < n) {
             r.done = new long[Math.max(n, r.done.length * 2)];

@@ -452,6 +452,48 @@ public abstract class IoEngineConformanceTest {
     }
 
     @Test
+    void aCompleterThatThrowsLeavesTheEngineUsable() throws IOException {
+        int n = 200;
+        try (IoFile file = engine.open(dir.resolve("throw.dat"),
+                OpenOptions.readWrite().withCreate(true).withSize((long) n * 512))) {
+            MemorySegment buf = arena.allocate((long) n * 512);
+            for (int i = 0; i < n; i++) {
+                buf.asSlice(i * 512L, 512).fill((byte) (i + 1));
+            }
+            IoBatch batch = new IoBatch(8);
+            for (int i = 0; i < n; i++) {
+                batch.write(file, i * 512L, buf.asSlice(i * 512L, 512));
+            }
+            batch.completer(i -> {
+                if (i == 5) {
+                    throw new IllegalStateException("completer failed");
+                }
+            });
+            assertThrows(IllegalStateException.class, () -> engine.execute(batch));
+            // The thread's next batches see only their own completions.
+            for (int round = 0; round < 3; round++) {
+                MemorySegment back = arena.allocate((long) n * 512);
+                IoBatch again = new IoBatch(8);
+                for (int i = 0; i < n; i++) {
+                    again.write(file, i * 512L, buf.asSlice(i * 512L, 512));
+                }
+                engine.execute(again);
+                again.throwIfFailed();
+                again.clear();
+                for (int i = 0; i < n; i++) {
+                    again.read(file, i * 512L, back.asSlice(i * 512L, 512));
+                }
+                engine.execute(again);
+                again.throwIfFailed();
+                for (int i = 0; i < n; i++) {
+                    assertEquals(512, again.result(i));
+                }
+                assertEquals(-1, buf.mismatch(back));
+            }
+        }
+    }
+
+    @Test
     void syncOperationsSucceedAfterWrites() throws IOException {
         try (IoFile file = engine.open(dir.resolve("sync.dat"),
                 OpenOptions.readWrite().withCreate(true).withSize(8192))) {

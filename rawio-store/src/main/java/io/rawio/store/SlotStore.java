@@ -1212,8 +1212,9 @@ public final class SlotStore implements AutoCloseable {
     public List<GetResult> getMany(List<byte[]> keys) throws IOException {
         checkOpen();
         GetResult[] out = new GetResult[keys.size()];
-        // On io_uring buffers are recycled, so one dispatcher batch can carry the whole call and the
-        // engine, whose queue depth is the batch size, keeps batchSize reads in flight across it.
+        // On io_uring buffers are recycled, so one dispatcher batch can carry up to MAX_GET_BATCH keys
+        // (looked up under the lock at once) and the engine, whose queue depth is the batch size,
+        // keeps batchSize reads in flight across it.
         // Engines that prepare every read first need a buffer per read: as many as fit scratch memory.
         int bs = engine.preparesLazily() ? MAX_GET_BATCH
                 : (int) Math.max(options.batchSize(), Math.min(4096, SCRATCH_MAX / sb.slotSize()));
@@ -1305,8 +1306,8 @@ public final class SlotStore implements AutoCloseable {
         return engine.preparesLazily() ? Math.min(ops, 2L * Math.max(options.batchSize(), 2)) : ops;
     }
 
-    /** Keys per getMany dispatcher batch on engines that recycle read buffers. */
-    static final int MAX_GET_BATCH = 16384;
+    /** Keys per getMany dispatcher batch on engines that recycle read buffers (as many as before for small slots). */
+    static final int MAX_GET_BATCH = 4096;
 
     private static long slotReadBytes(byte[] key, int valueLength) {
         return roundUp(SlotDescriptor.usedBytes(key.length, valueLength), BLOCK_SIZE);

@@ -76,13 +76,16 @@ public abstract class AbstractIoEngine implements IoEngine {
         long start = System.nanoTime();
         run(batch);
         batch.fillTimes(start, System.nanoTime());
+        // Engines that did not tell the completer as operations completed: tell it now, in order.
+        batch.notifyAllCompleted();
     }
 
     /**
      * Whether {@link #run} calls {@link IoBatch#prepareThrough} itself as it issues operations;
      * otherwise every operation is prepared before {@code run}.
      */
-    protected boolean preparesLazily() {
+    @Override
+    public boolean preparesLazily() {
         return false;
     }
 

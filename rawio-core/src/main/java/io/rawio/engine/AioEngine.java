@@ -77,7 +77,8 @@ public final class AioEngine extends AbstractIoEngine {
                 waitAll(batch, pending, buffers, waitedUpTo, i);
                 waitedUpTo = i + 1;
                 batch.issued(i, System.nanoTime());
-                batch.complete(i, force(batch, i), System.nanoTime());
+                long pre = batch.precheck(i);
+                batch.complete(i, pre < 0 ? pre : force(batch, i), System.nanoTime());
                 continue;
             }
             long pre = batch.precheck(i);

@@ -246,6 +246,12 @@ public final class FaultInjectingEngine extends AbstractIoEngine {
             IoOp op = batch.op(i);
             FaultyFile f = (FaultyFile) batch.file(i);
             long decision = NO_FAULT;
+            if (batch.isCanceled(i)) {
+                long now = System.nanoTime();
+                batch.issued(i, now);
+                batch.complete(i, -Errno.ECANCELED, now);
+                continue;
+            }
             if (op.isSync()) {
                 decision = syncFault();
             } else if (op.isWrite() && batch.precheck(i) == 0) {

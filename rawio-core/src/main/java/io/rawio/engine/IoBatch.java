@@ -31,9 +31,12 @@ public final class IoBatch {
     private long[] results;
     private long[] issuedNs;
     private long[] completedNs;
+    private boolean[] canceled;
+    private boolean[] notified;
     private int size;
     private Preparer preparer;
     private int preparedUpTo;
+    private Completer completer;
 
     public IoBatch(int capacity) {
         if (capacity <= 0) {
@@ -49,6 +52,8 @@ public final class IoBatch {
         results = new long[capacity];
         issuedNs = new long[capacity];
         completedNs = new long[capacity];
+        canceled = new boolean[capacity];
+        notified = new boolean[capacity];
     }
 
     /** Removes every operation; the storage is kept. */
@@ -59,6 +64,7 @@ public final class IoBatch {
         size = 0;
         preparer = null;
         preparedUpTo = 0;
+        completer = null;
     }
 
     /**
@@ -77,6 +83,86 @@ public final class IoBatch {
     public void preparer(Preparer p) {
         this.preparer = p;
         this.preparedUpTo = 0;
+    }
+
+    /**
+     * Told once per operation, on the thread that called execute, when the operation's result is
+     * final (for example to check and copy out what a read brought, or to reuse a write's buffer).
+     * io_uring calls it as completions arrive, while later operations are in flight; every other
+     * engine calls it for each operation, in index order, when the batch has run. It must not throw
+     * and must not execute batches on the same engine.
+     */
+    @FunctionalInterface
+    public interface Completer {
+        void completed(int index);
+    }
+
+    /** The batch's preparer, or null. */
+    public Preparer preparer() {
+        return preparer;
+    }
+
+    /** The batch's completer, or null. */
+    public Completer completer() {
+        return completer;
+    }
+
+    /** Sets the batch's completer (cleared by {@link #clear()}). */
+    public void completer(Completer c) {
+        this.completer = c;
+    }
+
+    /** Whether the batch has a completer. */
+    public boolean hasCompleter() {
+        return completer != null;
+    }
+
+    /**
+     * Engines call this when operation {@code i}'s result is final; runs the completer once per
+     * operation (later calls for the same operation do nothing).
+     */
+    public void notifyCompleted(int i) {
+        checkIndex(i);
+        if (completer != null && !notified[i]) {
+            notified[i] = true;
+            completer.completed(i);
+        }
+    }
+
+    /** Runs the completer for every operation it has not been run for (after the batch has run). */
+    void notifyAllCompleted() {
+        if (completer == null) {
+            return;
+        }
+        for (int i = 0; i < size; i++) {
+            notifyCompleted(i);
+        }
+    }
+
+    /**
+     * Cancels operation {@code i} before it is issued (a {@link Preparer} may cancel its own
+     * operation): the engine does not run it and its result is {@code -ECANCELED}.
+     */
+    public void cancel(int i) {
+        canceled[checkIndex(i)] = true;
+    }
+
+    public boolean isCanceled(int i) {
+        return canceled[checkIndex(i)];
+    }
+
+    /**
+     * Replaces the buffer of a READ or WRITE that has not been issued yet, so a {@link Preparer} can
+     * choose it as the operation is issued (for example from buffers that earlier operations of the
+     * same batch have finished with). The operation's length becomes the buffer's size.
+     */
+    public void buffer(int i, MemorySegment buffer) {
+        IoOp op = ops[checkIndex(i)];
+        if (op != IoOp.READ && op != IoOp.WRITE) {
+            throw new IllegalArgumentException("only a READ or WRITE has one buffer: op=" + op);
+        }
+        buffers[i] = buffer;
+        lengths[i] = buffer.byteSize();
     }
 
     /** Runs the preparer for every operation up to and including {@code index} not yet prepared. */
@@ -124,6 +210,8 @@ public final class IoBatch {
         results[i] = NOT_EXECUTED;
         issuedNs[i] = 0;
         completedNs[i] = 0;
+        canceled[i] = false;
+        notified[i] = false;
         return i;
     }
 
@@ -139,6 +227,8 @@ public final class IoBatch {
         results = Arrays.copyOf(results, n);
         issuedNs = Arrays.copyOf(issuedNs, n);
         completedNs = Arrays.copyOf(completedNs, n);
+        canceled = Arrays.copyOf(canceled, n);
+        notified = Arrays.copyOf(notified, n);
     }
 
     /** Adds a read of {@code buffer.byteSize()} bytes at {@code offset}; returns its index. */
@@ -361,12 +451,16 @@ public final class IoBatch {
 
     /**
      * Checks what every engine checks before running operation {@code i}: a native buffer, writable for
-     * a read, and the file's alignment under O_DIRECT. Returns 0, or the -errno to record as the result
-     * without issuing the operation (-EFAULT, -EBADF, -EINVAL).
+     * a read, and the file's alignment under O_DIRECT; and that it was not canceled. Returns 0, or the
+     * -errno to record as the result without issuing the operation (-EFAULT, -EBADF, -EINVAL,
+     * -ECANCELED).
      */
     public long precheck(int i) {
         IoOp op = ops[i];
         IoFile f = files[i];
+        if (canceled[i]) {
+            return -Errno.ECANCELED;
+        }
         if (op.isSync()) {
             return 0;
         }

@@ -45,6 +45,17 @@ public interface IoEngine extends AutoCloseable {
     void execute(IoBatch batch);
 
     /**
+     * Whether {@link #execute} runs a batch's {@link IoBatch.Preparer} for each operation as it issues
+     * it and its {@link IoBatch.Completer} as each completes, overlapping both with the operations in
+     * flight (io_uring); otherwise every operation is prepared before any runs and completers run
+     * after the batch, so a caller that recycles buffers from completed operations needs one buffer
+     * per operation.
+     */
+    default boolean preparesLazily() {
+        return false;
+    }
+
+    /**
      * Whether all the engine's work happens on the threads that call {@link #execute} (so their CPU
      * time is the engine's). False for engines with worker threads of their own.
      */

@@ -123,6 +123,9 @@ public final class UringEngine extends AbstractIoEngine {
         /** Batch indexes of the SQEs filled since the last submission, to stamp their issue time. */
         int[] unsubmitted = new int[64];
         int unsubmittedCount;
+        /** Batch indexes of operations completed but not yet told to the batch's completer. */
+        int[] finished = new int[64];
+        int finishedCount;
 
         Ring() throws NativeIoException {
             IoUring.Setup setup = IoUring.Setup.of(entries);
@@ -277,6 +280,38 @@ public final class UringEngine extends AbstractIoEngine {
     protected void run(IoBatch batch) {
         Ring r = ring();
         syncRegistrations(r, batch);
+        try {
+            runOn(r, batch);
+        } catch (RuntimeException | Error e) {
+            // A preparer or completer threw: wait for what is in flight, so that no completion of this
+            // batch is left in the ring for the thread's next batch, then let the exception go.
+            drain(r, batch);
+            throw e;
+        }
+    }
+
+    private void drain(Ring r, IoBatch batch) {
+        r.finishedCount = 0;
+        r.retryCount = 0;
+        while (r.inflight > 0 && local.get() == r) {
+            int s = r.uring.submitAndWait(r.inflight);
+            syscalls.increment();
+            if (s < 0 && s != -Errno.EINTR && s != -Errno.EAGAIN && s != -Errno.EBUSY) {
+                rings.remove(r);
+                local.remove();
+                r.close();
+                return;
+            }
+            r.reaper.batch = batch;
+            r.reaper.tell = false;
+            r.uring.reap(r.reaper);
+            r.reaper.batch = null;
+            r.retryCount = 0;
+        }
+        r.finishedCount = 0;
+    }
+
+    private void runOn(Ring r, IoBatch batch) {
         int n = batch.size();
         if (r.done.length < n) {
             r.done = new long[Math.max(n, r.done.length * 2)];
@@ -287,6 +322,8 @@ public final class UringEngine extends AbstractIoEngine {
         r.inflight = 0;
         r.completed = 0;
         r.unsubmittedCount = 0;
+        r.finishedCount = 0;
+        boolean tell = batch.hasCompleter();
         int next = 0;
         int capacity = Math.min(r.uring.sqEntries(), maxInflight);
         while (r.completed < n) {
@@ -311,11 +348,13 @@ public final class UringEngine extends AbstractIoEngine {
                     if (pre < 0) {
                         batch.complete(i, pre, System.nanoTime());
                         r.completed++;
+                        finished(r, tell, i);
                         continue;
                     }
                     if (batch.op(i).isVectored() && batch.vector(i).length > MAX_IOV_PER_OP) {
                         batch.complete(i, vectoredSync(batch, i), System.nanoTime());
                         r.completed++;
+                        finished(r, tell, i);
                         continue;
                     }
                 }
@@ -347,6 +386,9 @@ public final class UringEngine extends AbstractIoEngine {
                     }
                 }
             }
+            if (r.finishedCount > 0 && !tellFinished(r, batch)) {
+                return;
+            }
             if (r.inflight == 0) {
                 continue;
             }
@@ -362,6 +404,45 @@ public final class UringEngine extends AbstractIoEngine {
             }
             reap(r, batch);
         }
+        if (r.finishedCount > 0) {
+            tellFinished(r, batch);
+        }
+    }
+
+    private static void finished(Ring r, boolean tell, int i) {
+        if (!tell) {
+            return;
+        }
+        if (r.finishedCount == r.finished.length) {
+            r.finished = java.util.Arrays.copyOf(r.finished, r.finished.length * 2);
+        }
+        r.finished[r.finishedCount++] = i;
+    }
+
+    /**
+     * Tells the batch's completer about the operations completed since the last call, once the ring
+     * has been refilled and handed to the kernel, so that the completer's work overlaps the device's
+     * work on the operations in flight. Returns false when the ring failed (the batch is then over).
+     */
+    private boolean tellFinished(Ring r, IoBatch batch) {
+        if (r.uring.pendingSubmissions() > 0) {
+            int s = r.uring.submitAndWait(0);
+            syscalls.increment();
+            if (s < 0 && s != -Errno.EINTR && s != -Errno.EAGAIN && s != -Errno.EBUSY) {
+                failInflight(r, batch, s);
+                return false;
+            }
+            long now = System.nanoTime();
+            for (int k = 0; k < r.unsubmittedCount; k++) {
+                batch.issued(r.unsubmitted[k], now);
+            }
+            r.unsubmittedCount = 0;
+        }
+        for (int k = 0; k < r.finishedCount; k++) {
+            batch.notifyCompleted(r.finished[k]);
+        }
+        r.finishedCount = 0;
+        return true;
     }
 
     private void prepare(Ring r, IoBatch batch, int i, MemorySegment sqes, long sqe, int slot) {
@@ -411,6 +492,7 @@ public final class UringEngine extends AbstractIoEngine {
 
     private void reap(Ring r, IoBatch batch) {
         r.reaper.batch = batch;
+        r.reaper.tell = batch.hasCompleter();
         r.uring.reap(r.reaper);
         r.reaper.batch = null;
     }
@@ -419,6 +501,7 @@ public final class UringEngine extends AbstractIoEngine {
     private final class Reaper implements IoUring.CqeVisitor {
         private final Ring r;
         IoBatch batch;
+        boolean tell;
 
         Reaper(Ring r) {
             this.r = r;
@@ -437,6 +520,7 @@ public final class UringEngine extends AbstractIoEngine {
                 // A short vectored transfer: finish it with preadv/pwritev (rare: EOF or a signal).
                 batch.complete(i, vectoredSync(batch, i), System.nanoTime());
                 r.completed++;
+                finished(r, tell, i);
                 return;
             }
             if (res > 0 && (op == IoOp.READ || op == IoOp.WRITE) && r.done[i] + res < batch.length(i)) {
@@ -447,10 +531,12 @@ public final class UringEngine extends AbstractIoEngine {
             if (res == 0 && op == IoOp.WRITE && batch.length(i) > r.done[i]) {
                 batch.complete(i, -Errno.EIO, System.nanoTime());
                 r.completed++;
+                finished(r, tell, i);
                 return;
             }
             batch.complete(i, res < 0 ? res : r.done[i] + res, System.nanoTime());
             r.completed++;
+            finished(r, tell, i);
         }
     }
 
@@ -500,7 +586,7 @@ public final class UringEngine extends AbstractIoEngine {
     }
 
     @Override
-    protected boolean preparesLazily() {
+    public boolean preparesLazily() {
         return true;
     }
 

@@ -384,6 +384,116 @@ public abstract class IoEngineConformanceTest {
     }
 
     @Test
+    void preparerChoosesBuffersAndCancelsAndTheCompleterHearsOfEachOperationOnce() throws IOException {
+        int n = 300;
+        try (IoFile file = engine.open(dir.resolve("prep.dat"),
+                OpenOptions.readWrite().withCreate(true).withSize((long) n * 512))) {
+            // Buffers go back to a free list as the completer hears of their write, and the preparer
+            // takes one for each write it is about to issue: fewer buffers than writes where the
+            // engine prepares as it issues.
+            java.util.ArrayDeque<MemorySegment> free = new java.util.ArrayDeque<>();
+            MemorySegment[] used = new MemorySegment[n];
+            int[] told = new int[n];
+            List<Integer> order = new ArrayList<>();
+            IoBatch batch = new IoBatch(8);
+            for (int i = 0; i < n; i++) {
+                batch.write(file, i * 512L, MemorySegment.NULL);
+            }
+            batch.fdatasync(file);
+            int[] allocated = {0};
+            batch.preparer(i -> {
+                if (i == n) {
+                    return;
+                }
+                if (i % 7 == 3) {
+                    batch.cancel(i);
+                    return;
+                }
+                MemorySegment b = free.poll();
+                if (b == null) {
+                    b = arena.allocate(512);
+                    allocated[0]++;
+                }
+                b.fill((byte) i);
+                used[i] = b;
+                batch.buffer(i, b);
+            });
+            batch.completer(i -> {
+                order.add(i);
+                if (i < n) {
+                    told[i]++;
+                    if (used[i] != null) {
+                        assertEquals(512, batch.result(i), "the result is final when the completer hears of it");
+                        free.add(used[i]);
+                    }
+                }
+            });
+            engine.execute(batch);
+            assertEquals(n + 1, order.size(), "once per operation, the sync included");
+            for (int i = 0; i < n; i++) {
+                assertEquals(1, told[i]);
+                if (i % 7 == 3) {
+                    assertEquals(-Errno.ECANCELED, batch.result(i), "a canceled write is not run");
+                } else {
+                    assertEquals(512, batch.result(i));
+                }
+            }
+            assertEquals(0, batch.result(n));
+            if (engine.preparesLazily()) {
+                assertTrue(allocated[0] < n / 2, "buffers are reused as writes complete: " + allocated[0]);
+            }
+            byte[] disk = Files.readAllBytes(dir.resolve("prep.dat"));
+            for (int i = 0; i < n; i++) {
+                byte want = i % 7 == 3 ? 0 : (byte) i;
+                assertEquals(want, disk[i * 512], "block " + i);
+                assertEquals(want, disk[i * 512 + 511], "block " + i);
+            }
+        }
+    }
+
+    @Test
+    void aCompleterThatThrowsLeavesTheEngineUsable() throws IOException {
+        int n = 200;
+        try (IoFile file = engine.open(dir.resolve("throw.dat"),
+                OpenOptions.readWrite().withCreate(true).withSize((long) n * 512))) {
+            MemorySegment buf = arena.allocate((long) n * 512);
+            for (int i = 0; i < n; i++) {
+                buf.asSlice(i * 512L, 512).fill((byte) (i + 1));
+            }
+            IoBatch batch = new IoBatch(8);
+            for (int i = 0; i < n; i++) {
+                batch.write(file, i * 512L, buf.asSlice(i * 512L, 512));
+            }
+            batch.completer(i -> {
+                if (i == 5) {
+                    throw new IllegalStateException("completer failed");
+                }
+            });
+            assertThrows(IllegalStateException.class, () -> engine.execute(batch));
+            // The thread's next batches see only their own completions.
+            for (int round = 0; round < 3; round++) {
+                MemorySegment back = arena.allocate((long) n * 512);
+                IoBatch again = new IoBatch(8);
+                for (int i = 0; i < n; i++) {
+                    again.write(file, i * 512L, buf.asSlice(i * 512L, 512));
+                }
+                engine.execute(again);
+                again.throwIfFailed();
+                again.clear();
+                for (int i = 0; i < n; i++) {
+                    again.read(file, i * 512L, back.asSlice(i * 512L, 512));
+                }
+                engine.execute(again);
+                again.throwIfFailed();
+                for (int i = 0; i < n; i++) {
+                    assertEquals(512, again.result(i));
+                }
+                assertEquals(-1, buf.mismatch(back));
+            }
+        }
+    }
+
+    @Test
     void syncOperationsSucceedAfterWrites() throws IOException {
         try (IoFile file = engine.open(dir.resolve("sync.dat"),
                 OpenOptions.readWrite().withCreate(true).withSize(8192))) {

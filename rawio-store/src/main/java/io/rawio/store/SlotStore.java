@@ -43,8 +43,9 @@ import java.util.function.Consumer;
  * <p>Writes go round the slots as a ring: the p-th write (its position) lands in slot p mod N with
  * sequence p, so the slots written since a checkpoint are the positions after it, and recovery reads
  * only those. A slot is one buffer (header, key, value) and one write operation, so putMany of n keys
- * is n operations in one dispatcher batch. Every read checks both CRC32Cs and never returns bytes
- * that fail them.
+ * is n write operations, sent to the engine as dispatcher batches of up to
+ * {@link #MAX_CHUNKS_IN_FLIGHT} chunks of {@code batchSize} keys. Every read checks both CRC32Cs and
+ * never returns bytes that fail them.
  *
  * <p>Thread-safe: many threads may put and get at once. The index and the ring cursor are guarded by
  * one lock held only to allocate, look up and commit; I/O runs outside it. At most
@@ -56,7 +57,7 @@ public final class SlotStore implements AutoCloseable {
     public static final int MAX_KEY_LENGTH = 1024;
     /** The block every slot and region is aligned to. */
     public static final int BLOCK_SIZE = 4096;
-    /** Concurrent write chunks (putMany batches) in flight at most. */
+    /** Write chunks (of batchSize keys) in flight at most, over all threads; one call may have several. */
     public static final int MAX_CHUNKS_IN_FLIGHT = 16;
 
     private final Path path;
@@ -79,35 +80,48 @@ public final class SlotStore implements AutoCloseable {
         Arena arena;
         MemorySegment region = MemorySegment.NULL;
         long used;
+        /** The most a batch asked for since the region was last sized; the next reset grows to it. */
+        long peak;
 
         Scratch() {
             scratches.add(this);
         }
 
-        /** Up to {@link #SCRATCH_MAX} bytes are kept; a larger batch gets memory of its own. */
+        /**
+         * A slice of the region, or memory of {@code fallback} when the region is too small for this
+         * batch; the region grows to what the batch needed (up to {@link #SCRATCH_MAX}) at the next
+         * {@link #reset()}, so a thread doing batches of one size stops allocating after the first.
+         */
         MemorySegment take(long size, Arena fallback) {
+            peak = Math.max(peak, used + size);
             if (used + size > region.byteSize()) {
-                long want = Math.max(region.byteSize() * 2, used + size);
-                if (want > SCRATCH_MAX) {
-                    return AlignedMemory.allocate(fallback, size, BLOCK_SIZE);
-                }
-                if (used == 0) {
-                    if (arena != null) {
-                        arena.close();
-                    }
-                    arena = Arena.ofShared();
-                    region = AlignedMemory.allocate(arena, want, BLOCK_SIZE);
-                } else {
-                    return AlignedMemory.allocate(fallback, size, BLOCK_SIZE);
-                }
+                return AlignedMemory.allocate(fallback, size, BLOCK_SIZE);
             }
             MemorySegment s = region.asSlice(used, size);
             used += size;
             return s;
         }
 
+        /** Starts a batch: nothing of the region is in use any more. */
         void reset() {
+            reset(0);
+        }
+
+        /** Starts a batch that expects to take about {@code expected} bytes. */
+        void reset(long expected) {
             used = 0;
+            peak = Math.max(peak, expected);
+            if (peak > region.byteSize() && region.byteSize() < SCRATCH_MAX) {
+                long want = Math.min(SCRATCH_MAX, Math.max(peak, region.byteSize() * 2));
+                if (arena != null) {
+                    arena.close();
+                }
+                arena = Arena.ofShared();
+                // Transparent huge pages where the kernel allows them: O_DIRECT pins a buffer's
+                // pages for every I/O, and a 2 MiB page is one entry to pin instead of 512.
+                region = AlignedMemory.mapAnonymous(arena, roundUp(want, AlignedMemory.HUGE_PAGE_SIZE), true);
+            }
+            peak = 0;
         }
 
         void free() {
@@ -629,10 +643,8 @@ public final class SlotStore implements AutoCloseable {
         }
         checkOpen();
         Result[] results = new Result[keys.size()];
-        int bs = options.batchSize();
-        for (int from = 0; from < keys.size(); from += bs) {
-            int to = Math.min(keys.size(), from + bs);
-            writeChunk(keys, values, from, to, results, SlotDescriptor.FLAG_LIVE);
+        for (int from = 0; from < keys.size(); ) {
+            from = writeWindow(keys, values, from, keys.size(), results, SlotDescriptor.FLAG_LIVE);
         }
         return Arrays.asList(results);
     }
@@ -649,7 +661,7 @@ public final class SlotStore implements AutoCloseable {
             lock.unlock();
         }
         Result[] r = new Result[1];
-        writeChunk(List.of(key), List.of(MemorySegment.NULL), 0, 1, r, SlotDescriptor.FLAG_TOMBSTONE);
+        writeWindow(List.of(key), List.of(MemorySegment.NULL), 0, 1, r, SlotDescriptor.FLAG_TOMBSTONE);
         if (!r[0].ok() && failure == null && r[0].error().startsWith("store full")) {
             return deleteInPlace(key);
         }
@@ -690,15 +702,43 @@ public final class SlotStore implements AutoCloseable {
         return true;
     }
 
-    private record Planned(int keyIndex, long position) {
+    private record Planned(int keyIndex, long position, int chunk) {
     }
 
-    private record Reinsert(byte[] key, long oldPosition, long newPosition, int valueLength) {
+    private record Reinsert(byte[] key, long oldPosition, long newPosition, int valueLength, int chunk) {
     }
 
-    private void writeChunk(List<byte[]> keys, List<MemorySegment> values, int from, int to, Result[] results,
+    /**
+     * Chunks one dispatcher batch may carry: up to {@link #MAX_CHUNKS_IN_FLIGHT}, no more positions
+     * than a quarter of the ring (so no slot is written twice in a batch and a checkpoint comes well
+     * before the ring comes round), and, on engines that prepare every write before the batch starts,
+     * no more slot memory than a thread keeps.
+     */
+    int windowChunks() {
+        int bs = options.batchSize();
+        long c = Math.min(MAX_CHUNKS_IN_FLIGHT, sb.slotCount() / 4 / bs);
+        if (!engine.preparesLazily()) {
+            c = Math.min(c, SCRATCH_MAX / ((long) bs * sb.slotSize()));
+        }
+        return (int) Math.max(1, c);
+    }
+
+    /**
+     * Writes keys {@code [from, to)}, or the first chunks of them, as one dispatcher batch; returns the
+     * index of the first key not handled.
+     */
+    private int writeWindow(List<byte[]> keys, List<MemorySegment> values, int from, int to, Result[] results,
             short flags) throws IOException {
-        List<Planned> planned = new ArrayList<>(to - from);
+        int bs = options.batchSize();
+        int wanted = (int) Math.min(windowChunks(), (to - from + (long) bs - 1) / bs);
+        // One permit per chunk in flight (they bound the unwritten positions recovery reads across).
+        // Wait for the first only, holding none, then take what is free: no deadlock between writers.
+        chunks.acquireUninterruptibly();
+        int nChunks = 1;
+        while (nChunks < wanted && chunks.tryAcquire()) {
+            nChunks++;
+        }
+        to = Math.min(to, from + nChunks * bs);
         for (int i = from; i < to; i++) {
             String bad = validate(keys.get(i), values.get(i));
             if (bad != null) {
@@ -708,50 +748,273 @@ public final class SlotStore implements AutoCloseable {
         if (failure != null) {
             for (int i = from; i < to; i++) {
                 if (results[i] == null) {
-                    results[i] = Result.fail("store refuses writes after an earlier write error (reopen it): "
-                            + failure.getMessage());
+                    results[i] = Result.fail(refusal());
                 }
             }
-            return;
+            chunks.release(nChunks);
+            return to;
         }
-        chunks.acquireUninterruptibly();
-        List<Reinsert> reinserts = new ArrayList<>();
-        long chunkStart;
+        Window w = new Window(keys, values, results, flags, nChunks);
         lock.lock();
         try {
-            chunkStart = cursor;
-            for (int i = from; i < to; i++) {
-                if (results[i] != null) {
-                    continue;
-                }
-                long p = allocate(reinserts);
-                if (p < 0) {
-                    for (int j = i; j < to; j++) {
-                        if (results[j] == null) {
-                            results[j] = Result.fail("store full: the next slot holds a live key and eviction is off"
-                                    + " (delete keys or use eviction)");
-                        }
+            boolean full = false;
+            for (int c = 0; c < nChunks; c++) {
+                w.chunkStart[c] = cursor;
+                int plannedBefore = w.planned.size();
+                int reinsertsBefore = w.reinserts.size();
+                for (int i = from + c * bs; i < Math.min(to, from + (c + 1) * bs); i++) {
+                    if (results[i] != null) {
+                        continue;
                     }
-                    break;
+                    long p = full ? -1 : allocate(w.reinserts, c);
+                    if (p < 0) {
+                        full = true;
+                        results[i] = Result.fail("store full: the next slot holds a live key and eviction is off"
+                                + " (delete keys or use eviction)");
+                        continue;
+                    }
+                    w.planned.add(new Planned(i, p, c));
                 }
-                planned.add(new Planned(i, p));
-            }
-            if (!planned.isEmpty() || !reinserts.isEmpty()) {
-                inFlight.merge(chunkStart, 1, Integer::sum);
+                w.hasWork[c] = w.planned.size() > plannedBefore || w.reinserts.size() > reinsertsBefore;
+                if (w.hasWork[c]) {
+                    inFlight.merge(w.chunkStart[c], 1, Integer::sum);
+                }
             }
         } finally {
             lock.unlock();
         }
-        if (planned.isEmpty() && reinserts.isEmpty()) {
-            chunks.release();
-            return;
+        for (int c = 0; c < nChunks; c++) {
+            if (!w.hasWork[c]) {
+                chunks.release();
+            }
         }
-        try (Arena arena = Arena.ofConfined()) {
-            IoException err = io(keys, values, planned, reinserts, flags, arena);
+        if (!w.planned.isEmpty() || !w.reinserts.isEmpty()) {
+            try (Arena arena = Arena.ofConfined()) {
+                w.run(arena);
+            } finally {
+                // Chunks not committed (the engine threw): failed, their permits and positions released.
+                for (int c = 0; c < nChunks; c++) {
+                    if (w.hasWork[c] && !w.committed[c]) {
+                        if (w.chunkError[c] == null) {
+                            w.chunkError[c] = "write not completed";
+                        }
+                        w.commit(c);
+                    }
+                }
+            }
+            if (w.thrown != null) {
+                throw w.thrown;
+            }
+        }
+        if (failure == null && cursor - checkpointScanStart > autoCheckpointPositions()) {
+            // Recovery reads the positions after the checkpoint: keep that range short (an eighth of
+            // the ring) so opening after a crash stays fast, and well before the ring comes round.
+            writeCheckpoint();
+        }
+        return to;
+    }
+
+    private String refusal() {
+        StoreException.Failed f = failure;
+        return "store refuses writes after an earlier write error (reopen it)" + (f == null ? "" : ": " + f.getMessage());
+    }
+
+    /** The chunks of one dispatcher batch of writes: what each op is, and each chunk's progress. */
+    private final class Window {
+        final List<byte[]> keys;
+        final List<MemorySegment> values;
+        final Result[] results;
+        final short flags;
+        final int nChunks;
+        final List<Planned> planned = new ArrayList<>();
+        final List<Reinsert> reinserts = new ArrayList<>();
+        final long[] chunkStart;
+        final boolean[] hasWork;
+        final boolean[] committed;
+        final int[] remaining;
+        final String[] chunkError;
+        final boolean[] canceled;
+        int nextCommit;
+        /** Set once a chunk failed: the chunks after it fail too. */
+        boolean failedBefore;
+        /** An exception a preparer caught (a value that cannot be read): rethrown after the batch. */
+        RuntimeException thrown;
+        IoBatch batch;
+        int[] chunkOf;
+        /** Per op: the planned write's index, -1 - the reinsert's index, or Integer.MIN_VALUE (a sync). */
+        int[] refOf;
+        MemorySegment[] bufOf;
+
+        Window(List<byte[]> keys, List<MemorySegment> values, Result[] results, short flags, int nChunks) {
+            this.keys = keys;
+            this.values = values;
+            this.results = results;
+            this.flags = flags;
+            this.nChunks = nChunks;
+            chunkStart = new long[nChunks];
+            hasWork = new boolean[nChunks];
+            committed = new boolean[nChunks];
+            remaining = new int[nChunks];
+            chunkError = new String[nChunks];
+            canceled = new boolean[nChunks];
+        }
+
+        long slotBytes(Planned pl) {
+            return roundUp(SlotDescriptor.usedBytes(keys.get(pl.keyIndex()).length,
+                    (int) values.get(pl.keyIndex()).byteSize()), BLOCK_SIZE);
+        }
+
+        void run(Arena arena) {
+            Scratch sc = scratch.get();
+            long largest = 0;
+            for (Planned pl : planned) {
+                largest = Math.max(largest, slotBytes(pl));
+            }
+            sc.reset(buffersNeeded(planned.size()) * largest);
+            int ops = planned.size() + reinserts.size() + nChunks;
+            batch = new IoBatch(ops);
+            // Reinserted slots: read their first block, give it the new sequence, write it back in place.
+            MemorySegment[] heads = new MemorySegment[reinserts.size()];
+            if (!reinserts.isEmpty()) {
+                for (int i = 0; i < heads.length; i++) {
+                    heads[i] = AlignedMemory.allocate(arena, BLOCK_SIZE, BLOCK_SIZE);
+                    batch.read(file, sb.slotOffset(index.slotOf(reinserts.get(i).newPosition())), heads[i]);
+                }
+                engine.execute(batch);
+                for (int i = 0; i < heads.length; i++) {
+                    if (batch.result(i) < BLOCK_SIZE) {
+                        String m = batch.result(i) < 0 ? batch.failure(i).getMessage() : "short read";
+                        fail(m, new IoException(m));
+                        for (int c = 0; c < nChunks; c++) {
+                            if (hasWork[c]) {
+                                chunkError[c] = m;
+                                commit(c);
+                            }
+                        }
+                        return;
+                    }
+                    heads[i].set(Le.U64, SlotDescriptor.SEQUENCE_OFFSET, reinserts.get(i).newPosition());
+                    SlotDescriptor.sealHeader(heads[i]);
+                }
+                batch.clear();
+            }
+            chunkOf = new int[ops];
+            refOf = new int[ops];
+            bufOf = new MemorySegment[ops];
+            long written = 0;
+            int p = 0;
+            int r = 0;
+            for (int c = 0; c < nChunks; c++) {
+                if (!hasWork[c]) {
+                    continue;
+                }
+                int first = batch.size();
+                for (; p < planned.size() && planned.get(p).chunk() == c; p++) {
+                    written += slotBytes(planned.get(p));
+                    // The buffer is chosen and filled as the op is issued (see the preparer).
+                    int op = batch.write(file, sb.slotOffset(index.slotOf(planned.get(p).position())), MemorySegment.NULL);
+                    chunkOf[op] = c;
+                    refOf[op] = p;
+                }
+                for (; r < reinserts.size() && reinserts.get(r).chunk() == c; r++) {
+                    int op = batch.write(file, sb.slotOffset(index.slotOf(reinserts.get(r).newPosition())), heads[r]);
+                    chunkOf[op] = c;
+                    refOf[op] = -1 - r;
+                    written += BLOCK_SIZE;
+                }
+                if (options.durability() == StoreOptions.Durability.DURABLE) {
+                    int op = batch.fdatasync(file);
+                    chunkOf[op] = c;
+                    refOf[op] = Integer.MIN_VALUE;
+                }
+                remaining[c] = batch.size() - first;
+            }
+            long bufferSize = largest;
+            java.util.ArrayDeque<MemorySegment> free = new java.util.ArrayDeque<>();
+            // Each slot is filled (copy, CRC32C, header) as the engine issues its write, into a buffer a
+            // completed write gave back: on io_uring the next slots are prepared while the device writes
+            // the previous ones, and buffers for the writes in flight are all the memory needed.
+            batch.preparer(op -> {
+                if (failure != null || thrown != null) {
+                    batch.cancel(op);
+                    return;
+                }
+                int ref = refOf[op];
+                if (ref < 0) {
+                    return;
+                }
+                Planned pl = planned.get(ref);
+                MemorySegment b = free.poll();
+                if (b == null) {
+                    b = sc.take(bufferSize, arena);
+                }
+                bufOf[op] = b;
+                MemorySegment slot = b.asSlice(0, slotBytes(pl));
+                try {
+                    fillSlot(slot, keys.get(pl.keyIndex()), values.get(pl.keyIndex()), flags, pl.position());
+                } catch (RuntimeException e) {
+                    thrown = e;
+                    batch.cancel(op);
+                    return;
+                }
+                batch.buffer(op, slot);
+            });
+            batch.completer(op -> {
+                int c = chunkOf[op];
+                if (bufOf[op] != null) {
+                    free.push(bufOf[op]);
+                    bufOf[op] = null;
+                }
+                long res = batch.result(op);
+                if (res == -io.rawio.nativeio.Errno.ECANCELED) {
+                    canceled[c] = true;
+                } else if (res < 0 && chunkError[c] == null) {
+                    NativeIoException e = batch.failure(op);
+                    chunkError[c] = e.getMessage();
+                    // At once, so the writes not yet issued are canceled.
+                    fail(e.getMessage(), e);
+                }
+                if (--remaining[c] == 0) {
+                    while (nextCommit < nChunks && (!hasWork[nextCommit] || remaining[nextCommit] == 0)) {
+                        if (hasWork[nextCommit] && !committed[nextCommit]) {
+                            commit(nextCommit);
+                        }
+                        nextCommit++;
+                    }
+                }
+            });
+            engine.execute(batch);
             lock.lock();
             try {
+                bytesWritten += written;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Marks the store failed: it refuses writes from now on. */
+        void fail(String message, Throwable cause) {
+            lock.lock();
+            try {
+                if (failure == null) {
+                    failure = new StoreException.Failed("write failed on " + path + ": " + message, cause);
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** Commits chunk {@code c} to the index when it and every chunk before it succeeded, else fails it. */
+        void commit(int c) {
+            committed[c] = true;
+            lock.lock();
+            try {
+                String err = chunkError[c];
+                if (err == null && (failedBefore || canceled[c])) {
+                    err = thrown != null && failure == null ? "put not written: " + thrown : refusal();
+                }
                 if (err == null) {
-                    for (Planned pl : planned) {
+                    for (Planned pl : chunkPlanned(c)) {
                         byte[] key = keys.get(pl.keyIndex());
                         if (flags == SlotDescriptor.FLAG_TOMBSTONE) {
                             long at = index.find(key) >= 0 ? index.positionAt(index.find(key)) : -1;
@@ -766,40 +1029,53 @@ public final class SlotStore implements AutoCloseable {
                             bytesStored += key.length + values.get(pl.keyIndex()).byteSize();
                         }
                         results[pl.keyIndex()] = Result.OK;
+                        writesSinceCheckpoint++;
                     }
-                    for (Reinsert r : reinserts) {
-                        int e = index.find(r.key());
-                        if (e >= 0 && index.positionAt(e) == r.oldPosition()) {
-                            index.put(r.key(), r.newPosition(), r.valueLength());
+                    for (Reinsert ri : reinserts) {
+                        if (ri.chunk() != c) {
+                            continue;
+                        }
+                        int e = index.find(ri.key());
+                        if (e >= 0 && index.positionAt(e) == ri.oldPosition()) {
+                            index.put(ri.key(), ri.newPosition(), ri.valueLength());
                         }
                     }
-                    writesSinceCheckpoint += planned.size();
                 } else {
                     // Never retry and assume success: the chunk fails, and so does every later write.
-                    if (failure == null) {
-                        failure = new StoreException.Failed("write failed on " + path + ": " + err.getMessage(), err);
+                    failedBefore = true;
+                    if (failure == null && thrown == null) {
+                        failure = new StoreException.Failed("write failed on " + path + ": " + err, new IoException(err));
                     }
-                    for (Reinsert r : reinserts) {
-                        int e = index.find(r.key());
-                        if (e >= 0 && index.positionAt(e) == r.oldPosition()) {
-                            index.remove(r.key());
+                    for (Reinsert ri : reinserts) {
+                        if (ri.chunk() != c) {
+                            continue;
+                        }
+                        int e = index.find(ri.key());
+                        if (e >= 0 && index.positionAt(e) == ri.oldPosition()) {
+                            index.remove(ri.key());
                         }
                     }
-                    for (Planned pl : planned) {
-                        results[pl.keyIndex()] = Result.fail(err.getMessage());
+                    for (Planned pl : chunkPlanned(c)) {
+                        results[pl.keyIndex()] = Result.fail(err);
                     }
                 }
-                inFlight.computeIfPresent(chunkStart, (k, v) -> v == 1 ? null : v - 1);
+                inFlight.computeIfPresent(chunkStart[c], (k, v) -> v == 1 ? null : v - 1);
             } finally {
                 lock.unlock();
             }
-        } finally {
             chunks.release();
         }
-        if (failure == null && cursor - checkpointScanStart > autoCheckpointPositions()) {
-            // Recovery reads the positions after the checkpoint: keep that range short (an eighth of
-            // the ring) so opening after a crash stays fast, and well before the ring comes round.
-            writeCheckpoint();
+
+        private List<Planned> chunkPlanned(int c) {
+            int lo = 0;
+            while (lo < planned.size() && planned.get(lo).chunk() < c) {
+                lo++;
+            }
+            int hi = lo;
+            while (hi < planned.size() && planned.get(hi).chunk() == c) {
+                hi++;
+            }
+            return planned.subList(lo, hi);
         }
     }
 
@@ -816,7 +1092,7 @@ public final class SlotStore implements AutoCloseable {
     }
 
     /** Next position for a new slot, evicting or reinserting what is there; -1 when REJECT and full. */
-    private long allocate(List<Reinsert> reinserts) {
+    private long allocate(List<Reinsert> reinserts, int chunk) {
         for (long tries = 0; tries <= sb.slotCount(); tries++) {
             long p = cursor;
             int slot = index.slotOf(p);
@@ -828,7 +1104,7 @@ public final class SlotStore implements AutoCloseable {
                 }
                 if (options.eviction() == StoreOptions.Eviction.FIFO_REINSERT && e >= 0 && index.isHot(e)
                         && !isReinserting(reinserts, resident)) {
-                    reinserts.add(new Reinsert(resident, index.positionAt(e), p, index.valueLengthAt(e)));
+                    reinserts.add(new Reinsert(resident, index.positionAt(e), p, index.valueLengthAt(e), chunk));
                     reinsertions++;
                     cursor++;
                     continue;
@@ -849,68 +1125,6 @@ public final class SlotStore implements AutoCloseable {
             }
         }
         return false;
-    }
-
-    private IoException io(List<byte[]> keys, List<MemorySegment> values, List<Planned> planned,
-            List<Reinsert> reinserts, short flags, Arena arena) {
-        Scratch sc = scratch.get();
-        sc.reset();
-        IoBatch batch = new IoBatch(planned.size() + reinserts.size() + 1);
-        // Reinserted slots: read their first block, give it the new sequence, write it back in place.
-        MemorySegment[] heads = new MemorySegment[reinserts.size()];
-        if (!reinserts.isEmpty()) {
-            for (int i = 0; i < heads.length; i++) {
-                heads[i] = AlignedMemory.allocate(arena, BLOCK_SIZE, BLOCK_SIZE);
-                batch.read(file, sb.slotOffset(index.slotOf(reinserts.get(i).newPosition())), heads[i]);
-            }
-            engine.execute(batch);
-            for (int i = 0; i < heads.length; i++) {
-                if (batch.result(i) < BLOCK_SIZE) {
-                    return new IoException(batch.result(i) < 0 ? batch.failure(i).getMessage() : "short read");
-                }
-                heads[i].set(Le.U64, SlotDescriptor.SEQUENCE_OFFSET, reinserts.get(i).newPosition());
-                SlotDescriptor.sealHeader(heads[i]);
-            }
-            batch.clear();
-        }
-        long written = 0;
-        MemorySegment[] slots = new MemorySegment[planned.size()];
-        for (int j = 0; j < slots.length; j++) {
-            Planned pl = planned.get(j);
-            long size = roundUp(SlotDescriptor.usedBytes(keys.get(pl.keyIndex()).length,
-                    (int) values.get(pl.keyIndex()).byteSize()), BLOCK_SIZE);
-            slots[j] = sc.take(size, arena);
-            batch.write(file, sb.slotOffset(index.slotOf(pl.position())), slots[j]);
-            written += size;
-        }
-        // The slots are filled (copy, CRC32C, header) as the engine issues them, so on io_uring the
-        // next slot is prepared while the device writes the previous ones.
-        batch.preparer(op -> {
-            if (op < slots.length) {
-                Planned pl = planned.get(op);
-                fillSlot(slots[op], keys.get(pl.keyIndex()), values.get(pl.keyIndex()), flags, pl.position());
-            }
-        });
-        for (int i = 0; i < heads.length; i++) {
-            batch.write(file, sb.slotOffset(index.slotOf(reinserts.get(i).newPosition())), heads[i]);
-            written += BLOCK_SIZE;
-        }
-        if (options.durability() == StoreOptions.Durability.DURABLE) {
-            batch.fdatasync(file);
-        }
-        engine.execute(batch);
-        lock.lock();
-        try {
-            bytesWritten += written;
-        } finally {
-            lock.unlock();
-        }
-        for (int i = 0; i < batch.size(); i++) {
-            if (batch.result(i) < 0) {
-                return new IoException(batch.failure(i).getMessage());
-            }
-        }
-        return null;
     }
 
     private void fillSlot(MemorySegment slot, byte[] key, MemorySegment value, short flags, long position) {
@@ -990,73 +1204,117 @@ public final class SlotStore implements AutoCloseable {
         }
     }
 
-    /** Reads many keys, keeping up to {@code batchSize} reads in flight. One result per key. */
+    /**
+     * Reads many keys, keeping up to {@code batchSize} reads in flight. Each read is checked (both
+     * CRC32Cs) and its value copied out as it completes, while the reads after it are in flight, and
+     * its buffer goes to the next read issued. One result per key.
+     */
     public List<GetResult> getMany(List<byte[]> keys) throws IOException {
         checkOpen();
         GetResult[] out = new GetResult[keys.size()];
-        // One dispatcher batch holds as many reads as fit the thread's scratch memory; the engine,
-        // whose queue depth is the batch size, keeps batchSize of them in flight across it.
-        int bs = (int) Math.max(options.batchSize(), Math.min(4096, SCRATCH_MAX / sb.slotSize()));
-        long[] pos = new long[Math.min(bs, keys.size())];
-        int[] len = new int[pos.length];
+        // On io_uring buffers are recycled, so one dispatcher batch can carry up to MAX_GET_BATCH keys
+        // (looked up under the lock at once) and the engine, whose queue depth is the batch size,
+        // keeps batchSize reads in flight across it.
+        // Engines that prepare every read first need a buffer per read: as many as fit scratch memory.
+        int bs = engine.preparesLazily() ? MAX_GET_BATCH
+                : (int) Math.max(options.batchSize(), Math.min(4096, SCRATCH_MAX / sb.slotSize()));
+        int cap = Math.min(bs, keys.size());
+        long[] pos = new long[cap];
+        int[] len = new int[cap];
+        IoBatch batch = new IoBatch(Math.max(1, cap));
+        int[] keyOf = new int[cap];
+        MemorySegment[] bufOf = new MemorySegment[cap];
         for (int from = 0; from < keys.size(); from += bs) {
             int to = Math.min(keys.size(), from + bs);
+            int base = from;
+            lock.lock();
+            try {
+                for (int i = from; i < to; i++) {
+                    int e = index.find(keys.get(i));
+                    if (e < 0) {
+                        misses++;
+                        pos[i - from] = -1;
+                        continue;
+                    }
+                    hits++;
+                    if (options.eviction() == StoreOptions.Eviction.FIFO_REINSERT) {
+                        index.markHot(e);
+                    }
+                    pos[i - from] = index.positionAt(e);
+                    len[i - from] = index.valueLengthAt(e);
+                }
+            } finally {
+                lock.unlock();
+            }
+            batch.clear();
+            long largest = 0;
+            for (int i = from; i < to; i++) {
+                if (pos[i - from] < 0) {
+                    out[i] = new GetResult(null, null);
+                    continue;
+                }
+                largest = Math.max(largest, slotReadBytes(keys.get(i), len[i - from]));
+                // The buffer is chosen as the read is issued (see the preparer).
+                int op = batch.read(file, sb.slotOffset(index.slotOf(pos[i - from])), MemorySegment.NULL);
+                keyOf[op] = i;
+            }
+            if (batch.isEmpty()) {
+                continue;
+            }
             try (Arena arena = Arena.ofConfined()) {
                 Scratch sc = scratch.get();
-                sc.reset();
-                IoBatch batch = new IoBatch(to - from);
-                int[] opOf = new int[to - from];
-                MemorySegment[] bufs = new MemorySegment[to - from];
-                lock.lock();
-                try {
-                    for (int i = from; i < to; i++) {
-                        int e = index.find(keys.get(i));
-                        if (e < 0) {
-                            misses++;
-                            pos[i - from] = -1;
-                            continue;
-                        }
-                        hits++;
-                        if (options.eviction() == StoreOptions.Eviction.FIFO_REINSERT) {
-                            index.markHot(e);
-                        }
-                        pos[i - from] = index.positionAt(e);
-                        len[i - from] = index.valueLengthAt(e);
+                sc.reset(buffersNeeded(batch.size()) * largest);
+                long bufferSize = largest;
+                java.util.ArrayDeque<MemorySegment> free = new java.util.ArrayDeque<>();
+                int[] firstFailed = {Integer.MAX_VALUE};
+                batch.preparer(op -> {
+                    MemorySegment b = free.poll();
+                    if (b == null) {
+                        b = sc.take(bufferSize, arena);
                     }
-                } finally {
-                    lock.unlock();
-                }
-                for (int i = from; i < to; i++) {
-                    opOf[i - from] = -1;
-                    if (pos[i - from] < 0) {
-                        out[i] = new GetResult(null, null);
-                        continue;
+                    bufOf[op] = b;
+                    int k = keyOf[op];
+                    batch.buffer(op, b.asSlice(0, slotReadBytes(keys.get(k), len[k - base])));
+                });
+                batch.completer(op -> {
+                    int k = keyOf[op];
+                    if (batch.result(op) < 0) {
+                        firstFailed[0] = Math.min(firstFailed[0], op);
+                    } else {
+                        out[k] = verify(keys.get(k), pos[k - base], len[k - base], batch.buffer(op), batch, op);
                     }
-                    long size = roundUp(SlotDescriptor.usedBytes(keys.get(i).length, len[i - from]), BLOCK_SIZE);
-                    bufs[i - from] = sc.take(size, arena);
-                    opOf[i - from] = batch.read(file, sb.slotOffset(index.slotOf(pos[i - from])), bufs[i - from]);
-                }
-                if (!batch.isEmpty()) {
-                    engine.execute(batch);
-                }
-                for (int i = from; i < to; i++) {
-                    int op = opOf[i - from];
-                    if (op < 0) {
-                        continue;
+                    if (bufOf[op] != null) {
+                        free.push(bufOf[op]);
+                        bufOf[op] = null;
                     }
-                    out[i] = verify(keys.get(i), pos[i - from], len[i - from], bufs[i - from], batch, op);
+                });
+                engine.execute(batch);
+                if (firstFailed[0] != Integer.MAX_VALUE) {
+                    throw batch.failure(firstFailed[0]);
                 }
             }
         }
         return Arrays.asList(out);
     }
 
-    private GetResult verify(byte[] key, long position, int valueLength, MemorySegment slot, IoBatch batch, int op)
-            throws IOException {
+    /**
+     * Buffers a batch of {@code ops} reads or writes holds at once: on io_uring those in flight plus
+     * those completed but not yet handed back (the completer runs after the ring is refilled), so
+     * twice the queue depth; elsewhere one per operation.
+     */
+    private long buffersNeeded(int ops) {
+        return engine.preparesLazily() ? Math.min(ops, 2L * Math.max(options.batchSize(), 2)) : ops;
+    }
+
+    /** Keys per getMany dispatcher batch on engines that recycle read buffers (as many as before for small slots). */
+    static final int MAX_GET_BATCH = 4096;
+
+    private static long slotReadBytes(byte[] key, int valueLength) {
+        return roundUp(SlotDescriptor.usedBytes(key.length, valueLength), BLOCK_SIZE);
+    }
+
+    private GetResult verify(byte[] key, long position, int valueLength, MemorySegment slot, IoBatch batch, int op) {
         long r = batch.result(op);
-        if (r < 0) {
-            throw batch.failure(op);
-        }
         boolean header = r >= SlotDescriptor.HEADER_SIZE && SlotDescriptor.headerValid(slot, sb.storeId(), sb.slotSize());
         if (header && SlotDescriptor.sequence(slot) != position) {
             // Overwritten since the lookup (evicted or rewritten by a newer put): a miss, not corruption.

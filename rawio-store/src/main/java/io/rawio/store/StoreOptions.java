@@ -8,7 +8,8 @@ package io.rawio.store;
  * @param direct               O_DIRECT (default on)
  * @param durability           when a write is acknowledged
  * @param eviction             what a put does when the ring comes round to a live key
- * @param batchSize            keys per dispatcher batch in putMany/getMany (default 64)
+ * @param batchSize            reads or writes putMany/getMany keep in flight (the engine's queue depth), and
+ *                             the keys of one putMany chunk, the unit committed to the index (default 64)
  * @param checkpointIntervalMs write a checkpoint this often when there were writes (0: only on close and
  *                             on {@link SlotStore#checkpoint()})
  */

@@ -41,6 +41,12 @@ final class StoreBenchCommand extends StoreCommand.Sub {
                     + " --batch operations in flight across the call. Latency is per call.")
     int perCall;
 
+    @Option(names = "--order", paramLabel = "ORDER", defaultValue = "random",
+            description = "Order of the keys read: random (a fixed shuffle; the slots read are scattered over the"
+                    + " device, as fio's randread) or sequential (the order they were written, so slots are read"
+                    + " in device order) (default: ${DEFAULT-VALUE})")
+    String order;
+
     @Option(names = "--durability", paramLabel = "MODE", defaultValue = "none", description = "none or durable (default: ${DEFAULT-VALUE})")
     String durability;
 
@@ -55,6 +61,9 @@ final class StoreBenchCommand extends StoreCommand.Sub {
         }
         if (count < 1 || batch < 1 || batch > StoreOptions.MAX_BATCH || perCall < 0) {
             throw new StoreCommand.BadArgument("--count must be positive and --batch between 1 and " + StoreOptions.MAX_BATCH);
+        }
+        if (!List.of("random", "sequential").contains(order)) {
+            throw new StoreCommand.BadArgument("unknown --order: " + order + " (random, sequential)");
         }
         if (!List.of("text", "json").contains(outputFormat)) {
             throw new StoreCommand.BadArgument("unknown --output-format: " + outputFormat + " (text, json)");
@@ -80,14 +89,38 @@ final class StoreBenchCommand extends StoreCommand.Sub {
                 }
             }
             SplittableRandom r = new SplittableRandom(7);
-            long start = System.nanoTime();
+            // Keys and value lists are made before the clock starts: only the store's calls are timed.
+            // Reads go in a shuffled order by default: written in order, the keys sit in consecutive slots.
+            int[] perm = new int[count];
+            for (int i = 0; i < count; i++) {
+                perm[i] = i;
+            }
+            if (order.equals("random") && !op.equals("put")) {
+                SplittableRandom shuffle = new SplittableRandom(11);
+                for (int i = count - 1; i > 0; i--) {
+                    int j = shuffle.nextInt(i + 1);
+                    int t = perm[i];
+                    perm[i] = perm[j];
+                    perm[j] = t;
+                }
+            }
+            List<List<byte[]>> callKeys = new ArrayList<>();
             for (int from = 0; from < count; from += call) {
+                List<byte[]> k = new ArrayList<>();
+                for (int i = from; i < Math.min(count, from + call); i++) {
+                    k.add(key(perm[i]));
+                }
+                callKeys.add(k);
+            }
+            List<MemorySegment> callValues = values(v, Math.min(call, count));
+            long start = System.nanoTime();
+            for (int from = 0, c = 0; from < count; from += call, c++) {
                 int to = Math.min(count, from + call);
-                List<byte[]> keys = keys(from, to);
+                List<byte[]> keys = callKeys.get(c);
                 boolean put = op.equals("put") || (op.equals("mixed") && r.nextBoolean());
                 long t0 = System.nanoTime();
                 if (put) {
-                    for (SlotStore.Result res : s.putMany(keys, values(v, to - from))) {
+                    for (SlotStore.Result res : s.putMany(keys, callValues.subList(0, to - from))) {
                         if (!res.ok()) {
                             throw new IOException(res.error());
                         }
@@ -138,9 +171,13 @@ final class StoreBenchCommand extends StoreCommand.Sub {
     private static List<byte[]> keys(int from, int to) {
         List<byte[]> k = new ArrayList<>(to - from);
         for (int i = from; i < to; i++) {
-            k.add(String.format("bench-%010d", i).getBytes());
+            k.add(key(i));
         }
         return k;
+    }
+
+    private static byte[] key(int i) {
+        return String.format("bench-%010d", i).getBytes();
     }
 
     private static List<MemorySegment> values(MemorySegment v, int n) {

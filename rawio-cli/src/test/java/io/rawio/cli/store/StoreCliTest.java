@@ -99,6 +99,7 @@ class StoreCliTest {
             {"put", p},
             {"import", p, dir.resolve("missing").toString()},
             {"bench", p, "--op=fly"},
+            {"bench", p, "--op=get", "--order=backwards"},
             {"get", p, "k", "--engine=warp"},
         };
         for (String[] c : cases) {
@@ -173,6 +174,10 @@ class StoreCliTest {
         Run g = run("bench", p, "--op=get", "--value-size=4k", "--count=200", "--engine=psync");
         assertEquals(0, g.exit(), g.err());
         assertTrue(g.out().contains("ops/s"));
+        Run s = run("bench", p, "--op=get", "--value-size=4k", "--count=200", "--per-call=64", "--order=sequential",
+                "--engine=psync");
+        assertEquals(0, s.exit(), s.err());
+        assertTrue(s.out().contains("get 200 x"), s.out());
     }
 
     @Property(tries = 200)

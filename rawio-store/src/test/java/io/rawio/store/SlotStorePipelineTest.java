@@ -1,0 +1,234 @@
+package io.rawio.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.rawio.engine.EngineConfig;
+import io.rawio.engine.IoBatch;
+import io.rawio.engine.IoEngine;
+import io.rawio.engine.IoFile;
+import io.rawio.engine.IoOp;
+import io.rawio.engine.OpenOptions;
+import io.rawio.memory.AlignedMemory;
+import io.rawio.uring.IoUring;
+import io.rawio.uring.UringEngine;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * putMany keeps the next chunk's writes in flight while the previous chunk completes (one dispatcher
+ * batch for several chunks, on io_uring): chunks still commit one by one and in order, and a write
+ * error fails its chunk and every chunk after it, even those whose writes were already in flight.
+ */
+class SlotStorePipelineTest {
+    static final int BATCH = 16;
+    static final int MAX_VALUE = 20_000;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void available() {
+        assumeTrue(IoUring.available(), () -> "io_uring unavailable: " + IoUring.unavailableReason().orElse(""));
+    }
+
+    /**
+     * io_uring, failing the n-th slot write it issues: the write's buffer is swapped, as it is issued,
+     * for a misaligned one, which O_DIRECT refuses with EINVAL while the writes before it are in flight.
+     */
+    static final class FailNthWrite implements IoEngine {
+        final UringEngine inner = new UringEngine(false, new EngineConfig(BATCH, 1));
+        final Arena arena = Arena.ofShared();
+        final int failAt;
+        int writes;
+        int batchesWithSeveralChunks;
+
+        FailNthWrite(int failAt) {
+            this.failAt = failAt;
+        }
+
+        @Override
+        public String name() {
+            return "fail-nth(uring)";
+        }
+
+        @Override
+        public IoFile open(Path path, OpenOptions options) throws IOException {
+            return inner.open(path, options);
+        }
+
+        @Override
+        public void execute(IoBatch batch) {
+            IoBatch.Preparer store = batch.preparer();
+            int slotWrites = 0;
+            for (int i = 0; i < batch.size(); i++) {
+                if (batch.op(i) == IoOp.WRITE && store != null) {
+                    slotWrites++;
+                }
+            }
+            if (slotWrites > BATCH) {
+                batchesWithSeveralChunks++;
+            }
+            if (store != null) {
+                batch.preparer(i -> {
+                    store.prepare(i);
+                    if (batch.op(i) == IoOp.WRITE && !batch.isCanceled(i) && ++writes == failAt) {
+                        MemorySegment bad = AlignedMemory.allocate(arena, batch.length(i) + 4096, 4096)
+                                .asSlice(1, batch.length(i));
+                        batch.buffer(i, bad);
+                    }
+                });
+            }
+            inner.execute(batch);
+        }
+
+        @Override
+        public boolean preparesLazily() {
+            return inner.preparesLazily();
+        }
+
+        @Override
+        public long syscalls() {
+            return inner.syscalls();
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+            arena.close();
+        }
+    }
+
+    private static StoreOptions options(boolean durable) {
+        return StoreOptions.defaults().withBatchSize(BATCH)
+                .withDurability(durable ? StoreOptions.Durability.DURABLE : StoreOptions.Durability.NONE);
+    }
+
+    private static String name(int i) {
+        return "k" + i;
+    }
+
+    private static List<byte[]> keys(int n) {
+        List<byte[]> k = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            k.add(StoreTesting.key(name(i)));
+        }
+        return k;
+    }
+
+    private static List<MemorySegment> values(int n) {
+        List<MemorySegment> v = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            v.add(MemorySegment.ofArray(StoreTesting.valueFor(name(i), MAX_VALUE)));
+        }
+        return v;
+    }
+
+    /** The n-th slot write fails; n - 1 is the number of keys of the chunks before it that succeed. */
+    private void failAt(int nth, boolean durable) throws IOException {
+        Path p = dir.resolve("s" + nth + durable + ".store");
+        SlotStore.format(p, 64L << 20, 32768, false, options(durable));
+        int n = 6 * BATCH;
+        int failedChunk = (nth - 1) / BATCH;
+        FailNthWrite engine = new FailNthWrite(nth);
+        SlotStore s = SlotStore.open(p, options(durable), engine);
+        List<SlotStore.Result> r = s.putMany(keys(n), values(n));
+        assertTrue(engine.batchesWithSeveralChunks > 0, "chunks went to the engine together");
+        for (int i = 0; i < n; i++) {
+            int chunk = i / BATCH;
+            if (chunk < failedChunk) {
+                assertTrue(r.get(i).ok(), "chunks before the failed one commit: " + i + " " + r.get(i));
+            } else {
+                assertFalse(r.get(i).ok(), "the failed chunk and every chunk after it fail: " + i);
+            }
+            if (chunk == failedChunk) {
+                assertTrue(r.get(i).error().contains("EINVAL"), r.get(i).error());
+            } else if (chunk > failedChunk) {
+                assertTrue(r.get(i).error().contains("refuses writes"), r.get(i).error());
+            }
+        }
+        assertTrue(s.isFailed());
+        assertThrows(StoreException.class, () -> s.put(StoreTesting.key("more"), new byte[1]));
+        List<SlotStore.GetResult> got = s.getMany(keys(n));
+        for (int i = 0; i < n; i++) {
+            if (i / BATCH < failedChunk) {
+                assertArrayEquals(StoreTesting.valueFor(name(i), MAX_VALUE), got.get(i).value(), name(i));
+            } else {
+                assertNull(got.get(i).value(), "a failed put is not in the index: " + name(i));
+            }
+        }
+        s.close();
+        // After a restart: every acknowledged key, and no key with a wrong value. (Writes of a failed
+        // chunk that reached the device may come back, as after any failed batch.)
+        try (SlotStore t = SlotStore.open(p, options(durable))) {
+            got = t.getMany(keys(n));
+            for (int i = 0; i < n; i++) {
+                if (i / BATCH < failedChunk) {
+                    assertArrayEquals(StoreTesting.valueFor(name(i), MAX_VALUE), got.get(i).value(), name(i));
+                } else if (got.get(i).found()) {
+                    assertArrayEquals(StoreTesting.valueFor(name(i), MAX_VALUE), got.get(i).value(), name(i));
+                }
+            }
+            assertTrue(t.check().healthy());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    @Timeout(60)
+    void aFailureInTheSecondOfTwoChunksInFlightFailsItAndTheRestNotTheFirst(boolean durable) throws IOException {
+        failAt(BATCH + 3, durable);
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    @Timeout(60)
+    void aFailureInTheFirstChunkFailsTheChunksAlreadyInFlightAfterIt(boolean durable) throws IOException {
+        failAt(BATCH, durable);
+    }
+
+    @Test
+    @Timeout(60)
+    void aFailureLateInTheCallKeepsEveryChunkBeforeIt() throws IOException {
+        failAt(5 * BATCH + 1, false);
+    }
+
+    @Test
+    @Timeout(120)
+    void manyChunksPerCallRoundTripAcrossRestartsWithFewerBuffersThanWrites() throws IOException {
+        Path p = dir.resolve("many.store");
+        SlotStore.format(p, 64L << 20, 32768, false, options(false));
+        int n = 1500; // more than the ring (about 1,900 slots) holds a quarter of: several batches per call
+        try (SlotStore s = SlotStore.open(p, options(false))) {
+            assertTrue(s.windowChunks() > 1);
+            assertTrue(s.putMany(keys(n), values(n)).stream().allMatch(SlotStore.Result::ok));
+            List<SlotStore.GetResult> got = s.getMany(keys(n));
+            for (int i = 0; i < n; i++) {
+                assertArrayEquals(StoreTesting.valueFor(name(i), MAX_VALUE), got.get(i).value(), name(i));
+            }
+        }
+        try (SlotStore t = SlotStore.open(p, options(false))) {
+            List<SlotStore.GetResult> got = t.getMany(keys(n));
+            for (int i = 0; i < n; i++) {
+                assertArrayEquals(StoreTesting.valueFor(name(i), MAX_VALUE), got.get(i).value(), name(i));
+            }
+            assertEquals(n, t.stats().keys());
+            assertTrue(t.check().healthy());
+        }
+    }
+}

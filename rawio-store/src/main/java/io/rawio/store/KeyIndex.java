@@ -43,11 +43,49 @@ final class KeyIndex {
     }
 
     static int hash(byte[] key) {
+        // Arrays.hashCode, then MurmurHash3's finalizer, so that the low bits the table uses depend on
+        // every byte of the key.
         int h = Arrays.hashCode(key);
         h ^= h >>> 16;
         h *= 0x85ebca6b;
         h ^= h >>> 13;
+        h *= 0xc2b2ae35;
+        h ^= h >>> 16;
         return h;
+    }
+
+    /**
+     * Makes room for {@code n} keys without growing. Loading a checkpoint calls this first: the
+     * checkpoint lists keys in the order of the writer's (larger) table, and inserting that order into
+     * a table that starts small and doubles packs them into long runs, which linear probing then walks
+     * on every insert and lookup.
+     */
+    void reserve(long n) {
+        long capacity = keys.length;
+        while (n * 4 > capacity * 3) {
+            capacity *= 2;
+        }
+        if (capacity > keys.length) {
+            if (capacity > (1 << 30)) {
+                throw new IllegalArgumentException("too many keys for the index: " + n);
+            }
+            rehash((int) capacity);
+        }
+    }
+
+    /** The mean number of table entries a lookup of a present key looks at (1 when none collide). */
+    double meanProbeLength() {
+        if (size == 0) {
+            return 0;
+        }
+        int mask = keys.length - 1;
+        long total = 0;
+        for (int i = 0; i < keys.length; i++) {
+            if (keys[i] != null) {
+                total += ((i - (hash(keys[i]) & mask)) & mask) + 1;
+            }
+        }
+        return (double) total / size;
     }
 
     private int find(byte[] key, int h) {

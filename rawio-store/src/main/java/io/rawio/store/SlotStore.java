@@ -59,6 +59,10 @@ public final class SlotStore implements AutoCloseable {
     public static final int BLOCK_SIZE = 4096;
     /** Write chunks (of batchSize keys) in flight at most, over all threads; one call may have several. */
     public static final int MAX_CHUNKS_IN_FLIGHT = 16;
+    /** Recovery reads slots of at most this size whole, many per read. */
+    static final long SCAN_WHOLE_SLOT_MAX = 16 * 1024;
+    /** Bytes per recovery read of whole slots. */
+    static final long SCAN_READ_BYTES = 1 << 20;
 
     private final Path path;
     private final StoreOptions options;
@@ -454,6 +458,7 @@ public final class SlotStore implements AutoCloseable {
         if (payload == null) {
             return false;
         }
+        index.reserve(h.count());
         long at = 0;
         for (long i = 0; i < h.count(); i++) {
             long position = payload.get(Le.U64, at);
@@ -473,27 +478,47 @@ public final class SlotStore implements AutoCloseable {
      */
     private boolean scanFrom(Arena arena, long start) throws IOException {
         int window = options.batchSize() * MAX_CHUNKS_IN_FLIGHT + 64;
-        int batchN = 256;
-        MemorySegment heads = AlignedMemory.allocate(arena, (long) batchN * BLOCK_SIZE, BLOCK_SIZE);
+        // Small slots are read whole, many consecutive slots per read (1 MiB): the scan then costs a few
+        // large reads instead of one read per slot. Larger slots: one read of each slot's first block.
+        boolean whole = sb.slotSize() <= SCAN_WHOLE_SLOT_MAX;
+        long stride = whole ? sb.slotSize() : BLOCK_SIZE;
+        int perRead = whole ? (int) Math.max(1, SCAN_READ_BYTES / sb.slotSize()) : 1;
+        int reads = whole ? 4 : 256;
+        int batchN = perRead * reads;
+        MemorySegment heads = AlignedMemory.allocate(arena, batchN * stride, BLOCK_SIZE);
         MemorySegment full = null;
-        IoBatch b = new IoBatch(batchN);
+        IoBatch b = new IoBatch(reads);
+        int[] firstOfRead = new int[reads];
+        long[] validOf = new long[batchN];
         long p = start;
         long lastValid = start - 1;
         long end = start + sb.slotCount();
         while (p < end && p - lastValid <= window) {
             b.clear();
-            int n = (int) Math.min(batchN, end - p);
-            for (int i = 0; i < n; i++) {
-                b.read(file, sb.slotOffset(index.slotOf(p + i)), heads.asSlice((long) i * BLOCK_SIZE, BLOCK_SIZE));
+            int n = 0;
+            for (int r = 0; r < reads && p + n < end; r++) {
+                long slot = index.slotOf(p + n);
+                // A read never crosses the end of the ring.
+                int m = (int) Math.min(Math.min(perRead, end - p - n), sb.slotCount() - slot);
+                firstOfRead[r] = n;
+                b.read(file, sb.slotOffset(slot), heads.asSlice(n * stride, m * stride));
+                n += m;
             }
             engine.execute(b);
+            for (int r = 0; r < b.size(); r++) {
+                long got = Math.max(0, b.result(r));
+                int next = r + 1 < b.size() ? firstOfRead[r + 1] : n;
+                for (int i = firstOfRead[r]; i < next; i++) {
+                    validOf[i] = Math.min(stride, Math.max(0, got - (i - firstOfRead[r]) * stride));
+                }
+            }
             recoveryScanned += n;
             for (int i = 0; i < n; i++) {
                 long pos = p + i;
-                if (b.result(i) < BLOCK_SIZE) {
+                if (validOf[i] < BLOCK_SIZE) {
                     continue;
                 }
-                MemorySegment head = heads.asSlice((long) i * BLOCK_SIZE, BLOCK_SIZE);
+                MemorySegment head = heads.asSlice(i * stride, validOf[i]);
                 if (!SlotDescriptor.headerValid(head, sb.storeId(), sb.slotSize())) {
                     continue;
                 }
@@ -507,7 +532,7 @@ public final class SlotStore implements AutoCloseable {
                 int vl = SlotDescriptor.valueLength(head);
                 long used = roundUp(SlotDescriptor.usedBytes(kl, vl), BLOCK_SIZE);
                 MemorySegment slot = head;
-                if (used > BLOCK_SIZE) {
+                if (used > head.byteSize()) {
                     if (full == null) {
                         full = AlignedMemory.allocate(arena, sb.slotSize(), BLOCK_SIZE);
                     }
@@ -1560,6 +1585,16 @@ public final class SlotStore implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ misc
+
+    /** The index's mean probe length, for tests. */
+    double indexMeanProbeLength() {
+        lock.lock();
+        try {
+            return index.meanProbeLength();
+        } finally {
+            lock.unlock();
+        }
+    }
 
     public StoreStats stats() {
         lock.lock();

@@ -55,10 +55,9 @@ final class KeyIndex {
     }
 
     /**
-     * Makes room for {@code n} keys without growing. Loading a checkpoint calls this first: the
-     * checkpoint lists keys in the order of the writer's (larger) table, and inserting that order into
-     * a table that starts small and doubles packs them into long runs, which linear probing then walks
-     * on every insert and lookup.
+     * Makes room for {@code n} keys without growing. Loading a checkpoint calls this first, so that its
+     * keys, listed in the writer's table order, are not inserted into a table that starts small and
+     * doubles on the way.
      */
     void reserve(long n) {
         long capacity = keys.length;

@@ -303,15 +303,16 @@ public class KvCompare implements Callable<Integer> {
             devicePerByte = before.isPresent() && after.isPresent()
                     ? after.get().minus(before.get()).writeBytes() / ((double) w.count * w.valueSize) : Double.NaN;
 
+            // One shuffle of the keys per round: its first latencyGets keys are read one at a time in the
+            // latency phase, the rest (the get fraction of them) in batches in the get phase.
+            int[] shuffled = w.shuffled(round);
             // get phase: each key once, in random order, from the device
             if (drop) {
                 dropCaches();
             }
             try (KvStore kv = open(system, d, w, durability, false)) {
-                int[] all = w.shuffled(0, w.count, round);
-                // the first latencyGets keys of the shuffle are kept for the single gets
                 int rest = w.count - w.latencyGets;
-                int[] order = Arrays.copyOfRange(all, w.latencyGets,
+                int[] order = Arrays.copyOfRange(shuffled, w.latencyGets,
                         w.latencyGets + Math.max(1, (int) Math.round(rest * getFraction)));
                 for (int from = 0; from < order.length; from += batch) {
                     int to = Math.min(order.length, from + batch);
@@ -336,8 +337,7 @@ public class KvCompare implements Callable<Integer> {
                 dropCaches();
             }
             try (KvStore kv = open(system, d, w, durability, false)) {
-                int[] latOrder = Arrays.copyOf(w.shuffled(0, w.count, round), w.latencyGets);
-                for (int k : latOrder) {
+                for (int k : Arrays.copyOf(shuffled, w.latencyGets)) {
                     byte[] key = w.key(k);
                     long g0 = System.nanoTime();
                     byte[] v = kv.get(key);
@@ -556,10 +556,11 @@ public class KvCompare implements Callable<Integer> {
             }
         }
 
-        int[] shuffled(int from, int to, long seed) {
-            int[] a = new int[to - from];
+        /** The key numbers 0 to count - 1 in an order fixed by the seed. */
+        int[] shuffled(long seed) {
+            int[] a = new int[count];
             for (int i = 0; i < a.length; i++) {
-                a[i] = from + i;
+                a[i] = i;
             }
             SplittableRandom rnd = new SplittableRandom(seed);
             for (int i = a.length - 1; i > 0; i--) {

@@ -1,7 +1,11 @@
 package io.rawio.jmh.kv;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * The one shape the comparison drives every key-value store through: byte[] keys and values in, byte[]
@@ -33,4 +37,19 @@ interface KvStore extends AutoCloseable {
 
     @Override
     void close() throws IOException;
+
+    /** The bytes of the regular files under a directory. */
+    static long directorySize(Path dir) throws IOException {
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.filter(Files::isRegularFile).mapToLong(p -> {
+                try {
+                    return Files.size(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }).sum();
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
 }

@@ -92,7 +92,7 @@ final class LmdbKv implements KvStore {
 
     @Override
     public long bytesOnDisk() throws IOException {
-        return RocksKv.directorySize(dir);
+        return KvStore.directorySize(dir);
     }
 
     @Override

@@ -1,10 +1,8 @@
 package io.rawio.jmh.kv;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 import org.rocksdb.CompressionType;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.Options;
@@ -105,19 +103,7 @@ final class RocksKv implements KvStore {
 
     @Override
     public long bytesOnDisk() throws IOException {
-        return directorySize(dir);
-    }
-
-    static long directorySize(Path dir) throws IOException {
-        try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).mapToLong(p -> {
-                try {
-                    return Files.size(p);
-                } catch (IOException e) {
-                    return 0;
-                }
-            }).sum();
-        }
+        return KvStore.directorySize(dir);
     }
 
     @Override

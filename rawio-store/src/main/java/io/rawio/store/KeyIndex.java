@@ -113,10 +113,6 @@ final class KeyIndex {
         return valueLengths[entry] & Integer.MAX_VALUE;
     }
 
-    byte[] keyAt(int entry) {
-        return keys[entry];
-    }
-
     void markHot(int entry) {
         valueLengths[entry] |= Integer.MIN_VALUE;
     }

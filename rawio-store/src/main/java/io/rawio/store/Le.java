@@ -19,15 +19,4 @@ final class Le {
         crc.update(s.asSlice(offset, length).asByteBuffer());
         return (int) crc.getValue();
     }
-
-    static int crc32c(MemorySegment a, long aOff, long aLen, MemorySegment b, long bOff, long bLen) {
-        CRC32C crc = new CRC32C();
-        if (aLen > 0) {
-            crc.update(a.asSlice(aOff, aLen).asByteBuffer());
-        }
-        if (bLen > 0) {
-            crc.update(b.asSlice(bOff, bLen).asByteBuffer());
-        }
-        return (int) crc.getValue();
-    }
 }

@@ -106,11 +106,6 @@ public final class SlotStore implements AutoCloseable {
             return s;
         }
 
-        /** Starts a batch: nothing of the region is in use any more. */
-        void reset() {
-            reset(0);
-        }
-
         /** Starts a batch that expects to take about {@code expected} bytes. */
         void reset(long expected) {
             used = 0;
@@ -579,17 +574,13 @@ public final class SlotStore implements AutoCloseable {
                 bySequence.put(SlotDescriptor.sequence(head), (int) s);
             }
         }
-        long start = bySequence.isEmpty() ? 0 : bySequence.firstKey();
-        // Applying in order from the oldest: the ring scan validates data CRCs and tombstones.
-        cursor = start;
-        long last = start - 1;
-        for (var e : bySequence.entrySet()) {
-            last = e.getKey();
+        if (bySequence.isEmpty()) {
+            cursor = 0;
+            return;
         }
-        if (!bySequence.isEmpty()) {
-            scanAll(arena, bySequence);
-        }
-        cursor = last + 1;
+        // Applied in order from the oldest: data CRCs and tombstones are checked as they are applied.
+        scanAll(arena, bySequence);
+        cursor = bySequence.lastKey() + 1;
     }
 
     private void scanAll(Arena arena, TreeMap<Long, Integer> bySequence) {
@@ -633,9 +624,7 @@ public final class SlotStore implements AutoCloseable {
     }
 
     public void put(byte[] key, byte[] value) throws IOException {
-        try (Arena a = Arena.ofConfined()) {
-            put(key, a.allocateFrom(ValueLayout.JAVA_BYTE, value));
-        }
+        put(key, MemorySegment.ofArray(value));
     }
 
     /** Stores a value; returns when acknowledged under the store's durability. */
@@ -1042,14 +1031,18 @@ public final class SlotStore implements AutoCloseable {
                     for (Planned pl : chunkPlanned(c)) {
                         byte[] key = keys.get(pl.keyIndex());
                         if (flags == SlotDescriptor.FLAG_TOMBSTONE) {
-                            long at = index.find(key) >= 0 ? index.positionAt(index.find(key)) : -1;
+                            int e = index.find(key);
+                            long at = e >= 0 ? index.positionAt(e) : -1;
                             if (at < pl.position()) {
                                 index.remove(key);
                             }
                         } else {
                             int e = index.find(key);
                             if (e < 0 || index.positionAt(e) < pl.position()) {
-                                index.put(key.clone(), pl.position(), (int) values.get(pl.keyIndex()).byteSize());
+                                // a new key is kept by the index, so it gets its own copy; an update keeps
+                                // the index's
+                                index.put(e < 0 ? key.clone() : key, pl.position(),
+                                        (int) values.get(pl.keyIndex()).byteSize());
                             }
                             bytesStored += key.length + values.get(pl.keyIndex()).byteSize();
                         }
@@ -1123,12 +1116,11 @@ public final class SlotStore implements AutoCloseable {
             int slot = index.slotOf(p);
             byte[] resident = index.keyInSlot(slot);
             if (resident != null) {
-                int e = index.find(resident);
                 if (options.eviction() == StoreOptions.Eviction.REJECT) {
                     return -1;
                 }
-                if (options.eviction() == StoreOptions.Eviction.FIFO_REINSERT && e >= 0 && index.isHot(e)
-                        && !isReinserting(reinserts, resident)) {
+                int e = options.eviction() == StoreOptions.Eviction.FIFO_REINSERT ? index.find(resident) : -1;
+                if (e >= 0 && index.isHot(e) && !isReinserting(reinserts, resident)) {
                     reinserts.add(new Reinsert(resident, index.positionAt(e), p, index.valueLengthAt(e), chunk));
                     reinsertions++;
                     cursor++;
@@ -1181,7 +1173,7 @@ public final class SlotStore implements AutoCloseable {
     // ------------------------------------------------------------------ reads
 
     public boolean contains(byte[] key) {
-        checkOpenUnchecked();
+        checkOpen();
         lock.lock();
         try {
             return index.find(key) >= 0;
@@ -1377,7 +1369,7 @@ public final class SlotStore implements AutoCloseable {
 
     /** Every key with its value length, in no particular order. */
     public List<KeyInfo> keys() {
-        checkOpenUnchecked();
+        checkOpen();
         List<KeyInfo> out = new ArrayList<>();
         lock.lock();
         try {
@@ -1630,11 +1622,7 @@ public final class SlotStore implements AutoCloseable {
         return failure != null;
     }
 
-    private void checkOpen() throws IOException {
-        checkOpenUnchecked();
-    }
-
-    private void checkOpenUnchecked() {
+    private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("store is closed: " + path);
         }

@@ -394,15 +394,20 @@ public final class StoreCommand implements Callable<Integer> {
             Files.createDirectories(dir);
             int corrupt = 0;
             try (SlotStore s = open(path)) {
-                for (SlotStore.KeyInfo k : s.keys()) {
-                    try {
-                        byte[] v = s.get(k.key());
-                        if (v != null) {
-                            Files.write(dir.resolve(KeyNames.encode(k.key())), v);
+                List<byte[]> keys = s.keys().stream().map(SlotStore.KeyInfo::key).toList();
+                // getMany keeps the store's batch of reads in flight; a chunk bounds the values held
+                int chunk = 64;
+                for (int from = 0; from < keys.size(); from += chunk) {
+                    List<byte[]> part = keys.subList(from, Math.min(keys.size(), from + chunk));
+                    List<SlotStore.GetResult> got = s.getMany(part);
+                    for (int i = 0; i < part.size(); i++) {
+                        SlotStore.GetResult r = got.get(i);
+                        if (r.corrupt() != null) {
+                            corrupt++;
+                            err().println(name() + ": " + r.corrupt());
+                        } else if (r.found()) {
+                            Files.write(dir.resolve(KeyNames.encode(part.get(i))), r.value());
                         }
-                    } catch (StoreException.Corrupt e) {
-                        corrupt++;
-                        err().println(name() + ": " + e.getMessage());
                     }
                 }
             }

@@ -116,6 +116,11 @@ public final class FaultInjectingEngine extends AbstractIoEngine {
     private final LongAdder failAllErrors = new LongAdder();
     private final LongAdder droppedWrites = new LongAdder();
 
+    @Override
+    public String failureHint(IoOp op, int errno) {
+        return inner.failureHint(op, errno);
+    }
+
     public FaultInjectingEngine(IoEngine inner, FaultConfig config) {
         super("faulty(" + inner.name() + ")");
         this.inner = inner;
@@ -215,11 +220,6 @@ public final class FaultInjectingEngine extends AbstractIoEngine {
         }
         droppedWrites.add(dropped.size());
         return dropped.size();
-    }
-
-    /** The same as {@link #simulateCrash()}. */
-    public int dropUnflushedWrites() throws IOException {
-        return simulateCrash();
     }
 
     @Override

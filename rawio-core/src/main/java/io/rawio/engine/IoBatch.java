@@ -416,12 +416,14 @@ public final class IoBatch {
 
     private String hint(int i, int errno) {
         IoFile f = files[i];
+        String engines = f.engine().failureHint(ops[i], errno);
+        if (engines != null) {
+            return engines;
+        }
         return switch (errno) {
             case Errno.EINVAL -> f.isDirect() && !isAligned(i) ? f.alignment().describe() : null;
             case Errno.ENOSPC -> "the filesystem or device is full";
-            case Errno.EFBIG -> f.engine().name().equals("mmap")
-                    ? "the mmap engine cannot grow a file: open it with a size (OpenOptions.withSize)"
-                    : "the offset is past the largest file size this filesystem allows";
+            case Errno.EFBIG -> "the offset is past the largest file size this filesystem allows";
             case Errno.EBADF -> ops[i].isWrite() && !f.options().write() ? "the file was opened read-only" : null;
             case Errno.EFAULT -> "the buffer is not native memory or not writable";
             default -> null;

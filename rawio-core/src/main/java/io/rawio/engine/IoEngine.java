@@ -63,6 +63,14 @@ public interface IoEngine extends AutoCloseable {
         return true;
     }
 
+    /**
+     * What this engine knows about an operation failing with {@code errno} that the general hints do
+     * not (for {@link io.rawio.nativeio.NativeIoException}'s hint), or null.
+     */
+    default String failureHint(IoOp op, int errno) {
+        return null;
+    }
+
     /** Syscalls this engine has made so far (all threads), for syscalls-per-I/O figures. */
     long syscalls();
 

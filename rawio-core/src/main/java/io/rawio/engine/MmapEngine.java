@@ -22,6 +22,12 @@ import java.lang.foreign.MemorySegment;
  */
 public final class MmapEngine extends AbstractIoEngine {
 
+    @Override
+    public String failureHint(IoOp op, int errno) {
+        return errno == io.rawio.nativeio.Errno.EFBIG
+                ? "the mmap engine cannot grow a file: open it with a size (OpenOptions.withSize)" : null;
+    }
+
     public MmapEngine() {
         super("mmap");
     }

@@ -1,6 +1,7 @@
 package io.rawio.engine;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One pread/pwrite (preadv/pwritev for vectored operations) per operation, in batch order, on the
@@ -15,12 +16,13 @@ public final class PsyncEngine extends AbstractIoEngine {
     protected void run(IoBatch batch) {
         for (int i = 0; i < batch.size(); i++) {
             batch.issued(i, System.nanoTime());
-            long r = runOne(batch, i);
+            long r = runOne(batch, i, syscalls);
             batch.complete(i, r, System.nanoTime());
         }
     }
 
-    long runOne(IoBatch batch, int i) {
+    /** One operation, counting its system calls in {@code syscalls}; bytes or -errno. */
+    static long runOne(IoBatch batch, int i, LongAdder syscalls) {
         long pre = batch.precheck(i);
         if (pre < 0) {
             return pre;

@@ -11,8 +11,6 @@ import io.rawio.nativeio.Iovec;
  * and one bad operation does not fail its neighbours.
  */
 public final class PvsyncEngine extends AbstractIoEngine {
-    private final PsyncEngine single = new PsyncEngine();
-
     public PvsyncEngine() {
         super("pvsync");
     }
@@ -28,7 +26,7 @@ public final class PvsyncEngine extends AbstractIoEngine {
                 batch.issued(j, issued);
             }
             if (end - i == 1) {
-                batch.result(i, runSingle(batch, i));
+                batch.result(i, PsyncEngine.runOne(batch, i, syscalls));
             } else {
                 runGroup(batch, i, end);
             }
@@ -38,13 +36,6 @@ public final class PvsyncEngine extends AbstractIoEngine {
             }
             i = end;
         }
-    }
-
-    private long runSingle(IoBatch batch, int i) {
-        long before = single.syscalls();
-        long r = single.runOne(batch, i);
-        syscalls.add(single.syscalls() - before);
-        return r;
     }
 
     /** The end (exclusive) of the run of operations starting at {@code start} that one call can carry. */
@@ -80,7 +71,7 @@ public final class PvsyncEngine extends AbstractIoEngine {
         }
         if (r < 0) {
             for (int j = start; j < end; j++) {
-                batch.result(j, runSingle(batch, j));
+                batch.result(j, PsyncEngine.runOne(batch, j, syscalls));
             }
             return;
         }

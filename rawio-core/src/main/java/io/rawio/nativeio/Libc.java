@@ -4,7 +4,6 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.lang.foreign.AddressLayout;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -37,8 +36,6 @@ public final class Libc {
     private static final ThreadLocal<MemorySegment> CAPTURE =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
 
-    /** A pointer to memory of unknown size, for results such as mmap's. */
-    public static final AddressLayout C_POINTER = ADDRESS;
     /** mmap's error return, {@code (void *) -1}. */
     public static final long MAP_FAILED = -1L;
     /** {@code AT_FDCWD} from include/uapi/linux/fcntl.h. */

@@ -153,6 +153,10 @@ public final class NativeFile implements AutoCloseable {
             if (r < 0) {
                 throw failure("pwrite", r, offset + done, size - done);
             }
+            if (r == 0) {
+                // no progress and no error: stop rather than spin
+                throw failure("pwrite", -Errno.EIO, offset + done, size - done);
+            }
             done += r;
         }
     }

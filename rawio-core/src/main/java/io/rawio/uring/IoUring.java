@@ -276,6 +276,11 @@ public final class IoUring implements AutoCloseable {
         return at;
     }
 
+    /** Bytes per SQE (64, or 128 with IORING_SETUP_SQE128): an offset over this is the SQE's index. */
+    public int sqeSize() {
+        return sqeSize;
+    }
+
     /** The SQE array, for {@link #nextSqeOffset()}. */
     public MemorySegment sqeArray() {
         return sqes;

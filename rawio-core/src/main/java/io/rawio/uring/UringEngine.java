@@ -60,7 +60,6 @@ public final class UringEngine extends AbstractIoEngine {
     private final List<Ring> rings = Collections.synchronizedList(new ArrayList<>());
     private final CopyOnWriteArrayList<MemorySegment> regions = new CopyOnWriteArrayList<>();
     private final CopyOnWriteArrayList<String> notices = new CopyOnWriteArrayList<>();
-    private volatile int regionsVersion;
 
     public UringEngine(boolean fixed, EngineConfig config) {
         super(fixed ? "uring-fixed" : "uring");
@@ -94,7 +93,6 @@ public final class UringEngine extends AbstractIoEngine {
     public void registerBuffers(MemorySegment... segments) {
         checkOpen();
         Collections.addAll(regions, segments);
-        regionsVersion++;
     }
 
     /** What the engine changed and why (a refused registration, a dropped setup flag). */
@@ -117,6 +115,8 @@ public final class UringEngine extends AbstractIoEngine {
         int registeredVersion = -1;
         MemorySegment[] registered = new MemorySegment[0];
         IoFile[] fileTable = new IoFile[0];
+        /** The kernel refused to register files: descriptors from then on, no retry per batch. */
+        boolean filesRefused;
         int inflight;
         int completed;
         final Reaper reaper = new Reaper(this);
@@ -174,7 +174,8 @@ public final class UringEngine extends AbstractIoEngine {
         if (!fixed) {
             return;
         }
-        int version = regionsVersion;
+        // regions only grows: its size is the version a ring has registered
+        int version = regions.size();
         if (r.registeredVersion != version) {
             r.registeredVersion = version;
             try {
@@ -195,7 +196,7 @@ public final class UringEngine extends AbstractIoEngine {
             }
         }
         // Registered files: drop closed ones, add the batch's new ones (between batches only).
-        if (filesUnchanged(r, batch)) {
+        if (r.filesRefused || filesUnchanged(r, batch)) {
             return;
         }
         boolean change = false;
@@ -229,6 +230,7 @@ public final class UringEngine extends AbstractIoEngine {
                     r.fileTable = table.toArray(IoFile[]::new);
                 }
             } catch (NativeIoException e) {
+                r.filesRefused = true;
                 String n = "registered files refused, using descriptors: " + e.getMessage();
                 if (!notices.contains(n)) {
                     notices.add(n);
@@ -363,7 +365,7 @@ public final class UringEngine extends AbstractIoEngine {
                     r.retry[r.retryCount++] = i;
                     break;
                 }
-                prepare(r, batch, i, r.uring.sqeArray(), sqe, r.inflight);
+                prepare(r, batch, i, r.uring.sqeArray(), sqe);
                 r.inflight++;
                 if (submitBatch > 0) {
                     if (r.unsubmittedCount == r.unsubmitted.length) {
@@ -445,7 +447,7 @@ public final class UringEngine extends AbstractIoEngine {
         return true;
     }
 
-    private void prepare(Ring r, IoBatch batch, int i, MemorySegment sqes, long sqe, int slot) {
+    private void prepare(Ring r, IoBatch batch, int i, MemorySegment sqes, long sqe) {
         IoFile f = batch.file(i);
         int fileIndex = fixed ? fileIndex(r, f) : -1;
         int fd = fileIndex >= 0 ? fileIndex : f.fd();
@@ -469,7 +471,10 @@ public final class UringEngine extends AbstractIoEngine {
             }
             case READV, WRITEV -> {
                 MemorySegment[] v = batch.vector(i);
-                MemorySegment iov = r.iovs.asSlice((long) (slot % r.uring.sqEntries()) * MAX_IOV_PER_OP * Iovec.SIZE,
+                // The iovec array belongs to the SQE's own slot: it is not reused before the kernel has
+                // taken that SQE (and with it the iovecs).
+                long slot = sqe / r.uring.sqeSize();
+                MemorySegment iov = r.iovs.asSlice(slot * MAX_IOV_PER_OP * Iovec.SIZE,
                         (long) MAX_IOV_PER_OP * Iovec.SIZE);
                 for (int k = 0; k < v.length; k++) {
                     Iovec.set(iov, k, v[k], v[k].byteSize());

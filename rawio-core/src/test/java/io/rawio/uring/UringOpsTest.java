@@ -47,8 +47,11 @@ class UringOpsTest {
                     OpenFlag.bits(java.util.Set.of(OpenFlag.RDWR, OpenFlag.CREAT)), 0644, 1);
             int fd = run(ring, 1).get(1L);
             assertTrue(fd >= 0, "openat: " + Errno.name(-fd));
-            UringOps.fallocate(ring.sqeArray(), ring.nextSqeOffset(), fd, 0, 0, 1 << 20, 2);
-            UringOps.link(ring.sqeArray(), ring.nextSqeOffset() - SqeDescriptor.SIZE);
+            // the fallocate's own SQE gets the link flag (asking for another SQE here would submit a
+            // stray one between the two, and the statx would not be linked to the fallocate)
+            long fallocateSqe = ring.nextSqeOffset();
+            UringOps.fallocate(ring.sqeArray(), fallocateSqe, fd, 0, 0, 1 << 20, 2);
+            UringOps.link(ring.sqeArray(), fallocateSqe);
             MemorySegment stx = a.allocate(256, 8);
             UringOps.statx(ring.sqeArray(), ring.nextSqeOffset(), Libc.AT_FDCWD, path, 0,
                     LinuxConstants.STATX_BASIC_STATS, stx, 3);

@@ -43,13 +43,6 @@ public final class InfoCommand implements Callable<Integer> {
     public record Item(String section, String name, String value, boolean available) {
     }
 
-    /** Sections other modules add (the io_uring probe). */
-    private static final List<java.util.function.Supplier<List<Item>>> EXTRA = new ArrayList<>();
-
-    public static synchronized void addSection(java.util.function.Supplier<List<Item>> section) {
-        EXTRA.add(section);
-    }
-
     @Override
     public Integer call() throws IOException {
         if (!outputFormat.equals("text") && !outputFormat.equals("json")) {
@@ -110,11 +103,6 @@ public final class InfoCommand implements Callable<Integer> {
                     reason.isEmpty()));
         }
         items.addAll(ioUring());
-        synchronized (InfoCommand.class) {
-            for (var s : EXTRA) {
-                items.addAll(s.get());
-            }
-        }
         return items;
     }
 

@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -95,6 +96,10 @@ class LabCommandTest {
             assertTrue(Files.exists(out.resolve(lab).resolve("index.html")), lab);
         }
         assertTrue(text.lines().filter(l -> l.startsWith("report: ")).count() >= 9, text);
+        try (var left = Files.list(dir)) {
+            List<String> scratch = left.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("rawio-lab-")).toList();
+            assertEquals(List.of(), scratch, "every lab removes its scratch files");
+        }
         JsonNode scan = new ObjectMapper().readTree(out.resolve("scan").resolve("result.json").toFile());
         long lines = -1;
         for (JsonNode m : scan.get("raw").get("results")) {

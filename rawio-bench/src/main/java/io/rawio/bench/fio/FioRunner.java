@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -102,16 +101,21 @@ public final class FioRunner {
     /** Runs fio; returns its summary, read by the same reader as rawio's JSON. */
     public static JobSummary run(JobSpec job, String engine, Path file) {
         Path out = null;
+        Path logFile = null;
         try {
             out = Files.createTempFile("rawio-fio", ".json");
+            logFile = Files.createTempFile("rawio-fio", ".log");
             List<String> cmd = command(job, engine, file, out);
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            String log = new String(p.getInputStream().readAllBytes());
+            // fio's messages go to a file, so that the wait below is what bounds a hung fio (reading
+            // its stdout would block until fio exits)
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.to(logFile.toFile())).start();
             long timeoutS = 120 + (job.rampNs() + job.runtimeNs()) / 1_000_000_000L * 2;
             if (!p.waitFor(timeoutS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new BenchException("fio did not finish in " + timeoutS + " s");
             }
+            String log = Files.readString(logFile);
             if (p.exitValue() != 0) {
                 String first = log.lines().filter(l -> !l.isBlank()).findFirst().orElse("no output");
                 throw new BenchException("fio failed (exit " + p.exitValue() + "): " + first);
@@ -124,11 +128,13 @@ public final class FioRunner {
             Thread.currentThread().interrupt();
             throw new BenchException("interrupted while running fio");
         } finally {
-            if (out != null) {
-                try {
-                    Files.deleteIfExists(out);
-                } catch (IOException ignored) {
-                    // a temp file left behind is harmless
+            for (Path temp : new Path[] {out, logFile}) {
+                if (temp != null) {
+                    try {
+                        Files.deleteIfExists(temp);
+                    } catch (IOException ignored) {
+                        // a temp file left behind is harmless
+                    }
                 }
             }
         }
@@ -138,10 +144,5 @@ public final class FioRunner {
     static String stripNonJson(String s) {
         int i = s.indexOf('{');
         return i < 0 ? s : s.substring(i);
-    }
-
-    public static String describeEngine(String engine) {
-        return String.format(Locale.ROOT, "%s vs fio --ioengine=%s%s", engine, fioEngine(engine),
-                engine.equals("uring-fixed") ? " --fixedbufs=1 --registerfiles=1" : "");
     }
 }

@@ -67,14 +67,10 @@ public record JobSpec(
         return filename == null ? Path.of(DEFAULT_FILE) : filename;
     }
 
-    public JobSpec withEngines(List<String> e) {
-        return new JobSpec(filename, sizeBytes, rw, rwmixread, bs, iodepth, numjobs, e, direct, sync, fsyncEvery,
-                fdatasyncEvery, runtimeNs, rampNs, timeBased, rateIops, keep, allowDeviceWrite, iodepthBatchSubmit);
-    }
-
-    public JobSpec withRuntime(long ns, boolean tb) {
+    /** The same job at another queue depth, thread count and engine list. */
+    public JobSpec withDepth(int iodepth, int numjobs, List<String> engines) {
         return new JobSpec(filename, sizeBytes, rw, rwmixread, bs, iodepth, numjobs, engines, direct, sync, fsyncEvery,
-                fdatasyncEvery, ns, rampNs, tb, rateIops, keep, allowDeviceWrite, iodepthBatchSubmit);
+                fdatasyncEvery, runtimeNs, rampNs, timeBased, rateIops, keep, allowDeviceWrite, iodepthBatchSubmit);
     }
 
     /** A one-line description, fio style: "randread bs=4k iodepth=32 numjobs=1 direct=1 size=1g". */

@@ -9,6 +9,7 @@ import io.rawio.bench.run.Target;
 import io.rawio.engine.IoEngines;
 import io.rawio.engine.SyncMode;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,11 +59,11 @@ public final class AsyncLab implements Lab {
                 List.of("model", "IOPS", "clat p50 (us)", "clat p99 (us)", "CPU us/IO (process)"));
         Map<String, List<double[]>> curves = new LinkedHashMap<>();
         List<Map<String, Object>> raw = new ArrayList<>();
+        // The job names its file, so Target does not treat it as scratch: the lab removes it.
         try (Target target = Target.prepare(base, ProgressListener.NONE)) {
             for (Config c : configs) {
                 ctx.say("async: " + c.label());
-                JobSpec spec = new JobSpec(base.filename(), size, RwMode.RANDREAD, 50, 4096, c.iodepth(), c.numjobs(),
-                        List.of(c.engine()), true, SyncMode.NONE, 0, 0, runtimeNs, 0, true, 0, false, false, 1);
+                JobSpec spec = base.withDepth(c.iodepth(), c.numjobs(), List.of(c.engine()));
                 JobResult res = JobRunner.run(spec, c.engine(), target, ProgressListener.NONE);
                 var clat = res.clatAll();
                 // Process CPU, not the job threads': AsynchronousFileChannel does its reads on the JDK's
@@ -77,6 +78,8 @@ public final class AsyncLab implements Lab {
                         "clat_p50_ns", clat.percentile(50), "clat_p99_ns", clat.percentile(99),
                         "cpu_us_per_io_process", cpu));
             }
+        } finally {
+            Files.deleteIfExists(base.filename());
         }
         List<List<Object>> rows = r.rows();
         r.finding(String.format(Locale.ROOT, "One psync thread: %.0f IOPS at %.0f us. Throughput comes from queue depth:"

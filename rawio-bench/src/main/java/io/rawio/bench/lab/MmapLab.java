@@ -1,5 +1,6 @@
 package io.rawio.bench.lab;
 
+import io.rawio.bench.run.Permutation;
 import io.rawio.memory.AlignedMemory;
 import io.rawio.nativeio.LinuxConstants;
 import io.rawio.nativeio.Mman;
@@ -16,7 +17,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * mmap vs pread over files from a cold page cache, sequential and random, with each madvise hint; and
@@ -63,20 +63,24 @@ public final class MmapLab implements Lab {
                 write(file, size);
                 for (String access : List.of("sequential", "random")) {
                     ctx.say("mmap: " + (size >> 20) + " MiB " + access);
-                    rows.add(measure("pread 4 KiB", access, size, () -> pread(file, size, access.equals("random"))));
+                    boolean random = access.equals("random");
+                    // The page order is made once, and the cache dropped, before each clock starts.
+                    int pages = (int) (size / PAGE);
+                    int[] order = random ? Permutation.of(pages, 5) : Permutation.identity(pages);
+                    Body cold = () -> dropCache(file);
+                    rows.add(measure("pread 4 KiB", access, size, cold, () -> pread(file, order, random)));
                     for (int advice : new int[] {LinuxConstants.MADV_NORMAL, LinuxConstants.MADV_SEQUENTIAL,
                         LinuxConstants.MADV_RANDOM, LinuxConstants.MADV_WILLNEED}) {
-                        rows.add(measure("mmap " + adviceName(advice), access, size,
-                                () -> mapped(file, size, advice, access.equals("random"))));
+                        rows.add(measure("mmap " + adviceName(advice), access, size, cold,
+                                () -> mapped(file, size, advice, order)));
                     }
                 }
-                dropCache(file);
             }
             long anon = ctx.quick() ? 64L << 20 : 512L << 20;
             for (boolean huge : new boolean[] {false, true}) {
                 ctx.say("mmap: anonymous " + (huge ? "MADV_HUGEPAGE" : "4 KiB pages"));
                 rows.add(measure(huge ? "anonymous, MADV_HUGEPAGE" : "anonymous, 4 KiB pages", "first touch", anon,
-                        () -> touchAnonymous(anon, huge)));
+                        () -> { }, () -> touchAnonymous(anon, huge)));
             }
         } finally {
             Files.deleteIfExists(file);
@@ -116,7 +120,9 @@ public final class MmapLab implements Lab {
         void run() throws IOException;
     }
 
-    private Row measure(String what, String access, long size, Body body) throws IOException {
+    /** Runs {@code before} off the clock, then times {@code body}. */
+    private Row measure(String what, String access, long size, Body before, Body body) throws IOException {
+        before.run();
         ResourceUsage u0 = ResourceUsage.thread();
         long t0 = System.nanoTime();
         body.run();
@@ -152,47 +158,28 @@ public final class MmapLab implements Lab {
         }
     }
 
-    private static long[] order(long pages, boolean random) {
-        long[] o = new long[(int) pages];
-        for (int i = 0; i < o.length; i++) {
-            o[i] = i;
-        }
-        if (random) {
-            SplittableRandom r = new SplittableRandom(5);
-            for (int i = o.length - 1; i > 0; i--) {
-                int j = r.nextInt(i + 1);
-                long t = o[i];
-                o[i] = o[j];
-                o[j] = t;
-            }
-        }
-        return o;
-    }
-
-    private static void pread(Path file, long size, boolean random) throws IOException {
-        dropCache(file);
+    private static void pread(Path file, int[] order, boolean random) throws IOException {
         try (NativeFile f = NativeFile.open(file, OpenFlag.RDONLY); Arena a = Arena.ofConfined()) {
             if (random) {
                 f.fadvise(0, 0, LinuxConstants.POSIX_FADV_RANDOM);
             }
             MemorySegment buf = AlignedMemory.allocate(a, PAGE, PAGE);
-            for (long p : order(size / PAGE, random)) {
-                f.readFully(buf, p * PAGE);
+            for (int p : order) {
+                f.readFully(buf, (long) p * PAGE);
             }
         }
     }
 
     private static long sink;
 
-    private static void mapped(Path file, long size, int advice, boolean random) throws IOException {
-        dropCache(file);
+    private static void mapped(Path file, long size, int advice, int[] order) throws IOException {
         try (NativeFile f = NativeFile.open(file, OpenFlag.RDONLY); Arena a = Arena.ofConfined()) {
             MemorySegment m = Mman.map(a, f, 0, size, LinuxConstants.PROT_READ, LinuxConstants.MAP_SHARED);
             Mman.madvise(m, advice);
             MemorySegment buf = AlignedMemory.allocate(a, PAGE, PAGE);
             long s = 0;
-            for (long p : order(size / PAGE, random)) {
-                MemorySegment.copy(m, p * PAGE, buf, 0, PAGE);
+            for (int p : order) {
+                MemorySegment.copy(m, (long) p * PAGE, buf, 0, PAGE);
                 s += buf.get(ValueLayout.JAVA_LONG, 0);
             }
             sink += s;

@@ -28,7 +28,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -231,17 +230,21 @@ public final class ZeroCopyLab implements Lab {
     private static long readWrite(NativeFile in, long size, int outFd, FileChannel inCh, Object outCh) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment buf = AlignedMemory.allocate(a, 1 << 20, 4096);
+            // A socket has no offset: it is written with pwritev2 at offset -1, which is write(2).
+            // Which one it is is known before the loop, so no call fails with ESPIPE inside it.
+            boolean socket = outCh == null;
+            MemorySegment iov = a.allocate(16, 8);
             long done = 0;
             while (done < size) {
                 long n = in.readFully(buf.asSlice(0, Math.min(buf.byteSize(), size - done)), done);
                 long w = 0;
                 while (w < n) {
-                    long r = Libc.pwrite(outFd, buf.asSlice(w, n - w), n - w, done + w);
-                    if (r == -io.rawio.nativeio.Errno.ESPIPE) {
-                        // A socket has no offset: pwritev2 with offset -1 is write(2).
-                        MemorySegment iov = a.allocate(16, 8);
+                    long r;
+                    if (socket) {
                         io.rawio.nativeio.Iovec.set(iov, 0, buf.address() + w, n - w);
                         r = Libc.pwritev2(outFd, iov, 1, -1, 0);
+                    } else {
+                        r = Libc.pwrite(outFd, buf.asSlice(w, n - w), n - w, done + w);
                     }
                     if (r < 0) {
                         throw new NativeIoException("write", (int) -r, null, outFd, done + w, n - w, null);

@@ -1,7 +1,6 @@
 package io.rawio.bench.report;
 
 import java.io.PrintWriter;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -68,9 +67,5 @@ public final class VsFio {
         out.println(String.format(Locale.ROOT, "%-24s %11.0f %8.1fu %8.1fu %9.2f %8d", name,
                 median(s, JobSummary::iops), median(s, x -> x.clatP50Ns()) / 1e3, median(s, x -> x.clatP99Ns()) / 1e3,
                 median(s, JobSummary::cpuUsPerIo), s.size()));
-    }
-
-    public static List<JobSummary> list() {
-        return new ArrayList<>();
     }
 }

@@ -26,13 +26,11 @@ public final class Target implements AutoCloseable {
     private final JobSpec job;
     private final Path path;
     private final boolean created;
-    private final boolean device;
 
-    private Target(JobSpec job, Path path, boolean created, boolean device) {
+    private Target(JobSpec job, Path path, boolean created) {
         this.job = job;
         this.path = path;
         this.created = created;
-        this.device = device;
     }
 
     /** Creates and lays out the file when needed. */
@@ -40,7 +38,7 @@ public final class Target implements AutoCloseable {
         Path path = job.path();
         boolean exists = Files.exists(path);
         boolean device = exists && Statx.of(path).isBlockDevice();
-        Target t = new Target(job, path, !exists, device);
+        Target t = new Target(job, path, !exists);
         if (!device) {
             long size = exists ? Files.size(path) : 0;
             if (size < job.sizeBytes()) {
@@ -89,10 +87,6 @@ public final class Target implements AutoCloseable {
 
     public Path path() {
         return path;
-    }
-
-    public boolean isDevice() {
-        return device;
     }
 
     /** The /sys/block name of the disk under the target, when there is one. */

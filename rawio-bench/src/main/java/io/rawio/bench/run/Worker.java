@@ -40,7 +40,6 @@ final class Worker implements Runnable {
     private long nextSeqOffset;
     private long writesSinceFsync;
     private long writesSinceFdatasync;
-    private long opsIssued;
     private long bytesIssued;
 
     /** The run's shared timing and stop flag. */
@@ -206,7 +205,6 @@ final class Worker implements Runnable {
                     writesSinceFdatasync = 0;
                 }
             }
-            opsIssued++;
             bytesIssued += job.bs();
         }
         return depth;
@@ -225,9 +223,5 @@ final class Worker implements Runnable {
         long all = (long) job.iodepth() * pipeline(job);
         long cap = Math.max(job.iodepth(), (64L << 20) / job.bs());
         return (int) Math.min(all, cap);
-    }
-
-    long opsIssued() {
-        return opsIssued;
     }
 }

@@ -3,6 +3,7 @@ package io.rawio.cli.store;
 import io.rawio.bench.job.Units;
 import io.rawio.bench.metrics.LatencyStats;
 import io.rawio.bench.report.FioJson;
+import io.rawio.bench.run.Permutation;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreOptions;
 import io.rawio.store.StoreStats;
@@ -91,19 +92,8 @@ final class StoreBenchCommand extends StoreCommand.Sub {
             SplittableRandom r = new SplittableRandom(7);
             // Keys and value lists are made before the clock starts: only the store's calls are timed.
             // Reads go in a shuffled order by default: written in order, the keys sit in consecutive slots.
-            int[] perm = new int[count];
-            for (int i = 0; i < count; i++) {
-                perm[i] = i;
-            }
-            if (order.equals("random") && !op.equals("put")) {
-                SplittableRandom shuffle = new SplittableRandom(11);
-                for (int i = count - 1; i > 0; i--) {
-                    int j = shuffle.nextInt(i + 1);
-                    int t = perm[i];
-                    perm[i] = perm[j];
-                    perm[j] = t;
-                }
-            }
+            int[] perm = order.equals("random") && !op.equals("put") ? Permutation.of(count, 11)
+                    : Permutation.identity(count);
             List<List<byte[]>> callKeys = new ArrayList<>();
             for (int from = 0; from < count; from += call) {
                 List<byte[]> k = new ArrayList<>();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.rawio.bench.job.Units;
 import io.rawio.bench.metrics.DeviceStats;
+import io.rawio.bench.run.Permutation;
 import io.rawio.nativeio.BlockDevices;
 import io.rawio.nativeio.Privileges;
 import java.io.IOException;
@@ -274,6 +275,7 @@ public class KvCompare implements Callable<Integer> {
         double devicePerByte;
         long putNs = 0;
         long getNs = 0;
+        int getKeys = Math.max(1, (int) Math.round((w.count - w.latencyGets) * getFraction));
         long onDisk;
         try {
             // put phase, ended by a flush/sync; the store is then closed so that nothing it holds in
@@ -305,15 +307,13 @@ public class KvCompare implements Callable<Integer> {
 
             // One shuffle of the keys per round: its first latencyGets keys are read one at a time in the
             // latency phase, the rest (the get fraction of them) in batches in the get phase.
-            int[] shuffled = w.shuffled(round);
+            int[] shuffled = Permutation.of(w.count, round);
             // get phase: each key once, in random order, from the device
             if (drop) {
                 dropCaches();
             }
             try (KvStore kv = open(system, d, w, durability, false)) {
-                int rest = w.count - w.latencyGets;
-                int[] order = Arrays.copyOfRange(shuffled, w.latencyGets,
-                        w.latencyGets + Math.max(1, (int) Math.round(rest * getFraction)));
+                int[] order = Arrays.copyOfRange(shuffled, w.latencyGets, w.latencyGets + getKeys);
                 for (int from = 0; from < order.length; from += batch) {
                     int to = Math.min(order.length, from + batch);
                     List<byte[]> keys = new ArrayList<>(to - from);
@@ -360,7 +360,6 @@ public class KvCompare implements Callable<Integer> {
             }
         }
         double mib = 1024.0 * 1024.0;
-        long getKeys = Math.max(1, Math.round((w.count - w.latencyGets) * getFraction));
         return new RoundResult(system, round, detail,
                 (double) w.count * w.valueSize / mib / (putNs / 1e9), putBatch.getValueAtPercentile(50),
                 putBatch.getValueAtPercentile(99),
@@ -546,30 +545,28 @@ public class KvCompare implements Callable<Integer> {
             return v;
         }
 
+        /** Whether {@code got} is value i, compared in place (no copy between the timed calls). */
+        boolean isValue(int i, byte[] got) {
+            if (got.length != valueSize) {
+                return false;
+            }
+            int stamp = Math.min(8, valueSize);
+            for (int b = 0; b < stamp; b++) {
+                if (got[b] != (byte) (i >>> (8 * b))) {
+                    return false;
+                }
+            }
+            return Arrays.equals(got, stamp, valueSize, pool[i % POOL], stamp, valueSize);
+        }
+
         void check(String system, int i, byte[] got) throws IOException {
             if (got == null) {
                 throw new IOException(system + ": key " + new String(key(i), StandardCharsets.US_ASCII) + " not found");
             }
-            if (!Arrays.equals(got, value(i))) {
+            if (!isValue(i, got)) {
                 throw new IOException(system + ": key " + new String(key(i), StandardCharsets.US_ASCII)
                         + " read back a different value (" + got.length + " bytes)");
             }
-        }
-
-        /** The key numbers 0 to count - 1 in an order fixed by the seed. */
-        int[] shuffled(long seed) {
-            int[] a = new int[count];
-            for (int i = 0; i < a.length; i++) {
-                a[i] = i;
-            }
-            SplittableRandom rnd = new SplittableRandom(seed);
-            for (int i = a.length - 1; i > 0; i--) {
-                int j = rnd.nextInt(i + 1);
-                int t = a[i];
-                a[i] = a[j];
-                a[j] = t;
-            }
-            return a;
         }
     }
 }

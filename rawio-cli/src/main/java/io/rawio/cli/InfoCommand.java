@@ -91,8 +91,9 @@ public final class InfoCommand implements Callable<Integer> {
                 : "no (tests needing loop devices or tracepoints skip)", true));
         items.add(new Item("system", "cpus", String.valueOf(Runtime.getRuntime().availableProcessors()), true));
         items.add(new Item("system", "memlock limit", memlock(), true));
-        items.add(new Item("system", "io_uring_disabled", ioUringDisabled(), !ioUringDisabled().startsWith("1")
-                && !ioUringDisabled().startsWith("2")));
+        String uringDisabled = ioUringDisabled();
+        items.add(new Item("system", "io_uring_disabled", uringDisabled, !uringDisabled.startsWith("1")
+                && !uringDisabled.startsWith("2")));
         items.addAll(directIo());
         String thp = AlignedMemory.hugePagesStatus();
         items.add(new Item("memory", "transparent huge pages", thp.replaceFirst("^(un)?available: ", ""),
@@ -110,9 +111,9 @@ public final class InfoCommand implements Callable<Integer> {
         List<Item> items = new ArrayList<>();
         Path abs = dir.toAbsolutePath().normalize();
         items.add(new Item("direct I/O", "directory", abs.toString(), true));
-        items.add(new Item("direct I/O", "disk", BlockDevices.diskOf(abs).map(d -> d + " (/sys/block/" + d + "/stat)")
-                .orElse("none found (tmpfs, overlay or no sysfs): device counters unavailable"),
-                BlockDevices.diskOf(abs).isPresent()));
+        var disk = BlockDevices.diskOf(abs);
+        items.add(new Item("direct I/O", "disk", disk.map(d -> d + " (/sys/block/" + d + "/stat)")
+                .orElse("none found (tmpfs, overlay or no sysfs): device counters unavailable"), disk.isPresent()));
         Path probe = null;
         try {
             probe = Files.createTempFile(abs, ".rawio-probe", ".tmp");

@@ -132,9 +132,7 @@ public final class UringEngine extends AbstractIoEngine {
             this.uring = IoUring.create(PLAIN_SETUP ? setup.plain() : setup);
             this.iovs = arena.allocate((long) uring.sqEntries() * MAX_IOV_PER_OP * Iovec.SIZE, 8);
             for (String f : uring.fallbacks()) {
-                if (!notices.contains(f)) {
-                    notices.add(f);
-                }
+                notices.addIfAbsent(f);
             }
         }
 
@@ -190,9 +188,7 @@ public final class UringEngine extends AbstractIoEngine {
                 }
             } catch (NativeIoException e) {
                 String n = "registered buffers refused, using plain READ/WRITE: " + e.getMessage();
-                if (!notices.contains(n)) {
-                    notices.add(n);
-                }
+                notices.addIfAbsent(n);
             }
         }
         // Registered files: drop closed ones, add the batch's new ones (between batches only).
@@ -232,9 +228,7 @@ public final class UringEngine extends AbstractIoEngine {
             } catch (NativeIoException e) {
                 r.filesRefused = true;
                 String n = "registered files refused, using descriptors: " + e.getMessage();
-                if (!notices.contains(n)) {
-                    notices.add(n);
-                }
+                notices.addIfAbsent(n);
             }
         }
     }
@@ -298,7 +292,7 @@ public final class UringEngine extends AbstractIoEngine {
         while (r.inflight > 0 && local.get() == r) {
             int s = r.uring.submitAndWait(r.inflight);
             syscalls.increment();
-            if (s < 0 && s != -Errno.EINTR && s != -Errno.EAGAIN && s != -Errno.EBUSY) {
+            if (ringFailed(s)) {
                 rings.remove(r);
                 local.remove();
                 r.close();
@@ -336,7 +330,7 @@ public final class UringEngine extends AbstractIoEngine {
                 if (r.retryCount > 0) {
                     i = r.retry[--r.retryCount];
                 } else {
-                    if (batch.op(next).isSync() && (r.inflight > 0 || r.retryCount > 0)) {
+                    if (batch.op(next).isSync() && r.inflight > 0) {
                         // A sync starts after everything before it completed: wait for those first.
                         // (In user space rather than with IOSQE_IO_DRAIN, which with DEFER_TASKRUN
                         // on 6.x kernels can leave the drained SQE never issued.)
@@ -375,7 +369,7 @@ public final class UringEngine extends AbstractIoEngine {
                     if (r.uring.pendingSubmissions() >= submitBatch) {
                         int s = r.uring.submitAndWait(0);
                         syscalls.increment();
-                        if (s < 0 && s != -Errno.EINTR && s != -Errno.EAGAIN && s != -Errno.EBUSY) {
+                        if (ringFailed(s)) {
                             failInflight(r, batch, s);
                             return;
                         }
@@ -400,7 +394,7 @@ public final class UringEngine extends AbstractIoEngine {
             int s = r.uring.submitAndWait(waitFor);
             syscalls.increment();
             r.unsubmittedCount = 0;
-            if (s < 0 && s != -Errno.EINTR && s != -Errno.EAGAIN && s != -Errno.EBUSY) {
+            if (ringFailed(s)) {
                 failInflight(r, batch, s);
                 return;
             }
@@ -430,7 +424,7 @@ public final class UringEngine extends AbstractIoEngine {
         if (r.uring.pendingSubmissions() > 0) {
             int s = r.uring.submitAndWait(0);
             syscalls.increment();
-            if (s < 0 && s != -Errno.EINTR && s != -Errno.EAGAIN && s != -Errno.EBUSY) {
+            if (ringFailed(s)) {
                 failInflight(r, batch, s);
                 return false;
             }
@@ -445,6 +439,11 @@ public final class UringEngine extends AbstractIoEngine {
         }
         r.finishedCount = 0;
         return true;
+    }
+
+    /** An io_uring_enter result that means the ring is broken (not an interruption or a full queue). */
+    private static boolean ringFailed(int s) {
+        return s < 0 && s != -Errno.EINTR && s != -Errno.EAGAIN && s != -Errno.EBUSY;
     }
 
     private void prepare(Ring r, IoBatch batch, int i, MemorySegment sqes, long sqe) {

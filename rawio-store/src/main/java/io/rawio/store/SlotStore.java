@@ -372,6 +372,11 @@ public final class SlotStore implements AutoCloseable {
                 throw new StoreException.NotAStore("not a rawio store: " + path);
             }
             Superblock good = first != null ? first : second;
+            if (good.blockSize() != BLOCK_SIZE || good.maxKeyLength() > MAX_KEY_LENGTH) {
+                throw new StoreException("store " + path + " was made with block size " + good.blockSize()
+                        + " and keys of up to " + good.maxKeyLength() + " bytes; this version reads block size "
+                        + BLOCK_SIZE + " and keys of up to " + MAX_KEY_LENGTH);
+            }
             if (first == null || second == null) {
                 // Repair the bad copy from the good one.
                 MemorySegment fix = first == null ? a : c;

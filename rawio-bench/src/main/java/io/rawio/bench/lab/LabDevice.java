@@ -84,6 +84,11 @@ final class LabDevice implements AutoCloseable {
         return DeviceStats.sample(device).map(DeviceStats::readSectors).orElse(0L);
     }
 
+    /** One sample of the device's counters (all zero when they cannot be read). */
+    DeviceStats stats() {
+        return DeviceStats.sample(device).orElse(new DeviceStats(device, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+    }
+
     /**
      * Waits (up to 2 s) until the device has nothing in flight and its counters stopped moving, so
      * asynchronous readahead or writeback of one step is not counted in the next.

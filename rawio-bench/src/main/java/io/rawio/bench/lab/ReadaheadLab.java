@@ -1,5 +1,6 @@
 package io.rawio.bench.lab;
 
+import io.rawio.bench.metrics.DeviceStats;
 import io.rawio.memory.AlignedMemory;
 import io.rawio.nativeio.LinuxConstants;
 import io.rawio.nativeio.NativeFile;
@@ -7,8 +8,6 @@ import io.rawio.nativeio.OpenFlag;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,6 +49,7 @@ public final class ReadaheadLab implements Lab {
                 List.of("reads", "asked (KiB)", "device read (KiB)", "device requests", "x asked"));
         Map<String, List<double[]>> bars = new LinkedHashMap<>();
         List<Map<String, Object>> raw = new ArrayList<>();
+        String readAheadKb;
         try (LabDevice dev = LabDevice.create(ctx.workDir(), name(), 64L << 20); Arena arena = Arena.ofConfined();
              NativeFile holder = NativeFile.open(dev.path(), OpenFlag.RDONLY)) {
             MemorySegment buf = AlignedMemory.allocate(arena, 128 << 10, 4096);
@@ -68,16 +68,15 @@ public final class ReadaheadLab implements Lab {
                         if (c.advice() >= 0) {
                             f.fadvise(0, 0, c.advice());
                         }
-                        long s0 = dev.sectorsRead();
-                        long q0 = io.rawio.bench.metrics.DeviceStats.sample(dev.device())
-                                .map(io.rawio.bench.metrics.DeviceStats::readIos).orElse(0L);
+                        DeviceStats before = dev.stats();
                         for (int i = 0; i < c.count(); i++) {
                             f.readFully(buf.asSlice(0, c.bytes()), offset + (long) i * c.bytes());
                         }
                         dev.settle(); // readahead the reads started still counts for them
-                        sectors += dev.sectorsRead() - s0;
-                        requests += io.rawio.bench.metrics.DeviceStats.sample(dev.device())
-                                .map(io.rawio.bench.metrics.DeviceStats::readIos).orElse(0L) - q0;
+                        // one sample per edge, so sectors and requests are counted over the same interval
+                        DeviceStats delta = dev.stats().minus(before);
+                        sectors += delta.readSectors();
+                        requests += delta.readIos();
                     }
                 }
                 double askedKiB = (double) c.bytes() * c.count() / 1024;
@@ -93,13 +92,14 @@ public final class ReadaheadLab implements Lab {
             }
             r.raw("device", dev.device());
             r.raw("isolated", dev.isolated());
-            r.raw("read_ahead_kb", readAheadKb(dev.device()));
+            readAheadKb = DeviceStats.readAheadKb(dev.device()).orElse("unknown");
+            r.raw("read_ahead_kb", readAheadKb);
         }
         List<List<Object>> rows = r.rows();
         r.finding(String.format(Locale.ROOT, "A cold 128 KiB buffered read made the device read %s KiB, a cold"
                 + " 4 KiB one %s KiB, and with POSIX_FADV_RANDOM %s KiB (the device's read_ahead_kb is %s).",
                 LabReport.cell(rows.get(0).get(2)), LabReport.cell(rows.get(2).get(2)), LabReport.cell(rows.get(3).get(2)),
-                readAheadKb(String.valueOf(r.raw().get("device")))));
+                readAheadKb));
         r.finding(String.format(Locale.ROOT, "O_DIRECT reads exactly what it asks: %s KiB for 128 KiB, %s KiB for"
                 + " 64 x 4 KiB, in %s requests: one per read, no readahead.", LabReport.cell(rows.get(1).get(2)), LabReport.cell(rows.get(6).get(2)),
                 LabReport.cell(rows.get(6).get(3))));
@@ -110,13 +110,5 @@ public final class ReadaheadLab implements Lab {
                 "read pattern", "KiB read from the device", false, bars));
         r.raw("cases", raw);
         return r;
-    }
-
-    private static String readAheadKb(String device) {
-        try {
-            return io.rawio.nativeio.Procfs.read(Path.of("/sys/block", device, "queue", "read_ahead_kb"));
-        } catch (IOException e) {
-            return "unknown";
-        }
     }
 }

@@ -1,7 +1,6 @@
 package io.rawio.bench.metrics;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -38,6 +37,15 @@ public record DeviceStats(
         }
         return new DeviceStats(device, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10],
                 v[15], v[16]);
+    }
+
+    /** The device's read-ahead window in KiB ({@code queue/read_ahead_kb}), or empty when it cannot be read. */
+    public static Optional<String> readAheadKb(String device) {
+        try {
+            return Optional.of(io.rawio.nativeio.Procfs.read(Path.of("/sys/block", device, "queue", "read_ahead_kb")));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     /** This sample minus an earlier one (in_flight is kept as sampled). */

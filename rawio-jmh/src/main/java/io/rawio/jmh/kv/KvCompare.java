@@ -210,7 +210,7 @@ public class KvCompare implements Callable<Integer> {
         setup.put("dropCaches", drop);
         setup.put("lmdbNoReadahead", lmdbNoReadahead);
         setup.put("disk", disk.orElse("?"));
-        setup.put("readAheadKb", disk.map(KvCompare::readAheadKb).orElse("?"));
+        setup.put("readAheadKb", disk.flatMap(DeviceStats::readAheadKb).orElse("?"));
         setup.put("dataBytesPerRound", (long) count * valueSize);
 
         out.printf(Locale.ROOT, "kv-compare: %d keys x %s values, batch %d, gets of %.0f%% of the keys, "
@@ -370,14 +370,6 @@ public class KvCompare implements Callable<Integer> {
                 putOne.getTotalCount() == 0 ? Double.NaN : putOne.getValueAtPercentile(50),
                 putOne.getTotalCount() == 0 ? Double.NaN : putOne.getValueAtPercentile(99),
                 devicePerByte, onDisk, checked);
-    }
-
-    private static String readAheadKb(String disk) {
-        try {
-            return io.rawio.nativeio.Procfs.read(Path.of("/sys/block", disk, "queue", "read_ahead_kb")).trim();
-        } catch (IOException e) {
-            return "?";
-        }
     }
 
     private static Histogram histogram() {

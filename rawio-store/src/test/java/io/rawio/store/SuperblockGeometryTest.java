@@ -1,0 +1,41 @@
+package io.rawio.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A superblock whose block size or key limit this version does not use is refused, and nothing is written. */
+class SuperblockGeometryTest {
+
+    @Test
+    void aStoreWithAnotherBlockSizeOrKeyLimitIsRefusedUntouched(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("s.store");
+        SlotStore.format(file, 16L << 20, 8192, false, StoreTesting.psyncOptions());
+        byte[] original = Files.readAllBytes(file);
+        MemorySegment first = MemorySegment.ofArray(original).asSlice(0, SuperblockDescriptor.SIZE);
+        SuperblockDescriptor.Superblock sb = SuperblockDescriptor.decode(first);
+        for (SuperblockDescriptor.Superblock other : new SuperblockDescriptor.Superblock[] {
+            new SuperblockDescriptor.Superblock(sb.uuid(), 8192, sb.slotSize(), sb.slotCount(), sb.checkpoint0(),
+                    sb.checkpoint1(), sb.checkpointSize(), sb.slotsOffset(), sb.maxKeyLength(), sb.createdMs()),
+            new SuperblockDescriptor.Superblock(sb.uuid(), sb.blockSize(), sb.slotSize(), sb.slotCount(),
+                    sb.checkpoint0(), sb.checkpoint1(), sb.checkpointSize(), sb.slotsOffset(),
+                    SlotStore.MAX_KEY_LENGTH * 2, sb.createdMs())}) {
+            byte[] bytes = original.clone();
+            MemorySegment all = MemorySegment.ofArray(bytes);
+            SuperblockDescriptor.encode(other, all.asSlice(0, SuperblockDescriptor.SIZE));
+            SuperblockDescriptor.encode(other, all.asSlice(SuperblockDescriptor.SIZE, SuperblockDescriptor.SIZE));
+            Files.write(file, bytes);
+            StoreException e = assertThrows(StoreException.class,
+                    () -> SlotStore.open(file, StoreTesting.psyncOptions()).close());
+            assertTrue(e.getMessage().contains("this version reads block size"), e.getMessage());
+            assertArrayEquals(bytes, Files.readAllBytes(file), "a refused open writes nothing");
+        }
+    }
+}

@@ -567,18 +567,13 @@ public final class SlotStore implements AutoCloseable {
     /** No valid checkpoint: read every slot, and apply them in sequence order. */
     private void fullScan(Arena arena) throws IOException {
         TreeMap<Long, Integer> bySequence = new TreeMap<>();
-        MemorySegment head = AlignedMemory.allocate(arena, BLOCK_SIZE, BLOCK_SIZE);
-        IoBatch b = new IoBatch(1);
-        for (long s = 0; s < sb.slotCount(); s++) {
-            b.clear();
-            b.read(file, sb.slotOffset(s), head);
-            engine.execute(b);
+        forEachSlotHeader(arena, (s, head, read) -> {
             recoveryScanned++;
-            if (b.result(0) == BLOCK_SIZE && SlotDescriptor.headerValid(head, sb.storeId(), sb.slotSize())
+            if (read && SlotDescriptor.headerValid(head, sb.storeId(), sb.slotSize())
                     && Long.remainderUnsigned(SlotDescriptor.sequence(head), sb.slotCount()) == s) {
                 bySequence.put(SlotDescriptor.sequence(head), (int) s);
             }
-        }
+        });
         if (bySequence.isEmpty()) {
             cursor = 0;
             return;
@@ -586,6 +581,30 @@ public final class SlotStore implements AutoCloseable {
         // Applied in order from the oldest: data CRCs and tombstones are checked as they are applied.
         scanAll(arena, bySequence);
         cursor = bySequence.lastKey() + 1;
+    }
+
+    @FunctionalInterface
+    private interface HeaderVisitor {
+        /** One slot's first block; {@code read} is false when it could not be read whole. */
+        void visit(long slot, MemorySegment head, boolean read);
+    }
+
+    /** Reads the first block of every slot of the ring, 64 reads per dispatcher batch. */
+    private void forEachSlotHeader(Arena arena, HeaderVisitor visitor) {
+        int per = 64;
+        MemorySegment heads = AlignedMemory.allocate(arena, (long) per * BLOCK_SIZE, BLOCK_SIZE);
+        IoBatch b = new IoBatch(per);
+        for (long s0 = 0; s0 < sb.slotCount(); s0 += per) {
+            b.clear();
+            int n = (int) Math.min(per, sb.slotCount() - s0);
+            for (int i = 0; i < n; i++) {
+                b.read(file, sb.slotOffset(s0 + i), heads.asSlice((long) i * BLOCK_SIZE, BLOCK_SIZE));
+            }
+            engine.execute(b);
+            for (int i = 0; i < n; i++) {
+                visitor.visit(s0 + i, heads.asSlice((long) i * BLOCK_SIZE, BLOCK_SIZE), b.result(i) == BLOCK_SIZE);
+            }
+        }
     }
 
     private void scanAll(Arena arena, TreeMap<Long, Integer> bySequence) {
@@ -1538,24 +1557,15 @@ public final class SlotStore implements AutoCloseable {
                     ckpts++;
                 }
             }
-            MemorySegment heads = AlignedMemory.allocate(arena, 64L * BLOCK_SIZE, BLOCK_SIZE);
-            IoBatch hb = new IoBatch(64);
-            for (long s0 = 0; s0 < sb.slotCount(); s0 += 64) {
-                hb.clear();
-                int n = (int) Math.min(64, sb.slotCount() - s0);
-                for (int i = 0; i < n; i++) {
-                    hb.read(file, sb.slotOffset(s0 + i), heads.asSlice((long) i * BLOCK_SIZE, BLOCK_SIZE));
+            long[] damaged = {0};
+            forEachSlotHeader(arena, (s, head, read) -> {
+                if (read && head.get(Le.U32, SlotDescriptor.MAGIC_OFFSET) == SlotDescriptor.MAGIC
+                        && head.get(Le.U64, SlotDescriptor.STORE_ID_OFFSET) == sb.storeId()
+                        && !SlotDescriptor.headerValid(head, sb.storeId(), sb.slotSize())) {
+                    damaged[0]++;
                 }
-                engine.execute(hb);
-                for (int i = 0; i < n; i++) {
-                    MemorySegment head = heads.asSlice((long) i * BLOCK_SIZE, BLOCK_SIZE);
-                    if (hb.result(i) == BLOCK_SIZE && head.get(Le.U32, SlotDescriptor.MAGIC_OFFSET) == SlotDescriptor.MAGIC
-                            && head.get(Le.U64, SlotDescriptor.STORE_ID_OFFSET) == sb.storeId()
-                            && !SlotDescriptor.headerValid(head, sb.storeId(), sb.slotSize())) {
-                        slotsDamaged++;
-                    }
-                }
-            }
+            });
+            slotsDamaged = damaged[0];
         }
         List<KeyInfo> keys = keys();
         long verified = 0;

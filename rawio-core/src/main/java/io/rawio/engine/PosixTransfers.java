@@ -9,9 +9,10 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The pread/pwrite/preadv/pwritev loops that complete short transfers, shared by the psync and pvsync
- * engines. Each returns the bytes transferred or -errno, and counts its syscalls.
+ * engines (and the io_uring engine's synchronous fallback). Each returns the bytes transferred or
+ * -errno, and counts its syscalls. Internal to the engines.
  */
-final class PosixTransfers {
+public final class PosixTransfers {
     /** Per-thread iovec array and segment list, so a transfer allocates nothing. */
     static final class Scratch {
         final MemorySegment iov = Arena.ofAuto().allocate(Iovec.SIZE * Iovec.IOV_MAX, 8);
@@ -121,6 +122,15 @@ final class PosixTransfers {
             done += r;
         }
         return done;
+    }
+
+    /**
+     * A whole vectored operation, {@code v} to consecutive positions from {@code offset}, with this
+     * thread's scratch iovec array: bytes or -errno.
+     */
+    public static long transferv(boolean write, int fd, MemorySegment[] v, long offset, int rwFlags,
+            LongAdder syscalls) {
+        return transferv(write, fd, v, 0, v.length, offset, rwFlags, scratch().iov, syscalls);
     }
 
     /** fsync or fdatasync, retried on EINTR. */

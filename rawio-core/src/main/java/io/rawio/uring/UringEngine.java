@@ -7,9 +7,9 @@ import io.rawio.engine.EngineConfig;
 import io.rawio.engine.IoBatch;
 import io.rawio.engine.IoFile;
 import io.rawio.engine.IoOp;
+import io.rawio.engine.PosixTransfers;
 import io.rawio.nativeio.Errno;
 import io.rawio.nativeio.Iovec;
-import io.rawio.nativeio.Libc;
 import io.rawio.nativeio.NativeIoException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -559,34 +559,10 @@ public final class UringEngine extends AbstractIoEngine {
         r.close();
     }
 
+    /** A vectored operation done with preadv/pwritev on this thread (IOV_MAX buffers per call). */
     private long vectoredSync(IoBatch batch, int i) {
-        MemorySegment[] v = batch.vector(i);
-        boolean write = batch.op(i) == IoOp.WRITEV;
-        long total = 0;
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment iov = a.allocate(Iovec.SIZE, 8);
-            for (MemorySegment b : v) {
-                long got = 0;
-                while (got < b.byteSize()) {
-                    Iovec.set(iov, 0, b.address() + got, b.byteSize() - got);
-                    long res = write ? Libc.pwritev(batch.file(i).fd(), iov, 1, batch.offset(i) + total + got)
-                            : Libc.preadv(batch.file(i).fd(), iov, 1, batch.offset(i) + total + got);
-                    syscalls.increment();
-                    if (res == -Errno.EINTR) {
-                        continue;
-                    }
-                    if (res < 0) {
-                        return res;
-                    }
-                    if (res == 0) {
-                        return write ? -Errno.EIO : total + got;
-                    }
-                    got += res;
-                }
-                total += got;
-            }
-        }
-        return total;
+        return PosixTransfers.transferv(batch.op(i) == IoOp.WRITEV, batch.file(i).fd(), batch.vector(i),
+                batch.offset(i), batch.rwFlags(i), syscalls);
     }
 
     @Override

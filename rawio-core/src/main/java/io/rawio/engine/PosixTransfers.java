@@ -28,48 +28,6 @@ public final class PosixTransfers {
         return SCRATCH.get();
     }
 
-    /** pread until {@code buf} is full or end of file. */
-    static long readFully(int fd, MemorySegment buf, long offset, LongAdder syscalls) {
-        long size = buf.byteSize();
-        long done = 0;
-        while (done < size) {
-            long r = Libc.pread(fd, done == 0 ? buf : buf.asSlice(done), size - done, offset + done);
-            syscalls.increment();
-            if (r == -Errno.EINTR) {
-                continue;
-            }
-            if (r < 0) {
-                return r;
-            }
-            if (r == 0) {
-                break;
-            }
-            done += r;
-        }
-        return done;
-    }
-
-    /** pwrite until all of {@code buf} is written. */
-    static long writeFully(int fd, MemorySegment buf, long offset, LongAdder syscalls) {
-        long size = buf.byteSize();
-        long done = 0;
-        while (done < size) {
-            long r = Libc.pwrite(fd, done == 0 ? buf : buf.asSlice(done), size - done, offset + done);
-            syscalls.increment();
-            if (r == -Errno.EINTR) {
-                continue;
-            }
-            if (r < 0) {
-                return r;
-            }
-            if (r == 0) {
-                return -Errno.EIO;
-            }
-            done += r;
-        }
-        return done;
-    }
-
     /**
      * preadv/pwritev (or preadv2/pwritev2 when {@code rwFlags != 0}) of {@code count} segments starting
      * at {@code segments[from]}, to consecutive file positions from {@code offset}, resubmitting the

@@ -1,5 +1,6 @@
 package io.rawio.engine;
 
+import io.rawio.nativeio.NativeFile;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -34,9 +35,7 @@ public final class PsyncEngine extends AbstractIoEngine {
             case READ, WRITE -> {
                 MemorySegment buf = batch.buffer(i);
                 if (flags == 0) {
-                    yield op == IoOp.READ
-                            ? PosixTransfers.readFully(fd, buf, batch.offset(i), syscalls)
-                            : PosixTransfers.writeFully(fd, buf, batch.offset(i), syscalls);
+                    yield NativeFile.transferFully(op == IoOp.WRITE, fd, buf, batch.offset(i), syscalls);
                 }
                 PosixTransfers.Scratch s = PosixTransfers.scratch();
                 s.segments[0] = buf;

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A file descriptor opened with open(2), and the calls rawio makes on it, each failure reported as a
@@ -123,42 +124,51 @@ public final class NativeFile implements AutoCloseable {
 
     /** Reads until {@code buf} is full or end of file; returns the bytes read. */
     public long readFully(MemorySegment buf, long offset) throws NativeIoException {
-        long done = 0;
+        long r = transferFully(false, fd(), buf, offset, null);
+        if (r < 0) {
+            throw failure("pread", r, offset, buf.byteSize());
+        }
+        return r;
+    }
+
+    /** Writes all of {@code buf} at {@code offset}. */
+    public void writeFully(MemorySegment buf, long offset) throws NativeIoException {
+        long r = transferFully(true, fd(), buf, offset, null);
+        if (r < 0) {
+            throw failure("pwrite", r, offset, buf.byteSize());
+        }
+    }
+
+    /**
+     * pread until {@code buf} is full or end of file, or pwrite until all of it is written, retrying
+     * EINTR: the bytes transferred, or -errno (-EIO for a write that makes no progress). Counts its
+     * calls in {@code syscalls} when that is not null.
+     */
+    public static long transferFully(boolean write, int fd, MemorySegment buf, long offset, LongAdder syscalls) {
         long size = buf.byteSize();
+        long done = 0;
         while (done < size) {
-            long r = Libc.pread(fd(), buf.asSlice(done), size - done, offset + done);
+            MemorySegment rest = done == 0 ? buf : buf.asSlice(done);
+            long r = write ? Libc.pwrite(fd, rest, size - done, offset + done)
+                    : Libc.pread(fd, rest, size - done, offset + done);
+            if (syscalls != null) {
+                syscalls.increment();
+            }
             if (r == -Errno.EINTR) {
                 continue;
             }
             if (r < 0) {
-                throw failure("pread", r, offset + done, size - done);
+                return r;
             }
             if (r == 0) {
+                if (write) {
+                    return -Errno.EIO;
+                }
                 break;
             }
             done += r;
         }
         return done;
-    }
-
-    /** Writes all of {@code buf} at {@code offset}. */
-    public void writeFully(MemorySegment buf, long offset) throws NativeIoException {
-        long done = 0;
-        long size = buf.byteSize();
-        while (done < size) {
-            long r = Libc.pwrite(fd(), buf.asSlice(done), size - done, offset + done);
-            if (r == -Errno.EINTR) {
-                continue;
-            }
-            if (r < 0) {
-                throw failure("pwrite", r, offset + done, size - done);
-            }
-            if (r == 0) {
-                // no progress and no error: stop rather than spin
-                throw failure("pwrite", -Errno.EIO, offset + done, size - done);
-            }
-            done += r;
-        }
     }
 
     public void fsync() throws NativeIoException {

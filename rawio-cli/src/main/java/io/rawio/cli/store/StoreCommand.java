@@ -155,6 +155,11 @@ public final class StoreCommand implements Callable<Integer> {
         @Option(names = "--force", description = "Overwrite an existing file, or a device that holds data")
         boolean force;
 
+        @Option(names = "--prealloc", paramLabel = "zeros|fallocate", defaultValue = "zeros",
+                description = "How a file's blocks are reserved: zeros (fallocate, then write zeros once, so no "
+                        + "later write converts an unwritten extent) or fallocate (instant). Default: ${DEFAULT-VALUE}")
+        String prealloc;
+
         @Override
         int run(PrintWriter out) throws IOException {
             long slotBytes = parseSize("--slot", slot);
@@ -166,13 +171,44 @@ public final class StoreCommand implements Callable<Integer> {
                 }
                 sizeBytes = parseSize("--size", size);
             }
-            SlotStore.format(path, sizeBytes, slotBytes, force, common.options());
+            SlotStore.Preallocation how = switch (prealloc) {
+                case "zeros" -> SlotStore.Preallocation.WRITE_ZEROS;
+                case "fallocate" -> SlotStore.Preallocation.FALLOCATE;
+                default -> throw new BadArgument("invalid --prealloc: " + prealloc + " (zeros or fallocate)");
+            };
+            SlotStore.format(path, sizeBytes, slotBytes, force, common.options(), how, new ZeroProgress(err()));
             try (SlotStore s = open(path)) {
                 var sb = s.superblock();
                 out.printf(Locale.ROOT, "formatted %s: %d slots of %s, uuid %s%n", path, sb.slotCount(),
                         Units.formatSize(sb.slotSize()), sb.uuid());
             }
             return 0;
+        }
+    }
+
+    /** Prints how far the zero fill has come on stderr, once a second, after its first second. */
+    static final class ZeroProgress implements SlotStore.FormatProgress {
+        private final PrintWriter err;
+        private final long start = System.nanoTime();
+        private long lastPrint = start;
+        private boolean printed;
+
+        ZeroProgress(PrintWriter err) {
+            this.err = err;
+        }
+
+        @Override
+        public void written(long done, long total) {
+            long now = System.nanoTime();
+            boolean last = done >= total;
+            if ((now - lastPrint >= 1_000_000_000L && !last) || (last && printed)) {
+                lastPrint = now;
+                printed = true;
+                err.printf(Locale.ROOT, "rawio store format: writing zeros: %s of %s (%d%%), %.1f s%n",
+                        Units.formatSize(done), Units.formatSize(total), done * 100 / Math.max(1, total),
+                        (now - start) / 1e9);
+                err.flush();
+            }
         }
     }
 

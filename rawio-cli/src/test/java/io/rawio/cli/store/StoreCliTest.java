@@ -96,6 +96,8 @@ class StoreCliTest {
             {"format", dir.resolve("n1").toString(), "--size=8m", "--slot=1000"},
             {"format", dir.resolve("n2").toString(), "--size=16k", "--slot=4k"},
             {"format", p, "--size=8m", "--slot=16k"},
+            {"format", p, "--size=8m", "--slot=16k", "--force", "--prealloc=sparse"},
+            {"format", dir.resolve("n3").toString(), "--size=8m", "--slot=16k", "--prealloc=sparse"},
             {"put", p},
             {"import", p, dir.resolve("missing").toString()},
             {"bench", p, "--op=fly"},
@@ -118,6 +120,7 @@ class StoreCliTest {
         assertArrayEquals(before, Files.readAllBytes(Path.of(p)), "the store is byte for byte unchanged");
         assertFalse(Files.exists(dir.resolve("n1")));
         assertFalse(Files.exists(dir.resolve("n2")));
+        assertFalse(Files.exists(dir.resolve("n3")));
     }
 
     @Test

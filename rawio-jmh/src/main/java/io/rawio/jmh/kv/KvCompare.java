@@ -7,6 +7,7 @@ import io.rawio.bench.metrics.DeviceStats;
 import io.rawio.bench.run.Permutation;
 import io.rawio.nativeio.BlockDevices;
 import io.rawio.nativeio.Privileges;
+import io.rawio.store.SlotStore;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -103,6 +104,12 @@ public class KvCompare implements Callable<Integer> {
             + "LMDB's advice for random reads of a database larger than memory.")
     boolean lmdbNoReadahead;
 
+    @Option(names = "--rawio-prealloc", description = "How rawio's store file is preallocated: zeros (written "
+            + "once at format, the default of `rawio store format`) or fallocate (unwritten extents, converted by "
+            + "each block's first write). Creating the store is timed apart, as \"create s\" "
+            + "(default: ${DEFAULT-VALUE}).", defaultValue = "zeros")
+    String rawioPrealloc;
+
     @Option(names = "--json", description = "Also write every round and the medians to this JSON file.")
     Path json;
 
@@ -144,7 +151,7 @@ public class KvCompare implements Callable<Integer> {
     }
 
     /** One store's figures for one round. */
-    public record RoundResult(String system, int round, String detail,
+    public record RoundResult(String system, int round, String detail, double createSeconds,
             double putMiBps, double putBatchP50Us, double putBatchP99Us,
             double getMiBps, double getBatchP50Us, double getBatchP99Us,
             double getP50Us, double getP99Us, double putP50Us, double putP99Us,
@@ -175,6 +182,9 @@ public class KvCompare implements Callable<Integer> {
         }
         if (!(getFraction > 0 && getFraction <= 1)) {
             throw new IllegalArgumentException("--get-fraction must be in (0, 1]: " + getFraction);
+        }
+        if (!rawioPrealloc.equals("zeros") && !rawioPrealloc.equals("fallocate")) {
+            throw new IllegalArgumentException("--rawio-prealloc must be zeros or fallocate: " + rawioPrealloc);
         }
         if (batch > 4096) {
             throw new IllegalArgumentException("--batch must be at most 4096");
@@ -209,6 +219,7 @@ public class KvCompare implements Callable<Integer> {
         setup.put("durability", durability.name().toLowerCase(Locale.ROOT));
         setup.put("dropCaches", drop);
         setup.put("lmdbNoReadahead", lmdbNoReadahead);
+        setup.put("rawioPrealloc", rawioPrealloc);
         setup.put("disk", disk.orElse("?"));
         setup.put("readAheadKb", disk.flatMap(DeviceStats::readAheadKb).orElse("?"));
         setup.put("dataBytesPerRound", (long) count * valueSize);
@@ -254,7 +265,8 @@ public class KvCompare implements Callable<Integer> {
     KvStore open(String system, Path d, Workload w, Durability durability, boolean create) throws IOException {
         return switch (system) {
             case "rawio" -> new RawioKv(d, w.count + w.latencyPuts, KEY_LENGTH, w.valueSize, batch, durability,
-                    create);
+                    create, rawioPrealloc.equals("zeros") ? SlotStore.Preallocation.WRITE_ZEROS
+                            : SlotStore.Preallocation.FALLOCATE);
             case "rocksdb" -> new RocksKv(d, durability);
             case "lmdb" -> new LmdbKv(d, w.count + w.latencyPuts, w.valueSize, durability, lmdbNoReadahead);
             default -> throw new IllegalArgumentException(system);
@@ -277,11 +289,14 @@ public class KvCompare implements Callable<Integer> {
         long getNs = 0;
         int getKeys = Math.max(1, (int) Math.round((w.count - w.latencyGets) * getFraction));
         long onDisk;
+        double createSeconds;
         try {
             // put phase, ended by a flush/sync; the store is then closed so that nothing it holds in
             // memory (memtable, block cache, mapped pages) serves the reads
-            Optional<DeviceStats> before = disk.flatMap(DeviceStats::sample);
+            long c0 = System.nanoTime();
             try (KvStore kv = open(system, d, w, durability, true)) {
+                createSeconds = (System.nanoTime() - c0) / 1e9;
+                Optional<DeviceStats> before = disk.flatMap(DeviceStats::sample);
                 detail = kv instanceof RawioKv rk ? "engine " + rk.engine() : "";
                 for (int from = 0; from < w.count; from += batch) {
                     int to = Math.min(w.count, from + batch);
@@ -300,10 +315,10 @@ public class KvCompare implements Callable<Integer> {
                 long t0 = System.nanoTime();
                 kv.finishWrites();
                 putNs += System.nanoTime() - t0;
+                Optional<DeviceStats> after = disk.flatMap(DeviceStats::sample);
+                devicePerByte = before.isPresent() && after.isPresent()
+                        ? after.get().minus(before.get()).writeBytes() / ((double) w.count * w.valueSize) : Double.NaN;
             }
-            Optional<DeviceStats> after = disk.flatMap(DeviceStats::sample);
-            devicePerByte = before.isPresent() && after.isPresent()
-                    ? after.get().minus(before.get()).writeBytes() / ((double) w.count * w.valueSize) : Double.NaN;
 
             // One shuffle of the keys per round: its first latencyGets keys are read one at a time in the
             // latency phase, the rest (the get fraction of them) in batches in the get phase.
@@ -360,7 +375,7 @@ public class KvCompare implements Callable<Integer> {
             }
         }
         double mib = 1024.0 * 1024.0;
-        return new RoundResult(system, round, detail,
+        return new RoundResult(system, round, detail, createSeconds,
                 (double) w.count * w.valueSize / mib / (putNs / 1e9), putBatch.getValueAtPercentile(50),
                 putBatch.getValueAtPercentile(99),
                 (double) getKeys * w.valueSize / mib / (getNs / 1e9), getBatch.getValueAtPercentile(50),
@@ -399,17 +414,17 @@ public class KvCompare implements Callable<Integer> {
 
     // ------------------------------------------------------------------ report
 
-    private static final String ROW = "%-8s %5s %10s %10s %10s %10s %10s %10s %9s %9s %9s %9s %8s%n";
+    private static final String ROW = "%-8s %5s %8s %10s %10s %10s %10s %10s %10s %9s %9s %9s %9s %8s%n";
 
     private boolean headerPrinted;
 
     private void printRow(RoundResult r) {
         if (!headerPrinted) {
-            out.printf(Locale.ROOT, ROW, "store", "round", "put MiB/s", "putB p50", "putB p99", "get MiB/s",
+            out.printf(Locale.ROOT, ROW, "store", "round", "create s", "put MiB/s", "putB p50", "putB p99", "get MiB/s",
                     "getB p50", "getB p99", "get1 p50", "get1 p99", "put1 p50", "put1 p99", "dev W/B");
             headerPrinted = true;
         }
-        out.printf(Locale.ROOT, ROW, r.system(), r.round(), f1(r.putMiBps()), ms(r.putBatchP50Us()),
+        out.printf(Locale.ROOT, ROW, r.system(), r.round(), f2(r.createSeconds()), f1(r.putMiBps()), ms(r.putBatchP50Us()),
                 ms(r.putBatchP99Us()), f1(r.getMiBps()), ms(r.getBatchP50Us()), ms(r.getBatchP99Us()),
                 ms(r.getP50Us()), ms(r.getP99Us()), ms(r.putP50Us()), ms(r.putP99Us()),
                 Double.isNaN(r.deviceWritePerByte()) ? "-" : String.format(Locale.ROOT, "%.2f", r.deviceWritePerByte()));
@@ -417,12 +432,12 @@ public class KvCompare implements Callable<Integer> {
 
     private void printSummary(Map<String, Map<String, Double>> medians, Map<String, Map<String, Double>> ratios) {
         out.println();
-        out.println("medians over the rounds (latencies in ms; putB/getB: one batch call, put1/get1: one "
+        out.println("medians over the rounds (create s: creating the empty store, not in any phase; latencies in ms; putB/getB: one batch call, put1/get1: one "
                 + "single call; dev W/B: bytes the disk wrote per byte put, whole disk):");
         headerPrinted = true;
         for (Map.Entry<String, Map<String, Double>> e : medians.entrySet()) {
             Map<String, Double> m = e.getValue();
-            out.printf(Locale.ROOT, ROW, e.getKey(), "med", f1(m.get("putMiBps")), ms(m.get("putBatchP50Us")),
+            out.printf(Locale.ROOT, ROW, e.getKey(), "med", f2(m.get("createSeconds")), f1(m.get("putMiBps")), ms(m.get("putBatchP50Us")),
                     ms(m.get("putBatchP99Us")), f1(m.get("getMiBps")), ms(m.get("getBatchP50Us")),
                     ms(m.get("getBatchP99Us")), ms(m.get("getP50Us")), ms(m.get("getP99Us")), ms(m.get("putP50Us")),
                     ms(m.get("putP99Us")), Double.isNaN(m.get("deviceWritePerByte")) ? "-"
@@ -441,6 +456,10 @@ public class KvCompare implements Callable<Integer> {
         }
     }
 
+    private static String f2(double v) {
+        return String.format(Locale.ROOT, "%.2f", v);
+    }
+
     private static String f1(double v) {
         return String.format(Locale.ROOT, "%.1f", v);
     }
@@ -453,6 +472,7 @@ public class KvCompare implements Callable<Integer> {
 
     private static Map<String, ToDoubleFunction<RoundResult>> metrics() {
         Map<String, ToDoubleFunction<RoundResult>> m = new LinkedHashMap<>();
+        m.put("createSeconds", RoundResult::createSeconds);
         m.put("putMiBps", RoundResult::putMiBps);
         m.put("putBatchP50Us", RoundResult::putBatchP50Us);
         m.put("putBatchP99Us", RoundResult::putBatchP99Us);

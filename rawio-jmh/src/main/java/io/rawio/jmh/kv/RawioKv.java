@@ -18,7 +18,7 @@ final class RawioKv implements KvStore {
     private final Path file;
 
     RawioKv(Path dir, long keys, int maxKeyLength, int valueSize, int batch, Durability durability,
-            boolean create) throws IOException {
+            boolean create, SlotStore.Preallocation prealloc) throws IOException {
         long slot = slotSize(maxKeyLength, valueSize);
         // Enough slots for every key plus headroom, so that nothing is evicted during the run.
         long size = (keys + keys / 8 + 64) * slot + (64L << 20);
@@ -28,7 +28,7 @@ final class RawioKv implements KvStore {
                 .withDurability(durability == Durability.DURABLE ? StoreOptions.Durability.DURABLE
                         : StoreOptions.Durability.NONE);
         if (create) {
-            SlotStore.format(file, size, slot, false, opts);
+            SlotStore.format(file, size, slot, false, opts, prealloc, SlotStore.FormatProgress.NONE);
         }
         store = SlotStore.open(file, opts);
     }

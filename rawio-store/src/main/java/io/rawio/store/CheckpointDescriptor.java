@@ -14,13 +14,14 @@ import java.lang.foreign.MemorySegment;
  *  24                  32                      40                  48          52          56
  *   | scan start u64    | entry count u64       | payload length    | payload crc | header crc |
  * entries, from the next block, back to back:
- *   | position u64 | value length u32 | key length u16 | key bytes |
+ *   | position u64 | value length u32 | key length u16 | data crc u32 | key bytes |
  * </pre>
- * header crc = CRC32C of bytes [0, 52); payload crc = CRC32C of the entries.
+ * header crc = CRC32C of bytes [0, 52); payload crc = CRC32C of the entries; data crc = the slot's
+ * (CRC32C of key ++ value), which checks a value read without its slot header.
  */
 public final class CheckpointDescriptor {
     public static final long MAGIC = 0x504b434f49574152L; // "RAWIOCKP" little-endian
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
     public static final int HEADER_SIZE = 4096;
 
     public static final long MAGIC_OFFSET = 0;
@@ -33,7 +34,8 @@ public final class CheckpointDescriptor {
     public static final long HEADER_CRC_OFFSET = 52;
 
     /** Bytes of an entry before its key. */
-    public static final int ENTRY_FIXED = 14;
+    public static final int ENTRY_FIXED = 18;
+    static final long ENTRY_DATA_CRC = 14;
 
     private CheckpointDescriptor() {
     }

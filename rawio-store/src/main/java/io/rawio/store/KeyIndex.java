@@ -3,28 +3,35 @@ package io.rawio.store;
 import java.util.Arrays;
 
 /**
- * The in-memory index key -> (position, value length), an open-addressing hash table with linear
- * probing and backward-shift deletion, in three parallel arrays. Per key it costs the key's own
- * {@code byte[]} (a 16-byte array header, the key padded to 8 bytes) and, at the 0.375 to 0.75 load
- * factor it keeps, 1.3 to 2.7 table entries of 16 bytes: a key reference (4 with compressed oops),
- * the position (8) and the value length with the hot flag in its top bit (4). Eviction adds one
- * reference per slot of the ring. With compressed oops that is about 20 + 35 + 4 = 60 bytes plus the
- * key bytes on average; {@link #memoryBytes()} counts it. Not thread-safe: the store guards it.
+ * The in-memory index key -> (position, value length, data CRC), an open-addressing hash table with
+ * linear probing and backward-shift deletion in two parallel arrays (key, position), and three arrays
+ * by slot (the key living in the slot, for eviction; the value length with the hot flag in its top
+ * bit; the data CRC, which lets a get check a block-aligned value read without its header). Per key
+ * it costs the key's own {@code byte[]} (a 16-byte array header, the key padded to 8 bytes) and, at
+ * the 0.375 to 0.75 load factor it keeps, 1.3 to 2.7 table entries of 12 bytes (a key reference, 4
+ * with compressed oops, and the position, 8); per slot of the ring 12 bytes. With compressed oops and
+ * a ring about as long as the keys it holds, that is about 20 + 23 + 12 = 55 bytes plus the key bytes
+ * on average (64 just after the table doubled); {@link #memoryBytes()} counts it. Not thread-safe: the
+ * store guards it.
  */
 final class KeyIndex {
     private byte[][] keys;
     private long[] positions;
-    /** Value length in the low 31 bits, the hot flag in bit 31 (a slot is at most 1 GiB). */
-    private int[] valueLengths;
     private int size;
     private long valueBytes;
     /** The key whose live value sits in each slot of the ring, or null. */
     private final byte[][] slotKeys;
+    /** By slot: the live value's length in the low 31 bits, the hot flag in bit 31 (a slot is at most 1 GiB). */
+    private final int[] slotValueLengths;
+    /** By slot: the live slot's data CRC, CRC32C(key ++ value). */
+    private final int[] slotDataCrcs;
     private final long slotCount;
 
     KeyIndex(long slotCount) {
         this.slotCount = slotCount;
         this.slotKeys = new byte[(int) slotCount][];
+        this.slotValueLengths = new int[(int) slotCount];
+        this.slotDataCrcs = new int[(int) slotCount];
         allocate(16);
     }
 
@@ -39,7 +46,6 @@ final class KeyIndex {
     private void allocate(int capacity) {
         keys = new byte[capacity][];
         positions = new long[capacity];
-        valueLengths = new int[capacity];
     }
 
     static int hash(byte[] key) {
@@ -110,15 +116,19 @@ final class KeyIndex {
     }
 
     int valueLengthAt(int entry) {
-        return valueLengths[entry] & Integer.MAX_VALUE;
+        return slotValueLengths[slotOf(positions[entry])] & Integer.MAX_VALUE;
+    }
+
+    int dataCrcAt(int entry) {
+        return slotDataCrcs[slotOf(positions[entry])];
     }
 
     void markHot(int entry) {
-        valueLengths[entry] |= Integer.MIN_VALUE;
+        slotValueLengths[slotOf(positions[entry])] |= Integer.MIN_VALUE;
     }
 
     boolean isHot(int entry) {
-        return valueLengths[entry] < 0;
+        return slotValueLengths[slotOf(positions[entry])] < 0;
     }
 
     int slotOf(long position) {
@@ -134,7 +144,7 @@ final class KeyIndex {
      * Records that {@code key}'s value is at {@code position}, replacing any earlier position (whose
      * slot no longer holds a live key). Returns the earlier position, or -1.
      */
-    long put(byte[] key, long position, int valueLength) {
+    long put(byte[] key, long position, int valueLength, int dataCrc) {
         int h = hash(key);
         int e = find(key, h);
         long previous = -1;
@@ -146,7 +156,6 @@ final class KeyIndex {
             }
             valueBytes -= valueLengthAt(e);
             positions[e] = position;
-            valueLengths[e] = valueLength;
             key = keys[e];
         } else {
             if ((size + 1) * 4L > keys.length * 3L) {
@@ -159,11 +168,13 @@ final class KeyIndex {
             }
             keys[i] = key;
             positions[i] = position;
-            valueLengths[i] = valueLength;
             size++;
         }
         valueBytes += valueLength;
-        slotKeys[slotOf(position)] = key;
+        int slot = slotOf(position);
+        slotKeys[slot] = key;
+        slotValueLengths[slot] = valueLength;
+        slotDataCrcs[slot] = dataCrc;
         return previous;
     }
 
@@ -204,7 +215,6 @@ final class KeyIndex {
             if (movable) {
                 keys[hole] = keys[i];
                 positions[hole] = positions[i];
-                valueLengths[hole] = valueLengths[i];
                 keys[i] = null;
                 hole = i;
             }
@@ -214,7 +224,6 @@ final class KeyIndex {
     private void rehash(int capacity) {
         byte[][] k = keys;
         long[] p = positions;
-        int[] v = valueLengths;
         allocate(capacity);
         int mask = capacity - 1;
         for (int j = 0; j < k.length; j++) {
@@ -225,7 +234,6 @@ final class KeyIndex {
                 }
                 keys[i] = k[j];
                 positions[i] = p[j];
-                valueLengths[i] = v[j];
             }
         }
     }
@@ -238,21 +246,21 @@ final class KeyIndex {
         return valueBytes;
     }
 
-    /** Visits every entry: key, position, value length. */
+    /** Visits every entry: key, position, value length, data CRC. */
     void forEach(EntryVisitor visitor) {
         for (int i = 0; i < keys.length; i++) {
             if (keys[i] != null) {
-                visitor.visit(keys[i], positions[i], valueLengthAt(i));
+                visitor.visit(keys[i], positions[i], valueLengthAt(i), dataCrcAt(i));
             }
         }
     }
 
-    /** Heap bytes of the index: the three tables, the key arrays and the slot references. */
+    /** Heap bytes of the index: the table, the key arrays and the arrays by slot. */
     long memoryBytes() {
-        long table = (long) keys.length * (REFERENCE_BYTES + 8 + 4);
+        long table = (long) keys.length * (REFERENCE_BYTES + 8);
         long[] keyBytes = {0};
-        forEach((k, p, l) -> keyBytes[0] += 16 + ((k.length + 7) & ~7));
-        return table + keyBytes[0] + slotCount * REFERENCE_BYTES;
+        forEach((k, p, l, c) -> keyBytes[0] += 16 + ((k.length + 7) & ~7));
+        return table + keyBytes[0] + slotCount * (REFERENCE_BYTES + 4 + 4);
     }
 
     /** 4 with compressed oops (heaps under 32 GiB, the default), else 8. */
@@ -269,6 +277,6 @@ final class KeyIndex {
     }
 
     interface EntryVisitor {
-        void visit(byte[] key, long position, int valueLength);
+        void visit(byte[] key, long position, int valueLength, int dataCrc);
     }
 }

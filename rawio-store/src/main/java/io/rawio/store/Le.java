@@ -19,4 +19,20 @@ final class Le {
         crc.update(s.asSlice(offset, length).asByteBuffer());
         return (int) crc.getValue();
     }
+
+    /** CRC32C of two ranges of a segment, one after the other. */
+    static int crc32c(MemorySegment s, long offset1, long length1, long offset2, long length2) {
+        CRC32C crc = new CRC32C();
+        crc.update(s.asSlice(offset1, length1).asByteBuffer());
+        crc.update(s.asSlice(offset2, length2).asByteBuffer());
+        return (int) crc.getValue();
+    }
+
+    /** CRC32C of {@code head}, then of a range of a segment. */
+    static int crc32c(byte[] head, MemorySegment s, long offset, long length) {
+        CRC32C crc = new CRC32C();
+        crc.update(head);
+        crc.update(s.asSlice(offset, length).asByteBuffer());
+        return (int) crc.getValue();
+    }
 }

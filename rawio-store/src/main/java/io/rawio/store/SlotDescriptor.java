@@ -16,16 +16,26 @@ import java.lang.foreign.MemorySegment;
  *  32          36                                     60       64
  *   | data crc  |         reserved, zero              | hdr crc |
  *   +-----------+-------------------------------------+---------+
- *  64 key bytes | value bytes | padding to the block size ...
+ *  64 key bytes | value bytes | padding to the slot size               (packed)
+ *  64 key bytes | zeros to 4096 | value bytes from 4096 | padding      (block-aligned value)
  * </pre>
- * data crc = CRC32C(key ++ value); hdr crc = CRC32C(bytes [0, 60)). The sequence is the slot's
- * position in the ring's write order: position p lives in slot p mod slotCount, so a slot whose
- * sequence is not the position being read was never written there or was overwritten since.
+ * data crc = CRC32C(key ++ value) (the zeros between them are not in it); hdr crc = CRC32C(bytes
+ * [0, 60)). The sequence is the slot's position in the ring's write order: position p lives in slot p
+ * mod slotCount, so a slot whose sequence is not the position being read was never written there or
+ * was overwritten since.
+ *
+ * <p>Where the value starts follows from key length, value length and slot size alone
+ * ({@link #valueOffset}): at the first block boundary after the key when the value is not empty, fits
+ * the slot there, and the slot needs no more blocks that way than packed; right after the key
+ * otherwise. A block-aligned value can be read without its header: a 4 KiB value is one 4 KiB read,
+ * checked against the data CRC the index keeps, where packed it would straddle two blocks.
  */
 public final class SlotDescriptor {
     public static final int MAGIC = 0x544f4c53; // "SLOT" little-endian
-    public static final short FORMAT_VERSION = 1;
+    public static final short FORMAT_VERSION = 2;
     public static final int HEADER_SIZE = 64;
+    /** The block values are aligned to. */
+    public static final int BLOCK = 4096;
 
     public static final long MAGIC_OFFSET = 0;
     public static final long VERSION_OFFSET = 4;
@@ -45,9 +55,12 @@ public final class SlotDescriptor {
     private SlotDescriptor() {
     }
 
-    /** Fills the header in front of key and value (already in place at HEADER_SIZE). */
-    static void encodeHeader(MemorySegment slot, short flags, long sequence, int keyLength, int valueLength,
-            long storeId) {
+    /**
+     * Fills the header in front of key and value (already in place: the key at HEADER_SIZE, the value
+     * at {@link #valueOffset}); returns the data CRC.
+     */
+    static int encodeHeader(MemorySegment slot, short flags, long sequence, int keyLength, int valueLength,
+            long storeId, long slotSize) {
         slot.asSlice(0, HEADER_SIZE).fill((byte) 0);
         slot.set(Le.U32, MAGIC_OFFSET, MAGIC);
         slot.set(Le.U16, VERSION_OFFSET, FORMAT_VERSION);
@@ -56,8 +69,36 @@ public final class SlotDescriptor {
         slot.set(Le.U32, KEY_LENGTH_OFFSET, keyLength);
         slot.set(Le.U32, VALUE_LENGTH_OFFSET, valueLength);
         slot.set(Le.U64, STORE_ID_OFFSET, storeId);
-        slot.set(Le.U32, DATA_CRC_OFFSET, Le.crc32c(slot, HEADER_SIZE, (long) keyLength + valueLength));
+        int crc = dataCrc(slot, keyLength, valueLength, slotSize);
+        slot.set(Le.U32, DATA_CRC_OFFSET, crc);
         sealHeader(slot);
+        return crc;
+    }
+
+    /** CRC32C of the key and the value where they lie in a slot of {@code slotSize}. */
+    static int dataCrc(MemorySegment slot, int keyLength, int valueLength, long slotSize) {
+        long v = valueOffset(keyLength, valueLength, slotSize);
+        return Le.crc32c(slot, HEADER_SIZE, keyLength, v, valueLength);
+    }
+
+    /** Where the value of a slot with these lengths starts (see the class comment). */
+    static long valueOffset(int keyLength, long valueLength, long slotSize) {
+        long packed = HEADER_SIZE + (long) keyLength;
+        if (valueLength <= 0) {
+            return packed;
+        }
+        long aligned = roundUp(packed, BLOCK);
+        long end = aligned + valueLength;
+        return end <= slotSize && roundUp(end, BLOCK) <= roundUp(packed + valueLength, BLOCK) ? aligned : packed;
+    }
+
+    /** Whether the value starts on a block boundary, so that it can be read alone. */
+    static boolean valueAligned(int keyLength, long valueLength, long slotSize) {
+        return valueOffset(keyLength, valueLength, slotSize) != HEADER_SIZE + (long) keyLength;
+    }
+
+    private static long roundUp(long v, long a) {
+        return (v + a - 1) / a * a;
     }
 
     /** Recomputes the header CRC (after changing the sequence of a reinserted slot). */
@@ -72,13 +113,18 @@ public final class SlotDescriptor {
                 || slot.get(Le.U64, STORE_ID_OFFSET) != storeId) {
             return false;
         }
-        long total = HEADER_SIZE + (long) keyLength(slot) + Integer.toUnsignedLong(slot.get(Le.U32, VALUE_LENGTH_OFFSET));
-        return keyLength(slot) > 0 && total <= slotSize;
+        int kl = keyLength(slot);
+        long vl = Integer.toUnsignedLong(slot.get(Le.U32, VALUE_LENGTH_OFFSET));
+        return kl > 0 && HEADER_SIZE + kl + vl <= slotSize && usedBytes(kl, vl, slotSize) <= slotSize;
     }
 
     /** Whether key and value match the data CRC (the slot must hold them in full). */
-    static boolean dataValid(MemorySegment slot) {
-        return slot.get(Le.U32, DATA_CRC_OFFSET) == Le.crc32c(slot, HEADER_SIZE, (long) keyLength(slot) + valueLength(slot));
+    static boolean dataValid(MemorySegment slot, long slotSize) {
+        return slot.get(Le.U32, DATA_CRC_OFFSET) == dataCrc(slot, keyLength(slot), valueLength(slot), slotSize);
+    }
+
+    static int dataCrc(MemorySegment slot) {
+        return slot.get(Le.U32, DATA_CRC_OFFSET);
     }
 
     static long sequence(MemorySegment slot) {
@@ -97,8 +143,8 @@ public final class SlotDescriptor {
         return slot.get(Le.U32, VALUE_LENGTH_OFFSET);
     }
 
-    /** Bytes a slot of this key and value occupies before padding. */
-    static long usedBytes(int keyLength, int valueLength) {
-        return HEADER_SIZE + (long) keyLength + valueLength;
+    /** Bytes a slot of this key and value occupies before its padding, in a slot of {@code slotSize}. */
+    static long usedBytes(int keyLength, long valueLength, long slotSize) {
+        return valueOffset(keyLength, valueLength, slotSize) + valueLength;
     }
 }

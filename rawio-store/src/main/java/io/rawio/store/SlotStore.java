@@ -426,6 +426,12 @@ public final class SlotStore implements AutoCloseable {
             Superblock first = SuperblockDescriptor.decode(a);
             Superblock second = SuperblockDescriptor.decode(c);
             if (first == null && second == null) {
+                int version = Math.max(SuperblockDescriptor.intactVersion(a), SuperblockDescriptor.intactVersion(c));
+                if (version >= 0) {
+                    throw new StoreException("store " + path + " has format version " + version + "; this version of"
+                            + " rawio reads format version " + SuperblockDescriptor.FORMAT_VERSION
+                            + " (export its keys with the rawio that wrote it, then format it again)");
+                }
                 if (SuperblockDescriptor.hasMagic(a) || SuperblockDescriptor.hasMagic(c)) {
                     throw new StoreException.Corrupt("both superblocks of " + path + " fail their CRC32C");
                 }
@@ -524,8 +530,9 @@ public final class SlotStore implements AutoCloseable {
             long position = payload.get(Le.U64, at);
             int valueLength = payload.get(Le.U32, at + 8);
             int keyLength = Short.toUnsignedInt(payload.get(Le.U16, at + 12));
+            int dataCrc = payload.get(Le.U32, at + CheckpointDescriptor.ENTRY_DATA_CRC);
             byte[] key = payload.asSlice(at + CheckpointDescriptor.ENTRY_FIXED, keyLength).toArray(ValueLayout.JAVA_BYTE);
-            index.put(key, position, valueLength);
+            index.put(key, position, valueLength, dataCrc);
             at += CheckpointDescriptor.ENTRY_FIXED + keyLength;
         }
         return true;
@@ -590,7 +597,7 @@ public final class SlotStore implements AutoCloseable {
                 }
                 int kl = SlotDescriptor.keyLength(head);
                 int vl = SlotDescriptor.valueLength(head);
-                long used = roundUp(SlotDescriptor.usedBytes(kl, vl), BLOCK_SIZE);
+                long used = roundUp(SlotDescriptor.usedBytes(kl, vl, sb.slotSize()), BLOCK_SIZE);
                 MemorySegment slot = head;
                 if (used > head.byteSize()) {
                     if (full == null) {
@@ -606,14 +613,14 @@ public final class SlotStore implements AutoCloseable {
                 }
                 // The slot was rewritten at this position: whatever the checkpoint had there is gone.
                 index.evictSlot(index.slotOf(pos));
-                if (!SlotDescriptor.dataValid(slot)) {
+                if (!SlotDescriptor.dataValid(slot, sb.slotSize())) {
                     continue;
                 }
                 byte[] key = slot.asSlice(SlotDescriptor.HEADER_SIZE, kl).toArray(ValueLayout.JAVA_BYTE);
                 if (SlotDescriptor.flags(slot) == SlotDescriptor.FLAG_TOMBSTONE) {
                     index.remove(key);
                 } else {
-                    index.put(key, pos, vl);
+                    index.put(key, pos, vl, SlotDescriptor.dataCrc(slot));
                     recoveredKeys++;
                 }
                 lastValid = pos;
@@ -677,7 +684,8 @@ public final class SlotStore implements AutoCloseable {
             if (one.result(0) < SlotDescriptor.HEADER_SIZE) {
                 continue;
             }
-            if (!SlotDescriptor.headerValid(full, sb.storeId(), sb.slotSize()) || !SlotDescriptor.dataValid(full)) {
+            if (!SlotDescriptor.headerValid(full, sb.storeId(), sb.slotSize())
+                    || !SlotDescriptor.dataValid(full, sb.slotSize())) {
                 continue;
             }
             byte[] key = full.asSlice(SlotDescriptor.HEADER_SIZE, SlotDescriptor.keyLength(full)).toArray(ValueLayout.JAVA_BYTE);
@@ -685,7 +693,7 @@ public final class SlotStore implements AutoCloseable {
             if (SlotDescriptor.flags(full) == SlotDescriptor.FLAG_TOMBSTONE) {
                 index.remove(key);
             } else {
-                index.put(key, e.getKey(), SlotDescriptor.valueLength(full));
+                index.put(key, e.getKey(), SlotDescriptor.valueLength(full), SlotDescriptor.dataCrc(full));
                 recoveredKeys++;
             }
         }
@@ -803,7 +811,7 @@ public final class SlotStore implements AutoCloseable {
     private record Planned(int keyIndex, long position, int chunk) {
     }
 
-    private record Reinsert(byte[] key, long oldPosition, long newPosition, int valueLength, int chunk) {
+    private record Reinsert(byte[] key, long oldPosition, long newPosition, int valueLength, int dataCrc, int chunk) {
     }
 
     /**
@@ -942,9 +950,12 @@ public final class SlotStore implements AutoCloseable {
         /** Per op: the planned write's index, -1 - the reinsert's index, or Integer.MIN_VALUE (a sync). */
         int[] refOf;
         MemorySegment[] bufOf;
+        /** Per key: the data CRC of its slot, set as the slot is filled. */
+        final int[] dataCrcs;
 
         Window(List<byte[]> keys, List<MemorySegment> values, Result[] results, short flags, int nChunks) {
             this.keys = keys;
+            this.dataCrcs = new int[keys.size()];
             this.values = values;
             this.results = results;
             this.flags = flags;
@@ -959,7 +970,7 @@ public final class SlotStore implements AutoCloseable {
 
         long slotBytes(Planned pl) {
             return roundUp(SlotDescriptor.usedBytes(keys.get(pl.keyIndex()).length,
-                    (int) values.get(pl.keyIndex()).byteSize()), BLOCK_SIZE);
+                    values.get(pl.keyIndex()).byteSize(), sb.slotSize()), BLOCK_SIZE);
         }
 
         void run(Arena arena) {
@@ -1049,7 +1060,8 @@ public final class SlotStore implements AutoCloseable {
                 bufOf[op] = b;
                 MemorySegment slot = b.asSlice(0, slotBytes(pl));
                 try {
-                    fillSlot(slot, keys.get(pl.keyIndex()), values.get(pl.keyIndex()), flags, pl.position());
+                    dataCrcs[pl.keyIndex()] = fillSlot(slot, keys.get(pl.keyIndex()), values.get(pl.keyIndex()), flags,
+                            pl.position());
                 } catch (RuntimeException e) {
                     thrown = e;
                     batch.cancel(op);
@@ -1126,7 +1138,7 @@ public final class SlotStore implements AutoCloseable {
                                 // a new key is kept by the index, so it gets its own copy; an update keeps
                                 // the index's
                                 index.put(e < 0 ? key.clone() : key, pl.position(),
-                                        (int) values.get(pl.keyIndex()).byteSize());
+                                        (int) values.get(pl.keyIndex()).byteSize(), dataCrcs[pl.keyIndex()]);
                             }
                             bytesStored += key.length + values.get(pl.keyIndex()).byteSize();
                         }
@@ -1139,7 +1151,7 @@ public final class SlotStore implements AutoCloseable {
                         }
                         int e = index.find(ri.key());
                         if (e >= 0 && index.positionAt(e) == ri.oldPosition()) {
-                            index.put(ri.key(), ri.newPosition(), ri.valueLength());
+                            index.put(ri.key(), ri.newPosition(), ri.valueLength(), ri.dataCrc());
                         }
                     }
                 } else {
@@ -1205,7 +1217,8 @@ public final class SlotStore implements AutoCloseable {
                 }
                 int e = options.eviction() == StoreOptions.Eviction.FIFO_REINSERT ? index.find(resident) : -1;
                 if (e >= 0 && index.isHot(e) && !isReinserting(reinserts, resident)) {
-                    reinserts.add(new Reinsert(resident, index.positionAt(e), p, index.valueLengthAt(e), chunk));
+                    reinserts.add(new Reinsert(resident, index.positionAt(e), p, index.valueLengthAt(e),
+                            index.dataCrcAt(e), chunk));
                     reinsertions++;
                     cursor++;
                     continue;
@@ -1228,15 +1241,18 @@ public final class SlotStore implements AutoCloseable {
         return false;
     }
 
-    private void fillSlot(MemorySegment slot, byte[] key, MemorySegment value, short flags, long position) {
+    /** Fills a slot buffer: key, value where the layout puts it, zeros elsewhere, header. Returns the data CRC. */
+    private int fillSlot(MemorySegment slot, byte[] key, MemorySegment value, short flags, long position) {
         int vl = (int) value.byteSize();
-        long used = SlotDescriptor.usedBytes(key.length, vl);
+        long keyEnd = SlotDescriptor.HEADER_SIZE + (long) key.length;
+        long valueAt = SlotDescriptor.valueOffset(key.length, vl, sb.slotSize());
         MemorySegment.copy(key, 0, slot, ValueLayout.JAVA_BYTE, SlotDescriptor.HEADER_SIZE, key.length);
+        slot.asSlice(keyEnd, valueAt - keyEnd).fill((byte) 0);
         if (vl > 0) {
-            MemorySegment.copy(value, 0, slot, SlotDescriptor.HEADER_SIZE + key.length, vl);
+            MemorySegment.copy(value, 0, slot, valueAt, vl);
         }
-        slot.asSlice(used).fill((byte) 0);
-        SlotDescriptor.encodeHeader(slot, flags, position, key.length, vl, sb.storeId());
+        slot.asSlice(valueAt + vl).fill((byte) 0);
+        return SlotDescriptor.encodeHeader(slot, flags, position, key.length, vl, sb.storeId(), sb.slotSize());
     }
 
     private String validate(byte[] key, MemorySegment value) {
@@ -1306,9 +1322,11 @@ public final class SlotStore implements AutoCloseable {
     }
 
     /**
-     * Reads many keys, keeping up to {@code batchSize} reads in flight. Each read is checked (both
-     * CRC32Cs) and its value copied out as it completes, while the reads after it are in flight, and
-     * its buffer goes to the next read issued. One result per key.
+     * Reads many keys, keeping up to {@code batchSize} reads in flight. Each read is checked and its
+     * value copied out as it completes, while the reads after it are in flight, and its buffer goes to
+     * the next read issued. One result per key. A block-aligned value is read alone and checked
+     * against the data CRC the index holds; any other is read with its header and key, and both
+     * CRC32Cs are checked.
      */
     public List<GetResult> getMany(List<byte[]> keys) throws IOException {
         checkOpen();
@@ -1322,6 +1340,7 @@ public final class SlotStore implements AutoCloseable {
         int cap = Math.min(bs, keys.size());
         long[] pos = new long[cap];
         int[] len = new int[cap];
+        int[] crc = new int[cap];
         IoBatch batch = new IoBatch(Math.max(1, cap));
         int[] keyOf = new int[cap];
         MemorySegment[] bufOf = new MemorySegment[cap];
@@ -1343,6 +1362,7 @@ public final class SlotStore implements AutoCloseable {
                     }
                     pos[i - from] = index.positionAt(e);
                     len[i - from] = index.valueLengthAt(e);
+                    crc[i - from] = index.dataCrcAt(e);
                 }
             } finally {
                 lock.unlock();
@@ -1356,7 +1376,8 @@ public final class SlotStore implements AutoCloseable {
                 }
                 largest = Math.max(largest, slotReadBytes(keys.get(i), len[i - from]));
                 // The buffer is chosen as the read is issued (see the preparer).
-                int op = batch.read(file, sb.slotOffset(index.slotOf(pos[i - from])), MemorySegment.NULL);
+                int op = batch.read(file, sb.slotOffset(index.slotOf(pos[i - from])) + slotReadOffset(keys.get(i),
+                        len[i - from]), MemorySegment.NULL);
                 keyOf[op] = i;
             }
             if (batch.isEmpty()) {
@@ -1382,7 +1403,8 @@ public final class SlotStore implements AutoCloseable {
                     if (batch.result(op) < 0) {
                         firstFailed[0] = Math.min(firstFailed[0], op);
                     } else {
-                        out[k] = verify(keys.get(k), pos[k - base], len[k - base], batch.buffer(op), batch, op);
+                        out[k] = verify(keys.get(k), pos[k - base], len[k - base], crc[k - base], batch.buffer(op),
+                                batch.result(op));
                     }
                     if (bufOf[op] != null) {
                         free.push(bufOf[op]);
@@ -1410,31 +1432,54 @@ public final class SlotStore implements AutoCloseable {
     /** Keys per getMany dispatcher batch on engines that recycle read buffers (as many as before for small slots). */
     static final int MAX_GET_BATCH = 4096;
 
-    private static long slotReadBytes(byte[] key, int valueLength) {
-        return roundUp(SlotDescriptor.usedBytes(key.length, valueLength), BLOCK_SIZE);
+    /** Bytes a get reads: the value's blocks when it is block-aligned, else header, key and value. */
+    private long slotReadBytes(byte[] key, int valueLength) {
+        return SlotDescriptor.valueAligned(key.length, valueLength, sb.slotSize()) ? roundUp(valueLength, BLOCK_SIZE)
+                : roundUp(SlotDescriptor.usedBytes(key.length, valueLength, sb.slotSize()), BLOCK_SIZE);
     }
 
-    private GetResult verify(byte[] key, long position, int valueLength, MemorySegment slot, IoBatch batch, int op) {
-        long r = batch.result(op);
-        boolean header = r >= SlotDescriptor.HEADER_SIZE && SlotDescriptor.headerValid(slot, sb.storeId(), sb.slotSize());
-        if (header && SlotDescriptor.sequence(slot) != position) {
-            // Overwritten since the lookup (evicted or rewritten by a newer put): a miss, not corruption.
-            return new GetResult(null, null);
+    /** Where in its slot a get starts reading: at the value when it is block-aligned, else at the header. */
+    private long slotReadOffset(byte[] key, int valueLength) {
+        return SlotDescriptor.valueAligned(key.length, valueLength, sb.slotSize())
+                ? SlotDescriptor.valueOffset(key.length, valueLength, sb.slotSize()) : 0;
+    }
+
+    /**
+     * Checks one completed get read of {@code r} bytes into {@code buf}: a block-aligned value against
+     * the index's data CRC, anything else by its header (this key, this position) and both CRCs.
+     */
+    private GetResult verify(byte[] key, long position, int valueLength, int dataCrc, MemorySegment buf, long r) {
+        long valueAt;
+        boolean ok;
+        if (SlotDescriptor.valueAligned(key.length, valueLength, sb.slotSize())) {
+            valueAt = 0;
+            ok = r >= valueLength && Le.crc32c(key, buf, 0, valueLength) == dataCrc;
+        } else {
+            valueAt = SlotDescriptor.HEADER_SIZE + key.length;
+            boolean header = r >= SlotDescriptor.HEADER_SIZE
+                    && SlotDescriptor.headerValid(buf, sb.storeId(), sb.slotSize());
+            if (header && SlotDescriptor.sequence(buf) != position) {
+                // Overwritten since the lookup (evicted or rewritten by a newer put): a miss, not corruption.
+                return new GetResult(null, null);
+            }
+            ok = header && SlotDescriptor.keyLength(buf) == key.length
+                    && SlotDescriptor.valueLength(buf) == valueLength
+                    && SlotDescriptor.flags(buf) == SlotDescriptor.FLAG_LIVE
+                    && r >= SlotDescriptor.usedBytes(key.length, valueLength, sb.slotSize())
+                    && SlotDescriptor.dataValid(buf, sb.slotSize())
+                    && buf.asSlice(SlotDescriptor.HEADER_SIZE, key.length).mismatch(MemorySegment.ofArray(key)) == -1;
         }
-        boolean ok = header && SlotDescriptor.keyLength(slot) == key.length
-                && SlotDescriptor.valueLength(slot) == valueLength
-                && SlotDescriptor.flags(slot) == SlotDescriptor.FLAG_LIVE
-                && r >= SlotDescriptor.usedBytes(key.length, valueLength)
-                && SlotDescriptor.dataValid(slot)
-                && slot.asSlice(SlotDescriptor.HEADER_SIZE, key.length).mismatch(MemorySegment.ofArray(key)) == -1;
         if (!ok) {
             lock.lock();
             try {
-                corruptions++;
                 int e = index.find(key);
-                if (e >= 0 && index.positionAt(e) == position) {
-                    index.remove(key);
+                if (e < 0 || index.positionAt(e) != position) {
+                    // The key was evicted, deleted or rewritten while the read was in flight: a slot is
+                    // only rewritten once the key in it has left the index, so this is a miss.
+                    return new GetResult(null, null);
                 }
+                corruptions++;
+                index.remove(key);
             } finally {
                 lock.unlock();
             }
@@ -1442,7 +1487,7 @@ public final class SlotStore implements AutoCloseable {
                     + index.slotOf(position) + " offset=" + sb.slotOffset(index.slotOf(position)) + " (CRC32C mismatch;"
                     + " the key was dropped)");
         }
-        byte[] value = slot.asSlice(SlotDescriptor.HEADER_SIZE + key.length, valueLength).toArray(ValueLayout.JAVA_BYTE);
+        byte[] value = buf.asSlice(valueAt, valueLength).toArray(ValueLayout.JAVA_BYTE);
         return new GetResult(value, null);
     }
 
@@ -1457,7 +1502,7 @@ public final class SlotStore implements AutoCloseable {
         List<KeyInfo> out = new ArrayList<>();
         lock.lock();
         try {
-            index.forEach((k, p, l) -> out.add(new KeyInfo(k.clone(), l, p)));
+            index.forEach((k, p, l, c) -> out.add(new KeyInfo(k.clone(), l, p)));
         } finally {
             lock.unlock();
         }
@@ -1493,17 +1538,18 @@ public final class SlotStore implements AutoCloseable {
             try {
                 scanStart = inFlight.isEmpty() ? cursor : Math.min(cursor, inFlight.firstKey());
                 long[] bytes = {0};
-                index.forEach((k, p, l) -> bytes[0] += CheckpointDescriptor.ENTRY_FIXED + k.length);
+                index.forEach((k, p, l, c) -> bytes[0] += CheckpointDescriptor.ENTRY_FIXED + k.length);
                 payloadLength = bytes[0];
                 if (payloadLength > sb.checkpointSize() - CheckpointDescriptor.HEADER_SIZE) {
                     return false;
                 }
                 payload = AlignedMemory.allocate(arena, Math.max(BLOCK_SIZE, roundUp(payloadLength, BLOCK_SIZE)), BLOCK_SIZE);
                 long[] at = {0};
-                index.forEach((k, p, l) -> {
+                index.forEach((k, p, l, c) -> {
                     payload.set(Le.U64, at[0], p);
                     payload.set(Le.U32, at[0] + 8, l);
                     payload.set(Le.U16, at[0] + 12, (short) k.length);
+                    payload.set(Le.U32, at[0] + CheckpointDescriptor.ENTRY_DATA_CRC, c);
                     MemorySegment.copy(k, 0, payload, ValueLayout.JAVA_BYTE, at[0] + CheckpointDescriptor.ENTRY_FIXED, k.length);
                     at[0] += CheckpointDescriptor.ENTRY_FIXED + k.length;
                 });

@@ -24,7 +24,8 @@ import java.util.UUID;
  */
 public final class SuperblockDescriptor {
     public static final long MAGIC = 0x5254534f49574152L; // "RAWIOSTR" little-endian
-    public static final int FORMAT_VERSION = 1;
+    /** 2: slots may hold their value block-aligned, checkpoint entries carry the data CRC. */
+    public static final int FORMAT_VERSION = 2;
     public static final int SIZE = 4096;
 
     public static final long MAGIC_OFFSET = 0;
@@ -79,6 +80,12 @@ public final class SuperblockDescriptor {
     /** Whether the buffer starts with the superblock magic (valid or not). */
     static boolean hasMagic(MemorySegment buf) {
         return buf.get(Le.U64, MAGIC_OFFSET) == MAGIC;
+    }
+
+    /** The format version of a superblock whose magic and CRC are right, else -1. */
+    static int intactVersion(MemorySegment buf) {
+        return hasMagic(buf) && buf.get(Le.U32, CRC_OFFSET) == Le.crc32c(buf, 0, CRC_OFFSET)
+                ? buf.get(Le.U32, VERSION_OFFSET) : -1;
     }
 
     /** The superblock, or null when the magic, version or CRC is wrong. */

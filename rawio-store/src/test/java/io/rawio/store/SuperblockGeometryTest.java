@@ -38,4 +38,23 @@ class SuperblockGeometryTest {
             assertArrayEquals(bytes, Files.readAllBytes(file), "a refused open writes nothing");
         }
     }
+
+    @Test
+    void aStoreOfAnotherFormatVersionIsRefusedByNameUntouched(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("v1.store");
+        SlotStore.format(file, 16L << 20, 8192, false, StoreTesting.psyncOptions());
+        byte[] bytes = Files.readAllBytes(file);
+        MemorySegment all = MemorySegment.ofArray(bytes);
+        for (long at : new long[] {0, SuperblockDescriptor.SIZE}) {
+            MemorySegment copy = all.asSlice(at, SuperblockDescriptor.SIZE);
+            copy.set(Le.U32, SuperblockDescriptor.VERSION_OFFSET, 1);
+            copy.set(Le.U32, SuperblockDescriptor.CRC_OFFSET, Le.crc32c(copy, 0, SuperblockDescriptor.CRC_OFFSET));
+        }
+        Files.write(file, bytes);
+        StoreException e = assertThrows(StoreException.class,
+                () -> SlotStore.open(file, StoreTesting.psyncOptions()).close());
+        assertTrue(e.getMessage().contains("format version 1") && e.getMessage().contains("reads format version 2"),
+                e.getMessage());
+        assertArrayEquals(bytes, Files.readAllBytes(file), "a refused open writes nothing");
+    }
 }

@@ -1,0 +1,220 @@
+package io.rawio.store;
+
+import static io.rawio.store.StoreTesting.key;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rawio.engine.IoBatch;
+import io.rawio.engine.IoEngine;
+import io.rawio.engine.IoFile;
+import io.rawio.engine.OpenOptions;
+import io.rawio.engine.PsyncEngine;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Block-aligned values (format version 2): where the value goes, that a get reads the value's blocks
+ * alone, and that such a read is still checked: a flipped bit or a stale block is reported corrupt,
+ * whether the data CRC came from the put, the checkpoint or the recovery scan.
+ */
+class AlignedValueTest {
+    static final int SLOT = 8192;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void layoutAlignsOnlyWhenItCostsNoBlock() {
+        assertEquals(4096, SlotDescriptor.valueOffset(16, 4096, 8192), "a 4 KiB value in an 8 KiB slot");
+        assertEquals(4096, SlotDescriptor.valueOffset(16, 256 * 1024, 264 * 1024), "256 KiB in 264 KiB");
+        assertEquals(80, SlotDescriptor.valueOffset(16, 4000, 8192), "fits one block packed");
+        assertEquals(80, SlotDescriptor.valueOffset(16, 100, 256 * 1024), "a small value in a large slot");
+        assertEquals(80, SlotDescriptor.valueOffset(16, 0, 8192), "an empty value");
+        assertEquals(80, SlotDescriptor.valueOffset(16, 4097, 8192), "does not fit the slot aligned");
+    }
+
+    @Property(tries = 2000)
+    void layoutNeverCostsABlockAndAlwaysFits(@ForAll @IntRange(min = 1, max = 1024) int keyLength,
+            @ForAll @IntRange(min = 0, max = 70_000) int valueLength, @ForAll @IntRange(min = 1, max = 17) int blocks) {
+        long slot = blocks * 4096L;
+        long packedEnd = SlotDescriptor.HEADER_SIZE + keyLength + (long) valueLength;
+        if (packedEnd > slot) {
+            return;
+        }
+        long at = SlotDescriptor.valueOffset(keyLength, valueLength, slot);
+        long used = SlotDescriptor.usedBytes(keyLength, valueLength, slot);
+        assertTrue(used <= slot, "fits");
+        assertTrue(SlotStore.roundUp(used, 4096) <= SlotStore.roundUp(packedEnd, 4096), "no extra block");
+        assertTrue(at == SlotDescriptor.HEADER_SIZE + keyLength || at % 4096 == 0, "packed or aligned");
+        assertEquals(at != SlotDescriptor.HEADER_SIZE + keyLength, SlotDescriptor.valueAligned(keyLength, valueLength, slot));
+    }
+
+    @Test
+    void aGetOfAnAlignedValueReadsOnlyItsBlock() throws IOException {
+        Path p = format();
+        ReadRecorder rec = new ReadRecorder();
+        try (SlotStore s = SlotStore.open(p, StoreTesting.psyncOptions(), rec)) {
+            byte[] v4k = value(1, 4096);
+            byte[] small = value(2, 300);
+            s.put(key("four-k"), v4k);
+            s.put(key("small"), small);
+            rec.lengths.clear();
+            assertArrayEquals(v4k, s.get(key("four-k")));
+            assertEquals(List.of(4096L), rec.lengths, "one 4 KiB read for a 4 KiB value");
+            rec.lengths.clear();
+            assertArrayEquals(small, s.get(key("small")));
+            assertEquals(List.of(4096L), rec.lengths, "header, key and a small value: one block");
+        }
+    }
+
+    @Test
+    void aFlippedBitInAnAlignedValueIsCorruptAfterPutCheckpointAndScan() throws IOException {
+        for (String how : List.of("put", "checkpoint", "scan")) {
+            Path p = dir.resolve(how + ".store");
+            SlotStore.format(p, 8L << 20, SLOT, false, StoreTesting.psyncOptions());
+            byte[] v = value(3, 4096);
+            long valueOffset;
+            SlotStore s = SlotStore.open(p, StoreTesting.psyncOptions());
+            try {
+                s.put(key("victim"), v);
+                s.put(key("bystander"), value(4, 4096));
+                long pos = position(s, "victim");
+                valueOffset = s.superblock().slotOffset(pos % s.superblock().slotCount()) + 4096;
+                if (how.equals("put")) {
+                    flipByte(p, valueOffset + 100);
+                    assertCorrupt(s);
+                    continue;
+                }
+            } finally {
+                if (how.equals("scan")) {
+                    s.closeWithoutCheckpoint(); // the reopen scans the slots and takes the CRC from the header
+                } else {
+                    s.close();
+                }
+            }
+            flipByte(p, valueOffset + 100);
+            try (SlotStore r = SlotStore.open(p, StoreTesting.psyncOptions())) {
+                if (how.equals("scan")) {
+                    // the scan checks the data CRC itself and does not take the key back
+                    assertNull(r.get(key("victim")), how);
+                    assertArrayEquals(value(4, 4096), r.get(key("bystander")), how);
+                } else {
+                    assertCorrupt(r);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aStaleValueBlockUnderANewerHeaderIsCorruptNotOldData() throws IOException {
+        Path p = format();
+        long valueOffset;
+        byte[] stale;
+        try (SlotStore s = SlotStore.open(p, StoreTesting.psyncOptions())) {
+            long slots = s.superblock().slotCount();
+            s.put(key("first"), value(5, 4096));
+            valueOffset = s.superblock().slotOffset(0) + 4096;
+            stale = Arrays.copyOfRange(Files.readAllBytes(p), (int) valueOffset, (int) valueOffset + 4096);
+            for (int i = 1; i <= slots; i++) {
+                s.put(key("n" + i), value(100 + i, 4096)); // the last one lands in slot 0 again
+            }
+        }
+        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+            f.seek(valueOffset);
+            f.write(stale); // a lost write: the old lap's value block under the new header
+        }
+        try (SlotStore s = SlotStore.open(p, StoreTesting.psyncOptions())) {
+            String last = "n" + s.superblock().slotCount();
+            StoreException.Corrupt e = assertThrows(StoreException.Corrupt.class, () -> s.get(key(last)));
+            assertTrue(e.getMessage().contains("CRC32C"), e.getMessage());
+            assertFalse(s.contains(key(last)), "dropped");
+        }
+    }
+
+    private static void assertCorrupt(SlotStore s) throws IOException {
+        StoreException.Corrupt e = assertThrows(StoreException.Corrupt.class, () -> s.get(key("victim")));
+        assertTrue(e.getMessage().contains("victim") && e.getMessage().contains("CRC32C"), e.getMessage());
+        assertNull(s.get(key("victim")), "the corrupt key was dropped");
+        assertArrayEquals(value(4, 4096), s.get(key("bystander")));
+        assertEquals(1, s.stats().corruptions());
+    }
+
+    private Path format() throws IOException {
+        Path p = dir.resolve("a.store");
+        SlotStore.format(p, 8L << 20, SLOT, false, StoreTesting.psyncOptions());
+        return p;
+    }
+
+    private static long position(SlotStore s, String k) {
+        return s.keys().stream().filter(i -> new String(i.key()).equals(k)).findFirst().orElseThrow().position();
+    }
+
+    private static byte[] value(long seed, int n) {
+        byte[] v = new byte[n];
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = 0; i < n; i++) {
+            v[i] = (byte) r.nextInt();
+        }
+        return v;
+    }
+
+    private static void flipByte(Path p, long offset) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+            f.seek(offset);
+            int b = f.read();
+            f.seek(offset);
+            f.write(b ^ 0x10);
+        }
+    }
+
+    /** psync, remembering the length of every read. */
+    static final class ReadRecorder implements IoEngine {
+        final IoEngine inner = new PsyncEngine();
+        final List<Long> lengths = new ArrayList<>();
+
+        @Override
+        public String name() {
+            return "psync";
+        }
+
+        @Override
+        public IoFile open(Path path, OpenOptions options) throws IOException {
+            return inner.open(path, options);
+        }
+
+        @Override
+        public void execute(IoBatch batch) {
+            inner.execute(batch);
+            for (int i = 0; i < batch.size(); i++) {
+                if (batch.op(i).isRead()) {
+                    lengths.add(batch.length(i));
+                }
+            }
+        }
+
+        @Override
+        public long syscalls() {
+            return inner.syscalls();
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+}

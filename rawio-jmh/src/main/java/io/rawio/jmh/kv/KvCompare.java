@@ -449,11 +449,16 @@ public class KvCompare implements Callable<Integer> {
                     + "p99: lower is better for rawio):");
             for (Map.Entry<String, Map<String, Double>> e : ratios.entrySet()) {
                 Map<String, Double> m = e.getValue();
-                out.printf(Locale.ROOT, "  vs %-8s put %6.2fx  get %6.2fx  put-batch p99 %5.2fx  get-batch p99 %5.2fx"
-                        + "  get p99 %5.2fx  put p99 %5.2fx%n", e.getKey(), m.get("putMiBps"), m.get("getMiBps"),
-                        m.get("putBatchP99Us"), m.get("getBatchP99Us"), m.get("getP99Us"), m.get("putP99Us"));
+                out.printf(Locale.ROOT, "  vs %-8s put %7s  get %7s  put-batch p99 %6s  get-batch p99 %6s"
+                        + "  get p99 %6s  put p99 %6s%n", e.getKey(), x(m.get("putMiBps")), x(m.get("getMiBps")),
+                        x(m.get("putBatchP99Us")), x(m.get("getBatchP99Us")), x(m.get("getP99Us")), x(m.get("putP99Us")));
             }
         }
+    }
+
+    /** A ratio, or "-" when there was nothing to compare (no single gets or puts timed). */
+    private static String x(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.2fx", v);
     }
 
     private static String f2(double v) {

@@ -53,13 +53,13 @@ public final class CheckpointDescriptor {
         buf.set(Le.U64, COUNT_OFFSET, h.count());
         buf.set(Le.U64, PAYLOAD_LENGTH_OFFSET, h.payloadLength());
         buf.set(Le.U32, PAYLOAD_CRC_OFFSET, h.payloadCrc());
-        buf.set(Le.U32, HEADER_CRC_OFFSET, Le.crc32c(buf, 0, HEADER_CRC_OFFSET));
+        Le.seal(buf, HEADER_CRC_OFFSET);
     }
 
     /** The header, or null when it is not a valid checkpoint header. */
     static Header decodeHeader(MemorySegment buf) {
         if (buf.get(Le.U64, MAGIC_OFFSET) != MAGIC || buf.get(Le.U32, VERSION_OFFSET) != FORMAT_VERSION
-                || buf.get(Le.U32, HEADER_CRC_OFFSET) != Le.crc32c(buf, 0, HEADER_CRC_OFFSET)) {
+                || !Le.sealed(buf, HEADER_CRC_OFFSET)) {
             return null;
         }
         return new Header(buf.get(Le.U64, GENERATION_OFFSET), buf.get(Le.U64, SCAN_START_OFFSET),

@@ -20,6 +20,16 @@ final class Le {
         return (int) crc.getValue();
     }
 
+    /** Stores at {@code crcOffset} the CRC32C of the bytes before it: a descriptor's seal. */
+    static void seal(MemorySegment s, long crcOffset) {
+        s.set(U32, crcOffset, crc32c(s, 0, crcOffset));
+    }
+
+    /** Whether the CRC32C at {@code crcOffset} matches the bytes before it. */
+    static boolean sealed(MemorySegment s, long crcOffset) {
+        return s.get(U32, crcOffset) == crc32c(s, 0, crcOffset);
+    }
+
     /** CRC32C of two ranges of a segment, one after the other. */
     static int crc32c(MemorySegment s, long offset1, long length1, long offset2, long length2) {
         CRC32C crc = new CRC32C();

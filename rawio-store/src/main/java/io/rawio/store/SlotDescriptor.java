@@ -103,13 +103,13 @@ public final class SlotDescriptor {
 
     /** Recomputes the header CRC (after changing the sequence of a reinserted slot). */
     static void sealHeader(MemorySegment slot) {
-        slot.set(Le.U32, HEADER_CRC_OFFSET, Le.crc32c(slot, 0, HEADER_CRC_OFFSET));
+        Le.seal(slot, HEADER_CRC_OFFSET);
     }
 
     /** Whether the first HEADER_SIZE bytes are a valid header of this store. */
     static boolean headerValid(MemorySegment slot, long storeId, long slotSize) {
         if (slot.get(Le.U32, MAGIC_OFFSET) != MAGIC || slot.get(Le.U16, VERSION_OFFSET) != FORMAT_VERSION
-                || slot.get(Le.U32, HEADER_CRC_OFFSET) != Le.crc32c(slot, 0, HEADER_CRC_OFFSET)
+                || !Le.sealed(slot, HEADER_CRC_OFFSET)
                 || slot.get(Le.U64, STORE_ID_OFFSET) != storeId) {
             return false;
         }

@@ -74,7 +74,7 @@ public final class SuperblockDescriptor {
         buf.set(Le.U64, SLOTS_OFFSET_OFFSET, sb.slotsOffset());
         buf.set(Le.U32, MAX_KEY_OFFSET, sb.maxKeyLength());
         buf.set(Le.U64, CREATED_OFFSET, sb.createdMs());
-        buf.set(Le.U32, CRC_OFFSET, Le.crc32c(buf, 0, CRC_OFFSET));
+        Le.seal(buf, CRC_OFFSET);
     }
 
     /** Whether the buffer starts with the superblock magic (valid or not). */
@@ -84,14 +84,14 @@ public final class SuperblockDescriptor {
 
     /** The format version of a superblock whose magic and CRC are right, else -1. */
     static int intactVersion(MemorySegment buf) {
-        return hasMagic(buf) && buf.get(Le.U32, CRC_OFFSET) == Le.crc32c(buf, 0, CRC_OFFSET)
+        return hasMagic(buf) && Le.sealed(buf, CRC_OFFSET)
                 ? buf.get(Le.U32, VERSION_OFFSET) : -1;
     }
 
     /** The superblock, or null when the magic, version or CRC is wrong. */
     static Superblock decode(MemorySegment buf) {
         if (!hasMagic(buf) || buf.get(Le.U32, VERSION_OFFSET) != FORMAT_VERSION
-                || buf.get(Le.U32, CRC_OFFSET) != Le.crc32c(buf, 0, CRC_OFFSET)) {
+                || !Le.sealed(buf, CRC_OFFSET)) {
             return null;
         }
         return new Superblock(

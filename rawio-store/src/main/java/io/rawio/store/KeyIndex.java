@@ -19,6 +19,8 @@ final class KeyIndex {
     private long[] positions;
     private int size;
     private long valueBytes;
+    /** The sum of the keys' lengths. */
+    private long keyBytes;
     /** The key whose live value sits in each slot of the ring, or null. */
     private final byte[][] slotKeys;
     /** By slot: the live value's length in the low 31 bits, the hot flag in bit 31 (a slot is at most 1 GiB). */
@@ -40,6 +42,7 @@ final class KeyIndex {
         allocate(16);
         size = 0;
         valueBytes = 0;
+        keyBytes = 0;
         Arrays.fill(slotKeys, null);
     }
 
@@ -169,6 +172,7 @@ final class KeyIndex {
             keys[i] = key;
             positions[i] = position;
             size++;
+            keyBytes += key.length;
         }
         valueBytes += valueLength;
         int slot = slotOf(position);
@@ -205,6 +209,7 @@ final class KeyIndex {
 
     private void deleteAt(int e) {
         int mask = keys.length - 1;
+        keyBytes -= keys[e].length;
         keys[e] = null;
         size--;
         // Backward-shift deletion: move later members of the probe run into the hole.
@@ -244,6 +249,10 @@ final class KeyIndex {
 
     long valueBytes() {
         return valueBytes;
+    }
+
+    long keyBytes() {
+        return keyBytes;
     }
 
     /** Visits every entry: key, position, value length, data CRC. */

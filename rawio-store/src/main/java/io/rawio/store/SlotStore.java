@@ -1537,9 +1537,7 @@ public final class SlotStore implements AutoCloseable {
             lock.lock();
             try {
                 scanStart = inFlight.isEmpty() ? cursor : Math.min(cursor, inFlight.firstKey());
-                long[] bytes = {0};
-                index.forEach((k, p, l, c) -> bytes[0] += CheckpointDescriptor.ENTRY_FIXED + k.length);
-                payloadLength = bytes[0];
+                payloadLength = (long) index.size() * CheckpointDescriptor.ENTRY_FIXED + index.keyBytes();
                 if (payloadLength > sb.checkpointSize() - CheckpointDescriptor.HEADER_SIZE) {
                     return false;
                 }
@@ -1553,6 +1551,10 @@ public final class SlotStore implements AutoCloseable {
                     MemorySegment.copy(k, 0, payload, ValueLayout.JAVA_BYTE, at[0] + CheckpointDescriptor.ENTRY_FIXED, k.length);
                     at[0] += CheckpointDescriptor.ENTRY_FIXED + k.length;
                 });
+                if (at[0] != payloadLength) {
+                    throw new IllegalStateException("index key bytes out of step: wrote " + at[0]
+                            + " checkpoint bytes, expected " + payloadLength);
+                }
                 count = index.size();
                 gen = ++generation;
                 writesSinceCheckpoint = 0;

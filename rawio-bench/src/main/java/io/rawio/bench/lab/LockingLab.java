@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -156,11 +157,17 @@ public final class LockingLab implements Lab {
         int[] inside = {0};
         long[] overlaps = {0};
         List<Throwable> errors = new ArrayList<>();
-        long t0 = System.nanoTime();
+        // The clock starts once both threads exist and have opened their file: only the turns are timed.
+        CountDownLatch opened = new CountDownLatch(2);
+        CountDownLatch go = new CountDownLatch(1);
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < 2; t++) {
             threads.add(Thread.ofPlatform().start(() -> {
+                boolean counted = false;
                 try (Locker l = new Locker(kind, path)) {
+                    opened.countDown();
+                    counted = true;
+                    go.await();
                     for (int i = 0; i < n; i++) {
                         l.lock(true);
                         synchronized (inside) {
@@ -178,8 +185,23 @@ public final class LockingLab implements Lab {
                     synchronized (errors) {
                         errors.add(e);
                     }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    if (!counted) {
+                        opened.countDown();
+                    }
                 }
             }));
+        }
+        long t0;
+        try {
+            opened.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            t0 = System.nanoTime();
+            go.countDown();
         }
         for (Thread t : threads) {
             try {

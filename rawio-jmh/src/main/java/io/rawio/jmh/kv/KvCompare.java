@@ -5,20 +5,11 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.rawio.bench.job.Units;
 import io.rawio.bench.metrics.DeviceStats;
 import io.rawio.bench.run.Permutation;
-import io.rawio.engine.EngineConfig;
-import io.rawio.engine.IoBatch;
-import io.rawio.engine.IoEngine;
-import io.rawio.engine.IoEngines;
-import io.rawio.engine.IoFile;
-import io.rawio.engine.OpenOptions;
-import io.rawio.memory.AlignedMemory;
 import io.rawio.nativeio.BlockDevices;
 import io.rawio.nativeio.Privileges;
 import io.rawio.store.SlotStore;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -119,12 +110,6 @@ public class KvCompare implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE}).", defaultValue = "zeros")
     String rawioPrealloc;
 
-    @Option(names = "--disk-ceiling", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "After rawio's get phase, read its file front to back with O_DIRECT (8 MiB reads, 4 in "
-            + "flight) and report that rate, what the disk gives a plain reader then, next to each store's get rate "
-            + "(default: on; --no-disk-ceiling to skip).")
-    boolean diskCeiling;
-
     @Option(names = "--json", description = "Also write every round and the medians to this JSON file.")
     Path json;
 
@@ -170,7 +155,7 @@ public class KvCompare implements Callable<Integer> {
             double putMiBps, double putBatchP50Us, double putBatchP99Us,
             double getMiBps, double getBatchP50Us, double getBatchP99Us,
             double getP50Us, double getP99Us, double putP50Us, double putP99Us,
-            double deviceWritePerByte, double diskReadMiBps, long bytesOnDisk, long valuesChecked) {
+            double deviceWritePerByte, long bytesOnDisk, long valuesChecked) {
     }
 
     /** Everything a run measured. */
@@ -235,7 +220,6 @@ public class KvCompare implements Callable<Integer> {
         setup.put("dropCaches", drop);
         setup.put("lmdbNoReadahead", lmdbNoReadahead);
         setup.put("rawioPrealloc", rawioPrealloc);
-        setup.put("diskCeiling", diskCeiling);
         setup.put("disk", disk.orElse("?"));
         setup.put("readAheadKb", disk.flatMap(DeviceStats::readAheadKb).orElse("?"));
         setup.put("dataBytesPerRound", (long) count * valueSize);
@@ -251,10 +235,6 @@ public class KvCompare implements Callable<Integer> {
                 RoundResult rr = runOne(s, r, w, durability, drop, disk);
                 results.add(rr);
                 printRow(rr);
-                if (!Double.isNaN(rr.diskReadMiBps())) {
-                    out.printf(Locale.ROOT, "%-8s %5d disk: rawio's file read front to back (O_DIRECT, 8 MiB reads): "
-                            + "%.1f MiB/s%n", "", rr.round(), rr.diskReadMiBps());
-                }
             }
         }
         Map<String, Map<String, Double>> medians = new LinkedHashMap<>();
@@ -310,7 +290,6 @@ public class KvCompare implements Callable<Integer> {
         int getKeys = Math.max(1, (int) Math.round((w.count - w.latencyGets) * getFraction));
         long onDisk;
         double createSeconds;
-        double diskRead = Double.NaN;
         try {
             // put phase, ended by a flush/sync; the store is then closed so that nothing it holds in
             // memory (memtable, block cache, mapped pages) serves the reads
@@ -368,11 +347,6 @@ public class KvCompare implements Callable<Integer> {
                 }
             }
 
-            // what the disk gives a plain reader, right after rawio's get phase: its file, front to back
-            if (system.equals("rawio") && diskCeiling) {
-                diskRead = sequentialReadMiBps(d.resolve(RawioKv.FILE));
-            }
-
             // latency: single gets of random keys not read in the get phase, then single puts of new keys
             if (drop) {
                 dropCaches();
@@ -410,35 +384,7 @@ public class KvCompare implements Callable<Integer> {
                 getOne.getTotalCount() == 0 ? Double.NaN : getOne.getValueAtPercentile(99),
                 putOne.getTotalCount() == 0 ? Double.NaN : putOne.getValueAtPercentile(50),
                 putOne.getTotalCount() == 0 ? Double.NaN : putOne.getValueAtPercentile(99),
-                devicePerByte, diskRead, onDisk, checked);
-    }
-
-    /**
-     * Reads a file front to back with O_DIRECT, 8 MiB per read, 4 reads in flight (uring, else psync):
-     * about the best rate this disk gives any reader at the moment. MiB/s.
-     */
-    static double sequentialReadMiBps(Path file) throws IOException {
-        int chunk = 8 << 20;
-        int depth = 4;
-        try (IoEngine e = IoEngines.createWithFallback("uring", new EngineConfig(depth), s -> { });
-             IoFile f = e.open(file, OpenOptions.readOnly().withDirect(true));
-             Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = AlignedMemory.allocate(arena, (long) chunk * depth, 4096);
-            long size = f.size() / 4096 * 4096;
-            IoBatch b = new IoBatch(depth);
-            long t0 = System.nanoTime();
-            for (long off = 0; off < size; ) {
-                b.clear();
-                for (int k = 0; k < depth && off < size; k++) {
-                    long n = Math.min(chunk, size - off);
-                    b.read(f, off, buf.asSlice((long) k * chunk, n));
-                    off += n;
-                }
-                e.execute(b);
-                b.throwIfFailed();
-            }
-            return size / (1024.0 * 1024.0) / ((System.nanoTime() - t0) / 1e9);
-        }
+                devicePerByte, onDisk, checked);
     }
 
     private static Histogram histogram() {
@@ -497,16 +443,6 @@ public class KvCompare implements Callable<Integer> {
                     ms(m.get("putP99Us")), Double.isNaN(m.get("deviceWritePerByte")) ? "-"
                             : String.format(Locale.ROOT, "%.2f", m.get("deviceWritePerByte")));
         }
-        Double disk = medians.containsKey("rawio") ? medians.get("rawio").get("diskReadMiBps") : null;
-        if (disk != null && !disk.isNaN()) {
-            out.println();
-            out.printf(Locale.ROOT, "disk: rawio's file read front to back with O_DIRECT, median %.1f MiB/s; each store's "
-                    + "median get rate as a share of it:", disk);
-            for (Map.Entry<String, Map<String, Double>> e : medians.entrySet()) {
-                out.printf(Locale.ROOT, " %s %.0f%%", e.getKey(), 100 * e.getValue().get("getMiBps") / disk);
-            }
-            out.println();
-        }
         if (!ratios.isEmpty()) {
             out.println();
             out.println("rawio / other, median of the per-round ratios (throughput: higher is better for rawio; "
@@ -553,7 +489,6 @@ public class KvCompare implements Callable<Integer> {
         m.put("putP50Us", RoundResult::putP50Us);
         m.put("putP99Us", RoundResult::putP99Us);
         m.put("deviceWritePerByte", RoundResult::deviceWritePerByte);
-        m.put("diskReadMiBps", RoundResult::diskReadMiBps);
         return m;
     }
 

@@ -146,6 +146,31 @@ class AlignedValueTest {
         }
     }
 
+    @Test
+    void checkReadsTheStoredKeyThatAGetOfAnAlignedValueSkips() throws IOException {
+        Path p = format();
+        long keyOffset;
+        byte[] v = value(6, 4096);
+        try (SlotStore s = SlotStore.open(p, StoreTesting.psyncOptions())) {
+            s.put(key("victim"), v);
+            s.put(key("bystander"), value(4, 4096));
+            keyOffset = s.superblock().slotOffset(position(s, "victim") % s.superblock().slotCount())
+                    + SlotDescriptor.HEADER_SIZE + 2;
+            SlotStore.CheckReport clean = s.check();
+            assertEquals(2, clean.keysVerified());
+            assertEquals(0, clean.keysCorrupt());
+        }
+        flipByte(p, keyOffset);
+        try (SlotStore s = SlotStore.open(p, StoreTesting.psyncOptions())) {
+            // the value blocks are intact and match the CRC the checkpoint kept: a get returns them
+            assertArrayEquals(v, s.get(key("victim")));
+            SlotStore.CheckReport r = s.check();
+            assertEquals(1, r.keysVerified(), r.toString());
+            assertEquals(1, r.keysCorrupt(), "the damaged key bytes in the slot: " + r);
+            assertFalse(r.healthy());
+        }
+    }
+
     private static void assertCorrupt(SlotStore s) throws IOException {
         StoreException.Corrupt e = assertThrows(StoreException.Corrupt.class, () -> s.get(key("victim")));
         assertTrue(e.getMessage().contains("victim") && e.getMessage().contains("CRC32C"), e.getMessage());

@@ -701,13 +701,29 @@ public final class SlotStore implements AutoCloseable {
 
     // ------------------------------------------------------------------ writes
 
-    /** The outcome of one key of a batch. */
-    public record Result(boolean ok, String error) {
-        static final Result OK = new Result(true, null);
+    /** The outcome of one key of a batch: its status, and what went wrong (null when OK). */
+    public record Result(Status status, String error) {
+        static final Result OK = new Result(Status.OK, null);
 
-        static Result fail(String error) {
-            return new Result(false, error);
+        static Result fail(Status status, String error) {
+            return new Result(status, error);
         }
+
+        public boolean ok() {
+            return status == Status.OK;
+        }
+    }
+
+    /** How a put or delete of one key ended. Nothing is written for any status but OK and FAILED. */
+    public enum Status {
+        /** Acknowledged under the store's durability. */
+        OK,
+        /** The caller's mistake: an empty or too long key, a value larger than a slot holds. */
+        INVALID,
+        /** Eviction is off and the next slot of the ring holds a live key. */
+        FULL,
+        /** A write or flush failed, now or earlier: the store refuses writes until it is reopened. */
+        FAILED
     }
 
     /** The largest value a key of {@code keyLength} bytes can have. */
@@ -728,13 +744,12 @@ public final class SlotStore implements AutoCloseable {
     }
 
     private StoreException failureFor(Result r) {
-        if (failure != null) {
-            return new StoreException.Failed(r.error(), failure);
-        }
-        if (r.error().startsWith("store full")) {
-            return new StoreException.Full(r.error());
-        }
-        return new StoreException(r.error());
+        return switch (r.status()) {
+            case INVALID -> new StoreException.Invalid(r.error());
+            case FULL -> new StoreException.Full(r.error());
+            case FAILED -> failure != null ? new StoreException.Failed(r.error(), failure) : new StoreException(r.error());
+            case OK -> throw new IllegalStateException("not a failure: " + r);
+        };
     }
 
     /**
@@ -768,7 +783,7 @@ public final class SlotStore implements AutoCloseable {
         }
         Result[] r = new Result[1];
         writeWindow(List.of(key), List.of(MemorySegment.NULL), 0, 1, r, SlotDescriptor.FLAG_TOMBSTONE);
-        if (!r[0].ok() && failure == null && r[0].error().startsWith("store full")) {
+        if (r[0].status() == Status.FULL && failure == null) {
             return deleteInPlace(key);
         }
         if (!r[0].ok()) {
@@ -848,13 +863,13 @@ public final class SlotStore implements AutoCloseable {
         for (int i = from; i < to; i++) {
             String bad = validate(keys.get(i), values.get(i));
             if (bad != null) {
-                results[i] = Result.fail(bad);
+                results[i] = Result.fail(Status.INVALID, bad);
             }
         }
         if (failure != null) {
             for (int i = from; i < to; i++) {
                 if (results[i] == null) {
-                    results[i] = Result.fail(refusal());
+                    results[i] = Result.fail(Status.FAILED, refusal());
                 }
             }
             chunks.release(nChunks);
@@ -875,7 +890,8 @@ public final class SlotStore implements AutoCloseable {
                     long p = full ? -1 : allocate(w.reinserts, c);
                     if (p < 0) {
                         full = true;
-                        results[i] = Result.fail("store full: the next slot holds a live key and eviction is off"
+                        results[i] = Result.fail(Status.FULL,
+                                "store full: the next slot holds a live key and eviction is off"
                                 + " (delete keys or use eviction)");
                         continue;
                     }
@@ -1170,7 +1186,7 @@ public final class SlotStore implements AutoCloseable {
                         }
                     }
                     for (Planned pl : chunkPlanned(c)) {
-                        results[pl.keyIndex()] = Result.fail(err);
+                        results[pl.keyIndex()] = Result.fail(Status.FAILED, err);
                     }
                 }
                 inFlight.computeIfPresent(chunkStart[c], (k, v) -> v == 1 ? null : v - 1);

@@ -40,6 +40,13 @@ public class StoreException extends IOException {
         }
     }
 
+    /** A put the store cannot take as given (empty or too long key, value larger than a slot); nothing was written. */
+    public static final class Invalid extends StoreException {
+        public Invalid(String message) {
+            super(message);
+        }
+    }
+
     /** With eviction off, the next slot in ring order still holds a live key. */
     public static final class Full extends StoreException {
         public Full(String message) {

@@ -154,7 +154,7 @@ class SlotStorePipelineTest {
             if (chunk < failedChunk) {
                 assertTrue(r.get(i).ok(), "chunks before the failed one commit: " + i + " " + r.get(i));
             } else {
-                assertFalse(r.get(i).ok(), "the failed chunk and every chunk after it fail: " + i);
+                assertEquals(SlotStore.Status.FAILED, r.get(i).status(), "the failed chunk and every chunk after it fail: " + i);
             }
             if (chunk == failedChunk) {
                 assertTrue(r.get(i).error().contains("EINVAL"), r.get(i).error());
@@ -163,7 +163,7 @@ class SlotStorePipelineTest {
             }
         }
         assertTrue(s.isFailed());
-        assertThrows(StoreException.class, () -> s.put(StoreTesting.key("more"), new byte[1]));
+        assertThrows(StoreException.Failed.class, () -> s.put(StoreTesting.key("more"), new byte[1]));
         List<SlotStore.GetResult> got = s.getMany(keys(n));
         for (int i = 0; i < n; i++) {
             if (i / BATCH < failedChunk) {

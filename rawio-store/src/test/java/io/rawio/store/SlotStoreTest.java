@@ -77,16 +77,18 @@ class SlotStoreTest {
         }
         before = Files.readAllBytes(p);
         try (SlotStore s = open(p)) {
-            StoreException e = assertThrows(StoreException.class, () -> s.put(new byte[0], new byte[1]));
+            StoreException e = assertThrows(StoreException.Invalid.class, () -> s.put(new byte[0], new byte[1]));
             assertTrue(e.getMessage().contains("empty key"));
-            e = assertThrows(StoreException.class, () -> s.put(new byte[2000], new byte[1]));
+            e = assertThrows(StoreException.Invalid.class, () -> s.put(new byte[2000], new byte[1]));
             assertTrue(e.getMessage().contains("key too long"));
-            e = assertThrows(StoreException.class, () -> s.put(key("big"), new byte[SLOT]));
+            e = assertThrows(StoreException.Invalid.class, () -> s.put(key("big"), new byte[SLOT]));
             assertTrue(e.getMessage().contains("value larger than a slot"), e.getMessage());
             List<SlotStore.Result> r = s.putMany(List.of(key("ok"), new byte[0]),
                     List.of(MemorySegment.ofArray(new byte[3]), MemorySegment.ofArray(new byte[3])));
             assertTrue(r.get(0).ok());
+            assertEquals(SlotStore.Status.OK, r.get(0).status());
             assertFalse(r.get(1).ok());
+            assertEquals(SlotStore.Status.INVALID, r.get(1).status());
         }
         assertThrows(IllegalArgumentException.class, () -> SlotStore.format(dir.resolve("x"), SIZE, 1000, false,
                 StoreTesting.psyncOptions()), "misaligned slot size");

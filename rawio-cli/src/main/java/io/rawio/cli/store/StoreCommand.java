@@ -113,7 +113,7 @@ public final class StoreCommand implements Callable<Integer> {
             } catch (NoSuchFileException e) {
                 err().println(name() + ": no such file: " + e.getFile());
                 return 2;
-            } catch (StoreException.NotAStore e) {
+            } catch (StoreException.NotAStore | StoreException.Invalid e) {
                 err().println(name() + ": " + e.getMessage());
                 return 2;
             } catch (IOException e) {
@@ -250,11 +250,7 @@ public final class StoreCommand implements Callable<Integer> {
             }
             StoreOptions o = common.options().withDurability(durability(durability));
             try (SlotStore s = SlotStore.open(path, o)) {
-                long max = s.maxValueLength(k.length);
-                if (value.length > max) {
-                    throw new BadArgument("value larger than a slot holds: value=" + value.length + ", max=" + max);
-                }
-                s.put(k, value);
+                s.put(k, value); // a value larger than a slot: StoreException.Invalid, exit 2, nothing written
             }
             return 0;
         }

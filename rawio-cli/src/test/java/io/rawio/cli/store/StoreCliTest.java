@@ -113,6 +113,9 @@ class StoreCliTest {
             }
             Run r = run(args);
             assertTrue(r.exit() != 0, String.join(" ", c));
+            if (c[0].equals("put") || c[0].equals("format")) {
+                assertEquals(2, r.exit(), "a bad argument: " + String.join(" ", c) + " -> " + r.err());
+            }
             long lines = r.err().strip().lines().count();
             assertTrue(lines >= 1 && lines <= 2, String.join(" ", c) + " -> " + r.err());
             assertFalse(r.err().contains("Exception"), r.err());

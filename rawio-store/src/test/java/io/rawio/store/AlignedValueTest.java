@@ -171,6 +171,77 @@ class AlignedValueTest {
         }
     }
 
+    /**
+     * Writers go round a small ring many times (evicting as they go) while readers get the same keys:
+     * a get that races with the overwrite of its slot is a miss, never a corruption and never another
+     * key's bytes. Each key's value follows from the key, so any value read must be that one.
+     */
+    @Test
+    void getsRacingEvictionsAreMissesNeverCorruptOrWrong() throws Exception {
+        for (String engine : List.of("psync", "uring")) {
+            Path p = dir.resolve(engine + "-race.store");
+            StoreOptions o = StoreOptions.defaults().withEngine(engine).withBatchSize(8);
+            SlotStore.format(p, 3L << 20, SLOT, false, o); // about 128 slots
+            try (SlotStore s = SlotStore.open(p, o)) {
+                java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+                java.util.concurrent.atomic.AtomicLong hits = new java.util.concurrent.atomic.AtomicLong();
+                List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+                List<Thread> threads = new ArrayList<>();
+                for (int t = 0; t < 4; t++) {
+                    boolean writer = t < 2;
+                    long seed = t;
+                    threads.add(Thread.ofPlatform().start(() -> {
+                        SplittableRandom r = new SplittableRandom(seed);
+                        try {
+                            while (!stop.get()) {
+                                List<byte[]> keys = new ArrayList<>();
+                                for (int i = 0; i < 8; i++) {
+                                    keys.add(key("k" + r.nextInt(400)));
+                                }
+                                if (writer) {
+                                    List<java.lang.foreign.MemorySegment> vs = new ArrayList<>();
+                                    for (byte[] k : keys) {
+                                        vs.add(java.lang.foreign.MemorySegment.ofArray(valueOf(k)));
+                                    }
+                                    for (SlotStore.Result res : s.putMany(keys, vs)) {
+                                        assertTrue(res.ok(), res.toString());
+                                    }
+                                } else {
+                                    List<SlotStore.GetResult> got = s.getMany(keys);
+                                    for (int i = 0; i < keys.size(); i++) {
+                                        SlotStore.GetResult g = got.get(i);
+                                        assertNull(g.corrupt(), "no corruption from a race");
+                                        if (g.found()) {
+                                            assertArrayEquals(valueOf(keys.get(i)), g.value(), "the key's own value");
+                                            hits.incrementAndGet();
+                                        }
+                                    }
+                                }
+                            }
+                        } catch (Throwable e) {
+                            errors.add(e);
+                            stop.set(true);
+                        }
+                    }));
+                }
+                Thread.sleep(1500);
+                stop.set(true);
+                for (Thread t : threads) {
+                    t.join();
+                }
+                assertTrue(errors.isEmpty(), engine + ": " + errors);
+                assertEquals(0, s.stats().corruptions(), engine);
+                assertTrue(s.stats().evictions() > 1000, engine + ": the ring went round: " + s.stats().evictions());
+                assertTrue(hits.get() > 100, engine + ": reads found keys: " + hits.get());
+            }
+        }
+    }
+
+    /** 4 KiB, block-aligned in an 8 KiB slot, its bytes a function of the key. */
+    private static byte[] valueOf(byte[] key) {
+        return value(java.util.Arrays.hashCode(key), 4096);
+    }
+
     private static void assertCorrupt(SlotStore s) throws IOException {
         StoreException.Corrupt e = assertThrows(StoreException.Corrupt.class, () -> s.get(key("victim")));
         assertTrue(e.getMessage().contains("victim") && e.getMessage().contains("CRC32C"), e.getMessage());

@@ -106,8 +106,8 @@ public final class IoUring implements AutoCloseable {
         this.cqes = params.get(ValueLayout.JAVA_INT, ParamsDescriptor.CQ_CQES_OFFSET);
         this.sqMask = sqRing.get(ValueLayout.JAVA_INT, params.get(ValueLayout.JAVA_INT, ParamsDescriptor.SQ_RING_MASK_OFFSET));
         this.cqMask = cqRing.get(ValueLayout.JAVA_INT, params.get(ValueLayout.JAVA_INT, ParamsDescriptor.CQ_RING_MASK_OFFSET));
-        this.sqeSize = (flags & IORING_SETUP_SQE128) != 0 ? 128 : SqeDescriptor.SIZE;
-        this.cqeSize = (flags & IORING_SETUP_CQE32) != 0 ? 32 : CqeDescriptor.SIZE;
+        this.sqeSize = sqeSizeOf(flags);
+        this.cqeSize = cqeSizeOf(flags);
         // The SQ array indirection: slot i of the ring always names SQE i, set once here.
         long array = params.get(ValueLayout.JAVA_INT, ParamsDescriptor.SQ_ARRAY_OFFSET);
         for (int i = 0; i < sqEntries; i++) {
@@ -191,8 +191,8 @@ public final class IoUring implements AutoCloseable {
         int features = params.get(ValueLayout.JAVA_INT, ParamsDescriptor.FEATURES_OFFSET);
         int sqEntries = params.get(ValueLayout.JAVA_INT, ParamsDescriptor.SQ_ENTRIES_OFFSET);
         int cqEntries = params.get(ValueLayout.JAVA_INT, ParamsDescriptor.CQ_ENTRIES_OFFSET);
-        int cqeSize = (flags & IORING_SETUP_CQE32) != 0 ? 32 : CqeDescriptor.SIZE;
-        int sqeSize = (flags & IORING_SETUP_SQE128) != 0 ? 128 : SqeDescriptor.SIZE;
+        int cqeSize = cqeSizeOf(flags);
+        int sqeSize = sqeSizeOf(flags);
         long sqSize = params.get(ValueLayout.JAVA_INT, ParamsDescriptor.SQ_ARRAY_OFFSET) + 4L * sqEntries;
         long cqSize = params.get(ValueLayout.JAVA_INT, ParamsDescriptor.CQ_CQES_OFFSET) + (long) cqeSize * cqEntries;
         int prot = LinuxConstants.PROT_READ | LinuxConstants.PROT_WRITE;
@@ -209,6 +209,16 @@ public final class IoUring implements AutoCloseable {
         }
         MemorySegment sqes = mapRegion(arena, fd, IORING_OFF_SQES, (long) sqeSize * sqEntries, prot, mflags);
         return new IoUring(fd, arena, params, sqRing, cqRing, sqes, fallbacks);
+    }
+
+    /** Bytes of one SQE: 128 with IORING_SETUP_SQE128, else 64. */
+    private static int sqeSizeOf(int setupFlags) {
+        return (setupFlags & IORING_SETUP_SQE128) != 0 ? 128 : SqeDescriptor.SIZE;
+    }
+
+    /** Bytes of one CQE: 32 with IORING_SETUP_CQE32, else 16. */
+    private static int cqeSizeOf(int setupFlags) {
+        return (setupFlags & IORING_SETUP_CQE32) != 0 ? 32 : CqeDescriptor.SIZE;
     }
 
     private static MemorySegment mapRegion(Arena arena, int fd, long offset, long size, int prot, int flags)

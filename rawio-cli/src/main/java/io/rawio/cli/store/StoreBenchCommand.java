@@ -22,9 +22,6 @@ import picocli.CommandLine.Parameters;
 /** {@code rawio store bench}: put/get throughput and latency of a store. */
 @Command(name = "bench", description = "Measure putMany/getMany throughput and per-key latency on a store.")
 final class StoreBenchCommand extends StoreCommand.Sub {
-    @Parameters(index = "0", paramLabel = "PATH")
-    Path path;
-
     @Option(names = "--op", paramLabel = "OP", defaultValue = "put", description = "put, get or mixed (default: ${DEFAULT-VALUE})")
     String op;
 

@@ -89,6 +89,10 @@ public final class StoreCommand implements Callable<Integer> {
         @Spec
         CommandLine.Model.CommandSpec spec;
 
+        /** The store: every subcommand's first parameter. */
+        @Parameters(index = "0", paramLabel = "PATH")
+        Path path;
+
         @Mixin
         Common common;
 
@@ -142,9 +146,6 @@ public final class StoreCommand implements Callable<Integer> {
 
     @Command(name = "format", description = "Create a store: a new file of --size, or a whole block device.")
     static final class Format extends Sub {
-        @Parameters(index = "0", paramLabel = "PATH")
-        Path path;
-
         @Option(names = "--size", paramLabel = "SIZE", description = "File size, e.g. 1g (not for a block device)")
         String size;
 
@@ -222,9 +223,6 @@ public final class StoreCommand implements Callable<Integer> {
 
     @Command(name = "put", description = "Store a value: the contents of FILE, or standard input for '-' or no FILE.")
     static final class Put extends Sub {
-        @Parameters(index = "0", paramLabel = "PATH")
-        Path path;
-
         @Parameters(index = "1", paramLabel = "KEY")
         String key;
 
@@ -266,9 +264,6 @@ public final class StoreCommand implements Callable<Integer> {
 
     @Command(name = "get", description = "Write a key's value to standard output.")
     static final class Get extends Sub {
-        @Parameters(index = "0", paramLabel = "PATH")
-        Path path;
-
         @Parameters(index = "1", paramLabel = "KEY")
         String key;
 
@@ -291,9 +286,6 @@ public final class StoreCommand implements Callable<Integer> {
 
     @Command(name = "del", description = "Delete a key.")
     static final class Del extends Sub {
-        @Parameters(index = "0", paramLabel = "PATH")
-        Path path;
-
         @Parameters(index = "1", paramLabel = "KEY")
         String key;
 
@@ -312,9 +304,6 @@ public final class StoreCommand implements Callable<Integer> {
 
     @Command(name = "ls", description = "List the keys with their value sizes, oldest first.")
     static final class Ls extends Sub {
-        @Parameters(index = "0", paramLabel = "PATH")
-        Path path;
-
         @Override
         int run(PrintWriter out) throws IOException {
             try (SlotStore s = open(path)) {
@@ -330,9 +319,6 @@ public final class StoreCommand implements Callable<Integer> {
 
     @Command(name = "stat", description = "Show the store's geometry and counters.")
     static final class Stat extends Sub {
-        @Parameters(index = "0", paramLabel = "PATH")
-        Path path;
-
         @Override
         int run(PrintWriter out) throws IOException {
             try (SlotStore s = open(path)) {
@@ -359,9 +345,6 @@ public final class StoreCommand implements Callable<Integer> {
     @Command(name = "import", description = "Store files under their file names, in putMany batches; prints"
             + " 'stored KEY' once each key's batch is acknowledged.")
     static final class Import extends Sub {
-        @Parameters(index = "0", paramLabel = "PATH")
-        Path path;
-
         @Parameters(index = "1..*", paramLabel = "FILE", arity = "1..*")
         List<Path> files;
 
@@ -412,9 +395,6 @@ public final class StoreCommand implements Callable<Integer> {
 
     @Command(name = "export", description = "Write every key's value to DIR/KEY (unsafe names %XX-encoded).")
     static final class Export extends Sub {
-        @Parameters(index = "0", paramLabel = "PATH")
-        Path path;
-
         @Parameters(index = "1", paramLabel = "DIR")
         Path dir;
 
@@ -450,9 +430,6 @@ public final class StoreCommand implements Callable<Integer> {
     @Command(name = "check", description = "Verify every key's slot, every slot header, the superblocks and the"
             + " checkpoints; exit 1 when anything is corrupt.")
     static final class Check extends Sub {
-        @Parameters(index = "0", paramLabel = "PATH")
-        Path path;
-
         @Override
         int run(PrintWriter out) throws IOException {
             SlotStore s = open(path);

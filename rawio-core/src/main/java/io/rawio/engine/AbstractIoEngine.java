@@ -92,6 +92,24 @@ public abstract class AbstractIoEngine implements IoEngine {
     /** Runs a batch whose files have been checked. */
     protected abstract void run(IoBatch batch);
 
+    /** One operation that passed {@link IoBatch#precheck}: bytes, or -errno. */
+    @FunctionalInterface
+    protected interface CheckedOp {
+        long run(IoBatch batch, int i);
+    }
+
+    /**
+     * The loop of the engines that run one operation at a time on the calling thread, in batch order:
+     * each is timed, prechecked, and run unless the precheck gave its result.
+     */
+    protected static void runInOrder(IoBatch batch, CheckedOp op) {
+        for (int i = 0; i < batch.size(); i++) {
+            batch.issued(i, System.nanoTime());
+            long pre = batch.precheck(i);
+            batch.complete(i, pre < 0 ? pre : op.run(batch, i), System.nanoTime());
+        }
+    }
+
     @Override
     public long syscalls() {
         return syscalls.sum();

@@ -79,11 +79,7 @@ public final class MmapEngine extends AbstractIoEngine {
 
     @Override
     protected void run(IoBatch batch) {
-        for (int i = 0; i < batch.size(); i++) {
-            batch.issued(i, System.nanoTime());
-            long pre = batch.precheck(i);
-            batch.complete(i, pre < 0 ? pre : runOne(batch, i), System.nanoTime());
-        }
+        runInOrder(batch, this::runOne);
     }
 
     private long runOne(IoBatch batch, int i) {

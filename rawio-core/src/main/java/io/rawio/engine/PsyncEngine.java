@@ -15,19 +15,17 @@ public final class PsyncEngine extends AbstractIoEngine {
 
     @Override
     protected void run(IoBatch batch) {
-        for (int i = 0; i < batch.size(); i++) {
-            batch.issued(i, System.nanoTime());
-            long r = runOne(batch, i, syscalls);
-            batch.complete(i, r, System.nanoTime());
-        }
+        runInOrder(batch, (b, i) -> runChecked(b, i, syscalls));
     }
 
     /** One operation, counting its system calls in {@code syscalls}; bytes or -errno. */
     static long runOne(IoBatch batch, int i, LongAdder syscalls) {
         long pre = batch.precheck(i);
-        if (pre < 0) {
-            return pre;
-        }
+        return pre < 0 ? pre : runChecked(batch, i, syscalls);
+    }
+
+    /** One operation that passed its precheck. */
+    private static long runChecked(IoBatch batch, int i, LongAdder syscalls) {
         int fd = batch.file(i).fd();
         IoOp op = batch.op(i);
         int flags = batch.rwFlags(i);

@@ -138,9 +138,25 @@ final class KeyIndex {
         return (int) Long.remainderUnsigned(position, slotCount);
     }
 
-    /** The key whose value lives in a slot, or null. */
+    /** The key whose value lives in a slot, {@link #BUSY}, or null. */
     byte[] keyInSlot(int slot) {
         return slotKeys[slot];
+    }
+
+    /** Marks an empty slot that is being written outside the lock, so that no allocation takes it meanwhile. */
+    static final byte[] BUSY = new byte[0];
+
+    void markBusy(int slot) {
+        if (slotKeys[slot] != null) {
+            throw new IllegalStateException("slot " + slot + " is not empty");
+        }
+        slotKeys[slot] = BUSY;
+    }
+
+    void clearBusy(int slot) {
+        if (slotKeys[slot] == BUSY) {
+            slotKeys[slot] = null;
+        }
     }
 
     /**

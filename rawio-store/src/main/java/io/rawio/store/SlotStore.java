@@ -71,6 +71,8 @@ public final class SlotStore implements AutoCloseable {
     private final Superblock sb;
     private final KeyIndex index;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled when a chunk leaves {@link #inFlight}: writers waiting for room in the ring may go on. */
+    private final java.util.concurrent.locks.Condition ringRoom = lock.newCondition();
     private final Semaphore chunks = new Semaphore(MAX_CHUNKS_IN_FLIGHT);
     private final TreeMap<Long, Integer> inFlight = new TreeMap<>();
     private final ScheduledExecutorService checkpointer;
@@ -799,6 +801,8 @@ public final class SlotStore implements AutoCloseable {
      */
     private boolean deleteInPlace(byte[] key) throws IOException {
         long position;
+        long used;
+        int slot;
         lock.lock();
         try {
             int e = index.find(key);
@@ -806,18 +810,34 @@ public final class SlotStore implements AutoCloseable {
                 return false;
             }
             position = index.positionAt(e);
+            slot = index.slotOf(position);
+            used = roundUp(SlotDescriptor.usedBytes(key.length, index.valueLengthAt(e), sb.slotSize()), BLOCK_SIZE);
             index.remove(key);
+            // No put may take the slot until its zeros have landed, or they could land over the put.
+            index.markBusy(slot);
         } finally {
             lock.unlock();
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment zero = AlignedMemory.allocate(arena, BLOCK_SIZE, BLOCK_SIZE);
-            zero.fill((byte) 0);
-            IoBatch b = new IoBatch(2);
-            b.write(file, sb.slotOffset(index.slotOf(position)), zero);
+            // The whole slot, value blocks too: if a crash brings back a checkpoint that still lists the
+            // key (the new one did not fit, or failed), its get fails the data CRC instead of returning
+            // the deleted value.
+            long chunk = Math.min(used, 1L << 20);
+            MemorySegment zero = AlignedMemory.allocate(arena, chunk, BLOCK_SIZE); // zeroed by the arena
+            IoBatch b = new IoBatch((int) ((used + chunk - 1) / chunk) + 1);
+            for (long off = 0; off < used; off += chunk) {
+                b.write(file, sb.slotOffset(slot) + off, zero.asSlice(0, Math.min(chunk, used - off)));
+            }
             b.fdatasync(file);
             engine.execute(b);
             failOn(b);
+        } finally {
+            lock.lock();
+            try {
+                index.clearBusy(slot);
+            } finally {
+                lock.unlock();
+            }
         }
         writeCheckpoint();
         return true;
@@ -860,6 +880,8 @@ public final class SlotStore implements AutoCloseable {
             nChunks++;
         }
         to = Math.min(to, from + nChunks * bs);
+        // A tiny ring (fewer than 4 x batchSize slots): no window longer than a quarter of it.
+        to = (int) Math.min(to, from + Math.max(1, sb.slotCount() / 4));
         for (int i = from; i < to; i++) {
             String bad = validate(keys.get(i), values.get(i));
             if (bad != null) {
@@ -878,6 +900,13 @@ public final class SlotStore implements AutoCloseable {
         Window w = new Window(keys, values, results, flags, nChunks);
         lock.lock();
         try {
+            // Every position in flight, over all threads, lies within half a ring of the oldest one, so
+            // no two writes in flight ever share a slot: wait while this window would stretch that.
+            long need = to - from;
+            while (!inFlight.isEmpty() && cursor + need - inFlight.firstKey() > sb.slotCount() / 2) {
+                ringRoom.awaitUninterruptibly();
+            }
+            long limit = (inFlight.isEmpty() ? cursor : inFlight.firstKey()) + Math.max(need, sb.slotCount() / 2);
             boolean full = false;
             for (int c = 0; c < nChunks; c++) {
                 w.chunkStart[c] = cursor;
@@ -887,7 +916,7 @@ public final class SlotStore implements AutoCloseable {
                     if (results[i] != null) {
                         continue;
                     }
-                    long p = full ? -1 : allocate(w.reinserts, c);
+                    long p = full ? -1 : allocate(w.reinserts, c, limit - (to - i));
                     if (p < 0) {
                         full = true;
                         results[i] = Result.fail(Status.FULL,
@@ -966,12 +995,11 @@ public final class SlotStore implements AutoCloseable {
         /** Per op: the planned write's index, -1 - the reinsert's index, or Integer.MIN_VALUE (a sync). */
         int[] refOf;
         MemorySegment[] bufOf;
-        /** Per key: the data CRC of its slot, set as the slot is filled. */
-        final int[] dataCrcs;
+        /** Per planned write: the data CRC of its slot, set as the slot is filled. */
+        int[] dataCrcs;
 
         Window(List<byte[]> keys, List<MemorySegment> values, Result[] results, short flags, int nChunks) {
             this.keys = keys;
-            this.dataCrcs = new int[keys.size()];
             this.values = values;
             this.results = results;
             this.flags = flags;
@@ -998,6 +1026,7 @@ public final class SlotStore implements AutoCloseable {
             sc.reset(buffersNeeded(planned.size()) * largest);
             int ops = planned.size() + reinserts.size() + nChunks;
             batch = new IoBatch(ops);
+            dataCrcs = new int[planned.size()];
             // Reinserted slots: read their first block, give it the new sequence, write it back in place.
             MemorySegment[] heads = new MemorySegment[reinserts.size()];
             if (!reinserts.isEmpty()) {
@@ -1076,7 +1105,7 @@ public final class SlotStore implements AutoCloseable {
                 bufOf[op] = b;
                 MemorySegment slot = b.asSlice(0, slotBytes(pl));
                 try {
-                    dataCrcs[pl.keyIndex()] = fillSlot(slot, keys.get(pl.keyIndex()), values.get(pl.keyIndex()), flags,
+                    dataCrcs[ref] = fillSlot(slot, keys.get(pl.keyIndex()), values.get(pl.keyIndex()), flags,
                             pl.position());
                 } catch (RuntimeException e) {
                     thrown = e;
@@ -1140,7 +1169,9 @@ public final class SlotStore implements AutoCloseable {
                     err = thrown != null && failure == null ? "put not written: " + thrown : refusal();
                 }
                 if (err == null) {
-                    for (Planned pl : chunkPlanned(c)) {
+                    int[] range = chunkRange(c);
+                    for (int q = range[0]; q < range[1]; q++) {
+                        Planned pl = planned.get(q);
                         byte[] key = keys.get(pl.keyIndex());
                         if (flags == SlotDescriptor.FLAG_TOMBSTONE) {
                             int e = index.find(key);
@@ -1154,7 +1185,7 @@ public final class SlotStore implements AutoCloseable {
                                 // a new key is kept by the index, so it gets its own copy; an update keeps
                                 // the index's
                                 index.put(e < 0 ? key.clone() : key, pl.position(),
-                                        (int) values.get(pl.keyIndex()).byteSize(), dataCrcs[pl.keyIndex()]);
+                                        (int) values.get(pl.keyIndex()).byteSize(), dataCrcs[q]);
                             }
                             bytesStored += key.length + values.get(pl.keyIndex()).byteSize();
                         }
@@ -1185,18 +1216,21 @@ public final class SlotStore implements AutoCloseable {
                             index.remove(ri.key());
                         }
                     }
-                    for (Planned pl : chunkPlanned(c)) {
-                        results[pl.keyIndex()] = Result.fail(Status.FAILED, err);
+                    int[] range = chunkRange(c);
+                    for (int q = range[0]; q < range[1]; q++) {
+                        results[planned.get(q).keyIndex()] = Result.fail(Status.FAILED, err);
                     }
                 }
                 inFlight.computeIfPresent(chunkStart[c], (k, v) -> v == 1 ? null : v - 1);
+                ringRoom.signalAll();
             } finally {
                 lock.unlock();
             }
             chunks.release();
         }
 
-        private List<Planned> chunkPlanned(int c) {
+        /** The planned writes of chunk {@code c}: indexes [lo, hi) of {@link #planned}. */
+        private int[] chunkRange(int c) {
             int lo = 0;
             while (lo < planned.size() && planned.get(lo).chunk() < c) {
                 lo++;
@@ -1205,7 +1239,7 @@ public final class SlotStore implements AutoCloseable {
             while (hi < planned.size() && planned.get(hi).chunk() == c) {
                 hi++;
             }
-            return planned.subList(lo, hi);
+            return new int[] {lo, hi};
         }
     }
 
@@ -1221,8 +1255,12 @@ public final class SlotStore implements AutoCloseable {
         }
     }
 
-    /** Next position for a new slot, evicting or reinserting what is there; -1 when REJECT and full. */
-    private long allocate(List<Reinsert> reinserts, int chunk) {
+    /**
+     * Next position for a new slot, evicting or reinserting what is there; -1 when REJECT and full. A
+     * hot resident is reinserted only at positions below {@code reinsertBelow} (what the keys still to
+     * place in this window leave of its half-ring bound); past that it is evicted like any other.
+     */
+    private long allocate(List<Reinsert> reinserts, int chunk, long reinsertBelow) {
         for (long tries = 0; tries <= sb.slotCount(); tries++) {
             long p = cursor;
             int slot = index.slotOf(p);
@@ -1232,7 +1270,7 @@ public final class SlotStore implements AutoCloseable {
                     return -1;
                 }
                 int e = options.eviction() == StoreOptions.Eviction.FIFO_REINSERT ? index.find(resident) : -1;
-                if (e >= 0 && index.isHot(e) && !isReinserting(reinserts, resident)) {
+                if (e >= 0 && index.isHot(e) && !isReinserting(reinserts, resident) && p < reinsertBelow) {
                     reinserts.add(new Reinsert(resident, index.positionAt(e), p, index.valueLengthAt(e),
                             index.dataCrcAt(e), chunk));
                     reinsertions++;
@@ -1518,15 +1556,18 @@ public final class SlotStore implements AutoCloseable {
         List<KeyInfo> out = new ArrayList<>();
         lock.lock();
         try {
-            index.forEach((k, p, l, c) -> out.add(new KeyInfo(k.clone(), l, p)));
+            index.forEach((k, p, l, c) -> out.add(new KeyInfo(k.clone(), l, p, c)));
         } finally {
             lock.unlock();
         }
         return out;
     }
 
-    /** A key, its value's length, and its position in the ring's write order. */
-    public record KeyInfo(byte[] key, int valueLength, long position) {
+    /**
+     * A key, its value's length, its position in the ring's write order, and the data CRC (CRC32C of
+     * key ++ value) the index holds for it.
+     */
+    public record KeyInfo(byte[] key, int valueLength, long position, int dataCrc) {
     }
 
     // ------------------------------------------------------------------ checkpoint
@@ -1712,9 +1753,10 @@ public final class SlotStore implements AutoCloseable {
                 engine.execute(b);
                 for (int i = 0; i < n; i++) {
                     KeyInfo k = keys.get(from + i);
-                    if (slotHolds(b.buffer(i), b.result(i), k)) {
+                    MemorySegment slot = b.buffer(i);
+                    if (slotHolds(slot, b.result(i), k)) {
                         verified++;
-                    } else if (stillAt(k)) {
+                    } else if (stillAt(k) && !rewrittenSince(slot, b.result(i), k)) {
                         corrupt++;
                     }
                 }
@@ -1736,7 +1778,14 @@ public final class SlotStore implements AutoCloseable {
                 && SlotDescriptor.keyLength(slot) == key.length
                 && SlotDescriptor.valueLength(slot) == k.valueLength()
                 && slot.asSlice(SlotDescriptor.HEADER_SIZE, key.length).mismatch(MemorySegment.ofArray(key)) == -1
+                && SlotDescriptor.dataCrc(slot) == k.dataCrc()
                 && SlotDescriptor.dataValid(slot, sb.slotSize());
+    }
+
+    /** A valid header of a later position: the slot was rewritten (reinserted) after the keys were listed. */
+    private boolean rewrittenSince(MemorySegment slot, long r, KeyInfo k) {
+        return r >= SlotDescriptor.HEADER_SIZE && SlotDescriptor.headerValid(slot, sb.storeId(), sb.slotSize())
+                && SlotDescriptor.sequence(slot) > k.position();
     }
 
     /** Whether a key still lives at the position it had (it was not rewritten or evicted meanwhile). */

@@ -1,0 +1,155 @@
+package io.rawio.store;
+
+import static io.rawio.store.StoreTesting.key;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The ring is never written twice over at once: many writers on a tiny ring, a reinsertion of every
+ * key, and a delete in place racing nothing but its own checkpoint. Each case once left two keys on
+ * one slot, or a deleted value readable after a restart.
+ */
+class RingBoundsTest {
+    /** Metadata of a tiny store (2 superblocks, 2 checkpoint regions of 1 MiB + 4 KiB) plus 8 slots of 8 KiB. */
+    static final long EIGHT_SLOTS = (2L << 20) + (16 << 10) + 8 * 8192;
+
+    @TempDir
+    Path dir;
+
+    static byte[] valueOf(byte[] k, int n) {
+        byte[] v = new byte[n];
+        int h = Arrays.hashCode(k);
+        for (int i = 0; i < n; i++) {
+            v[i] = (byte) (h + i * 31);
+        }
+        return v;
+    }
+
+    @Test
+    void manyWritersOnATinyRingNeverShareASlot() throws Exception {
+        Path p = dir.resolve("tiny.store");
+        StoreOptions o = StoreTesting.psyncOptions().withBatchSize(1).withDurability(StoreOptions.Durability.DURABLE);
+        SlotStore.format(p, EIGHT_SLOTS, 8192, false, o);
+        try (SlotStore s = SlotStore.open(p, o)) {
+            long slots = s.superblock().slotCount();
+            assertEquals(8, slots);
+            AtomicBoolean stop = new AtomicBoolean();
+            List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                int id = t;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    int i = 0;
+                    try {
+                        while (!stop.get()) {
+                            byte[] a = key("t" + id + "-" + i++);
+                            byte[] b = key("t" + id + "-" + i++);
+                            for (SlotStore.Result r : s.putMany(List.of(a, b), List.of(
+                                    MemorySegment.ofArray(valueOf(a, 4096)), MemorySegment.ofArray(valueOf(b, 4096))))) {
+                                assertTrue(r.ok(), r.toString());
+                            }
+                        }
+                    } catch (Throwable e) {
+                        errors.add(e);
+                        stop.set(true);
+                    }
+                }));
+            }
+            Thread.sleep(1500);
+            stop.set(true);
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertTrue(errors.isEmpty(), errors.toString());
+            List<SlotStore.KeyInfo> keys = s.keys();
+            assertTrue(keys.size() <= slots, "no more keys than slots: " + keys.size());
+            for (SlotStore.KeyInfo k : keys) {
+                SlotStore.GetResult g = s.getMany(List.of(k.key())).getFirst();
+                assertNull(g.corrupt(), g.corrupt());
+                assertArrayEquals(valueOf(k.key(), 4096), g.value());
+            }
+            SlotStore.CheckReport c = s.check();
+            assertEquals(0, c.keysCorrupt(), c.toString());
+            assertEquals(0, s.stats().corruptions());
+            assertTrue(s.stats().evictions() > 100, "the ring went round: " + s.stats().evictions());
+        }
+    }
+
+    @Test
+    void reinsertingEveryKeyNeverWrapsOntoTheNewKey() throws Exception {
+        Path p = dir.resolve("hot.store");
+        StoreOptions o = StoreTesting.psyncOptions().withBatchSize(1).withEviction(StoreOptions.Eviction.FIFO_REINSERT);
+        SlotStore.format(p, EIGHT_SLOTS, 8192, false, o);
+        byte[] newcomer = key("newcomer");
+        SlotStore s = SlotStore.open(p, o);
+        long slots = s.superblock().slotCount();
+        for (int i = 0; i < slots; i++) {
+            s.put(key("r" + i), valueOf(key("r" + i), 4096));
+        }
+        for (int i = 0; i < slots; i++) {
+            assertNotNull(s.get(key("r" + i))); // every key hot
+        }
+        s.put(newcomer, valueOf(newcomer, 4096));
+        assertArrayEquals(valueOf(newcomer, 4096), s.get(newcomer));
+        SlotStore.CheckReport c = s.check();
+        assertEquals(0, c.keysCorrupt(), "the newcomer's slot holds its own header: " + c);
+        assertTrue(s.stats().reinsertions() > 0, "some keys were reinserted");
+        s.closeWithoutCheckpoint(); // a crash: the scan must find the acknowledged newcomer
+        try (SlotStore r = SlotStore.open(p, o)) {
+            assertArrayEquals(valueOf(newcomer, 4096), r.get(newcomer));
+        }
+    }
+
+    @Test
+    void aDeleteInPlaceNeverComesBackAsItsValue() throws Exception {
+        Path p = dir.resolve("rej.store");
+        StoreOptions o = StoreTesting.psyncOptions().withEviction(StoreOptions.Eviction.REJECT);
+        SlotStore.format(p, 12L << 20, 8192, false, o);
+        byte[] victim = key("victim");
+        try (SlotStore s = SlotStore.open(p, o)) {
+            long n = s.superblock().slotCount();
+            s.put(victim, valueOf(victim, 4096));
+            assertTrue(s.checkpoint());
+            // Fill the ring with 1 KiB keys: the index outgrows the checkpoint region.
+            List<byte[]> ks = new ArrayList<>();
+            List<MemorySegment> vs = new ArrayList<>();
+            for (int i = 1; i < n; i++) {
+                byte[] k = new byte[1024];
+                Arrays.fill(k, (byte) 'x');
+                byte[] num = Integer.toString(i).getBytes();
+                System.arraycopy(num, 0, k, 0, num.length);
+                ks.add(k);
+                vs.add(MemorySegment.ofArray(valueOf(k, 4096)));
+            }
+            for (SlotStore.Result r : s.putMany(ks, vs)) {
+                assertTrue(r.ok(), r.toString());
+            }
+            assertTrue(!s.checkpoint(), "the index no longer fits a checkpoint");
+            assertTrue(s.delete(victim), "deleted in place: the ring is full and eviction is off");
+            assertNull(s.get(victim));
+        }
+        try (SlotStore s = SlotStore.open(p, o)) {
+            // The last checkpoint that fitted still lists the key; its slot is zeros, so a get fails its
+            // data CRC. What it must never do is return the deleted bytes.
+            try {
+                byte[] got = s.get(victim);
+                assertTrue(got == null, "the deleted value came back: " + (got == null ? 0 : got.length) + " bytes");
+            } catch (StoreException.Corrupt e) {
+                assertTrue(e.getMessage().contains("victim"), e.getMessage());
+            }
+        }
+    }
+}

@@ -75,6 +75,8 @@ public final class SlotStore implements AutoCloseable {
     private final java.util.concurrent.locks.Condition ringRoom = lock.newCondition();
     private final Semaphore chunks = new Semaphore(MAX_CHUNKS_IN_FLIGHT);
     private final TreeMap<Long, Integer> inFlight = new TreeMap<>();
+    /** Keys with a write (value or tombstone) planned and not yet committed: never reinserted meanwhile. */
+    private final java.util.HashMap<java.nio.ByteBuffer, Integer> pendingKeys = new java.util.HashMap<>();
     private final ScheduledExecutorService checkpointer;
     private final String engineNotice;
     /** Per-thread slot buffers, reused across batches so a put does not map and fault fresh memory. */
@@ -903,8 +905,19 @@ public final class SlotStore implements AutoCloseable {
             // Every position in flight, over all threads, lies within half a ring of the oldest one, so
             // no two writes in flight ever share a slot: wait while this window would stretch that.
             long need = to - from;
-            while (!inFlight.isEmpty() && cursor + need - inFlight.firstKey() > sb.slotCount() / 2) {
+            while (!inFlight.isEmpty() && cursor + need - inFlight.firstKey() > sb.slotCount() / 2
+                    && failure == null) {
                 ringRoom.awaitUninterruptibly();
+            }
+            if (failure != null) {
+                // A write failed while this one waited: plan nothing, evict nothing.
+                for (int i = from; i < to; i++) {
+                    if (results[i] == null) {
+                        results[i] = Result.fail(Status.FAILED, refusal());
+                    }
+                }
+                chunks.release(nChunks);
+                return to;
             }
             long limit = (inFlight.isEmpty() ? cursor : inFlight.firstKey()) + Math.max(need, sb.slotCount() / 2);
             boolean full = false;
@@ -916,8 +929,13 @@ public final class SlotStore implements AutoCloseable {
                     if (results[i] != null) {
                         continue;
                     }
+                    // Pending before its slot is chosen: a reinsertion this allocation makes must not
+                    // rewrite the key's old value after its new one.
+                    java.nio.ByteBuffer pk = java.nio.ByteBuffer.wrap(keys.get(i));
+                    pendingKeys.merge(pk, 1, Integer::sum);
                     long p = full ? -1 : allocate(w.reinserts, c, limit - (to - i));
                     if (p < 0) {
+                        unpend(pk);
                         full = true;
                         results[i] = Result.fail(Status.FULL,
                                 "store full: the next slot holds a live key and eviction is off"
@@ -1164,69 +1182,79 @@ public final class SlotStore implements AutoCloseable {
             committed[c] = true;
             lock.lock();
             try {
-                String err = chunkError[c];
-                if (err == null && (failedBefore || canceled[c])) {
-                    err = thrown != null && failure == null ? "put not written: " + thrown : refusal();
-                }
-                if (err == null) {
-                    int[] range = chunkRange(c);
-                    for (int q = range[0]; q < range[1]; q++) {
-                        Planned pl = planned.get(q);
-                        byte[] key = keys.get(pl.keyIndex());
-                        if (flags == SlotDescriptor.FLAG_TOMBSTONE) {
-                            int e = index.find(key);
-                            long at = e >= 0 ? index.positionAt(e) : -1;
-                            if (at < pl.position()) {
-                                index.remove(key);
-                            }
-                        } else {
-                            int e = index.find(key);
-                            if (e < 0 || index.positionAt(e) < pl.position()) {
-                                // a new key is kept by the index, so it gets its own copy; an update keeps
-                                // the index's
-                                index.put(e < 0 ? key.clone() : key, pl.position(),
-                                        (int) values.get(pl.keyIndex()).byteSize(), dataCrcs[q]);
-                            }
-                            bytesStored += key.length + values.get(pl.keyIndex()).byteSize();
-                        }
-                        results[pl.keyIndex()] = Result.OK;
-                        writesSinceCheckpoint++;
-                    }
-                    for (Reinsert ri : reinserts) {
-                        if (ri.chunk() != c) {
-                            continue;
-                        }
-                        int e = index.find(ri.key());
-                        if (e >= 0 && index.positionAt(e) == ri.oldPosition()) {
-                            index.put(ri.key(), ri.newPosition(), ri.valueLength(), ri.dataCrc());
-                        }
-                    }
-                } else {
-                    // Never retry and assume success: the chunk fails, and so does every later write.
-                    failedBefore = true;
-                    if (failure == null && thrown == null) {
-                        failure = new StoreException.Failed("write failed on " + path + ": " + err, new IoException(err));
-                    }
-                    for (Reinsert ri : reinserts) {
-                        if (ri.chunk() != c) {
-                            continue;
-                        }
-                        int e = index.find(ri.key());
-                        if (e >= 0 && index.positionAt(e) == ri.oldPosition()) {
-                            index.remove(ri.key());
-                        }
-                    }
-                    int[] range = chunkRange(c);
-                    for (int q = range[0]; q < range[1]; q++) {
-                        results[planned.get(q).keyIndex()] = Result.fail(Status.FAILED, err);
-                    }
+                commitLocked(c);
+            } finally {
+                // Whatever happened above, the chunk leaves the in-flight set, or every writer waits.
+                int[] range = chunkRange(c);
+                for (int q = range[0]; q < range[1]; q++) {
+                    unpend(java.nio.ByteBuffer.wrap(keys.get(planned.get(q).keyIndex())));
                 }
                 inFlight.computeIfPresent(chunkStart[c], (k, v) -> v == 1 ? null : v - 1);
                 ringRoom.signalAll();
-            } finally {
                 lock.unlock();
+                chunks.release();
             }
-            chunks.release();
+        }
+
+        /** Commits or fails chunk {@code c} in the index; the caller holds the lock. */
+        private void commitLocked(int c) {
+            String err = chunkError[c];
+            if (err == null && (failedBefore || canceled[c])) {
+                err = thrown != null && failure == null ? "put not written: " + thrown : refusal();
+            }
+            if (err == null) {
+                int[] range = chunkRange(c);
+                for (int q = range[0]; q < range[1]; q++) {
+                    Planned pl = planned.get(q);
+                    byte[] key = keys.get(pl.keyIndex());
+                    if (flags == SlotDescriptor.FLAG_TOMBSTONE) {
+                        int e = index.find(key);
+                        long at = e >= 0 ? index.positionAt(e) : -1;
+                        if (at < pl.position()) {
+                            index.remove(key);
+                        }
+                    } else {
+                        int e = index.find(key);
+                        if (e < 0 || index.positionAt(e) < pl.position()) {
+                            // a new key is kept by the index, so it gets its own copy; an update keeps
+                            // the index's
+                            index.put(e < 0 ? key.clone() : key, pl.position(),
+                                    (int) values.get(pl.keyIndex()).byteSize(), dataCrcs[q]);
+                        }
+                        bytesStored += key.length + values.get(pl.keyIndex()).byteSize();
+                    }
+                    results[pl.keyIndex()] = Result.OK;
+                    writesSinceCheckpoint++;
+                }
+                for (Reinsert ri : reinserts) {
+                    if (ri.chunk() != c) {
+                        continue;
+                    }
+                    int e = index.find(ri.key());
+                    if (e >= 0 && index.positionAt(e) == ri.oldPosition()) {
+                        index.put(ri.key(), ri.newPosition(), ri.valueLength(), ri.dataCrc());
+                    }
+                }
+            } else {
+                // Never retry and assume success: the chunk fails, and so does every later write.
+                failedBefore = true;
+                if (failure == null && thrown == null) {
+                    failure = new StoreException.Failed("write failed on " + path + ": " + err, new IoException(err));
+                }
+                for (Reinsert ri : reinserts) {
+                    if (ri.chunk() != c) {
+                        continue;
+                    }
+                    int e = index.find(ri.key());
+                    if (e >= 0 && index.positionAt(e) == ri.oldPosition()) {
+                        index.remove(ri.key());
+                    }
+                }
+                int[] range = chunkRange(c);
+                for (int q = range[0]; q < range[1]; q++) {
+                    results[planned.get(q).keyIndex()] = Result.fail(Status.FAILED, err);
+                }
+            }
         }
 
         /** The planned writes of chunk {@code c}: indexes [lo, hi) of {@link #planned}. */
@@ -1270,7 +1298,8 @@ public final class SlotStore implements AutoCloseable {
                     return -1;
                 }
                 int e = options.eviction() == StoreOptions.Eviction.FIFO_REINSERT ? index.find(resident) : -1;
-                if (e >= 0 && index.isHot(e) && !isReinserting(reinserts, resident) && p < reinsertBelow) {
+                if (e >= 0 && index.isHot(e) && !isReinserting(reinserts, resident) && p < reinsertBelow
+                        && !pendingKeys.containsKey(java.nio.ByteBuffer.wrap(resident))) {
                     reinserts.add(new Reinsert(resident, index.positionAt(e), p, index.valueLengthAt(e),
                             index.dataCrcAt(e), chunk));
                     reinsertions++;
@@ -1284,6 +1313,10 @@ public final class SlotStore implements AutoCloseable {
             return p;
         }
         return -1;
+    }
+
+    private void unpend(java.nio.ByteBuffer key) {
+        pendingKeys.computeIfPresent(key, (k, v) -> v == 1 ? null : v - 1);
     }
 
     private static boolean isReinserting(List<Reinsert> reinserts, byte[] key) {
@@ -1782,10 +1815,20 @@ public final class SlotStore implements AutoCloseable {
                 && SlotDescriptor.dataValid(slot, sb.slotSize());
     }
 
-    /** A valid header of a later position: the slot was rewritten (reinserted) after the keys were listed. */
+    /**
+     * The listed key's own slot, rewritten at a later position of the same slot after the keys were
+     * listed (a reinsertion in flight): not corruption.
+     */
     private boolean rewrittenSince(MemorySegment slot, long r, KeyInfo k) {
-        return r >= SlotDescriptor.HEADER_SIZE && SlotDescriptor.headerValid(slot, sb.storeId(), sb.slotSize())
-                && SlotDescriptor.sequence(slot) > k.position();
+        byte[] key = k.key();
+        return r >= SlotDescriptor.usedBytes(key.length, k.valueLength(), sb.slotSize())
+                && SlotDescriptor.headerValid(slot, sb.storeId(), sb.slotSize())
+                && SlotDescriptor.sequence(slot) > k.position()
+                && index.slotOf(SlotDescriptor.sequence(slot)) == index.slotOf(k.position())
+                && SlotDescriptor.flags(slot) == SlotDescriptor.FLAG_LIVE
+                && SlotDescriptor.keyLength(slot) == key.length
+                && slot.asSlice(SlotDescriptor.HEADER_SIZE, key.length).mismatch(MemorySegment.ofArray(key)) == -1
+                && SlotDescriptor.dataValid(slot, sb.slotSize());
     }
 
     /** Whether a key still lives at the position it had (it was not rewritten or evicted meanwhile). */

@@ -114,6 +114,36 @@ class RingBoundsTest {
     }
 
     @Test
+    void aHotKeyWithANewerWritePendingIsNotReinsertedOverIt() throws Exception {
+        Path p = dir.resolve("pending.store");
+        StoreOptions o = StoreTesting.psyncOptions().withBatchSize(1).withEviction(StoreOptions.Eviction.FIFO_REINSERT)
+                .withDurability(StoreOptions.Durability.DURABLE);
+        SlotStore.format(p, (2L << 20) + (16 << 10) + 64 * 8192, 8192, false, o);
+        byte[] r2 = key("r2");
+        byte[] fresh = valueOf(key("r2-new"), 4096);
+        SlotStore s = SlotStore.open(p, o);
+        assertEquals(64, s.superblock().slotCount());
+        for (int i = 0; i < 64; i++) {
+            s.put(key("r" + i), valueOf(key("r" + i), 4096));
+        }
+        assertNotNull(s.get(r2)); // hot
+        assertTrue(s.checkpoint());
+        // r2's new value lands at position 64 (slot 0); then the ring reaches slot 2, where r2's old
+        // value still sits, hot. Reinserting it there would put the old value after the new one.
+        List<byte[]> ks = List.of(r2, key("x1"), key("x2"), key("x3"));
+        List<MemorySegment> vs = List.of(MemorySegment.ofArray(fresh), MemorySegment.ofArray(valueOf(key("x1"), 4096)),
+                MemorySegment.ofArray(valueOf(key("x2"), 4096)), MemorySegment.ofArray(valueOf(key("x3"), 4096)));
+        for (SlotStore.Result r : s.putMany(ks, vs)) {
+            assertTrue(r.ok(), r.toString());
+        }
+        assertArrayEquals(fresh, s.get(r2));
+        s.closeWithoutCheckpoint(); // a crash: recovery applies the slots after the checkpoint in order
+        try (SlotStore r = SlotStore.open(p, o)) {
+            assertArrayEquals(fresh, r.get(r2), "the acknowledged new value, not the old one reinserted after it");
+        }
+    }
+
+    @Test
     void aDeleteInPlaceNeverComesBackAsItsValue() throws Exception {
         Path p = dir.resolve("rej.store");
         StoreOptions o = StoreTesting.psyncOptions().withEviction(StoreOptions.Eviction.REJECT);

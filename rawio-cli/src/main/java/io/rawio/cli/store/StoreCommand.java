@@ -326,12 +326,15 @@ public final class StoreCommand implements Callable<Integer> {
                 StoreStats st = s.stats();
                 out.printf(Locale.ROOT, "path         %s%n", path);
                 out.printf(Locale.ROOT, "uuid         %s%n", sb.uuid());
+                out.printf(Locale.ROOT, "format       version %d (docs/FORMAT.md)%n",
+                        io.rawio.store.SuperblockDescriptor.FORMAT_VERSION);
                 out.printf(Locale.ROOT, "engine       %s%n", s.engineName());
                 out.printf(Locale.ROOT, "slots        %d x %s%n", sb.slotCount(), Units.formatSize(sb.slotSize()));
                 out.printf(Locale.ROOT, "keys         %d%n", st.keys());
                 out.printf(Locale.ROOT, "value bytes  %d%n", st.valueBytes());
                 out.printf(Locale.ROOT, "used         %.1f%%%n", 100.0 * st.keys() / sb.slotCount());
-                out.printf(Locale.ROOT, "index        %d bytes (%.1f per key)%n", st.indexBytes(), st.indexBytesPerKey());
+                out.printf(Locale.ROOT, "index        %d bytes (%s)%n", st.indexBytes(), st.keys() == 0 ? "no keys"
+                        : String.format(Locale.ROOT, "%.1f per key", st.indexBytesPerKey()));
                 out.printf(Locale.ROOT, "open         %d ms (%d slots read after the checkpoint, %d keys recovered)%n",
                         st.openMillis(), st.recoveryScanned(), st.recoveredKeys());
                 if (s.engineNotice() != null) {

@@ -72,6 +72,8 @@ class StoreCliTest {
         assertTrue(ls.out().contains("greeting") && ls.out().contains("piped"), ls.out());
         Run st = run("stat", p, "--engine=psync");
         assertTrue(st.out().contains("keys         2"), st.out());
+        assertTrue(st.out().contains("format       version 2"), st.out());
+        assertTrue(st.out().matches("(?s).*index +\\d+ bytes \\([0-9.]+ per key\\).*"), st.out());
         assertEquals(0, run("del", p, "greeting", "--engine=psync").exit());
         Run missing = run("get", p, "greeting", "--engine=psync");
         assertEquals(1, missing.exit());

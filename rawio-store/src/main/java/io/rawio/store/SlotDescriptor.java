@@ -115,7 +115,7 @@ public final class SlotDescriptor {
         }
         int kl = keyLength(slot);
         long vl = Integer.toUnsignedLong(slot.get(Le.U32, VALUE_LENGTH_OFFSET));
-        return kl > 0 && HEADER_SIZE + kl + vl <= slotSize && usedBytes(kl, vl, slotSize) <= slotSize;
+        return kl > 0 && usedBytes(kl, vl, slotSize) <= slotSize; // an aligned value always fits: see valueOffset
     }
 
     /** Whether key and value match the data CRC (the slot must hold them in full). */

@@ -75,7 +75,10 @@ public final class SlotStore implements AutoCloseable {
     private final java.util.concurrent.locks.Condition ringRoom = lock.newCondition();
     private final Semaphore chunks = new Semaphore(MAX_CHUNKS_IN_FLIGHT);
     private final TreeMap<Long, Integer> inFlight = new TreeMap<>();
-    /** Keys with a write (value or tombstone) planned and not yet committed: never reinserted meanwhile. */
+    /**
+     * With FIFO_REINSERT, keys with a write (value or tombstone) planned and not yet committed: never
+     * reinserted meanwhile. Other eviction modes reinsert nothing and keep it empty.
+     */
     private final java.util.HashMap<java.nio.ByteBuffer, Integer> pendingKeys = new java.util.HashMap<>();
     private final ScheduledExecutorService checkpointer;
     private final String engineNotice;
@@ -239,7 +242,8 @@ public final class SlotStore implements AutoCloseable {
                 }
                 Superblock sb = layout(size, slotSize);
                 if (!device && prealloc == Preallocation.WRITE_ZEROS) {
-                    writeZeros(engine, f, arena, size, progress);
+                    // Whole blocks: a tail shorter than a block lies past the last slot and is left as it is.
+                    writeZeros(engine, f, arena, 0, size / BLOCK_SIZE * BLOCK_SIZE, progress);
                 }
                 MemorySegment buf = AlignedMemory.allocate(arena, CheckpointDescriptor.HEADER_SIZE, BLOCK_SIZE);
                 IoBatch batch = new IoBatch(4);
@@ -267,25 +271,25 @@ public final class SlotStore implements AutoCloseable {
     }
 
     /**
-     * Writes zeros over the file's whole blocks, {@link #ZERO_DEPTH} writes of {@link #ZERO_CHUNK} at a
-     * time (a tail shorter than a block lies past the last slot and is left as it is).
+     * Writes zeros over {@code length} bytes from {@code from} (both whole blocks), {@link #ZERO_DEPTH}
+     * writes of up to {@link #ZERO_CHUNK} at a time, telling {@code progress} after each round.
      */
-    private static void writeZeros(IoEngine engine, IoFile f, Arena arena, long fileSize, FormatProgress progress)
-            throws IOException {
-        MemorySegment zeros = AlignedMemory.allocate(arena, ZERO_CHUNK, BLOCK_SIZE); // zeroed by the arena
+    private static void writeZeros(IoEngine engine, IoFile f, Arena arena, long from, long length,
+            FormatProgress progress) throws NativeIoException {
+        MemorySegment zeros = AlignedMemory.allocate(arena, Math.max(BLOCK_SIZE, Math.min(ZERO_CHUNK, length)),
+                BLOCK_SIZE); // zeroed by the arena
         IoBatch batch = new IoBatch(ZERO_DEPTH);
-        long size = fileSize / BLOCK_SIZE * BLOCK_SIZE;
-        long off = 0;
-        while (off < size) {
+        long done = 0;
+        while (done < length) {
             batch.clear();
-            for (int k = 0; k < ZERO_DEPTH && off < size; k++) {
-                long n = Math.min(ZERO_CHUNK, size - off);
-                batch.write(f, off, zeros.asSlice(0, n));
-                off += n;
+            for (int k = 0; k < ZERO_DEPTH && done < length; k++) {
+                long n = Math.min(zeros.byteSize(), length - done);
+                batch.write(f, from + done, zeros.asSlice(0, n));
+                done += n;
             }
             engine.execute(batch);
             batch.throwIfFailed();
-            progress.written(off, size);
+            progress.written(done, length);
         }
     }
 
@@ -824,15 +828,13 @@ public final class SlotStore implements AutoCloseable {
             // The whole slot, value blocks too: if a crash brings back a checkpoint that still lists the
             // key (the new one did not fit, or failed), its get fails the data CRC instead of returning
             // the deleted value.
-            long chunk = Math.min(used, 1L << 20);
-            MemorySegment zero = AlignedMemory.allocate(arena, chunk, BLOCK_SIZE); // zeroed by the arena
-            IoBatch b = new IoBatch((int) ((used + chunk - 1) / chunk) + 1);
-            for (long off = 0; off < used; off += chunk) {
-                b.write(file, sb.slotOffset(slot) + off, zero.asSlice(0, Math.min(chunk, used - off)));
-            }
+            writeZeros(engine, file, arena, sb.slotOffset(slot), used, FormatProgress.NONE);
+            IoBatch b = new IoBatch(1);
             b.fdatasync(file);
             engine.execute(b);
-            failOn(b);
+            failOn(b, "delete");
+        } catch (NativeIoException e) {
+            throw failed("delete", e);
         } finally {
             lock.lock();
             try {
@@ -890,15 +892,6 @@ public final class SlotStore implements AutoCloseable {
                 results[i] = Result.fail(Status.INVALID, bad);
             }
         }
-        if (failure != null) {
-            for (int i = from; i < to; i++) {
-                if (results[i] == null) {
-                    results[i] = Result.fail(Status.FAILED, refusal());
-                }
-            }
-            chunks.release(nChunks);
-            return to;
-        }
         Window w = new Window(keys, values, results, flags, nChunks);
         lock.lock();
         try {
@@ -910,7 +903,7 @@ public final class SlotStore implements AutoCloseable {
                 ringRoom.awaitUninterruptibly();
             }
             if (failure != null) {
-                // A write failed while this one waited: plan nothing, evict nothing.
+                // A write failed (before this call, or while it waited): plan nothing, evict nothing.
                 for (int i = from; i < to; i++) {
                     if (results[i] == null) {
                         results[i] = Result.fail(Status.FAILED, refusal());
@@ -931,11 +924,10 @@ public final class SlotStore implements AutoCloseable {
                     }
                     // Pending before its slot is chosen: a reinsertion this allocation makes must not
                     // rewrite the key's old value after its new one.
-                    java.nio.ByteBuffer pk = java.nio.ByteBuffer.wrap(keys.get(i));
-                    pendingKeys.merge(pk, 1, Integer::sum);
+                    pend(keys.get(i));
                     long p = full ? -1 : allocate(w.reinserts, c, limit - (to - i));
                     if (p < 0) {
-                        unpend(pk);
+                        unpend(keys.get(i));
                         full = true;
                         results[i] = Result.fail(Status.FULL,
                                 "store full: the next slot holds a live key and eviction is off"
@@ -1187,7 +1179,7 @@ public final class SlotStore implements AutoCloseable {
                 // Whatever happened above, the chunk leaves the in-flight set, or every writer waits.
                 int[] range = chunkRange(c);
                 for (int q = range[0]; q < range[1]; q++) {
-                    unpend(java.nio.ByteBuffer.wrap(keys.get(planned.get(q).keyIndex())));
+                    unpend(keys.get(planned.get(q).keyIndex()));
                 }
                 inFlight.computeIfPresent(chunkStart[c], (k, v) -> v == 1 ? null : v - 1);
                 ringRoom.signalAll();
@@ -1230,8 +1222,7 @@ public final class SlotStore implements AutoCloseable {
                     if (ri.chunk() != c) {
                         continue;
                     }
-                    int e = index.find(ri.key());
-                    if (e >= 0 && index.positionAt(e) == ri.oldPosition()) {
+                    if (mapsTo(ri.key(), ri.oldPosition())) {
                         index.put(ri.key(), ri.newPosition(), ri.valueLength(), ri.dataCrc());
                     }
                 }
@@ -1245,8 +1236,7 @@ public final class SlotStore implements AutoCloseable {
                     if (ri.chunk() != c) {
                         continue;
                     }
-                    int e = index.find(ri.key());
-                    if (e >= 0 && index.positionAt(e) == ri.oldPosition()) {
+                    if (mapsTo(ri.key(), ri.oldPosition())) {
                         index.remove(ri.key());
                     }
                 }
@@ -1315,8 +1305,22 @@ public final class SlotStore implements AutoCloseable {
         return -1;
     }
 
-    private void unpend(java.nio.ByteBuffer key) {
-        pendingKeys.computeIfPresent(key, (k, v) -> v == 1 ? null : v - 1);
+    private void pend(byte[] key) {
+        if (options.eviction() == StoreOptions.Eviction.FIFO_REINSERT) {
+            pendingKeys.merge(java.nio.ByteBuffer.wrap(key), 1, Integer::sum);
+        }
+    }
+
+    private void unpend(byte[] key) {
+        if (options.eviction() == StoreOptions.Eviction.FIFO_REINSERT) {
+            pendingKeys.computeIfPresent(java.nio.ByteBuffer.wrap(key), (k, v) -> v == 1 ? null : v - 1);
+        }
+    }
+
+    /** Whether the index maps {@code key} to {@code position}; the caller holds the lock. */
+    private boolean mapsTo(byte[] key, long position) {
+        int e = index.find(key);
+        return e >= 0 && index.positionAt(e) == position;
     }
 
     private static boolean isReinserting(List<Reinsert> reinserts, byte[] key) {
@@ -1543,24 +1547,17 @@ public final class SlotStore implements AutoCloseable {
             ok = r >= valueLength && Le.crc32c(key, buf, 0, valueLength) == dataCrc;
         } else {
             valueAt = SlotDescriptor.HEADER_SIZE + key.length;
-            boolean header = r >= SlotDescriptor.HEADER_SIZE
-                    && SlotDescriptor.headerValid(buf, sb.storeId(), sb.slotSize());
-            if (header && SlotDescriptor.sequence(buf) != position) {
+            if (r >= SlotDescriptor.HEADER_SIZE && SlotDescriptor.headerValid(buf, sb.storeId(), sb.slotSize())
+                    && SlotDescriptor.sequence(buf) != position) {
                 // Overwritten since the lookup (evicted or rewritten by a newer put): a miss, not corruption.
                 return new GetResult(null, null);
             }
-            ok = header && SlotDescriptor.keyLength(buf) == key.length
-                    && SlotDescriptor.valueLength(buf) == valueLength
-                    && SlotDescriptor.flags(buf) == SlotDescriptor.FLAG_LIVE
-                    && r >= SlotDescriptor.usedBytes(key.length, valueLength, sb.slotSize())
-                    && SlotDescriptor.dataValid(buf, sb.slotSize())
-                    && buf.asSlice(SlotDescriptor.HEADER_SIZE, key.length).mismatch(MemorySegment.ofArray(key)) == -1;
+            ok = holdsLiveValue(buf, r, key, valueLength);
         }
         if (!ok) {
             lock.lock();
             try {
-                int e = index.find(key);
-                if (e < 0 || index.positionAt(e) != position) {
+                if (!mapsTo(key, position)) {
                     // The key was evicted, deleted or rewritten while the read was in flight: a slot is
                     // only rewritten once the key in it has left the index, so this is a miss.
                     return new GetResult(null, null);
@@ -1662,12 +1659,12 @@ public final class SlotStore implements AutoCloseable {
             }
             b.fdatasync(file);
             engine.execute(b);
-            failOn(b);
+            failOn(b, "checkpoint");
             b.clear();
             b.write(file, region, header);
             b.fdatasync(file);
             engine.execute(b);
-            failOn(b);
+            failOn(b, "checkpoint");
             lock.lock();
             try {
                 checkpointScanStart = scanStart;
@@ -1680,18 +1677,21 @@ public final class SlotStore implements AutoCloseable {
         }
     }
 
-    private void failOn(IoBatch b) throws StoreException.Failed {
+    /** Fails the store (it refuses writes from now on) on the first failed operation of {@code b}. */
+    private void failOn(IoBatch b, String what) throws StoreException.Failed {
         for (int i = 0; i < b.size(); i++) {
             if (b.result(i) < 0) {
-                NativeIoException e = b.failure(i);
-                StoreException.Failed f = new StoreException.Failed("checkpoint write failed on " + path + ": "
-                        + e.getMessage(), e);
-                if (failure == null) {
-                    failure = f;
-                }
-                throw f;
+                throw failed(what, b.failure(i));
             }
         }
+    }
+
+    private StoreException.Failed failed(String what, NativeIoException e) {
+        StoreException.Failed f = new StoreException.Failed(what + " write failed on " + path + ": " + e.getMessage(), e);
+        if (failure == null) {
+            failure = f;
+        }
+        return f;
     }
 
     private void periodicCheckpoint() {
@@ -1803,16 +1803,8 @@ public final class SlotStore implements AutoCloseable {
 
     /** Whether a slot read of {@code r} bytes holds exactly this key's live value, by its header and CRCs. */
     private boolean slotHolds(MemorySegment slot, long r, KeyInfo k) {
-        byte[] key = k.key();
-        return r >= SlotDescriptor.usedBytes(key.length, k.valueLength(), sb.slotSize())
-                && SlotDescriptor.headerValid(slot, sb.storeId(), sb.slotSize())
-                && SlotDescriptor.sequence(slot) == k.position()
-                && SlotDescriptor.flags(slot) == SlotDescriptor.FLAG_LIVE
-                && SlotDescriptor.keyLength(slot) == key.length
-                && SlotDescriptor.valueLength(slot) == k.valueLength()
-                && slot.asSlice(SlotDescriptor.HEADER_SIZE, key.length).mismatch(MemorySegment.ofArray(key)) == -1
-                && SlotDescriptor.dataCrc(slot) == k.dataCrc()
-                && SlotDescriptor.dataValid(slot, sb.slotSize());
+        return holdsLiveValue(slot, r, k.key(), k.valueLength()) && SlotDescriptor.sequence(slot) == k.position()
+                && SlotDescriptor.dataCrc(slot) == k.dataCrc();
     }
 
     /**
@@ -1820,13 +1812,20 @@ public final class SlotStore implements AutoCloseable {
      * listed (a reinsertion in flight): not corruption.
      */
     private boolean rewrittenSince(MemorySegment slot, long r, KeyInfo k) {
-        byte[] key = k.key();
-        return r >= SlotDescriptor.usedBytes(key.length, k.valueLength(), sb.slotSize())
+        return holdsLiveValue(slot, r, k.key(), k.valueLength()) && SlotDescriptor.sequence(slot) > k.position()
+                && index.slotOf(SlotDescriptor.sequence(slot)) == index.slotOf(k.position());
+    }
+
+    /**
+     * Whether a whole-slot read of {@code r} bytes holds {@code key}'s live value of {@code valueLength}
+     * bytes: a valid header of this store, the key as stored, and the data CRC. Not its sequence.
+     */
+    private boolean holdsLiveValue(MemorySegment slot, long r, byte[] key, int valueLength) {
+        return r >= SlotDescriptor.usedBytes(key.length, valueLength, sb.slotSize())
                 && SlotDescriptor.headerValid(slot, sb.storeId(), sb.slotSize())
-                && SlotDescriptor.sequence(slot) > k.position()
-                && index.slotOf(SlotDescriptor.sequence(slot)) == index.slotOf(k.position())
                 && SlotDescriptor.flags(slot) == SlotDescriptor.FLAG_LIVE
                 && SlotDescriptor.keyLength(slot) == key.length
+                && SlotDescriptor.valueLength(slot) == valueLength
                 && slot.asSlice(SlotDescriptor.HEADER_SIZE, key.length).mismatch(MemorySegment.ofArray(key)) == -1
                 && SlotDescriptor.dataValid(slot, sb.slotSize());
     }
@@ -1835,8 +1834,7 @@ public final class SlotStore implements AutoCloseable {
     private boolean stillAt(KeyInfo k) {
         lock.lock();
         try {
-            int e = index.find(k.key());
-            return e >= 0 && index.positionAt(e) == k.position();
+            return mapsTo(k.key(), k.position());
         } finally {
             lock.unlock();
         }

@@ -96,7 +96,7 @@ class AlignedValueTest {
                 long pos = position(s, "victim");
                 valueOffset = s.superblock().slotOffset(pos % s.superblock().slotCount()) + 4096;
                 if (how.equals("put")) {
-                    flipByte(p, valueOffset + 100);
+                    StoreTesting.flipByte(p, valueOffset + 100);
                     assertCorrupt(s);
                     continue;
                 }
@@ -107,7 +107,7 @@ class AlignedValueTest {
                     s.close();
                 }
             }
-            flipByte(p, valueOffset + 100);
+            StoreTesting.flipByte(p, valueOffset + 100);
             try (SlotStore r = SlotStore.open(p, StoreTesting.psyncOptions())) {
                 if (how.equals("scan")) {
                     // the scan checks the data CRC itself and does not take the key back
@@ -160,7 +160,7 @@ class AlignedValueTest {
             assertEquals(2, clean.keysVerified());
             assertEquals(0, clean.keysCorrupt());
         }
-        flipByte(p, keyOffset);
+        StoreTesting.flipByte(p, keyOffset);
         try (SlotStore s = SlotStore.open(p, StoreTesting.psyncOptions())) {
             // the value blocks are intact and match the CRC the checkpoint kept: a get returns them
             assertArrayEquals(v, s.get(key("victim")));
@@ -267,15 +267,6 @@ class AlignedValueTest {
             v[i] = (byte) r.nextInt();
         }
         return v;
-    }
-
-    private static void flipByte(Path p, long offset) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
-            f.seek(offset);
-            int b = f.read();
-            f.seek(offset);
-            f.write(b ^ 0x10);
-        }
     }
 
     /** psync, remembering the length of every read. */

@@ -210,15 +210,6 @@ class SlotStoreTest {
         }
     }
 
-    private static void flipByte(Path p, long offset) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
-            f.seek(offset);
-            int b = f.read();
-            f.seek(offset);
-            f.write(b ^ 0x10);
-        }
-    }
-
     @Test
     void aBitFlipIsReportedAsCorruptAndNeverReturned() throws IOException {
         Path p = store();
@@ -229,7 +220,7 @@ class SlotStoreTest {
             long pos = s.keys().stream().filter(k -> new String(k.key()).equals("victim")).findFirst().orElseThrow().position();
             valueOffset = s.superblock().slotOffset(pos % s.superblock().slotCount()) + SlotDescriptor.HEADER_SIZE + 10;
         }
-        flipByte(p, valueOffset);
+        StoreTesting.flipByte(p, valueOffset);
         try (SlotStore s = open(p)) {
             StoreException.Corrupt e = assertThrows(StoreException.Corrupt.class, () -> s.get(key("victim")));
             assertTrue(e.getMessage().contains("victim") && e.getMessage().contains("CRC32C"), e.getMessage());
@@ -271,15 +262,15 @@ class SlotStoreTest {
         try (SlotStore s = open(p)) {
             s.put(key("a"), "1".getBytes());
         }
-        flipByte(p, 40);
+        StoreTesting.flipByte(p, 40);
         try (SlotStore s = open(p)) {
             assertArrayEquals("1".getBytes(), s.get(key("a")));
         }
         byte[] all = Files.readAllBytes(p);
         assertEquals(SuperblockDescriptor.MAGIC, java.nio.ByteBuffer.wrap(all, 0, 8)
                 .order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(), "copy A rewritten");
-        flipByte(p, 40);
-        flipByte(p, 4096 + 40);
+        StoreTesting.flipByte(p, 40);
+        StoreTesting.flipByte(p, 4096 + 40);
         StoreException.Corrupt c = assertThrows(StoreException.Corrupt.class, () -> open(p));
         assertTrue(c.getMessage().contains("superblocks"));
         Path q = dir.resolve("t.store");
@@ -304,8 +295,8 @@ class SlotStoreTest {
             ckpt0 = s.superblock().checkpoint0();
             ckpt1 = s.superblock().checkpoint1();
         }
-        flipByte(p, ckpt0 + 20);
-        flipByte(p, ckpt1 + 20);
+        StoreTesting.flipByte(p, ckpt0 + 20);
+        StoreTesting.flipByte(p, ckpt1 + 20);
         try (SlotStore s = open(p)) {
             for (int i = 0; i < 10; i++) {
                 assertArrayEquals(("v" + i).getBytes(), s.get(key("x" + i)));

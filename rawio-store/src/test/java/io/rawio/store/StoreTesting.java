@@ -22,6 +22,16 @@ final class StoreTesting {
         return v;
     }
 
+    /** Flips one bit of the byte at {@code offset} of a file: offline corruption. */
+    static void flipByte(java.nio.file.Path p, long offset) throws java.io.IOException {
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+            f.seek(offset);
+            int b = f.read();
+            f.seek(offset);
+            f.write(b ^ 0x10);
+        }
+    }
+
     static StoreOptions psyncOptions() {
         return StoreOptions.defaults().withEngine("psync");
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.rawio.bench.job.Units;
 import io.rawio.bench.metrics.DeviceStats;
 import io.rawio.bench.run.Permutation;
+import io.rawio.engine.IoEngines;
 import io.rawio.nativeio.BlockDevices;
 import io.rawio.nativeio.Privileges;
 import io.rawio.store.SlotStore;
@@ -104,11 +105,24 @@ public class KvCompare implements Callable<Integer> {
             + "LMDB's advice for random reads of a database larger than memory.")
     boolean lmdbNoReadahead;
 
+    @Option(names = "--rocksdb-wal", description = "With --durability none, keep RocksDB's WAL, written without "
+            + "sync (RocksDB's default): its puts then survive a crash of the process, as rawio's and LMDB's do.")
+    boolean rocksdbWal;
+
     @Option(names = "--rawio-prealloc", description = "How rawio's store file is preallocated: zeros (written "
             + "once at format, the default of `rawio store format`) or fallocate (unwritten extents, converted by "
             + "each block's first write). Creating the store is timed apart, as \"create s\" "
             + "(default: ${DEFAULT-VALUE}).", defaultValue = "zeros")
     String rawioPrealloc;
+
+    @Option(names = "--rawio-engine", description = "rawio's I/O engine (default: ${DEFAULT-VALUE}).",
+            defaultValue = "uring")
+    String rawioEngine;
+
+    @Option(names = "--rawio-buffered", description = "Open rawio's store without O_DIRECT: its reads and writes go "
+            + "through the page cache, and with --durability none a put is acknowledged once it is in memory, as "
+            + "RocksDB's and LMDB's are.")
+    boolean rawioBuffered;
 
     @Option(names = "--json", description = "Also write every round and the medians to this JSON file.")
     Path json;
@@ -186,6 +200,10 @@ public class KvCompare implements Callable<Integer> {
         if (!rawioPrealloc.equals("zeros") && !rawioPrealloc.equals("fallocate")) {
             throw new IllegalArgumentException("--rawio-prealloc must be zeros or fallocate: " + rawioPrealloc);
         }
+        if (IoEngines.kind(rawioEngine).isEmpty()) {
+            throw new IllegalArgumentException("unknown --rawio-engine " + rawioEngine + " (one of " + IoEngines.names()
+                    + ")");
+        }
         if (batch > 4096) {
             throw new IllegalArgumentException("--batch must be at most 4096");
         }
@@ -219,7 +237,10 @@ public class KvCompare implements Callable<Integer> {
         setup.put("durability", durability.name().toLowerCase(Locale.ROOT));
         setup.put("dropCaches", drop);
         setup.put("lmdbNoReadahead", lmdbNoReadahead);
+        setup.put("rocksdbWal", rocksdbWal || durability == Durability.DURABLE);
         setup.put("rawioPrealloc", rawioPrealloc);
+        setup.put("rawioDirect", !rawioBuffered);
+        setup.put("rawioEngine", rawioEngine);
         setup.put("disk", disk.orElse("?"));
         setup.put("readAheadKb", disk.flatMap(DeviceStats::readAheadKb).orElse("?"));
         setup.put("dataBytesPerRound", (long) count * valueSize);
@@ -266,8 +287,8 @@ public class KvCompare implements Callable<Integer> {
         return switch (system) {
             case "rawio" -> new RawioKv(d, w.count + w.latencyPuts, KEY_LENGTH, w.valueSize, batch, durability,
                     create, rawioPrealloc.equals("zeros") ? SlotStore.Preallocation.WRITE_ZEROS
-                            : SlotStore.Preallocation.FALLOCATE);
-            case "rocksdb" -> new RocksKv(d, durability);
+                            : SlotStore.Preallocation.FALLOCATE, !rawioBuffered, rawioEngine);
+            case "rocksdb" -> new RocksKv(d, durability, rocksdbWal);
             case "lmdb" -> new LmdbKv(d, w.count + w.latencyPuts, w.valueSize, durability, lmdbNoReadahead);
             default -> throw new IllegalArgumentException(system);
         };
@@ -297,7 +318,7 @@ public class KvCompare implements Callable<Integer> {
             try (KvStore kv = open(system, d, w, durability, true)) {
                 createSeconds = (System.nanoTime() - c0) / 1e9;
                 Optional<DeviceStats> before = disk.flatMap(DeviceStats::sample);
-                detail = kv instanceof RawioKv rk ? "engine " + rk.engine() : "";
+                detail = kv instanceof RawioKv rk ? "engine " + rk.engine() + (rawioBuffered ? ", buffered" : "") : "";
                 for (int from = 0; from < w.count; from += batch) {
                     int to = Math.min(w.count, from + batch);
                     List<byte[]> keys = new ArrayList<>(to - from);

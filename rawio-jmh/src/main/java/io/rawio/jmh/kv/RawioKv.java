@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** rawio's slot store on a preallocated file: O_DIRECT, the default engine, batches as putMany/getMany. */
+/** rawio's slot store on a preallocated file: O_DIRECT unless asked otherwise, the default engine, batches as putMany/getMany. */
 final class RawioKv implements KvStore {
     static final String FILE = "rawio.store";
 
@@ -18,13 +18,16 @@ final class RawioKv implements KvStore {
     private final Path file;
 
     RawioKv(Path dir, long keys, int maxKeyLength, int valueSize, int batch, Durability durability,
-            boolean create, SlotStore.Preallocation prealloc) throws IOException {
+            boolean create, SlotStore.Preallocation prealloc, boolean direct,
+            String engine) throws IOException {
         long slot = slotSize(maxKeyLength, valueSize);
         // Enough slots for every key plus headroom, so that nothing is evicted during the run.
         long size = (keys + keys / 8 + 64) * slot + (64L << 20);
         file = dir.resolve(FILE);
         StoreOptions opts = StoreOptions.defaults()
                 .withBatchSize(batch)
+                .withDirect(direct)
+                .withEngine(engine)
                 .withDurability(durability == Durability.DURABLE ? StoreOptions.Durability.DURABLE
                         : StoreOptions.Durability.NONE);
         if (create) {

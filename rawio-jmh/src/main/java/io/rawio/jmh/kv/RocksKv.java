@@ -26,7 +26,8 @@ final class RocksKv implements KvStore {
     private final RocksDB db;
     private final Path dir;
 
-    RocksKv(Path dir, Durability durability) throws IOException {
+    /** With {@code walWithoutSync} and durability none, the WAL is written but not synced (RocksDB's default). */
+    RocksKv(Path dir, Durability durability, boolean walWithoutSync) throws IOException {
         this.dir = dir;
         options = new Options()
                 .setCreateIfMissing(true)
@@ -41,7 +42,7 @@ final class RocksKv implements KvStore {
         writeOptions = new WriteOptions();
         if (durability == Durability.DURABLE) {
             writeOptions.setSync(true);
-        } else {
+        } else if (!walWithoutSync) {
             writeOptions.setDisableWAL(true);
         }
         try {

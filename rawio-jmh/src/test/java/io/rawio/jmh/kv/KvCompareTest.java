@@ -79,6 +79,22 @@ class KvCompareTest {
     }
 
     @Test
+    void rawioBufferedOnAnotherEngineAndRocksDbWithItsWalStillReadBackEveryValue(@TempDir Path dir) {
+        KvCompare c = cmd();
+        int rc = run(c, small(dir, "--systems", "rawio,rocksdb", "--rounds", "1", "--rawio-buffered",
+                "--rawio-engine", "psync", "--rocksdb-wal"));
+        assertEquals(0, rc, err.toString(StandardCharsets.UTF_8));
+        assertEquals(false, c.report.setup().get("rawioDirect"));
+        assertEquals("psync", c.report.setup().get("rawioEngine"));
+        assertEquals(true, c.report.setup().get("rocksdbWal"));
+        KvCompare.RoundResult rawio = c.report.rounds().getFirst();
+        assertEquals("engine psync, buffered", rawio.detail());
+        for (KvCompare.RoundResult rr : c.report.rounds()) {
+            assertEquals(40, rr.valuesChecked(), rr.system());
+        }
+    }
+
+    @Test
     void aStoreThatReturnsAWrongValueFailsTheRun(@TempDir Path dir) {
         KvCompare c = new KvCompare(new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8)) {
@@ -96,7 +112,8 @@ class KvCompareTest {
     @Test
     void badInputIsOneLineAndExitTwo(@TempDir Path dir) {
         for (String[] bad : List.of(new String[] {"--durability", "maybe"}, new String[] {"--systems", "rawio,sqlite"},
-                new String[] {"--count", "1"}, new String[] {"--get-fraction", "0"}, new String[] {"--nope"})) {
+                new String[] {"--count", "1"}, new String[] {"--get-fraction", "0"}, new String[] {"--nope"},
+                new String[] {"--rawio-engine", "nope"})) {
             out.reset();
             err.reset();
             int rc = run(cmd(), small(dir, bad));

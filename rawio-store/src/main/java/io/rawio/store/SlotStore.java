@@ -7,6 +7,7 @@ import io.rawio.engine.IoEngines;
 import io.rawio.engine.IoFile;
 import io.rawio.engine.OpenOptions;
 import io.rawio.memory.AlignedMemory;
+import io.rawio.nativeio.Errno;
 import io.rawio.nativeio.LinuxConstants;
 import io.rawio.nativeio.NativeIoException;
 import io.rawio.nativeio.Statx;
@@ -226,15 +227,11 @@ public final class SlotStore implements AutoCloseable {
             layout(sizeBytes, slotSize); // refuses a size too small before anything is created
         }
         try (IoEngine engine = createEngine(options, s -> { })) {
-            OpenOptions oo = OpenOptions.readWrite().withDirect(options.direct()).withCreate(!device)
-                    .withExclusive(device);
-            if (!device) {
-                if (exists) {
-                    Files.delete(path);
-                }
-                oo = oo.withSize(sizeBytes);
+            if (!device && exists) {
+                Files.delete(path);
             }
-            try (IoFile f = engine.open(path, oo); Arena arena = Arena.ofConfined()) {
+            try (IoFile f = openForFormat(engine, path, device, sizeBytes, options.direct());
+                    Arena arena = Arena.ofConfined()) {
                 long size = device ? f.size() : sizeBytes;
                 if (device && !force && holdsData(engine, f, arena)) {
                     throw new IllegalArgumentException("refusing to format " + path
@@ -267,6 +264,39 @@ public final class SlotStore implements AutoCloseable {
                 engine.execute(batch);
                 batch.throwIfFailed();
             }
+        }
+    }
+
+    /**
+     * Opens the file or device to format. It is written with O_DIRECT whenever the engine and the file
+     * system allow it, even for a store that will be opened without: the zero fill then neither goes
+     * through nor stays in the page cache. A store that asked for no O_DIRECT is formatted without it
+     * where the file system refuses O_DIRECT (EINVAL).
+     */
+    private static IoFile openForFormat(IoEngine engine, Path path, boolean device, long sizeBytes, boolean direct)
+            throws IOException {
+        OpenOptions oo = OpenOptions.readWrite().withCreate(!device).withExclusive(device);
+        if (!device) {
+            oo = oo.withSize(sizeBytes);
+        }
+        boolean fallBack = !direct && engine.supportsDirect();
+        try {
+            return engine.open(path, oo.withDirect(direct || fallBack));
+        } catch (IOException e) {
+            if (!device) {
+                Files.deleteIfExists(path); // the open may have created it before it failed (O_DIRECT refused)
+            }
+            if (!fallBack || !(e instanceof NativeIoException n) || n.errno() != Errno.EINVAL) {
+                throw e;
+            }
+        }
+        try {
+            return engine.open(path, oo.withDirect(false));
+        } catch (IOException e) {
+            if (!device) {
+                Files.deleteIfExists(path);
+            }
+            throw e;
         }
     }
 

@@ -283,9 +283,7 @@ public final class SlotStore implements AutoCloseable {
         try {
             return engine.open(path, oo.withDirect(direct || fallBack));
         } catch (IOException e) {
-            if (!device) {
-                Files.deleteIfExists(path); // the open may have created it before it failed (O_DIRECT refused)
-            }
+            removeAfterFailedOpen(path, device, e);
             if (!fallBack || !(e instanceof NativeIoException n) || n.errno() != Errno.EINVAL) {
                 throw e;
             }
@@ -293,10 +291,24 @@ public final class SlotStore implements AutoCloseable {
         try {
             return engine.open(path, oo.withDirect(false));
         } catch (IOException e) {
-            if (!device) {
-                Files.deleteIfExists(path);
-            }
+            removeAfterFailedOpen(path, device, e);
             throw e;
+        }
+    }
+
+    /**
+     * Removes the file a failed open may have created (the kernel creates it before refusing O_DIRECT;
+     * a failed preallocation leaves it short). A device is left alone; a failure to remove is added to
+     * {@code cause} rather than hiding it.
+     */
+    private static void removeAfterFailedOpen(Path path, boolean device, IOException cause) {
+        if (device) {
+            return;
+        }
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            cause.addSuppressed(e);
         }
     }
 

@@ -130,6 +130,15 @@ class BufferedStoreTest {
         assertFalse(Files.exists(q), "the refused format left its file behind");
     }
 
+    @Test
+    void aFormatWhosePreallocationFailsLeavesNoFile() {
+        // Larger than the file system can hold (ext4 files end at 16 TiB; other file systems run out of space).
+        Path p = dir.resolve("huge.store");
+        IOException e = assertThrows(IOException.class,
+                () -> SlotStore.format(p, 64L << 40, 1L << 20, false, StoreTesting.psyncOptions()));
+        assertFalse(Files.exists(p), "the failed format left its file behind: " + e.getMessage());
+    }
+
     /** psync, except that an O_DIRECT open creates the file and then fails with EINVAL. */
     private static final class NoDirectEngine implements IoEngine {
         private final PsyncEngine psync = new PsyncEngine();

@@ -9,9 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rawio.engine.IoBatch;
-import io.rawio.engine.IoEngine;
-import io.rawio.engine.IoFile;
-import io.rawio.engine.OpenOptions;
 import io.rawio.engine.PsyncEngine;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -183,52 +180,36 @@ class AlignedValueTest {
             StoreOptions o = StoreOptions.defaults().withEngine(engine).withBatchSize(8);
             SlotStore.format(p, 3L << 20, SLOT, false, o); // about 128 slots
             try (SlotStore s = SlotStore.open(p, o)) {
-                java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
                 java.util.concurrent.atomic.AtomicLong hits = new java.util.concurrent.atomic.AtomicLong();
-                List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
-                List<Thread> threads = new ArrayList<>();
-                for (int t = 0; t < 4; t++) {
+                List<Throwable> errors = StoreTesting.hammer(4, 1500, t -> {
                     boolean writer = t < 2;
-                    long seed = t;
-                    threads.add(Thread.ofPlatform().start(() -> {
-                        SplittableRandom r = new SplittableRandom(seed);
-                        try {
-                            while (!stop.get()) {
-                                List<byte[]> keys = new ArrayList<>();
-                                for (int i = 0; i < 8; i++) {
-                                    keys.add(key("k" + r.nextInt(400)));
-                                }
-                                if (writer) {
-                                    List<java.lang.foreign.MemorySegment> vs = new ArrayList<>();
-                                    for (byte[] k : keys) {
-                                        vs.add(java.lang.foreign.MemorySegment.ofArray(valueOf(k)));
-                                    }
-                                    for (SlotStore.Result res : s.putMany(keys, vs)) {
-                                        assertTrue(res.ok(), res.toString());
-                                    }
-                                } else {
-                                    List<SlotStore.GetResult> got = s.getMany(keys);
-                                    for (int i = 0; i < keys.size(); i++) {
-                                        SlotStore.GetResult g = got.get(i);
-                                        assertNull(g.corrupt(), "no corruption from a race");
-                                        if (g.found()) {
-                                            assertArrayEquals(valueOf(keys.get(i)), g.value(), "the key's own value");
-                                            hits.incrementAndGet();
-                                        }
-                                    }
+                    SplittableRandom r = new SplittableRandom(t);
+                    return () -> {
+                        List<byte[]> keys = new ArrayList<>();
+                        for (int i = 0; i < 8; i++) {
+                            keys.add(key("k" + r.nextInt(400)));
+                        }
+                        if (writer) {
+                            List<java.lang.foreign.MemorySegment> vs = new ArrayList<>();
+                            for (byte[] k : keys) {
+                                vs.add(java.lang.foreign.MemorySegment.ofArray(valueOf(k)));
+                            }
+                            for (SlotStore.Result res : s.putMany(keys, vs)) {
+                                assertTrue(res.ok(), res.toString());
+                            }
+                        } else {
+                            List<SlotStore.GetResult> got = s.getMany(keys);
+                            for (int i = 0; i < keys.size(); i++) {
+                                SlotStore.GetResult g = got.get(i);
+                                assertNull(g.corrupt(), "no corruption from a race");
+                                if (g.found()) {
+                                    assertArrayEquals(valueOf(keys.get(i)), g.value(), "the key's own value");
+                                    hits.incrementAndGet();
                                 }
                             }
-                        } catch (Throwable e) {
-                            errors.add(e);
-                            stop.set(true);
                         }
-                    }));
-                }
-                Thread.sleep(1500);
-                stop.set(true);
-                for (Thread t : threads) {
-                    t.join();
-                }
+                    };
+                });
                 assertTrue(errors.isEmpty(), engine + ": " + errors);
                 assertEquals(0, s.stats().corruptions(), engine);
                 assertTrue(s.stats().evictions() > 1000, engine + ": the ring went round: " + s.stats().evictions());
@@ -270,18 +251,11 @@ class AlignedValueTest {
     }
 
     /** psync, remembering the length of every read. */
-    static final class ReadRecorder implements IoEngine {
-        final IoEngine inner = new PsyncEngine();
+    static final class ReadRecorder extends DelegatingEngine {
         final List<Long> lengths = new ArrayList<>();
 
-        @Override
-        public String name() {
-            return "psync";
-        }
-
-        @Override
-        public IoFile open(Path path, OpenOptions options) throws IOException {
-            return inner.open(path, options);
+        ReadRecorder() {
+            super(new PsyncEngine());
         }
 
         @Override
@@ -292,16 +266,6 @@ class AlignedValueTest {
                     lengths.add(batch.length(i));
                 }
             }
-        }
-
-        @Override
-        public long syscalls() {
-            return inner.syscalls();
-        }
-
-        @Override
-        public void close() {
-            inner.close();
         }
     }
 }

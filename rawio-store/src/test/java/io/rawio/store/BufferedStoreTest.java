@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.rawio.engine.IoBatch;
-import io.rawio.engine.IoEngine;
 import io.rawio.engine.IoEngines;
 import io.rawio.engine.IoFile;
 import io.rawio.engine.OpenOptions;
@@ -140,8 +138,10 @@ class BufferedStoreTest {
     }
 
     /** psync, except that an O_DIRECT open creates the file and then fails with EINVAL. */
-    private static final class NoDirectEngine implements IoEngine {
-        private final PsyncEngine psync = new PsyncEngine();
+    private static final class NoDirectEngine extends DelegatingEngine {
+        NoDirectEngine() {
+            super(new PsyncEngine());
+        }
 
         @Override
         public String name() {
@@ -156,22 +156,7 @@ class BufferedStoreTest {
                 }
                 throw new NativeIoException("open", Errno.EINVAL, path.toString());
             }
-            return psync.open(path, options);
-        }
-
-        @Override
-        public void execute(IoBatch batch) {
-            psync.execute(batch);
-        }
-
-        @Override
-        public long syscalls() {
-            return psync.syscalls();
-        }
-
-        @Override
-        public void close() {
-            psync.close();
+            return inner.open(path, options);
         }
     }
 

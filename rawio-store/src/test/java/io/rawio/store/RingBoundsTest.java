@@ -11,9 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -46,33 +44,17 @@ class RingBoundsTest {
         try (SlotStore s = SlotStore.open(p, o)) {
             long slots = s.superblock().slotCount();
             assertEquals(8, slots);
-            AtomicBoolean stop = new AtomicBoolean();
-            List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
-            List<Thread> threads = new ArrayList<>();
-            for (int t = 0; t < 8; t++) {
-                int id = t;
-                threads.add(Thread.ofPlatform().start(() -> {
-                    int i = 0;
-                    try {
-                        while (!stop.get()) {
-                            byte[] a = key("t" + id + "-" + i++);
-                            byte[] b = key("t" + id + "-" + i++);
-                            for (SlotStore.Result r : s.putMany(List.of(a, b), List.of(
-                                    MemorySegment.ofArray(valueOf(a, 4096)), MemorySegment.ofArray(valueOf(b, 4096))))) {
-                                assertTrue(r.ok(), r.toString());
-                            }
-                        }
-                    } catch (Throwable e) {
-                        errors.add(e);
-                        stop.set(true);
+            List<Throwable> errors = StoreTesting.hammer(8, 1500, id -> {
+                int[] i = {0};
+                return () -> {
+                    byte[] a = key("t" + id + "-" + i[0]++);
+                    byte[] b = key("t" + id + "-" + i[0]++);
+                    for (SlotStore.Result r : s.putMany(List.of(a, b), List.of(
+                            MemorySegment.ofArray(valueOf(a, 4096)), MemorySegment.ofArray(valueOf(b, 4096))))) {
+                        assertTrue(r.ok(), r.toString());
                     }
-                }));
-            }
-            Thread.sleep(1500);
-            stop.set(true);
-            for (Thread t : threads) {
-                t.join();
-            }
+                };
+            });
             assertTrue(errors.isEmpty(), errors.toString());
             List<SlotStore.KeyInfo> keys = s.keys();
             assertTrue(keys.size() <= slots, "no more keys than slots: " + keys.size());

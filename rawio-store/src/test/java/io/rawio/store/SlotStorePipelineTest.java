@@ -2,7 +2,6 @@ package io.rawio.store;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,10 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.rawio.engine.EngineConfig;
 import io.rawio.engine.IoBatch;
-import io.rawio.engine.IoEngine;
-import io.rawio.engine.IoFile;
 import io.rawio.engine.IoOp;
-import io.rawio.engine.OpenOptions;
 import io.rawio.memory.AlignedMemory;
 import io.rawio.uring.IoUring;
 import io.rawio.uring.UringEngine;
@@ -51,25 +47,20 @@ class SlotStorePipelineTest {
      * io_uring, failing the n-th slot write it issues: the write's buffer is swapped, as it is issued,
      * for a misaligned one, which O_DIRECT refuses with EINVAL while the writes before it are in flight.
      */
-    static final class FailNthWrite implements IoEngine {
-        final UringEngine inner = new UringEngine(false, new EngineConfig(BATCH, 1));
+    static final class FailNthWrite extends DelegatingEngine {
         final Arena arena = Arena.ofShared();
         final int failAt;
         int writes;
         int batchesWithSeveralChunks;
 
         FailNthWrite(int failAt) {
+            super(new UringEngine(false, new EngineConfig(BATCH, 1)));
             this.failAt = failAt;
         }
 
         @Override
         public String name() {
             return "fail-nth(uring)";
-        }
-
-        @Override
-        public IoFile open(Path path, OpenOptions options) throws IOException {
-            return inner.open(path, options);
         }
 
         @Override
@@ -95,16 +86,6 @@ class SlotStorePipelineTest {
                 });
             }
             inner.execute(batch);
-        }
-
-        @Override
-        public boolean preparesLazily() {
-            return inner.preparesLazily();
-        }
-
-        @Override
-        public long syscalls() {
-            return inner.syscalls();
         }
 
         @Override

@@ -1,7 +1,12 @@
 package io.rawio.store;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntFunction;
 
 /** Deterministic values for keys, so any reader can tell a right value from a wrong one. */
 final class StoreTesting {
@@ -30,6 +35,41 @@ final class StoreTesting {
             f.seek(offset);
             f.write(b ^ 0x10);
         }
+    }
+
+    /** One round of a stress thread's loop. */
+    interface Step {
+        void run() throws Exception;
+    }
+
+    /**
+     * Runs {@code threads} threads for {@code millis}, each repeating the step {@code stepOf} made for it
+     * (given the thread's number, so it can keep its own state); all stop as soon as one throws.
+     * Returns what they threw, empty when nothing did.
+     */
+    static List<Throwable> hammer(int threads, long millis, IntFunction<Step> stepOf) throws InterruptedException {
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Throwable> errors = Collections.synchronizedList(new ArrayList<>());
+        List<Thread> running = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            Step step = stepOf.apply(t);
+            running.add(Thread.ofPlatform().start(() -> {
+                try {
+                    while (!stop.get()) {
+                        step.run();
+                    }
+                } catch (Throwable e) {
+                    errors.add(e);
+                    stop.set(true);
+                }
+            }));
+        }
+        Thread.sleep(millis);
+        stop.set(true);
+        for (Thread t : running) {
+            t.join();
+        }
+        return errors;
     }
 
     static StoreOptions psyncOptions() {

@@ -85,9 +85,9 @@ final class RawioKv implements KvStore {
 
     @Override
     public void finishWrites() throws IOException {
-        // Durability none: every acknowledged write is an O_DIRECT write that completed; one checkpoint
-        // (written and fdatasync'ed) makes the device's cache flush and the index part of the phase, as
-        // RocksDB's flush and LMDB's sync are for them.
+        // Durability none: every acknowledged write completed (with O_DIRECT on the device, buffered in the
+        // page cache); one checkpoint (written and fdatasync'ed) makes the writeback, the device's cache
+        // flush and the index part of the phase, as RocksDB's flush and LMDB's sync are for them.
         store.checkpoint();
     }
 

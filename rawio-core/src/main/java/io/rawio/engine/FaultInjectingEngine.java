@@ -246,15 +246,16 @@ public final class FaultInjectingEngine extends AbstractIoEngine {
             IoOp op = batch.op(i);
             FaultyFile f = (FaultyFile) batch.file(i);
             long decision = NO_FAULT;
-            if (batch.isCanceled(i)) {
+            long pre = batch.precheck(i); // canceled, or bad buffer/alignment: fails as it would inside
+            if (pre < 0) {
                 long now = System.nanoTime();
                 batch.issued(i, now);
-                batch.complete(i, -Errno.ECANCELED, now);
+                batch.complete(i, pre, now);
                 continue;
             }
             if (op.isSync()) {
                 decision = syncFault();
-            } else if (op.isWrite() && batch.precheck(i) == 0) {
+            } else if (op.isWrite()) {
                 decision = writeFault(batch.length(i));
             }
             boolean torn = decision >= 0 && decision != NO_FAULT;
@@ -266,7 +267,7 @@ public final class FaultInjectingEngine extends AbstractIoEngine {
             }
             long length = torn ? decision : batch.length(i);
             Unflushed saved = null;
-            if (op.isWrite() && config.trackUnflushed() && batch.precheck(i) == 0 && !durableOnCompletion(batch, i)) {
+            if (op.isWrite() && config.trackUnflushed() && !durableOnCompletion(batch, i)) {
                 try {
                     // The whole range, even of a torn write: it is aligned under O_DIRECT, its prefix
                     // may not be, and putting back bytes the prefix did not reach changes nothing.

@@ -102,11 +102,6 @@ public final class IoBatch {
         return preparer;
     }
 
-    /** The batch's completer, or null. */
-    public Completer completer() {
-        return completer;
-    }
-
     /** Sets the batch's completer (cleared by {@link #clear()}). */
     public void completer(Completer c) {
         this.completer = c;

@@ -237,14 +237,20 @@ public final class ZeroCopyLab implements Lab {
             long done = 0;
             while (done < size) {
                 long n = in.readFully(buf.asSlice(0, Math.min(buf.byteSize(), size - done)), done);
+                if (!socket) {
+                    long r = NativeFile.transferFully(true, outFd, buf.asSlice(0, n), done, null);
+                    if (r < 0) {
+                        throw new NativeIoException("pwrite", (int) -r, null, outFd, done, n, null);
+                    }
+                    done += n;
+                    continue;
+                }
                 long w = 0;
                 while (w < n) {
-                    long r;
-                    if (socket) {
-                        io.rawio.nativeio.Iovec.set(iov, 0, buf.address() + w, n - w);
-                        r = Libc.pwritev2(outFd, iov, 1, -1, 0);
-                    } else {
-                        r = Libc.pwrite(outFd, buf.asSlice(w, n - w), n - w, done + w);
+                    io.rawio.nativeio.Iovec.set(iov, 0, buf.address() + w, n - w);
+                    long r = Libc.pwritev2(outFd, iov, 1, -1, 0);
+                    if (r == -io.rawio.nativeio.Errno.EINTR) {
+                        continue;
                     }
                     if (r < 0) {
                         throw new NativeIoException("write", (int) -r, null, outFd, done + w, n - w, null);

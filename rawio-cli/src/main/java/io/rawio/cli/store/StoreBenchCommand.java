@@ -83,7 +83,7 @@ final class StoreBenchCommand extends StoreCommand.Sub {
             }
             if (!op.equals("put")) {
                 for (int from = 0; from < count; from += batch) {
-                    s.putMany(keys(from, Math.min(count, from + batch)), values(v, Math.min(batch, count - from)));
+                    s.putMany(keys(Permutation.identity(count), from, Math.min(count, from + batch)), values(v, Math.min(batch, count - from)));
                 }
             }
             SplittableRandom r = new SplittableRandom(7);
@@ -93,11 +93,7 @@ final class StoreBenchCommand extends StoreCommand.Sub {
                     : Permutation.identity(count);
             List<List<byte[]>> callKeys = new ArrayList<>();
             for (int from = 0; from < count; from += call) {
-                List<byte[]> k = new ArrayList<>();
-                for (int i = from; i < Math.min(count, from + call); i++) {
-                    k.add(key(perm[i]));
-                }
-                callKeys.add(k);
+                callKeys.add(keys(perm, from, Math.min(count, from + call)));
             }
             List<MemorySegment> callValues = values(v, Math.min(call, count));
             long start = System.nanoTime();
@@ -155,10 +151,11 @@ final class StoreBenchCommand extends StoreCommand.Sub {
         return 0;
     }
 
-    private static List<byte[]> keys(int from, int to) {
+    /** The keys numbered {@code order[from]} to {@code order[to - 1]}. */
+    private static List<byte[]> keys(int[] order, int from, int to) {
         List<byte[]> k = new ArrayList<>(to - from);
         for (int i = from; i < to; i++) {
-            k.add(key(i));
+            k.add(key(order[i]));
         }
         return k;
     }

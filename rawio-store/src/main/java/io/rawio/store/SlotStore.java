@@ -26,7 +26,6 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -58,7 +57,10 @@ public final class SlotStore implements AutoCloseable {
     public static final int MAX_KEY_LENGTH = 1024;
     /** The block every slot and region is aligned to. */
     public static final int BLOCK_SIZE = 4096;
-    /** Write chunks (of batchSize keys) in flight at most, over all threads; one call may have several. */
+    /**
+     * Write chunks (of batchSize keys) one dispatcher batch carries at most. Over all threads, what may
+     * be in flight is bounded in positions (see {@link RingBounds}), not in chunks.
+     */
     public static final int MAX_CHUNKS_IN_FLIGHT = 16;
     /** Recovery reads slots of at most this size whole, many per read. */
     static final long SCAN_WHOLE_SLOT_MAX = 16 * 1024;
@@ -74,14 +76,15 @@ public final class SlotStore implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     /** Signalled when a chunk leaves {@link #inFlight}: writers waiting for room in the ring may go on. */
     private final java.util.concurrent.locks.Condition ringRoom = lock.newCondition();
-    private final Semaphore chunks = new Semaphore(MAX_CHUNKS_IN_FLIGHT);
+    private final RingBounds bounds;
     private final TreeMap<Long, Integer> inFlight = new TreeMap<>();
     /**
      * With FIFO_REINSERT, keys with a write (value or tombstone) planned and not yet committed: never
      * reinserted meanwhile. Other eviction modes reinsert nothing and keep it empty.
      */
     private final java.util.HashMap<java.nio.ByteBuffer, Integer> pendingKeys = new java.util.HashMap<>();
-    private final ScheduledExecutorService checkpointer;
+    /** Started once recovery succeeded (a failed open leaves no thread behind); null when off. */
+    private volatile ScheduledExecutorService checkpointer;
     private final String engineNotice;
     /** Per-thread slot buffers, reused across batches so a put does not map and fault fresh memory. */
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
@@ -415,6 +418,7 @@ public final class SlotStore implements AutoCloseable {
             }
             SlotStore s = new SlotStore(path, options, engine, file, readSuperblock(engine, file, path), notice);
             s.recover();
+            s.startPeriodicCheckpoints();
             s.openMillis = (System.nanoTime() - start) / 1_000_000;
             return s;
         } catch (NativeIoException e) {
@@ -447,18 +451,22 @@ public final class SlotStore implements AutoCloseable {
         this.file = file;
         this.sb = sb;
         this.index = new KeyIndex(sb.slotCount());
+        this.bounds = new RingBounds(sb.slotCount());
         this.engineNotice = notice.isEmpty() ? null : notice;
-        if (options.checkpointIntervalMs() > 0) {
-            checkpointer = Executors.newSingleThreadScheduledExecutor(r -> {
-                Thread t = new Thread(r, "rawio-store-checkpoint");
-                t.setDaemon(true);
-                return t;
-            });
-            checkpointer.scheduleWithFixedDelay(this::periodicCheckpoint, options.checkpointIntervalMs(),
-                    options.checkpointIntervalMs(), TimeUnit.MILLISECONDS);
-        } else {
-            checkpointer = null;
+    }
+
+    private void startPeriodicCheckpoints() {
+        if (options.checkpointIntervalMs() <= 0) {
+            return;
         }
+        ScheduledExecutorService ex = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "rawio-store-checkpoint");
+            t.setDaemon(true);
+            return t;
+        });
+        ex.scheduleWithFixedDelay(this::periodicCheckpoint, options.checkpointIntervalMs(),
+                options.checkpointIntervalMs(), TimeUnit.MILLISECONDS);
+        checkpointer = ex;
     }
 
     private static Superblock readSuperblock(IoEngine engine, IoFile file, Path path) throws IOException {
@@ -594,7 +602,7 @@ public final class SlotStore implements AutoCloseable {
      * checkpoint every eighth of the ring prevents; the caller then reads every slot.
      */
     private boolean scanFrom(Arena arena, long start) throws IOException {
-        int window = options.batchSize() * MAX_CHUNKS_IN_FLIGHT + 64;
+        long window = bounds.recoveryGap();
         // Small slots are read whole, many consecutive slots per read (1 MiB): the scan then costs a few
         // large reads instead of one read per slot. Larger slots: one read of each slot's first block.
         boolean whole = sb.slotSize() <= SCAN_WHOLE_SLOT_MAX;
@@ -903,7 +911,7 @@ public final class SlotStore implements AutoCloseable {
      */
     int windowChunks() {
         int bs = options.batchSize();
-        long c = Math.min(MAX_CHUNKS_IN_FLIGHT, sb.slotCount() / 4 / bs);
+        long c = Math.min(MAX_CHUNKS_IN_FLIGHT, bounds.windowKeys(Long.MAX_VALUE) / bs);
         if (!engine.preparesLazily()) {
             c = Math.min(c, SCRATCH_MAX / ((long) bs * sb.slotSize()));
         }
@@ -917,17 +925,10 @@ public final class SlotStore implements AutoCloseable {
     private int writeWindow(List<byte[]> keys, List<MemorySegment> values, int from, int to, Result[] results,
             short flags) throws IOException {
         int bs = options.batchSize();
-        int wanted = (int) Math.min(windowChunks(), (to - from + (long) bs - 1) / bs);
-        // One permit per chunk in flight (they bound the unwritten positions recovery reads across).
-        // Wait for the first only, holding none, then take what is free: no deadlock between writers.
-        chunks.acquireUninterruptibly();
-        int nChunks = 1;
-        while (nChunks < wanted && chunks.tryAcquire()) {
-            nChunks++;
-        }
+        int nChunks = (int) Math.min(windowChunks(), (to - from + (long) bs - 1) / bs);
         to = Math.min(to, from + nChunks * bs);
-        // A tiny ring (fewer than 4 x batchSize slots): no window longer than a quarter of it.
-        to = (int) Math.min(to, from + Math.max(1, sb.slotCount() / 4));
+        // A tiny ring, or a batch larger than the positions in flight may span: a shorter window.
+        to = (int) Math.min(to, from + bounds.windowKeys(to - from));
         for (int i = from; i < to; i++) {
             String bad = validate(keys.get(i), values.get(i));
             if (bad != null) {
@@ -937,11 +938,11 @@ public final class SlotStore implements AutoCloseable {
         Window w = new Window(keys, values, results, flags, nChunks);
         lock.lock();
         try {
-            // Every position in flight, over all threads, lies within half a ring of the oldest one, so
-            // no two writes in flight ever share a slot: wait while this window would stretch that.
+            // Every position in flight, over all threads, lies within RingBounds' budget of the oldest
+            // one (recovery relies on it, and no two writes in flight share a slot): wait while this
+            // window would stretch that.
             long need = to - from;
-            while (!inFlight.isEmpty() && cursor + need - inFlight.firstKey() > sb.slotCount() / 2
-                    && failure == null) {
+            while (!bounds.fits(oldestInFlight(), cursor, need) && failure == null) {
                 ringRoom.awaitUninterruptibly();
             }
             if (failure != null) {
@@ -951,10 +952,9 @@ public final class SlotStore implements AutoCloseable {
                         results[i] = Result.fail(Status.FAILED, refusal());
                     }
                 }
-                chunks.release(nChunks);
                 return to;
             }
-            long limit = (inFlight.isEmpty() ? cursor : inFlight.firstKey()) + Math.max(need, sb.slotCount() / 2);
+            long limit = bounds.limit(oldestInFlight(), cursor);
             boolean full = false;
             for (int c = 0; c < nChunks; c++) {
                 w.chunkStart[c] = cursor;
@@ -986,11 +986,6 @@ public final class SlotStore implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        for (int c = 0; c < nChunks; c++) {
-            if (!w.hasWork[c]) {
-                chunks.release();
-            }
-        }
         if (!w.planned.isEmpty() || !w.reinserts.isEmpty()) {
             try (Arena arena = Arena.ofConfined()) {
                 w.run(arena);
@@ -1015,6 +1010,11 @@ public final class SlotStore implements AutoCloseable {
             writeCheckpoint();
         }
         return to;
+    }
+
+    /** The first position of the oldest write in flight, or -1; the caller holds the lock. */
+    private long oldestInFlight() {
+        return inFlight.isEmpty() ? -1 : inFlight.firstKey();
     }
 
     private String refusal() {
@@ -1226,7 +1226,6 @@ public final class SlotStore implements AutoCloseable {
                 inFlight.computeIfPresent(chunkStart[c], (k, v) -> v == 1 ? null : v - 1);
                 ringRoom.signalAll();
                 lock.unlock();
-                chunks.release();
             }
         }
 

@@ -1,0 +1,184 @@
+package io.rawio.store;
+
+import static io.rawio.store.StoreTesting.key;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rawio.engine.IoBatch;
+import io.rawio.engine.IoEngines;
+import io.rawio.engine.IoOp;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two defects found by reading the store end to end, each reproduced as a reviewer would: acknowledged
+ * writes lost after a crash when one write in flight spans thousands of reinserted positions, and the
+ * checkpoint thread left running by an open that failed in recovery.
+ */
+class CrashDefectsTest {
+    @TempDir
+    Path dir;
+
+    /** Parks the first batch of slot writes issued by a chosen thread until released. */
+    static final class ParkOneThread extends DelegatingEngine {
+        volatile Thread victim;
+        final CountDownLatch parked = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        ParkOneThread() {
+            super(IoEngines.create("psync"));
+        }
+
+        @Override
+        public void execute(IoBatch batch) {
+            boolean writes = false;
+            for (int i = 0; i < batch.size(); i++) {
+                writes |= batch.op(i) == IoOp.WRITE;
+            }
+            if (writes && Thread.currentThread() == victim && parked.getCount() > 0) {
+                parked.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            super.execute(batch);
+        }
+    }
+
+    /**
+     * FIFO_REINSERT: thread A's one-key put reinserts 3,000 hot residents, so its write in flight spans
+     * 3,001 positions; thread B's 64 keys, acknowledged durable meanwhile, lie past that gap. A crash
+     * (the file as it is on the device while A is parked) must not lose B's keys.
+     */
+    @Test
+    @Timeout(120)
+    void writesAcknowledgedPastAReinsertionGapSurviveACrash() throws Exception {
+        Path p = dir.resolve("gap.store");
+        StoreOptions o = StoreTesting.psyncOptions().withEviction(StoreOptions.Eviction.FIFO_REINSERT)
+                .withDurability(StoreOptions.Durability.DURABLE);
+        SlotStore.format(p, 84L << 20, 4096, false, o);
+        ParkOneThread engine = new ParkOneThread();
+        Path crashed = dir.resolve("crashed.store");
+        List<byte[]> bKeys = new ArrayList<>();
+        try (SlotStore s = SlotStore.open(p, o, engine)) {
+            int n = (int) s.superblock().slotCount();
+            assertTrue(n > 19_000 && n < 21_000, "about 20k slots: " + n);
+            List<byte[]> ks = new ArrayList<>();
+            List<MemorySegment> vs = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                ks.add(key("k" + i));
+                vs.add(MemorySegment.ofArray(StoreTesting.valueFor("k" + i, 100)));
+            }
+            for (SlotStore.Result r : s.putMany(ks, vs)) {
+                assertTrue(r.ok(), r.toString());
+            }
+            // The next 3,000 residents of the ring are read, so hot: a put reinserts them.
+            for (int i = 0; i < 3000; i++) {
+                assertNotNull(s.get(key("k" + i)));
+            }
+            assertTrue(s.checkpoint());
+            Throwable[] aFailed = new Throwable[1];
+            Thread a = Thread.ofPlatform().unstarted(() -> {
+                try {
+                    s.putMany(List.of(key("a")), List.of(MemorySegment.ofArray(new byte[100])));
+                } catch (Throwable e) {
+                    aFailed[0] = e;
+                }
+            });
+            engine.victim = a;
+            a.start();
+            assertTrue(engine.parked.await(60, TimeUnit.SECONDS), "thread A's write was parked");
+            List<MemorySegment> bValues = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                bKeys.add(key("b" + i));
+                bValues.add(MemorySegment.ofArray(StoreTesting.valueFor("b" + i, 100)));
+            }
+            for (SlotStore.Result r : s.putMany(bKeys, bValues)) {
+                assertTrue(r.ok(), r.toString());
+            }
+            // The crash: what the device holds now, with A's writes still in flight.
+            Files.copy(p, crashed);
+            engine.release.countDown();
+            a.join();
+            assertEquals(null, aFailed[0]);
+        }
+        try (SlotStore r = SlotStore.open(crashed, o)) {
+            int lost = 0;
+            for (byte[] k : bKeys) {
+                byte[] v = r.get(k);
+                if (v == null) {
+                    lost++;
+                } else {
+                    assertArrayEquals(StoreTesting.valueFor(new String(k), 100), v);
+                }
+            }
+            assertEquals(0, lost, "acknowledged durable writes lost after the crash");
+        }
+    }
+
+    /** Fails every read of the checkpoint regions with a runtime error: recovery cannot start. */
+    static final class FailCheckpointReads extends DelegatingEngine {
+        final long checkpoint0;
+
+        FailCheckpointReads(long checkpoint0) {
+            super(IoEngines.create("psync"));
+            this.checkpoint0 = checkpoint0;
+        }
+
+        @Override
+        public void execute(IoBatch batch) {
+            for (int i = 0; i < batch.size(); i++) {
+                if (batch.op(i) == IoOp.READ && batch.offset(i) == checkpoint0) {
+                    throw new IllegalStateException("injected: checkpoint region unreadable");
+                }
+            }
+            super.execute(batch);
+        }
+    }
+
+    @Test
+    void anOpenThatFailsInRecoveryLeavesNoCheckpointThread() throws Exception {
+        Path p = dir.resolve("leak.store");
+        StoreOptions o = StoreTesting.psyncOptions().withCheckpointIntervalMs(50);
+        SlotStore.format(p, 4L << 20, 8192, false, o);
+        long checkpoint0;
+        try (SlotStore s = SlotStore.open(p, o)) {
+            checkpoint0 = s.superblock().checkpoint0();
+        }
+        Set<Thread> before = checkpointThreads();
+        for (int i = 0; i < 3; i++) {
+            FailCheckpointReads engine = new FailCheckpointReads(checkpoint0);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> SlotStore.open(p, o, engine));
+            assertTrue(e.getMessage().contains("injected"), e.getMessage());
+        }
+        Thread.sleep(200);
+        Set<Thread> leaked = checkpointThreads();
+        leaked.removeAll(before);
+        assertTrue(leaked.isEmpty(), "checkpoint threads left by failed opens: " + leaked);
+        // The store itself is untouched and opens.
+        try (SlotStore s = SlotStore.open(p, o)) {
+            assertEquals(0, s.stats().keys());
+        }
+    }
+
+    static Set<Thread> checkpointThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("rawio-store-checkpoint"))
+                .collect(Collectors.toSet());
+    }
+}

@@ -1,6 +1,7 @@
 package io.rawio.store;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * A checkpoint of the index, in one of two regions used alternately: a header block, then the
@@ -54,6 +55,48 @@ public final class CheckpointDescriptor {
         buf.set(Le.U64, PAYLOAD_LENGTH_OFFSET, h.payloadLength());
         buf.set(Le.U32, PAYLOAD_CRC_OFFSET, h.payloadCrc());
         Le.seal(buf, HEADER_CRC_OFFSET);
+    }
+
+    /** Bytes of the entries of {@code count} keys of {@code keyBytes} bytes in all. */
+    static long payloadLength(long count, long keyBytes) {
+        return count * ENTRY_FIXED + keyBytes;
+    }
+
+    /** Writes one entry at {@code at}; returns where the next one starts. */
+    static long encodeEntry(MemorySegment payload, long at, byte[] key, long position, int valueLength, int dataCrc) {
+        payload.set(Le.U64, at, position);
+        payload.set(Le.U32, at + 8, valueLength);
+        payload.set(Le.U16, at + 12, (short) key.length);
+        payload.set(Le.U32, at + ENTRY_DATA_CRC, dataCrc);
+        MemorySegment.copy(key, 0, payload, ValueLayout.JAVA_BYTE, at + ENTRY_FIXED, key.length);
+        return at + ENTRY_FIXED + key.length;
+    }
+
+    /** One decoded entry. */
+    interface EntryVisitor {
+        void visit(byte[] key, long position, int valueLength, int dataCrc);
+    }
+
+    /**
+     * Visits the {@code count} entries of a payload whose CRC has been checked; returns the bytes they
+     * took. A key length that runs past the payload is refused.
+     */
+    static long decodeEntries(MemorySegment payload, long count, EntryVisitor visitor) {
+        long at = 0;
+        for (long i = 0; i < count; i++) {
+            long position = payload.get(Le.U64, at);
+            int valueLength = payload.get(Le.U32, at + 8);
+            int keyLength = Short.toUnsignedInt(payload.get(Le.U16, at + 12));
+            int dataCrc = payload.get(Le.U32, at + ENTRY_DATA_CRC);
+            if (at + ENTRY_FIXED + keyLength > payload.byteSize()) {
+                throw new IllegalArgumentException("checkpoint entry " + i + " runs past the payload: at=" + at
+                        + ", keyLength=" + keyLength + ", payload=" + payload.byteSize());
+            }
+            byte[] key = payload.asSlice(at + ENTRY_FIXED, keyLength).toArray(ValueLayout.JAVA_BYTE);
+            visitor.visit(key, position, valueLength, dataCrc);
+            at += ENTRY_FIXED + keyLength;
+        }
+        return at;
     }
 
     /** The header, or null when it is not a valid checkpoint header. */

@@ -1,6 +1,7 @@
 package io.rawio.store;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * A slot: ONE aligned buffer holding a header, the key and the value, written with one operation.
@@ -141,6 +142,57 @@ public final class SlotDescriptor {
 
     static int valueLength(MemorySegment slot) {
         return slot.get(Le.U32, VALUE_LENGTH_OFFSET);
+    }
+
+    /**
+     * Fills a slot buffer: the key, the value where {@link #valueOffset} puts it, zeros everywhere else,
+     * and the header. The buffer is the slot's written part ({@link #usedBlocks} bytes, or more).
+     * Returns the data CRC.
+     */
+    static int fill(MemorySegment slot, byte[] key, MemorySegment value, short flags, long sequence, long storeId,
+            long slotSize) {
+        int vl = (int) value.byteSize();
+        long keyEnd = HEADER_SIZE + (long) key.length;
+        long valueAt = valueOffset(key.length, vl, slotSize);
+        MemorySegment.copy(key, 0, slot, ValueLayout.JAVA_BYTE, HEADER_SIZE, key.length);
+        slot.asSlice(keyEnd, valueAt - keyEnd).fill((byte) 0);
+        if (vl > 0) {
+            MemorySegment.copy(value, 0, slot, valueAt, vl);
+        }
+        slot.asSlice(valueAt + vl).fill((byte) 0);
+        return encodeHeader(slot, flags, sequence, key.length, vl, storeId, slotSize);
+    }
+
+    /**
+     * Whether a read of {@code r} bytes from the start of a slot holds {@code key}'s live value of
+     * {@code valueLength} bytes: a valid header of this store, the live flag, the lengths, the key as
+     * stored, and the data CRC. Not its sequence.
+     */
+    static boolean holdsLiveValue(MemorySegment slot, long r, byte[] key, int valueLength, long storeId,
+            long slotSize) {
+        return r >= usedBytes(key.length, valueLength, slotSize)
+                && headerValid(slot, storeId, slotSize)
+                && flags(slot) == FLAG_LIVE
+                && keyLength(slot) == key.length
+                && valueLength(slot) == valueLength
+                && slot.asSlice(HEADER_SIZE, key.length).mismatch(MemorySegment.ofArray(key)) == -1
+                && dataValid(slot, slotSize);
+    }
+
+    /** Whole blocks a slot of this key and value writes (and a whole-slot read reads). */
+    static long usedBlocks(int keyLength, long valueLength, long slotSize) {
+        return roundUp(usedBytes(keyLength, valueLength, slotSize), BLOCK);
+    }
+
+    /** Where in its slot a get starts reading: at the value when it is block-aligned, else at the header. */
+    static long getReadOffset(int keyLength, int valueLength, long slotSize) {
+        return valueAligned(keyLength, valueLength, slotSize) ? valueOffset(keyLength, valueLength, slotSize) : 0;
+    }
+
+    /** Bytes a get reads: the value's blocks when it is block-aligned, else header, key and value. */
+    static long getReadBytes(int keyLength, int valueLength, long slotSize) {
+        return valueAligned(keyLength, valueLength, slotSize) ? roundUp(valueLength, BLOCK)
+                : usedBlocks(keyLength, valueLength, slotSize);
     }
 
     /** Bytes a slot of this key and value occupies before its padding, in a slot of {@code slotSize}. */

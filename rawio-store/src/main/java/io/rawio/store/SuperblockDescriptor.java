@@ -57,6 +57,16 @@ public final class SuperblockDescriptor {
         public long slotOffset(long slotIndex) {
             return slotsOffset + slotIndex * slotSize;
         }
+
+        /** The slot that write position {@code position} lands in: position mod slot count. */
+        public int slotOf(long position) {
+            return (int) Long.remainderUnsigned(position, slotCount);
+        }
+
+        /** Where on the device write position {@code position}'s slot starts. */
+        public long positionOffset(long position) {
+            return slotOffset(slotOf(position));
+        }
     }
 
     static void encode(Superblock sb, MemorySegment buf) {

@@ -1,0 +1,313 @@
+package io.rawio.store;
+
+import io.rawio.engine.IoBatch;
+import io.rawio.memory.AlignedMemory;
+import io.rawio.nativeio.Errno;
+import io.rawio.nativeio.NativeIoException;
+import io.rawio.store.StoreOptions.Durability;
+import io.rawio.store.SuperblockDescriptor.Superblock;
+import io.rawio.store.WriteWindow.Planned;
+import io.rawio.store.WriteWindow.Reinsert;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+
+/**
+ * The write path: a putMany (or a delete's tombstone) as windows of chunks, each window ONE dispatcher
+ * batch of one write per key (header, key and value in one aligned buffer) plus one fdatasync per
+ * chunk when durable. Each slot is filled as the engine issues its write, into a buffer a completed
+ * write gave back; chunks commit to the ring state in order as their last operation completes. A
+ * failed operation fails its chunk, every chunk after it, and the store.
+ */
+final class WritePipeline {
+    /** Chunks one dispatcher batch carries at most. */
+    static final int MAX_WINDOW_CHUNKS = SlotStore.MAX_CHUNKS_IN_FLIGHT;
+
+    private final StoreFile f;
+    private final Superblock sb;
+    private final StoreOptions options;
+    private final RingState ring;
+    private final RingBounds bounds;
+    private final FailureLatch failure;
+    private final ScratchBuffers scratch;
+    private final Checkpointer checkpointer;
+
+    WritePipeline(StoreFile f, StoreOptions options, RingState ring, RingBounds bounds, FailureLatch failure,
+            ScratchBuffers scratch, Checkpointer checkpointer) {
+        this.f = f;
+        this.sb = f.superblock();
+        this.options = options;
+        this.ring = ring;
+        this.bounds = bounds;
+        this.failure = failure;
+        this.scratch = scratch;
+        this.checkpointer = checkpointer;
+    }
+
+    /** Puts (or, with FLAG_TOMBSTONE, deletes) every key; one result per key into {@code results}. */
+    void writeAll(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags)
+            throws IOException {
+        for (int from = 0; from < keys.size(); ) {
+            from = writeWindow(keys, values, from, keys.size(), results, flags);
+        }
+    }
+
+    /**
+     * Chunks one dispatcher batch may carry: up to {@link #MAX_WINDOW_CHUNKS}, no more positions than the
+     * ring's budget of positions in flight, and no more slot memory than a scratch region holds for the
+     * buffers the engine holds at once.
+     */
+    int windowChunks() {
+        int bs = options.batchSize();
+        long chunks = Math.max(1, Math.min(MAX_WINDOW_CHUNKS, bounds.windowKeys(Long.MAX_VALUE) / bs));
+        int keys = ScratchBuffers.batchOps(f.engine(), bs, sb.slotSize(), (int) (chunks * bs), bs);
+        return Math.max(1, keys / bs);
+    }
+
+    /**
+     * Writes keys {@code [from, to)}, or the first chunks of them, as one dispatcher batch; returns the
+     * index of the first key not handled.
+     */
+    private int writeWindow(List<byte[]> keys, List<MemorySegment> values, int from, int to,
+            SlotStore.Result[] results, short flags) throws IOException {
+        int bs = options.batchSize();
+        int nChunks = (int) Math.min(windowChunks(), (to - from + (long) bs - 1) / bs);
+        to = Math.min(to, from + nChunks * bs);
+        // A tiny ring, or a batch larger than the positions in flight may span: a shorter window.
+        to = (int) Math.min(to, from + bounds.windowKeys(to - from));
+        for (int i = from; i < to; i++) {
+            String bad = validate(keys.get(i), values.get(i));
+            if (bad != null) {
+                results[i] = SlotStore.Result.fail(SlotStore.Status.INVALID, bad);
+            }
+        }
+        WriteWindow w = new WriteWindow(keys, values, results, flags, from, to, bs);
+        ring.plan(w);
+        if (w.hasWork()) {
+            ScratchBuffers.Region region = scratch.acquire();
+            try (Arena arena = Arena.ofConfined()) {
+                run(w, region, arena);
+            } finally {
+                scratch.release(region);
+                // Chunks not committed (the engine threw): failed, their positions released.
+                for (int c = 0; c < w.nChunks; c++) {
+                    if (w.hasWork[c] && !w.committed[c]) {
+                        if (w.chunkError[c] == null) {
+                            w.chunkError[c] = "write not completed";
+                        }
+                        ring.commit(w, c);
+                    }
+                }
+            }
+            if (w.thrown != null) {
+                throw w.thrown;
+            }
+        }
+        // Recovery reads the positions after the checkpoint: keep that range short.
+        checkpointer.afterWrites();
+        return to;
+    }
+
+    private void run(WriteWindow w, ScratchBuffers.Region region, Arena arena) {
+        long largest = 0;
+        for (Planned pl : w.planned) {
+            largest = Math.max(largest, w.slotBytes(pl, sb.slotSize()));
+        }
+        int ops = w.planned.size() + w.reinserts.size() + w.nChunks;
+        region.reset(ScratchBuffers.buffersHeld(f.engine(), w.planned.size(), options.batchSize()) * largest);
+        IoBatch batch = new IoBatch(ops);
+        w.batch = batch;
+        w.dataCrcs = new int[w.planned.size()];
+        MemorySegment[] heads = readReinsertedHeads(w, batch, arena);
+        if (heads == null) {
+            return;
+        }
+        w.chunkOf = new int[ops];
+        w.refOf = new int[ops];
+        w.bufOf = new MemorySegment[ops];
+        long written = 0;
+        int p = 0;
+        int r = 0;
+        for (int c = 0; c < w.nChunks; c++) {
+            if (!w.hasWork[c]) {
+                continue;
+            }
+            int first = batch.size();
+            for (; p < w.planned.size() && w.planned.get(p).chunk() == c; p++) {
+                written += w.slotBytes(w.planned.get(p), sb.slotSize());
+                // The buffer is chosen and filled as the op is issued (see the preparer).
+                int op = batch.write(f.file(), sb.positionOffset(w.planned.get(p).position()), MemorySegment.NULL);
+                w.chunkOf[op] = c;
+                w.refOf[op] = p;
+            }
+            for (; r < w.reinserts.size() && w.reinserts.get(r).chunk() == c; r++) {
+                int op = batch.write(f.file(), sb.positionOffset(w.reinserts.get(r).newPosition()), heads[r]);
+                w.chunkOf[op] = c;
+                w.refOf[op] = -1 - r;
+                written += SlotStore.BLOCK_SIZE;
+            }
+            if (options.durability() == Durability.DURABLE) {
+                int op = batch.fdatasync(f.file());
+                w.chunkOf[op] = c;
+                w.refOf[op] = Integer.MIN_VALUE;
+            }
+            w.remaining[c] = batch.size() - first;
+        }
+        ScratchBuffers.Recycler buffers = new ScratchBuffers.Recycler(region, arena, largest);
+        // Each slot is filled (copy, CRC32C, header) as the engine issues its write, into a buffer a
+        // completed write gave back: on io_uring the next slots are prepared while the device writes
+        // the previous ones, and buffers for the writes in flight are all the memory needed.
+        batch.preparer(op -> prepare(w, op, buffers));
+        batch.completer(op -> complete(w, op, buffers));
+        f.execute(batch);
+        ring.addBytesWritten(written);
+    }
+
+    /**
+     * Reinserted slots: reads their first block and gives it the new sequence, to be written back in
+     * place. Null when a read failed: the window's chunks are failed and committed.
+     */
+    private MemorySegment[] readReinsertedHeads(WriteWindow w, IoBatch batch, Arena arena) {
+        MemorySegment[] heads = new MemorySegment[w.reinserts.size()];
+        if (heads.length == 0) {
+            return heads;
+        }
+        for (int i = 0; i < heads.length; i++) {
+            heads[i] = AlignedMemory.allocate(arena, SlotStore.BLOCK_SIZE, SlotStore.BLOCK_SIZE);
+            batch.read(f.file(), sb.positionOffset(w.reinserts.get(i).newPosition()), heads[i]);
+        }
+        f.execute(batch);
+        for (int i = 0; i < heads.length; i++) {
+            if (batch.result(i) < SlotStore.BLOCK_SIZE) {
+                String m = batch.result(i) < 0 ? batch.failure(i).getMessage() : "short read";
+                fail(m, new IOException(m));
+                for (int c = 0; c < w.nChunks; c++) {
+                    if (w.hasWork[c]) {
+                        w.chunkError[c] = m;
+                        ring.commit(w, c);
+                    }
+                }
+                return null;
+            }
+            Reinsert ri = w.reinserts.get(i);
+            heads[i].set(Le.U64, SlotDescriptor.SEQUENCE_OFFSET, ri.newPosition());
+            SlotDescriptor.sealHeader(heads[i]);
+        }
+        batch.clear();
+        return heads;
+    }
+
+    private void prepare(WriteWindow w, int op, ScratchBuffers.Recycler buffers) {
+        IoBatch batch = w.batch;
+        if (failure.isSet() || w.thrown != null) {
+            batch.cancel(op);
+            return;
+        }
+        int ref = w.refOf[op];
+        if (ref < 0) {
+            return;
+        }
+        Planned pl = w.planned.get(ref);
+        MemorySegment b = buffers.take();
+        w.bufOf[op] = b;
+        MemorySegment slot = b.asSlice(0, w.slotBytes(pl, sb.slotSize()));
+        try {
+            w.dataCrcs[ref] = SlotDescriptor.fill(slot, w.keys.get(pl.keyIndex()), w.values.get(pl.keyIndex()), w.flags,
+                    pl.position(), sb.storeId(), sb.slotSize());
+        } catch (RuntimeException e) {
+            w.thrown = e;
+            batch.cancel(op);
+            return;
+        }
+        batch.buffer(op, slot);
+    }
+
+    private void complete(WriteWindow w, int op, ScratchBuffers.Recycler buffers) {
+        IoBatch batch = w.batch;
+        int c = w.chunkOf[op];
+        if (w.bufOf[op] != null) {
+            buffers.giveBack(w.bufOf[op]);
+            w.bufOf[op] = null;
+        }
+        long res = batch.result(op);
+        if (res == -Errno.ECANCELED) {
+            w.canceled[c] = true;
+        } else if (res < 0 && w.chunkError[c] == null) {
+            NativeIoException e = batch.failure(op);
+            w.chunkError[c] = e.getMessage();
+            // At once, so the writes not yet issued are canceled.
+            fail(e.getMessage(), e);
+        }
+        if (--w.remaining[c] == 0) {
+            while (w.nextCommit < w.nChunks && (!w.hasWork[w.nextCommit] || w.remaining[w.nextCommit] == 0)) {
+                if (w.hasWork[w.nextCommit] && !w.committed[w.nextCommit]) {
+                    ring.commit(w, w.nextCommit);
+                }
+                w.nextCommit++;
+            }
+        }
+    }
+
+    /** Fails the store: it refuses writes from now on, and writers waiting for room stop. */
+    private void fail(String message, Throwable cause) {
+        failure.fail("write", message, cause);
+        ring.failed();
+    }
+
+    /** Why a key and value cannot be put as given, or null. */
+    String validate(byte[] key, MemorySegment value) {
+        if (key == null || key.length == 0) {
+            return "empty key";
+        }
+        if (key.length > SlotStore.MAX_KEY_LENGTH) {
+            return "key too long: length=" + key.length + ", max=" + SlotStore.MAX_KEY_LENGTH;
+        }
+        long max = maxValueLength(key.length);
+        if (value.byteSize() > max) {
+            return "value larger than a slot holds: value=" + value.byteSize() + ", max=" + max
+                    + " (slot=" + sb.slotSize() + ")";
+        }
+        return null;
+    }
+
+    /** The largest value a key of {@code keyLength} bytes can have. */
+    long maxValueLength(int keyLength) {
+        return sb.slotSize() - SlotDescriptor.HEADER_SIZE - keyLength;
+    }
+
+    /**
+     * Delete when the ring has no slot for a tombstone (eviction off and full): the key's own slot is
+     * rewritten as a tombstone at the key's own position, its value blocks zeroed, then a checkpoint
+     * without the key is written. Recovery that reaches the position applies the tombstone (no hole
+     * in the ring: the position stays written), and a checkpoint from before that still lists the key
+     * points at zeros that fail the data CRC: the deleted value never comes back.
+     */
+    boolean deleteInPlace(byte[] key) throws IOException {
+        RingState.InPlace d = ring.takeForDeleteInPlace(key);
+        if (d == null) {
+            return false;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment slot = AlignedMemory.allocate(arena, d.usedBytes(), SlotStore.BLOCK_SIZE);
+            SlotDescriptor.fill(slot, key, MemorySegment.NULL, SlotDescriptor.FLAG_TOMBSTONE, d.position(), sb.storeId(),
+                    sb.slotSize());
+            IoBatch b = new IoBatch(2);
+            b.write(f.file(), sb.positionOffset(d.position()), slot);
+            b.fdatasync(f.file());
+            f.execute(b);
+            for (int i = 0; i < b.size(); i++) {
+                if (b.result(i) < 0) {
+                    StoreException.Failed e = failure.fail("delete write", b.failure(i).getMessage(), b.failure(i));
+                    ring.failed();
+                    throw e;
+                }
+            }
+        } finally {
+            // No put may take the slot until the tombstone has landed, or it could land over the put.
+            ring.releaseInPlace(d);
+        }
+        checkpointer.write();
+        return true;
+    }
+}

@@ -1,0 +1,123 @@
+package io.rawio.store;
+
+import io.rawio.engine.IoBatch;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One window of writes: the keys of up to {@code nChunks} chunks of a putMany (or one delete), what
+ * the ring state planned for them (a position per key, the hot residents reinserted on the way), and
+ * each chunk's progress through the dispatcher batch. Planned and committed by {@link RingState}
+ * under its lock, run by {@link WritePipeline} outside it. Used by one thread (the caller's, which
+ * also runs the batch's preparer and completer).
+ */
+final class WriteWindow {
+    /** A key of the window and the position it was given. */
+    record Planned(int keyIndex, long position, int chunk) {
+    }
+
+    /** A hot resident rewritten at {@code newPosition} instead of evicted. */
+    record Reinsert(byte[] key, long oldPosition, long newPosition, int valueLength, int dataCrc, int chunk) {
+    }
+
+    final List<byte[]> keys;
+    final List<MemorySegment> values;
+    final SlotStore.Result[] results;
+    final short flags;
+    final int from;
+    final int to;
+    final int batchSize;
+    final int nChunks;
+    final List<Planned> planned = new ArrayList<>();
+    final List<Reinsert> reinserts = new ArrayList<>();
+    /** By chunk: its first position (its key in the ring state's in-flight set). */
+    final long[] chunkStart;
+    /** By chunk: whether it planned any write (only those go in flight). */
+    final boolean[] hasWork;
+    final boolean[] committed;
+    /** By chunk: operations not yet completed. */
+    final int[] remaining;
+    /** By chunk: the first failed operation's message, or null. */
+    final String[] chunkError;
+    /** By chunk: whether the engine canceled an operation of it (a failure before it). */
+    final boolean[] canceled;
+    /** The next chunk to commit: chunks commit in order. */
+    int nextCommit;
+    /** Set once a chunk failed: the chunks after it fail too. */
+    boolean failedBefore;
+    /** An exception a preparer caught (a value that cannot be read): rethrown after the batch. */
+    RuntimeException thrown;
+    /** Per planned write: the data CRC of its slot, set as the slot is filled. */
+    int[] dataCrcs;
+    IoBatch batch;
+    /** Per op: its chunk. */
+    int[] chunkOf;
+    /** Per op: the planned write's index, -1 - the reinsert's index, or Integer.MIN_VALUE (a sync). */
+    int[] refOf;
+    /** Per op: the recycled buffer it holds until it completes, or null. */
+    MemorySegment[] bufOf;
+
+    WriteWindow(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags, int from,
+            int to, int batchSize) {
+        this.keys = keys;
+        this.values = values;
+        this.results = results;
+        this.flags = flags;
+        this.from = from;
+        this.to = to;
+        this.batchSize = batchSize;
+        this.nChunks = (to - from + batchSize - 1) / batchSize;
+        chunkStart = new long[nChunks];
+        hasWork = new boolean[nChunks];
+        committed = new boolean[nChunks];
+        remaining = new int[nChunks];
+        chunkError = new String[nChunks];
+        canceled = new boolean[nChunks];
+    }
+
+    /** Keys [lo, hi) of chunk {@code c}. */
+    int chunkFrom(int c) {
+        return from + c * batchSize;
+    }
+
+    int chunkTo(int c) {
+        return Math.min(to, from + (c + 1) * batchSize);
+    }
+
+    boolean isDelete() {
+        return flags == SlotDescriptor.FLAG_TOMBSTONE;
+    }
+
+    boolean hasWork() {
+        return !planned.isEmpty() || !reinserts.isEmpty();
+    }
+
+    /** The planned writes of chunk {@code c}: indexes [lo, hi) of {@link #planned}. */
+    int[] chunkRange(int c) {
+        int lo = 0;
+        while (lo < planned.size() && planned.get(lo).chunk() < c) {
+            lo++;
+        }
+        int hi = lo;
+        while (hi < planned.size() && planned.get(hi).chunk() == c) {
+            hi++;
+        }
+        return new int[] {lo, hi};
+    }
+
+    /** Bytes the slot write of a planned key covers: whole blocks up to the end of its value. */
+    long slotBytes(Planned pl, long slotSize) {
+        return SlotDescriptor.usedBlocks(keys.get(pl.keyIndex()).length, values.get(pl.keyIndex()).byteSize(), slotSize);
+    }
+
+    /** Whether this window already reinserts {@code key} (the same array: the index's own). */
+    boolean reinserting(byte[] key) {
+        for (Reinsert r : reinserts) {
+            if (r.key() == key) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

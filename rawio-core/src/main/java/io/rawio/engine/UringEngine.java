@@ -1,16 +1,13 @@
-package io.rawio.uring;
+package io.rawio.engine;
 
 import static io.rawio.uring.IoUringConstants.*;
 
-import io.rawio.engine.AbstractIoEngine;
-import io.rawio.engine.EngineConfig;
-import io.rawio.engine.IoBatch;
-import io.rawio.engine.IoFile;
-import io.rawio.engine.IoOp;
-import io.rawio.engine.PosixTransfers;
 import io.rawio.nativeio.Errno;
 import io.rawio.nativeio.Iovec;
 import io.rawio.nativeio.NativeIoException;
+import io.rawio.uring.IoUring;
+import io.rawio.uring.IoUringConstants;
+import io.rawio.uring.SqeDescriptor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;

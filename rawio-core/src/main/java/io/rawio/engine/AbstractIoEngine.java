@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.LongAdder;
  * What every engine shares: opening (with preallocation), the closed state, the syscall counter, and
  * the checks that run before a batch.
  */
-public abstract class AbstractIoEngine implements IoEngine {
+abstract class AbstractIoEngine implements IoEngine {
     private final String name;
     protected final LongAdder syscalls = new LongAdder();
     private volatile boolean closed;

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Wraps another engine and injects the storage faults a store must survive, repeatably from
- * {@link FaultConfig#seed()}. For reliability tests; not for production paths.
+ * {@link FaultConfig#seed()}. For reliability tests: it ships in rawio-core's test-jar, not in the library.
  *
  * <p>The faults:
  * <ul>

@@ -70,7 +70,7 @@ abstract class AbstractIoEngine implements IoEngine {
     public final void execute(IoBatch batch) {
         checkOpen();
         batch.checkFiles(this);
-        if (!preparesLazily()) {
+        if (!preparesAsItIssues()) {
             batch.prepareThrough(batch.size() - 1);
         }
         long start = System.nanoTime();
@@ -81,11 +81,11 @@ abstract class AbstractIoEngine implements IoEngine {
     }
 
     /**
-     * Whether {@link #run} calls {@link IoBatch#prepareThrough} itself as it issues operations;
-     * otherwise every operation is prepared before {@code run}.
+     * Whether {@link #run} calls {@link IoBatch#prepareThrough} itself as it issues operations (and
+     * then overrides {@link #buffersHeld(int)}); otherwise every operation is prepared before
+     * {@code run}.
      */
-    @Override
-    public boolean preparesLazily() {
+    boolean preparesAsItIssues() {
         return false;
     }
 

@@ -9,6 +9,11 @@ import java.nio.file.Path;
  * on the engine: where engines differ in a way a caller must plan for, the engine states it as a
  * quantity ({@link #buffersHeld(int)}), not as a flag to test.
  *
+ * <p>The one exception to going through {@code execute}: a lab that studies one system call
+ * (pwritev2 with RWF_DSYNC, splice, sendfile) may call it directly through {@code io.rawio.nativeio},
+ * since the call itself is what it measures. Everything else, the store and the benchmarks' I/O
+ * included, goes through {@code execute}.
+ *
  * <p>Contract, checked by the conformance suite for every engine:
  * <ul>
  *   <li>{@code execute} returns when every operation of the batch has completed, with one result per

@@ -215,6 +215,18 @@ public final class IoBatch {
         return i;
     }
 
+    /**
+     * Sets what operation {@code i} transfers (a READ or WRITE's buffer, or a READV or WRITEV's vector)
+     * and its length, as given: wrapping engines copy a prepared operation, or a prefix of it, into
+     * their inner batch with it.
+     */
+    void replace(int i, MemorySegment buffer, MemorySegment[] vector, long length) {
+        checkIndex(i);
+        buffers[i] = buffer;
+        vectors[i] = vector;
+        lengths[i] = length;
+    }
+
     private void grow() {
         int n = ops.length * 2;
         ops = Arrays.copyOf(ops, n);

@@ -14,6 +14,8 @@ import java.nio.file.Path;
  * since the call itself is what it measures. Everything else, the store and the benchmarks' I/O
  * included, goes through {@code execute}.
  *
+ * <p>Wrapping engines (fault injection, test engines) extend {@link ForwardingIoEngine}.
+ *
  * <p>Contract, checked by the conformance suite for every engine:
  * <ul>
  *   <li>{@code execute} returns when every operation of the batch has completed, with one result per
@@ -66,6 +68,7 @@ public interface IoEngine extends AutoCloseable {
      *       completer as operations complete: the operations in flight (at most the queue depth) plus
      *       those completed but not yet handed back, which the engine hands back once the ring has
      *       been refilled (at most one queue depth more), so {@code min(ops, 2 * queueDepth)}.</li>
+     *   <li>A wrapping engine: what the engine it wraps holds.</li>
      * </ul>
      *
      * @param ops operations in the batch, at least 0

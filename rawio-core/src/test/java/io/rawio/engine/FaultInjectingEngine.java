@@ -58,9 +58,10 @@ import java.util.concurrent.atomic.LongAdder;
  * for the same sequence of batches on one thread (several threads interleave their draws). Batches are
  * handed to the wrapped engine split after each sync, so that the bytes saved for a write are the ones
  * left by the writes before the sync (splitting only lowers the buffers a batch holds). Over io_uring
- * a write's bytes are saved as it is issued, while earlier writes of its segment may be in flight; a
- * simulated crash puts back the oldest first-saved bytes last, which were saved before any write of the
- * segment that overlaps them. The wrapper owns the wrapped engine: {@link #close()} closes it.
+ * a write's bytes are saved as it is issued, while earlier writes of its segment may be in flight and
+ * may have reached them; that is harmless, because a simulated crash puts saved bytes back newest
+ * first, so each byte ends as the oldest write over it found it, before any write of the segment.
+ * The wrapper owns the wrapped engine: {@link #close()} closes it.
  */
 public final class FaultInjectingEngine extends ForwardingIoEngine {
 

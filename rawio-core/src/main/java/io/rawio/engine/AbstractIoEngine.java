@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.LongAdder;
  * What every engine shares: opening (with preallocation), the closed state, the syscall counter, and
  * the checks that run before a batch.
  */
-public abstract class AbstractIoEngine implements IoEngine {
+abstract class AbstractIoEngine implements IoEngine {
     private final String name;
     protected final LongAdder syscalls = new LongAdder();
     private volatile boolean closed;
@@ -70,7 +70,7 @@ public abstract class AbstractIoEngine implements IoEngine {
     public final void execute(IoBatch batch) {
         checkOpen();
         batch.checkFiles(this);
-        if (!preparesLazily()) {
+        if (!preparesAsItIssues()) {
             batch.prepareThrough(batch.size() - 1);
         }
         long start = System.nanoTime();
@@ -81,11 +81,11 @@ public abstract class AbstractIoEngine implements IoEngine {
     }
 
     /**
-     * Whether {@link #run} calls {@link IoBatch#prepareThrough} itself as it issues operations;
-     * otherwise every operation is prepared before {@code run}.
+     * Whether {@link #run} calls {@link IoBatch#prepareThrough} itself as it issues operations (and
+     * then overrides {@link #buffersHeld(int)}); otherwise every operation is prepared before
+     * {@code run}.
      */
-    @Override
-    public boolean preparesLazily() {
+    boolean preparesAsItIssues() {
         return false;
     }
 

@@ -16,6 +16,11 @@ import java.util.Arrays;
  * <p>Ordering: operations of one batch may run concurrently and complete in any order, except that a
  * FSYNC or FDATASYNC starts only after every operation before it in the batch has completed. Writes
  * that overlap each other (or a read) in one batch, with no sync between them, have no defined order.
+ *
+ * <p>Callers add operations, set a {@link Preparer} and {@link Completer}, and read results. What
+ * engines do to a batch (record a result or a time, run the preparer and completer, check the files)
+ * is package-private: only the engines of this package can set a result, so a result a caller reads
+ * is always the one an engine recorded.
  */
 public final class IoBatch {
     /** The result of an operation the engine has not executed yet. */
@@ -108,7 +113,7 @@ public final class IoBatch {
     }
 
     /** Whether the batch has a completer. */
-    public boolean hasCompleter() {
+    boolean hasCompleter() {
         return completer != null;
     }
 
@@ -116,7 +121,7 @@ public final class IoBatch {
      * Engines call this when operation {@code i}'s result is final; runs the completer once per
      * operation (later calls for the same operation do nothing).
      */
-    public void notifyCompleted(int i) {
+    void notifyCompleted(int i) {
         checkIndex(i);
         if (completer != null && !notified[i]) {
             notified[i] = true;
@@ -161,7 +166,7 @@ public final class IoBatch {
     }
 
     /** Runs the preparer for every operation up to and including {@code index} not yet prepared. */
-    public void prepareThrough(int index) {
+    void prepareThrough(int index) {
         if (preparer == null) {
             return;
         }
@@ -208,6 +213,18 @@ public final class IoBatch {
         canceled[i] = false;
         notified[i] = false;
         return i;
+    }
+
+    /**
+     * Sets what operation {@code i} transfers (a READ or WRITE's buffer, or a READV or WRITEV's vector)
+     * and its length, as given: wrapping engines copy a prepared operation, or a prefix of it, into
+     * their inner batch with it.
+     */
+    void replace(int i, MemorySegment buffer, MemorySegment[] vector, long length) {
+        checkIndex(i);
+        buffers[i] = buffer;
+        vectors[i] = vector;
+        lengths[i] = length;
     }
 
     private void grow() {
@@ -310,7 +327,7 @@ public final class IoBatch {
     }
 
     /** Engines record an operation's outcome here. */
-    public void result(int i, long value) {
+    void result(int i, long value) {
         results[checkIndex(i)] = value;
     }
 
@@ -318,12 +335,12 @@ public final class IoBatch {
      * Engines call this when operation {@code i} is handed to the kernel (pread called, SQE submitted):
      * the time between the batch's start and this is the submission latency.
      */
-    public void issued(int i, long nanoTime) {
+    void issued(int i, long nanoTime) {
         issuedNs[checkIndex(i)] = nanoTime;
     }
 
     /** Engines call this when operation {@code i} completes: records the result and the time. */
-    public void complete(int i, long result, long nanoTime) {
+    void complete(int i, long result, long nanoTime) {
         checkIndex(i);
         results[i] = result;
         completedNs[i] = nanoTime;
@@ -452,7 +469,7 @@ public final class IoBatch {
      * -errno to record as the result without issuing the operation (-EFAULT, -EBADF, -EINVAL,
      * -ECANCELED).
      */
-    public long precheck(int i) {
+    long precheck(int i) {
         IoOp op = ops[i];
         IoFile f = files[i];
         if (canceled[i]) {
@@ -483,7 +500,7 @@ public final class IoBatch {
      * Fails fast, before anything runs, when an operation names a closed file or a file another engine
      * opened.
      */
-    public void checkFiles(IoEngine engine) {
+    void checkFiles(IoEngine engine) {
         for (int i = 0; i < size; i++) {
             IoFile f = files[i];
             if (f.engine() != engine) {

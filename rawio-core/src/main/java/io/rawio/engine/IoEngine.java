@@ -5,8 +5,16 @@ import java.nio.file.Path;
 
 /**
  * The one dispatcher: every byte rawio moves goes through {@link #execute(IoBatch)}, whatever the
- * engine underneath (psync, pvsync, filechannel, mmap, uring, uring-fixed). Callers never branch on
- * the engine.
+ * engine underneath (psync, pvsync, filechannel, aio, mmap, uring, uring-fixed). Callers never branch
+ * on the engine: where engines differ in a way a caller must plan for, the engine states it as a
+ * quantity ({@link #buffersHeld(int)}), not as a flag to test.
+ *
+ * <p>The one exception to going through {@code execute}: a lab that studies one system call
+ * (pwritev2 with RWF_DSYNC, splice, sendfile) may call it directly through {@code io.rawio.nativeio},
+ * since the call itself is what it measures. Everything else, the store and the benchmarks' I/O
+ * included, goes through {@code execute}.
+ *
+ * <p>Wrapping engines (fault injection, test engines) extend {@link ForwardingIoEngine}.
  *
  * <p>Contract, checked by the conformance suite for every engine:
  * <ul>
@@ -45,14 +53,44 @@ public interface IoEngine extends AutoCloseable {
     void execute(IoBatch batch);
 
     /**
-     * Whether {@link #execute} runs a batch's {@link IoBatch.Preparer} for each operation as it issues
-     * it and its {@link IoBatch.Completer} as each completes, overlapping both with the operations in
-     * flight (io_uring); otherwise every operation is prepared before any runs and completers run
-     * after the batch, so a caller that recycles buffers from completed operations needs one buffer
-     * per operation.
+     * How many buffers a batch of {@code ops} operations holds at once when the caller recycles the
+     * buffer of each completed operation into a later one: its {@link IoBatch.Preparer} takes a
+     * buffer from the caller's free list for operation {@code i} (and may put it in the batch with
+     * {@link IoBatch#buffer(int, java.lang.foreign.MemorySegment)}) and its {@link IoBatch.Completer}
+     * gives that buffer back. A caller with this many buffers never finds its free list empty in the
+     * preparer; operations that fail or are canceled hold their buffer until the completer is told
+     * too. The answer depends only on {@code ops} and the engine's configuration, never on timing.
+     *
+     * <ul>
+     *   <li>Engines that prepare every operation before running any and tell the completer after the
+     *       batch (psync, pvsync, filechannel, aio, mmap): {@code ops}.</li>
+     *   <li>io_uring (uring, uring-fixed), which prepares each operation as it issues it and tells the
+     *       completer as operations complete: the operations in flight (at most the queue depth) plus
+     *       those completed but not yet handed back, which the engine hands back once the ring has
+     *       been refilled (at most one queue depth more), so {@code min(ops, 2 * queueDepth)}.</li>
+     *   <li>A wrapping engine: what the engine it wraps holds.</li>
+     * </ul>
+     *
+     * @param ops operations in the batch, at least 0
+     * @return buffers held at once, between {@code min(ops, 1)} and {@code ops}
      */
+    default long buffersHeld(int ops) {
+        if (ops < 0) {
+            throw new IllegalArgumentException("ops must not be negative: ops=" + ops);
+        }
+        return ops;
+    }
+
+    /**
+     * Whether a batch holds fewer buffers than operations (see {@link #buffersHeld(int)}), that is,
+     * whether the engine runs preparers and completers as it issues and completes operations.
+     *
+     * @deprecated callers size their buffers with {@link #buffersHeld(int)} instead of branching on
+     *             the engine; use buffersHeld
+     */
+    @Deprecated
     default boolean preparesLazily() {
-        return false;
+        return buffersHeld(Integer.MAX_VALUE) < Integer.MAX_VALUE;
     }
 
     /**

@@ -32,9 +32,9 @@ public final class IoEngines {
         register(new Kind("mmap", "copies to/from a MAP_SHARED mapping (no O_DIRECT)", c -> new MmapEngine(),
                 Optional::empty, null));
         register(new Kind("uring", "io_uring: a batch is N SQEs and one io_uring_enter",
-                c -> new io.rawio.uring.UringEngine(false, c), io.rawio.uring.UringEngine::unavailableReason, "psync"));
+                c -> new UringEngine(false, c), UringEngine::unavailableReason, "psync"));
         register(new Kind("uring-fixed", "io_uring with registered buffers (READ_FIXED/WRITE_FIXED) and files",
-                c -> new io.rawio.uring.UringEngine(true, c), io.rawio.uring.UringEngine::unavailableReason, "uring"));
+                c -> new UringEngine(true, c), UringEngine::unavailableReason, "uring"));
     }
 
     private IoEngines() {

@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.LongAdder;
  * engines (and the io_uring engine's synchronous fallback). Each returns the bytes transferred or
  * -errno, and counts its syscalls. Internal to the engines.
  */
-public final class PosixTransfers {
+final class PosixTransfers {
     /** Per-thread iovec array and segment list, so a transfer allocates nothing. */
     static final class Scratch {
         final MemorySegment iov = Arena.ofAuto().allocate(Iovec.SIZE * Iovec.IOV_MAX, 8);

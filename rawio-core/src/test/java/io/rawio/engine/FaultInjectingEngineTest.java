@@ -7,16 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.rawio.memory.AlignedMemory;
 import io.rawio.nativeio.Errno;
 import io.rawio.nativeio.LinuxConstants;
+import io.rawio.uring.IoUring;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
@@ -306,20 +309,40 @@ class FaultInjectingEngineTest {
         }
     }
 
-    /** Results of a fixed workload: 200 writes and a sync every 10, each in its own batch. */
-    private long[] workload(FaultConfig config, String name) throws IOException {
+    /**
+     * Results of a fixed workload: 200 writes and a sync every 10, each in its own batch. The preparer
+     * gives each write its buffer from a free list of {@code buffersHeld(11)} buffers, and the
+     * completer puts it back.
+     */
+    private long[] workload(FaultConfig config, String name, IoEngine inner) throws IOException {
         long[] results = new long[220];
-        try (FaultInjectingEngine engine = engine(config);
+        try (FaultInjectingEngine engine = new FaultInjectingEngine(inner, config);
              IoFile file = engine.open(dir.resolve(name), OpenOptions.readWrite().withCreate(true))) {
-            MemorySegment data = arena.allocate(4 * BLOCK);
             IoBatch batch = new IoBatch(11);
+            ArrayDeque<MemorySegment> free = new ArrayDeque<>();
+            for (long k = 0; k < engine.buffersHeld(11); k++) {
+                free.add(arena.allocate(4 * BLOCK));
+            }
+            MemorySegment[] used = new MemorySegment[11];
             int at = 0;
             for (int round = 0; round < 20; round++) {
                 batch.clear();
                 for (int k = 0; k < 10; k++) {
-                    batch.write(file, (long) (round * 10 + k) * BLOCK, data.asSlice(0, (k % 4 + 1) * BLOCK));
+                    batch.write(file, (long) (round * 10 + k) * BLOCK, MemorySegment.NULL);
                 }
                 batch.fdatasync(file);
+                batch.preparer(i -> {
+                    if (i < 10) {
+                        used[i] = free.remove();
+                        batch.buffer(i, used[i].asSlice(0, (i % 4 + 1) * BLOCK));
+                    }
+                });
+                batch.completer(i -> {
+                    if (used[i] != null) {
+                        free.add(used[i]);
+                        used[i] = null;
+                    }
+                });
                 engine.execute(batch);
                 for (int i = 0; i < batch.size(); i++) {
                     results[at++] = batch.result(i);
@@ -332,13 +355,23 @@ class FaultInjectingEngineTest {
     @Test
     void theSameSeedGivesTheSameFaults() throws IOException {
         FaultConfig config = new FaultConfig(42, 5, 7, 3, 4, BLOCK, true);
-        long[] first = workload(config, "one.dat");
-        long[] second = workload(config, "two.dat");
+        long[] first = workload(config, "one.dat", new PsyncEngine());
+        long[] second = workload(config, "two.dat", new PsyncEngine());
         assertArrayEquals(first, second);
         assertTrue(Arrays.stream(first).anyMatch(r -> r < 0), "faults were injected");
         assertTrue(Arrays.stream(first).anyMatch(r -> r > 0), "some writes succeeded");
-        assertNotEquals(Arrays.toString(first), Arrays.toString(workload(config.withSeed(43), "three.dat")),
+        assertNotEquals(Arrays.toString(first),
+                Arrays.toString(workload(config.withSeed(43), "three.dat", new PsyncEngine())),
                 "another seed, other faults");
+    }
+
+    @Test
+    void overIoUringTheFaultsAreThoseOfTheSameSeedOverPsync() throws IOException {
+        assumeTrue(IoUring.available(), () -> "io_uring unavailable: " + IoUring.unavailableReason().orElse(""));
+        FaultConfig config = new FaultConfig(42, 5, 7, 3, 4, BLOCK, true);
+        // Queue depth 4: the preparer runs while writes are in flight, with 8 buffers for 11 operations.
+        assertArrayEquals(workload(config, "psync.dat", new PsyncEngine()),
+                workload(config, "uring.dat", new UringEngine(false, new EngineConfig(4))));
     }
 
     @Test

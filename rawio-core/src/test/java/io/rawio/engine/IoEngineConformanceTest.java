@@ -465,7 +465,7 @@ public abstract class IoEngineConformanceTest {
                 }
             }
             assertEquals(0, batch.result(n));
-            if (engine.preparesLazily()) {
+            if (engine.buffersHeld(n) < n) {
                 assertTrue(allocated[0] < n / 2, "buffers are reused as writes complete: " + allocated[0]);
             }
             byte[] disk = Files.readAllBytes(dir.resolve("prep.dat"));
@@ -475,6 +475,65 @@ public abstract class IoEngineConformanceTest {
                 assertEquals(want, disk[i * 512 + 511], "block " + i);
             }
         }
+    }
+
+    @Test
+    void aCallerThatRecyclesBuffersNeedsBuffersHeldAndNoMore() throws IOException {
+        int n = 240;
+        long held = engine.buffersHeld(n);
+        assertTrue(held >= 1 && held <= n, "buffersHeld(" + n + ")=" + held);
+        assertEquals(0, engine.buffersHeld(0));
+        assertTrue(engine.buffersHeld(1) == 1 && engine.buffersHeld(2 * n) >= held);
+        try (IoFile file = engine.open(dir.resolve("held.dat"),
+                OpenOptions.readWrite().withCreate(true).withSize((long) n * 512))) {
+            java.util.ArrayDeque<MemorySegment> free = new java.util.ArrayDeque<>();
+            for (long k = 0; k < held; k++) {
+                free.add(arena.allocate(512));
+            }
+            MemorySegment[] used = new MemorySegment[n];
+            int[] ranShort = {0};
+            IoBatch batch = new IoBatch(8);
+            for (int i = 0; i < n; i++) {
+                batch.write(file, i * 512L, MemorySegment.NULL);
+            }
+            batch.preparer(i -> {
+                MemorySegment b = free.poll();
+                if (b == null) {
+                    ranShort[0]++;
+                    batch.cancel(i);
+                    return;
+                }
+                b.fill((byte) (i + 1));
+                used[i] = b;
+                batch.buffer(i, b);
+                // A canceled write holds its buffer until the completer hears of it; a long run of them
+                // completes without reaching the device.
+                if (canceledWhileHolding(i)) {
+                    batch.cancel(i);
+                }
+            });
+            batch.completer(i -> {
+                if (used[i] != null) {
+                    free.add(used[i]);
+                }
+            });
+            engine.execute(batch);
+            assertEquals(0, ranShort[0], "the preparer found no free buffer " + ranShort[0] + " times with buffersHeld("
+                    + n + ")=" + held + " buffers");
+            assertEquals(held, free.size(), "every buffer came back");
+            byte[] disk = Files.readAllBytes(dir.resolve("held.dat"));
+            for (int i = 0; i < n; i++) {
+                boolean canceled = canceledWhileHolding(i);
+                assertEquals(canceled ? -Errno.ECANCELED : 512, batch.result(i), "operation " + i);
+                byte want = canceled ? 0 : (byte) (i + 1);
+                assertEquals(want, disk[i * 512], "block " + i);
+                assertEquals(want, disk[i * 512 + 511], "block " + i);
+            }
+        }
+    }
+
+    private static boolean canceledWhileHolding(int i) {
+        return i % 11 == 5 || (i >= 100 && i < 160);
     }
 
     @Test

@@ -3,7 +3,6 @@ package io.rawio.engine;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.rawio.uring.IoUring;
-import io.rawio.uring.UringEngine;
 import org.junit.jupiter.api.BeforeAll;
 
 class UringEngineConformanceTest extends IoEngineConformanceTest {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rawio.engine.ForwardingIoEngine;
 import io.rawio.engine.IoBatch;
 import io.rawio.engine.PsyncEngine;
 import java.io.IOException;
@@ -251,7 +252,7 @@ class AlignedValueTest {
     }
 
     /** psync, remembering the length of every read. */
-    static final class ReadRecorder extends DelegatingEngine {
+    static final class ReadRecorder extends ForwardingIoEngine {
         final List<Long> lengths = new ArrayList<>();
 
         ReadRecorder() {

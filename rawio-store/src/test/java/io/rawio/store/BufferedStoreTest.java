@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.rawio.engine.ForwardingIoEngine;
 import io.rawio.engine.IoEngines;
 import io.rawio.engine.IoFile;
 import io.rawio.engine.OpenOptions;
@@ -138,7 +139,7 @@ class BufferedStoreTest {
     }
 
     /** psync, except that an O_DIRECT open creates the file and then fails with EINVAL. */
-    private static final class NoDirectEngine extends DelegatingEngine {
+    private static final class NoDirectEngine extends ForwardingIoEngine {
         NoDirectEngine() {
             super(new PsyncEngine());
         }

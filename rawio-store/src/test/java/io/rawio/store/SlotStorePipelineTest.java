@@ -8,11 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.rawio.engine.EngineConfig;
+import io.rawio.engine.ForwardingIoEngine;
 import io.rawio.engine.IoBatch;
 import io.rawio.engine.IoOp;
+import io.rawio.engine.UringEngine;
 import io.rawio.memory.AlignedMemory;
 import io.rawio.uring.IoUring;
-import io.rawio.uring.UringEngine;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -47,7 +48,7 @@ class SlotStorePipelineTest {
      * io_uring, failing the n-th slot write it issues: the write's buffer is swapped, as it is issued,
      * for a misaligned one, which O_DIRECT refuses with EINVAL while the writes before it are in flight.
      */
-    static final class FailNthWrite extends DelegatingEngine {
+    static final class FailNthWrite extends ForwardingIoEngine {
         final Arena arena = Arena.ofShared();
         final int failAt;
         int writes;

@@ -1,8 +1,8 @@
 package io.rawio.bench.run;
 
 import io.rawio.engine.IoEngine;
+import io.rawio.engine.UringEngine;
 import io.rawio.memory.BufferPool;
-import io.rawio.uring.UringEngine;
 
 /** What the runner does to an engine before a job: register the job's buffers where it can. */
 final class EngineHooks {

@@ -7,7 +7,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * SQE preparation for the io_uring operations beyond read/write/fsync, with the field use of
  * io_uring/*.c in the kernel (the same as liburing's io_uring_prep_* helpers). Each fills the SQE at
- * {@code base} in the SQE array ({@link IoUring#nextSqeOffset()}).
+ * {@code base} in the SQE array ({@link IoUring#nextSqeOffset()}). Test code: no engine issues these
+ * operations yet; UringOpsTest checks the field use against a running kernel.
  */
 public final class UringOps {
     private UringOps() {

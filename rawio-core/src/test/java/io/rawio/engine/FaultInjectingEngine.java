@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Wraps another engine and injects the storage faults a store must survive, repeatably from
- * {@link FaultConfig#seed()}. For reliability tests; not for production paths.
+ * {@link FaultConfig#seed()}. For reliability tests: it ships in rawio-core's test-jar, not in the library.
  *
  * <p>The faults:
  * <ul>
@@ -46,12 +46,24 @@ import java.util.concurrent.atomic.LongAdder;
  * Operations the wrapped engine would refuse anyway (misaligned under O_DIRECT, a heap buffer, a
  * read-only file) are passed through untouched and draw nothing from the random source.
  *
+ * <p>The wrapped engine's timing is kept: the operations of a batch are copied into an inner batch
+ * whose preparer runs the caller's {@link IoBatch.Preparer} and draws the operation's fault as the
+ * wrapped engine issues it, and whose completer records the result and tells the caller's
+ * {@link IoBatch.Completer} as the wrapped engine completes it. A failing operation goes to the wrapped
+ * engine canceled, so it completes in its turn. Over io_uring the caller's preparers and completers
+ * run while operations are in flight and a batch holds {@link #buffersHeld(int)} buffers, as without
+ * the wrapper; over the other engines every operation is prepared, and its fault drawn, before any runs.
+ *
  * <p>Thread-safe; faults are drawn in batch order under a lock, so the same seed gives the same faults
  * for the same sequence of batches on one thread (several threads interleave their draws). Batches are
  * handed to the wrapped engine split after each sync, so that the bytes saved for a write are the ones
- * left by the writes before the sync. The wrapper owns the wrapped engine: {@link #close()} closes it.
+ * left by the writes before the sync (splitting only lowers the buffers a batch holds). Over io_uring
+ * a write's bytes are saved as it is issued, while earlier writes of its segment may be in flight and
+ * may have reached them; that is harmless, because a simulated crash puts saved bytes back newest
+ * first, so each byte ends as the oldest write over it found it, before any write of the segment.
+ * The wrapper owns the wrapped engine: {@link #close()} closes it.
  */
-public final class FaultInjectingEngine extends AbstractIoEngine {
+public final class FaultInjectingEngine extends ForwardingIoEngine {
 
     /** What the engine has injected so far. */
     public record Injected(long writeErrors, long enospcErrors, long flushErrors, long tornWrites,
@@ -81,12 +93,21 @@ public final class FaultInjectingEngine extends AbstractIoEngine {
     private record Unflushed(Path path, long offset, byte[] before, long sizeBefore) {
     }
 
-    /** Per-thread state for one execute: the inner batch and how its operations map back. */
+    /**
+     * Per-thread state for one execute: the inner batch, how its operations map back to the caller's
+     * batch, and the preparer and completer that connect the two (made once per thread).
+     */
     private static final class Scratch {
         final IoBatch inner = new IoBatch(64);
+        IoBatch outer;
         int[] outerIndex = new int[64];
         boolean[] torn = new boolean[64];
         Unflushed[] saved = new Unflushed[64];
+        /** The -errno the wrapper gave the operation without letting it run, or 0. */
+        long[] failed = new long[64];
+        boolean[] finished = new boolean[64];
+        IoBatch.Preparer preparer;
+        IoBatch.Completer completer;
 
         void ensure(int n) {
             if (outerIndex.length < n) {
@@ -94,6 +115,8 @@ public final class FaultInjectingEngine extends AbstractIoEngine {
                 outerIndex = Arrays.copyOf(outerIndex, size);
                 torn = Arrays.copyOf(torn, size);
                 saved = Arrays.copyOf(saved, size);
+                failed = Arrays.copyOf(failed, size);
+                finished = Arrays.copyOf(finished, size);
             }
         }
     }
@@ -101,13 +124,14 @@ public final class FaultInjectingEngine extends AbstractIoEngine {
     /** A write decision meaning "no fault"; other decisions are -errno or a torn prefix length. */
     private static final long NO_FAULT = Long.MAX_VALUE;
 
-    private final IoEngine inner;
+    private final String name;
     private final FaultConfig config;
     private final Object lock = new Object();
     private final Random random; // guarded by lock
     private final List<Unflushed> unflushed = new ArrayList<>(); // guarded by lock
-    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(this::newScratch);
     private volatile int failAllErrno;
+    private volatile boolean closed;
 
     private final LongAdder writeErrors = new LongAdder();
     private final LongAdder enospcErrors = new LongAdder();
@@ -116,30 +140,26 @@ public final class FaultInjectingEngine extends AbstractIoEngine {
     private final LongAdder failAllErrors = new LongAdder();
     private final LongAdder droppedWrites = new LongAdder();
 
-    @Override
-    public String failureHint(IoOp op, int errno) {
-        return inner.failureHint(op, errno);
-    }
-
     public FaultInjectingEngine(IoEngine inner, FaultConfig config) {
-        super("faulty(" + inner.name() + ")");
-        this.inner = inner;
+        super(inner);
+        this.name = "faulty(" + inner.name() + ")";
         this.config = config;
         this.random = new Random(config.seed());
+    }
+
+    @Override
+    public String name() {
+        return name;
     }
 
     public FaultConfig config() {
         return config;
     }
 
-    /** The engine that runs the operations this one lets through. */
-    public IoEngine wrapped() {
-        return inner;
-    }
-
-    @Override
-    public boolean supportsDirect() {
-        return inner.supportsDirect();
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("engine is closed: engine=" + name);
+        }
     }
 
     @Override
@@ -223,7 +243,26 @@ public final class FaultInjectingEngine extends AbstractIoEngine {
     }
 
     @Override
-    protected void run(IoBatch batch) {
+    public void execute(IoBatch batch) {
+        checkOpen();
+        batch.checkFiles(this);
+        long start = System.nanoTime();
+        run(batch);
+        batch.fillTimes(start, System.nanoTime());
+        batch.notifyAllCompleted();
+    }
+
+    private Scratch newScratch() {
+        Scratch s = new Scratch();
+        s.preparer = j -> prepare(s, j);
+        s.completer = j -> {
+            finish(s, j);
+            s.outer.notifyCompleted(s.outerIndex[j]);
+        };
+        return s;
+    }
+
+    private void run(IoBatch batch) {
         Scratch s = scratch.get();
         int from = 0;
         while (from < batch.size()) {
@@ -237,86 +276,134 @@ public final class FaultInjectingEngine extends AbstractIoEngine {
         }
     }
 
-    /** Runs operations {@code [from, to)}, of which only the last may be a sync. */
+    /**
+     * Runs operations {@code [from, to)}, of which only the last may be a sync, as one inner batch of
+     * the wrapped engine, which prepares and completes them in its own time.
+     */
     private void runSegment(IoBatch batch, int from, int to, Scratch s) {
         IoBatch in = s.inner;
         in.clear();
         s.ensure(to - from);
         for (int i = from; i < to; i++) {
-            IoOp op = batch.op(i);
             FaultyFile f = (FaultyFile) batch.file(i);
-            long decision = NO_FAULT;
-            long pre = batch.precheck(i); // canceled, or bad buffer/alignment: fails as it would inside
-            if (pre < 0) {
-                long now = System.nanoTime();
-                batch.issued(i, now);
-                batch.complete(i, pre, now);
-                continue;
-            }
-            if (op.isSync()) {
-                decision = syncFault();
-            } else if (op.isWrite()) {
-                decision = writeFault(batch.length(i));
-            }
-            boolean torn = decision >= 0 && decision != NO_FAULT;
-            if (decision < 0 || (torn && decision == 0)) {
-                long now = System.nanoTime();
-                batch.issued(i, now);
-                batch.complete(i, torn ? -Errno.EIO : decision, now);
-                continue;
-            }
-            long length = torn ? decision : batch.length(i);
-            Unflushed saved = null;
-            if (op.isWrite() && config.trackUnflushed() && !durableOnCompletion(batch, i)) {
-                try {
-                    // The whole range, even of a torn write: it is aligned under O_DIRECT, its prefix
-                    // may not be, and putting back bytes the prefix did not reach changes nothing.
-                    saved = save(f, batch.offset(i), batch.length(i));
-                } catch (NativeIoException e) {
-                    long now = System.nanoTime();
-                    batch.issued(i, now);
-                    batch.complete(i, -e.errno(), now);
-                    continue;
-                }
-            }
-            MemorySegment buffer = batch.buffer(i);
-            MemorySegment[] vector = batch.vector(i);
-            if (torn) {
-                if (vector != null) {
-                    vector = prefix(vector, length);
-                } else {
-                    buffer = buffer.asSlice(0, length);
-                }
-            }
-            int j = in.add(op, f.inner, batch.offset(i), buffer, vector, length, batch.rwFlags(i));
+            int j = in.add(batch.op(i), f.inner, batch.offset(i), batch.buffer(i), batch.vector(i), batch.length(i),
+                    batch.rwFlags(i));
             s.outerIndex[j] = i;
-            s.torn[j] = torn;
-            s.saved[j] = saved;
+            s.torn[j] = false;
+            s.saved[j] = null;
+            s.failed[j] = 0;
+            s.finished[j] = false;
         }
-        if (in.isEmpty()) {
+        s.outer = batch;
+        in.preparer(s.preparer);
+        if (batch.hasCompleter()) {
+            in.completer(s.completer);
+        }
+        boolean ran = false;
+        try {
+            inner.execute(in);
+            for (int j = 0; j < in.size(); j++) {
+                if (!s.finished[j]) {
+                    finish(s, j);
+                }
+            }
+            ran = true;
+        } finally {
+            track(s, ran);
+            s.outer = null;
+            in.clear();
+        }
+    }
+
+    /**
+     * The inner batch's preparer: runs the caller's preparer for the operation, then draws its fault.
+     * An operation the wrapper fails is canceled in the inner batch, so it completes in its turn.
+     */
+    private void prepare(Scratch s, int j) {
+        IoBatch batch = s.outer;
+        IoBatch in = s.inner;
+        int i = s.outerIndex[j];
+        batch.prepareThrough(i);
+        // The caller's preparer may have chosen the buffer.
+        in.replace(j, batch.buffer(i), batch.vector(i), batch.length(i));
+        IoOp op = batch.op(i);
+        long pre = batch.precheck(i); // canceled, or bad buffer/alignment: fails as it would inside
+        if (pre < 0) {
+            fail(s, j, pre);
             return;
         }
-        inner.execute(in);
+        long decision = NO_FAULT;
+        if (op.isSync()) {
+            decision = syncFault();
+        } else if (op.isWrite()) {
+            decision = writeFault(batch.length(i));
+        }
+        boolean torn = decision >= 0 && decision != NO_FAULT;
+        if (decision < 0 || (torn && decision == 0)) {
+            fail(s, j, torn ? -Errno.EIO : decision);
+            return;
+        }
+        if (op.isWrite() && config.trackUnflushed() && !durableOnCompletion(batch, i)) {
+            try {
+                // The whole range, even of a torn write: it is aligned under O_DIRECT, its prefix
+                // may not be, and putting back bytes the prefix did not reach changes nothing.
+                s.saved[j] = save((FaultyFile) batch.file(i), batch.offset(i), batch.length(i));
+            } catch (NativeIoException e) {
+                fail(s, j, -e.errno());
+                return;
+            }
+        }
+        if (torn) {
+            s.torn[j] = true;
+            MemorySegment[] vector = batch.vector(i);
+            if (vector != null) {
+                in.replace(j, null, prefix(vector, decision), decision);
+            } else {
+                in.replace(j, batch.buffer(i).asSlice(0, decision), null, decision);
+            }
+        }
+    }
+
+    private static void fail(Scratch s, int j, long errno) {
+        s.failed[j] = errno;
+        s.inner.cancel(j);
+    }
+
+    /** Gives the caller's operation its result and times, from the inner batch. */
+    private static void finish(Scratch s, int j) {
+        IoBatch in = s.inner;
+        int i = s.outerIndex[j];
+        long r = s.failed[j] != 0 ? s.failed[j] : s.torn[j] ? -Errno.EIO : in.result(j);
+        s.outer.issued(i, in.issuedNs(j));
+        s.outer.complete(i, r, in.completedNs(j));
+        s.finished[j] = true;
+    }
+
+    /**
+     * Remembers, in batch order, the writes of the inner batch that ran, and forgets those of a file
+     * whose sync succeeded (only when the batch ran to its end).
+     */
+    private void track(Scratch s, boolean ran) {
+        IoBatch in = s.inner;
         for (int j = 0; j < in.size(); j++) {
-            int i = s.outerIndex[j];
-            long r = in.result(j);
-            batch.issued(i, in.issuedNs(j));
-            batch.complete(i, s.torn[j] ? -Errno.EIO : r, in.completedNs(j));
-            if (s.saved[j] != null) {
-                // Kept even when the write failed: putting back bytes it did not change is harmless,
-                // and a failed write may have changed some.
-                synchronized (lock) {
-                    unflushed.add(s.saved[j]);
+            Unflushed saved = s.saved[j];
+            s.saved[j] = null;
+            if (saved != null) {
+                if (in.result(j) != IoBatch.NOT_EXECUTED) {
+                    // Kept even when the write failed: putting back bytes it did not change is harmless,
+                    // and a failed write may have changed some.
+                    synchronized (lock) {
+                        unflushed.add(saved);
+                    }
                 }
-                s.saved[j] = null;
-            } else if (in.op(j).isSync() && r == 0 && config.trackUnflushed()) {
-                Path path = batch.file(i).path();
+            } else if (ran && in.op(j).isSync() && s.failed[j] == 0 && in.result(j) == 0
+                    && config.trackUnflushed()) {
+                Path path = s.outer.file(s.outerIndex[j]).path();
                 synchronized (lock) {
                     unflushed.removeIf(u -> u.path().equals(path));
                 }
             }
         }
-        in.clear();
     }
 
     /** -errno while {@link #failAllWrites(int)} is on, else {@link #NO_FAULT}. */
@@ -435,13 +522,8 @@ public final class FaultInjectingEngine extends AbstractIoEngine {
     }
 
     @Override
-    public long syscalls() {
-        return inner.syscalls();
-    }
-
-    @Override
     public void close() {
-        super.close();
+        closed = true;
         inner.close();
     }
 }

@@ -1,16 +1,13 @@
-package io.rawio.uring;
+package io.rawio.engine;
 
 import static io.rawio.uring.IoUringConstants.*;
 
-import io.rawio.engine.AbstractIoEngine;
-import io.rawio.engine.EngineConfig;
-import io.rawio.engine.IoBatch;
-import io.rawio.engine.IoFile;
-import io.rawio.engine.IoOp;
-import io.rawio.engine.PosixTransfers;
 import io.rawio.nativeio.Errno;
 import io.rawio.nativeio.Iovec;
 import io.rawio.nativeio.NativeIoException;
+import io.rawio.uring.IoUring;
+import io.rawio.uring.IoUringConstants;
+import io.rawio.uring.SqeDescriptor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -23,8 +20,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * (the same with registered buffers, READ_FIXED/WRITE_FIXED for any slice of a registered region, and
  * registered files).
  *
- * <p>At most {@link EngineConfig#queueDepth()} operations are in flight; a longer batch keeps exactly
- * that many in flight, refilling the ring as each completion arrives, as fio does at its iodepth.
+ * <p>At most {@link EngineConfig#queueDepth()} operations (4096 at most) are in flight; a longer batch
+ * keeps exactly that many in flight, refilling the ring as each completion arrives, as fio does at its
+ * iodepth. A batch's {@link IoBatch.Preparer} runs for each operation as it is issued and its
+ * {@link IoBatch.Completer} as operations complete, once the ring has been refilled; so a caller that
+ * recycles buffers needs {@link #buffersHeld(int)}, twice the queue depth, not one per operation.
  *
  * <p>Threading: one ring per calling thread, created on the thread's first batch with
  * IORING_SETUP_SINGLE_ISSUER and DEFER_TASKRUN where the kernel has them. A batch of N operations
@@ -324,6 +324,7 @@ public final class UringEngine extends AbstractIoEngine {
         int capacity = Math.min(r.uring.sqEntries(), maxInflight);
         while (r.completed < n) {
             boolean barrier = false;
+            boolean handBack = false;
             // Fill: retries first, then new operations, while the ring has room.
             while (r.inflight < capacity && (r.retryCount > 0 || next < n)) {
                 int i;
@@ -335,6 +336,13 @@ public final class UringEngine extends AbstractIoEngine {
                         // (In user space rather than with IOSQE_IO_DRAIN, which with DEFER_TASKRUN
                         // on 6.x kernels can leave the drained SQE never issued.)
                         barrier = true;
+                        break;
+                    }
+                    if (r.inflight + r.finishedCount >= 2 * capacity) {
+                        // Operations completed but not yet told to the completer still hold their
+                        // buffers (many that failed their precheck, say): hand them back before
+                        // preparing more, so a batch never holds more than buffersHeld(n).
+                        handBack = true;
                         break;
                     }
                     i = next++;
@@ -385,7 +393,7 @@ public final class UringEngine extends AbstractIoEngine {
             if (r.finishedCount > 0 && !tellFinished(r, batch)) {
                 return;
             }
-            if (r.inflight == 0) {
+            if (r.inflight == 0 || handBack) {
                 continue;
             }
             // Everything submitted: wait for all of it in the same call. Otherwise wait for one
@@ -566,8 +574,21 @@ public final class UringEngine extends AbstractIoEngine {
     }
 
     @Override
-    public boolean preparesLazily() {
+    boolean preparesAsItIssues() {
         return true;
+    }
+
+    /**
+     * {@code min(ops, 2 * queueDepth)}: while an operation is prepared, fewer than queue depth are in
+     * flight, and those completed but not yet told to the completer number at most one queue depth
+     * (one reap's worth, or operations the precheck failed, which {@link #runOn} stops preparing at).
+     */
+    @Override
+    public long buffersHeld(int ops) {
+        if (ops < 0) {
+            throw new IllegalArgumentException("ops must not be negative: ops=" + ops);
+        }
+        return Math.min(ops, 2L * maxInflight);
     }
 
     @Override

@@ -1,0 +1,99 @@
+package io.rawio.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.rawio.memory.BufferPool;
+import io.rawio.uring.IoUring;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the io_uring engines do beyond the shared contract: registered buffers, a ring per thread. */
+class UringEngineTest {
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void available() {
+        assumeTrue(IoUring.available(), () -> "io_uring unavailable: " + IoUring.unavailableReason().orElse(""));
+    }
+
+    @Test
+    void uringFixedUsesRegisteredBuffersAndFewSyscalls() throws IOException {
+        try (IoEngine engine = IoEngines.create("uring-fixed", new EngineConfig(32));
+             IoFile file = engine.open(dir.resolve("f"), OpenOptions.readWrite().withCreate(true).withDirect(true)
+                     .withSize(1 << 20));
+             BufferPool pool = BufferPool.create(4096, 32, 4096)) {
+            ((UringEngine) engine).registerBuffers(pool.region());
+            IoBatch batch = new IoBatch(32);
+            for (int i = 0; i < 32; i++) {
+                MemorySegment b = pool.buffer(i);
+                b.fill((byte) i);
+                batch.write(file, i * 4096L, b);
+            }
+            engine.execute(batch);
+            batch.throwIfFailed();
+            batch.clear();
+            for (int i = 0; i < 32; i++) {
+                pool.buffer(i).fill((byte) 0);
+                batch.read(file, (31 - i) * 4096L, pool.buffer(i));
+            }
+            long before = engine.syscalls();
+            engine.execute(batch);
+            batch.throwIfFailed();
+            assertEquals(1, engine.syscalls() - before, "32 reads: one io_uring_enter");
+            for (int i = 0; i < 32; i++) {
+                assertEquals((byte) (31 - i), pool.buffer(i).get(java.lang.foreign.ValueLayout.JAVA_BYTE, 100));
+            }
+            assertTrue(((UringEngine) engine).notices().stream().noneMatch(n -> n.contains("refused, using plain")),
+                    ((UringEngine) engine).notices().toString());
+        }
+    }
+
+    @Test
+    void severalThreadsGetTheirOwnRings() throws Exception {
+        try (UringEngine engine = new UringEngine(false, new EngineConfig(4));
+             IoFile file = engine.open(dir.resolve("t"), OpenOptions.readWrite().withCreate(true).withSize(1 << 16))) {
+            List<Thread> threads = new ArrayList<>();
+            List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+            for (int t = 0; t < 3; t++) {
+                int id = t;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try (Arena a = Arena.ofConfined()) {
+                        IoBatch b = new IoBatch(20);
+                        for (int k = 0; k < 20; k++) {
+                            b.write(file, (id * 20 + k) * 512L, a.allocate(512).fill((byte) id));
+                        }
+                        engine.execute(b);
+                        b.throwIfFailed();
+                    } catch (Throwable e) {
+                        errors.add(e);
+                    }
+                }));
+            }
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertTrue(errors.isEmpty(), errors.toString());
+            byte[] data = Files.readAllBytes(dir.resolve("t"));
+            assertEquals(2, data[2 * 20 * 512 + 5]);
+        }
+    }
+
+    @Test
+    void closedEngineIsRefused() throws IOException {
+        UringEngine engine = new UringEngine(false, new EngineConfig(4));
+        engine.close();
+        engine.close();
+        assertTrue(engine.isClosed());
+    }
+}

@@ -52,13 +52,6 @@ public abstract class ForwardingIoEngine implements IoEngine {
         return inner.buffersHeld(ops);
     }
 
-    /** @deprecated use {@link #buffersHeld(int)} */
-    @Deprecated
-    @Override
-    public boolean preparesLazily() {
-        return inner.preparesLazily();
-    }
-
     @Override
     public boolean worksOnCallerThreads() {
         return inner.worksOnCallerThreads();

@@ -82,18 +82,6 @@ public interface IoEngine extends AutoCloseable {
     }
 
     /**
-     * Whether a batch holds fewer buffers than operations (see {@link #buffersHeld(int)}), that is,
-     * whether the engine runs preparers and completers as it issues and completes operations.
-     *
-     * @deprecated callers size their buffers with {@link #buffersHeld(int)} instead of branching on
-     *             the engine; use buffersHeld
-     */
-    @Deprecated
-    default boolean preparesLazily() {
-        return buffersHeld(Integer.MAX_VALUE) < Integer.MAX_VALUE;
-    }
-
-    /**
      * Whether all the engine's work happens on the threads that call {@link #execute} (so their CPU
      * time is the engine's). False for engines with worker threads of their own.
      */

@@ -47,8 +47,7 @@ final class ReadPath {
         // As many keys per dispatcher batch (looked up under the lock at once) as the buffers the engine
         // holds at once allow; the engine, whose queue depth is the batch size, keeps batchSize reads in
         // flight across it.
-        int bs = ScratchBuffers.batchOps(f.engine(), options.batchSize(), sb.slotSize(), MAX_GET_BATCH,
-                options.batchSize());
+        int bs = ScratchBuffers.batchOps(f.engine(), sb.slotSize(), MAX_GET_BATCH, options.batchSize());
         int cap = Math.min(bs, keys.size());
         long[] pos = new long[cap];
         int[] len = new int[cap];
@@ -79,7 +78,7 @@ final class ReadPath {
             }
             ScratchBuffers.Region region = scratch.acquire();
             try (Arena arena = Arena.ofConfined()) {
-                region.reset(ScratchBuffers.buffersHeld(f.engine(), batch.size(), options.batchSize()) * largest);
+                region.reset(f.engine().buffersHeld(batch.size()) * largest);
                 ScratchBuffers.Recycler buffers = new ScratchBuffers.Recycler(region, arena, largest);
                 int[] firstFailed = {Integer.MAX_VALUE};
                 batch.preparer(op -> {

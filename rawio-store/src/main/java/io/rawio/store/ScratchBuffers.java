@@ -152,17 +152,12 @@ final class ScratchBuffers implements AutoCloseable {
      * them when the buffers the engine holds at once fit a region, or when the engine holds a bounded
      * number whatever the batch's size (more operations then cost no more memory); else as many as fit.
      */
-    static int batchOps(IoEngine engine, int queueDepth, long bufferSize, int max, int min) {
-        long held = buffersHeld(engine, max, queueDepth);
+    static int batchOps(IoEngine engine, long bufferSize, int max, int min) {
+        long held = engine.buffersHeld(max);
         if (held * bufferSize <= REGION_MAX || held < max) {
             return max;
         }
         return (int) Math.max(min, Math.min(max, REGION_MAX / bufferSize));
-    }
-
-    /** Buffers a batch of {@code ops} operations holds at once when each completed one is given back. */
-    static long buffersHeld(IoEngine engine, int ops, int queueDepth) {
-        return engine.preparesLazily() ? Math.min(ops, 2L * Math.max(queueDepth, 2)) : ops;
     }
 
     static long roundUp(long v, long a) {

@@ -61,7 +61,7 @@ final class WritePipeline {
     int windowChunks() {
         int bs = options.batchSize();
         long chunks = Math.max(1, Math.min(MAX_WINDOW_CHUNKS, bounds.windowKeys(Long.MAX_VALUE) / bs));
-        int keys = ScratchBuffers.batchOps(f.engine(), bs, sb.slotSize(), (int) (chunks * bs), bs);
+        int keys = ScratchBuffers.batchOps(f.engine(), sb.slotSize(), (int) (chunks * bs), bs);
         return Math.max(1, keys / bs);
     }
 
@@ -115,7 +115,7 @@ final class WritePipeline {
             largest = Math.max(largest, w.slotBytes(pl, sb.slotSize()));
         }
         int ops = w.planned.size() + w.reinserts.size() + w.nChunks;
-        region.reset(ScratchBuffers.buffersHeld(f.engine(), w.planned.size(), options.batchSize()) * largest);
+        region.reset(f.engine().buffersHeld(w.planned.size()) * largest);
         IoBatch batch = new IoBatch(ops);
         w.batch = batch;
         w.dataCrcs = new int[w.planned.size()];

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rawio.engine.ForwardingIoEngine;
 import io.rawio.engine.IoBatch;
 import io.rawio.engine.IoEngines;
 import io.rawio.engine.IoOp;
@@ -33,7 +34,7 @@ class CrashDefectsTest {
     Path dir;
 
     /** Parks the first batch of slot writes issued by a chosen thread until released. */
-    static final class ParkOneThread extends DelegatingEngine {
+    static final class ParkOneThread extends ForwardingIoEngine {
         volatile Thread victim;
         final CountDownLatch parked = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
@@ -132,7 +133,7 @@ class CrashDefectsTest {
     }
 
     /** Fails every read of the checkpoint regions with a runtime error: recovery cannot start. */
-    static final class FailCheckpointReads extends DelegatingEngine {
+    static final class FailCheckpointReads extends ForwardingIoEngine {
         final long checkpoint0;
 
         FailCheckpointReads(long checkpoint0) {

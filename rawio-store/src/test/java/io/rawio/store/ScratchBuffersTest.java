@@ -72,9 +72,9 @@ class ScratchBuffersTest {
     void batchSizeFollowsTheBuffersTheEngineHoldsAtOnce() {
         try (IoEngine psync = IoEngines.create("psync")) {
             // psync prepares every op first: one buffer per op, so big buffers mean fewer ops per batch.
-            assertEquals(4096, ScratchBuffers.batchOps(psync, 64, 4096, 4096, 64));
-            assertEquals(64, ScratchBuffers.batchOps(psync, 64, 1 << 20, 4096, 64));
-            assertEquals(64, ScratchBuffers.batchOps(psync, 64, 64L << 20, 4096, 64), "never fewer than min");
+            assertEquals(4096, ScratchBuffers.batchOps(psync, 4096, 4096, 64));
+            assertEquals(64, ScratchBuffers.batchOps(psync, 1 << 20, 4096, 64));
+            assertEquals(64, ScratchBuffers.batchOps(psync, 64L << 20, 4096, 64), "never fewer than min");
         }
     }
 }

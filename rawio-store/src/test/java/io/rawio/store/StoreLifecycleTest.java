@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rawio.engine.ForwardingIoEngine;
 import io.rawio.engine.IoBatch;
 import io.rawio.engine.IoEngines;
 import io.rawio.engine.IoOp;
@@ -23,7 +24,7 @@ class StoreLifecycleTest {
     Path dir;
 
     /** Parks the first batch of reads of slots (past the metadata) until released. */
-    static final class ParkFirstSlotRead extends DelegatingEngine {
+    static final class ParkFirstSlotRead extends ForwardingIoEngine {
         final long slotsOffset;
         final CountDownLatch parked = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);

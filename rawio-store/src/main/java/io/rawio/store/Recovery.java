@@ -64,7 +64,9 @@ final class Recovery {
         try (Arena arena = Arena.ofConfined()) {
             Header[] h = checkpoints.readHeaders(arena);
             long[] regions = checkpoints.regions();
-            long generation = 0;
+            // Every valid header counts, loaded or not: the next checkpoint must not reuse a generation a
+            // region still holds, or it could go to the region of the only checkpoint that loads.
+            long generation = Math.max(h[0] == null ? 0 : h[0].generation(), h[1] == null ? 0 : h[1].generation());
             long scanStart = 0;
             boolean loaded = false;
             // Newest valid first; an unreadable or corrupt payload falls back to the other region.
@@ -72,7 +74,6 @@ final class Recovery {
                     ? new int[] {0, 1} : new int[] {1, 0};
             for (int r : order) {
                 if (h[r] != null && load(arena, regions[r], h[r])) {
-                    generation = Math.max(h[0] == null ? 0 : h[0].generation(), h[1] == null ? 0 : h[1].generation());
                     scanStart = h[r].scanStart();
                     cursor = scanStart;
                     loaded = true;
@@ -171,6 +172,11 @@ final class Recovery {
             scanned += n;
             for (int i = 0; i < n; i++) {
                 long pos = p + i;
+                if (pos - lastValid > window) {
+                    // The gap ends inside this read: nothing acknowledged lies past it (RingBounds).
+                    cursor = lastValid + 1;
+                    return true;
+                }
                 if (validOf[i] < BLOCK_SIZE) {
                     continue;
                 }

@@ -70,7 +70,7 @@ final class CheckpointIo {
         if (h.payloadLength() == 0) {
             return h.count() == 0 ? MemorySegment.NULL : null;
         }
-        MemorySegment payload = AlignedMemory.allocate(arena, roundUp(h.payloadLength(), BLOCK_SIZE), BLOCK_SIZE);
+        MemorySegment payload = AlignedMemory.allocate(arena, Blocks.roundUp(h.payloadLength(), BLOCK_SIZE), BLOCK_SIZE);
         IoBatch b = new IoBatch(1);
         b.read(f.file(), region + CheckpointDescriptor.HEADER_SIZE, payload);
         f.execute(b);
@@ -110,7 +110,7 @@ final class CheckpointIo {
     long write(Arena arena, long generation, long scanStart, long count, MemorySegment payload, long payloadLength)
             throws NativeIoException {
         long region = regionOf(generation);
-        long payloadBlocks = roundUp(payloadLength, BLOCK_SIZE);
+        long payloadBlocks = Blocks.roundUp(payloadLength, BLOCK_SIZE);
         payload.asSlice(payloadLength, payloadBlocks - payloadLength).fill((byte) 0);
         MemorySegment header = AlignedMemory.allocate(arena, CheckpointDescriptor.HEADER_SIZE, BLOCK_SIZE);
         CheckpointDescriptor.encodeHeader(header, new Header(generation, scanStart, count, payloadLength,
@@ -130,7 +130,4 @@ final class CheckpointIo {
         return payloadBlocks + CheckpointDescriptor.HEADER_SIZE;
     }
 
-    static long roundUp(long v, long a) {
-        return (v + a - 1) / a * a;
-    }
 }

@@ -415,7 +415,7 @@ final class RingState {
                 return null;
             }
             MemorySegment payload = AlignedMemory.allocate(arena,
-                    Math.max(SlotStore.BLOCK_SIZE, CheckpointIo.roundUp(payloadLength, SlotStore.BLOCK_SIZE)),
+                    Math.max(SlotStore.BLOCK_SIZE, Blocks.roundUp(payloadLength, SlotStore.BLOCK_SIZE)),
                     SlotStore.BLOCK_SIZE);
             long[] at = {0};
             index.forEach((k, p, l, c) -> at[0] = CheckpointDescriptor.encodeEntry(payload, at[0], k, p, l, c));

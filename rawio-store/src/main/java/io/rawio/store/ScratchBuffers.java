@@ -88,7 +88,7 @@ final class ScratchBuffers implements AutoCloseable {
                 arena = Arena.ofShared();
                 // Transparent huge pages where the kernel allows them: O_DIRECT pins a buffer's pages
                 // for every I/O, and a 2 MiB page is one entry to pin instead of 512.
-                region = AlignedMemory.mapAnonymous(arena, roundUp(want, AlignedMemory.HUGE_PAGE_SIZE), true);
+                region = AlignedMemory.mapAnonymous(arena, Blocks.roundUp(want, AlignedMemory.HUGE_PAGE_SIZE), true);
             }
             peak = 0;
         }
@@ -160,7 +160,4 @@ final class ScratchBuffers implements AutoCloseable {
         return (int) Math.max(min, Math.min(max, REGION_MAX / bufferSize));
     }
 
-    static long roundUp(long v, long a) {
-        return (v + a - 1) / a * a;
-    }
 }

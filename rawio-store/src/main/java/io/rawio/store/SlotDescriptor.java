@@ -88,9 +88,9 @@ public final class SlotDescriptor {
         if (valueLength <= 0) {
             return packed;
         }
-        long aligned = roundUp(packed, BLOCK);
+        long aligned = Blocks.roundUp(packed, BLOCK);
         long end = aligned + valueLength;
-        return end <= slotSize && roundUp(end, BLOCK) <= roundUp(packed + valueLength, BLOCK) ? aligned : packed;
+        return end <= slotSize && Blocks.roundUp(end, BLOCK) <= Blocks.roundUp(packed + valueLength, BLOCK) ? aligned : packed;
     }
 
     /** Whether the value starts on a block boundary, so that it can be read alone. */
@@ -98,9 +98,6 @@ public final class SlotDescriptor {
         return valueOffset(keyLength, valueLength, slotSize) != HEADER_SIZE + (long) keyLength;
     }
 
-    private static long roundUp(long v, long a) {
-        return (v + a - 1) / a * a;
-    }
 
     /** Recomputes the header CRC (after changing the sequence of a reinserted slot). */
     static void sealHeader(MemorySegment slot) {
@@ -181,7 +178,7 @@ public final class SlotDescriptor {
 
     /** Whole blocks a slot of this key and value writes (and a whole-slot read reads). */
     static long usedBlocks(int keyLength, long valueLength, long slotSize) {
-        return roundUp(usedBytes(keyLength, valueLength, slotSize), BLOCK);
+        return Blocks.roundUp(usedBytes(keyLength, valueLength, slotSize), BLOCK);
     }
 
     /** Where in its slot a get starts reading: at the value when it is block-aligned, else at the header. */
@@ -191,7 +188,7 @@ public final class SlotDescriptor {
 
     /** Bytes a get reads: the value's blocks when it is block-aligned, else header, key and value. */
     static long getReadBytes(int keyLength, int valueLength, long slotSize) {
-        return valueAligned(keyLength, valueLength, slotSize) ? roundUp(valueLength, BLOCK)
+        return valueAligned(keyLength, valueLength, slotSize) ? Blocks.roundUp(valueLength, BLOCK)
                 : usedBlocks(keyLength, valueLength, slotSize);
     }
 

@@ -422,9 +422,6 @@ public final class SlotStore implements AutoCloseable {
         return failure.isSet();
     }
 
-    static long roundUp(long v, long a) {
-        return (v + a - 1) / a * a;
-    }
 
     // ------------------------------------------------------------------ close
 

@@ -193,7 +193,7 @@ final class StoreFormatter {
     static Superblock layout(long size, long slotSize) {
         long meta = 2L * SuperblockDescriptor.SIZE;
         long approxSlots = Math.max(0, (size - meta) / slotSize);
-        long ckpt = roundUp(Math.max(1L << 20, approxSlots * 64) + CheckpointDescriptor.HEADER_SIZE, BLOCK_SIZE);
+        long ckpt = Blocks.roundUp(Math.max(1L << 20, approxSlots * 64) + CheckpointDescriptor.HEADER_SIZE, BLOCK_SIZE);
         long slotsOffset = meta + 2 * ckpt;
         long slotCount = (size - slotsOffset) / slotSize;
         if (slotCount < 2) {
@@ -207,7 +207,4 @@ final class StoreFormatter {
                 slotsOffset, SlotStore.MAX_KEY_LENGTH, System.currentTimeMillis());
     }
 
-    static long roundUp(long v, long a) {
-        return (v + a - 1) / a * a;
-    }
 }

@@ -57,7 +57,7 @@ class AlignedValueTest {
         long at = SlotDescriptor.valueOffset(keyLength, valueLength, slot);
         long used = SlotDescriptor.usedBytes(keyLength, valueLength, slot);
         assertTrue(used <= slot, "fits");
-        assertTrue(SlotStore.roundUp(used, 4096) <= SlotStore.roundUp(packedEnd, 4096), "no extra block");
+        assertTrue(Blocks.roundUp(used, 4096) <= Blocks.roundUp(packedEnd, 4096), "no extra block");
         assertTrue(at == SlotDescriptor.HEADER_SIZE + keyLength || at % 4096 == 0, "packed or aligned");
         assertEquals(at != SlotDescriptor.HEADER_SIZE + keyLength, SlotDescriptor.valueAligned(keyLength, valueLength, slot));
     }

@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
@@ -33,34 +32,6 @@ class CrashDefectsTest {
     @TempDir
     Path dir;
 
-    /** Parks the first batch of slot writes issued by a chosen thread until released. */
-    static final class ParkOneThread extends ForwardingIoEngine {
-        volatile Thread victim;
-        final CountDownLatch parked = new CountDownLatch(1);
-        final CountDownLatch release = new CountDownLatch(1);
-
-        ParkOneThread() {
-            super(IoEngines.create("psync"));
-        }
-
-        @Override
-        public void execute(IoBatch batch) {
-            boolean writes = false;
-            for (int i = 0; i < batch.size(); i++) {
-                writes |= batch.op(i) == IoOp.WRITE;
-            }
-            if (writes && Thread.currentThread() == victim && parked.getCount() > 0) {
-                parked.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            super.execute(batch);
-        }
-    }
-
     /**
      * FIFO_REINSERT: thread A's one-key put reinserts 3,000 hot residents, so its write in flight spans
      * 3,001 positions; thread B's 64 keys, acknowledged durable meanwhile, lie past that gap. A crash
@@ -73,7 +44,8 @@ class CrashDefectsTest {
         StoreOptions o = StoreTesting.psyncOptions().withEviction(StoreOptions.Eviction.FIFO_REINSERT)
                 .withDurability(StoreOptions.Durability.DURABLE);
         SlotStore.format(p, 84L << 20, 4096, false, o);
-        ParkOneThread engine = new ParkOneThread();
+        Thread[] victim = new Thread[1];
+        ParkingEngine engine = new ParkingEngine(b -> Thread.currentThread() == victim[0] && hasWrite(b));
         Path crashed = dir.resolve("crashed.store");
         List<byte[]> bKeys = new ArrayList<>();
         try (SlotStore s = SlotStore.open(p, o, engine)) {
@@ -101,7 +73,7 @@ class CrashDefectsTest {
                     aFailed[0] = e;
                 }
             });
-            engine.victim = a;
+            victim[0] = a;
             a.start();
             assertTrue(engine.parked.await(60, TimeUnit.SECONDS), "thread A's write was parked");
             List<MemorySegment> bValues = new ArrayList<>();
@@ -130,6 +102,15 @@ class CrashDefectsTest {
             }
             assertEquals(0, lost, "acknowledged durable writes lost after the crash");
         }
+    }
+
+    static boolean hasWrite(IoBatch b) {
+        for (int i = 0; i < b.size(); i++) {
+            if (b.op(i) == IoOp.WRITE) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Fails every read of the checkpoint regions with a runtime error: recovery cannot start. */

@@ -35,7 +35,7 @@ class DescriptorCodecProperties {
             value[i] = (byte) (i * 7 + key.length);
         }
         long used = SlotDescriptor.usedBlocks(key.length, valueLength, slotSize);
-        assertTrue(used <= SlotStore.roundUp(slotSize, 4096));
+        assertTrue(used <= Blocks.roundUp(slotSize, 4096));
         MemorySegment slot = MemorySegment.ofArray(new byte[(int) used]);
         slot.fill((byte) 0x5a); // garbage from a previous use of the buffer
         int crc = SlotDescriptor.fill(slot, key, MemorySegment.ofArray(value), SlotDescriptor.FLAG_LIVE, sequence,

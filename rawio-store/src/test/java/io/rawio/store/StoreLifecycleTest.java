@@ -6,13 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.rawio.engine.ForwardingIoEngine;
-import io.rawio.engine.IoBatch;
-import io.rawio.engine.IoEngines;
 import io.rawio.engine.IoOp;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -22,33 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 class StoreLifecycleTest {
     @TempDir
     Path dir;
-
-    /** Parks the first batch of reads of slots (past the metadata) until released. */
-    static final class ParkFirstSlotRead extends ForwardingIoEngine {
-        final long slotsOffset;
-        final CountDownLatch parked = new CountDownLatch(1);
-        final CountDownLatch release = new CountDownLatch(1);
-        volatile boolean armed;
-
-        ParkFirstSlotRead(long slotsOffset) {
-            super(IoEngines.create("psync"));
-            this.slotsOffset = slotsOffset;
-        }
-
-        @Override
-        public void execute(IoBatch batch) {
-            if (armed && batch.size() > 0 && batch.op(0) == IoOp.READ && batch.offset(0) >= slotsOffset
-                    && parked.getCount() > 0) {
-                parked.countDown();
-                try {
-                    release.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            super.execute(batch);
-        }
-    }
 
     @Test
     @Timeout(60)
@@ -60,7 +29,9 @@ class StoreLifecycleTest {
         try (SlotStore s = SlotStore.open(p, o)) {
             slotsOffset = s.superblock().slotsOffset();
         }
-        ParkFirstSlotRead engine = new ParkFirstSlotRead(slotsOffset);
+        ParkingEngine engine = new ParkingEngine(
+                b -> b.size() > 0 && b.op(0) == IoOp.READ && b.offset(0) >= slotsOffset);
+        engine.armed = false;
         SlotStore s = SlotStore.open(p, o, engine);
         byte[] value = StoreTesting.valueFor("k", 5000);
         s.put(key("k"), value);

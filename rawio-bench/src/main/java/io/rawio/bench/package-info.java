@@ -1,5 +1,6 @@
 /**
- * The fio-class job runner, metrics, device counters, reports and the labs. Arrives with the bench
+ * The fio-class job runner, the store bench, metrics, device counters, reports and the labs: library
+ * code without a command line (the commands that drive it are in rawio-cli). Arrives with the bench
  * issue.
  */
 package io.rawio.bench;

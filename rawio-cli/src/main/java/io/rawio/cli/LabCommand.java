@@ -21,8 +21,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code rawio lab}: the classic low-latency I/O experiments, measured, explained and plotted. */
 @Command(name = "lab", description = {
-    "Run a classic low-latency I/O experiment on this machine: prints a table and what it shows, and writes",
-    "a report (index.html, charts as PNG, result.json) to --out."},
+    "Run a classic low-latency I/O experiment on this machine, measured and explained.",
+    "Prints a table and what it shows, and writes a report (index.html, charts as PNG, result.json) to --out."},
         footer = {"", "Examples:", "  rawio lab --list", "  rawio lab buffer-size --quick", "  rawio lab all --quick",
             "Exit status: 0 done, 1 a lab failed, 2 bad arguments."})
 public final class LabCommand implements Callable<Integer> {

@@ -1,6 +1,5 @@
 package io.rawio.cli;
 
-import io.rawio.bench.cli.BenchCommand;
 import io.rawio.cli.store.StoreCommand;
 import java.io.PrintStream;
 import java.io.PrintWriter;

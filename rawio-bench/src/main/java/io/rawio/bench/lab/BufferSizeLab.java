@@ -1,12 +1,12 @@
 package io.rawio.bench.lab;
 
+import io.rawio.bench.run.PageCache;
 import io.rawio.engine.IoBatch;
 import io.rawio.engine.IoEngine;
 import io.rawio.engine.IoFile;
 import io.rawio.engine.OpenOptions;
 import io.rawio.engine.PsyncEngine;
 import io.rawio.memory.AlignedMemory;
-import io.rawio.nativeio.LinuxConstants;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -65,7 +65,7 @@ public final class BufferSizeLab implements Lab {
                         String mode = direct ? "O_DIRECT" : "buffered";
                         ctx.say("buffer-size: " + mode + " " + bs + " B");
                         points.add(pass(engine, f, buf.asSlice(0, bs), bytes, true, mode));
-                        f.nativeFile().fadvise(0, 0, LinuxConstants.POSIX_FADV_DONTNEED);
+                        PageCache.drop(f.nativeFile());
                         points.add(pass(engine, f, buf.asSlice(0, bs), bytes, false, mode));
                     }
                 }

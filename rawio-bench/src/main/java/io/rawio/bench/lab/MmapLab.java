@@ -1,5 +1,6 @@
 package io.rawio.bench.lab;
 
+import io.rawio.bench.run.PageCache;
 import io.rawio.bench.run.Permutation;
 import io.rawio.memory.AlignedMemory;
 import io.rawio.nativeio.LinuxConstants;
@@ -67,7 +68,7 @@ public final class MmapLab implements Lab {
                     // The page order is made once, and the cache dropped, before each clock starts.
                     int pages = (int) (size / PAGE);
                     int[] order = random ? Permutation.of(pages, 5) : Permutation.identity(pages);
-                    Body cold = () -> dropCache(file);
+                    Body cold = () -> PageCache.drop(file);
                     rows.add(measure("pread 4 KiB", access, size, cold, () -> pread(file, order, random)));
                     for (int advice : new int[] {LinuxConstants.MADV_NORMAL, LinuxConstants.MADV_SEQUENTIAL,
                         LinuxConstants.MADV_RANDOM, LinuxConstants.MADV_WILLNEED}) {
@@ -148,13 +149,7 @@ public final class MmapLab implements Lab {
                 f.writeFully(buf.asSlice(0, Math.min(buf.byteSize(), size - off)), off);
             }
             f.fsync();
-            f.fadvise(0, 0, LinuxConstants.POSIX_FADV_DONTNEED);
-        }
-    }
-
-    private static void dropCache(Path file) throws IOException {
-        try (NativeFile f = NativeFile.open(file, OpenFlag.RDONLY)) {
-            f.fadvise(0, 0, LinuxConstants.POSIX_FADV_DONTNEED);
+            PageCache.drop(f);
         }
     }
 

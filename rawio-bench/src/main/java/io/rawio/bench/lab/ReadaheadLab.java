@@ -1,6 +1,7 @@
 package io.rawio.bench.lab;
 
 import io.rawio.bench.metrics.DeviceStats;
+import io.rawio.bench.run.PageCache;
 import io.rawio.memory.AlignedMemory;
 import io.rawio.nativeio.LinuxConstants;
 import io.rawio.nativeio.NativeFile;
@@ -62,7 +63,7 @@ public final class ReadaheadLab implements Lab {
                     long offset = (long) (at++ % 24) * (2 << 20);
                     // Cold cache: drop the whole device's (or file's) cached pages first.
                     dev.settle();
-                    holder.fadvise(0, 0, LinuxConstants.POSIX_FADV_DONTNEED);
+                    PageCache.drop(holder);
                     try (NativeFile f = c.direct() ? NativeFile.open(dev.path(), OpenFlag.RDONLY, OpenFlag.DIRECT)
                             : NativeFile.open(dev.path(), OpenFlag.RDONLY)) {
                         if (c.advice() >= 0) {

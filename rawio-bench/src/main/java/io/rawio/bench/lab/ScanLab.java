@@ -1,5 +1,6 @@
 package io.rawio.bench.lab;
 
+import io.rawio.bench.run.PageCache;
 import io.rawio.memory.AlignedMemory;
 import io.rawio.nativeio.LinuxConstants;
 import io.rawio.nativeio.Mman;
@@ -73,7 +74,7 @@ public final class ScanLab implements Lab {
             for (Object[] m : methods) {
                 String label = (String) m[0];
                 ctx.say("scan: " + label);
-                dropCache(file);
+                PageCache.drop(file);
                 long t0 = System.nanoTime();
                 Counts c = ((Scanner) m[1]).scan(file);
                 long nanos = System.nanoTime() - t0;
@@ -87,7 +88,7 @@ public final class ScanLab implements Lab {
                 bars.computeIfAbsent("GiB/s", x -> new ArrayList<>()).add(new double[] {++k, gibs});
                 raw.add(Map.of("method", label, "bytes", size, "nanos", nanos, "lines", c.lines(), "matches", c.matches()));
             }
-            dropCache(file);
+            PageCache.drop(file);
             long t0 = System.nanoTime();
             long wc = wcLines(file);
             long nanos = System.nanoTime() - t0;
@@ -139,12 +140,6 @@ public final class ScanLab implements Lab {
                 off += n;
             }
             f.fsync();
-        }
-    }
-
-    private static void dropCache(Path file) throws IOException {
-        try (NativeFile f = NativeFile.open(file, OpenFlag.RDONLY)) {
-            f.fadvise(0, 0, LinuxConstants.POSIX_FADV_DONTNEED);
         }
     }
 

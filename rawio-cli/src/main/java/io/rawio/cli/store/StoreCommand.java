@@ -396,7 +396,8 @@ public final class StoreCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "export", description = "Write every key's value to DIR/KEY (unsafe names %XX-encoded).")
+    // picocli formats descriptions with String.format: a literal '%' is written "%%".
+    @Command(name = "export", description = "Write every key's value to DIR/KEY (unsafe names %%XX-encoded).")
     static final class Export extends Sub {
         @Parameters(index = "1", paramLabel = "DIR")
         Path dir;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.rawio.bench.job.Units;
 import io.rawio.bench.metrics.DeviceStats;
+import io.rawio.bench.run.PageCache;
 import io.rawio.bench.run.Permutation;
 import io.rawio.engine.IoEngines;
 import io.rawio.nativeio.BlockDevices;
@@ -346,7 +347,7 @@ public class KvCompare implements Callable<Integer> {
             int[] shuffled = Permutation.of(w.count, round);
             // get phase: each key once, in random order, from the device
             if (drop) {
-                dropCaches();
+                PageCache.dropAll();
             }
             try (KvStore kv = open(system, d, w, durability, false)) {
                 int[] order = Arrays.copyOfRange(shuffled, w.latencyGets, w.latencyGets + getKeys);
@@ -370,7 +371,7 @@ public class KvCompare implements Callable<Integer> {
 
             // latency: single gets of random keys not read in the get phase, then single puts of new keys
             if (drop) {
-                dropCaches();
+                PageCache.dropAll();
             }
             try (KvStore kv = open(system, d, w, durability, false)) {
                 for (int k : Arrays.copyOf(shuffled, w.latencyGets)) {
@@ -410,16 +411,6 @@ public class KvCompare implements Callable<Integer> {
 
     private static Histogram histogram() {
         return new Histogram(3_600_000_000L, 3);
-    }
-
-    private static void dropCaches() throws IOException {
-        try {
-            new ProcessBuilder("sync").inheritIO().start().waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while syncing", e);
-        }
-        Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3");
     }
 
     private static void deleteTree(Path d) throws IOException {

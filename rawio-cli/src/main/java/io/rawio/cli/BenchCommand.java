@@ -1,4 +1,4 @@
-package io.rawio.bench.cli;
+package io.rawio.cli;
 
 import io.rawio.bench.fio.FioRunner;
 import io.rawio.bench.job.JobSpec;
@@ -8,13 +8,12 @@ import io.rawio.bench.job.Units;
 import io.rawio.bench.metrics.JobResult;
 import io.rawio.bench.report.CsvReport;
 import io.rawio.bench.report.FioJson;
-import io.rawio.bench.report.JobSummary;
 import io.rawio.bench.report.TextReport;
 import io.rawio.bench.report.VsFio;
 import io.rawio.bench.run.BenchException;
 import io.rawio.bench.run.JobRunner;
 import io.rawio.bench.run.ProgressListener;
-import io.rawio.bench.run.Target;
+import io.rawio.bench.run.TerminalProgress;
 import io.rawio.engine.SyncMode;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -22,7 +21,6 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -223,45 +221,13 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private int runVsFio(JobSpec job, ProgressListener progress) {
-        List<VsFio.Pairs> all = new ArrayList<>();
-        List<JobResult> lastRawio = new ArrayList<>();
-        try (Target target = Target.prepare(job, progress)) {
-            for (String e : job.engines()) {
-                List<JobSummary> r = new ArrayList<>();
-                List<JobSummary> f = new ArrayList<>();
-                for (int i = 0; i < pairs; i++) {
-                    JobResult result = JobRunner.run(job, e, target, progress);
-                    r.add(JobSummary.read(FioJson.toJson(List.of(result), version())).getFirst());
-                    if (i == pairs - 1) {
-                        lastRawio.add(result);
-                    }
-                    f.add(FioRunner.run(job, e, target.path().toAbsolutePath()));
-                }
-                all.add(new VsFio.Pairs(e, r, f));
-            }
-        } catch (IOException e) {
-            throw new BenchException(e.getMessage(), e);
-        }
+        VsFio.Outcome outcome = VsFio.run(job, pairs, version(), progress);
         try (PrintWriter out = openOutput()) {
             if (outputFormat.equals("json")) {
-                var root = FioJson.toJson(lastRawio, version());
-                var vs = root.putArray("vs_fio");
-                for (VsFio.Pairs p : all) {
-                    var o = vs.addObject();
-                    o.put("engine", p.engine());
-                    o.put("fio_ioengine", FioRunner.fioEngine(p.engine()));
-                    o.put("pairs", p.rawio().size());
-                    o.put("rawio_iops_median", VsFio.median(p.rawio(), JobSummary::iops));
-                    o.put("fio_iops_median", VsFio.median(p.fio(), JobSummary::iops));
-                    o.put("iops_ratio_median", p.medianIopsRatio());
-                    o.put("cpu_per_io_ratio_median", p.medianCpuRatio());
-                    o.put("clat_p50_ratio_median", p.medianP50Ratio());
-                    o.put("clat_p99_ratio_median", p.medianP99Ratio());
-                }
-                out.println(root.toPrettyString());
+                out.println(VsFio.toJson(outcome, version()).toPrettyString());
             } else {
                 out.println("job: " + job.describe() + " file=" + job.path());
-                VsFio.print(all, out);
+                VsFio.print(outcome.pairs(), out);
             }
         }
         return 0;
@@ -302,40 +268,5 @@ public final class BenchCommand implements Callable<Integer> {
     private static boolean isTerminal() {
         java.io.Console c = System.console();
         return c != null && c.isTerminal();
-    }
-
-    /** A live line on stderr: engine, elapsed, current IOPS. */
-    static final class TerminalProgress implements ProgressListener {
-        private final PrintStream err;
-        private boolean dirty;
-
-        TerminalProgress(PrintStream err) {
-            this.err = err;
-        }
-
-        @Override
-        public void layout(long done, long total) {
-            err.printf(Locale.ROOT, "\rlaying out file: %d/%d MiB   ", done >> 20, total >> 20);
-            dirty = true;
-            if (done >= total) {
-                err.print("\r\033[K");
-                dirty = false;
-            }
-        }
-
-        @Override
-        public void progress(String engine, long elapsedNs, long runtimeNs, double iops) {
-            String of = runtimeNs > 0 ? String.format(Locale.ROOT, "/%ds", runtimeNs / 1_000_000_000L) : "";
-            err.printf(Locale.ROOT, "\r%-12s %3ds%s  %,.0f IOPS   ", engine, elapsedNs / 1_000_000_000L, of, iops);
-            dirty = true;
-        }
-
-        @Override
-        public void done() {
-            if (dirty) {
-                err.print("\r\033[K");
-                dirty = false;
-            }
-        }
     }
 }

@@ -1,4 +1,4 @@
-package io.rawio.bench.cli;
+package io.rawio.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

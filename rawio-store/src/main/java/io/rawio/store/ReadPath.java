@@ -130,6 +130,11 @@ final class ReadPath {
                 // Overwritten since the lookup (evicted or rewritten by a newer put): a miss, not corruption.
                 return new SlotStore.GetResult(null, null);
             }
+            if (r >= SlotDescriptor.HEADER_SIZE + key.length && isOwnTombstone(buf, key, position)) {
+                // Deleted in place after the checkpoint this index came from: a miss.
+                ring.dropDeleted(key, position);
+                return new SlotStore.GetResult(null, null);
+            }
             ok = SlotDescriptor.holdsLiveValue(buf, r, key, valueLength, sb.storeId(), sb.slotSize());
         }
         if (!ok) {
@@ -144,6 +149,16 @@ final class ReadPath {
         }
         byte[] value = buf.asSlice(valueAt, valueLength).toArray(ValueLayout.JAVA_BYTE);
         return new SlotStore.GetResult(value, null);
+    }
+
+    /** Whether a slot read is a valid tombstone of {@code key} written at {@code position}. */
+    private boolean isOwnTombstone(MemorySegment buf, byte[] key, long position) {
+        return SlotDescriptor.headerValid(buf, sb.storeId(), sb.slotSize())
+                && SlotDescriptor.flags(buf) == SlotDescriptor.FLAG_TOMBSTONE
+                && SlotDescriptor.sequence(buf) == position
+                && SlotDescriptor.keyLength(buf) == key.length
+                && buf.asSlice(SlotDescriptor.HEADER_SIZE, key.length).mismatch(MemorySegment.ofArray(key)) == -1
+                && SlotDescriptor.dataValid(buf, sb.slotSize());
     }
 
     static String printable(byte[] key) {

@@ -212,7 +212,7 @@ final class RingState {
     private void commitLocked(WriteWindow w, int c) {
         String err = w.chunkError[c];
         if (err == null && (w.failedBefore || w.canceled[c])) {
-            err = w.thrown != null && !failure.isSet() ? "put not written: " + w.thrown : failure.refusal();
+            err = w.thrown != null ? "put not written: " + w.thrown : failure.refusal();
         }
         int[] range = w.chunkRange(c);
         if (err == null) {
@@ -243,9 +243,7 @@ final class RingState {
         } else {
             // Never retry and assume success: the chunk fails, and so does every later write.
             w.failedBefore = true;
-            if (w.thrown == null) {
-                failure.fail("write", err, new IOException(err));
-            }
+            failure.fail("write", err, new IOException(err)); // the first failure stays latched
             for (Reinsert ri : w.reinserts) {
                 if (ri.chunk() == c && mapsToLocked(ri.key(), ri.oldPosition())) {
                     index.remove(ri.key());
@@ -276,8 +274,11 @@ final class RingState {
         }
     }
 
-    /** A key deleted in place: where its slot is, and the blocks its value covered. */
-    record InPlace(long position, int slot, long usedBytes) {
+    /**
+     * A key deleted in place: where its slot is, the blocks its value covered, and the value's length
+     * and data CRC as the index had them.
+     */
+    record InPlace(long position, int slot, long usedBytes, int valueLength, int dataCrc) {
     }
 
     /**
@@ -293,10 +294,12 @@ final class RingState {
             }
             long position = index.positionAt(e);
             int slot = sb.slotOf(position);
-            long used = SlotDescriptor.usedBlocks(key.length, index.valueLengthAt(e), sb.slotSize());
+            int valueLength = index.valueLengthAt(e);
+            int dataCrc = index.dataCrcAt(e);
+            long used = SlotDescriptor.usedBlocks(key.length, valueLength, sb.slotSize());
             index.remove(key);
             index.markBusy(slot);
-            return new InPlace(position, slot, used);
+            return new InPlace(position, slot, used, valueLength, dataCrc);
         } finally {
             lock.unlock();
         }
@@ -378,6 +381,22 @@ final class RingState {
             corruptions++;
             index.remove(key);
             return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A read of {@code key} at {@code position} found the key's own tombstone there (a delete in place
+     * that a restart's older checkpoint did not know of): the key is dropped as deleted, not counted
+     * as corrupt.
+     */
+    void dropDeleted(byte[] key, long position) {
+        lock.lock();
+        try {
+            if (mapsToLocked(key, position)) {
+                index.remove(key);
+            }
         } finally {
             lock.unlock();
         }

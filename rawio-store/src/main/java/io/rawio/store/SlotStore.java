@@ -23,8 +23,9 @@ import java.util.List;
  * sequence p, so the slots written since a checkpoint are the positions after it, and recovery reads
  * only those. A slot is one buffer (header, key, value) and one write operation, so putMany of n keys
  * is n write operations, sent to the engine as dispatcher batches of up to
- * {@link #MAX_CHUNKS_IN_FLIGHT} chunks of {@code batchSize} keys. Every read checks both CRC32Cs and
- * never returns bytes that fail them.
+ * {@link #MAX_CHUNKS_IN_FLIGHT} chunks of {@code batchSize} keys; over all threads, the positions in
+ * flight span at most {@link RingBounds#MAX_AHEAD}. Every read checks both CRC32Cs and never returns
+ * bytes that fail them.
  *
  * <p>Thread-safe: many threads may put and get at once. This class is the facade: it opens the parts
  * and passes every call through a lifecycle gate, so close waits for calls in progress and refuses new
@@ -421,7 +422,6 @@ public final class SlotStore implements AutoCloseable {
     public boolean isFailed() {
         return failure.isSet();
     }
-
 
     // ------------------------------------------------------------------ close
 

@@ -216,8 +216,13 @@ final class WritePipeline {
             w.dataCrcs[ref] = SlotDescriptor.fill(slot, w.keys.get(pl.keyIndex()), w.values.get(pl.keyIndex()), w.flags,
                     pl.position(), sb.storeId(), sb.slotSize());
         } catch (RuntimeException e) {
+            // The value became unreadable after it was validated (its arena closed meanwhile). This
+            // write and the ones after it are canceled, and their positions stay unwritten: the store
+            // fails, as for a failed write, or a later acknowledged write could lie past a hole longer
+            // than recovery reads across (RingBounds).
             w.thrown = e;
             batch.cancel(op);
+            fail("a value could not be read: " + e, e);
             return;
         }
         batch.buffer(op, slot);
@@ -263,6 +268,14 @@ final class WritePipeline {
         if (key.length > SlotStore.MAX_KEY_LENGTH) {
             return "key too long: length=" + key.length + ", max=" + SlotStore.MAX_KEY_LENGTH;
         }
+        // Checked before a position is planned: a value that cannot be read once its write is issued
+        // leaves positions unwritten, which fails the store (see prepare).
+        if (!value.scope().isAlive()) {
+            return "value cannot be read: its memory was freed (arena closed)";
+        }
+        if (!value.isAccessibleBy(Thread.currentThread())) {
+            return "value cannot be read: its memory is confined to another thread";
+        }
         long max = maxValueLength(key.length);
         if (value.byteSize() > max) {
             return "value larger than a slot holds: value=" + value.byteSize() + ", max=" + max
@@ -281,7 +294,8 @@ final class WritePipeline {
      * rewritten as a tombstone at the key's own position, its value blocks zeroed, then a checkpoint
      * without the key is written. Recovery that reaches the position applies the tombstone (no hole
      * in the ring: the position stays written), and a checkpoint from before that still lists the key
-     * points at zeros that fail the data CRC: the deleted value never comes back.
+     * points at the tombstone (read as a miss) or at value blocks that fail the data CRC: the deleted
+     * value never comes back.
      */
     boolean deleteInPlace(byte[] key) throws IOException {
         RingState.InPlace d = ring.takeForDeleteInPlace(key);
@@ -292,6 +306,15 @@ final class WritePipeline {
             MemorySegment slot = AlignedMemory.allocate(arena, d.usedBytes(), SlotStore.BLOCK_SIZE);
             SlotDescriptor.fill(slot, key, MemorySegment.NULL, SlotDescriptor.FLAG_TOMBSTONE, d.position(), sb.storeId(),
                     sb.slotSize());
+            // A get of a block-aligned value reads the value blocks alone and checks them against the
+            // data CRC an older checkpoint may still hold: zeros must not pass it, which they would if
+            // the deleted value was all zeros. Then the blocks are filled with ones instead.
+            if (SlotDescriptor.valueAligned(key.length, d.valueLength(), sb.slotSize())) {
+                long valueAt = SlotDescriptor.valueOffset(key.length, d.valueLength(), sb.slotSize());
+                if (Le.crc32c(key, slot, valueAt, d.valueLength()) == d.dataCrc()) {
+                    slot.asSlice(valueAt, d.valueLength()).fill((byte) 0xff);
+                }
+            }
             IoBatch b = new IoBatch(2);
             b.write(f.file(), sb.positionOffset(d.position()), slot);
             b.fdatasync(f.file());

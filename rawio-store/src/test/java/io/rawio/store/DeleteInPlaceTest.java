@@ -41,22 +41,9 @@ class DeleteInPlaceTest {
             }
         };
         try (SlotStore s = SlotStore.open(p, o)) {
-            long n = s.superblock().slotCount();
             s.put(victim, value);
             assertTrue(s.checkpoint());
-            List<byte[]> ks = new ArrayList<>();
-            List<MemorySegment> vs = new ArrayList<>();
-            for (int i = 1; i < n; i++) {
-                byte[] k = new byte[1024];
-                Arrays.fill(k, (byte) 'x');
-                byte[] num = Integer.toString(i).getBytes();
-                System.arraycopy(num, 0, k, 0, num.length);
-                ks.add(k);
-                vs.add(MemorySegment.ofArray(new byte[100]));
-            }
-            for (SlotStore.Result r : s.putMany(ks, vs)) {
-                assertTrue(r.ok(), r.toString());
-            }
+            StoreTesting.fillWithLongKeys(s, k -> new byte[100]);
             assertFalse(s.checkpoint(), "test setup: the index no longer fits a checkpoint");
             assertTrue(s.delete(victim), "deleted in place");
             assertNull(s.get(victim));

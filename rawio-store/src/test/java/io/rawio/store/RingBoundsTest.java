@@ -132,23 +132,10 @@ class RingBoundsTest {
         SlotStore.format(p, 12L << 20, 8192, false, o);
         byte[] victim = key("victim");
         try (SlotStore s = SlotStore.open(p, o)) {
-            long n = s.superblock().slotCount();
             s.put(victim, valueOf(victim, 4096));
             assertTrue(s.checkpoint());
             // Fill the ring with 1 KiB keys: the index outgrows the checkpoint region.
-            List<byte[]> ks = new ArrayList<>();
-            List<MemorySegment> vs = new ArrayList<>();
-            for (int i = 1; i < n; i++) {
-                byte[] k = new byte[1024];
-                Arrays.fill(k, (byte) 'x');
-                byte[] num = Integer.toString(i).getBytes();
-                System.arraycopy(num, 0, k, 0, num.length);
-                ks.add(k);
-                vs.add(MemorySegment.ofArray(valueOf(k, 4096)));
-            }
-            for (SlotStore.Result r : s.putMany(ks, vs)) {
-                assertTrue(r.ok(), r.toString());
-            }
+            StoreTesting.fillWithLongKeys(s, k -> valueOf(k, 4096));
             assertTrue(!s.checkpoint(), "the index no longer fits a checkpoint");
             assertTrue(s.delete(victim), "deleted in place: the ring is full and eviction is off");
             assertNull(s.get(victim));

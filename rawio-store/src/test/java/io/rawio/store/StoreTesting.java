@@ -72,6 +72,28 @@ final class StoreTesting {
         return errors;
     }
 
+    /**
+     * Puts keys of 1 KiB into every slot but one of a store with eviction off, each with the value
+     * {@code valueOf} gives: the index then outgrows the checkpoint region. Asserts every put is OK.
+     */
+    static void fillWithLongKeys(SlotStore s, java.util.function.Function<byte[], byte[]> valueOf)
+            throws java.io.IOException {
+        long n = s.superblock().slotCount();
+        List<byte[]> ks = new ArrayList<>();
+        List<java.lang.foreign.MemorySegment> vs = new ArrayList<>();
+        for (int i = 1; i < n; i++) {
+            byte[] k = new byte[1024];
+            java.util.Arrays.fill(k, (byte) 'x');
+            byte[] num = Integer.toString(i).getBytes();
+            System.arraycopy(num, 0, k, 0, num.length);
+            ks.add(k);
+            vs.add(java.lang.foreign.MemorySegment.ofArray(valueOf.apply(k)));
+        }
+        for (SlotStore.Result r : s.putMany(ks, vs)) {
+            org.junit.jupiter.api.Assertions.assertTrue(r.ok(), r.toString());
+        }
+    }
+
     static StoreOptions psyncOptions() {
         return StoreOptions.defaults().withEngine("psync");
     }

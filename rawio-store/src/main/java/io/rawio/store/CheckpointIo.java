@@ -5,7 +5,6 @@ import io.rawio.memory.AlignedMemory;
 import io.rawio.nativeio.NativeIoException;
 import io.rawio.store.CheckpointDescriptor.Header;
 import io.rawio.store.SuperblockDescriptor.Superblock;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 

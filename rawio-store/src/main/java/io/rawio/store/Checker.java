@@ -47,7 +47,7 @@ final class Checker {
             f.forEachSlotHeader(arena, (s, head, read) -> {
                 if (read && head.get(Le.U32, SlotDescriptor.MAGIC_OFFSET) == SlotDescriptor.MAGIC
                         && head.get(Le.U64, SlotDescriptor.STORE_ID_OFFSET) == sb.storeId()
-                        && !SlotDescriptor.headerValid(head, sb.storeId(), sb.slotSize())) {
+                        && !SlotDescriptor.headerValid(head, sb.storeId(), sb.classOfSlot(s).slotSize())) {
                     damaged[0]++;
                 }
             });
@@ -57,7 +57,7 @@ final class Checker {
         List<SlotStore.KeyInfo> keys = ring.keys();
         long verified = 0;
         long corrupt = 0;
-        long slotBytes = sb.slotSize();
+        long slotBytes = sb.classes().getLast().slotSize();
         int per = (int) Math.max(1, Math.min(options.batchSize(), CHECK_READ_BYTES / slotBytes));
         for (int from = 0; from < keys.size(); from += per) {
             int n = Math.min(per, keys.size() - from);
@@ -65,7 +65,7 @@ final class Checker {
                 IoBatch b = new IoBatch(n);
                 for (int i = 0; i < n; i++) {
                     SlotStore.KeyInfo k = keys.get(from + i);
-                    long used = SlotDescriptor.usedBlocks(k.key().length, k.valueLength(), sb.slotSize());
+                    long used = SlotDescriptor.usedBlocks(k.key().length, k.valueLength(), sb.slotSizeAt(k.position()));
                     b.read(f.file(), sb.positionOffset(k.position()),
                             AlignedMemory.allocate(arena, used, SlotStore.BLOCK_SIZE));
                 }
@@ -87,7 +87,7 @@ final class Checker {
 
     /** Whether a slot read of {@code r} bytes holds exactly this key's live value, by its header and CRCs. */
     private boolean slotHolds(MemorySegment slot, long r, SlotStore.KeyInfo k) {
-        return SlotDescriptor.holdsLiveValue(slot, r, k.key(), k.valueLength(), sb.storeId(), sb.slotSize())
+        return SlotDescriptor.holdsLiveValue(slot, r, k.key(), k.valueLength(), sb.storeId(), sb.slotSizeAt(k.position()))
                 && SlotDescriptor.sequence(slot) == k.position() && SlotDescriptor.dataCrc(slot) == k.dataCrc();
     }
 
@@ -96,7 +96,7 @@ final class Checker {
      * listed (a reinsertion in flight): not corruption.
      */
     private boolean rewrittenSince(MemorySegment slot, long r, SlotStore.KeyInfo k) {
-        return SlotDescriptor.holdsLiveValue(slot, r, k.key(), k.valueLength(), sb.storeId(), sb.slotSize())
+        return SlotDescriptor.holdsLiveValue(slot, r, k.key(), k.valueLength(), sb.storeId(), sb.slotSizeAt(k.position()))
                 && SlotDescriptor.sequence(slot) > k.position()
                 && sb.slotOf(SlotDescriptor.sequence(slot)) == sb.slotOf(k.position());
     }

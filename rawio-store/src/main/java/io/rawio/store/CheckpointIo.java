@@ -108,12 +108,21 @@ final class CheckpointIo {
      */
     long write(Arena arena, long generation, long scanStart, long count, MemorySegment payload, long payloadLength)
             throws NativeIoException {
+        return write(arena, generation, new long[] {scanStart}, 0, count, payload, payloadLength);
+    }
+
+    /**
+     * Writes checkpoint {@code generation} with a scan start per slot class and the next version to be
+     * handed out: see {@link #write(Arena, long, long, long, MemorySegment, long)}.
+     */
+    long write(Arena arena, long generation, long[] scanStarts, long nextVersion, long count, MemorySegment payload,
+            long payloadLength) throws NativeIoException {
         long region = regionOf(generation);
         long payloadBlocks = Blocks.roundUp(payloadLength, BLOCK_SIZE);
         payload.asSlice(payloadLength, payloadBlocks - payloadLength).fill((byte) 0);
         MemorySegment header = AlignedMemory.allocate(arena, CheckpointDescriptor.HEADER_SIZE, BLOCK_SIZE);
-        CheckpointDescriptor.encodeHeader(header, new Header(generation, scanStart, count, payloadLength,
-                Le.crc32c(payload, 0, payloadLength)));
+        CheckpointDescriptor.encodeHeader(header, new Header(generation, scanStarts, count, payloadLength,
+                Le.crc32c(payload, 0, payloadLength), nextVersion, CheckpointDescriptor.FORMAT_VERSION));
         IoBatch b = new IoBatch(2);
         if (payloadLength > 0) {
             b.write(f.file(), region + CheckpointDescriptor.HEADER_SIZE, payload.asSlice(0, payloadBlocks));

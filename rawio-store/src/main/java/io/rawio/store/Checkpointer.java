@@ -48,11 +48,12 @@ final class Checkpointer implements AutoCloseable {
                 }
                 long bytes;
                 try {
-                    bytes = io.write(arena, s.generation(), s.scanStart(), s.count(), s.payload(), s.payloadLength());
+                    bytes = io.write(arena, s.generation(), s.scanStarts(), s.nextVersion(), s.count(), s.payload(),
+                            s.payloadLength());
                 } catch (NativeIoException e) {
                     throw failure.fail("checkpoint write", e.getMessage(), e);
                 }
-                ring.checkpointWritten(s.scanStart(), bytes);
+                ring.checkpointWritten(s.scanStarts(), bytes);
                 return true;
             }
         }
@@ -60,12 +61,17 @@ final class Checkpointer implements AutoCloseable {
 
     /** Positions written after a checkpoint that trigger the next one: N/8, at least 4096, at most N/2. */
     long autoPositions() {
-        return Math.min(slotCount / 2, Math.max(4096, slotCount / 8));
+        return autoPositions(slotCount);
     }
 
-    /** After a window of writes: a checkpoint when an eighth of the ring was written since the last. */
+    /** The same for a ring of {@code slots} slots (each slot class is a ring of its own). */
+    static long autoPositions(long slots) {
+        return Math.min(slots / 2, Math.max(4096, slots / 8));
+    }
+
+    /** After a window of writes: a checkpoint when an eighth of any class's ring was written since the last. */
     void afterWrites() throws IOException {
-        if (!failure.isSet() && ring.positionsSinceCheckpoint() > autoPositions()) {
+        if (!failure.isSet() && ring.checkpointDue(Checkpointer::autoPositions)) {
             write();
         }
     }

@@ -27,14 +27,46 @@ final class KeyIndex {
     private final int[] slotValueLengths;
     /** By slot: the live slot's data CRC, CRC32C(key ++ value). */
     private final int[] slotDataCrcs;
+    /**
+     * By slot: the live slot's version (the store-wide write order), kept only for stores of several
+     * slot classes, where a checkpoint must say which of two slots of a key in different classes is
+     * newer; null for one class (8 bytes a slot saved).
+     */
+    private final long[] slotVersions;
     private final long slotCount;
+    /** Global position -> slot number over all classes (the superblock's geometry). */
+    private final java.util.function.LongToIntFunction slotOfPosition;
 
+    /** An index of a one-class ring of {@code slotCount} slots. */
     KeyIndex(long slotCount) {
+        this(slotCount, p -> (int) Long.remainderUnsigned(p, slotCount), false);
+    }
+
+    /** An index of a store's slots of every class, positions mapped to slots by its superblock. */
+    KeyIndex(SuperblockDescriptor.Superblock sb) {
+        this(sb.slotCount(), sb::slotOf, sb.classes().size() > 1);
+    }
+
+    private KeyIndex(long slotCount, java.util.function.LongToIntFunction slotOfPosition, boolean versions) {
         this.slotCount = slotCount;
+        this.slotOfPosition = slotOfPosition;
         this.slotKeys = new byte[(int) slotCount][];
         this.slotValueLengths = new int[(int) slotCount];
         this.slotDataCrcs = new int[(int) slotCount];
+        this.slotVersions = versions ? new long[(int) slotCount] : null;
         allocate(16);
+    }
+
+    /** The entry's version, or 0 where the index keeps none (one slot class). */
+    long versionAt(int entry) {
+        return slotVersions == null ? 0 : slotVersions[slotOf(positions[entry])];
+    }
+
+    /** Records the version of the value at {@code position} (kept only with several classes). */
+    void setVersion(long position, long version) {
+        if (slotVersions != null) {
+            slotVersions[slotOf(position)] = version;
+        }
     }
 
     /** Forgets every key. */
@@ -49,6 +81,15 @@ final class KeyIndex {
     private void allocate(int capacity) {
         keys = new byte[capacity][];
         positions = new long[capacity];
+    }
+
+    /**
+     * A hash's home entry in a table of {@code capacity} (a power of two) entries: its TOP bits, so that
+     * doubling the table splits entry b into 2b and 2b + 1 and keeps the order of homes; a scan cursor
+     * given as a hash stays valid across a rehash (see {@link #scan}).
+     */
+    static int home(int hash, int capacity) {
+        return (int) ((hash & 0xffffffffL) >>> (32 - Integer.numberOfTrailingZeros(capacity)));
     }
 
     static int hash(byte[] key) {
@@ -90,7 +131,7 @@ final class KeyIndex {
         long total = 0;
         for (int i = 0; i < keys.length; i++) {
             if (keys[i] != null) {
-                total += ((i - (hash(keys[i]) & mask)) & mask) + 1;
+                total += ((i - home(hash(keys[i]), keys.length)) & mask) + 1;
             }
         }
         return (double) total / size;
@@ -98,7 +139,7 @@ final class KeyIndex {
 
     private int find(byte[] key, int h) {
         int mask = keys.length - 1;
-        for (int i = h & mask; ; i = (i + 1) & mask) {
+        for (int i = home(h, keys.length); ; i = (i + 1) & mask) {
             byte[] k = keys[i];
             if (k == null) {
                 return -1;
@@ -135,7 +176,7 @@ final class KeyIndex {
     }
 
     int slotOf(long position) {
-        return (int) Long.remainderUnsigned(position, slotCount);
+        return slotOfPosition.applyAsInt(position);
     }
 
     /** The key whose value lives in a slot, {@link #BUSY}, or null. */
@@ -181,7 +222,7 @@ final class KeyIndex {
                 rehash(keys.length * 2);
             }
             int mask = keys.length - 1;
-            int i = h & mask;
+            int i = home(h, keys.length);
             while (keys[i] != null) {
                 i = (i + 1) & mask;
             }
@@ -231,7 +272,7 @@ final class KeyIndex {
         // Backward-shift deletion: move later members of the probe run into the hole.
         int hole = e;
         for (int i = (e + 1) & mask; keys[i] != null; i = (i + 1) & mask) {
-            int home = hash(keys[i]) & mask;
+            int home = home(hash(keys[i]), keys.length);
             boolean movable = hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
             if (movable) {
                 keys[hole] = keys[i];
@@ -249,7 +290,7 @@ final class KeyIndex {
         int mask = capacity - 1;
         for (int j = 0; j < k.length; j++) {
             if (k[j] != null) {
-                int i = hash(k[j]) & mask;
+                int i = home(hash(k[j]), capacity);
                 while (keys[i] != null) {
                     i = (i + 1) & mask;
                 }
@@ -271,6 +312,53 @@ final class KeyIndex {
         return keyBytes;
     }
 
+    /** Visits every table entry that holds a key, by its number (for {@link #keyAt} and the *At accessors). */
+    void forEachEntry(java.util.function.IntConsumer visitor) {
+        for (int i = 0; i < keys.length; i++) {
+            if (keys[i] != null) {
+                visitor.accept(i);
+            }
+        }
+    }
+
+    /** The key of a table entry (the index's own array: do not modify). */
+    byte[] keyAt(int entry) {
+        return keys[entry];
+    }
+
+    /**
+     * One page of a scan: the keys whose hash is at least {@code cursor} (an unsigned 32-bit hash; 0 to
+     * start) and whose home lies in the next {@code count} home entries, visited by table entry; returns
+     * the cursor of the next page, or 0 when this page reached the end. Keys are handed out in order of
+     * their hash's top bits, which a rehash to a larger table keeps, so a key present from the first page
+     * to the last is visited at least once (Redis SCAN's guarantee); the table never shrinks.
+     */
+    long scan(long cursor, int count, java.util.function.IntConsumer visitor) {
+        int capacity = keys.length;
+        int bits = Integer.numberOfTrailingZeros(capacity);
+        long from = cursor >>> (32 - bits); // the first home of this page
+        long to = Math.min(capacity, from + Math.max(1, count));
+        int mask = capacity - 1;
+        // Keys with a home in [from, to) lie between their home and the first empty entry after it,
+        // which for the last home of the page may be past `to`, or round the end of the table.
+        for (long i = from, steps = 0; steps < capacity; i++, steps++) {
+            int at = (int) (i & mask);
+            byte[] k = keys[at];
+            if (k == null) {
+                if (i >= to) {
+                    break;
+                }
+                continue;
+            }
+            long kh = hash(k) & 0xffffffffL;
+            long home = kh >>> (32 - bits);
+            if (home >= from && home < to && kh >= cursor) {
+                visitor.accept(at);
+            }
+        }
+        return to >= capacity ? 0 : to << (32 - bits);
+    }
+
     /** Visits every entry: key, position, value length, data CRC. */
     void forEach(EntryVisitor visitor) {
         for (int i = 0; i < keys.length; i++) {
@@ -285,7 +373,7 @@ final class KeyIndex {
         long table = (long) keys.length * (REFERENCE_BYTES + 8);
         long[] keyBytes = {0};
         forEach((k, p, l, c) -> keyBytes[0] += 16 + ((k.length + 7) & ~7));
-        return table + keyBytes[0] + slotCount * (REFERENCE_BYTES + 4 + 4);
+        return table + keyBytes[0] + slotCount * (REFERENCE_BYTES + 4 + 4 + (slotVersions == null ? 0 : 8));
     }
 
     /** 4 with compressed oops (heaps under 32 GiB, the default), else 8. */

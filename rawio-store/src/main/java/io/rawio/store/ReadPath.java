@@ -47,7 +47,8 @@ final class ReadPath {
         // As many keys per dispatcher batch (looked up under the lock at once) as the buffers the engine
         // holds at once allow; the engine, whose queue depth is the batch size, keeps batchSize reads in
         // flight across it.
-        int bs = ScratchBuffers.batchOps(f.engine(), sb.slotSize(), MAX_GET_BATCH, options.batchSize());
+        int bs = ScratchBuffers.batchOps(f.engine(), sb.classes().getLast().slotSize(), MAX_GET_BATCH,
+                options.batchSize());
         int cap = Math.min(bs, keys.size());
         long[] pos = new long[cap];
         int[] len = new int[cap];
@@ -67,10 +68,11 @@ final class ReadPath {
                     continue;
                 }
                 int kl = keys.get(i).length;
-                largest = Math.max(largest, SlotDescriptor.getReadBytes(kl, len[i - from], sb.slotSize()));
+                long slotSize = sb.slotSizeAt(pos[i - from]);
+                largest = Math.max(largest, SlotDescriptor.getReadBytes(kl, len[i - from], slotSize));
                 // The buffer is chosen as the read is issued (see the preparer).
                 int op = batch.read(f.file(), sb.positionOffset(pos[i - from])
-                        + SlotDescriptor.getReadOffset(kl, len[i - from], sb.slotSize()), MemorySegment.NULL);
+                        + SlotDescriptor.getReadOffset(kl, len[i - from], slotSize), MemorySegment.NULL);
                 keyOf[op] = i;
             }
             if (batch.isEmpty()) {
@@ -86,7 +88,7 @@ final class ReadPath {
                     bufOf[op] = b;
                     int k = keyOf[op];
                     batch.buffer(op, b.asSlice(0, SlotDescriptor.getReadBytes(keys.get(k).length, len[k - base],
-                            sb.slotSize())));
+                            sb.slotSizeAt(pos[k - base]))));
                 });
                 batch.completer(op -> {
                     int k = keyOf[op];
@@ -120,12 +122,13 @@ final class ReadPath {
             long r) {
         long valueAt;
         boolean ok;
-        if (SlotDescriptor.valueAligned(key.length, valueLength, sb.slotSize())) {
+        long slotSize = sb.slotSizeAt(position);
+        if (SlotDescriptor.valueAligned(key.length, valueLength, slotSize)) {
             valueAt = 0;
             ok = r >= valueLength && Le.crc32c(key, buf, 0, valueLength) == dataCrc;
         } else {
             valueAt = SlotDescriptor.HEADER_SIZE + key.length;
-            if (r >= SlotDescriptor.HEADER_SIZE && SlotDescriptor.headerValid(buf, sb.storeId(), sb.slotSize())
+            if (r >= SlotDescriptor.HEADER_SIZE && SlotDescriptor.headerValid(buf, sb.storeId(), slotSize)
                     && SlotDescriptor.sequence(buf) != position) {
                 // Overwritten since the lookup (evicted or rewritten by a newer put): a miss, not corruption.
                 return new SlotStore.GetResult(null, null);
@@ -135,7 +138,7 @@ final class ReadPath {
                 ring.dropDeleted(key, position);
                 return new SlotStore.GetResult(null, null);
             }
-            ok = SlotDescriptor.holdsLiveValue(buf, r, key, valueLength, sb.storeId(), sb.slotSize());
+            ok = SlotDescriptor.holdsLiveValue(buf, r, key, valueLength, sb.storeId(), slotSize);
         }
         if (!ok) {
             if (!ring.dropCorrupt(key, position)) {
@@ -153,12 +156,13 @@ final class ReadPath {
 
     /** Whether a slot read is a valid tombstone of {@code key} written at {@code position}. */
     private boolean isOwnTombstone(MemorySegment buf, byte[] key, long position) {
-        return SlotDescriptor.headerValid(buf, sb.storeId(), sb.slotSize())
+        long slotSize = sb.slotSizeAt(position);
+        return SlotDescriptor.headerValid(buf, sb.storeId(), slotSize)
                 && SlotDescriptor.flags(buf) == SlotDescriptor.FLAG_TOMBSTONE
                 && SlotDescriptor.sequence(buf) == position
                 && SlotDescriptor.keyLength(buf) == key.length
                 && buf.asSlice(SlotDescriptor.HEADER_SIZE, key.length).mismatch(MemorySegment.ofArray(key)) == -1
-                && SlotDescriptor.dataValid(buf, sb.slotSize());
+                && SlotDescriptor.dataValid(buf, slotSize);
     }
 
     static String printable(byte[] key) {

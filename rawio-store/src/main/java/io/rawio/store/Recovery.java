@@ -8,7 +8,9 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.TreeMap;
+import io.rawio.store.SuperblockDescriptor.SlotClass;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Rebuilds the index on open: loads the newest valid checkpoint (falling back to the other region),
@@ -27,67 +29,118 @@ final class Recovery {
     /**
      * What recovery found.
      *
-     * @param cursor              the next position to write
+     * @param cursors             by slot class, the next global position to write
      * @param generation          the highest checkpoint generation on the device
-     * @param checkpointScanStart where recovery would start reading if the process died now
+     * @param scanStarts          by slot class, where recovery would start reading if the process died now
      * @param recoveredKeys       live keys the scan applied
      * @param scanned             slots the scan read
      * @param fullScan            whether every slot was read
+     * @param nextVersion         the first slot version to hand out: above every version on the device
+     * @param expiries            live keys with an expiry, and when they expire
      */
-    record Result(long cursor, long generation, long checkpointScanStart, long recoveredKeys, long scanned,
-            boolean fullScan) {
+    record Result(long[] cursors, long generation, long[] scanStarts, long recoveredKeys, long scanned,
+            boolean fullScan, long nextVersion, java.util.Map<java.nio.ByteBuffer, Long> expiries) {
+        /** The result of a one-class store with no versions or expiries (for tests). */
+        Result(long cursor, long generation, long scanStart, long recoveredKeys, long scanned, boolean fullScan) {
+            this(new long[] {cursor}, generation, new long[] {scanStart}, recoveredKeys, scanned, fullScan, 1,
+                    new java.util.HashMap<>());
+        }
+
+        /** Class 0's cursor (the only one of a one-class store). */
+        long cursor() {
+            return cursors[0];
+        }
+
+        /** Class 0's scan start. */
+        long checkpointScanStart() {
+            return scanStarts[0];
+        }
     }
+
+    /** Added to the highest version recovery saw: versions handed out after a restart are above any
+     * version a write in flight at the crash may have left on the device beyond what recovery read. */
+    static final long VERSION_RESERVE = 1L << 24;
 
     private final StoreFile f;
     private final Superblock sb;
     private final CheckpointIo checkpoints;
     private final KeyIndex index;
-    private final RingBounds bounds;
-    private long cursor;
+    private final java.time.InstantSource clock;
+    private final java.util.Map<java.nio.ByteBuffer, Long> expiries = new java.util.HashMap<>();
+    private final long[] cursors;
+    private long maxVersion;
     private long recoveredKeys;
     private long scanned;
 
-    private Recovery(StoreFile f, CheckpointIo checkpoints, KeyIndex index, RingBounds bounds) {
+    private Recovery(StoreFile f, CheckpointIo checkpoints, KeyIndex index, java.time.InstantSource clock) {
         this.f = f;
         this.sb = f.superblock();
         this.checkpoints = checkpoints;
         this.index = index;
-        this.bounds = bounds;
+        this.clock = clock;
+        this.cursors = new long[sb.classes().size()];
     }
 
-    /** Fills {@code index} (empty) from the device. */
+    /** Fills {@code index} (empty) from the device. {@code bounds} is unused: each class has its own. */
     static Result run(StoreFile f, CheckpointIo checkpoints, KeyIndex index, RingBounds bounds) throws IOException {
-        return new Recovery(f, checkpoints, index, bounds).run();
+        return run(f, checkpoints, index, java.time.InstantSource.system());
+    }
+
+    /** Fills {@code index} (empty) from the device; keys expired by {@code clock} are dropped. */
+    static Result run(StoreFile f, CheckpointIo checkpoints, KeyIndex index, java.time.InstantSource clock)
+            throws IOException {
+        return new Recovery(f, checkpoints, index, clock).run();
     }
 
     private Result run() throws IOException {
+        int classes = sb.classes().size();
         try (Arena arena = Arena.ofConfined()) {
             Header[] h = checkpoints.readHeaders(arena);
             long[] regions = checkpoints.regions();
             // Every valid header counts, loaded or not: the next checkpoint must not reuse a generation a
             // region still holds, or it could go to the region of the only checkpoint that loads.
-            long generation = Math.max(h[0] == null ? 0 : h[0].generation(), h[1] == null ? 0 : h[1].generation());
-            long scanStart = 0;
+            long generation = 0;
+            long versionFloor = 0;
+            for (Header x : h) {
+                if (x != null) {
+                    generation = Math.max(generation, x.generation());
+                    versionFloor = Math.max(versionFloor, x.nextVersion());
+                }
+            }
+            long[] scanStarts = new long[classes];
             boolean loaded = false;
             // Newest valid first; an unreadable or corrupt payload falls back to the other region.
             int[] order = h[0] != null && (h[1] == null || h[0].generation() > h[1].generation())
                     ? new int[] {0, 1} : new int[] {1, 0};
             for (int r : order) {
                 if (h[r] != null && load(arena, regions[r], h[r])) {
-                    scanStart = h[r].scanStart();
-                    cursor = scanStart;
+                    for (int c = 0; c < classes; c++) {
+                        scanStarts[c] = h[r].scanStart(c);
+                        cursors[c] = scanStarts[c];
+                    }
                     loaded = true;
                     break;
                 }
             }
-            boolean full = !loaded || !scanFrom(arena, cursor);
+            boolean full = !loaded;
+            for (int c = 0; c < classes && !full; c++) {
+                full = !scanFrom(arena, c, scanStarts[c]);
+            }
             if (full) {
                 index.clear();
+                expiries.clear();
                 recoveredKeys = 0;
                 fullScan(arena);
-                scanStart = 0;
+                for (int c = 0; c < classes; c++) {
+                    scanStarts[c] = Superblock.position(c, 0);
+                }
             }
-            return new Result(cursor, generation, Math.min(scanStart, cursor), recoveredKeys, scanned, full);
+            dropExpired();
+            for (int c = 0; c < classes; c++) {
+                scanStarts[c] = Math.min(scanStarts[c], cursors[c]);
+            }
+            long nextVersion = Math.max(versionFloor, maxVersion + 1) + VERSION_RESERVE;
+            return new Result(cursors, generation, scanStarts, recoveredKeys, scanned, full, nextVersion, expiries);
         }
     }
 
@@ -97,48 +150,95 @@ final class Recovery {
             return false;
         }
         index.clear();
+        expiries.clear();
         index.reserve(h.count());
         try {
-            CheckpointDescriptor.decodeEntries(payload, h.count(), index::put);
-        } catch (IllegalArgumentException e) {
-            index.clear(); // a payload whose CRC matched but whose entries do not parse: not this checkpoint
+            CheckpointDescriptor.decodeEntries(payload, h.count(), h.formatVersion(), (k, p, l, c, v, e) -> {
+                sb.classOf(p); // a position of a class this store does not have is not this store's checkpoint
+                index.put(k, p, l, c);
+                index.setVersion(p, v);
+                maxVersion = Math.max(maxVersion, v);
+                if (e != 0) {
+                    expiries.put(java.nio.ByteBuffer.wrap(k), e);
+                }
+            });
+        } catch (RuntimeException e) {
+            // A payload whose CRC matched but whose entries do not parse: not this checkpoint.
+            index.clear();
+            expiries.clear();
             return false;
         }
         return true;
     }
 
+    /** Keys whose expiry has passed leave the index (their slots are free). */
+    private void dropExpired() {
+        long now = clock.millis();
+        var it = expiries.entrySet().iterator();
+        while (it.hasNext()) {
+            var e = it.next();
+            if (e.getValue() <= now) {
+                index.remove(e.getKey().array());
+                it.remove();
+            }
+        }
+    }
+
     /**
      * Applies one slot read whole (header, key and value) that was written at {@code position}: the key
-     * that lived in its slot is gone either way; a live value with a good data CRC replaces the key's
-     * entry, a tombstone removes the key. Returns whether the slot was valid.
+     * that lived in its slot is gone either way. A slot with a good data CRC replaces the key's entry (a
+     * live value) or removes the key (a tombstone), unless the key's entry is in another slot class and
+     * newer (a higher version: the key moved class after this slot was written). Returns whether the
+     * slot was valid.
      */
     private boolean apply(MemorySegment slot, long position) {
-        index.evictSlot(sb.slotOf(position));
-        if (!SlotDescriptor.dataValid(slot, sb.slotSize())) {
+        long slotSize = sb.slotSizeAt(position);
+        byte[] gone = index.evictSlot(sb.slotOf(position));
+        if (gone != null && gone.length > 0) {
+            expiries.remove(java.nio.ByteBuffer.wrap(gone));
+        }
+        if (!SlotDescriptor.dataValid(slot, slotSize)) {
             return false;
         }
+        long version = SlotDescriptor.version(slot);
+        maxVersion = Math.max(maxVersion, version);
         byte[] key = slot.asSlice(SlotDescriptor.HEADER_SIZE, SlotDescriptor.keyLength(slot)).toArray(ValueLayout.JAVA_BYTE);
+        int e = index.find(key);
+        if (e >= 0 && sb.classOf(index.positionAt(e)) != sb.classOf(position) && index.versionAt(e) > version) {
+            return true;
+        }
+        java.nio.ByteBuffer k = java.nio.ByteBuffer.wrap(key);
         if (SlotDescriptor.flags(slot) == SlotDescriptor.FLAG_TOMBSTONE) {
             index.remove(key);
+            expiries.remove(k);
         } else {
             index.put(key, position, SlotDescriptor.valueLength(slot), SlotDescriptor.dataCrc(slot));
+            index.setVersion(position, version);
+            long expiry = SlotDescriptor.expiry(slot);
+            if (expiry != 0) {
+                expiries.put(k, expiry);
+            } else {
+                expiries.remove(k);
+            }
             recoveredKeys++;
         }
         return true;
     }
 
     /**
-     * Reads the ring from {@code start}: every slot whose sequence is its position is applied. Returns
-     * false when the ring came round past {@code start} since (a slot holds a later lap), which a
-     * checkpoint every eighth of the ring prevents; the caller then reads every slot.
+     * Reads class {@code c}'s ring from {@code start}: every slot whose sequence is its position is
+     * applied. Returns false when the ring came round past {@code start} since (a slot holds a later
+     * lap), which a checkpoint every eighth of the ring prevents; the caller then reads every slot.
      */
-    private boolean scanFrom(Arena arena, long start) {
-        long window = bounds.recoveryGap();
+    private boolean scanFrom(Arena arena, int c, long start) {
+        SlotClass cls = sb.classes().get(c);
+        long window = new RingBounds(cls.slotCount()).recoveryGap();
+        long slotSize = cls.slotSize();
         // Small slots are read whole, many consecutive slots per read (1 MiB): the scan then costs a few
         // large reads instead of one read per slot. Larger slots: one read of each slot's first block.
-        boolean whole = sb.slotSize() <= SCAN_WHOLE_SLOT_MAX;
-        long stride = whole ? sb.slotSize() : BLOCK_SIZE;
-        int perRead = whole ? (int) Math.max(1, SCAN_READ_BYTES / sb.slotSize()) : 1;
+        boolean whole = slotSize <= SCAN_WHOLE_SLOT_MAX;
+        long stride = whole ? slotSize : BLOCK_SIZE;
+        int perRead = whole ? (int) Math.max(1, SCAN_READ_BYTES / slotSize) : 1;
         int reads = whole ? 4 : 256;
         int batchN = perRead * reads;
         MemorySegment heads = AlignedMemory.allocate(arena, batchN * stride, BLOCK_SIZE);
@@ -149,16 +249,16 @@ final class Recovery {
         long[] validOf = new long[batchN];
         long p = start;
         long lastValid = start - 1;
-        long end = start + sb.slotCount();
+        long end = start + cls.slotCount();
         while (p < end && p - lastValid <= window) {
             b.clear();
             int n = 0;
             for (int r = 0; r < reads && p + n < end; r++) {
-                long slot = sb.slotOf(p + n);
+                long slot = Long.remainderUnsigned(Superblock.classPosition(p + n), cls.slotCount());
                 // A read never crosses the end of the ring.
-                int m = (int) Math.min(Math.min(perRead, end - p - n), sb.slotCount() - slot);
+                int m = (int) Math.min(Math.min(perRead, end - p - n), cls.slotCount() - slot);
                 firstOfRead[r] = n;
-                b.read(f.file(), sb.slotOffset(slot), heads.asSlice(n * stride, m * stride));
+                b.read(f.file(), cls.slotOffset(slot), heads.asSlice(n * stride, m * stride));
                 n += m;
             }
             f.execute(b);
@@ -174,14 +274,14 @@ final class Recovery {
                 long pos = p + i;
                 if (pos - lastValid > window) {
                     // The gap ends inside this read: nothing acknowledged lies past it (RingBounds).
-                    cursor = lastValid + 1;
+                    cursors[c] = lastValid + 1;
                     return true;
                 }
                 if (validOf[i] < BLOCK_SIZE) {
                     continue;
                 }
                 MemorySegment head = heads.asSlice(i * stride, validOf[i]);
-                if (!SlotDescriptor.headerValid(head, sb.storeId(), sb.slotSize())) {
+                if (!SlotDescriptor.headerValid(head, sb.storeId(), slotSize)) {
                     continue;
                 }
                 if (SlotDescriptor.sequence(head) > pos) {
@@ -191,11 +291,11 @@ final class Recovery {
                     continue;
                 }
                 long used = SlotDescriptor.usedBlocks(SlotDescriptor.keyLength(head), SlotDescriptor.valueLength(head),
-                        sb.slotSize());
+                        slotSize);
                 MemorySegment slot = head;
                 if (used > head.byteSize()) {
                     if (full == null) {
-                        full = AlignedMemory.allocate(arena, sb.slotSize(), BLOCK_SIZE);
+                        full = AlignedMemory.allocate(arena, slotSize, BLOCK_SIZE);
                     }
                     one.clear();
                     one.read(f.file(), sb.positionOffset(pos), full.asSlice(0, used));
@@ -211,43 +311,50 @@ final class Recovery {
             }
             p += n;
         }
-        cursor = lastValid + 1;
+        cursors[c] = lastValid + 1;
         return true;
     }
 
-    /** No valid checkpoint, or the ring came round: read every slot, and apply them in sequence order. */
+    /**
+     * No valid checkpoint, or a ring came round: read every slot of every class, and apply them in
+     * version order (then position order, for slots written before versions).
+     */
     private void fullScan(Arena arena) {
-        TreeMap<Long, Integer> bySequence = new TreeMap<>();
+        List<long[]> found = new ArrayList<>(); // {version, sequence}
         f.forEachSlotHeader(arena, (s, head, read) -> {
             scanned++;
-            if (read && SlotDescriptor.headerValid(head, sb.storeId(), sb.slotSize())
-                    && sb.slotOf(SlotDescriptor.sequence(head)) == s) {
-                bySequence.put(SlotDescriptor.sequence(head), (int) s);
+            if (read && SlotDescriptor.headerValid(head, sb.storeId(), sb.classOfSlot(s).slotSize())) {
+                long seq = SlotDescriptor.sequence(head);
+                if ((seq >>> SuperblockDescriptor.CLASS_SHIFT) < sb.classes().size() && sb.slotOf(seq) == s) {
+                    found.add(new long[] {SlotDescriptor.version(head), seq});
+                }
             }
         });
-        if (bySequence.isEmpty()) {
-            cursor = 0;
-            return;
+        for (int c = 0; c < cursors.length; c++) {
+            cursors[c] = Superblock.position(c, 0);
         }
+        found.sort((x, y) -> x[0] != y[0] ? Long.compare(x[0], y[0]) : Long.compare(x[1], y[1]));
         // Applied in order from the oldest: data CRCs and tombstones are checked as they are applied.
-        MemorySegment full = AlignedMemory.allocate(arena, sb.slotSize(), BLOCK_SIZE);
+        MemorySegment full = AlignedMemory.allocate(arena, sb.classes().getLast().slotSize(), BLOCK_SIZE);
         IoBatch one = new IoBatch(1);
-        for (var e : bySequence.entrySet()) {
+        for (long[] x : found) {
+            long seq = x[1];
+            SlotClass cls = sb.classOf(seq);
+            int c = cls.id();
+            cursors[c] = Math.max(cursors[c], seq + 1);
             one.clear();
-            one.read(f.file(), sb.slotOffset(e.getValue()), full);
+            one.read(f.file(), sb.positionOffset(seq), full.asSlice(0, cls.slotSize()));
             f.execute(one);
             if (one.result(0) < SlotDescriptor.HEADER_SIZE
-                    || !SlotDescriptor.headerValid(full, sb.storeId(), sb.slotSize())) {
+                    || !SlotDescriptor.headerValid(full, sb.storeId(), cls.slotSize())) {
                 continue;
             }
             long used = SlotDescriptor.usedBytes(SlotDescriptor.keyLength(full), SlotDescriptor.valueLength(full),
-                    sb.slotSize());
+                    cls.slotSize());
             if (one.result(0) < used) {
                 continue;
             }
-            apply(full, e.getKey());
+            apply(full, seq);
         }
-        cursor = bySequence.lastKey() + 1;
     }
 }
-

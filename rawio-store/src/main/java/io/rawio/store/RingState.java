@@ -26,56 +26,81 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class RingState {
     private final Superblock sb;
-    private final RingBounds bounds;
     private final EvictionPolicy policy;
     private final FailureLatch failure;
 
     private final ReentrantLock lock = new ReentrantLock();
-    /** Signalled when a chunk leaves {@link #inFlight} or the store fails: waiting writers may go on. */
+    /** Signalled when a chunk leaves a ring's in-flight set or the store fails: waiting writers may go on. */
     private final Condition ringRoom = lock.newCondition();
 
     /** key -> position, value length, data CRC; the key living in each slot. GUARDED_BY(lock). */
     private final KeyIndex index;
-    /** The next position to allocate. GUARDED_BY(lock). */
-    private long cursor;
-    /** First position of each chunk in flight -> chunks starting there. GUARDED_BY(lock). */
-    private final TreeMap<Long, Integer> inFlight = new TreeMap<>();
+    /** By slot class: cursor, writes in flight, scan start. GUARDED_BY(lock). */
+    private final ClassRing[] rings;
     /**
-     * With a reinserting policy, keys with a write (value or tombstone) planned and not yet committed:
-     * never reinserted meanwhile. Empty otherwise. GUARDED_BY(lock).
+     * Keys with a write (value or tombstone) planned and not yet committed: how many, and the version of
+     * the last one committed, so a write planned earlier that commits later never replaces a newer one
+     * (also across classes), and a reinserting policy never reinserts such a key. GUARDED_BY(lock).
      */
-    private final HashMap<ByteBuffer, Integer> pendingKeys = new HashMap<>();
+    private final HashMap<ByteBuffer, KeyWrites> keyWrites = new HashMap<>();
+    /** Live keys with an expiry -> when they expire (ms since the epoch). GUARDED_BY(lock). */
+    private final HashMap<ByteBuffer, Long> expiries;
+    /** The next slot version (the store-wide order of writes). GUARDED_BY(lock). */
+    private long nextVersion;
     /** The last checkpoint generation handed out. GUARDED_BY(lock). */
     private long generation;
     /** Keys committed since the last checkpoint snapshot. GUARDED_BY(lock). */
     private long writesSinceCheckpoint;
-    /** Where recovery would start reading if the process died now. GUARDED_BY(lock). */
-    private long checkpointScanStart;
     // Counters since open. GUARDED_BY(lock).
     private long hits;
     private long misses;
     private long evictions;
     private long reinsertions;
     private long corruptions;
+    private long expired;
     private long bytesWritten;
     private long bytesStored;
     private long checkpoints;
     /** Set once at open. */
     private final long recoveredKeys;
     private final long recoveryScanned;
+    private final java.time.InstantSource clock;
+
+    /** Writes of one key in flight. */
+    private static final class KeyWrites {
+        int pending;
+        long lastCommitted = -1;
+    }
 
     RingState(Superblock sb, KeyIndex index, Recovery.Result recovered, EvictionPolicy policy, RingBounds bounds,
             FailureLatch failure) {
+        this(sb, index, recovered, policy, failure, java.time.InstantSource.system());
+    }
+
+    RingState(Superblock sb, KeyIndex index, Recovery.Result recovered, EvictionPolicy policy, FailureLatch failure,
+            java.time.InstantSource clock) {
         this.sb = sb;
         this.index = index;
         this.policy = policy;
-        this.bounds = bounds;
         this.failure = failure;
-        this.cursor = recovered.cursor();
+        this.clock = clock;
+        this.rings = new ClassRing[sb.classes().size()];
+        for (int c = 0; c < rings.length; c++) {
+            long start = Superblock.position(c, 0);
+            rings[c] = new ClassRing(sb.classes().get(c),
+                    c < recovered.cursors().length ? recovered.cursors()[c] : start,
+                    c < recovered.scanStarts().length ? recovered.scanStarts()[c] : start);
+        }
         this.generation = recovered.generation();
-        this.checkpointScanStart = recovered.checkpointScanStart();
+        this.nextVersion = recovered.nextVersion();
+        this.expiries = new HashMap<>(recovered.expiries());
         this.recoveredKeys = recovered.recoveredKeys();
         this.recoveryScanned = recovered.scanned();
+    }
+
+    /** The ring of a slot class, for tests. */
+    ClassRing ring(int c) {
+        return rings[c];
     }
 
     // ------------------------------------------------------------------ writes
@@ -89,8 +114,13 @@ final class RingState {
     void plan(WriteWindow w) {
         lock.lock();
         try {
-            long need = w.to - w.from;
-            while (!bounds.fits(oldestInFlight(), cursor, need) && !failure.isSet()) {
+            long[] need = new long[rings.length];
+            for (int i = w.from; i < w.to; i++) {
+                if (w.results[i] == null) {
+                    need[w.classOf(i)]++;
+                }
+            }
+            while (!fitsAll(need) && !failure.isSet()) {
                 ringRoom.awaitUninterruptibly();
             }
             if (failure.isSet()) {
@@ -101,33 +131,43 @@ final class RingState {
                 }
                 return;
             }
-            long limit = bounds.limit(oldestInFlight(), cursor);
-            boolean full = false;
-            for (int c = 0; c < w.nChunks; c++) {
-                w.chunkStart[c] = cursor;
-                int plannedBefore = w.planned.size();
-                int reinsertsBefore = w.reinserts.size();
-                for (int i = w.chunkFrom(c); i < w.chunkTo(c); i++) {
+            long[] limit = new long[rings.length];
+            for (int c = 0; c < rings.length; c++) {
+                limit[c] = rings[c].bounds.limit(rings[c].oldestInFlight(), rings[c].cursor);
+            }
+            long[] left = need.clone(); // keys still to place, by class
+            boolean[] full = new boolean[rings.length];
+            for (int ch = 0; ch < w.nChunks; ch++) {
+                long[] before = new long[rings.length];
+                for (int c = 0; c < rings.length; c++) {
+                    before[c] = rings[c].cursor;
+                }
+                for (int i = w.chunkFrom(ch); i < w.chunkTo(ch); i++) {
                     if (w.results[i] != null) {
                         continue;
                     }
+                    int c = w.classOf(i);
                     // Pending before its slot is chosen: a reinsertion this allocation makes must not
                     // rewrite the key's old value after its new one.
                     pend(w.keys.get(i));
-                    long p = full ? -1 : allocate(w, c, limit - (w.to - i));
+                    long p = full[c] ? -1 : allocate(rings[c], w, ch, limit[c] - left[c]);
+                    left[c]--;
                     if (p < 0) {
                         unpend(w.keys.get(i));
-                        full = true;
+                        full[c] = true;
                         w.results[i] = SlotStore.Result.fail(SlotStore.Status.FULL,
                                 "store full: the next slot holds a live key and eviction is off"
                                 + " (delete keys or use eviction)");
                         continue;
                     }
-                    w.planned.add(new Planned(i, p, c));
+                    w.planned.add(new Planned(i, p, ch, nextVersion++));
                 }
-                w.hasWork[c] = w.planned.size() > plannedBefore || w.reinserts.size() > reinsertsBefore;
-                if (w.hasWork[c]) {
-                    inFlight.merge(w.chunkStart[c], 1, Integer::sum);
+                for (int c = 0; c < rings.length; c++) {
+                    if (rings[c].cursor != before[c]) {
+                        w.chunkStarts[ch][c] = before[c];
+                        w.hasWork[ch] = true;
+                        rings[c].chunkInFlight(before[c]);
+                    }
                 }
             }
         } finally {
@@ -135,56 +175,88 @@ final class RingState {
         }
     }
 
+    /** Whether every class's new positions fit its budget of positions in flight. GUARDED_BY(lock). */
+    private boolean fitsAll(long[] need) {
+        for (int c = 0; c < rings.length; c++) {
+            if (need[c] > 0 && !rings[c].fits(need[c])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /**
      * The next position for a new slot, evicting or reinserting what is there; -1 when the policy
      * rejects. A hot resident is reinserted only below {@code reinsertBelow} (what the keys still to
      * place in this window leave of the ring's budget); past that it is evicted like any other.
      */
-    private long allocate(WriteWindow w, int chunk, long reinsertBelow) {
-        for (long tries = 0; tries <= sb.slotCount(); tries++) {
-            long p = cursor;
+    private long allocate(ClassRing ring, WriteWindow w, int chunk, long reinsertBelow) {
+        for (long tries = 0; tries <= ring.slotClass.slotCount(); tries++) {
+            long p = ring.cursor;
             int slot = sb.slotOf(p);
             byte[] resident = index.keyInSlot(slot);
             if (resident != null) {
-                int e = policy.tracksHotKeys() ? index.find(resident) : -1;
-                boolean hot = e >= 0 && index.isHot(e);
+                int e = policy.tracksHotKeys() || !expiries.isEmpty() ? index.find(resident) : -1;
+                if (e >= 0 && expiredNow(resident)) {
+                    // An expired key's slot is free, whatever the policy.
+                    dropLocked(resident);
+                    expired++;
+                    ring.cursor++;
+                    return p;
+                }
+                boolean hot = policy.tracksHotKeys() && e >= 0 && index.isHot(e);
                 EvictionPolicy.Decision d = policy.decide(hot,
-                        hot && pendingKeys.containsKey(ByteBuffer.wrap(resident)), hot && w.reinserting(resident),
+                        hot && keyWrites.containsKey(ByteBuffer.wrap(resident)), hot && w.reinserting(resident),
                         p < reinsertBelow);
                 if (d == EvictionPolicy.Decision.REJECT) {
                     return -1;
                 }
                 if (d == EvictionPolicy.Decision.REINSERT) {
                     w.reinserts.add(new Reinsert(resident, index.positionAt(e), p, index.valueLengthAt(e),
-                            index.dataCrcAt(e), chunk));
+                            index.dataCrcAt(e), chunk, index.versionAt(e)));
                     reinsertions++;
-                    cursor++;
+                    ring.cursor++;
                     continue;
                 }
-                index.evictSlot(slot);
+                byte[] gone = index.evictSlot(slot);
+                if (gone != null && gone.length > 0) {
+                    forgetExpiry(gone);
+                }
                 evictions++;
+                ring.evictions++;
             }
-            cursor++;
+            ring.cursor++;
             return p;
         }
         return -1;
     }
 
     private void pend(byte[] key) {
-        if (policy.tracksHotKeys()) {
-            pendingKeys.merge(ByteBuffer.wrap(key), 1, Integer::sum);
-        }
+        keyWrites.computeIfAbsent(ByteBuffer.wrap(key), k -> new KeyWrites()).pending++;
     }
 
     private void unpend(byte[] key) {
-        if (policy.tracksHotKeys()) {
-            pendingKeys.computeIfPresent(ByteBuffer.wrap(key), (k, v) -> v == 1 ? null : v - 1);
+        ByteBuffer k = ByteBuffer.wrap(key);
+        KeyWrites kw = keyWrites.get(k);
+        if (kw != null && --kw.pending == 0) {
+            keyWrites.remove(k);
         }
     }
 
-    /** The first position of the oldest write in flight, or -1. GUARDED_BY(lock). */
-    private long oldestInFlight() {
-        return inFlight.isEmpty() ? -1 : inFlight.firstKey();
+    /**
+     * Whether the write of {@code key} with {@code version} is newer than every write of it committed
+     * while it was in flight; records it as the last committed when it is. GUARDED_BY(lock).
+     */
+    private boolean newestCommitted(byte[] key, long version) {
+        KeyWrites kw = keyWrites.get(ByteBuffer.wrap(key));
+        if (kw == null) {
+            return true;
+        }
+        if (version < kw.lastCommitted) {
+            return false;
+        }
+        kw.lastCommitted = version;
+        return true;
     }
 
     /**
@@ -203,7 +275,11 @@ final class RingState {
             for (int q = range[0]; q < range[1]; q++) {
                 unpend(w.keys.get(w.planned.get(q).keyIndex()));
             }
-            inFlight.computeIfPresent(w.chunkStart[c], (k, v) -> v == 1 ? null : v - 1);
+            for (int k = 0; k < rings.length; k++) {
+                if (w.chunkStarts[c][k] >= 0) {
+                    rings[k].chunkDone(w.chunkStarts[c][k]);
+                }
+            }
             ringRoom.signalAll();
             lock.unlock();
         }
@@ -219,16 +295,25 @@ final class RingState {
             for (int q = range[0]; q < range[1]; q++) {
                 Planned pl = w.planned.get(q);
                 byte[] key = w.keys.get(pl.keyIndex());
-                int e = index.find(key);
+                // A write of the key planned later (a newer version) may have committed first: it stands.
+                boolean newest = newestCommitted(key, pl.version());
                 if (w.isDelete()) {
-                    if ((e >= 0 ? index.positionAt(e) : -1) < pl.position()) {
+                    if (newest) {
                         index.remove(key);
+                        forgetExpiry(key);
                     }
                 } else {
                     long valueLength = w.values.get(pl.keyIndex()).byteSize();
-                    if (e < 0 || index.positionAt(e) < pl.position()) {
+                    if (newest) {
+                        int e = index.find(key);
                         // a new key is kept by the index, so it gets its own copy; an update keeps the index's
                         index.put(e < 0 ? key.clone() : key, pl.position(), (int) valueLength, w.dataCrcs[q]);
+                        index.setVersion(pl.position(), pl.version());
+                        if (w.expiryMs != 0) {
+                            expiries.put(ByteBuffer.wrap(key.clone()), w.expiryMs);
+                        } else {
+                            forgetExpiry(key);
+                        }
                     }
                     bytesStored += key.length + valueLength;
                 }
@@ -238,6 +323,7 @@ final class RingState {
             for (Reinsert ri : w.reinserts) {
                 if (ri.chunk() == c && mapsToLocked(ri.key(), ri.oldPosition())) {
                     index.put(ri.key(), ri.newPosition(), ri.valueLength(), ri.dataCrc());
+                    index.setVersion(ri.newPosition(), ri.version());
                 }
             }
         } else {
@@ -247,6 +333,7 @@ final class RingState {
             for (Reinsert ri : w.reinserts) {
                 if (ri.chunk() == c && mapsToLocked(ri.key(), ri.oldPosition())) {
                     index.remove(ri.key());
+                    forgetExpiry(ri.key());
                 }
             }
             for (int q = range[0]; q < range[1]; q++) {
@@ -278,7 +365,7 @@ final class RingState {
      * A key deleted in place: where its slot is, the blocks its value covered, and the value's length
      * and data CRC as the index had them.
      */
-    record InPlace(long position, int slot, long usedBytes, int valueLength, int dataCrc) {
+    record InPlace(long position, int slot, long usedBytes, int valueLength, int dataCrc, long version) {
     }
 
     /**
@@ -296,10 +383,11 @@ final class RingState {
             int slot = sb.slotOf(position);
             int valueLength = index.valueLengthAt(e);
             int dataCrc = index.dataCrcAt(e);
-            long used = SlotDescriptor.usedBlocks(key.length, valueLength, sb.slotSize());
+            long used = SlotDescriptor.usedBlocks(key.length, valueLength, sb.slotSizeAt(position));
             index.remove(key);
+            forgetExpiry(key);
             index.markBusy(slot);
-            return new InPlace(position, slot, used, valueLength, dataCrc);
+            return new InPlace(position, slot, used, valueLength, dataCrc, nextVersion++);
         } finally {
             lock.unlock();
         }
@@ -316,10 +404,87 @@ final class RingState {
 
     // ------------------------------------------------------------------ reads
 
+    /** Whether the key is live (present and not expired). */
     boolean contains(byte[] key) {
         lock.lock();
         try {
-            return index.find(key) >= 0;
+            return liveEntry(key) >= 0;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The key's table entry, or -1 when absent or expired; an expired key is dropped from the index on
+     * the way (its slot is free: its header's expiry keeps it from coming back). GUARDED_BY(lock).
+     */
+    private int liveEntry(byte[] key) {
+        int e = index.find(key);
+        if (e >= 0 && expiredNow(key)) {
+            dropLocked(key);
+            expired++;
+            return -1;
+        }
+        return e;
+    }
+
+    /** Whether the key has an expiry that has passed. GUARDED_BY(lock). */
+    private boolean expiredNow(byte[] key) {
+        if (expiries.isEmpty()) {
+            return false;
+        }
+        Long at = expiries.get(ByteBuffer.wrap(key));
+        return at != null && at <= clock.millis();
+    }
+
+    /** Removes a key from the index and the expiries. GUARDED_BY(lock). */
+    private void dropLocked(byte[] key) {
+        index.remove(key);
+        forgetExpiry(key);
+    }
+
+    private void forgetExpiry(byte[] key) {
+        if (!expiries.isEmpty()) {
+            expiries.remove(ByteBuffer.wrap(key));
+        }
+    }
+
+    /**
+     * Milliseconds until the key expires: -1 when it has no expiry, -2 when it is absent or expired (as
+     * Redis's PTTL answers).
+     */
+    long ttlMillis(byte[] key) {
+        lock.lock();
+        try {
+            if (liveEntry(key) < 0) {
+                return -2;
+            }
+            Long at = expiries.isEmpty() ? null : expiries.get(ByteBuffer.wrap(key));
+            return at == null ? -1 : Math.max(0, at - clock.millis());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The key's expiry (ms since the epoch; 0 for none), or -1 when the key is absent or expired. */
+    long expiryOf(byte[] key) {
+        lock.lock();
+        try {
+            if (liveEntry(key) < 0) {
+                return -1;
+            }
+            Long at = expiries.isEmpty() ? null : expiries.get(ByteBuffer.wrap(key));
+            return at == null ? 0 : at;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Live keys. */
+    long keyCount() {
+        lock.lock();
+        try {
+            return index.size();
         } finally {
             lock.unlock();
         }
@@ -333,7 +498,7 @@ final class RingState {
         lock.lock();
         try {
             for (int i = from; i < to; i++) {
-                int e = index.find(keys.get(i));
+                int e = liveEntry(keys.get(i));
                 if (e < 0) {
                     misses++;
                     pos[i - from] = -1;
@@ -379,7 +544,7 @@ final class RingState {
                 return false;
             }
             corruptions++;
-            index.remove(key);
+            dropLocked(key);
             return true;
         } finally {
             lock.unlock();
@@ -395,7 +560,7 @@ final class RingState {
         lock.lock();
         try {
             if (mapsToLocked(key, position)) {
-                index.remove(key);
+                dropLocked(key);
             }
         } finally {
             lock.unlock();
@@ -407,28 +572,96 @@ final class RingState {
         List<SlotStore.KeyInfo> out = new ArrayList<>();
         lock.lock();
         try {
-            index.forEach((k, p, l, c) -> out.add(new SlotStore.KeyInfo(k.clone(), l, p, c)));
+            long now = clock.millis();
+            index.forEach((k, p, l, c) -> {
+                if (!expiredAt(k, now)) {
+                    out.add(new SlotStore.KeyInfo(k.clone(), l, p, c));
+                }
+            });
         } finally {
             lock.unlock();
         }
         return out;
     }
 
+    /**
+     * One page of a scan from {@code cursor}: live keys (with {@code prefix}, when not null) of the next
+     * {@code count} home entries of the index table; see {@link KeyIndex#scan}.
+     */
+    SlotStore.ScanPage scan(long cursor, int count, byte[] prefix) {
+        lock.lock();
+        try {
+            List<byte[]> out = new ArrayList<>();
+            long now = clock.millis();
+            long next = index.scan(cursor, count, e -> {
+                byte[] k = index.keyAt(e);
+                if ((prefix == null || startsWith(k, prefix)) && !expiredAt(k, now)) {
+                    out.add(k.clone());
+                }
+            });
+            return new SlotStore.ScanPage(out, next);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static boolean startsWith(byte[] k, byte[] prefix) {
+        return k.length >= prefix.length && java.util.Arrays.equals(k, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
+    /** Per slot class: slots, live keys, their value bytes, evictions since open. */
+    List<SlotStore.ClassStats> classStats() {
+        lock.lock();
+        try {
+            long[] keys = new long[rings.length];
+            long[] bytes = new long[rings.length];
+            index.forEachEntry(e -> {
+                int c = sb.classOf(index.positionAt(e)).id();
+                keys[c]++;
+                bytes[c] += index.valueLengthAt(e);
+            });
+            List<SlotStore.ClassStats> out = new ArrayList<>();
+            for (int c = 0; c < rings.length; c++) {
+                out.add(new SlotStore.ClassStats(c, rings[c].slotClass.slotSize(), rings[c].slotClass.slotCount(),
+                        keys[c], bytes[c], rings[c].evictions));
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean expiredAt(byte[] key, long now) {
+        if (expiries.isEmpty()) {
+            return false;
+        }
+        Long at = expiries.get(ByteBuffer.wrap(key));
+        return at != null && at <= now;
+    }
+
     // ------------------------------------------------------------------ checkpoints
 
     /** What a checkpoint writes, taken under the lock. */
-    record Snapshot(long generation, long scanStart, long count, MemorySegment payload, long payloadLength) {
+    record Snapshot(long generation, long[] scanStarts, long nextVersion, long count, MemorySegment payload,
+            long payloadLength) {
+        /** Class 0's scan start. */
+        long scanStart() {
+            return scanStarts[0];
+        }
     }
 
     /**
      * Encodes the index into a payload from {@code arena} and hands out the next generation; null when
-     * the entries need more than {@code maxPayload} bytes. The scan start is the oldest position still
-     * in flight (or the cursor), so a write acknowledged after the snapshot is found by the scan.
+     * the entries need more than {@code maxPayload} bytes. Each ring's scan start is its oldest position
+     * still in flight (or its cursor), so a write acknowledged after the snapshot is found by the scan.
      */
     Snapshot snapshot(Arena arena, long maxPayload) {
         lock.lock();
         try {
-            long scanStart = inFlight.isEmpty() ? cursor : Math.min(cursor, inFlight.firstKey());
+            long[] scanStarts = new long[rings.length];
+            for (int c = 0; c < rings.length; c++) {
+                scanStarts[c] = rings[c].scanStartNow();
+            }
             long payloadLength = CheckpointDescriptor.payloadLength(index.size(), index.keyBytes());
             if (payloadLength > maxPayload) {
                 return null;
@@ -437,22 +670,29 @@ final class RingState {
                     Math.max(SlotStore.BLOCK_SIZE, Blocks.roundUp(payloadLength, SlotStore.BLOCK_SIZE)),
                     SlotStore.BLOCK_SIZE);
             long[] at = {0};
-            index.forEach((k, p, l, c) -> at[0] = CheckpointDescriptor.encodeEntry(payload, at[0], k, p, l, c));
+            index.forEachEntry(e -> {
+                byte[] k = index.keyAt(e);
+                Long exp = expiries.isEmpty() ? null : expiries.get(ByteBuffer.wrap(k));
+                at[0] = CheckpointDescriptor.encodeEntry(payload, at[0], k, index.positionAt(e), index.valueLengthAt(e),
+                        index.dataCrcAt(e), index.versionAt(e), exp == null ? 0 : exp);
+            });
             if (at[0] != payloadLength) {
                 throw new IllegalStateException("index key bytes out of step: wrote " + at[0]
                         + " checkpoint bytes, expected " + payloadLength);
             }
             writesSinceCheckpoint = 0;
-            return new Snapshot(++generation, scanStart, index.size(), payload, payloadLength);
+            return new Snapshot(++generation, scanStarts, nextVersion, index.size(), payload, payloadLength);
         } finally {
             lock.unlock();
         }
     }
 
-    void checkpointWritten(long scanStart, long bytes) {
+    void checkpointWritten(long[] scanStarts, long bytes) {
         lock.lock();
         try {
-            checkpointScanStart = scanStart;
+            for (int c = 0; c < rings.length; c++) {
+                rings[c].checkpointScanStart = scanStarts[c];
+            }
             checkpoints++;
             bytesWritten += bytes;
         } finally {
@@ -460,11 +700,28 @@ final class RingState {
         }
     }
 
-    /** Positions allocated since the scan start of the last checkpoint. */
+    /** The most positions any ring allocated since the scan start of the last checkpoint, as a share of
+     * the threshold {@code autoPositions} gives for that ring's size: the checkpointer writes one when
+     * any ring passes its threshold. */
+    boolean checkpointDue(java.util.function.LongUnaryOperator autoPositions) {
+        lock.lock();
+        try {
+            for (ClassRing r : rings) {
+                if (r.cursor - r.checkpointScanStart > autoPositions.applyAsLong(r.slotClass.slotCount())) {
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Positions allocated in class 0 since the scan start of the last checkpoint (for tests). */
     long positionsSinceCheckpoint() {
         lock.lock();
         try {
-            return cursor - checkpointScanStart;
+            return rings[0].cursor - rings[0].checkpointScanStart;
         } finally {
             lock.unlock();
         }
@@ -496,7 +753,7 @@ final class RingState {
         try {
             return new StoreStats(index.size(), index.valueBytes(), sb.slotCount(), sb.slotSize(), hits, misses,
                     evictions, reinsertions, corruptions, bytesWritten, bytesStored, checkpoints, recoveredKeys,
-                    recoveryScanned, openMillis, index.memoryBytes());
+                    recoveryScanned, openMillis, index.memoryBytes(), expired);
         } finally {
             lock.unlock();
         }

@@ -14,14 +14,17 @@ import java.lang.foreign.ValueLayout;
  *  16          20              24                              32
  *   | key len   | value len     |   store id u64 (uuid low)    |
  *   +-----------+---------------+------------------------------+
- *  32          36                                     60       64
- *   | data crc  |         reserved, zero              | hdr crc |
- *   +-----------+-------------------------------------+---------+
+ *  32          36      38      40                48                56      60       64
+ *   | data crc  | class | 0     | expiry ms u64   | version u64     | 0     | hdr crc |
+ *   +-----------+-------+-------+-----------------+-----------------+-------+---------+
  *  64 key bytes | value bytes | padding to the slot size               (packed)
  *  64 key bytes | zeros to 4096 | value bytes from 4096 | padding      (block-aligned value)
  * </pre>
  * data crc = CRC32C(key ++ value) (the zeros between them are not in it); hdr crc = CRC32C(bytes
- * [0, 60)). The sequence is the slot's position in the ring's write order: position p lives in slot p
+ * [0, 60)). class: the slot class the slot belongs to; expiry ms: when the key expires (milliseconds
+ * since the epoch, 0 for never); version: the store-wide order of writes, which decides between
+ * slots of one key in different classes (a key that moved class). A slot written before slot classes
+ * has zeros there: class 0, no expiry, version 0. The sequence is the slot's position in the ring's write order: position p lives in slot p
  * mod slotCount, so a slot whose sequence is not the position being read was never written there or
  * was overwritten since.
  *
@@ -46,6 +49,9 @@ public final class SlotDescriptor {
     public static final long VALUE_LENGTH_OFFSET = 20;
     public static final long STORE_ID_OFFSET = 24;
     public static final long DATA_CRC_OFFSET = 32;
+    public static final long CLASS_OFFSET = 36;
+    public static final long EXPIRY_OFFSET = 40;
+    public static final long VERSION_FIELD_OFFSET = 48;
     public static final long HEADER_CRC_OFFSET = 60;
 
     /** A live key/value. */
@@ -62,7 +68,16 @@ public final class SlotDescriptor {
      */
     static int encodeHeader(MemorySegment slot, short flags, long sequence, int keyLength, int valueLength,
             long storeId, long slotSize) {
+        return encodeHeader(slot, flags, sequence, keyLength, valueLength, storeId, slotSize, 0, 0);
+    }
+
+    /** {@link #encodeHeader} with the slot's version (store-wide write order) and expiry (0: never). */
+    static int encodeHeader(MemorySegment slot, short flags, long sequence, int keyLength, int valueLength,
+            long storeId, long slotSize, long version, long expiryMs) {
         slot.asSlice(0, HEADER_SIZE).fill((byte) 0);
+        slot.set(Le.U16, CLASS_OFFSET, (short) (sequence >>> SuperblockDescriptor.CLASS_SHIFT));
+        slot.set(Le.U64, EXPIRY_OFFSET, expiryMs);
+        slot.set(Le.U64, VERSION_FIELD_OFFSET, version);
         slot.set(Le.U32, MAGIC_OFFSET, MAGIC);
         slot.set(Le.U16, VERSION_OFFSET, FORMAT_VERSION);
         slot.set(Le.U16, FLAGS_OFFSET, flags);
@@ -121,6 +136,16 @@ public final class SlotDescriptor {
         return slot.get(Le.U32, DATA_CRC_OFFSET) == dataCrc(slot, keyLength(slot), valueLength(slot), slotSize);
     }
 
+    /** When the key expires, in milliseconds since the epoch; 0 for never. */
+    static long expiry(MemorySegment slot) {
+        return slot.get(Le.U64, EXPIRY_OFFSET);
+    }
+
+    /** The slot's place in the store-wide order of writes (0 for slots written before slot classes). */
+    static long version(MemorySegment slot) {
+        return slot.get(Le.U64, VERSION_FIELD_OFFSET);
+    }
+
     static int dataCrc(MemorySegment slot) {
         return slot.get(Le.U32, DATA_CRC_OFFSET);
     }
@@ -148,6 +173,12 @@ public final class SlotDescriptor {
      */
     static int fill(MemorySegment slot, byte[] key, MemorySegment value, short flags, long sequence, long storeId,
             long slotSize) {
+        return fill(slot, key, value, flags, sequence, storeId, slotSize, 0, 0);
+    }
+
+    /** {@link #fill} with the slot's version and expiry (0: never). */
+    static int fill(MemorySegment slot, byte[] key, MemorySegment value, short flags, long sequence, long storeId,
+            long slotSize, long version, long expiryMs) {
         int vl = (int) value.byteSize();
         long keyEnd = HEADER_SIZE + (long) key.length;
         long valueAt = valueOffset(key.length, vl, slotSize);
@@ -157,7 +188,7 @@ public final class SlotDescriptor {
             MemorySegment.copy(value, 0, slot, valueAt, vl);
         }
         slot.asSlice(valueAt + vl).fill((byte) 0);
-        return encodeHeader(slot, flags, sequence, key.length, vl, storeId, slotSize);
+        return encodeHeader(slot, flags, sequence, key.length, vl, storeId, slotSize, version, expiryMs);
     }
 
     /**

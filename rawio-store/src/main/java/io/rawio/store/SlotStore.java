@@ -101,6 +101,15 @@ public final class SlotStore implements AutoCloseable {
     }
 
     /**
+     * Formats a new store with several slot classes (see {@link SlotClasses}); otherwise as
+     * {@link #format(Path, long, long, boolean, StoreOptions, Preallocation, FormatProgress)}.
+     */
+    public static void format(Path path, long sizeBytes, SlotClasses classes, boolean force, StoreOptions options,
+            Preallocation prealloc, FormatProgress progress) throws IOException {
+        StoreFormatter.format(path, sizeBytes, classes, force, options, prealloc, progress);
+    }
+
+    /**
      * Opens a store: loads the newest valid checkpoint, then reads the slots written after it.
      *
      * @throws StoreException.NotAStore when the path holds no rawio store
@@ -126,10 +135,10 @@ public final class SlotStore implements AutoCloseable {
         StoreFile file = StoreFile.open(path, options, engine, notice);
         try {
             Superblock sb = file.superblock();
-            RingBounds bounds = new RingBounds(sb.slotCount());
+            RingBounds bounds = new RingBounds(sb.classes().getFirst().slotCount());
             CheckpointIo checkpoints = new CheckpointIo(file);
-            KeyIndex index = new KeyIndex(sb.slotCount());
-            Recovery.Result recovered = Recovery.run(file, checkpoints, index, bounds);
+            KeyIndex index = new KeyIndex(sb);
+            Recovery.Result recovered = Recovery.run(file, checkpoints, index, options.clock());
             SlotStore s = new SlotStore(file, options, index, recovered, bounds, checkpoints,
                     (System.nanoTime() - start) / 1_000_000);
             // Only now: a failed recovery leaves no thread behind.
@@ -151,8 +160,8 @@ public final class SlotStore implements AutoCloseable {
         this.options = options;
         this.failure = new FailureLatch(file.path());
         this.gate = new CallGate(file.path());
-        this.ring = new RingState(file.superblock(), index, recovered, EvictionPolicy.of(options.eviction()), bounds,
-                failure);
+        this.ring = new RingState(file.superblock(), index, recovered, EvictionPolicy.of(options.eviction()), failure,
+                options.clock());
         this.scratch = new ScratchBuffers(BLOCK_SIZE);
         this.checkpointer = new Checkpointer(ring, checkpoints, failure, file.superblock().slotCount());
         this.writes = new WritePipeline(file, options, ring, bounds, failure, scratch, checkpointer);
@@ -199,7 +208,12 @@ public final class SlotStore implements AutoCloseable {
 
     /** Stores a value; returns when acknowledged under the store's durability. */
     public void put(byte[] key, MemorySegment value) throws IOException {
-        Result r = putMany(List.of(key), List.of(value)).getFirst();
+        put(key, value, 0);
+    }
+
+    /** Stores a value that expires at {@code expiresAtMs} (0: never); see {@link #putMany(List, List, long)}. */
+    public void put(byte[] key, MemorySegment value, long expiresAtMs) throws IOException {
+        Result r = putMany(List.of(key), List.of(value), expiresAtMs).getFirst();
         if (!r.ok()) {
             throw failureFor(r);
         }
@@ -223,6 +237,18 @@ public final class SlotStore implements AutoCloseable {
      * @throws IllegalStateException when the store is closed
      */
     public List<Result> putMany(List<byte[]> keys, List<MemorySegment> values) throws IOException {
+        return putMany(keys, values, 0);
+    }
+
+    /**
+     * Stores many values that expire at {@code expiresAtMs} (milliseconds since the epoch, by the
+     * store's clock; 0 for never): from then on the keys are absent, their slots free, and a restart
+     * does not bring them back. Otherwise as {@link #putMany(List, List)}.
+     */
+    public List<Result> putMany(List<byte[]> keys, List<MemorySegment> values, long expiresAtMs) throws IOException {
+        if (expiresAtMs < 0) {
+            throw new IllegalArgumentException("expiry must be 0 (never) or a time: expiresAtMs=" + expiresAtMs);
+        }
         if (keys.size() != values.size()) {
             throw new IllegalArgumentException("keys and values differ in count: keys=" + keys.size() + ", values="
                     + values.size());
@@ -230,7 +256,7 @@ public final class SlotStore implements AutoCloseable {
         gate.enter();
         try {
             Result[] results = new Result[keys.size()];
-            writes.writeAll(keys, values, results, SlotDescriptor.FLAG_LIVE);
+            writes.writeAll(keys, values, results, SlotDescriptor.FLAG_LIVE, expiresAtMs);
             return Arrays.asList(results);
         } finally {
             gate.exit();
@@ -256,6 +282,39 @@ public final class SlotStore implements AutoCloseable {
         } finally {
             gate.exit();
         }
+    }
+
+    /**
+     * Milliseconds until the key expires: -1 when it has no expiry, -2 when it is absent (Redis's PTTL).
+     */
+    public long ttlMillis(byte[] key) {
+        gate.enter();
+        try {
+            return ring.ttlMillis(key);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /**
+     * Sets when an existing key expires (0: never) by writing its value again with the new expiry, so
+     * the change survives a restart. Returns false when the key is absent.
+     */
+    public boolean expireAt(byte[] key, long expiresAtMs) throws IOException {
+        if (expiresAtMs < 0) {
+            throw new IllegalArgumentException("expiry must be 0 (never) or a time: expiresAtMs=" + expiresAtMs);
+        }
+        byte[] v = get(key);
+        if (v == null) {
+            return false;
+        }
+        put(key, MemorySegment.ofArray(v), expiresAtMs);
+        return true;
+    }
+
+    /** Removes a key's expiry (Redis's PERSIST); false when the key is absent or has none. */
+    public boolean persist(byte[] key) throws IOException {
+        return ttlMillis(key) >= 0 && expireAt(key, 0);
     }
 
     // ------------------------------------------------------------------ reads
@@ -321,6 +380,54 @@ public final class SlotStore implements AutoCloseable {
             return reads.getMany(keys);
         } finally {
             gate.exit();
+        }
+    }
+
+    /**
+     * A page of keys and the cursor of the next page (0 when the scan is done); start with cursor 0.
+     * A key present for the whole scan is returned at least once (Redis SCAN's guarantee); one may be
+     * returned twice. {@code count} is how many index entries a page covers, about the keys it returns;
+     * {@code prefix} (null for all) keeps only keys that start with it. The index is not copied.
+     */
+    public ScanPage scan(long cursor, int count, byte[] prefix) {
+        if (cursor < 0 || cursor > 0xffffffffL) {
+            throw new IllegalArgumentException("not a scan cursor: cursor=" + cursor);
+        }
+        if (count < 1) {
+            throw new IllegalArgumentException("count must be positive: count=" + count);
+        }
+        gate.enter();
+        try {
+            return ring.scan(cursor, count, prefix);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /** One page of {@link #scan}: its keys, and the cursor of the next page (0 when done). */
+    public record ScanPage(List<byte[]> keys, long cursor) {
+    }
+
+    /** Live keys (keys that expired and were not yet found expired may be counted). */
+    public long keyCount() {
+        return ring.keyCount();
+    }
+
+    /** Per slot class: slots, live keys, their value bytes, evictions since open. */
+    public List<ClassStats> classStats() {
+        gate.enter();
+        try {
+            return ring.classStats();
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /** One slot class's figures (see {@link #classStats()}). */
+    public record ClassStats(int id, long slotSize, long slots, long keys, long valueBytes, long evictions) {
+        /** Live keys per slot. */
+        public double fill() {
+            return slots == 0 ? 0 : (double) keys / slots;
         }
     }
 

@@ -112,7 +112,8 @@ final class StoreFile implements AutoCloseable {
                 int version = Math.max(SuperblockDescriptor.intactVersion(a), SuperblockDescriptor.intactVersion(c));
                 if (version >= 0) {
                     throw new StoreException("store " + path + " has format version " + version + "; this version of"
-                            + " rawio reads format version " + SuperblockDescriptor.FORMAT_VERSION
+                            + " rawio reads format version " + SuperblockDescriptor.OLDEST_READABLE_VERSION + " or "
+                            + SuperblockDescriptor.FORMAT_VERSION
                             + " (export its keys with the rawio that wrote it, then format it again)");
                 }
                 if (SuperblockDescriptor.hasMagic(a) || SuperblockDescriptor.hasMagic(c)) {
@@ -137,9 +138,9 @@ final class StoreFile implements AutoCloseable {
                 b.throwIfFailed();
             }
             long size = file.size();
-            if (good.slotOffset(good.slotCount()) > size) {
+            if (good.end() > size) {
                 throw new StoreException.Corrupt("store " + path + " is truncated: needs "
-                        + good.slotOffset(good.slotCount()) + " bytes, has " + size);
+                        + good.end() + " bytes, has " + size);
             }
             return good;
         }
@@ -152,7 +153,7 @@ final class StoreFile implements AutoCloseable {
         void visit(long slot, MemorySegment head, boolean read);
     }
 
-    /** Reads the first block of every slot of the ring, 64 reads per dispatcher batch. */
+    /** Reads the first block of every slot of every class, 64 reads per dispatcher batch. */
     void forEachSlotHeader(Arena arena, HeaderVisitor visitor) {
         int per = 64;
         MemorySegment heads = AlignedMemory.allocate(arena, (long) per * BLOCK_SIZE, BLOCK_SIZE);
@@ -161,7 +162,7 @@ final class StoreFile implements AutoCloseable {
             b.clear();
             int n = (int) Math.min(per, sb.slotCount() - s0);
             for (int i = 0; i < n; i++) {
-                b.read(file, sb.slotOffset(s0 + i), heads.asSlice((long) i * BLOCK_SIZE, BLOCK_SIZE));
+                b.read(file, sb.globalSlotOffset(s0 + i), heads.asSlice((long) i * BLOCK_SIZE, BLOCK_SIZE));
             }
             engine.execute(b);
             for (int i = 0; i < n; i++) {

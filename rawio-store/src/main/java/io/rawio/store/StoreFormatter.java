@@ -15,6 +15,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -43,13 +45,12 @@ final class StoreFormatter {
      */
     static void format(Path path, long sizeBytes, long slotSize, boolean force, StoreOptions options,
             SlotStore.Preallocation prealloc, SlotStore.FormatProgress progress) throws IOException {
-        if (slotSize < BLOCK_SIZE || slotSize % BLOCK_SIZE != 0) {
-            throw new IllegalArgumentException("slot size must be a positive multiple of " + BLOCK_SIZE
-                    + ": slot=" + slotSize);
-        }
-        if (slotSize > MAX_SLOT_SIZE) {
-            throw new IllegalArgumentException("slot size must be at most 1 GiB: slot=" + slotSize);
-        }
+        format(path, sizeBytes, SlotClasses.of(slotSize), force, options, prealloc, progress);
+    }
+
+    /** Formats a new store with these slot classes; see the other {@code format}. */
+    static void format(Path path, long sizeBytes, SlotClasses classes, boolean force, StoreOptions options,
+            SlotStore.Preallocation prealloc, SlotStore.FormatProgress progress) throws IOException {
         boolean exists = Files.exists(path);
         boolean device = exists && Statx.of(path).isBlockDevice();
         if (exists && Files.isDirectory(path)) {
@@ -62,7 +63,7 @@ final class StoreFormatter {
             throw new IllegalArgumentException("size must be positive: size=" + sizeBytes);
         }
         if (!device) {
-            layout(sizeBytes, slotSize); // refuses a size too small before anything is created
+            layout(sizeBytes, classes); // refuses a size too small before anything is created
         }
         try (IoEngine engine = StoreFile.createEngine(options, s -> { })) {
             if (!device && exists) {
@@ -75,25 +76,32 @@ final class StoreFormatter {
                     throw new IllegalArgumentException("refusing to format " + path
                             + ": the device holds data (pass --force to destroy it)");
                 }
-                Superblock sb = layout(size, slotSize);
+                Superblock sb = layout(size, classes);
                 if (!device && prealloc == SlotStore.Preallocation.WRITE_ZEROS) {
                     // Whole blocks: a tail shorter than a block lies past the last slot and is left as it is.
                     writeZeros(engine, f, arena, 0, size / BLOCK_SIZE * BLOCK_SIZE, progress);
                 }
                 MemorySegment buf = AlignedMemory.allocate(arena, CheckpointDescriptor.HEADER_SIZE, BLOCK_SIZE);
-                IoBatch batch = new IoBatch(4);
+                IoBatch batch = new IoBatch(4 + SuperblockDescriptor.MAX_CLASSES);
                 // An empty checkpoint, generation 1, scan from position 0; the other region invalid.
                 MemorySegment empty = AlignedMemory.allocate(arena, BLOCK_SIZE, BLOCK_SIZE);
                 empty.fill((byte) 0);
-                CheckpointDescriptor.encodeHeader(buf, new CheckpointDescriptor.Header(1, 0, 0, 0, Le.crc32c(buf, 0, 0)));
+                long[] scanStarts = new long[sb.classes().size()];
+                for (int c = 0; c < scanStarts.length; c++) {
+                    scanStarts[c] = Superblock.position(c, 0);
+                }
+                CheckpointDescriptor.encodeHeader(buf, new CheckpointDescriptor.Header(1, scanStarts, 0, 0,
+                        Le.crc32c(buf, 0, 0), 1, CheckpointDescriptor.FORMAT_VERSION));
                 batch.write(f, sb.checkpoint1(), buf);
                 batch.write(f, sb.checkpoint0(), empty);
                 batch.fdatasync(f);
                 engine.execute(batch);
                 batch.throwIfFailed();
-                // Invalidate slot 0's header so a reused device cannot look like a written position 0.
+                // Invalidate each class's slot 0 so a reused device cannot look like a written position 0.
                 batch.clear();
-                batch.write(f, sb.slotOffset(0), empty);
+                for (SuperblockDescriptor.SlotClass c : sb.classes()) {
+                    batch.write(f, c.slotOffset(0), empty);
+                }
                 MemorySegment sbBuf = AlignedMemory.allocate(arena, SuperblockDescriptor.SIZE, BLOCK_SIZE);
                 SuperblockDescriptor.encode(sb, sbBuf);
                 batch.write(f, 0, sbBuf);
@@ -191,20 +199,44 @@ final class StoreFormatter {
 
     /** The geometry of a store of {@code size} bytes with {@code slotSize} slots. */
     static Superblock layout(long size, long slotSize) {
-        long meta = 2L * SuperblockDescriptor.SIZE;
-        long approxSlots = Math.max(0, (size - meta) / slotSize);
-        long ckpt = Blocks.roundUp(Math.max(1L << 20, approxSlots * 64) + CheckpointDescriptor.HEADER_SIZE, BLOCK_SIZE);
-        long slotsOffset = meta + 2 * ckpt;
-        long slotCount = (size - slotsOffset) / slotSize;
-        if (slotCount < 2) {
-            throw new IllegalArgumentException("size too small: size=" + size + " holds " + Math.max(0, slotCount)
-                    + " slots of " + slotSize + " bytes after " + slotsOffset + " bytes of metadata; need at least 2");
-        }
-        if (slotCount > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("too many slots: " + slotCount + " (use larger slots)");
-        }
-        return new Superblock(UUID.randomUUID(), BLOCK_SIZE, slotSize, slotCount, meta, meta + ckpt, ckpt,
-                slotsOffset, SlotStore.MAX_KEY_LENGTH, System.currentTimeMillis());
+        return layout(size, SlotClasses.of(slotSize));
     }
 
+    /**
+     * The geometry of a store of {@code size} bytes with these classes: two superblocks, two checkpoint
+     * regions sized for about 64 bytes an entry, then each class's slots, one class after the other, each
+     * with its share of the rest.
+     */
+    static Superblock layout(long size, SlotClasses classes) {
+        long meta = 2L * SuperblockDescriptor.SIZE;
+        long approxSlots = 0;
+        for (int i = 0; i < classes.slotSizes().size(); i++) {
+            approxSlots += (long) (Math.max(0, size - meta) * classes.share(i) / classes.slotSizes().get(i));
+        }
+        long ckpt = Blocks.roundUp(Math.max(1L << 20, approxSlots * 64) + CheckpointDescriptor.HEADER_SIZE, BLOCK_SIZE);
+        long slotsOffset = meta + 2 * ckpt;
+        long space = size - slotsOffset;
+        List<SuperblockDescriptor.SlotClass> list = new ArrayList<>();
+        long at = slotsOffset;
+        long first = 0;
+        for (int i = 0; i < classes.slotSizes().size(); i++) {
+            long slotSize = classes.slotSizes().get(i);
+            long share = i == classes.slotSizes().size() - 1 ? size - at : (long) (space * classes.share(i));
+            long count = Math.max(0, share) / slotSize;
+            if (count < 2) {
+                throw new IllegalArgumentException("size too small: size=" + size + " holds " + Math.max(0, count)
+                        + " slots of " + slotSize + " bytes after " + slotsOffset + " bytes of metadata"
+                        + (classes.slotSizes().size() > 1 ? " (class " + i + ", share " + Math.round(classes.share(i) * 100)
+                        + "%)" : "") + "; need at least 2");
+            }
+            list.add(new SuperblockDescriptor.SlotClass(i, slotSize, count, at, first));
+            at += count * slotSize;
+            first += count;
+        }
+        if (first > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("too many slots: " + first + " (use larger slots)");
+        }
+        return new Superblock(UUID.randomUUID(), BLOCK_SIZE, classes.slotSizes().getLast(), first, meta, meta + ckpt, ckpt,
+                slotsOffset, SlotStore.MAX_KEY_LENGTH, System.currentTimeMillis(), list);
+    }
 }

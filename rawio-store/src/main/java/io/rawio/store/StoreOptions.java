@@ -12,9 +12,11 @@ package io.rawio.store;
  *                             the keys of one putMany chunk, the unit committed to the index (default 64)
  * @param checkpointIntervalMs write a checkpoint this often when there were writes (0: only on close and
  *                             on {@link SlotStore#checkpoint()})
+ * @param clock                the time expiries are compared with (the system clock by default; tests
+ *                             pass one they control)
  */
 public record StoreOptions(String engine, boolean direct, Durability durability, Eviction eviction, int batchSize,
-        long checkpointIntervalMs) {
+        long checkpointIntervalMs, java.time.InstantSource clock) {
 
     /** When a write is acknowledged. */
     public enum Durability {
@@ -43,6 +45,15 @@ public record StoreOptions(String engine, boolean direct, Durability durability,
         if (checkpointIntervalMs < 0) {
             throw new IllegalArgumentException("checkpoint interval must not be negative");
         }
+        if (clock == null) {
+            clock = java.time.InstantSource.system();
+        }
+    }
+
+    /** Options without a clock of their own: the system clock. */
+    public StoreOptions(String engine, boolean direct, Durability durability, Eviction eviction, int batchSize,
+            long checkpointIntervalMs) {
+        this(engine, direct, durability, eviction, batchSize, checkpointIntervalMs, null);
     }
 
     public static StoreOptions defaults() {
@@ -50,26 +61,31 @@ public record StoreOptions(String engine, boolean direct, Durability durability,
     }
 
     public StoreOptions withEngine(String e) {
-        return new StoreOptions(e, direct, durability, eviction, batchSize, checkpointIntervalMs);
+        return new StoreOptions(e, direct, durability, eviction, batchSize, checkpointIntervalMs, clock);
     }
 
     public StoreOptions withDirect(boolean d) {
-        return new StoreOptions(engine, d, durability, eviction, batchSize, checkpointIntervalMs);
+        return new StoreOptions(engine, d, durability, eviction, batchSize, checkpointIntervalMs, clock);
     }
 
     public StoreOptions withDurability(Durability d) {
-        return new StoreOptions(engine, direct, d, eviction, batchSize, checkpointIntervalMs);
+        return new StoreOptions(engine, direct, d, eviction, batchSize, checkpointIntervalMs, clock);
     }
 
     public StoreOptions withEviction(Eviction e) {
-        return new StoreOptions(engine, direct, durability, e, batchSize, checkpointIntervalMs);
+        return new StoreOptions(engine, direct, durability, e, batchSize, checkpointIntervalMs, clock);
     }
 
     public StoreOptions withBatchSize(int b) {
-        return new StoreOptions(engine, direct, durability, eviction, b, checkpointIntervalMs);
+        return new StoreOptions(engine, direct, durability, eviction, b, checkpointIntervalMs, clock);
+    }
+
+    /** The clock expiries are compared with. */
+    public StoreOptions withClock(java.time.InstantSource c) {
+        return new StoreOptions(engine, direct, durability, eviction, batchSize, checkpointIntervalMs, c);
     }
 
     public StoreOptions withCheckpointIntervalMs(long ms) {
-        return new StoreOptions(engine, direct, durability, eviction, batchSize, ms);
+        return new StoreOptions(engine, direct, durability, eviction, batchSize, ms, clock);
     }
 }

@@ -19,10 +19,11 @@ package io.rawio.store;
  * @param recoveryScanned  slots the scan at open read
  * @param openMillis       how long open took
  * @param indexBytes       approximate heap bytes of the index
+ * @param expired          keys found expired and dropped
  */
 public record StoreStats(long keys, long valueBytes, long slots, long slotSize, long hits, long misses,
         long evictions, long reinsertions, long corruptions, long bytesWritten, long bytesStored, long checkpoints,
-        long recoveredKeys, long recoveryScanned, long openMillis, long indexBytes) {
+        long recoveredKeys, long recoveryScanned, long openMillis, long indexBytes, long expired) {
 
     /** Device bytes written per byte stored (slot padding and headers make it > 1). */
     public double writeAmplification() {

@@ -48,9 +48,36 @@ final class WritePipeline {
     /** Puts (or, with FLAG_TOMBSTONE, deletes) every key; one result per key into {@code results}. */
     void writeAll(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags)
             throws IOException {
+        writeAll(keys, values, results, flags, 0);
+    }
+
+    /**
+     * Puts (or deletes) every key, the values to expire at {@code expiryMs} (ms since the epoch; 0 for
+     * never); one result per key into {@code results}.
+     */
+    void writeAll(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags,
+            long expiryMs) throws IOException {
         for (int from = 0; from < keys.size(); ) {
-            from = writeWindow(keys, values, from, keys.size(), results, flags);
+            from = writeWindow(keys, values, from, keys.size(), results, flags, expiryMs);
         }
+    }
+
+    /**
+     * The smallest slot class whose slot holds a key of {@code keyLength} bytes and a value of
+     * {@code valueLength}, or -1 when none does.
+     */
+    int classFor(int keyLength, long valueLength) {
+        for (SuperblockDescriptor.SlotClass c : sb.classes()) {
+            if (SlotDescriptor.usedBytes(keyLength, valueLength, c.slotSize()) <= c.slotSize()) {
+                return c.id();
+            }
+        }
+        return -1;
+    }
+
+    /** The largest slot any class has. */
+    private long largestSlot() {
+        return sb.classes().getLast().slotSize();
     }
 
     /**
@@ -61,7 +88,7 @@ final class WritePipeline {
     int windowChunks() {
         int bs = options.batchSize();
         long chunks = Math.max(1, Math.min(MAX_WINDOW_CHUNKS, bounds.windowKeys(Long.MAX_VALUE) / bs));
-        int keys = ScratchBuffers.batchOps(f.engine(), sb.slotSize(), (int) (chunks * bs), bs);
+        int keys = ScratchBuffers.batchOps(f.engine(), largestSlot(), (int) (chunks * bs), bs);
         return Math.max(1, keys / bs);
     }
 
@@ -70,19 +97,23 @@ final class WritePipeline {
      * index of the first key not handled.
      */
     private int writeWindow(List<byte[]> keys, List<MemorySegment> values, int from, int to,
-            SlotStore.Result[] results, short flags) throws IOException {
+            SlotStore.Result[] results, short flags, long expiryMs) throws IOException {
         int bs = options.batchSize();
         int nChunks = (int) Math.min(windowChunks(), (to - from + (long) bs - 1) / bs);
         to = Math.min(to, from + nChunks * bs);
         // A tiny ring, or a batch larger than the positions in flight may span: a shorter window.
         to = (int) Math.min(to, from + bounds.windowKeys(to - from));
+        int[] classes = new int[to - from];
         for (int i = from; i < to; i++) {
             String bad = validate(keys.get(i), values.get(i));
             if (bad != null) {
                 results[i] = SlotStore.Result.fail(SlotStore.Status.INVALID, bad);
+            } else {
+                classes[i - from] = classFor(keys.get(i).length, values.get(i).byteSize());
             }
         }
-        WriteWindow w = new WriteWindow(keys, values, results, flags, from, to, bs);
+        WriteWindow w = new WriteWindow(keys, values, results, flags, expiryMs, classes, sb.classes().size(), from, to,
+                bs);
         ring.plan(w);
         if (w.hasWork()) {
             ScratchBuffers.Region region = scratch.acquire();
@@ -112,7 +143,7 @@ final class WritePipeline {
     private void run(WriteWindow w, ScratchBuffers.Region region, Arena arena) {
         long largest = 0;
         for (Planned pl : w.planned) {
-            largest = Math.max(largest, w.slotBytes(pl, sb.slotSize()));
+            largest = Math.max(largest, w.slotBytes(pl, sb));
         }
         int ops = w.planned.size() + w.reinserts.size() + w.nChunks;
         region.reset(f.engine().buffersHeld(w.planned.size()) * largest);
@@ -135,7 +166,7 @@ final class WritePipeline {
             }
             int first = batch.size();
             for (; p < w.planned.size() && w.planned.get(p).chunk() == c; p++) {
-                written += w.slotBytes(w.planned.get(p), sb.slotSize());
+                written += w.slotBytes(w.planned.get(p), sb);
                 // The buffer is chosen and filled as the op is issued (see the preparer).
                 int op = batch.write(f.file(), sb.positionOffset(w.planned.get(p).position()), MemorySegment.NULL);
                 w.chunkOf[op] = c;
@@ -211,10 +242,10 @@ final class WritePipeline {
         Planned pl = w.planned.get(ref);
         MemorySegment b = buffers.take();
         w.bufOf[op] = b;
-        MemorySegment slot = b.asSlice(0, w.slotBytes(pl, sb.slotSize()));
+        MemorySegment slot = b.asSlice(0, w.slotBytes(pl, sb));
         try {
             w.dataCrcs[ref] = SlotDescriptor.fill(slot, w.keys.get(pl.keyIndex()), w.values.get(pl.keyIndex()), w.flags,
-                    pl.position(), sb.storeId(), sb.slotSize());
+                    pl.position(), sb.storeId(), sb.slotSizeAt(pl.position()), pl.version(), w.expiryMs);
         } catch (RuntimeException e) {
             // The value became unreadable after it was validated (its arena closed meanwhile). This
             // write and the ones after it are canceled, and their positions stay unwritten: the store
@@ -279,14 +310,15 @@ final class WritePipeline {
         long max = maxValueLength(key.length);
         if (value.byteSize() > max) {
             return "value larger than a slot holds: value=" + value.byteSize() + ", max=" + max
-                    + " (slot=" + sb.slotSize() + ")";
+                    + " (slot=" + largestSlot() + ")";
         }
         return null;
     }
 
     /** The largest value a key of {@code keyLength} bytes can have. */
     long maxValueLength(int keyLength) {
-        return sb.slotSize() - SlotDescriptor.HEADER_SIZE - keyLength;
+        // Packed, a value of this length fills the slot exactly, and a packed value always fits.
+        return largestSlot() - SlotDescriptor.HEADER_SIZE - keyLength;
     }
 
     /**
@@ -304,13 +336,14 @@ final class WritePipeline {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment slot = AlignedMemory.allocate(arena, d.usedBytes(), SlotStore.BLOCK_SIZE);
+            long slotSize = sb.slotSizeAt(d.position());
             SlotDescriptor.fill(slot, key, MemorySegment.NULL, SlotDescriptor.FLAG_TOMBSTONE, d.position(), sb.storeId(),
-                    sb.slotSize());
+                    slotSize, d.version(), 0);
             // A get of a block-aligned value reads the value blocks alone and checks them against the
             // data CRC an older checkpoint may still hold: zeros must not pass it, which they would if
             // the deleted value was all zeros. Then the blocks are filled with ones instead.
-            if (SlotDescriptor.valueAligned(key.length, d.valueLength(), sb.slotSize())) {
-                long valueAt = SlotDescriptor.valueOffset(key.length, d.valueLength(), sb.slotSize());
+            if (SlotDescriptor.valueAligned(key.length, d.valueLength(), slotSize)) {
+                long valueAt = SlotDescriptor.valueOffset(key.length, d.valueLength(), slotSize);
                 if (Le.crc32c(key, slot, valueAt, d.valueLength()) == d.dataCrc()) {
                     slot.asSlice(valueAt, d.valueLength()).fill((byte) 0xff);
                 }

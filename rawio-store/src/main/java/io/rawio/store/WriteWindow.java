@@ -13,26 +13,31 @@ import java.util.List;
  * also runs the batch's preparer and completer).
  */
 final class WriteWindow {
-    /** A key of the window and the position it was given. */
-    record Planned(int keyIndex, long position, int chunk) {
+    /** A key of the window, the global position it was given, and its version (the store-wide write order). */
+    record Planned(int keyIndex, long position, int chunk, long version) {
     }
 
-    /** A hot resident rewritten at {@code newPosition} instead of evicted. */
-    record Reinsert(byte[] key, long oldPosition, long newPosition, int valueLength, int dataCrc, int chunk) {
+    /** A hot resident rewritten at {@code newPosition} (same class) instead of evicted; its version is kept. */
+    record Reinsert(byte[] key, long oldPosition, long newPosition, int valueLength, int dataCrc, int chunk,
+            long version) {
     }
 
     final List<byte[]> keys;
     final List<MemorySegment> values;
     final SlotStore.Result[] results;
     final short flags;
+    /** When the window's keys expire (ms since the epoch), 0 for never. */
+    final long expiryMs;
+    /** By key (index - from): its slot class. */
+    final int[] classes;
     final int from;
     final int to;
     final int batchSize;
     final int nChunks;
     final List<Planned> planned = new ArrayList<>();
     final List<Reinsert> reinserts = new ArrayList<>();
-    /** By chunk: its first position (its key in the ring state's in-flight set). */
-    final long[] chunkStart;
+    /** By chunk and class: the chunk's first position in that class's ring (its key in the ring's in-flight set), or -1. */
+    final long[][] chunkStarts;
     /** By chunk: whether it planned any write (only those go in flight). */
     final boolean[] hasWork;
     final boolean[] committed;
@@ -60,20 +65,38 @@ final class WriteWindow {
 
     WriteWindow(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags, int from,
             int to, int batchSize) {
+        this(keys, values, results, flags, 0, new int[to - from], 1, from, to, batchSize);
+    }
+
+    /**
+     * Keys [from, to) of a call; {@code classes[i - from]} is key i's slot class, of {@code classCount}.
+     */
+    WriteWindow(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags, long expiryMs,
+            int[] classes, int classCount, int from, int to, int batchSize) {
         this.keys = keys;
         this.values = values;
         this.results = results;
         this.flags = flags;
+        this.expiryMs = expiryMs;
+        this.classes = classes;
         this.from = from;
         this.to = to;
         this.batchSize = batchSize;
         this.nChunks = (to - from + batchSize - 1) / batchSize;
-        chunkStart = new long[nChunks];
+        chunkStarts = new long[nChunks][classCount];
+        for (long[] c : chunkStarts) {
+            java.util.Arrays.fill(c, -1);
+        }
         hasWork = new boolean[nChunks];
         committed = new boolean[nChunks];
         remaining = new int[nChunks];
         chunkError = new String[nChunks];
         canceled = new boolean[nChunks];
+    }
+
+    /** Key {@code i}'s slot class. */
+    int classOf(int i) {
+        return classes[i - from];
     }
 
     /** Keys [lo, hi) of chunk {@code c}. */
@@ -107,8 +130,9 @@ final class WriteWindow {
     }
 
     /** Bytes the slot write of a planned key covers: whole blocks up to the end of its value. */
-    long slotBytes(Planned pl, long slotSize) {
-        return SlotDescriptor.usedBlocks(keys.get(pl.keyIndex()).length, values.get(pl.keyIndex()).byteSize(), slotSize);
+    long slotBytes(Planned pl, SuperblockDescriptor.Superblock sb) {
+        return SlotDescriptor.usedBlocks(keys.get(pl.keyIndex()).length, values.get(pl.keyIndex()).byteSize(),
+                sb.slotSizeAt(pl.position()));
     }
 
     /** Whether this window already reinserts {@code key} (the same array: the index's own). */

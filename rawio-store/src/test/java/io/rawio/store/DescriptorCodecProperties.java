@@ -122,7 +122,7 @@ class DescriptorCodecProperties {
 
     @Property(tries = 200)
     void positionsMapRoundTheRing(@ForAll @LongRange(min = 2, max = 1_000_000) long slots,
-            @ForAll @LongRange(min = 0, max = Long.MAX_VALUE / 2) long position) {
+            @ForAll @LongRange(min = 0, max = 1L << 55) long position) {
         Superblock sb = new Superblock(UUID.randomUUID(), 4096, 8192, slots, 8192, 8192 + (1 << 20), 1 << 20,
                 8192 + (2 << 20), 1024, 0);
         int slot = sb.slotOf(position);

@@ -1,0 +1,93 @@
+package io.rawio.store;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The slot classes of a store to format: slot sizes in ascending order (multiples of 4 KiB) and the
+ * share of the slot space each class gets. A value goes to the smallest class whose slot holds its
+ * header, key and value.
+ *
+ * <p>{@link #forMaxValue} derives classes as memcached's slab classes do, with a factor of 4: slots of
+ * 4, 16, 64, 256 KiB, 1, 4, 16 ... MiB below the largest value, then one class sized for the largest
+ * value with a key of up to {@link #KEY_ALLOWANCE} bytes. No value then takes more than 4 times its
+ * size, or one 4 KiB block. By default every class gets the same share of the space.
+ *
+ * @param slotSizes ascending, multiples of 4 KiB, at most 1 GiB, 1 to 16 of them
+ * @param shares    one per class, positive; they are normalized to sum to 1
+ */
+public record SlotClasses(List<Long> slotSizes, List<Double> shares) {
+    /** The key length {@link #forMaxValue} sizes its largest class for. */
+    public static final int KEY_ALLOWANCE = 256;
+
+    public SlotClasses {
+        slotSizes = List.copyOf(slotSizes);
+        shares = List.copyOf(shares);
+        if (slotSizes.isEmpty() || slotSizes.size() > SuperblockDescriptor.MAX_CLASSES) {
+            throw new IllegalArgumentException("a store has 1 to " + SuperblockDescriptor.MAX_CLASSES
+                    + " slot classes: classes=" + slotSizes.size());
+        }
+        if (shares.size() != slotSizes.size()) {
+            throw new IllegalArgumentException("one share per class: classes=" + slotSizes.size() + ", shares="
+                    + shares.size());
+        }
+        long previous = 0;
+        for (long s : slotSizes) {
+            if (s < SlotStore.BLOCK_SIZE || s % SlotStore.BLOCK_SIZE != 0) {
+                throw new IllegalArgumentException("slot size must be a positive multiple of " + SlotStore.BLOCK_SIZE
+                        + ": slot=" + s);
+            }
+            if (s > StoreFormatter.MAX_SLOT_SIZE) {
+                throw new IllegalArgumentException("slot size must be at most 1 GiB: slot=" + s);
+            }
+            if (s <= previous) {
+                throw new IllegalArgumentException("slot sizes must ascend: " + slotSizes);
+            }
+            previous = s;
+        }
+        for (double d : shares) {
+            if (!(d > 0) || Double.isInfinite(d)) {
+                throw new IllegalArgumentException("class shares must be positive: " + shares);
+            }
+        }
+    }
+
+    /** One class of {@code slotSize} slots: the store of format version 2. */
+    public static SlotClasses of(long slotSize) {
+        return new SlotClasses(List.of(slotSize), List.of(1.0));
+    }
+
+    /** These slot sizes, each with the same share of the space. */
+    public static SlotClasses of(List<Long> slotSizes) {
+        return new SlotClasses(slotSizes, Collections.nCopies(slotSizes.size(), 1.0));
+    }
+
+    /** Classes for values of up to {@code maxValue} bytes (see the class comment), equal shares. */
+    public static SlotClasses forMaxValue(long maxValue) {
+        if (maxValue < 0) {
+            throw new IllegalArgumentException("max value must not be negative: max=" + maxValue);
+        }
+        long last = Blocks.roundUp(SlotDescriptor.HEADER_SIZE + KEY_ALLOWANCE + maxValue, SlotStore.BLOCK_SIZE);
+        List<Long> sizes = new ArrayList<>();
+        for (long s = SlotStore.BLOCK_SIZE; s < last && sizes.size() < SuperblockDescriptor.MAX_CLASSES - 1; s *= 4) {
+            sizes.add(s);
+        }
+        sizes.add(last);
+        return of(sizes);
+    }
+
+    /** This layout with other shares (one per class). */
+    public SlotClasses withShares(List<Double> s) {
+        return new SlotClasses(slotSizes, s);
+    }
+
+    /** The share of class {@code i}, normalized. */
+    double share(int i) {
+        double sum = 0;
+        for (double d : shares) {
+            sum += d;
+        }
+        return shares.get(i) / sum;
+    }
+}

@@ -1,0 +1,273 @@
+package io.rawio.store;
+
+import static io.rawio.store.StoreTesting.key;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** A store of several slot classes: values by size, keys that move class, expiry and scan. */
+class SlotClassesStoreTest {
+    static final SlotClasses CLASSES = SlotClasses.of(List.of(4096L, 16384L, 65536L));
+
+    @TempDir
+    Path dir;
+
+    Path format(String name, StoreOptions o) throws Exception {
+        Path p = dir.resolve(name);
+        SlotStore.format(p, 48L << 20, CLASSES, false, o, SlotStore.Preallocation.FALLOCATE,
+                SlotStore.FormatProgress.NONE);
+        return p;
+    }
+
+    @Test
+    void eachValueGoesToTheSmallestClassThatHoldsIt() throws Exception {
+        StoreOptions o = StoreTesting.psyncOptions();
+        Path p = format("classes.store", o);
+        try (SlotStore s = SlotStore.open(p, o)) {
+            assertEquals(3, s.superblock().classes().size());
+            int[] sizes = {0, 100, 4000, 5000, 16000, 17000, 60000};
+            int[] expectClass = {0, 0, 0, 1, 1, 2, 2};
+            for (int i = 0; i < sizes.length; i++) {
+                s.put(key("k" + i), StoreTesting.valueFor("k" + i, sizes[i]).length == sizes[i]
+                        ? StoreTesting.valueFor("k" + i, sizes[i]) : new byte[sizes[i]]);
+            }
+            for (SlotStore.KeyInfo k : s.keys()) {
+                int i = Integer.parseInt(new String(k.key()).substring(1));
+                assertEquals(expectClass[i], s.superblock().classOf(k.position()).id(), "value of " + sizes[i] + " bytes");
+            }
+            List<SlotStore.ClassStats> cs = s.classStats();
+            assertEquals(3, cs.get(0).keys());
+            assertEquals(2, cs.get(1).keys());
+            assertEquals(2, cs.get(2).keys());
+            SlotStore.Result tooBig = s.putMany(List.of(key("big")), List.of(MemorySegment.ofArray(new byte[70_000])))
+                    .getFirst();
+            assertEquals(SlotStore.Status.INVALID, tooBig.status());
+            assertTrue(s.check().healthy(), s.check().toString());
+        }
+    }
+
+    static byte[] value(String tag, int n) {
+        byte[] v = new byte[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (byte) (tag.hashCode() + i * 13);
+        }
+        return v;
+    }
+
+    /** How the key ends: reopened cleanly, after a crash, or after a crash with both checkpoints lost. */
+    @ParameterizedTest
+    @ValueSource(strings = {"close", "crash", "crash-no-checkpoint"})
+    void aKeyThatMovesClassKeepsItsLatestValueAcrossARestart(String how) throws Exception {
+        StoreOptions o = StoreTesting.psyncOptions().withDurability(StoreOptions.Durability.DURABLE);
+        Path p = format(how + ".store", o);
+        byte[] k = key("mover");
+        byte[] small = value("small", 300);
+        byte[] large = value("large", 50_000);
+        byte[] medium = value("medium", 9_000);
+        SlotStore s = SlotStore.open(p, o);
+        s.put(k, small);
+        assertTrue(s.checkpoint()); // the checkpoint says class 0
+        s.put(k, large);            // class 2, after the checkpoint
+        s.put(k, medium);           // class 1
+        s.put(key("other"), value("other", 300)); // class 0 again, after the small one
+        assertArrayEquals(medium, s.get(k));
+        if (how.equals("close")) {
+            s.close();
+        } else {
+            s.abandon();
+        }
+        if (how.equals("crash-no-checkpoint")) {
+            try (SlotStore r = SlotStore.open(p, o)) {
+                StoreTesting.flipByte(p, r.superblock().checkpoint0() + 20);
+                StoreTesting.flipByte(p, r.superblock().checkpoint1() + 20);
+                r.closeWithoutCheckpoint();
+            }
+        }
+        try (SlotStore r = SlotStore.open(p, o)) {
+            assertArrayEquals(medium, r.get(k), "the latest value, not the one of another class");
+            assertArrayEquals(value("other", 300), r.get(key("other")));
+            assertEquals(2, r.keys().size());
+            assertTrue(r.check().keysCorrupt() == 0);
+            // And moving back to the smallest class after the restart wins over everything before it.
+            r.put(k, small);
+        }
+        try (SlotStore r = SlotStore.open(p, o)) {
+            assertArrayEquals(small, r.get(k));
+        }
+    }
+
+    @Test
+    void aDeleteInOneClassRemovesAValueOfAnother() throws Exception {
+        StoreOptions o = StoreTesting.psyncOptions().withDurability(StoreOptions.Durability.DURABLE);
+        Path p = format("delete.store", o);
+        SlotStore s = SlotStore.open(p, o);
+        s.put(key("k"), value("v", 50_000)); // class 2
+        assertTrue(s.checkpoint());
+        assertTrue(s.delete(key("k")));      // its tombstone goes to class 0
+        s.abandon();
+        try (SlotStore r = SlotStore.open(p, o)) {
+            assertNull(r.get(key("k")));
+        }
+    }
+
+    static final class TestClock implements InstantSource {
+        final AtomicLong ms = new AtomicLong(1_000_000);
+
+        @Override
+        public Instant instant() {
+            return Instant.ofEpochMilli(ms.get());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"close", "crash"})
+    void anExpiredKeyIsAbsentAndStaysAbsentAfterARestart(String how) throws Exception {
+        TestClock clock = new TestClock();
+        StoreOptions o = StoreTesting.psyncOptions().withClock(clock).withDurability(StoreOptions.Durability.DURABLE);
+        Path p = format("expiry-" + how + ".store", o);
+        SlotStore s = SlotStore.open(p, o);
+        long now = clock.ms.get();
+        s.put(key("short"), MemorySegment.ofArray(value("s", 100)), now + 1_000);
+        s.put(key("long"), MemorySegment.ofArray(value("l", 20_000)), now + 100_000);
+        s.put(key("forever"), value("f", 100));
+        assertEquals(1_000, s.ttlMillis(key("short")));
+        assertEquals(-1, s.ttlMillis(key("forever")));
+        assertEquals(-2, s.ttlMillis(key("absent")));
+        assertTrue(s.checkpoint());
+        clock.ms.addAndGet(1_000);
+        assertNull(s.get(key("short")), "expired at its expiry time");
+        assertFalse(s.contains(key("short")));
+        assertEquals(Set.of("long", "forever"), names(s.keys().stream().map(SlotStore.KeyInfo::key).toList()));
+        assertEquals(-2, s.ttlMillis(key("short")));
+        assertTrue(s.stats().expired() >= 1);
+        if (how.equals("close")) {
+            s.close();
+        } else {
+            s.abandon();
+        }
+        try (SlotStore r = SlotStore.open(p, o)) {
+            assertNull(r.get(key("short")), "an expired key never comes back");
+            assertArrayEquals(value("l", 20_000), r.get(key("long")));
+            assertEquals(99_000, r.ttlMillis(key("long")), "the expiry survived the restart");
+            assertTrue(r.persist(key("long")));
+            assertEquals(-1, r.ttlMillis(key("long")));
+            assertTrue(r.expireAt(key("forever"), clock.ms.get() + 5));
+        }
+        clock.ms.addAndGet(10);
+        try (SlotStore r = SlotStore.open(p, o)) {
+            assertNull(r.get(key("forever")), "expired while the store was closed");
+            assertArrayEquals(value("l", 20_000), r.get(key("long")), "persisted: no expiry after a restart");
+            assertEquals(-1, r.ttlMillis(key("long")));
+        }
+    }
+
+    @Test
+    void anExpiredKeysSlotIsFreeEvenWithEvictionOff() throws Exception {
+        TestClock clock = new TestClock();
+        StoreOptions o = StoreTesting.psyncOptions().withClock(clock).withEviction(StoreOptions.Eviction.REJECT);
+        Path p = dir.resolve("reject.store");
+        SlotStore.format(p, (2L << 20) + (16 << 10) + 8 * 4096, 4096, false, o);
+        try (SlotStore s = SlotStore.open(p, o)) {
+            long n = s.superblock().slotCount();
+            for (int i = 0; i < n; i++) {
+                s.put(key("k" + i), MemorySegment.ofArray(new byte[10]), clock.ms.get() + 100);
+            }
+            assertThrows(StoreException.Full.class, () -> s.put(key("more"), new byte[10]));
+            clock.ms.addAndGet(100);
+            s.put(key("more"), new byte[10]); // the expired key in the next slot no longer blocks the ring
+            assertTrue(s.contains(key("more")));
+        }
+    }
+
+    static Set<String> names(List<byte[]> keys) {
+        Set<String> out = new HashSet<>();
+        for (byte[] k : keys) {
+            out.add(new String(k));
+        }
+        return out;
+    }
+
+    @Test
+    void aScanReturnsEveryKeyPresentThroughoutWhileTheIndexGrows() throws Exception {
+        StoreOptions o = StoreTesting.psyncOptions();
+        Path p = format("scan.store", o);
+        try (SlotStore s = SlotStore.open(p, o)) {
+            List<byte[]> ks = new ArrayList<>();
+            List<MemorySegment> vs = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                ks.add(key("a:" + i));
+                vs.add(MemorySegment.ofArray(new byte[10]));
+            }
+            s.putMany(ks, vs);
+            Set<String> seen = new HashSet<>();
+            long cursor = 0;
+            int pages = 0;
+            int added = 0;
+            do {
+                SlotStore.ScanPage page = s.scan(cursor, 32, null);
+                seen.addAll(names(page.keys()));
+                cursor = page.cursor();
+                pages++;
+                // Keys arrive during the scan: the table doubles under it (twice: 300 keys to about 900,
+                // well within the smallest class's ring, so nothing is evicted).
+                List<byte[]> more = new ArrayList<>();
+                List<MemorySegment> mv = new ArrayList<>();
+                for (int j = 0; j < 20 && added < 600; j++) {
+                    more.add(key("b:" + added++));
+                    mv.add(MemorySegment.ofArray(new byte[10]));
+                }
+                s.putMany(more, mv);
+            } while (cursor != 0 && pages < 10_000);
+            assertEquals(0, s.stats().evictions(), "test setup: every key stayed");
+            assertTrue(added >= 200, "test setup: the index grew during the scan (its table doubles at 385 keys): " + added);
+            for (int i = 0; i < 300; i++) {
+                assertTrue(seen.contains("a:" + i), "missed a:" + i + " after " + pages + " pages");
+            }
+            Set<String> prefixed = new HashSet<>();
+            cursor = 0;
+            do {
+                SlotStore.ScanPage page = s.scan(cursor, 100, "a:".getBytes());
+                prefixed.addAll(names(page.keys()));
+                cursor = page.cursor();
+            } while (cursor != 0);
+            assertEquals(300, prefixed.size());
+            assertEquals(300 + added, s.keyCount());
+        }
+    }
+
+    @Test
+    void defaultClassesWasteNoMoreThanFourTimesAValueOrOneBlock() {
+        SlotClasses c = SlotClasses.forMaxValue(4L << 20);
+        assertEquals(List.of(4096L, 16384L, 65536L, 262144L, 1048576L), c.slotSizes().subList(0, 5));
+        long largest = c.slotSizes().getLast();
+        assertTrue(largest >= (4L << 20) + 64 + SlotClasses.KEY_ALLOWANCE && largest < (4L << 20) + 8192, "" + largest);
+        for (long v = 0; v <= 4L << 20; v = v * 3 / 2 + 1) {
+            long slot = -1;
+            for (long s : c.slotSizes()) {
+                if (SlotDescriptor.usedBytes(16, v, s) <= s) {
+                    slot = s;
+                    break;
+                }
+            }
+            assertTrue(slot > 0, "a class for " + v);
+            assertTrue(slot <= Math.max(4096, 4 * (v + 64 + 16)), "value " + v + " takes a slot of " + slot);
+        }
+    }
+}

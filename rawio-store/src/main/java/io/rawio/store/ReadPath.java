@@ -12,11 +12,14 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * The read path: getMany looks keys up in the ring state, then reads their slots as dispatcher
- * batches that keep {@code batchSize} reads in flight. Each read is checked (CRC32C) and its value
- * copied out as it completes, and its buffer goes to the next read issued. Bytes that fail a check are
- * never returned: the key is dropped as corrupt, unless it left that position while the read was in
- * flight, which is a miss.
+ * The read path: getMany looks keys up in the ring state, answers what the DRAM tier holds, and reads
+ * the other slots as dispatcher batches that keep {@code batchSize} reads in flight. Each read is
+ * checked (CRC32C) as it completes, while the reads after it are in flight; its value is copied out
+ * (and its buffer goes to the next read issued) or, for a zero-copy get, handed out in its buffer as a
+ * {@link ValueLease}. Bytes that fail a check are never returned: the key is dropped as corrupt, unless
+ * it left that position while the read was in flight, which is a miss. A value enters the DRAM tier
+ * only after its check, and only if no write of its key came between the lookup and the read
+ * ({@link ValueCache}'s token rule).
  */
 final class ReadPath {
     /** Keys per getMany dispatcher batch at most. */
@@ -27,45 +30,123 @@ final class ReadPath {
     private final StoreOptions options;
     private final RingState ring;
     private final ScratchBuffers scratch;
+    private final LeaseBuffers leaseBuffers;
+    private final ValueCache cache;
 
     ReadPath(StoreFile f, StoreOptions options, RingState ring, ScratchBuffers scratch) {
+        this(f, options, ring, scratch, new LeaseBuffers(), new ValueCache(0));
+    }
+
+    ReadPath(StoreFile f, StoreOptions options, RingState ring, ScratchBuffers scratch, LeaseBuffers leaseBuffers,
+            ValueCache cache) {
         this.f = f;
         this.sb = f.superblock();
         this.options = options;
         this.ring = ring;
         this.scratch = scratch;
+        this.leaseBuffers = leaseBuffers;
+        this.cache = cache;
     }
 
     /**
-     * Reads many keys. A block-aligned value is read alone and checked against the data CRC the index
-     * holds; any other is read with its header and key, and both CRC32Cs are checked.
+     * Reads many keys, each value copied onto the heap.
      *
      * @throws io.rawio.nativeio.NativeIoException the first read that failed
      */
     List<SlotStore.GetResult> getMany(List<byte[]> keys) throws IOException {
         SlotStore.GetResult[] out = new SlotStore.GetResult[keys.size()];
+        read(keys, new Sink() {
+            @Override
+            public void value(int k, MemorySegment value, Runnable release) {
+                out[k] = new SlotStore.GetResult(value.toArray(ValueLayout.JAVA_BYTE), null);
+                release.run();
+            }
+
+            @Override
+            public void none(int k, String corrupt) {
+                out[k] = new SlotStore.GetResult(null, corrupt);
+            }
+        }, false);
+        return Arrays.asList(out);
+    }
+
+    /**
+     * Reads many keys without copying their values: each found value is a {@link ValueLease} the caller
+     * closes. When a read fails, the leases made so far are closed and the failure is thrown.
+     */
+    List<SlotStore.LeaseResult> getManyLeases(List<byte[]> keys) throws IOException {
+        SlotStore.LeaseResult[] out = new SlotStore.LeaseResult[keys.size()];
+        try {
+            read(keys, new Sink() {
+                @Override
+                public void value(int k, MemorySegment value, Runnable release) {
+                    out[k] = new SlotStore.LeaseResult(new ValueLease(value, release), null);
+                }
+
+                @Override
+                public void none(int k, String corrupt) {
+                    out[k] = new SlotStore.LeaseResult(null, corrupt);
+                }
+            }, true);
+        } catch (IOException | RuntimeException e) {
+            for (SlotStore.LeaseResult r : out) {
+                if (r != null && r.lease() != null) {
+                    r.lease().close();
+                }
+            }
+            throw e;
+        }
+        return Arrays.asList(out);
+    }
+
+    /** Where the values of a read go. */
+    private interface Sink {
+        /** Key {@code k}'s checked value, valid until {@code release} runs (which the sink must see to). */
+        void value(int k, MemorySegment value, Runnable release);
+
+        /** Key {@code k} is absent, or corrupt ({@code corrupt} says why). */
+        void none(int k, String corrupt);
+    }
+
+    private void read(List<byte[]> keys, Sink sink, boolean lease) throws IOException {
         // As many keys per dispatcher batch (looked up under the lock at once) as the buffers the engine
         // holds at once allow; the engine, whose queue depth is the batch size, keeps batchSize reads in
-        // flight across it.
-        int bs = ScratchBuffers.batchOps(f.engine(), sb.classes().getLast().slotSize(), MAX_GET_BATCH,
-                options.batchSize());
+        // flight across it. Leased buffers stay with the caller, so they are not counted.
+        int bs = lease ? Math.max(options.batchSize(), Math.min(MAX_GET_BATCH, keys.size()))
+                : ScratchBuffers.batchOps(f.engine(), sb.classes().getLast().slotSize(), MAX_GET_BATCH,
+                        options.batchSize());
         int cap = Math.min(bs, keys.size());
         long[] pos = new long[cap];
         int[] len = new int[cap];
         int[] crc = new int[cap];
+        long[] tokens = new long[cap];
         IoBatch batch = new IoBatch(Math.max(1, cap));
         int[] keyOf = new int[cap];
         MemorySegment[] bufOf = new MemorySegment[cap];
+        LeaseBuffers.Buffer[] leaseOf = new LeaseBuffers.Buffer[cap];
         for (int from = 0; from < keys.size(); from += bs) {
             int to = Math.min(keys.size(), from + bs);
             int base = from;
+            if (cache.enabled()) {
+                // Before the lookup: a write of the key after this point refuses the value read (token rule).
+                for (int i = from; i < to; i++) {
+                    tokens[i - from] = cache.readToken(keys.get(i));
+                }
+            }
             ring.lookup(keys, from, to, pos, len, crc);
             batch.clear();
             long largest = 0;
             for (int i = from; i < to; i++) {
                 if (pos[i - from] < 0) {
-                    out[i] = new SlotStore.GetResult(null, null);
+                    sink.none(i, null);
                     continue;
+                }
+                if (cache.enabled()) {
+                    ValueCache.Lease hit = cache.get(keys.get(i));
+                    if (hit != null) {
+                        sink.value(i, hit.value(), hit::close);
+                        continue;
+                    }
                 }
                 int kl = keys.get(i).length;
                 long slotSize = sb.slotSizeAt(pos[i - from]);
@@ -80,28 +161,47 @@ final class ReadPath {
             }
             ScratchBuffers.Region region = scratch.acquire();
             try (Arena arena = Arena.ofConfined()) {
-                region.reset(f.engine().buffersHeld(batch.size()) * largest);
+                region.reset(lease ? 0 : f.engine().buffersHeld(batch.size()) * largest);
                 ScratchBuffers.Recycler buffers = new ScratchBuffers.Recycler(region, arena, largest);
                 int[] firstFailed = {Integer.MAX_VALUE};
                 batch.preparer(op -> {
-                    MemorySegment b = buffers.take();
-                    bufOf[op] = b;
                     int k = keyOf[op];
-                    batch.buffer(op, b.asSlice(0, SlotDescriptor.getReadBytes(keys.get(k).length, len[k - base],
-                            sb.slotSizeAt(pos[k - base]))));
+                    long n = SlotDescriptor.getReadBytes(keys.get(k).length, len[k - base], sb.slotSizeAt(pos[k - base]));
+                    MemorySegment b;
+                    if (lease) {
+                        leaseOf[op] = leaseBuffers.take(n);
+                        b = leaseOf[op].segment();
+                    } else {
+                        b = buffers.take();
+                    }
+                    bufOf[op] = b;
+                    batch.buffer(op, b.asSlice(0, n));
                 });
                 batch.completer(op -> {
                     int k = keyOf[op];
+                    LeaseBuffers.Buffer lb = leaseOf[op];
+                    leaseOf[op] = null;
+                    Runnable release = lb == null ? () -> { } : () -> leaseBuffers.give(lb);
+                    long valueAt = -1;
                     if (batch.result(op) < 0) {
                         firstFailed[0] = Math.min(firstFailed[0], op);
                     } else {
-                        out[k] = verify(keys.get(k), pos[k - base], len[k - base], crc[k - base], batch.buffer(op),
-                                batch.result(op));
+                        valueAt = check(keys.get(k), pos[k - base], len[k - base], crc[k - base], batch.buffer(op),
+                                batch.result(op), k, sink);
                     }
-                    if (bufOf[op] != null) {
+                    if (valueAt >= 0) {
+                        MemorySegment value = batch.buffer(op).asSlice(valueAt, len[k - base]);
+                        if (cache.enabled()) {
+                            cache.put(keys.get(k), value, tokens[k - base]);
+                        }
+                        sink.value(k, value, release); // copies now, or leases the buffer to the caller
+                    } else {
+                        release.run();
+                    }
+                    if (!lease && bufOf[op] != null) {
                         buffers.giveBack(bufOf[op]);
-                        bufOf[op] = null;
                     }
+                    bufOf[op] = null;
                 });
                 f.execute(batch);
                 if (firstFailed[0] != Integer.MAX_VALUE) {
@@ -109,17 +209,25 @@ final class ReadPath {
                 }
             } finally {
                 scratch.release(region);
+                // Buffers of reads the engine never completed (it threw): back to the pool.
+                for (int op = 0; op < batch.size(); op++) {
+                    if (leaseOf[op] != null) {
+                        leaseBuffers.give(leaseOf[op]);
+                        leaseOf[op] = null;
+                    }
+                }
             }
         }
-        return Arrays.asList(out);
     }
 
     /**
      * Checks one completed get read of {@code r} bytes into {@code buf}: a block-aligned value against
-     * the index's data CRC, anything else by its header (this key, this position) and both CRCs.
+     * the index's data CRC, anything else by its header (this key, this position) and both CRCs. Returns
+     * where in {@code buf} the value starts, or -1 after telling {@code sink} the key is absent (moved
+     * on meanwhile, or deleted in place) or corrupt.
      */
-    private SlotStore.GetResult verify(byte[] key, long position, int valueLength, int dataCrc, MemorySegment buf,
-            long r) {
+    private long check(byte[] key, long position, int valueLength, int dataCrc, MemorySegment buf, long r, int k,
+            Sink sink) {
         long valueAt;
         boolean ok;
         long slotSize = sb.slotSizeAt(position);
@@ -131,12 +239,14 @@ final class ReadPath {
             if (r >= SlotDescriptor.HEADER_SIZE && SlotDescriptor.headerValid(buf, sb.storeId(), slotSize)
                     && SlotDescriptor.sequence(buf) != position) {
                 // Overwritten since the lookup (evicted or rewritten by a newer put): a miss, not corruption.
-                return new SlotStore.GetResult(null, null);
+                sink.none(k, null);
+                return -1;
             }
             if (r >= SlotDescriptor.HEADER_SIZE + key.length && isOwnTombstone(buf, key, position)) {
                 // Deleted in place after the checkpoint this index came from: a miss.
                 ring.dropDeleted(key, position);
-                return new SlotStore.GetResult(null, null);
+                sink.none(k, null);
+                return -1;
             }
             ok = SlotDescriptor.holdsLiveValue(buf, r, key, valueLength, sb.storeId(), slotSize);
         }
@@ -144,14 +254,15 @@ final class ReadPath {
             if (!ring.dropCorrupt(key, position)) {
                 // The key was evicted, deleted or rewritten while the read was in flight: a slot is
                 // only rewritten once the key in it has left the index, so this is a miss.
-                return new SlotStore.GetResult(null, null);
+                sink.none(k, null);
+                return -1;
             }
-            return new SlotStore.GetResult(null, "corrupt slot: key=" + printable(key) + " position=" + position
-                    + " slot=" + sb.slotOf(position) + " offset=" + sb.positionOffset(position)
+            sink.none(k, "corrupt slot: key=" + printable(key) + " position=" + position + " slot="
+                    + sb.slotOf(position) + " offset=" + sb.positionOffset(position)
                     + " (CRC32C mismatch; the key was dropped)");
+            return -1;
         }
-        byte[] value = buf.asSlice(valueAt, valueLength).toArray(ValueLayout.JAVA_BYTE);
-        return new SlotStore.GetResult(value, null);
+        return valueAt;
     }
 
     /** Whether a slot read is a valid tombstone of {@code key} written at {@code position}. */

@@ -65,6 +65,12 @@ final class RingState {
     private final long recoveredKeys;
     private final long recoveryScanned;
     private final java.time.InstantSource clock;
+    /**
+     * The DRAM tier: every change of a key's value (put, delete, expiry, eviction, a corrupt slot) is
+     * invalidated there under {@link #lock}, which orders the writes of a key, before it is
+     * acknowledged. Lock order: {@link #lock} before the cache's own lock.
+     */
+    private final ValueCache cache;
 
     /** Writes of one key in flight. */
     private static final class KeyWrites {
@@ -74,12 +80,13 @@ final class RingState {
 
     RingState(Superblock sb, KeyIndex index, Recovery.Result recovered, EvictionPolicy policy, RingBounds bounds,
             FailureLatch failure) {
-        this(sb, index, recovered, policy, failure, java.time.InstantSource.system());
+        this(sb, index, recovered, policy, failure, java.time.InstantSource.system(), new ValueCache(0));
     }
 
     RingState(Superblock sb, KeyIndex index, Recovery.Result recovered, EvictionPolicy policy, FailureLatch failure,
-            java.time.InstantSource clock) {
+            java.time.InstantSource clock, ValueCache cache) {
         this.sb = sb;
+        this.cache = cache;
         this.index = index;
         this.policy = policy;
         this.failure = failure;
@@ -221,6 +228,9 @@ final class RingState {
                 byte[] gone = index.evictSlot(slot);
                 if (gone != null && gone.length > 0) {
                     forgetExpiry(gone);
+                    if (cache.enabled()) {
+                        cache.invalidate(gone);
+                    }
                 }
                 evictions++;
                 ring.evictions++;
@@ -297,6 +307,9 @@ final class RingState {
                 byte[] key = w.keys.get(pl.keyIndex());
                 // A write of the key planned later (a newer version) may have committed first: it stands.
                 boolean newest = newestCommitted(key, pl.version());
+                if (newest && cache.enabled()) {
+                    w.cacheTokens[q] = cache.invalidate(key);
+                }
                 if (w.isDelete()) {
                     if (newest) {
                         index.remove(key);
@@ -332,8 +345,7 @@ final class RingState {
             failure.fail("write", err, new IOException(err)); // the first failure stays latched
             for (Reinsert ri : w.reinserts) {
                 if (ri.chunk() == c && mapsToLocked(ri.key(), ri.oldPosition())) {
-                    index.remove(ri.key());
-                    forgetExpiry(ri.key());
+                    dropLocked(ri.key());
                 }
             }
             for (int q = range[0]; q < range[1]; q++) {
@@ -384,8 +396,7 @@ final class RingState {
             int valueLength = index.valueLengthAt(e);
             int dataCrc = index.dataCrcAt(e);
             long used = SlotDescriptor.usedBlocks(key.length, valueLength, sb.slotSizeAt(position));
-            index.remove(key);
-            forgetExpiry(key);
+            dropLocked(key);
             index.markBusy(slot);
             return new InPlace(position, slot, used, valueLength, dataCrc, nextVersion++);
         } finally {
@@ -437,10 +448,13 @@ final class RingState {
         return at != null && at <= clock.millis();
     }
 
-    /** Removes a key from the index and the expiries. GUARDED_BY(lock). */
+    /** Removes a key from the index, the expiries and the DRAM tier. GUARDED_BY(lock). */
     private void dropLocked(byte[] key) {
         index.remove(key);
         forgetExpiry(key);
+        if (cache.enabled()) {
+            cache.invalidate(key);
+        }
     }
 
     private void forgetExpiry(byte[] key) {

@@ -56,6 +56,8 @@ public final class SlotStore implements AutoCloseable {
     private final WritePipeline writes;
     private final ReadPath reads;
     private final Checker checker;
+    private final ValueCache cache;
+    private final LeaseBuffers leaseBuffers;
     private final long openMillis;
 
     // ------------------------------------------------------------------ format and open
@@ -160,12 +162,14 @@ public final class SlotStore implements AutoCloseable {
         this.options = options;
         this.failure = new FailureLatch(file.path());
         this.gate = new CallGate(file.path());
+        this.cache = new ValueCache(options.cacheBytes());
+        this.leaseBuffers = new LeaseBuffers();
         this.ring = new RingState(file.superblock(), index, recovered, EvictionPolicy.of(options.eviction()), failure,
-                options.clock());
+                options.clock(), cache);
         this.scratch = new ScratchBuffers(BLOCK_SIZE);
         this.checkpointer = new Checkpointer(ring, checkpoints, failure, file.superblock().slotCount());
-        this.writes = new WritePipeline(file, options, ring, bounds, failure, scratch, checkpointer);
-        this.reads = new ReadPath(file, options, ring, scratch);
+        this.writes = new WritePipeline(file, options, ring, bounds, failure, scratch, checkpointer, cache);
+        this.reads = new ReadPath(file, options, ring, scratch, leaseBuffers, cache);
         this.checker = new Checker(file, options, ring, checkpoints);
         this.openMillis = openMillis;
     }
@@ -431,6 +435,46 @@ public final class SlotStore implements AutoCloseable {
         }
     }
 
+    /**
+     * The value without a copy, or null when the key is absent: a {@link ValueLease} on the buffer its
+     * CRC-checked read landed in (or on the DRAM tier's copy), to be closed by the caller.
+     *
+     * @throws StoreException.Corrupt when the slot fails its CRC (the key is dropped)
+     */
+    public ValueLease getLease(byte[] key) throws IOException {
+        LeaseResult r = getManyLeases(List.of(key)).getFirst();
+        if (r.corrupt() != null) {
+            throw new StoreException.Corrupt(r.corrupt());
+        }
+        return r.lease();
+    }
+
+    /**
+     * Reads many keys without copying their values: one {@link LeaseResult} per key, its lease null when
+     * the key is absent or corrupt. The caller closes every lease. When a read fails, the leases made so
+     * far are closed and the failure is thrown.
+     */
+    public List<LeaseResult> getManyLeases(List<byte[]> keys) throws IOException {
+        gate.enter();
+        try {
+            return reads.getManyLeases(keys);
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /**
+     * The outcome of one key of a {@link #getManyLeases}.
+     *
+     * @param lease   the value, to be closed by the caller; null when absent or corrupt
+     * @param corrupt why the slot was rejected, or null
+     */
+    public record LeaseResult(ValueLease lease, String corrupt) {
+        public boolean found() {
+            return lease != null;
+        }
+    }
+
     /** Every key with its value length, in no particular order. */
     public List<KeyInfo> keys() {
         gate.enter();
@@ -498,13 +542,18 @@ public final class SlotStore implements AutoCloseable {
         return ring.meanProbeLength();
     }
 
+    /** Zero-copy read buffers lent to callers and not yet given back, for tests. */
+    long leasesOutstanding() {
+        return leaseBuffers.lent();
+    }
+
     /** Chunks one write batch carries here, for tests. */
     int windowChunks() {
         return writes.windowChunks();
     }
 
     public StoreStats stats() {
-        return ring.stats(openMillis);
+        return ring.stats(openMillis).withCache(cache.stats());
     }
 
     public Superblock superblock() {
@@ -550,6 +599,8 @@ public final class SlotStore implements AutoCloseable {
             file.close();
         } finally {
             scratch.close();
+            leaseBuffers.close();
+            cache.close();
         }
     }
 
@@ -580,6 +631,8 @@ public final class SlotStore implements AutoCloseable {
                 }
             }
             scratch.close();
+            leaseBuffers.close();
+            cache.close();
         }
         if (first != null) {
             throw first;

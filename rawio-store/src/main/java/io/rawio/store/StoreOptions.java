@@ -14,9 +14,11 @@ package io.rawio.store;
  *                             on {@link SlotStore#checkpoint()})
  * @param clock                the time expiries are compared with (the system clock by default; tests
  *                             pass one they control)
+ * @param cacheBytes           the DRAM tier: bytes of values kept in memory in front of the slots (0: none)
+ * @param cacheWrites          whether the DRAM tier also takes the values written, not only those read
  */
 public record StoreOptions(String engine, boolean direct, Durability durability, Eviction eviction, int batchSize,
-        long checkpointIntervalMs, java.time.InstantSource clock) {
+        long checkpointIntervalMs, java.time.InstantSource clock, long cacheBytes, boolean cacheWrites) {
 
     /** When a write is acknowledged. */
     public enum Durability {
@@ -48,12 +50,15 @@ public record StoreOptions(String engine, boolean direct, Durability durability,
         if (clock == null) {
             clock = java.time.InstantSource.system();
         }
+        if (cacheBytes < 0) {
+            throw new IllegalArgumentException("cache size must not be negative: cacheBytes=" + cacheBytes);
+        }
     }
 
     /** Options without a clock of their own: the system clock. */
     public StoreOptions(String engine, boolean direct, Durability durability, Eviction eviction, int batchSize,
             long checkpointIntervalMs) {
-        this(engine, direct, durability, eviction, batchSize, checkpointIntervalMs, null);
+        this(engine, direct, durability, eviction, batchSize, checkpointIntervalMs, null, 0, false);
     }
 
     public static StoreOptions defaults() {
@@ -61,31 +66,54 @@ public record StoreOptions(String engine, boolean direct, Durability durability,
     }
 
     public StoreOptions withEngine(String e) {
-        return new StoreOptions(e, direct, durability, eviction, batchSize, checkpointIntervalMs, clock);
+        return new StoreOptions(e, direct, durability, eviction, batchSize, checkpointIntervalMs, clock, cacheBytes,
+                cacheWrites);
     }
 
     public StoreOptions withDirect(boolean d) {
-        return new StoreOptions(engine, d, durability, eviction, batchSize, checkpointIntervalMs, clock);
+        return new StoreOptions(engine, d, durability, eviction, batchSize, checkpointIntervalMs, clock, cacheBytes,
+                cacheWrites);
     }
 
     public StoreOptions withDurability(Durability d) {
-        return new StoreOptions(engine, direct, d, eviction, batchSize, checkpointIntervalMs, clock);
+        return new StoreOptions(engine, direct, d, eviction, batchSize, checkpointIntervalMs, clock, cacheBytes,
+                cacheWrites);
     }
 
     public StoreOptions withEviction(Eviction e) {
-        return new StoreOptions(engine, direct, durability, e, batchSize, checkpointIntervalMs, clock);
+        return new StoreOptions(engine, direct, durability, e, batchSize, checkpointIntervalMs, clock, cacheBytes,
+                cacheWrites);
     }
 
     public StoreOptions withBatchSize(int b) {
-        return new StoreOptions(engine, direct, durability, eviction, b, checkpointIntervalMs, clock);
+        return new StoreOptions(engine, direct, durability, eviction, b, checkpointIntervalMs, clock, cacheBytes,
+                cacheWrites);
     }
 
     /** The clock expiries are compared with. */
     public StoreOptions withClock(java.time.InstantSource c) {
-        return new StoreOptions(engine, direct, durability, eviction, batchSize, checkpointIntervalMs, c);
+        return new StoreOptions(engine, direct, durability, eviction, batchSize, checkpointIntervalMs, c, cacheBytes,
+                cacheWrites);
+    }
+
+    /**
+     * A DRAM tier of {@code bytes} in front of the slots (0: none): values read are kept in memory,
+     * off-heap, so that a read of a hot key costs no I/O (see {@code ValueCache}: S3-FIFO, at most
+     * bytes / 8 a value).
+     */
+    public StoreOptions withCache(long bytes) {
+        return new StoreOptions(engine, direct, durability, eviction, batchSize, checkpointIntervalMs, clock, bytes,
+                cacheWrites);
+    }
+
+    /** Whether the DRAM tier also takes the values written (write-through), not only those read. */
+    public StoreOptions withCacheWrites(boolean w) {
+        return new StoreOptions(engine, direct, durability, eviction, batchSize, checkpointIntervalMs, clock,
+                cacheBytes, w);
     }
 
     public StoreOptions withCheckpointIntervalMs(long ms) {
-        return new StoreOptions(engine, direct, durability, eviction, batchSize, ms, clock);
+        return new StoreOptions(engine, direct, durability, eviction, batchSize, ms, clock, cacheBytes,
+                cacheWrites);
     }
 }

@@ -20,10 +20,28 @@ package io.rawio.store;
  * @param openMillis       how long open took
  * @param indexBytes       approximate heap bytes of the index
  * @param expired          keys found expired and dropped
+ * @param cacheHits        gets the DRAM tier answered (no I/O)
+ * @param cacheMisses      gets of present keys it did not hold (read from the device)
+ * @param cacheBytes       bytes of values the DRAM tier holds
  */
 public record StoreStats(long keys, long valueBytes, long slots, long slotSize, long hits, long misses,
         long evictions, long reinsertions, long corruptions, long bytesWritten, long bytesStored, long checkpoints,
-        long recoveredKeys, long recoveryScanned, long openMillis, long indexBytes, long expired) {
+        long recoveredKeys, long recoveryScanned, long openMillis, long indexBytes, long expired, long cacheHits,
+        long cacheMisses, long cacheBytes) {
+
+    /** Counters without a DRAM tier. */
+    public StoreStats(long keys, long valueBytes, long slots, long slotSize, long hits, long misses, long evictions,
+            long reinsertions, long corruptions, long bytesWritten, long bytesStored, long checkpoints,
+            long recoveredKeys, long recoveryScanned, long openMillis, long indexBytes, long expired) {
+        this(keys, valueBytes, slots, slotSize, hits, misses, evictions, reinsertions, corruptions, bytesWritten,
+                bytesStored, checkpoints, recoveredKeys, recoveryScanned, openMillis, indexBytes, expired, 0, 0, 0);
+    }
+
+    StoreStats withCache(ValueCache.Stats c) {
+        return new StoreStats(keys, valueBytes, slots, slotSize, hits, misses, evictions, reinsertions, corruptions,
+                bytesWritten, bytesStored, checkpoints, recoveredKeys, recoveryScanned, openMillis, indexBytes, expired,
+                c.hits(), c.misses(), c.bytes());
+    }
 
     /** Device bytes written per byte stored (slot padding and headers make it > 1). */
     public double writeAmplification() {

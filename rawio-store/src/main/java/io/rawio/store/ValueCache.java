@@ -173,6 +173,11 @@ final class ValueCache implements AutoCloseable {
         this.versions = enabled ? new long[STRIPES] : new long[0];
     }
 
+    /** Whether the cache holds anything at all (a capacity above 0). */
+    boolean enabled() {
+        return enabled;
+    }
+
     /**
      * A lease on the value of {@code key}, or null on a miss. The caller reads {@link Lease#value()} (a
      * read-only segment of the cached bytes) and closes the lease.

@@ -32,9 +32,16 @@ final class WritePipeline {
     private final FailureLatch failure;
     private final ScratchBuffers scratch;
     private final Checkpointer checkpointer;
+    private final ValueCache cache;
 
     WritePipeline(StoreFile f, StoreOptions options, RingState ring, RingBounds bounds, FailureLatch failure,
             ScratchBuffers scratch, Checkpointer checkpointer) {
+        this(f, options, ring, bounds, failure, scratch, checkpointer, new ValueCache(0));
+    }
+
+    WritePipeline(StoreFile f, StoreOptions options, RingState ring, RingBounds bounds, FailureLatch failure,
+            ScratchBuffers scratch, Checkpointer checkpointer, ValueCache cache) {
+        this.cache = cache;
         this.f = f;
         this.sb = f.superblock();
         this.options = options;
@@ -134,6 +141,15 @@ final class WritePipeline {
             if (w.thrown != null) {
                 throw w.thrown;
             }
+            if (options.cacheWrites() && cache.enabled() && !w.isDelete()) {
+                // Write-through: admitted only if no later write of the key came after this one's commit.
+                for (int q = 0; q < w.planned.size(); q++) {
+                    WriteWindow.Planned pl = w.planned.get(q);
+                    if (results[pl.keyIndex()] == SlotStore.Result.OK && w.cacheTokens[q] != 0) {
+                        cache.put(keys.get(pl.keyIndex()), values.get(pl.keyIndex()), w.cacheTokens[q]);
+                    }
+                }
+            }
         }
         // Recovery reads the positions after the checkpoint: keep that range short.
         checkpointer.afterWrites();
@@ -150,6 +166,7 @@ final class WritePipeline {
         IoBatch batch = new IoBatch(ops);
         w.batch = batch;
         w.dataCrcs = new int[w.planned.size()];
+        w.cacheTokens = new long[w.planned.size()];
         MemorySegment[] heads = readReinsertedHeads(w, batch, arena);
         if (heads == null) {
             return;

@@ -55,6 +55,8 @@ final class WriteWindow {
     RuntimeException thrown;
     /** Per planned write: the data CRC of its slot, set as the slot is filled. */
     int[] dataCrcs;
+    /** Per planned write: the DRAM tier's token from its commit, for write-through (0: none). */
+    long[] cacheTokens;
     IoBatch batch;
     /** Per op: its chunk. */
     int[] chunkOf;

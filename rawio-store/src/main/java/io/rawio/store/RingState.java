@@ -531,6 +531,34 @@ final class RingState {
         }
     }
 
+    /**
+     * A get of one key answered by the DRAM tier when it can be: {@link ValueCache.Lease#ABSENT} when the
+     * key is absent or expired (a miss, counted), a lease on the cached value (a hit, counted, the key
+     * marked hot for a reinserting policy), or null when the key is live but not in the tier (nothing
+     * counted: the caller reads it from the device through {@link #lookup}). The tier's get takes no
+     * lock, so it is made under this one.
+     */
+    ValueCache.Lease lookupCached(byte[] key) {
+        lock.lock();
+        try {
+            int e = liveEntry(key);
+            if (e < 0) {
+                misses++;
+                return ValueCache.Lease.ABSENT;
+            }
+            ValueCache.Lease hit = cache.get(key);
+            if (hit != null) {
+                hits++;
+                if (policy.tracksHotKeys()) {
+                    index.markHot(e);
+                }
+            }
+            return hit;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Whether the index maps {@code key} to {@code position} (it was not rewritten, evicted or deleted). */
     boolean mapsTo(byte[] key, long position) {
         lock.lock();

@@ -334,6 +334,24 @@ public final class SlotStore implements AutoCloseable {
 
     /** The value as a copy, or null when the key is absent. */
     public byte[] get(byte[] key) throws IOException {
+        if (cache.enabled()) {
+            gate.enter();
+            try {
+                ValueCache.Lease hit = ring.lookupCached(key);
+                if (hit == ValueCache.Lease.ABSENT) {
+                    return null;
+                }
+                if (hit != null) {
+                    try {
+                        return hit.value().toArray(ValueLayout.JAVA_BYTE);
+                    } finally {
+                        hit.close();
+                    }
+                }
+            } finally {
+                gate.exit();
+            }
+        }
         GetResult r = getMany(List.of(key)).getFirst();
         if (r.corrupt() != null) {
             throw new StoreException.Corrupt(r.corrupt());
@@ -348,6 +366,31 @@ public final class SlotStore implements AutoCloseable {
      * @throws StoreException.Corrupt when the slot fails its CRC (the key is dropped)
      */
     public long get(byte[] key, MemorySegment into) throws IOException {
+        if (cache.enabled()) {
+            // A DRAM tier hit is copied straight into the caller's memory: no I/O, nothing on the heap.
+            gate.enter();
+            try {
+                ValueCache.Lease hit = ring.lookupCached(key);
+                if (hit == ValueCache.Lease.ABSENT) {
+                    return -1;
+                }
+                if (hit != null) {
+                    try {
+                        MemorySegment v = hit.value();
+                        if (into.byteSize() < v.byteSize()) {
+                            throw new IllegalArgumentException("buffer too small: value=" + v.byteSize() + ", buffer="
+                                    + into.byteSize());
+                        }
+                        MemorySegment.copy(v, 0, into, 0, v.byteSize());
+                        return v.byteSize();
+                    } finally {
+                        hit.close();
+                    }
+                }
+            } finally {
+                gate.exit();
+            }
+        }
         byte[] v = get(key);
         if (v == null) {
             return -1;
@@ -442,6 +485,21 @@ public final class SlotStore implements AutoCloseable {
      * @throws StoreException.Corrupt when the slot fails its CRC (the key is dropped)
      */
     public ValueLease getLease(byte[] key) throws IOException {
+        if (cache.enabled()) {
+            // The DRAM tier's fast path: one lookup under the lock, no batch, no I/O.
+            gate.enter();
+            try {
+                ValueCache.Lease hit = ring.lookupCached(key);
+                if (hit == ValueCache.Lease.ABSENT) {
+                    return null;
+                }
+                if (hit != null) {
+                    return new ValueLease(hit);
+                }
+            } finally {
+                gate.exit();
+            }
+        }
         LeaseResult r = getManyLeases(List.of(key)).getFirst();
         if (r.corrupt() != null) {
             throw new StoreException.Corrupt(r.corrupt());

@@ -600,6 +600,9 @@ final class ValueCache implements AutoCloseable {
      * one thread at a time, like a stream. Closing twice does nothing; {@link #value()} after close throws.
      */
     static final class Lease implements AutoCloseable {
+        /** A marker some callers return for "no such key" (not a lease on anything; closing it does nothing). */
+        static final Lease ABSENT = new Lease(null);
+
         private Entry entry;
 
         private Lease(Entry entry) {

@@ -12,10 +12,18 @@ import java.lang.foreign.MemorySegment;
 public final class ValueLease implements AutoCloseable {
     private MemorySegment value;
     private Runnable release;
+    /** A DRAM tier hit: its lease (no other object needed). */
+    private ValueCache.Lease cached;
 
     ValueLease(MemorySegment value, Runnable release) {
         this.value = value.asReadOnly();
         this.release = release;
+    }
+
+    /** A lease on the DRAM tier's copy (already read-only). */
+    ValueLease(ValueCache.Lease cached) {
+        this.value = cached.value();
+        this.cached = cached;
     }
 
     /** The value, read-only; not to be used after {@link #close()}. */
@@ -39,10 +47,15 @@ public final class ValueLease implements AutoCloseable {
 
     @Override
     public void close() {
+        value = null;
+        ValueCache.Lease c = cached;
+        if (c != null) {
+            cached = null;
+            c.close();
+        }
         Runnable r = release;
         if (r != null) {
             release = null;
-            value = null;
             r.run();
         }
     }

@@ -12,7 +12,13 @@ import java.util.List;
  * <p>{@link #forMaxValue} derives classes as memcached's slab classes do, with a factor of 4: slots of
  * 4, 16, 64, 256 KiB, 1, 4, 16 ... MiB below the largest value, then one class sized for the largest
  * value with a key of up to {@link #KEY_ALLOWANCE} bytes. No value then takes more than 4 times its
- * size, or one 4 KiB block. By default every class gets the same share of the space.
+ * size, or one 4 KiB block.
+ *
+ * <p>The default split ({@link #of(List)}, {@link #forMaxValue}) gives every class the same number of
+ * slots, so each class's share of the space is in proportion to its slot size. That fits the reference
+ * client: LMCache writes every KV chunk as two keys, the chunk (1-4 MiB) and its metadata (a few hundred
+ * bytes), so both classes fill at the same rate and neither evicts while the other has room. A workload
+ * of mostly small values wants {@link #withShares} (e.g. more space for the small classes).
  *
  * @param slotSizes ascending, multiples of 4 KiB, at most 1 GiB, 1 to 16 of them
  * @param shares    one per class, positive; they are normalized to sum to 1
@@ -58,12 +64,34 @@ public record SlotClasses(List<Long> slotSizes, List<Double> shares) {
         return new SlotClasses(List.of(slotSize), List.of(1.0));
     }
 
-    /** These slot sizes, each with the same share of the space. */
+    /** These slot sizes, each class with the same number of slots (see the class comment). */
     public static SlotClasses of(List<Long> slotSizes) {
+        List<Double> shares = new ArrayList<>();
+        for (long s : slotSizes) {
+            shares.add((double) s);
+        }
+        return new SlotClasses(slotSizes, shares);
+    }
+
+    /** These slot sizes, each class with the same share of the space. */
+    public static SlotClasses ofEqualSpace(List<Long> slotSizes) {
         return new SlotClasses(slotSizes, Collections.nCopies(slotSizes.size(), 1.0));
     }
 
-    /** Classes for values of up to {@code maxValue} bytes (see the class comment), equal shares. */
+    /**
+     * The slot size a key of {@code keyLength} bytes and a value of {@code valueLength} bytes takes: the
+     * smallest class's that holds them, or -1 when none does.
+     */
+    public long slotSizeFor(int keyLength, long valueLength) {
+        for (long s : slotSizes) {
+            if (SlotDescriptor.usedBytes(keyLength, valueLength, s) <= s) {
+                return s;
+            }
+        }
+        return -1;
+    }
+
+    /** Classes for values of up to {@code maxValue} bytes (see the class comment), the same number of slots each. */
     public static SlotClasses forMaxValue(long maxValue) {
         if (maxValue < 0) {
             throw new IllegalArgumentException("max value must not be negative: max=" + maxValue);

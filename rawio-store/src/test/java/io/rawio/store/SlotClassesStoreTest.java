@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /** A store of several slot classes: values by size, keys that move class, expiry and scan. */
 class SlotClassesStoreTest {
-    static final SlotClasses CLASSES = SlotClasses.of(List.of(4096L, 16384L, 65536L));
+    static final SlotClasses CLASSES = SlotClasses.ofEqualSpace(List.of(4096L, 16384L, 65536L));
 
     @TempDir
     Path dir;
@@ -268,6 +268,43 @@ class SlotClassesStoreTest {
             }
             assertTrue(slot > 0, "a class for " + v);
             assertTrue(slot <= Math.max(4096, 4 * (v + 64 + 16)), "value " + v + " takes a slot of " + slot);
+        }
+    }
+
+    /**
+     * LMCache's redis connector writes each KV chunk as two keys: the chunk and a few hundred bytes of
+     * metadata. With classes for 2 MiB values, the default split gives both the same number of slots, and
+     * the space the values take is within a few per cent of their sum (20 pairs written here; the slot
+     * sizes give the same figure for 1,000).
+     */
+    @Test
+    void anLmcacheLikeWorkloadTakesLittleMoreSpaceThanItsValues() throws Exception {
+        StoreOptions o = StoreTesting.psyncOptions();
+        SlotClasses classes = SlotClasses.forMaxValue(2L << 20);
+        Path p = dir.resolve("lmcache.store");
+        SlotStore.format(p, 160L << 20, classes, false, o, SlotStore.Preallocation.FALLOCATE,
+                SlotStore.FormatProgress.NONE);
+        long valueBytes = 0;
+        try (SlotStore s = SlotStore.open(p, o)) {
+            for (int i = 0; i < 20; i++) {
+                byte[] chunk = value("chunk" + i, 2 << 20);
+                byte[] meta = value("meta" + i, 300);
+                s.putMany(List.of(key("req-" + i + "kv_bytes"), key("req-" + i + "metadata")),
+                        List.of(MemorySegment.ofArray(chunk), MemorySegment.ofArray(meta)));
+                valueBytes += chunk.length + meta.length;
+            }
+            long used = 0;
+            for (SlotStore.ClassStats c : s.classStats()) {
+                used += c.keys() * c.slotSize();
+            }
+            assertEquals(40, s.keyCount());
+            double ratio = (double) used / valueBytes;
+            assertTrue(ratio < 1.01, "space used / value bytes = " + ratio);
+            long perPair = classes.slotSizeFor(16, 2 << 20) + classes.slotSizeFor(16, 300);
+            assertEquals(used, 20 * perPair);
+            SlotStore.ClassStats first = s.classStats().getFirst();
+            SlotStore.ClassStats last = s.classStats().getLast();
+            assertEquals(first.slots(), last.slots(), 2, "the default split: as many slots per class");
         }
     }
 }

@@ -7,9 +7,7 @@ import io.rawio.store.WriteWindow.Reinsert;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.locks.Condition;
@@ -21,8 +19,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * commit, never across I/O. Everything that touches the device runs outside, in the write pipeline, the
  * read path, the checkpointer and the checker, and comes back here with what it found.
  *
- * <p>Lock order: a checkpoint's write monitor ({@link Checkpointer}) before {@link #lock}; nothing is
- * taken while {@link #lock} is held.
+ * <p>Lock order: a checkpoint's write monitor ({@link Checkpointer}) before {@link #lock}, and
+ * {@link #lock} before the DRAM tier's ({@link ValueCache}); nothing else is taken while {@link #lock}
+ * is held.
  */
 final class RingState {
     private final Superblock sb;
@@ -37,14 +36,10 @@ final class RingState {
     private final KeyIndex index;
     /** By slot class: cursor, writes in flight, scan start. GUARDED_BY(lock). */
     private final ClassRing[] rings;
-    /**
-     * Keys with a write (value or tombstone) planned and not yet committed: how many, and the version of
-     * the last one committed, so a write planned earlier that commits later never replaces a newer one
-     * (also across classes), and a reinserting policy never reinserts such a key. GUARDED_BY(lock).
-     */
-    private final HashMap<ByteBuffer, KeyWrites> keyWrites = new HashMap<>();
-    /** Live keys with an expiry -> when they expire (ms since the epoch). GUARDED_BY(lock). */
-    private final HashMap<ByteBuffer, Long> expiries;
+    /** Keys with writes in flight, and the order their commits must keep. GUARDED_BY(lock). */
+    private final KeyWriteOrder writeOrder = new KeyWriteOrder();
+    /** Live keys with an expiry. GUARDED_BY(lock). */
+    private final Expiries expiries;
     /** The next slot version (the store-wide order of writes). GUARDED_BY(lock). */
     private long nextVersion;
     /** The last checkpoint generation handed out. GUARDED_BY(lock). */
@@ -64,19 +59,12 @@ final class RingState {
     /** Set once at open. */
     private final long recoveredKeys;
     private final long recoveryScanned;
-    private final java.time.InstantSource clock;
     /**
      * The DRAM tier: every change of a key's value (put, delete, expiry, eviction, a corrupt slot) is
      * invalidated there under {@link #lock}, which orders the writes of a key, before it is
      * acknowledged. Lock order: {@link #lock} before the cache's own lock.
      */
     private final ValueCache cache;
-
-    /** Writes of one key in flight. */
-    private static final class KeyWrites {
-        int pending;
-        long lastCommitted = -1;
-    }
 
     RingState(Superblock sb, KeyIndex index, Recovery.Result recovered, EvictionPolicy policy, RingBounds bounds,
             FailureLatch failure) {
@@ -90,7 +78,6 @@ final class RingState {
         this.index = index;
         this.policy = policy;
         this.failure = failure;
-        this.clock = clock;
         this.rings = new ClassRing[sb.classes().size()];
         for (int c = 0; c < rings.length; c++) {
             long start = Superblock.position(c, 0);
@@ -100,7 +87,7 @@ final class RingState {
         }
         this.generation = recovered.generation();
         this.nextVersion = recovered.nextVersion();
-        this.expiries = new HashMap<>(recovered.expiries());
+        this.expiries = new Expiries(recovered.expiries(), clock);
         this.recoveredKeys = recovered.recoveredKeys();
         this.recoveryScanned = recovered.scanned();
     }
@@ -156,11 +143,11 @@ final class RingState {
                     int c = w.classOf(i);
                     // Pending before its slot is chosen: a reinsertion this allocation makes must not
                     // rewrite the key's old value after its new one.
-                    pend(w.keys.get(i));
+                    writeOrder.planned(w.keys.get(i));
                     long p = full[c] ? -1 : allocate(rings[c], w, ch, limit[c] - left[c]);
                     left[c]--;
                     if (p < 0) {
-                        unpend(w.keys.get(i));
+                        writeOrder.done(w.keys.get(i));
                         full[c] = true;
                         w.results[i] = SlotStore.Result.fail(SlotStore.Status.FULL,
                                 "store full: the next slot holds a live key and eviction is off"
@@ -204,7 +191,7 @@ final class RingState {
             byte[] resident = index.keyInSlot(slot);
             if (resident != null) {
                 int e = policy.tracksHotKeys() || !expiries.isEmpty() ? index.find(resident) : -1;
-                if (e >= 0 && expiredNow(resident)) {
+                if (e >= 0 && expiries.expiredNow(resident)) {
                     // An expired key's slot is free, whatever the policy.
                     dropLocked(resident);
                     expired++;
@@ -213,7 +200,7 @@ final class RingState {
                 }
                 boolean hot = policy.tracksHotKeys() && e >= 0 && index.isHot(e);
                 EvictionPolicy.Decision d = policy.decide(hot,
-                        hot && keyWrites.containsKey(ByteBuffer.wrap(resident)), hot && w.reinserting(resident),
+                        hot && writeOrder.pending(resident), hot && w.reinserting(resident),
                         p < reinsertBelow);
                 if (d == EvictionPolicy.Decision.REJECT) {
                     return -1;
@@ -227,7 +214,7 @@ final class RingState {
                 }
                 byte[] gone = index.evictSlot(slot);
                 if (gone != null && gone.length > 0) {
-                    forgetExpiry(gone);
+                    expiries.forget(gone);
                     if (cache.enabled()) {
                         cache.invalidate(gone);
                     }
@@ -239,34 +226,6 @@ final class RingState {
             return p;
         }
         return -1;
-    }
-
-    private void pend(byte[] key) {
-        keyWrites.computeIfAbsent(ByteBuffer.wrap(key), k -> new KeyWrites()).pending++;
-    }
-
-    private void unpend(byte[] key) {
-        ByteBuffer k = ByteBuffer.wrap(key);
-        KeyWrites kw = keyWrites.get(k);
-        if (kw != null && --kw.pending == 0) {
-            keyWrites.remove(k);
-        }
-    }
-
-    /**
-     * Whether the write of {@code key} with {@code version} is newer than every write of it committed
-     * while it was in flight; records it as the last committed when it is. GUARDED_BY(lock).
-     */
-    private boolean newestCommitted(byte[] key, long version) {
-        KeyWrites kw = keyWrites.get(ByteBuffer.wrap(key));
-        if (kw == null) {
-            return true;
-        }
-        if (version < kw.lastCommitted) {
-            return false;
-        }
-        kw.lastCommitted = version;
-        return true;
     }
 
     /**
@@ -283,7 +242,7 @@ final class RingState {
             // Whatever happened above, the chunk leaves the in-flight set, or every writer waits.
             int[] range = w.chunkRange(c);
             for (int q = range[0]; q < range[1]; q++) {
-                unpend(w.keys.get(w.planned.get(q).keyIndex()));
+                writeOrder.done(w.keys.get(w.planned.get(q).keyIndex()));
             }
             for (int k = 0; k < rings.length; k++) {
                 if (w.chunkStarts[c][k] >= 0) {
@@ -306,14 +265,14 @@ final class RingState {
                 Planned pl = w.planned.get(q);
                 byte[] key = w.keys.get(pl.keyIndex());
                 // A write of the key planned later (a newer version) may have committed first: it stands.
-                boolean newest = newestCommitted(key, pl.version());
+                boolean newest = writeOrder.newestCommitted(key, pl.version());
                 if (newest && cache.enabled()) {
                     w.cacheTokens[q] = cache.invalidate(key);
                 }
                 if (w.isDelete()) {
                     if (newest) {
                         index.remove(key);
-                        forgetExpiry(key);
+                        expiries.forget(key);
                     }
                 } else {
                     long valueLength = w.values.get(pl.keyIndex()).byteSize();
@@ -322,11 +281,7 @@ final class RingState {
                         // a new key is kept by the index, so it gets its own copy; an update keeps the index's
                         index.put(e < 0 ? key.clone() : key, pl.position(), (int) valueLength, w.dataCrcs[q]);
                         index.setVersion(pl.position(), pl.version());
-                        if (w.expiryMs != 0) {
-                            expiries.put(ByteBuffer.wrap(key.clone()), w.expiryMs);
-                        } else {
-                            forgetExpiry(key);
-                        }
+                        expiries.set(key, w.expiryMs);
                     }
                     bytesStored += key.length + valueLength;
                 }
@@ -431,7 +386,7 @@ final class RingState {
      */
     private int liveEntry(byte[] key) {
         int e = index.find(key);
-        if (e >= 0 && expiredNow(key)) {
+        if (e >= 0 && expiries.expiredNow(key)) {
             dropLocked(key);
             expired++;
             return -1;
@@ -439,27 +394,12 @@ final class RingState {
         return e;
     }
 
-    /** Whether the key has an expiry that has passed. GUARDED_BY(lock). */
-    private boolean expiredNow(byte[] key) {
-        if (expiries.isEmpty()) {
-            return false;
-        }
-        Long at = expiries.get(ByteBuffer.wrap(key));
-        return at != null && at <= clock.millis();
-    }
-
     /** Removes a key from the index, the expiries and the DRAM tier. GUARDED_BY(lock). */
     private void dropLocked(byte[] key) {
         index.remove(key);
-        forgetExpiry(key);
+        expiries.forget(key);
         if (cache.enabled()) {
             cache.invalidate(key);
-        }
-    }
-
-    private void forgetExpiry(byte[] key) {
-        if (!expiries.isEmpty()) {
-            expiries.remove(ByteBuffer.wrap(key));
         }
     }
 
@@ -473,22 +413,8 @@ final class RingState {
             if (liveEntry(key) < 0) {
                 return -2;
             }
-            Long at = expiries.isEmpty() ? null : expiries.get(ByteBuffer.wrap(key));
-            return at == null ? -1 : Math.max(0, at - clock.millis());
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** The key's expiry (ms since the epoch; 0 for none), or -1 when the key is absent or expired. */
-    long expiryOf(byte[] key) {
-        lock.lock();
-        try {
-            if (liveEntry(key) < 0) {
-                return -1;
-            }
-            Long at = expiries.isEmpty() ? null : expiries.get(ByteBuffer.wrap(key));
-            return at == null ? 0 : at;
+            long at = expiries.of(key);
+            return at == 0 ? -1 : Math.max(0, at - expiries.now());
         } finally {
             lock.unlock();
         }
@@ -614,9 +540,9 @@ final class RingState {
         List<SlotStore.KeyInfo> out = new ArrayList<>();
         lock.lock();
         try {
-            long now = clock.millis();
+            long now = expiries.now();
             index.forEach((k, p, l, c) -> {
-                if (!expiredAt(k, now)) {
+                if (!expiries.expiredAt(k, now)) {
                     out.add(new SlotStore.KeyInfo(k.clone(), l, p, c));
                 }
             });
@@ -634,10 +560,10 @@ final class RingState {
         lock.lock();
         try {
             List<byte[]> out = new ArrayList<>();
-            long now = clock.millis();
+            long now = expiries.now();
             long next = index.scan(cursor, count, e -> {
                 byte[] k = index.keyAt(e);
-                if ((prefix == null || startsWith(k, prefix)) && !expiredAt(k, now)) {
+                if ((prefix == null || startsWith(k, prefix)) && !expiries.expiredAt(k, now)) {
                     out.add(k.clone());
                 }
             });
@@ -673,14 +599,6 @@ final class RingState {
         }
     }
 
-    private boolean expiredAt(byte[] key, long now) {
-        if (expiries.isEmpty()) {
-            return false;
-        }
-        Long at = expiries.get(ByteBuffer.wrap(key));
-        return at != null && at <= now;
-    }
-
     // ------------------------------------------------------------------ checkpoints
 
     /** What a checkpoint writes, taken under the lock. */
@@ -714,9 +632,8 @@ final class RingState {
             long[] at = {0};
             index.forEachEntry(e -> {
                 byte[] k = index.keyAt(e);
-                Long exp = expiries.isEmpty() ? null : expiries.get(ByteBuffer.wrap(k));
                 at[0] = CheckpointDescriptor.encodeEntry(payload, at[0], k, index.positionAt(e), index.valueLengthAt(e),
-                        index.dataCrcAt(e), index.versionAt(e), exp == null ? 0 : exp);
+                        index.dataCrcAt(e), index.versionAt(e), expiries.of(k));
             });
             if (at[0] != payloadLength) {
                 throw new IllegalStateException("index key bytes out of step: wrote " + at[0]

@@ -63,6 +63,32 @@ final class CallGate {
         }
     }
 
+    /** A store call that may throw an I/O error. */
+    @FunctionalInterface
+    interface Call<T> {
+        T run() throws java.io.IOException;
+    }
+
+    /** Runs {@code call} between {@link #enter()} and {@link #exit()}. */
+    <T> T call(Call<T> call) throws java.io.IOException {
+        enter();
+        try {
+            return call.run();
+        } finally {
+            exit();
+        }
+    }
+
+    /** Runs {@code call} (which throws no I/O error) between {@link #enter()} and {@link #exit()}. */
+    <T> T get(java.util.function.Supplier<T> call) {
+        enter();
+        try {
+            return call.get();
+        } finally {
+            exit();
+        }
+    }
+
     boolean isClosed() {
         synchronized (monitor) {
             return closed;

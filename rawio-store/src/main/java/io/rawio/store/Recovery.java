@@ -68,6 +68,12 @@ final class Recovery {
     private final java.time.InstantSource clock;
     private final java.util.Map<java.nio.ByteBuffer, Long> expiries = new java.util.HashMap<>();
     private final long[] cursors;
+    /**
+     * With several classes: the highest version of a tombstone applied per key. A key deleted after it
+     * moved class has its tombstone in one class and its older value in another; whichever class is
+     * scanned first, the older value must not come back.
+     */
+    private final java.util.Map<java.nio.ByteBuffer, Long> tombstones = new java.util.HashMap<>();
     private long maxVersion;
     private long recoveredKeys;
     private long scanned;
@@ -208,9 +214,15 @@ final class Recovery {
             return true;
         }
         java.nio.ByteBuffer k = java.nio.ByteBuffer.wrap(key);
+        boolean classes = sb.classes().size() > 1;
         if (SlotDescriptor.flags(slot) == SlotDescriptor.FLAG_TOMBSTONE) {
             index.remove(key);
             expiries.remove(k);
+            if (classes) {
+                tombstones.merge(k, version, Math::max);
+            }
+        } else if (classes && tombstones.getOrDefault(k, -1L) > version) {
+            return true; // deleted by a later write of another class: stays deleted
         } else {
             index.put(key, position, SlotDescriptor.valueLength(slot), SlotDescriptor.dataCrc(slot));
             index.setVersion(position, version);

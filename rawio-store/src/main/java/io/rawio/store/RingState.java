@@ -40,22 +40,10 @@ final class RingState {
     private final KeyWriteOrder writeOrder = new KeyWriteOrder();
     /** Live keys with an expiry. GUARDED_BY(lock). */
     private final Expiries expiries;
-    /** The next slot version (the store-wide order of writes). GUARDED_BY(lock). */
-    private long nextVersion;
-    /** The last checkpoint generation handed out. GUARDED_BY(lock). */
-    private long generation;
-    /** Keys committed since the last checkpoint snapshot. GUARDED_BY(lock). */
-    private long writesSinceCheckpoint;
-    // Counters since open. GUARDED_BY(lock).
-    private long hits;
-    private long misses;
-    private long evictions;
-    private long reinsertions;
-    private long corruptions;
-    private long expired;
-    private long bytesWritten;
-    private long bytesStored;
-    private long checkpoints;
+    /** Versions, generation and counters. GUARDED_BY(lock). */
+    private final RingCounters n = new RingCounters();
+    /** Plans and commits windows; called with {@link #lock} held. */
+    private final WindowPlanner planner;
     /** Set once at open. */
     private final long recoveredKeys;
     private final long recoveryScanned;
@@ -85,9 +73,10 @@ final class RingState {
                     c < recovered.cursors().length ? recovered.cursors()[c] : start,
                     c < recovered.scanStarts().length ? recovered.scanStarts()[c] : start);
         }
-        this.generation = recovered.generation();
-        this.nextVersion = recovered.nextVersion();
+        n.generation = recovered.generation();
+        n.nextVersion = recovered.nextVersion();
         this.expiries = new Expiries(recovered.expiries(), clock);
+        this.planner = new WindowPlanner(sb, index, rings, writeOrder, expiries, cache, policy, failure, n);
         this.recoveredKeys = recovered.recoveredKeys();
         this.recoveryScanned = recovered.scanned();
     }
@@ -100,212 +89,37 @@ final class RingState {
     // ------------------------------------------------------------------ writes
 
     /**
-     * Plans a window: waits until its positions fit the ring's budget (or the store failed), then gives
-     * each key without a result a position, evicting or reinserting the residents on the way. A failed
-     * store plans nothing and evicts nothing: every key gets FAILED. The chunks that planned anything
-     * are in flight until {@link #commit}.
+     * Plans a window: waits until its positions fit each class's budget of positions in flight (or the
+     * store failed), then gives each key without a result a position (see {@link WindowPlanner#plan}).
      */
     void plan(WriteWindow w) {
         lock.lock();
         try {
-            long[] need = new long[rings.length];
-            for (int i = w.from; i < w.to; i++) {
-                if (w.results[i] == null) {
-                    need[w.classOf(i)]++;
+            planner.plan(w, need -> {
+                while (!planner.fitsAll(need) && !failure.isSet()) {
+                    ringRoom.awaitUninterruptibly();
                 }
-            }
-            while (!fitsAll(need) && !failure.isSet()) {
-                ringRoom.awaitUninterruptibly();
-            }
-            if (failure.isSet()) {
-                for (int i = w.from; i < w.to; i++) {
-                    if (w.results[i] == null) {
-                        w.results[i] = SlotStore.Result.fail(SlotStore.Status.FAILED, failure.refusal());
-                    }
-                }
-                return;
-            }
-            long[] limit = new long[rings.length];
-            for (int c = 0; c < rings.length; c++) {
-                limit[c] = rings[c].bounds.limit(rings[c].oldestInFlight(), rings[c].cursor);
-            }
-            long[] left = need.clone(); // keys still to place, by class
-            boolean[] full = new boolean[rings.length];
-            for (int ch = 0; ch < w.nChunks; ch++) {
-                long[] before = new long[rings.length];
-                for (int c = 0; c < rings.length; c++) {
-                    before[c] = rings[c].cursor;
-                }
-                for (int i = w.chunkFrom(ch); i < w.chunkTo(ch); i++) {
-                    if (w.results[i] != null) {
-                        continue;
-                    }
-                    int c = w.classOf(i);
-                    // Pending before its slot is chosen: a reinsertion this allocation makes must not
-                    // rewrite the key's old value after its new one.
-                    writeOrder.planned(w.keys.get(i));
-                    long p = full[c] ? -1 : allocate(rings[c], w, ch, limit[c] - left[c]);
-                    left[c]--;
-                    if (p < 0) {
-                        writeOrder.done(w.keys.get(i));
-                        full[c] = true;
-                        w.results[i] = SlotStore.Result.fail(SlotStore.Status.FULL,
-                                "store full: the next slot holds a live key and eviction is off"
-                                + " (delete keys or use eviction)");
-                        continue;
-                    }
-                    w.planned.add(new Planned(i, p, ch, nextVersion++));
-                }
-                for (int c = 0; c < rings.length; c++) {
-                    if (rings[c].cursor != before[c]) {
-                        w.chunkStarts[ch][c] = before[c];
-                        w.hasWork[ch] = true;
-                        rings[c].chunkInFlight(before[c]);
-                    }
-                }
-            }
+                return true;
+            });
         } finally {
             lock.unlock();
         }
     }
 
-    /** Whether every class's new positions fit its budget of positions in flight. GUARDED_BY(lock). */
-    private boolean fitsAll(long[] need) {
-        for (int c = 0; c < rings.length; c++) {
-            if (need[c] > 0 && !rings[c].fits(need[c])) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /**
-     * The next position for a new slot, evicting or reinserting what is there; -1 when the policy
-     * rejects. A hot resident is reinserted only below {@code reinsertBelow} (what the keys still to
-     * place in this window leave of the ring's budget); past that it is evicted like any other.
-     */
-    private long allocate(ClassRing ring, WriteWindow w, int chunk, long reinsertBelow) {
-        for (long tries = 0; tries <= ring.slotClass.slotCount(); tries++) {
-            long p = ring.cursor;
-            int slot = sb.slotOf(p);
-            byte[] resident = index.keyInSlot(slot);
-            if (resident != null) {
-                int e = policy.tracksHotKeys() || !expiries.isEmpty() ? index.find(resident) : -1;
-                if (e >= 0 && expiries.expiredNow(resident)) {
-                    // An expired key's slot is free, whatever the policy.
-                    dropLocked(resident);
-                    expired++;
-                    ring.cursor++;
-                    return p;
-                }
-                boolean hot = policy.tracksHotKeys() && e >= 0 && index.isHot(e);
-                EvictionPolicy.Decision d = policy.decide(hot,
-                        hot && writeOrder.pending(resident), hot && w.reinserting(resident),
-                        p < reinsertBelow);
-                if (d == EvictionPolicy.Decision.REJECT) {
-                    return -1;
-                }
-                if (d == EvictionPolicy.Decision.REINSERT) {
-                    w.reinserts.add(new Reinsert(resident, index.positionAt(e), p, index.valueLengthAt(e),
-                            index.dataCrcAt(e), chunk, index.versionAt(e)));
-                    reinsertions++;
-                    ring.cursor++;
-                    continue;
-                }
-                byte[] gone = index.evictSlot(slot);
-                if (gone != null && gone.length > 0) {
-                    expiries.forget(gone);
-                    if (cache.enabled()) {
-                        cache.invalidate(gone);
-                    }
-                }
-                evictions++;
-                ring.evictions++;
-            }
-            ring.cursor++;
-            return p;
-        }
-        return -1;
-    }
-
-    /**
-     * Commits chunk {@code c} to the index when it and every chunk before it succeeded, else fails it
-     * (and the store: a failed write is never retried and assumed landed). Either way the chunk leaves
-     * the in-flight set and waiting writers are woken.
+     * Commits chunk {@code c} (see {@link WindowPlanner#commit}). Either way the chunk leaves the
+     * in-flight set and waiting writers are woken.
      */
     void commit(WriteWindow w, int c) {
         w.committed[c] = true;
         lock.lock();
         try {
-            commitLocked(w, c);
+            planner.commit(w, c);
         } finally {
             // Whatever happened above, the chunk leaves the in-flight set, or every writer waits.
-            int[] range = w.chunkRange(c);
-            for (int q = range[0]; q < range[1]; q++) {
-                writeOrder.done(w.keys.get(w.planned.get(q).keyIndex()));
-            }
-            for (int k = 0; k < rings.length; k++) {
-                if (w.chunkStarts[c][k] >= 0) {
-                    rings[k].chunkDone(w.chunkStarts[c][k]);
-                }
-            }
+            planner.leave(w, c);
             ringRoom.signalAll();
             lock.unlock();
-        }
-    }
-
-    private void commitLocked(WriteWindow w, int c) {
-        String err = w.chunkError[c];
-        if (err == null && (w.failedBefore || w.canceled[c])) {
-            err = w.thrown != null ? "put not written: " + w.thrown : failure.refusal();
-        }
-        int[] range = w.chunkRange(c);
-        if (err == null) {
-            for (int q = range[0]; q < range[1]; q++) {
-                Planned pl = w.planned.get(q);
-                byte[] key = w.keys.get(pl.keyIndex());
-                // A write of the key planned later (a newer version) may have committed first: it stands.
-                boolean newest = writeOrder.newestCommitted(key, pl.version());
-                if (newest && cache.enabled()) {
-                    w.cacheTokens[q] = cache.invalidate(key);
-                }
-                if (w.isDelete()) {
-                    if (newest) {
-                        index.remove(key);
-                        expiries.forget(key);
-                    }
-                } else {
-                    long valueLength = w.values.get(pl.keyIndex()).byteSize();
-                    if (newest) {
-                        int e = index.find(key);
-                        // a new key is kept by the index, so it gets its own copy; an update keeps the index's
-                        index.put(e < 0 ? key.clone() : key, pl.position(), (int) valueLength, w.dataCrcs[q]);
-                        index.setVersion(pl.position(), pl.version());
-                        expiries.set(key, w.expiryMs);
-                    }
-                    bytesStored += key.length + valueLength;
-                }
-                w.results[pl.keyIndex()] = SlotStore.Result.OK;
-                writesSinceCheckpoint++;
-            }
-            for (Reinsert ri : w.reinserts) {
-                if (ri.chunk() == c && mapsToLocked(ri.key(), ri.oldPosition())) {
-                    index.put(ri.key(), ri.newPosition(), ri.valueLength(), ri.dataCrc());
-                    index.setVersion(ri.newPosition(), ri.version());
-                }
-            }
-        } else {
-            // Never retry and assume success: the chunk fails, and so does every later write.
-            w.failedBefore = true;
-            failure.fail("write", err, new IOException(err)); // the first failure stays latched
-            for (Reinsert ri : w.reinserts) {
-                if (ri.chunk() == c && mapsToLocked(ri.key(), ri.oldPosition())) {
-                    dropLocked(ri.key());
-                }
-            }
-            for (int q = range[0]; q < range[1]; q++) {
-                w.results[w.planned.get(q).keyIndex()] = SlotStore.Result.fail(SlotStore.Status.FAILED, err);
-            }
         }
     }
 
@@ -319,10 +133,10 @@ final class RingState {
         }
     }
 
-    void addBytesWritten(long n) {
+    void addBytesWritten(long bytes) {
         lock.lock();
         try {
-            bytesWritten += n;
+            n.bytesWritten += bytes;
         } finally {
             lock.unlock();
         }
@@ -353,7 +167,7 @@ final class RingState {
             long used = SlotDescriptor.usedBlocks(key.length, valueLength, sb.slotSizeAt(position));
             dropLocked(key);
             index.markBusy(slot);
-            return new InPlace(position, slot, used, valueLength, dataCrc, nextVersion++);
+            return new InPlace(position, slot, used, valueLength, dataCrc, n.nextVersion++);
         } finally {
             lock.unlock();
         }
@@ -388,7 +202,7 @@ final class RingState {
         int e = index.find(key);
         if (e >= 0 && expiries.expiredNow(key)) {
             dropLocked(key);
-            expired++;
+            n.expired++;
             return -1;
         }
         return e;
@@ -440,11 +254,11 @@ final class RingState {
             for (int i = from; i < to; i++) {
                 int e = liveEntry(keys.get(i));
                 if (e < 0) {
-                    misses++;
+                    n.misses++;
                     pos[i - from] = -1;
                     continue;
                 }
-                hits++;
+                n.hits++;
                 if (policy.tracksHotKeys()) {
                     index.markHot(e);
                 }
@@ -469,12 +283,12 @@ final class RingState {
         try {
             int e = liveEntry(key);
             if (e < 0) {
-                misses++;
+                n.misses++;
                 return ValueCache.Lease.ABSENT;
             }
             ValueCache.Lease hit = cache.get(key);
             if (hit != null) {
-                hits++;
+                n.hits++;
                 if (policy.tracksHotKeys()) {
                     index.markHot(e);
                 }
@@ -511,7 +325,7 @@ final class RingState {
             if (!mapsToLocked(key, position)) {
                 return false;
             }
-            corruptions++;
+            n.corruptions++;
             dropLocked(key);
             return true;
         } finally {
@@ -639,8 +453,8 @@ final class RingState {
                 throw new IllegalStateException("index key bytes out of step: wrote " + at[0]
                         + " checkpoint bytes, expected " + payloadLength);
             }
-            writesSinceCheckpoint = 0;
-            return new Snapshot(++generation, scanStarts, nextVersion, index.size(), payload, payloadLength);
+            n.writesSinceCheckpoint = 0;
+            return new Snapshot(++n.generation, scanStarts, n.nextVersion, index.size(), payload, payloadLength);
         } finally {
             lock.unlock();
         }
@@ -652,8 +466,8 @@ final class RingState {
             for (int c = 0; c < rings.length; c++) {
                 rings[c].checkpointScanStart = scanStarts[c];
             }
-            checkpoints++;
-            bytesWritten += bytes;
+            n.checkpoints++;
+            n.bytesWritten += bytes;
         } finally {
             lock.unlock();
         }
@@ -689,7 +503,7 @@ final class RingState {
     long writesSinceCheckpoint() {
         lock.lock();
         try {
-            return writesSinceCheckpoint;
+            return n.writesSinceCheckpoint;
         } finally {
             lock.unlock();
         }
@@ -699,7 +513,7 @@ final class RingState {
     boolean changedSinceCheckpoint() {
         lock.lock();
         try {
-            return writesSinceCheckpoint > 0 || recoveredKeys > 0;
+            return n.writesSinceCheckpoint > 0 || recoveredKeys > 0;
         } finally {
             lock.unlock();
         }
@@ -710,9 +524,9 @@ final class RingState {
     StoreStats stats(long openMillis) {
         lock.lock();
         try {
-            return new StoreStats(index.size(), index.valueBytes(), sb.slotCount(), sb.slotSize(), hits, misses,
-                    evictions, reinsertions, corruptions, bytesWritten, bytesStored, checkpoints, recoveredKeys,
-                    recoveryScanned, openMillis, index.memoryBytes(), expired);
+            return new StoreStats(index.size(), index.valueBytes(), sb.slotCount(), sb.slotSize(), n.hits, n.misses,
+                    n.evictions, n.reinsertions, n.corruptions, n.bytesWritten, n.bytesStored, n.checkpoints, recoveredKeys,
+                    recoveryScanned, openMillis, index.memoryBytes(), n.expired);
         } finally {
             lock.unlock();
         }

@@ -292,12 +292,7 @@ public final class SlotStore implements AutoCloseable {
      * Milliseconds until the key expires: -1 when it has no expiry, -2 when it is absent (Redis's PTTL).
      */
     public long ttlMillis(byte[] key) {
-        gate.enter();
-        try {
-            return ring.ttlMillis(key);
-        } finally {
-            gate.exit();
-        }
+        return gate.get(() -> ring.ttlMillis(key));
     }
 
     /**
@@ -324,12 +319,7 @@ public final class SlotStore implements AutoCloseable {
     // ------------------------------------------------------------------ reads
 
     public boolean contains(byte[] key) {
-        gate.enter();
-        try {
-            return ring.contains(key);
-        } finally {
-            gate.exit();
-        }
+        return gate.get(() -> ring.contains(key));
     }
 
     /** The value as a copy, or null when the key is absent. */
@@ -422,12 +412,7 @@ public final class SlotStore implements AutoCloseable {
      * CRC32Cs are checked.
      */
     public List<GetResult> getMany(List<byte[]> keys) throws IOException {
-        gate.enter();
-        try {
-            return reads.getMany(keys);
-        } finally {
-            gate.exit();
-        }
+        return gate.call(() -> reads.getMany(keys));
     }
 
     /**
@@ -443,12 +428,7 @@ public final class SlotStore implements AutoCloseable {
         if (count < 1) {
             throw new IllegalArgumentException("count must be positive: count=" + count);
         }
-        gate.enter();
-        try {
-            return ring.scan(cursor, count, prefix);
-        } finally {
-            gate.exit();
-        }
+        return gate.get(() -> ring.scan(cursor, count, prefix));
     }
 
     /** One page of {@link #scan}: its keys, and the cursor of the next page (0 when done). */
@@ -462,12 +442,7 @@ public final class SlotStore implements AutoCloseable {
 
     /** Per slot class: slots, live keys, their value bytes, evictions since open. */
     public List<ClassStats> classStats() {
-        gate.enter();
-        try {
-            return ring.classStats();
-        } finally {
-            gate.exit();
-        }
+        return gate.get(() -> ring.classStats());
     }
 
     /** One slot class's figures (see {@link #classStats()}). */
@@ -513,12 +488,7 @@ public final class SlotStore implements AutoCloseable {
      * far are closed and the failure is thrown.
      */
     public List<LeaseResult> getManyLeases(List<byte[]> keys) throws IOException {
-        gate.enter();
-        try {
-            return reads.getManyLeases(keys);
-        } finally {
-            gate.exit();
-        }
+        return gate.call(() -> reads.getManyLeases(keys));
     }
 
     /**
@@ -535,12 +505,7 @@ public final class SlotStore implements AutoCloseable {
 
     /** Every key with its value length, in no particular order. */
     public List<KeyInfo> keys() {
-        gate.enter();
-        try {
-            return ring.keys();
-        } finally {
-            gate.exit();
-        }
+        return gate.get(() -> ring.keys());
     }
 
     /**
@@ -557,12 +522,7 @@ public final class SlotStore implements AutoCloseable {
      * false when the index does not fit the region; recovery then scans from the previous checkpoint.
      */
     public boolean checkpoint() throws IOException {
-        gate.enter();
-        try {
-            return checkpointer.write();
-        } finally {
-            gate.exit();
-        }
+        return gate.call(() -> checkpointer.write());
     }
 
     /**
@@ -585,12 +545,7 @@ public final class SlotStore implements AutoCloseable {
 
     /** Reads every key's slot, every slot header, both superblocks and both checkpoints; writes nothing. */
     public CheckReport check() throws IOException {
-        gate.enter();
-        try {
-            return checker.check();
-        } finally {
-            gate.exit();
-        }
+        return gate.call(() -> checker.check());
     }
 
     // ------------------------------------------------------------------ misc

@@ -1,0 +1,252 @@
+package io.rawio.store;
+
+import io.rawio.store.SuperblockDescriptor.Superblock;
+import io.rawio.store.WriteWindow.Planned;
+import io.rawio.store.WriteWindow.Reinsert;
+import java.io.IOException;
+
+/**
+ * What happens to a window of writes under the ring state's lock: planning (a position per key, the
+ * residents of the slots on the way evicted or reinserted, within each class's budget of positions in
+ * flight) and committing (the index, the expiries and the DRAM tier updated in the order the writes
+ * were planned). Every method is called with {@code RingState.lock} held and does no I/O; it never
+ * takes a lock itself, and the state it changes is the ring state's, GUARDED_BY(RingState.lock).
+ */
+final class WindowPlanner {
+    private final Superblock sb;
+    private final KeyIndex index;
+    private final ClassRing[] rings;
+    private final KeyWriteOrder writeOrder;
+    private final Expiries expiries;
+    private final ValueCache cache;
+    private final EvictionPolicy policy;
+    private final FailureLatch failure;
+    private final RingCounters n;
+
+    WindowPlanner(Superblock sb, KeyIndex index, ClassRing[] rings, KeyWriteOrder writeOrder, Expiries expiries,
+            ValueCache cache, EvictionPolicy policy, FailureLatch failure, RingCounters counters) {
+        this.sb = sb;
+        this.index = index;
+        this.rings = rings;
+        this.writeOrder = writeOrder;
+        this.expiries = expiries;
+        this.cache = cache;
+        this.policy = policy;
+        this.failure = failure;
+        this.n = counters;
+    }
+
+    private boolean mapsToLocked(byte[] key, long position) {
+        int e = index.find(key);
+        return e >= 0 && index.positionAt(e) == position;
+    }
+
+    /** Removes a key from the index, the expiries and the DRAM tier. */
+    private void dropLocked(byte[] key) {
+        index.remove(key);
+        expiries.forget(key);
+        if (cache.enabled()) {
+            cache.invalidate(key);
+        }
+    }
+
+    /**
+     * Plans a window: waits until its positions fit the ring's budget (or the store failed), then gives
+     * each key without a result a position, evicting or reinserting the residents on the way. A failed
+     * store plans nothing and evicts nothing: every key gets FAILED. The chunks that planned anything
+     * are in flight until {@link #commit}. {@code waitUntilFits} is the ring state's wait for room
+     * (it releases the lock while it waits).
+     */
+    void plan(WriteWindow w, java.util.function.Predicate<long[]> waitUntilFits) {
+        {
+            long[] need = new long[rings.length];
+            for (int i = w.from; i < w.to; i++) {
+                if (w.results[i] == null) {
+                    need[w.classOf(i)]++;
+                }
+            }
+            waitUntilFits.test(need);
+            if (failure.isSet()) {
+                for (int i = w.from; i < w.to; i++) {
+                    if (w.results[i] == null) {
+                        w.results[i] = SlotStore.Result.fail(SlotStore.Status.FAILED, failure.refusal());
+                    }
+                }
+                return;
+            }
+            long[] limit = new long[rings.length];
+            for (int c = 0; c < rings.length; c++) {
+                limit[c] = rings[c].bounds.limit(rings[c].oldestInFlight(), rings[c].cursor);
+            }
+            long[] left = need.clone(); // keys still to place, by class
+            boolean[] full = new boolean[rings.length];
+            for (int ch = 0; ch < w.nChunks; ch++) {
+                long[] before = new long[rings.length];
+                for (int c = 0; c < rings.length; c++) {
+                    before[c] = rings[c].cursor;
+                }
+                for (int i = w.chunkFrom(ch); i < w.chunkTo(ch); i++) {
+                    if (w.results[i] != null) {
+                        continue;
+                    }
+                    int c = w.classOf(i);
+                    // Pending before its slot is chosen: a reinsertion this allocation makes must not
+                    // rewrite the key's old value after its new one.
+                    writeOrder.planned(w.keys.get(i));
+                    long p = full[c] ? -1 : allocate(rings[c], w, ch, limit[c] - left[c]);
+                    left[c]--;
+                    if (p < 0) {
+                        writeOrder.done(w.keys.get(i));
+                        full[c] = true;
+                        w.results[i] = SlotStore.Result.fail(SlotStore.Status.FULL,
+                                "store full: the next slot holds a live key and eviction is off"
+                                + " (delete keys or use eviction)");
+                        continue;
+                    }
+                    w.planned.add(new Planned(i, p, ch, n.nextVersion++));
+                }
+                for (int c = 0; c < rings.length; c++) {
+                    if (rings[c].cursor != before[c]) {
+                        w.chunkStarts[ch][c] = before[c];
+                        w.hasWork[ch] = true;
+                        rings[c].chunkInFlight(before[c]);
+                    }
+                }
+            }
+        }
+    }
+
+
+    /** Whether every class's new positions fit its budget of positions in flight. . */
+    boolean fitsAll(long[] need) {
+        for (int c = 0; c < rings.length; c++) {
+            if (need[c] > 0 && !rings[c].fits(need[c])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+
+    /**
+     * The next position for a new slot, evicting or reinserting what is there; -1 when the policy
+     * rejects. A hot resident is reinserted only below {@code reinsertBelow} (what the keys still to
+     * place in this window leave of the ring's budget); past that it is evicted like any other.
+     */
+    private long allocate(ClassRing ring, WriteWindow w, int chunk, long reinsertBelow) {
+        for (long tries = 0; tries <= ring.slotClass.slotCount(); tries++) {
+            long p = ring.cursor;
+            int slot = sb.slotOf(p);
+            byte[] resident = index.keyInSlot(slot);
+            if (resident != null) {
+                int e = policy.tracksHotKeys() || !expiries.isEmpty() ? index.find(resident) : -1;
+                if (e >= 0 && expiries.expiredNow(resident)) {
+                    // An expired key's slot is free, whatever the policy.
+                    dropLocked(resident);
+                    n.expired++;
+                    ring.cursor++;
+                    return p;
+                }
+                boolean hot = policy.tracksHotKeys() && e >= 0 && index.isHot(e);
+                EvictionPolicy.Decision d = policy.decide(hot,
+                        hot && writeOrder.pending(resident), hot && w.reinserting(resident),
+                        p < reinsertBelow);
+                if (d == EvictionPolicy.Decision.REJECT) {
+                    return -1;
+                }
+                if (d == EvictionPolicy.Decision.REINSERT) {
+                    w.reinserts.add(new Reinsert(resident, index.positionAt(e), p, index.valueLengthAt(e),
+                            index.dataCrcAt(e), chunk, index.versionAt(e)));
+                    n.reinsertions++;
+                    ring.cursor++;
+                    continue;
+                }
+                byte[] gone = index.evictSlot(slot);
+                if (gone != null && gone.length > 0) {
+                    expiries.forget(gone);
+                    if (cache.enabled()) {
+                        cache.invalidate(gone);
+                    }
+                }
+                n.evictions++;
+                ring.evictions++;
+            }
+            ring.cursor++;
+            return p;
+        }
+        return -1;
+    }
+
+
+    /**
+     * Commits chunk {@code c} to the index when it and every chunk before it succeeded, else fails it
+     * (and the store: a failed write is never retried and assumed landed).
+     */
+    void commit(WriteWindow w, int c) {
+        String err = w.chunkError[c];
+        if (err == null && (w.failedBefore || w.canceled[c])) {
+            err = w.thrown != null ? "put not written: " + w.thrown : failure.refusal();
+        }
+        int[] range = w.chunkRange(c);
+        if (err == null) {
+            for (int q = range[0]; q < range[1]; q++) {
+                Planned pl = w.planned.get(q);
+                byte[] key = w.keys.get(pl.keyIndex());
+                // A write of the key planned later (a newer version) may have committed first: it stands.
+                boolean newest = writeOrder.newestCommitted(key, pl.version());
+                if (newest && cache.enabled()) {
+                    w.cacheTokens[q] = cache.invalidate(key);
+                }
+                if (w.isDelete()) {
+                    if (newest) {
+                        index.remove(key);
+                        expiries.forget(key);
+                    }
+                } else {
+                    long valueLength = w.values.get(pl.keyIndex()).byteSize();
+                    if (newest) {
+                        int e = index.find(key);
+                        // a new key is kept by the index, so it gets its own copy; an update keeps the index's
+                        index.put(e < 0 ? key.clone() : key, pl.position(), (int) valueLength, w.dataCrcs[q]);
+                        index.setVersion(pl.position(), pl.version());
+                        expiries.set(key, w.expiryMs);
+                    }
+                    n.bytesStored += key.length + valueLength;
+                }
+                w.results[pl.keyIndex()] = SlotStore.Result.OK;
+                n.writesSinceCheckpoint++;
+            }
+            for (Reinsert ri : w.reinserts) {
+                if (ri.chunk() == c && mapsToLocked(ri.key(), ri.oldPosition())) {
+                    index.put(ri.key(), ri.newPosition(), ri.valueLength(), ri.dataCrc());
+                    index.setVersion(ri.newPosition(), ri.version());
+                }
+            }
+        } else {
+            // Never retry and assume success: the chunk fails, and so does every later write.
+            w.failedBefore = true;
+            failure.fail("write", err, new IOException(err)); // the first failure stays latched
+            for (Reinsert ri : w.reinserts) {
+                if (ri.chunk() == c && mapsToLocked(ri.key(), ri.oldPosition())) {
+                    dropLocked(ri.key());
+                }
+            }
+            for (int q = range[0]; q < range[1]; q++) {
+                w.results[w.planned.get(q).keyIndex()] = SlotStore.Result.fail(SlotStore.Status.FAILED, err);
+            }
+        }
+    }
+
+    /** Chunk {@code c} leaves the in-flight sets and its keys' write order, whatever happened to it. */
+    void leave(WriteWindow w, int c) {
+        int[] range = w.chunkRange(c);
+        for (int q = range[0]; q < range[1]; q++) {
+            writeOrder.done(w.keys.get(w.planned.get(q).keyIndex()));
+        }
+        for (int k = 0; k < rings.length; k++) {
+            if (w.chunkStarts[c][k] >= 0) {
+                rings[k].chunkDone(w.chunkStarts[c][k]);
+            }
+        }
+    }
+}

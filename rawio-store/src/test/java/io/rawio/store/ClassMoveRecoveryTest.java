@@ -31,11 +31,9 @@ class ClassMoveRecoveryTest {
     /**
      * A key put in class 2 and then deleted (its tombstone goes to class 0), both after the last
      * checkpoint: recovery reads class 0 first, where the tombstone removes the key, then class 2,
-     * where the older value finds no entry to lose to and comes back.
+     * where the older value must lose to the tombstone's version (it once came back).
      */
     @Test
-    @Disabled("defect: Recovery.apply drops a tombstone's version with the entry, so a later scan of another "
-            + "class re-adds the deleted value (Recovery.java apply, the FLAG_TOMBSTONE branch)")
     void aDeleteAfterTheLastCheckpointKeepsAValueOfALargerClassDeleted() throws Exception {
         StoreOptions o = StoreTesting.psyncOptions().withDurability(StoreOptions.Durability.DURABLE);
         Path p = format("tombstone.store", o);

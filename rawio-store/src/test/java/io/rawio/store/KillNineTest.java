@@ -94,10 +94,6 @@ class KillNineTest {
      * other bytes, and no expired value comes back, then or after later restarts.
      */
     @Test
-    @org.junit.jupiter.api.Disabled("defect, fails about one run in three: a write in flight at a kill that the restart"
-            + " after it did not apply (the key read back its previous value) is applied by a later restart, which"
-            + " changes the key's value with no write (Recovery.scanFrom applies a slot of the same lap past the"
-            + " positions the first restart reused)")
     void acknowledgedWritesOfKeysThatMoveClassSurviveKillNineAndExpiredOnesStayAbsent() throws Exception {
         Path path = dir.resolve("classes.store");
         StoreOptions o = StoreTesting.psyncOptions();

@@ -1,6 +1,7 @@
 package io.rawio.cli.store;
 
 import io.rawio.bench.job.Units;
+import io.rawio.store.SlotClasses;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreException;
 import io.rawio.store.StoreOptions;
@@ -144,14 +145,33 @@ public final class StoreCommand implements Callable<Integer> {
         return k;
     }
 
-    @Command(name = "format", description = "Create a store: a new file of --size, or a whole block device.")
+    @Command(name = "format", description = {"Create a store: a new file of --size, or a whole block device.",
+        "Slots come in classes, each a ring of one slot size with its share of the space; a value goes to the"
+                + " smallest class whose slot holds it (64 bytes of header, the key, the value), and the last class"
+                + " takes every value up to its slot size. Give one of --slot, --classes and --max-value; with"
+                + " none, --max-value=" + StoreArgs.DEFAULT_MAX_VALUE + "."})
     static final class Format extends Sub {
         @Option(names = "--size", paramLabel = "SIZE", description = "File size, e.g. 1g (not for a block device)")
         String size;
 
-        @Option(names = "--slot", paramLabel = "SIZE", required = true,
-                description = "Slot size, a multiple of 4k, e.g. 256k: the largest key + value + 64 bytes")
+        @Option(names = "--slot", paramLabel = "SIZE",
+                description = "One class of this slot size, a multiple of 4k, e.g. 256k: the largest key + value + 64 bytes")
         String slot;
+
+        @Option(names = "--classes", paramLabel = "SIZE,...",
+                description = "Slot sizes of up to 16 classes, ascending, multiples of 4k, e.g. 4k,64k,1m,4m"
+                        + " (4m+ on the last reads the same: it takes every value up to its slot size)")
+        String classes;
+
+        @Option(names = "--max-value", paramLabel = "SIZE",
+                description = "Classes for values up to SIZE: slots of 4k, 16k, 64k ... (x4) below it, then one"
+                        + " for SIZE with a key of up to 256 bytes (default when no class option: "
+                        + StoreArgs.DEFAULT_MAX_VALUE + ")")
+        String maxValue;
+
+        @Option(names = "--class-share", paramLabel = "W,...",
+                description = "Share of the space per class, one weight each, e.g. 1,1,2,4 (default: equal)")
+        String classShare;
 
         @Option(names = "--force", description = "Overwrite an existing file, or a device that holds data")
         boolean force;
@@ -163,7 +183,7 @@ public final class StoreCommand implements Callable<Integer> {
 
         @Override
         int run(PrintWriter out) throws IOException {
-            long slotBytes = parseSize("--slot", slot);
+            SlotClasses slotClasses = StoreArgs.slotClasses(slot, classes, maxValue, classShare);
             boolean device = Files.exists(path) && io.rawio.nativeio.Statx.of(path).isBlockDevice();
             long sizeBytes = 0;
             if (!device) {
@@ -177,11 +197,24 @@ public final class StoreCommand implements Callable<Integer> {
                 case "fallocate" -> SlotStore.Preallocation.FALLOCATE;
                 default -> throw new BadArgument("invalid --prealloc: " + prealloc + " (zeros or fallocate)");
             };
-            SlotStore.format(path, sizeBytes, slotBytes, force, common.options(), how, new ZeroProgress(err()));
+            try {
+                SlotStore.format(path, sizeBytes, slotClasses, force, common.options(), how, new ZeroProgress(err()));
+            } catch (IllegalArgumentException e) {
+                boolean defaulted = slot == null && classes == null && maxValue == null;
+                if (defaulted && e.getMessage().startsWith("size too small")) {
+                    throw new BadArgument(e.getMessage() + " (the default is --max-value="
+                            + StoreArgs.DEFAULT_MAX_VALUE + "; give --slot, --classes or a smaller --max-value)");
+                }
+                throw e;
+            }
             try (SlotStore s = open(path)) {
                 var sb = s.superblock();
-                out.printf(Locale.ROOT, "formatted %s: %d slots of %s, uuid %s%n", path, sb.slotCount(),
-                        Units.formatSize(sb.slotSize()), sb.uuid());
+                out.printf(Locale.ROOT, "formatted %s: %,d slots in %d %s, uuid %s%n", path, sb.slotCount(),
+                        sb.classes().size(), sb.classes().size() == 1 ? "class" : "classes", sb.uuid());
+                for (var c : sb.classes()) {
+                    out.printf(Locale.ROOT, "  class %d: %,d slots of %s%n", c.id(), c.slotCount(),
+                            Units.formatSize(c.slotSize()));
+                }
             }
             return 0;
         }
@@ -317,7 +350,8 @@ public final class StoreCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "stat", description = "Show the store's geometry and counters.")
+    @Command(name = "stat", description = {"Show the store's geometry and counters, and a table of its slot classes.",
+        "Fill is a class's live keys per slot; evictions count live keys its ring overwrote since open."})
     static final class Stat extends Sub {
         @Override
         int run(PrintWriter out) throws IOException {
@@ -329,16 +363,29 @@ public final class StoreCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "format       version %d (docs/FORMAT.md)%n",
                         io.rawio.store.SuperblockDescriptor.FORMAT_VERSION);
                 out.printf(Locale.ROOT, "engine       %s%n", s.engineName());
-                out.printf(Locale.ROOT, "slots        %d x %s%n", sb.slotCount(), Units.formatSize(sb.slotSize()));
+                if (sb.classes().size() == 1) {
+                    out.printf(Locale.ROOT, "slots        %d x %s%n", sb.slotCount(), Units.formatSize(sb.slotSize()));
+                } else {
+                    out.printf(Locale.ROOT, "slots        %d in %d classes%n", sb.slotCount(), sb.classes().size());
+                }
                 out.printf(Locale.ROOT, "keys         %d%n", st.keys());
                 out.printf(Locale.ROOT, "value bytes  %d%n", st.valueBytes());
                 out.printf(Locale.ROOT, "used         %.1f%%%n", 100.0 * st.keys() / sb.slotCount());
                 out.printf(Locale.ROOT, "index        %d bytes (%s)%n", st.indexBytes(), st.keys() == 0 ? "no keys"
                         : String.format(Locale.ROOT, "%.1f per key", st.indexBytesPerKey()));
+                out.printf(Locale.ROOT, "expired      %d (found expired since open)%n", st.expired());
                 out.printf(Locale.ROOT, "open         %d ms (%d slots read after the checkpoint, %d keys recovered)%n",
                         st.openMillis(), st.recoveryScanned(), st.recoveredKeys());
                 if (s.engineNotice() != null) {
                     out.println("note         " + s.engineNotice());
+                }
+                out.println();
+                out.printf(Locale.ROOT, "%5s  %9s  %10s  %10s  %14s  %6s  %9s%n", "class", "slot size", "slots", "keys",
+                        "value bytes", "fill", "evictions");
+                for (SlotStore.ClassStats c : s.classStats()) {
+                    out.printf(Locale.ROOT, "%5d  %9s  %10d  %10d  %14d  %5.1f%%  %9d%n", c.id(),
+                            Units.formatSize(c.slotSize()), c.slots(), c.keys(), c.valueBytes(), 100 * c.fill(),
+                            c.evictions());
                 }
             }
             return 0;

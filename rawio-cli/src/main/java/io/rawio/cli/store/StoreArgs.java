@@ -106,6 +106,60 @@ final class StoreArgs {
         return share == null ? c : c.withShares(shares(share, c.slotSizes().size()));
     }
 
+    /**
+     * When a put's value expires, in ms since the epoch, from {@code --expire-in} or {@code --expire-at}
+     * (at most one; null for not given); 0 for never.
+     */
+    static long expiresAtMs(String expireIn, String expireAt, long nowMs) {
+        if (expireIn != null && expireAt != null) {
+            throw new StoreCommand.BadArgument("give one of --expire-in and --expire-at");
+        }
+        if (expireIn != null) {
+            long ms = durationMs("--expire-in", expireIn);
+            try {
+                return Math.addExact(nowMs, ms);
+            } catch (ArithmeticException e) {
+                throw bad("--expire-in", expireIn, "too far ahead");
+            }
+        }
+        if (expireAt != null) {
+            long at;
+            try {
+                at = Long.parseLong(expireAt.strip());
+            } catch (NumberFormatException e) {
+                throw bad("--expire-at", expireAt, "not a time in ms since the epoch");
+            }
+            // Also catches seconds given for milliseconds.
+            if (at <= nowMs) {
+                throw bad("--expire-at", expireAt, "in the past (ms since the epoch; now is " + nowMs + ")");
+            }
+            return at;
+        }
+        return 0;
+    }
+
+    /** A duration with a unit (30s, 5m, 2h, 1d, 250ms) or a bare number of ms; at least 1 ms. */
+    static long durationMs(String option, String text) {
+        long ms;
+        if (text.strip().matches("\\d+")) {
+            try {
+                ms = Long.parseLong(text.strip());
+            } catch (NumberFormatException e) {
+                throw bad(option, text, "too large");
+            }
+        } else {
+            try {
+                ms = Units.parseDurationNs(text) / 1_000_000L;
+            } catch (IllegalArgumentException e) {
+                throw bad(option, text, "not a duration (examples: 30s, 5m, 2h, 1d, or ms: 1500)");
+            }
+        }
+        if (ms < 1) {
+            throw bad(option, text, "must be at least 1 ms");
+        }
+        return ms;
+    }
+
     private static StoreCommand.BadArgument bad(String option, String text, String why) {
         return new StoreCommand.BadArgument("invalid " + option + "=" + text + ": " + why);
     }

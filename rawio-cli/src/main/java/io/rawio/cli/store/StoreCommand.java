@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "store", description = "A crash-safe, checksummed key-value slot store on a file or block device.",
         subcommands = {
             StoreCommand.Format.class, StoreCommand.Put.class, StoreCommand.Get.class, StoreCommand.Del.class,
-            StoreCommand.Ls.class, StoreCommand.Stat.class, StoreCommand.Import.class, StoreCommand.Export.class,
+            StoreCommand.Ttl.class, StoreCommand.Persist.class, StoreCommand.Ls.class, StoreCommand.Stat.class, StoreCommand.Import.class, StoreCommand.Export.class,
             StoreCommand.Check.class, StoreBenchCommand.class},
         footer = {"", "Exit status: 0 done, 1 not found or a store error, 2 bad arguments.",
             "See docs/FORMAT.md for the on-disk format."})
@@ -44,8 +44,8 @@ public final class StoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        spec.commandLine().getErr().println("rawio store: a subcommand is required: format, put, get, del, ls, stat,"
-                + " import, export, check, bench");
+        spec.commandLine().getErr().println("rawio store: a subcommand is required: format, put, get, del, ttl,"
+                + " persist, ls, stat, import, export, check, bench");
         spec.commandLine().getErr().println("Try 'rawio store --help' for more information.");
         return 2;
     }
@@ -254,7 +254,8 @@ public final class StoreCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "put", description = "Store a value: the contents of FILE, or standard input for '-' or no FILE.")
+    @Command(name = "put", description = {"Store a value: the contents of FILE, or standard input for '-' or no FILE.",
+        "A put without --expire-in or --expire-at stores a key that does not expire."})
     static final class Put extends Sub {
         @Parameters(index = "1", paramLabel = "KEY")
         String key;
@@ -266,9 +267,18 @@ public final class StoreCommand implements Callable<Integer> {
                 description = "none or durable (default: ${DEFAULT-VALUE})")
         String durability;
 
+        @Option(names = "--expire-in", paramLabel = "DURATION",
+                description = "The key expires after DURATION: 30s, 5m, 2h, 1d, or a number of ms")
+        String expireIn;
+
+        @Option(names = "--expire-at", paramLabel = "EPOCH_MS",
+                description = "The key expires at this time, in ms since the epoch")
+        String expireAt;
+
         @Override
         int run(PrintWriter out) throws IOException {
             byte[] k = keyBytes(key);
+            long expiresAtMs = StoreArgs.expiresAtMs(expireIn, expireAt, System.currentTimeMillis());
             byte[] value;
             if (file.equals("-")) {
                 value = rawIn.readAllBytes();
@@ -281,7 +291,8 @@ public final class StoreCommand implements Callable<Integer> {
             }
             StoreOptions o = common.options().withDurability(durability(durability));
             try (SlotStore s = SlotStore.open(path, o)) {
-                s.put(k, value); // a value larger than a slot: StoreException.Invalid, exit 2, nothing written
+                // a value larger than the largest slot: StoreException.Invalid, exit 2, nothing written
+                s.put(k, MemorySegment.ofArray(value), expiresAtMs);
             }
             return 0;
         }
@@ -332,6 +343,47 @@ public final class StoreCommand implements Callable<Integer> {
                 }
             }
             return 0;
+        }
+    }
+
+    @Command(name = "ttl", description = {"Print the milliseconds until a key expires, 'none', or 'absent'.",
+        "Exit status 0 for a key, 1 for 'absent'."})
+    static final class Ttl extends Sub {
+        @Parameters(index = "1", paramLabel = "KEY")
+        String key;
+
+        @Override
+        int run(PrintWriter out) throws IOException {
+            byte[] k = keyBytes(key);
+            try (SlotStore s = open(path)) {
+                long ttl = s.ttlMillis(k);
+                out.println(ttl == -2 ? "absent" : ttl == -1 ? "none" : Long.toString(ttl));
+                return ttl == -2 ? 1 : 0;
+            }
+        }
+    }
+
+    @Command(name = "persist", description = {"Remove a key's expiry, so it stays until deleted or evicted.",
+        "The value is written again without the expiry, as a put would write it."})
+    static final class Persist extends Sub {
+        @Parameters(index = "1", paramLabel = "KEY")
+        String key;
+
+        @Override
+        int run(PrintWriter out) throws IOException {
+            byte[] k = keyBytes(key);
+            StoreOptions o = common.options().withDurability(StoreOptions.Durability.DURABLE);
+            try (SlotStore s = SlotStore.open(path, o)) {
+                long ttl = s.ttlMillis(k);
+                if (ttl >= 0 && s.persist(k)) {
+                    return 0;
+                }
+                if (ttl == -1) {
+                    return 0; // no expiry: nothing to remove
+                }
+                err().println(name() + ": no such key: " + key);
+                return 1;
+            }
         }
     }
 

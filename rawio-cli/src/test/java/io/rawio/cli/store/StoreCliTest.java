@@ -181,7 +181,42 @@ class StoreCliTest {
     }
 
     @Test
-    void badClassesAreOneLineAndWriteNothing() throws IOException {
+    void expireInSetsATtlAndPersistRemovesIt() throws IOException {
+        String p = store();
+        Path f = Files.write(dir.resolve("v"), "session".getBytes());
+        assertEquals(0, run("put", p, "s", f.toString(), "--expire-in=1h", "--engine=psync").exit());
+        Run ttl = run("ttl", p, "s", "--engine=psync");
+        assertEquals(0, ttl.exit(), ttl.err());
+        long ms = Long.parseLong(ttl.out().strip());
+        assertTrue(ms > 0 && ms <= 3_600_000, ttl.out());
+        assertEquals(0, run("persist", p, "s", "--engine=psync").exit());
+        assertEquals("none", run("ttl", p, "s", "--engine=psync").out().strip());
+        assertArrayEquals("session".getBytes(), run("get", p, "s", "--engine=psync").raw());
+        Run absent = run("ttl", p, "nothing", "--engine=psync");
+        assertEquals(1, absent.exit());
+        assertEquals("absent", absent.out().strip());
+        assertEquals(1, run("persist", p, "nothing", "--engine=psync").exit());
+        long at = System.currentTimeMillis() + 60_000;
+        assertEquals(0, run("put", p, "t", f.toString(), "--expire-at=" + at, "--engine=psync").exit());
+        long left = Long.parseLong(run("ttl", p, "t", "--engine=psync").out().strip());
+        assertTrue(left > 0 && left <= 60_000, Long.toString(left));
+    }
+
+    @Test
+    void expiredKeysAreGoneAfterTheirTime() throws Exception {
+        String p = store();
+        Path f = Files.write(dir.resolve("v"), "brief".getBytes());
+        assertEquals(0, run("put", p, "brief", f.toString(), "--expire-in=300", "--engine=psync").exit());
+        assertEquals(0, run("put", p, "stays", f.toString(), "--engine=psync").exit());
+        Thread.sleep(400);
+        assertEquals(1, run("get", p, "brief", "--engine=psync").exit());
+        assertEquals("absent", run("ttl", p, "brief", "--engine=psync").out().strip());
+    }
+
+    @Test
+    void badClassesAndExpiriesAreOneLineAndWriteNothing() throws IOException {
+        String p = store();
+        Path f = Files.write(dir.resolve("v"), "x".getBytes());
         String seventeen = String.join(",", java.util.stream.IntStream.rangeClosed(1, 17)
                 .mapToObj(i -> (4 * i) + "k").toList());
         String[][] cases = {
@@ -210,6 +245,22 @@ class StoreCliTest {
             assertTrue(r.err().startsWith("rawio store format: "), r.err());
             assertFalse(Files.exists(dir.resolve("n")), String.join(" ", c));
         }
+        byte[] before = Files.readAllBytes(Path.of(p));
+        String[][] puts = {
+            {"--expire-in=soon"},
+            {"--expire-in=0"},
+            {"--expire-in=1h", "--expire-at=99999999999999"},
+            {"--expire-at=1700000000"},
+            {"--expire-at=tomorrow"},
+        };
+        for (String[] c : puts) {
+            List<String> args = new ArrayList<>(List.of("put", p, "k", f.toString(), "--engine=psync"));
+            args.addAll(List.of(c));
+            Run r = run(args.toArray(String[]::new));
+            assertEquals(2, r.exit(), args + " -> " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), args + " -> " + r.err());
+        }
+        assertArrayEquals(before, Files.readAllBytes(Path.of(p)), "the store is byte for byte unchanged");
     }
 
     @Test

@@ -165,6 +165,10 @@ class StoreCliTest {
         for (int i = 0; i < sizes.length; i++) {
             assertTrue(st.out().matches("(?s).*\\n +" + i + " +\\S+ +\\d+ +1 +" + sizes[i] + " .*"), st.out());
         }
+        Run ls = run("ls", p, "--count=1", "--engine=psync");
+        assertEquals(0, ls.exit(), ls.err());
+        assertEquals(4, ls.out().lines().count(), ls.out());
+        assertTrue(ls.out().contains(String.format("%10d  k3", 3_000_000)), ls.out());
     }
 
     @Test
@@ -211,6 +215,20 @@ class StoreCliTest {
         Thread.sleep(400);
         assertEquals(1, run("get", p, "brief", "--engine=psync").exit());
         assertEquals("absent", run("ttl", p, "brief", "--engine=psync").out().strip());
+        Run ls = run("ls", p, "--engine=psync");
+        assertEquals(List.of("         5  stays"), ls.out().lines().toList());
+    }
+
+    @Test
+    void lsFiltersByPrefix() throws IOException {
+        String p = store();
+        Path f = Files.write(dir.resolve("v"), "x".getBytes());
+        for (String k : List.of("user:1", "user:2", "order:1")) {
+            assertEquals(0, run("put", p, k, f.toString(), "--durability=none", "--engine=psync").exit());
+        }
+        Run ls = run("ls", p, "--prefix=user:", "--count=2", "--engine=psync");
+        assertEquals(0, ls.exit(), ls.err());
+        assertEquals(List.of("user:1", "user:2"), ls.out().lines().map(l -> l.substring(12)).sorted().toList());
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.rawio.cli.store;
 
 import io.rawio.bench.job.Units;
+import io.rawio.store.SlotClasses;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreException;
 import io.rawio.store.StoreOptions;
@@ -15,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "store", description = "A crash-safe, checksummed key-value slot store on a file or block device.",
         subcommands = {
             StoreCommand.Format.class, StoreCommand.Put.class, StoreCommand.Get.class, StoreCommand.Del.class,
-            StoreCommand.Ls.class, StoreCommand.Stat.class, StoreCommand.Import.class, StoreCommand.Export.class,
+            StoreCommand.Ttl.class, StoreCommand.Persist.class, StoreCommand.Ls.class, StoreCommand.Stat.class, StoreCommand.Import.class, StoreCommand.Export.class,
             StoreCommand.Check.class, StoreBenchCommand.class},
         footer = {"", "Exit status: 0 done, 1 not found or a store error, 2 bad arguments.",
             "See docs/FORMAT.md for the on-disk format."})
@@ -43,8 +43,8 @@ public final class StoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        spec.commandLine().getErr().println("rawio store: a subcommand is required: format, put, get, del, ls, stat,"
-                + " import, export, check, bench");
+        spec.commandLine().getErr().println("rawio store: a subcommand is required: format, put, get, del, ttl,"
+                + " persist, ls, stat, import, export, check, bench");
         spec.commandLine().getErr().println("Try 'rawio store --help' for more information.");
         return 2;
     }
@@ -144,14 +144,33 @@ public final class StoreCommand implements Callable<Integer> {
         return k;
     }
 
-    @Command(name = "format", description = "Create a store: a new file of --size, or a whole block device.")
+    @Command(name = "format", description = {"Create a store: a new file of --size, or a whole block device.",
+        "Slots come in classes, each a ring of one slot size with its share of the space; a value goes to the"
+                + " smallest class whose slot holds it (64 bytes of header, the key, the value), and the last class"
+                + " takes every value up to its slot size. Give one of --slot, --classes and --max-value; with"
+                + " none, --max-value=" + StoreArgs.DEFAULT_MAX_VALUE + "."})
     static final class Format extends Sub {
         @Option(names = "--size", paramLabel = "SIZE", description = "File size, e.g. 1g (not for a block device)")
         String size;
 
-        @Option(names = "--slot", paramLabel = "SIZE", required = true,
-                description = "Slot size, a multiple of 4k, e.g. 256k: the largest key + value + 64 bytes")
+        @Option(names = "--slot", paramLabel = "SIZE",
+                description = "One class of this slot size, a multiple of 4k, e.g. 256k: the largest key + value + 64 bytes")
         String slot;
+
+        @Option(names = "--classes", paramLabel = "SIZE,...",
+                description = "Slot sizes of up to 16 classes, ascending, multiples of 4k, e.g. 4k,64k,1m,4m"
+                        + " (4m+ on the last reads the same: it takes every value up to its slot size)")
+        String classes;
+
+        @Option(names = "--max-value", paramLabel = "SIZE",
+                description = "Classes for values up to SIZE: slots of 4k, 16k, 64k ... (x4) below it, then one"
+                        + " for SIZE with a key of up to 256 bytes (default when no class option: "
+                        + StoreArgs.DEFAULT_MAX_VALUE + ")")
+        String maxValue;
+
+        @Option(names = "--class-share", paramLabel = "W,...",
+                description = "Share of the space per class, one weight each, e.g. 1,1,2,4 (default: equal)")
+        String classShare;
 
         @Option(names = "--force", description = "Overwrite an existing file, or a device that holds data")
         boolean force;
@@ -163,7 +182,7 @@ public final class StoreCommand implements Callable<Integer> {
 
         @Override
         int run(PrintWriter out) throws IOException {
-            long slotBytes = parseSize("--slot", slot);
+            SlotClasses slotClasses = StoreArgs.slotClasses(slot, classes, maxValue, classShare);
             boolean device = Files.exists(path) && io.rawio.nativeio.Statx.of(path).isBlockDevice();
             long sizeBytes = 0;
             if (!device) {
@@ -177,11 +196,24 @@ public final class StoreCommand implements Callable<Integer> {
                 case "fallocate" -> SlotStore.Preallocation.FALLOCATE;
                 default -> throw new BadArgument("invalid --prealloc: " + prealloc + " (zeros or fallocate)");
             };
-            SlotStore.format(path, sizeBytes, slotBytes, force, common.options(), how, new ZeroProgress(err()));
+            try {
+                SlotStore.format(path, sizeBytes, slotClasses, force, common.options(), how, new ZeroProgress(err()));
+            } catch (IllegalArgumentException e) {
+                boolean defaulted = slot == null && classes == null && maxValue == null;
+                if (defaulted && e.getMessage().startsWith("size too small")) {
+                    throw new BadArgument(e.getMessage() + " (the default is --max-value="
+                            + StoreArgs.DEFAULT_MAX_VALUE + "; give --slot, --classes or a smaller --max-value)");
+                }
+                throw e;
+            }
             try (SlotStore s = open(path)) {
                 var sb = s.superblock();
-                out.printf(Locale.ROOT, "formatted %s: %d slots of %s, uuid %s%n", path, sb.slotCount(),
-                        Units.formatSize(sb.slotSize()), sb.uuid());
+                out.printf(Locale.ROOT, "formatted %s: %,d slots in %d %s, uuid %s%n", path, sb.slotCount(),
+                        sb.classes().size(), sb.classes().size() == 1 ? "class" : "classes", sb.uuid());
+                for (var c : sb.classes()) {
+                    out.printf(Locale.ROOT, "  class %d: %,d slots of %s%n", c.id(), c.slotCount(),
+                            Units.formatSize(c.slotSize()));
+                }
             }
             return 0;
         }
@@ -221,7 +253,8 @@ public final class StoreCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "put", description = "Store a value: the contents of FILE, or standard input for '-' or no FILE.")
+    @Command(name = "put", description = {"Store a value: the contents of FILE, or standard input for '-' or no FILE.",
+        "A put without --expire-in or --expire-at stores a key that does not expire."})
     static final class Put extends Sub {
         @Parameters(index = "1", paramLabel = "KEY")
         String key;
@@ -233,9 +266,18 @@ public final class StoreCommand implements Callable<Integer> {
                 description = "none or durable (default: ${DEFAULT-VALUE})")
         String durability;
 
+        @Option(names = "--expire-in", paramLabel = "DURATION",
+                description = "The key expires after DURATION: 30s, 5m, 2h, 1d, or a number of ms")
+        String expireIn;
+
+        @Option(names = "--expire-at", paramLabel = "EPOCH_MS",
+                description = "The key expires at this time, in ms since the epoch")
+        String expireAt;
+
         @Override
         int run(PrintWriter out) throws IOException {
             byte[] k = keyBytes(key);
+            long expiresAtMs = StoreArgs.expiresAtMs(expireIn, expireAt, System.currentTimeMillis());
             byte[] value;
             if (file.equals("-")) {
                 value = rawIn.readAllBytes();
@@ -248,7 +290,8 @@ public final class StoreCommand implements Callable<Integer> {
             }
             StoreOptions o = common.options().withDurability(durability(durability));
             try (SlotStore s = SlotStore.open(path, o)) {
-                s.put(k, value); // a value larger than a slot: StoreException.Invalid, exit 2, nothing written
+                // a value larger than the largest slot: StoreException.Invalid, exit 2, nothing written
+                s.put(k, MemorySegment.ofArray(value), expiresAtMs);
             }
             return 0;
         }
@@ -302,22 +345,95 @@ public final class StoreCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "ls", description = "List the keys with their value sizes, oldest first.")
-    static final class Ls extends Sub {
+    @Command(name = "ttl", description = {"Print the milliseconds until a key expires, 'none', or 'absent'.",
+        "Exit status 0 for a key, 1 for 'absent'."})
+    static final class Ttl extends Sub {
+        @Parameters(index = "1", paramLabel = "KEY")
+        String key;
+
         @Override
         int run(PrintWriter out) throws IOException {
+            byte[] k = keyBytes(key);
             try (SlotStore s = open(path)) {
-                List<SlotStore.KeyInfo> keys = new ArrayList<>(s.keys());
-                keys.sort(Comparator.comparingLong(SlotStore.KeyInfo::position));
-                for (SlotStore.KeyInfo k : keys) {
-                    out.printf(Locale.ROOT, "%10d  %s%n", k.valueLength(), new String(k.key(), StandardCharsets.UTF_8));
-                }
+                long ttl = s.ttlMillis(k);
+                out.println(ttl == -2 ? "absent" : ttl == -1 ? "none" : Long.toString(ttl));
+                return ttl == -2 ? 1 : 0;
             }
-            return 0;
         }
     }
 
-    @Command(name = "stat", description = "Show the store's geometry and counters.")
+    @Command(name = "persist", description = {"Remove a key's expiry, so it stays until deleted or evicted.",
+        "The value is written again without the expiry, as a put would write it."})
+    static final class Persist extends Sub {
+        @Parameters(index = "1", paramLabel = "KEY")
+        String key;
+
+        @Override
+        int run(PrintWriter out) throws IOException {
+            byte[] k = keyBytes(key);
+            StoreOptions o = common.options().withDurability(StoreOptions.Durability.DURABLE);
+            try (SlotStore s = SlotStore.open(path, o)) {
+                long ttl = s.ttlMillis(k);
+                if (ttl >= 0 && s.persist(k)) {
+                    return 0;
+                }
+                if (ttl == -1) {
+                    return 0; // no expiry: nothing to remove
+                }
+                err().println(name() + ": no such key: " + key);
+                return 1;
+            }
+        }
+    }
+
+    @Command(name = "ls", description = {"List the keys with their value sizes, in index order.",
+        "Pages through the index COUNT entries at a time, and reads each page's values to know their sizes."})
+    static final class Ls extends Sub {
+        @Option(names = "--prefix", paramLabel = "P", description = "Only keys that start with P")
+        String prefix;
+
+        @Option(names = "--count", paramLabel = "N", defaultValue = "1000",
+                description = "Index entries one page covers; every key is listed whatever N (default: ${DEFAULT-VALUE})")
+        int count;
+
+        /** Values read at once, which bounds the bytes held to this many of the largest value. */
+        private static final int READ_CHUNK = 16;
+
+        @Override
+        int run(PrintWriter out) throws IOException {
+            if (count < 1) {
+                throw new BadArgument("--count must be at least 1");
+            }
+            byte[] p = prefix == null || prefix.isEmpty() ? null : prefix.getBytes(StandardCharsets.UTF_8);
+            int corrupt = 0;
+            try (SlotStore s = open(path)) {
+                long cursor = 0;
+                do {
+                    SlotStore.ScanPage page = s.scan(cursor, count, p);
+                    // A page has keys only: a value's size is known by reading it.
+                    for (int from = 0; from < page.keys().size(); from += READ_CHUNK) {
+                        List<byte[]> part = page.keys().subList(from, Math.min(page.keys().size(), from + READ_CHUNK));
+                        List<SlotStore.GetResult> got = s.getMany(part);
+                        for (int i = 0; i < part.size(); i++) {
+                            SlotStore.GetResult r = got.get(i);
+                            if (r.corrupt() != null) {
+                                corrupt++;
+                                err().println(name() + ": " + r.corrupt());
+                            } else if (r.found()) {
+                                out.printf(Locale.ROOT, "%10d  %s%n", r.value().length,
+                                        new String(part.get(i), StandardCharsets.UTF_8));
+                            }
+                        }
+                    }
+                    cursor = page.cursor();
+                } while (cursor != 0);
+            }
+            return corrupt == 0 ? 0 : 1;
+        }
+    }
+
+    @Command(name = "stat", description = {"Show the store's geometry and counters, and a table of its slot classes.",
+        "Fill is a class's live keys per slot; evictions count live keys its ring overwrote since open."})
     static final class Stat extends Sub {
         @Override
         int run(PrintWriter out) throws IOException {
@@ -329,16 +445,29 @@ public final class StoreCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "format       version %d (docs/FORMAT.md)%n",
                         io.rawio.store.SuperblockDescriptor.FORMAT_VERSION);
                 out.printf(Locale.ROOT, "engine       %s%n", s.engineName());
-                out.printf(Locale.ROOT, "slots        %d x %s%n", sb.slotCount(), Units.formatSize(sb.slotSize()));
+                if (sb.classes().size() == 1) {
+                    out.printf(Locale.ROOT, "slots        %d x %s%n", sb.slotCount(), Units.formatSize(sb.slotSize()));
+                } else {
+                    out.printf(Locale.ROOT, "slots        %d in %d classes%n", sb.slotCount(), sb.classes().size());
+                }
                 out.printf(Locale.ROOT, "keys         %d%n", st.keys());
                 out.printf(Locale.ROOT, "value bytes  %d%n", st.valueBytes());
                 out.printf(Locale.ROOT, "used         %.1f%%%n", 100.0 * st.keys() / sb.slotCount());
                 out.printf(Locale.ROOT, "index        %d bytes (%s)%n", st.indexBytes(), st.keys() == 0 ? "no keys"
                         : String.format(Locale.ROOT, "%.1f per key", st.indexBytesPerKey()));
+                out.printf(Locale.ROOT, "expired      %d (found expired since open)%n", st.expired());
                 out.printf(Locale.ROOT, "open         %d ms (%d slots read after the checkpoint, %d keys recovered)%n",
                         st.openMillis(), st.recoveryScanned(), st.recoveredKeys());
                 if (s.engineNotice() != null) {
                     out.println("note         " + s.engineNotice());
+                }
+                out.println();
+                out.printf(Locale.ROOT, "%5s  %9s  %10s  %10s  %14s  %6s  %9s%n", "class", "slot size", "slots", "keys",
+                        "value bytes", "fill", "evictions");
+                for (SlotStore.ClassStats c : s.classStats()) {
+                    out.printf(Locale.ROOT, "%5d  %9s  %10d  %10d  %14d  %5.1f%%  %9d%n", c.id(),
+                            Units.formatSize(c.slotSize()), c.slots(), c.keys(), c.valueBytes(), 100 * c.fill(),
+                            c.evictions());
                 }
             }
             return 0;

@@ -72,7 +72,7 @@ class StoreCliTest {
         assertTrue(ls.out().contains("greeting") && ls.out().contains("piped"), ls.out());
         Run st = run("stat", p, "--engine=psync");
         assertTrue(st.out().contains("keys         2"), st.out());
-        assertTrue(st.out().contains("format       version 2"), st.out());
+        assertTrue(st.out().contains("format       version 3"), st.out());
         assertTrue(st.out().matches("(?s).*index +\\d+ bytes \\([0-9.]+ per key\\).*"), st.out());
         assertEquals(0, run("del", p, "greeting", "--engine=psync").exit());
         Run missing = run("get", p, "greeting", "--engine=psync");
@@ -126,6 +126,187 @@ class StoreCliTest {
         assertFalse(Files.exists(dir.resolve("n1")));
         assertFalse(Files.exists(dir.resolve("n2")));
         assertFalse(Files.exists(dir.resolve("n3")));
+    }
+
+    /** A store of 4 classes: 4k, 64k, 1m and 4m slots, the last two with more of the space. */
+    private String classStore() {
+        String p = dir.resolve("c.store").toString();
+        Run r = run("format", p, "--size=64m", "--classes=4k,64k,1m,4m+", "--class-share=1,1,2,4",
+                "--prealloc=fallocate", "--engine=psync");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("in 4 classes"), r.out());
+        assertTrue(r.out().matches("(?s).*class 0: [0-9,]+ slots of 4k.*class 3: [0-9,]+ slots of 4m\n"), r.out());
+        return p;
+    }
+
+    @Test
+    void valuesOfDifferentSizesLandInTheirClassesAndStatShowsThem() throws IOException {
+        String p = classStore();
+        int[] sizes = {100, 10_000, 500_000, 3_000_000};
+        for (int i = 0; i < sizes.length; i++) {
+            byte[] v = new byte[sizes[i]];
+            java.util.Arrays.fill(v, (byte) ('a' + i));
+            Path f = Files.write(dir.resolve("v" + i), v);
+            Run put = run("put", p, "k" + i, f.toString(), "--engine=psync");
+            assertEquals(0, put.exit(), put.err());
+        }
+        for (int i = 0; i < sizes.length; i++) {
+            Run g = run("get", p, "k" + i, "--engine=psync");
+            assertEquals(0, g.exit(), g.err());
+            assertEquals(sizes[i], g.raw().length);
+            assertEquals('a' + i, g.raw()[sizes[i] - 1]);
+        }
+        Run st = run("stat", p, "--engine=psync");
+        assertEquals(0, st.exit(), st.err());
+        assertTrue(st.out().contains("keys         4"), st.out());
+        assertTrue(st.out().contains("in 4 classes"), st.out());
+        assertTrue(st.out().contains("expired      0"), st.out());
+        // one key in each class, with its value's bytes
+        for (int i = 0; i < sizes.length; i++) {
+            assertTrue(st.out().matches("(?s).*\\n +" + i + " +\\S+ +\\d+ +1 +" + sizes[i] + " .*"), st.out());
+        }
+        Run ls = run("ls", p, "--count=1", "--engine=psync");
+        assertEquals(0, ls.exit(), ls.err());
+        assertEquals(4, ls.out().lines().count(), ls.out());
+        assertTrue(ls.out().contains(String.format("%10d  k3", 3_000_000)), ls.out());
+    }
+
+    @Test
+    void maxValueFormatsClassesUpToTheLargestValue() throws IOException {
+        String p = dir.resolve("m.store").toString();
+        Run r = run("format", p, "--size=32m", "--max-value=1m", "--prealloc=fallocate", "--engine=psync");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("class 0: ") && r.out().contains(" slots of 4k"), r.out());
+        Path big = Files.write(dir.resolve("big"), new byte[1 << 20]);
+        assertEquals(0, run("put", p, "big", big.toString(), "--engine=psync").exit());
+        assertEquals(1 << 20, run("get", p, "big", "--engine=psync").raw().length);
+        Path tooBig = Files.write(dir.resolve("tooBig"), new byte[(1 << 20) + 8192]);
+        assertEquals(2, run("put", p, "tooBig", tooBig.toString(), "--engine=psync").exit());
+    }
+
+    @Test
+    void expireInSetsATtlAndPersistRemovesIt() throws IOException {
+        String p = store();
+        Path f = Files.write(dir.resolve("v"), "session".getBytes());
+        assertEquals(0, run("put", p, "s", f.toString(), "--expire-in=1h", "--engine=psync").exit());
+        Run ttl = run("ttl", p, "s", "--engine=psync");
+        assertEquals(0, ttl.exit(), ttl.err());
+        long ms = Long.parseLong(ttl.out().strip());
+        assertTrue(ms > 0 && ms <= 3_600_000, ttl.out());
+        assertEquals(0, run("persist", p, "s", "--engine=psync").exit());
+        assertEquals("none", run("ttl", p, "s", "--engine=psync").out().strip());
+        assertArrayEquals("session".getBytes(), run("get", p, "s", "--engine=psync").raw());
+        Run absent = run("ttl", p, "nothing", "--engine=psync");
+        assertEquals(1, absent.exit());
+        assertEquals("absent", absent.out().strip());
+        assertEquals(1, run("persist", p, "nothing", "--engine=psync").exit());
+        long at = System.currentTimeMillis() + 60_000;
+        assertEquals(0, run("put", p, "t", f.toString(), "--expire-at=" + at, "--engine=psync").exit());
+        long left = Long.parseLong(run("ttl", p, "t", "--engine=psync").out().strip());
+        assertTrue(left > 0 && left <= 60_000, Long.toString(left));
+    }
+
+    @Test
+    void expiredKeysAreGoneAfterTheirTime() throws Exception {
+        String p = store();
+        Path f = Files.write(dir.resolve("v"), "brief".getBytes());
+        assertEquals(0, run("put", p, "brief", f.toString(), "--expire-in=300", "--engine=psync").exit());
+        assertEquals(0, run("put", p, "stays", f.toString(), "--engine=psync").exit());
+        Thread.sleep(400);
+        assertEquals(1, run("get", p, "brief", "--engine=psync").exit());
+        assertEquals("absent", run("ttl", p, "brief", "--engine=psync").out().strip());
+        Run ls = run("ls", p, "--engine=psync");
+        assertEquals(List.of("         5  stays"), ls.out().lines().toList());
+    }
+
+    @Test
+    void lsFiltersByPrefix() throws IOException {
+        String p = store();
+        Path f = Files.write(dir.resolve("v"), "x".getBytes());
+        for (String k : List.of("user:1", "user:2", "order:1")) {
+            assertEquals(0, run("put", p, k, f.toString(), "--durability=none", "--engine=psync").exit());
+        }
+        Run ls = run("ls", p, "--prefix=user:", "--count=2", "--engine=psync");
+        assertEquals(0, ls.exit(), ls.err());
+        assertEquals(List.of("user:1", "user:2"), ls.out().lines().map(l -> l.substring(12)).sorted().toList());
+    }
+
+    @Test
+    void badClassesAndExpiriesAreOneLineAndWriteNothing() throws IOException {
+        String p = store();
+        Path f = Files.write(dir.resolve("v"), "x".getBytes());
+        String seventeen = String.join(",", java.util.stream.IntStream.rangeClosed(1, 17)
+                .mapToObj(i -> (4 * i) + "k").toList());
+        String[][] cases = {
+            {"--classes=64k,4k"},
+            {"--classes=4k,4k"},
+            {"--classes=4k,6000"},
+            {"--classes=4k,10k"},
+            {"--classes=" + seventeen},
+            {"--classes=4k+,64k"},
+            {"--classes=4k,,64k"},
+            {"--classes=4k,64k", "--slot=4k"},
+            {"--max-value=1m", "--classes=4k,64k"},
+            {"--slot=16k", "--class-share=1"},
+            {"--classes=4k,64k", "--class-share=1,2,3"},
+            {"--classes=4k,64k", "--class-share=1,-2"},
+            {"--max-value=lots"},
+            {},
+        };
+        for (String[] c : cases) {
+            List<String> args = new ArrayList<>(List.of("format", dir.resolve("n").toString(), "--size=8m",
+                    "--prealloc=fallocate", "--engine=psync"));
+            args.addAll(List.of(c));
+            Run r = run(args.toArray(String[]::new));
+            assertEquals(2, r.exit(), args + " -> " + r.out() + r.err());
+            assertEquals(1, r.err().strip().lines().count(), args + " -> " + r.err());
+            assertTrue(r.err().startsWith("rawio store format: "), r.err());
+            assertFalse(Files.exists(dir.resolve("n")), String.join(" ", c));
+        }
+        byte[] before = Files.readAllBytes(Path.of(p));
+        String[][] puts = {
+            {"--expire-in=soon"},
+            {"--expire-in=0"},
+            {"--expire-in=1h", "--expire-at=99999999999999"},
+            {"--expire-at=1700000000"},
+            {"--expire-at=tomorrow"},
+        };
+        for (String[] c : puts) {
+            List<String> args = new ArrayList<>(List.of("put", p, "k", f.toString(), "--engine=psync"));
+            args.addAll(List.of(c));
+            Run r = run(args.toArray(String[]::new));
+            assertEquals(2, r.exit(), args + " -> " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), args + " -> " + r.err());
+        }
+        assertArrayEquals(before, Files.readAllBytes(Path.of(p)), "the store is byte for byte unchanged");
+    }
+
+    @Test
+    void theDefaultIsMaxValue4m() throws IOException {
+        String p = dir.resolve("d.store").toString();
+        Run r = run("format", p, "--size=128m", "--prealloc=fallocate", "--engine=psync");
+        assertEquals(0, r.exit(), r.err());
+        try (var s = io.rawio.store.SlotStore.open(Path.of(p), io.rawio.store.StoreOptions.defaults().withEngine("psync"))) {
+            assertEquals(io.rawio.store.SlotClasses.forMaxValue(4 << 20).slotSizes(),
+                    s.superblock().classes().stream().map(c -> c.slotSize()).toList());
+        }
+    }
+
+    @Test
+    void importStoresIntoEveryClass() throws IOException {
+        String p = classStore();
+        List<String> args = new ArrayList<>(List.of("import", p, "--engine=psync"));
+        int[] sizes = {10, 50_000, 900_000, 4_000_000, 5_000_000};
+        for (int i = 0; i < sizes.length; i++) {
+            args.add(Files.write(dir.resolve("f" + i), new byte[sizes[i]]).toString());
+        }
+        Run r = run(args.toArray(String[]::new));
+        assertEquals(1, r.exit(), "the 5,000,000-byte file fits no class");
+        assertEquals(4, r.out().lines().filter(l -> l.startsWith("stored f")).count(), r.out());
+        assertTrue(r.err().contains("f4"), r.err());
+        for (int i = 0; i < 4; i++) {
+            assertEquals(sizes[i], run("get", p, "f" + i, "--engine=psync").raw().length);
+        }
     }
 
     @Test

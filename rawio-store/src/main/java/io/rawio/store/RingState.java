@@ -373,12 +373,13 @@ final class RingState {
     SlotStore.ScanPage scan(long cursor, int count, byte[] prefix) {
         lock.lock();
         try {
-            List<byte[]> out = new ArrayList<>();
+            List<SlotStore.KeyInfo> out = new ArrayList<>();
             long now = expiries.now();
             long next = index.scan(cursor, count, e -> {
                 byte[] k = index.keyAt(e);
                 if ((prefix == null || startsWith(k, prefix)) && !expiries.expiredAt(k, now)) {
-                    out.add(k.clone());
+                    out.add(new SlotStore.KeyInfo(k.clone(), index.valueLengthAt(e), index.positionAt(e),
+                            index.dataCrcAt(e)));
                 }
             });
             return new SlotStore.ScanPage(out, next);

@@ -98,7 +98,10 @@ public record SlotClasses(List<Long> slotSizes, List<Double> shares) {
         }
         long last = Blocks.roundUp(SlotDescriptor.HEADER_SIZE + KEY_ALLOWANCE + maxValue, SlotStore.BLOCK_SIZE);
         List<Long> sizes = new ArrayList<>();
-        for (long s = SlotStore.BLOCK_SIZE; s < last && sizes.size() < SuperblockDescriptor.MAX_CLASSES - 1; s *= 4) {
+        // A power of 4 within a quarter of the last class would be a near twin of it: the last class
+        // takes its values instead (at most 4x and a bit: 4 MiB + 4 KiB for values over 1 MiB).
+        for (long s = SlotStore.BLOCK_SIZE; s * 5 < last * 4 && sizes.size() < SuperblockDescriptor.MAX_CLASSES - 1;
+                s *= 4) {
             sizes.add(s);
         }
         sizes.add(last);

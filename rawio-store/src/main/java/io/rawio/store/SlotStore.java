@@ -297,7 +297,9 @@ public final class SlotStore implements AutoCloseable {
 
     /**
      * Sets when an existing key expires (0: never) by writing its value again with the new expiry, so
-     * the change survives a restart. Returns false when the key is absent.
+     * the change survives a restart. Returns false when the key is absent. Not atomic with other writes
+     * of the key: a put between this call's read and its write is overwritten with the value read. The
+     * rewrite takes a new slot, like any put (it may evict, or be refused when eviction is off).
      */
     public boolean expireAt(byte[] key, long expiresAtMs) throws IOException {
         if (expiresAtMs < 0) {
@@ -431,8 +433,15 @@ public final class SlotStore implements AutoCloseable {
         return gate.get(() -> ring.scan(cursor, count, prefix));
     }
 
-    /** One page of {@link #scan}: its keys, and the cursor of the next page (0 when done). */
-    public record ScanPage(List<byte[]> keys, long cursor) {
+    /**
+     * One page of {@link #scan}: its keys with their value lengths (and positions and data CRCs, as
+     * {@link #keys()} gives them), and the cursor of the next page (0 when done).
+     */
+    public record ScanPage(List<KeyInfo> entries, long cursor) {
+        /** The page's keys. */
+        public List<byte[]> keys() {
+            return entries.stream().map(KeyInfo::key).toList();
+        }
     }
 
     /** Live keys (keys that expired and were not yet found expired may be counted). */

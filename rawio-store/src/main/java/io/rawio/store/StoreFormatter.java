@@ -226,8 +226,8 @@ final class StoreFormatter {
             if (count < 2) {
                 throw new IllegalArgumentException("size too small: size=" + size + " holds " + Math.max(0, count)
                         + " slots of " + slotSize + " bytes after " + slotsOffset + " bytes of metadata"
-                        + (classes.slotSizes().size() > 1 ? " (class " + i + ", share " + Math.round(classes.share(i) * 100)
-                        + "%)" : "") + "; need at least 2");
+                        + (classes.slotSizes().size() > 1 ? " (class " + i + ", share "
+                        + String.format(java.util.Locale.ROOT, "%.2f", classes.share(i) * 100) + "%)" : "") + "; need at least 2");
             }
             list.add(new SuperblockDescriptor.SlotClass(i, slotSize, count, at, first));
             at += count * slotSize;

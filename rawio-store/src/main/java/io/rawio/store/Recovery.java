@@ -37,13 +37,14 @@ final class Recovery {
      * @param fullScan            whether every slot was read
      * @param nextVersion         the first slot version to hand out: above every version on the device
      * @param expiries            live keys with an expiry, and when they expire
+     * @param expired             keys dropped because their expiry had passed
      */
     record Result(long[] cursors, long generation, long[] scanStarts, long recoveredKeys, long scanned,
-            boolean fullScan, long nextVersion, java.util.Map<java.nio.ByteBuffer, Long> expiries) {
+            boolean fullScan, long nextVersion, java.util.Map<java.nio.ByteBuffer, Long> expiries, long expired) {
         /** The result of a one-class store with no versions or expiries (for tests). */
         Result(long cursor, long generation, long scanStart, long recoveredKeys, long scanned, boolean fullScan) {
             this(new long[] {cursor}, generation, new long[] {scanStart}, recoveredKeys, scanned, fullScan, 1,
-                    new java.util.HashMap<>());
+                    new java.util.HashMap<>(), 0);
         }
 
         /** Class 0's cursor (the only one of a one-class store). */
@@ -75,6 +76,7 @@ final class Recovery {
      */
     private final java.util.Map<java.nio.ByteBuffer, Long> tombstones = new java.util.HashMap<>();
     private long maxVersion;
+    private long expired;
     private long recoveredKeys;
     private long scanned;
 
@@ -146,7 +148,8 @@ final class Recovery {
                 scanStarts[c] = Math.min(scanStarts[c], cursors[c]);
             }
             long nextVersion = Math.max(versionFloor, maxVersion + 1) + VERSION_RESERVE;
-            return new Result(cursors, generation, scanStarts, recoveredKeys, scanned, full, nextVersion, expiries);
+            return new Result(cursors, generation, scanStarts, recoveredKeys, scanned, full, nextVersion, expiries,
+                    expired);
         }
     }
 
@@ -186,6 +189,7 @@ final class Recovery {
             if (e.getValue() <= now) {
                 index.remove(e.getKey().array());
                 it.remove();
+                expired++;
             }
         }
     }

@@ -75,6 +75,7 @@ final class RingState {
         }
         n.generation = recovered.generation();
         n.nextVersion = recovered.nextVersion();
+        n.expired = recovered.expired();
         this.expiries = new Expiries(recovered.expiries(), clock);
         this.planner = new WindowPlanner(sb, index, rings, writeOrder, expiries, cache, policy, failure, n);
         this.recoveredKeys = recovered.recoveredKeys();

@@ -19,7 +19,7 @@ package io.rawio.store;
  * @param recoveryScanned  slots the scan at open read
  * @param openMillis       how long open took
  * @param indexBytes       approximate heap bytes of the index
- * @param expired          keys found expired and dropped
+ * @param expired          keys found expired and dropped (at open too)
  * @param cacheHits        gets the DRAM tier answered (no I/O)
  * @param cacheMisses      gets of present keys it did not hold (read from the device)
  * @param cacheBytes       bytes of values the DRAM tier holds

@@ -79,11 +79,19 @@ public final class SuperblockDescriptor {
     /**
      * The decoded superblock. {@code slotSize} is the largest class's slot size, {@code slotCount} the
      * slots of all classes, {@code slotsOffset} where the first class starts; {@code classes} in order
-     * of slot size.
+     * of slot size; {@code formatVersion} the version the store was formatted with (2 or 3; a store of
+     * version 2 is read as one class).
      */
     public record Superblock(UUID uuid, int blockSize, long slotSize, long slotCount, long checkpoint0,
             long checkpoint1, long checkpointSize, long slotsOffset, int maxKeyLength, long createdMs,
-            List<SlotClass> classes) {
+            List<SlotClass> classes, int formatVersion) {
+
+        /** A superblock of this format version. */
+        public Superblock(UUID uuid, int blockSize, long slotSize, long slotCount, long checkpoint0, long checkpoint1,
+                long checkpointSize, long slotsOffset, int maxKeyLength, long createdMs, List<SlotClass> classes) {
+            this(uuid, blockSize, slotSize, slotCount, checkpoint0, checkpoint1, checkpointSize, slotsOffset,
+                    maxKeyLength, createdMs, classes, FORMAT_VERSION);
+        }
 
         public Superblock {
             classes = List.copyOf(classes);
@@ -175,7 +183,8 @@ public final class SuperblockDescriptor {
     static void encode(Superblock sb, MemorySegment buf) {
         buf.asSlice(0, SIZE).fill((byte) 0);
         buf.set(Le.U64, MAGIC_OFFSET, MAGIC);
-        buf.set(Le.U32, VERSION_OFFSET, FORMAT_VERSION);
+        // A copy repaired from the other keeps the store's version: format 2 has no class table.
+        buf.set(Le.U32, VERSION_OFFSET, sb.formatVersion());
         buf.set(Le.U32, BLOCK_SIZE_OFFSET, sb.blockSize());
         buf.set(Le.U64, UUID_OFFSET, sb.uuid().getMostSignificantBits());
         buf.set(Le.U64, UUID_OFFSET + 8, sb.uuid().getLeastSignificantBits());
@@ -187,8 +196,8 @@ public final class SuperblockDescriptor {
         buf.set(Le.U64, SLOTS_OFFSET_OFFSET, sb.slotsOffset());
         buf.set(Le.U32, MAX_KEY_OFFSET, sb.maxKeyLength());
         buf.set(Le.U64, CREATED_OFFSET, sb.createdMs());
-        buf.set(Le.U32, CLASS_COUNT_OFFSET, sb.classes().size());
-        for (SlotClass c : sb.classes()) {
+        for (SlotClass c : sb.formatVersion() >= 3 ? sb.classes() : List.<SlotClass>of()) {
+            buf.set(Le.U32, CLASS_COUNT_OFFSET, sb.classes().size());
             long at = CLASS_TABLE_OFFSET + (long) c.id() * CLASS_ENTRY_SIZE;
             buf.set(Le.U64, at, c.slotSize());
             buf.set(Le.U64, at + 8, c.slotCount());
@@ -238,6 +247,6 @@ public final class SuperblockDescriptor {
         }
         return new Superblock(uuid, blockSize, slotSize, slotCount, buf.get(Le.U64, CHECKPOINT0_OFFSET),
                 buf.get(Le.U64, CHECKPOINT1_OFFSET), buf.get(Le.U64, CHECKPOINT_SIZE_OFFSET), slotsOffset,
-                buf.get(Le.U32, MAX_KEY_OFFSET), buf.get(Le.U64, CREATED_OFFSET), classes);
+                buf.get(Le.U32, MAX_KEY_OFFSET), buf.get(Le.U64, CREATED_OFFSET), classes, version);
     }
 }

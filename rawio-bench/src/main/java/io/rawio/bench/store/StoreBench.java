@@ -78,7 +78,7 @@ public final class StoreBench {
      * latency (its call's), and the store's device bytes written per byte stored.
      */
     public record Result(Spec spec, StoreOptions.Durability durability, long ops, long bytes, long elapsedNs,
-            LatencyStats latency, double writeAmplification) {
+            LatencyStats latency, double writeAmplification, long cacheHits, long cacheMisses) {
         public double opsPerSec() {
             return ops / (elapsedNs / 1e9);
         }
@@ -102,6 +102,8 @@ public final class StoreBench {
             root.put("lat_p99_9_ns", latency.percentile(99.9));
             root.put("lat_max_ns", latency.max());
             root.put("write_amplification", writeAmplification);
+            root.put("cache_hits", cacheHits);
+            root.put("cache_misses", cacheMisses);
             return root;
         }
 
@@ -114,6 +116,10 @@ public final class StoreBench {
                     latency.percentile(50) / 1e3, latency.percentile(99) / 1e3, latency.percentile(99.9) / 1e3,
                     latency.max() / 1e3);
             out.printf(Locale.ROOT, "device bytes written per byte stored: %.2f%n", writeAmplification);
+            if (cacheHits + cacheMisses > 0) {
+                out.printf(Locale.ROOT, "DRAM tier: %d hits, %d misses (%.1f%% of gets of present keys)%n", cacheHits,
+                        cacheMisses, 100.0 * cacheHits / (cacheHits + cacheMisses));
+            }
         }
 
         private String durabilityLabel() {
@@ -191,7 +197,9 @@ public final class StoreBench {
             bytes += (to - from) * spec.valueBytes();
         }
         long elapsed = System.nanoTime() - start;
-        return new Result(spec, durability, ops, bytes, elapsed, lat, s.stats().writeAmplification());
+        var st = s.stats();
+        return new Result(spec, durability, ops, bytes, elapsed, lat, st.writeAmplification(), st.cacheHits(),
+                st.cacheMisses());
     }
 
     /** The keys numbered {@code order[from]} to {@code order[to - 1]}. */

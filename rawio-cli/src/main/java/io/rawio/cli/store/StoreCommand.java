@@ -59,6 +59,10 @@ public final class StoreCommand implements Callable<Integer> {
                 description = "O_DIRECT (default: ${DEFAULT-VALUE})")
         String direct;
 
+        @Option(names = "--cache", paramLabel = "SIZE", defaultValue = "0",
+                description = "DRAM tier: keep up to SIZE of values read in memory, e.g. 256m (default: none)")
+        String cache;
+
         @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help")
         boolean help;
 
@@ -73,7 +77,7 @@ public final class StoreCommand implements Callable<Integer> {
                 throw new BadArgument("unknown engine: " + engine + " (known: "
                         + String.join(", ", io.rawio.engine.IoEngines.names()) + ")");
             }
-            return StoreOptions.defaults().withEngine(engine).withDirect(d);
+            return StoreOptions.defaults().withEngine(engine).withDirect(d).withCache(parseSize("--cache", cache));
         }
     }
 
@@ -427,7 +431,7 @@ public final class StoreCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "path         %s%n", path);
                 out.printf(Locale.ROOT, "uuid         %s%n", sb.uuid());
                 out.printf(Locale.ROOT, "format       version %d (docs/FORMAT.md)%n",
-                        io.rawio.store.SuperblockDescriptor.FORMAT_VERSION);
+                        sb.formatVersion());
                 out.printf(Locale.ROOT, "engine       %s%n", s.engineName());
                 if (sb.classes().size() == 1) {
                     out.printf(Locale.ROOT, "slots        %d x %s%n", sb.slotCount(), Units.formatSize(sb.slotSize()));

@@ -367,6 +367,15 @@ class StoreCliTest {
                 "--engine=psync");
         assertEquals(0, s.exit(), s.err());
         assertTrue(s.out().contains("get 200 x"), s.out());
+        // A mixed run with a DRAM tier: gets of keys read before are answered from memory.
+        Run m = run("bench", p, "--op=mixed", "--value-size=4k", "--count=200", "--per-call=8", "--cache=4m",
+                "--engine=psync", "--output-format=json");
+        assertEquals(0, m.exit(), m.err());
+        var mixed = new com.fasterxml.jackson.databind.ObjectMapper().readTree(m.out());
+        assertTrue(mixed.get("cache_hits").asLong() + mixed.get("cache_misses").asLong() > 0, m.out());
+        Run bad = run("bench", p, "--op=get", "--cache=lots", "--engine=psync");
+        assertEquals(2, bad.exit());
+        assertTrue(bad.err().contains("--cache"), bad.err());
     }
 
     @Property(tries = 200)

@@ -300,6 +300,36 @@ final class RingState {
         }
     }
 
+    /** {@link #copyCached}'s answer when the key is live but not in the DRAM tier. */
+    static final long NOT_CACHED = Long.MIN_VALUE;
+
+    /**
+     * A get into the caller's memory answered by the DRAM tier when it can be, with no lease object:
+     * the length copied; -1 when the key is absent or expired (a miss, counted); {@link #NOT_CACHED}
+     * (nothing counted: the caller reads the device); or -2 - the length when {@code into} is too small.
+     */
+    long copyCached(byte[] key, java.lang.foreign.MemorySegment into) {
+        lock.lock();
+        try {
+            int e = liveEntry(key);
+            if (e < 0) {
+                n.misses++;
+                return -1;
+            }
+            long r = cache.copyInto(key, into);
+            if (r == -1) {
+                return NOT_CACHED;
+            }
+            n.hits++;
+            if (policy.tracksHotKeys()) {
+                index.markHot(e);
+            }
+            return r;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Whether the index maps {@code key} to {@code position} (it was not rewritten, evicted or deleted). */
     boolean mapsTo(byte[] key, long position) {
         lock.lock();

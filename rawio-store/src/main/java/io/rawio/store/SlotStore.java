@@ -362,22 +362,13 @@ public final class SlotStore implements AutoCloseable {
             // A DRAM tier hit is copied straight into the caller's memory: no I/O, nothing on the heap.
             gate.enter();
             try {
-                ValueCache.Lease hit = ring.lookupCached(key);
-                if (hit == ValueCache.Lease.ABSENT) {
-                    return -1;
+                long r = ring.copyCached(key, into);
+                if (r >= -1) {
+                    return r;
                 }
-                if (hit != null) {
-                    try {
-                        MemorySegment v = hit.value();
-                        if (into.byteSize() < v.byteSize()) {
-                            throw new IllegalArgumentException("buffer too small: value=" + v.byteSize() + ", buffer="
-                                    + into.byteSize());
-                        }
-                        MemorySegment.copy(v, 0, into, 0, v.byteSize());
-                        return v.byteSize();
-                    } finally {
-                        hit.close();
-                    }
+                if (r != RingState.NOT_CACHED) {
+                    throw new IllegalArgumentException("buffer too small: value=" + (-2 - r) + ", buffer="
+                            + into.byteSize());
                 }
             } finally {
                 gate.exit();

@@ -151,6 +151,33 @@ final class ValueCache implements AutoCloseable {
         return null;
     }
 
+    /**
+     * Copies the cached value of {@code key} into {@code into} with no lease object: its length, -1 on a
+     * miss, or -2 - its length when {@code into} is too small (nothing copied).
+     */
+    long copyInto(byte[] key, MemorySegment into) {
+        if (!enabled) {
+            return -1;
+        }
+        CacheEntry e = table.lookup(key, hash(key));
+        if (e != null && e.retain()) {
+            try {
+                e.touch();
+                hits.increment();
+                long n = e.value.byteSize();
+                if (into.byteSize() < n) {
+                    return -2 - n;
+                }
+                MemorySegment.copy(e.value, 0, into, 0, n);
+                return n;
+            } finally {
+                e.release();
+            }
+        }
+        misses.increment();
+        return -1;
+    }
+
     /** The token a read that will fill the cache takes before it looks {@code key} up; see the class comment. */
     long readToken(byte[] key) {
         if (!enabled) {

@@ -59,6 +59,23 @@ class DramTierTest {
     }
 
     @Test
+    void aHitCopiesIntoTheCallersMemory() throws Exception {
+        StoreOptions o = StoreTesting.psyncOptions().withCache(4L << 20);
+        try (SlotStore s = open("into.store", o)) {
+            s.put(key("k"), value("v", 4096));
+            MemorySegment into = MemorySegment.ofArray(new byte[8192]);
+            assertEquals(4096, s.get(key("k"), into)); // from the device, then kept
+            assertEquals(4096, s.get(key("k"), into)); // from the tier
+            assertEquals(1, s.stats().cacheHits());
+            assertArrayEquals(value("v", 4096), into.asSlice(0, 4096).toArray(ValueLayout.JAVA_BYTE));
+            assertEquals(-1, s.get(key("absent"), into));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> s.get(key("k"), MemorySegment.ofArray(new byte[100])));
+            assertTrue(e.getMessage().contains("buffer too small"), e.getMessage());
+        }
+    }
+
+    @Test
     void writeThroughServesTheFirstGetFromMemory() throws Exception {
         StoreOptions o = StoreTesting.psyncOptions().withCache(4L << 20).withCacheWrites(true);
         try (SlotStore s = open("through.store", o)) {

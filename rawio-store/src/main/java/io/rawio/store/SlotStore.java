@@ -327,21 +327,14 @@ public final class SlotStore implements AutoCloseable {
     /** The value as a copy, or null when the key is absent. */
     public byte[] get(byte[] key) throws IOException {
         if (cache.enabled()) {
-            gate.enter();
-            try {
-                ValueCache.Lease hit = ring.lookupCached(key);
-                if (hit == ValueCache.Lease.ABSENT) {
-                    return null;
+            ValueLease hit = tierHit(key);
+            if (hit == ABSENT) {
+                return null;
+            }
+            if (hit != null) {
+                try (hit) {
+                    return hit.toArray();
                 }
-                if (hit != null) {
-                    try {
-                        return hit.value().toArray(ValueLayout.JAVA_BYTE);
-                    } finally {
-                        hit.close();
-                    }
-                }
-            } finally {
-                gate.exit();
             }
         }
         GetResult r = getMany(List.of(key)).getFirst();
@@ -461,18 +454,9 @@ public final class SlotStore implements AutoCloseable {
      */
     public ValueLease getLease(byte[] key) throws IOException {
         if (cache.enabled()) {
-            // The DRAM tier's fast path: one lookup under the lock, no batch, no I/O.
-            gate.enter();
-            try {
-                ValueCache.Lease hit = ring.lookupCached(key);
-                if (hit == ValueCache.Lease.ABSENT) {
-                    return null;
-                }
-                if (hit != null) {
-                    return new ValueLease(hit);
-                }
-            } finally {
-                gate.exit();
+            ValueLease hit = tierHit(key);
+            if (hit != null) {
+                return hit == ABSENT ? null : hit;
             }
         }
         LeaseResult r = getManyLeases(List.of(key)).getFirst();
@@ -480,6 +464,24 @@ public final class SlotStore implements AutoCloseable {
             throw new StoreException.Corrupt(r.corrupt());
         }
         return r.lease();
+    }
+
+    /** {@link #tierHit}'s answer for a key that is absent or expired. */
+    private static final ValueLease ABSENT = new ValueLease(MemorySegment.NULL, () -> { });
+
+    /**
+     * The DRAM tier's fast path: one lookup under the ring state's lock, no batch, no I/O. A lease on the
+     * cached value, {@link #ABSENT}, or null when the key is live but not in the tier (the caller reads
+     * the device).
+     */
+    private ValueLease tierHit(byte[] key) {
+        gate.enter();
+        try {
+            ValueCache.Lease hit = ring.lookupCached(key);
+            return hit == ValueCache.Lease.ABSENT ? ABSENT : hit == null ? null : new ValueLease(hit);
+        } finally {
+            gate.exit();
+        }
     }
 
     /**

@@ -3,7 +3,6 @@ package io.rawio.store;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Arrays;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -328,15 +327,9 @@ final class ValueCache implements AutoCloseable {
         e.kill();
     }
 
-    /** Arrays.hashCode, then MurmurHash3's finalizer, so that the low bits the tables use depend on every byte. */
+    /** The index's hash (every byte of the key reaches the low bits the tables use). */
     static int hash(byte[] key) {
-        int h = Arrays.hashCode(key);
-        h ^= h >>> 16;
-        h *= 0x85ebca6b;
-        h ^= h >>> 13;
-        h *= 0xc2b2ae35;
-        h ^= h >>> 16;
-        return h;
+        return KeyIndex.hash(key);
     }
 
     // ---- parts ---------------------------------------------------------------------------------

@@ -74,22 +74,22 @@ final class ReadPath {
      * Reads many keys without copying their values: each found value is a {@link ValueLease} the caller
      * closes. When a read fails, the leases made so far are closed and the failure is thrown.
      */
-    List<SlotStore.LeaseResult> getManyLeases(List<byte[]> keys) throws IOException {
-        SlotStore.LeaseResult[] out = new SlotStore.LeaseResult[keys.size()];
+    List<LeaseResult> getManyLeases(List<byte[]> keys) throws IOException {
+        LeaseResult[] out = new LeaseResult[keys.size()];
         try {
             read(keys, new Sink() {
                 @Override
                 public void value(int k, MemorySegment value, Runnable release) {
-                    out[k] = new SlotStore.LeaseResult(new ValueLease(value, release), null);
+                    out[k] = new LeaseResult(new ValueLease(value, release), null);
                 }
 
                 @Override
                 public void none(int k, String corrupt) {
-                    out[k] = new SlotStore.LeaseResult(null, corrupt);
+                    out[k] = new LeaseResult(null, corrupt);
                 }
             }, true);
         } catch (IOException | RuntimeException e) {
-            for (SlotStore.LeaseResult r : out) {
+            for (LeaseResult r : out) {
                 if (r != null && r.lease() != null) {
                     r.lease().close();
                 }
@@ -97,6 +97,33 @@ final class ReadPath {
             throw e;
         }
         return Arrays.asList(out);
+    }
+
+    /** {@link #tierHit}'s answer for a key that is absent or expired. */
+    static final ValueLease ABSENT = new ValueLease(MemorySegment.NULL, () -> { });
+
+    /**
+     * The DRAM tier's fast path: one lookup under the ring state's lock, no batch, no I/O. A lease on the
+     * cached value, {@link #ABSENT}, or null when the key is live but not in the tier (the caller reads
+     * the device).
+     */
+    ValueLease tierHit(byte[] key) {
+        ValueCache.Lease hit = ring.lookupCached(key);
+        return hit == ValueCache.Lease.ABSENT ? ABSENT : hit == null ? null : new ValueLease(hit);
+    }
+
+    /**
+     * A DRAM tier hit copied into the caller's memory, with no object made: the length, -1 when the key
+     * is absent, or {@link RingState#NOT_CACHED} when it is live but not in the tier.
+     *
+     * @throws IllegalArgumentException when {@code into} is too small for the value
+     */
+    long copyCached(byte[] key, MemorySegment into) {
+        long r = ring.copyCached(key, into);
+        if (r < -1 && r != RingState.NOT_CACHED) {
+            throw new IllegalArgumentException("buffer too small: value=" + (-2 - r) + ", buffer=" + into.byteSize());
+        }
+        return r;
     }
 
     /** Where the values of a read go. */

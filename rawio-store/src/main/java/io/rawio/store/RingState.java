@@ -82,11 +82,6 @@ final class RingState {
         this.recoveryScanned = recovered.scanned();
     }
 
-    /** The ring of a slot class, for tests. */
-    ClassRing ring(int c) {
-        return rings[c];
-    }
-
     // ------------------------------------------------------------------ writes
 
     /**
@@ -401,7 +396,7 @@ final class RingState {
      * One page of a scan from {@code cursor}: live keys (with {@code prefix}, when not null) of the next
      * {@code count} home entries of the index table; see {@link KeyIndex#scan}.
      */
-    SlotStore.ScanPage scan(long cursor, int count, byte[] prefix) {
+    ScanPage scan(long cursor, int count, byte[] prefix) {
         lock.lock();
         try {
             List<SlotStore.KeyInfo> out = new ArrayList<>();
@@ -413,7 +408,7 @@ final class RingState {
                             index.dataCrcAt(e)));
                 }
             });
-            return new SlotStore.ScanPage(out, next);
+            return new ScanPage(out, next);
         } finally {
             lock.unlock();
         }
@@ -424,7 +419,7 @@ final class RingState {
     }
 
     /** Per slot class: slots, live keys, their value bytes, evictions since open. */
-    List<SlotStore.ClassStats> classStats() {
+    List<ClassStats> classStats() {
         lock.lock();
         try {
             long[] keys = new long[rings.length];
@@ -434,9 +429,9 @@ final class RingState {
                 keys[c]++;
                 bytes[c] += index.valueLengthAt(e);
             });
-            List<SlotStore.ClassStats> out = new ArrayList<>();
+            List<ClassStats> out = new ArrayList<>();
             for (int c = 0; c < rings.length; c++) {
-                out.add(new SlotStore.ClassStats(c, rings[c].slotClass.slotSize(), rings[c].slotClass.slotCount(),
+                out.add(new ClassStats(c, rings[c].slotClass.slotSize(), rings[c].slotClass.slotCount(),
                         keys[c], bytes[c], rings[c].evictions));
             }
             return out;
@@ -472,24 +467,29 @@ final class RingState {
             if (payloadLength > maxPayload) {
                 return null;
             }
-            MemorySegment payload = AlignedMemory.allocate(arena,
-                    Math.max(SlotStore.BLOCK_SIZE, Blocks.roundUp(payloadLength, SlotStore.BLOCK_SIZE)),
-                    SlotStore.BLOCK_SIZE);
-            long[] at = {0};
-            index.forEachEntry(e -> {
-                byte[] k = index.keyAt(e);
-                at[0] = CheckpointDescriptor.encodeEntry(payload, at[0], k, index.positionAt(e), index.valueLengthAt(e),
-                        index.dataCrcAt(e), index.versionAt(e), expiries.of(k));
-            });
-            if (at[0] != payloadLength) {
-                throw new IllegalStateException("index key bytes out of step: wrote " + at[0]
-                        + " checkpoint bytes, expected " + payloadLength);
-            }
+            MemorySegment payload = encodeIndex(arena, payloadLength);
             n.writesSinceCheckpoint = 0;
             return new Snapshot(++n.generation, scanStarts, n.nextVersion, index.size(), payload, payloadLength);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Every entry of the index as checkpoint entries (with versions and expiries). GUARDED_BY(lock). */
+    private MemorySegment encodeIndex(Arena arena, long payloadLength) {
+        MemorySegment payload = AlignedMemory.allocate(arena,
+                Math.max(SlotStore.BLOCK_SIZE, Blocks.roundUp(payloadLength, SlotStore.BLOCK_SIZE)), SlotStore.BLOCK_SIZE);
+        long[] at = {0};
+        index.forEachEntry(e -> {
+            byte[] k = index.keyAt(e);
+            at[0] = CheckpointDescriptor.encodeEntry(payload, at[0], k, index.positionAt(e), index.valueLengthAt(e),
+                    index.dataCrcAt(e), index.versionAt(e), expiries.of(k));
+        });
+        if (at[0] != payloadLength) {
+            throw new IllegalStateException("index key bytes out of step: wrote " + at[0] + " checkpoint bytes, expected "
+                    + payloadLength);
+        }
+        return payload;
     }
 
     void checkpointWritten(long[] scanStarts, long bytes) {

@@ -46,19 +46,16 @@ public final class SlotStore implements AutoCloseable {
      */
     public static final int MAX_CHUNKS_IN_FLIGHT = 16;
 
+    private final StoreParts parts;
+    // The parts the calls use, from parts.
     private final StoreFile file;
-    private final StoreOptions options;
     private final RingState ring;
     private final FailureLatch failure;
     private final CallGate gate;
-    private final ScratchBuffers scratch;
     private final Checkpointer checkpointer;
     private final WritePipeline writes;
     private final ReadPath reads;
-    private final Checker checker;
     private final ValueCache cache;
-    private final LeaseBuffers leaseBuffers;
-    private final long openMillis;
 
     // ------------------------------------------------------------------ format and open
 
@@ -133,45 +130,19 @@ public final class SlotStore implements AutoCloseable {
 
     private static SlotStore open(Path path, StoreOptions options, IoEngine engine, String notice)
             throws IOException {
-        long start = System.nanoTime();
-        StoreFile file = StoreFile.open(path, options, engine, notice);
-        try {
-            Superblock sb = file.superblock();
-            RingBounds bounds = new RingBounds(sb.classes().getFirst().slotCount());
-            CheckpointIo checkpoints = new CheckpointIo(file);
-            KeyIndex index = new KeyIndex(sb);
-            Recovery.Result recovered = Recovery.run(file, checkpoints, index, options.clock());
-            SlotStore s = new SlotStore(file, options, index, recovered, bounds, checkpoints,
-                    (System.nanoTime() - start) / 1_000_000);
-            // Only now: a failed recovery leaves no thread behind.
-            s.checkpointer.startPeriodic(options.checkpointIntervalMs(), s.gate);
-            return s;
-        } catch (IOException | RuntimeException e) {
-            try {
-                file.close();
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
-        }
+        return new SlotStore(StoreParts.open(path, options, engine, notice));
     }
 
-    private SlotStore(StoreFile file, StoreOptions options, KeyIndex index, Recovery.Result recovered,
-            RingBounds bounds, CheckpointIo checkpoints, long openMillis) {
-        this.file = file;
-        this.options = options;
-        this.failure = new FailureLatch(file.path());
-        this.gate = new CallGate(file.path());
-        this.cache = new ValueCache(options.cacheBytes());
-        this.leaseBuffers = new LeaseBuffers();
-        this.ring = new RingState(file.superblock(), index, recovered, EvictionPolicy.of(options.eviction()), failure,
-                options.clock(), cache);
-        this.scratch = new ScratchBuffers(BLOCK_SIZE);
-        this.checkpointer = new Checkpointer(ring, checkpoints, failure, file.superblock().slotCount());
-        this.writes = new WritePipeline(file, options, ring, bounds, failure, scratch, checkpointer, cache);
-        this.reads = new ReadPath(file, options, ring, scratch, leaseBuffers, cache);
-        this.checker = new Checker(file, options, ring, checkpoints);
-        this.openMillis = openMillis;
+    private SlotStore(StoreParts parts) {
+        this.parts = parts;
+        this.file = parts.file();
+        this.ring = parts.ring();
+        this.failure = parts.failure();
+        this.gate = parts.gate();
+        this.checkpointer = parts.checkpointer();
+        this.writes = parts.writes();
+        this.reads = parts.reads();
+        this.cache = parts.cache();
     }
 
     // ------------------------------------------------------------------ writes
@@ -327,8 +298,8 @@ public final class SlotStore implements AutoCloseable {
     /** The value as a copy, or null when the key is absent. */
     public byte[] get(byte[] key) throws IOException {
         if (cache.enabled()) {
-            ValueLease hit = tierHit(key);
-            if (hit == ABSENT) {
+            ValueLease hit = gate.get(() -> reads.tierHit(key));
+            if (hit == ReadPath.ABSENT) {
                 return null;
             }
             if (hit != null) {
@@ -355,13 +326,9 @@ public final class SlotStore implements AutoCloseable {
             // A DRAM tier hit is copied straight into the caller's memory: no I/O, nothing on the heap.
             gate.enter();
             try {
-                long r = ring.copyCached(key, into);
-                if (r >= -1) {
-                    return r;
-                }
+                long r = reads.copyCached(key, into);
                 if (r != RingState.NOT_CACHED) {
-                    throw new IllegalArgumentException("buffer too small: value=" + (-2 - r) + ", buffer="
-                            + into.byteSize());
+                    return r;
                 }
             } finally {
                 gate.exit();
@@ -417,16 +384,6 @@ public final class SlotStore implements AutoCloseable {
         return gate.get(() -> ring.scan(cursor, count, prefix));
     }
 
-    /**
-     * One page of {@link #scan}: its keys with their value lengths (and positions and data CRCs, as
-     * {@link #keys()} gives them), and the cursor of the next page (0 when done).
-     */
-    public record ScanPage(List<KeyInfo> entries, long cursor) {
-        /** The page's keys. */
-        public List<byte[]> keys() {
-            return entries.stream().map(KeyInfo::key).toList();
-        }
-    }
 
     /** Live keys (keys that expired and were not yet found expired may be counted). */
     public long keyCount() {
@@ -438,13 +395,6 @@ public final class SlotStore implements AutoCloseable {
         return gate.get(() -> ring.classStats());
     }
 
-    /** One slot class's figures (see {@link #classStats()}). */
-    public record ClassStats(int id, long slotSize, long slots, long keys, long valueBytes, long evictions) {
-        /** Live keys per slot. */
-        public double fill() {
-            return slots == 0 ? 0 : (double) keys / slots;
-        }
-    }
 
     /**
      * The value without a copy, or null when the key is absent: a {@link ValueLease} on the buffer its
@@ -454,9 +404,9 @@ public final class SlotStore implements AutoCloseable {
      */
     public ValueLease getLease(byte[] key) throws IOException {
         if (cache.enabled()) {
-            ValueLease hit = tierHit(key);
+            ValueLease hit = gate.get(() -> reads.tierHit(key));
             if (hit != null) {
-                return hit == ABSENT ? null : hit;
+                return hit == ReadPath.ABSENT ? null : hit;
             }
         }
         LeaseResult r = getManyLeases(List.of(key)).getFirst();
@@ -464,24 +414,6 @@ public final class SlotStore implements AutoCloseable {
             throw new StoreException.Corrupt(r.corrupt());
         }
         return r.lease();
-    }
-
-    /** {@link #tierHit}'s answer for a key that is absent or expired. */
-    private static final ValueLease ABSENT = new ValueLease(MemorySegment.NULL, () -> { });
-
-    /**
-     * The DRAM tier's fast path: one lookup under the ring state's lock, no batch, no I/O. A lease on the
-     * cached value, {@link #ABSENT}, or null when the key is live but not in the tier (the caller reads
-     * the device).
-     */
-    private ValueLease tierHit(byte[] key) {
-        gate.enter();
-        try {
-            ValueCache.Lease hit = ring.lookupCached(key);
-            return hit == ValueCache.Lease.ABSENT ? ABSENT : hit == null ? null : new ValueLease(hit);
-        } finally {
-            gate.exit();
-        }
     }
 
     /**
@@ -493,17 +425,6 @@ public final class SlotStore implements AutoCloseable {
         return gate.call(() -> reads.getManyLeases(keys));
     }
 
-    /**
-     * The outcome of one key of a {@link #getManyLeases}.
-     *
-     * @param lease   the value, to be closed by the caller; null when absent or corrupt
-     * @param corrupt why the slot was rejected, or null
-     */
-    public record LeaseResult(ValueLease lease, String corrupt) {
-        public boolean found() {
-            return lease != null;
-        }
-    }
 
     /** Every key with its value length, in no particular order. */
     public List<KeyInfo> keys() {
@@ -547,7 +468,7 @@ public final class SlotStore implements AutoCloseable {
 
     /** Reads every key's slot, every slot header, both superblocks and both checkpoints; writes nothing. */
     public CheckReport check() throws IOException {
-        return gate.call(() -> checker.check());
+        return gate.call(() -> parts.checker().check());
     }
 
     // ------------------------------------------------------------------ misc
@@ -559,7 +480,7 @@ public final class SlotStore implements AutoCloseable {
 
     /** Zero-copy read buffers lent to callers and not yet given back, for tests. */
     long leasesOutstanding() {
-        return leaseBuffers.lent();
+        return parts.leaseBuffers().lent();
     }
 
     /** Chunks one write batch carries here, for tests. */
@@ -568,7 +489,7 @@ public final class SlotStore implements AutoCloseable {
     }
 
     public StoreStats stats() {
-        return ring.stats(openMillis).withCache(cache.stats());
+        return ring.stats(parts.openMillis()).withCache(cache.stats());
     }
 
     public Superblock superblock() {
@@ -606,17 +527,7 @@ public final class SlotStore implements AutoCloseable {
      * what was on the device. Waits for calls in progress, as close does. For crash tests.
      */
     void abandon() throws IOException {
-        if (!gate.close()) {
-            return;
-        }
-        checkpointer.close();
-        try {
-            file.close();
-        } finally {
-            scratch.close();
-            leaseBuffers.close();
-            cache.close();
-        }
+        parts.close(false);
     }
 
     /**
@@ -625,32 +536,6 @@ public final class SlotStore implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
-        if (!gate.close()) {
-            return;
-        }
-        checkpointer.close();
-        IOException first = null;
-        try {
-            // A store that was only read is left byte for byte as it was.
-            if (!failure.isSet() && ring.changedSinceCheckpoint()) {
-                checkpointer.write();
-            }
-        } catch (IOException e) {
-            first = e;
-        } finally {
-            try {
-                file.close();
-            } catch (IOException e) {
-                if (first == null) {
-                    first = e;
-                }
-            }
-            scratch.close();
-            leaseBuffers.close();
-            cache.close();
-        }
-        if (first != null) {
-            throw first;
-        }
+        parts.close(true);
     }
 }

@@ -110,7 +110,7 @@ public final class CrashWriter {
         long gen = (long) round << 32;
         try (SlotStore store = SlotStore.open(path, options)) {
             List<Long> slotSizes = new ArrayList<>();
-            for (SlotStore.ClassStats cs : store.classStats()) {
+            for (ClassStats cs : store.classStats()) {
                 slotSizes.add(cs.slotSize());
             }
             out.println("open");

@@ -147,7 +147,7 @@ class DramTierTest {
                 for (int round = 0; round < 2; round++) { // the second round hits the tier when there is one
                     List<byte[]> ask = new ArrayList<>(ks);
                     ask.add(key("absent"));
-                    List<SlotStore.LeaseResult> got = s.getManyLeases(ask);
+                    List<LeaseResult> got = s.getManyLeases(ask);
                     for (int i = 0; i < 50; i++) {
                         try (ValueLease l = got.get(i).lease()) {
                             assertArrayEquals(value("z" + i, i % 2 == 0 ? 4000 : 40_000), l.toArray());

@@ -102,7 +102,7 @@ class KillNineTest {
         int rounds = 4;
         StringBuilder budgets = new StringBuilder();
         try (SlotStore s = SlotStore.open(path, o)) {
-            for (SlotStore.ClassStats cs : s.classStats()) {
+            for (ClassStats cs : s.classStats()) {
                 // Never comes round: nothing acknowledged is evicted.
                 budgets.append(budgets.isEmpty() ? "" : ",").append(cs.slots() / (rounds + 1));
             }

@@ -52,7 +52,7 @@ class SlotClassesStoreTest {
                 int i = Integer.parseInt(new String(k.key()).substring(1));
                 assertEquals(expectClass[i], s.superblock().classOf(k.position()).id(), "value of " + sizes[i] + " bytes");
             }
-            List<SlotStore.ClassStats> cs = s.classStats();
+            List<ClassStats> cs = s.classStats();
             assertEquals(3, cs.get(0).keys());
             assertEquals(2, cs.get(1).keys());
             assertEquals(2, cs.get(2).keys());
@@ -221,7 +221,7 @@ class SlotClassesStoreTest {
             int pages = 0;
             int added = 0;
             do {
-                SlotStore.ScanPage page = s.scan(cursor, 32, null);
+                ScanPage page = s.scan(cursor, 32, null);
                 seen.addAll(names(page.keys()));
                 cursor = page.cursor();
                 pages++;
@@ -243,7 +243,7 @@ class SlotClassesStoreTest {
             Set<String> prefixed = new HashSet<>();
             cursor = 0;
             do {
-                SlotStore.ScanPage page = s.scan(cursor, 100, "a:".getBytes());
+                ScanPage page = s.scan(cursor, 100, "a:".getBytes());
                 prefixed.addAll(names(page.keys()));
                 cursor = page.cursor();
             } while (cursor != 0);
@@ -294,7 +294,7 @@ class SlotClassesStoreTest {
                 valueBytes += chunk.length + meta.length;
             }
             long used = 0;
-            for (SlotStore.ClassStats c : s.classStats()) {
+            for (ClassStats c : s.classStats()) {
                 used += c.keys() * c.slotSize();
             }
             assertEquals(40, s.keyCount());
@@ -302,8 +302,8 @@ class SlotClassesStoreTest {
             assertTrue(ratio < 1.01, "space used / value bytes = " + ratio);
             long perPair = classes.slotSizeFor(16, 2 << 20) + classes.slotSizeFor(16, 300);
             assertEquals(used, 20 * perPair);
-            SlotStore.ClassStats first = s.classStats().getFirst();
-            SlotStore.ClassStats last = s.classStats().getLast();
+            ClassStats first = s.classStats().getFirst();
+            ClassStats last = s.classStats().getLast();
             assertEquals(first.slots(), last.slots(), 2, "the default split: as many slots per class");
         }
     }

@@ -278,7 +278,7 @@ class SlotStoreModelProperties {
             SlotStore.format(path, CLASSES_STORE_SIZE, CLASSES, false, options, SlotStore.Preallocation.FALLOCATE,
                     SlotStore.FormatProgress.NONE);
             SlotStore store = SlotStore.open(path, options);
-            long[] slots = store.classStats().stream().mapToLong(SlotStore.ClassStats::slots).toArray();
+            long[] slots = store.classStats().stream().mapToLong(ClassStats::slots).toArray();
             ClassModel model = new ClassModel(slots);
             long seq = 0;
             List<String> done = new ArrayList<>();

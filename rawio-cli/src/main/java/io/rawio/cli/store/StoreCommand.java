@@ -2,6 +2,8 @@ package io.rawio.cli.store;
 
 import io.rawio.bench.job.Units;
 import io.rawio.store.SlotClasses;
+import io.rawio.store.ClassStats;
+import io.rawio.store.ScanPage;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreException;
 import io.rawio.store.StoreOptions;
@@ -409,7 +411,7 @@ public final class StoreCommand implements Callable<Integer> {
             try (SlotStore s = open(path)) {
                 long cursor = 0;
                 do {
-                    SlotStore.ScanPage page = s.scan(cursor, count, p);
+                    ScanPage page = s.scan(cursor, count, p);
                     for (SlotStore.KeyInfo k : page.entries()) {
                         out.printf(Locale.ROOT, "%10d  %s%n", k.valueLength(), new String(k.key(), StandardCharsets.UTF_8));
                     }
@@ -452,7 +454,7 @@ public final class StoreCommand implements Callable<Integer> {
                 out.println();
                 out.printf(Locale.ROOT, "%5s  %9s  %10s  %10s  %14s  %6s  %9s%n", "class", "slot size", "slots", "keys",
                         "value bytes", "fill", "evictions");
-                for (SlotStore.ClassStats c : s.classStats()) {
+                for (ClassStats c : s.classStats()) {
                     out.printf(Locale.ROOT, "%5d  %9s  %10d  %10d  %14d  %5.1f%%  %9d%n", c.id(),
                             Units.formatSize(c.slotSize()), c.slots(), c.keys(), c.valueBytes(), 100 * c.fill(),
                             c.evictions());

@@ -38,6 +38,17 @@ final class KeyWriteOrder {
     }
 
     /**
+     * A change of {@code key} with {@code version} that took effect outside a window (a delete in place):
+     * writes of it still in flight with a lower version then lose to it.
+     */
+    void committedElsewhere(byte[] key, long version) {
+        Writes w = keys.get(ByteBuffer.wrap(key));
+        if (w != null) {
+            w.lastCommitted = Math.max(w.lastCommitted, version);
+        }
+    }
+
+    /**
      * Whether the write of {@code key} with {@code version} is newer than every write of it committed
      * while it was in flight; records it as the last committed when it is.
      */

@@ -218,10 +218,13 @@ final class ReadPath {
                     }
                     if (valueAt >= 0) {
                         MemorySegment value = batch.buffer(op).asSlice(valueAt, len[k - base]);
-                        if (cache.enabled()) {
-                            cache.put(keys.get(k), value, tokens[k - base]);
+                        try {
+                            if (cache.enabled()) {
+                                cache.put(keys.get(k), value, tokens[k - base]);
+                            }
+                        } finally {
+                            sink.value(k, value, release); // copies now, or leases the buffer to the caller
                         }
-                        sink.value(k, value, release); // copies now, or leases the buffer to the caller
                     } else {
                         release.run();
                     }

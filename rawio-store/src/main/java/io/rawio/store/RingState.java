@@ -161,9 +161,12 @@ final class RingState {
             int valueLength = index.valueLengthAt(e);
             int dataCrc = index.dataCrcAt(e);
             long used = SlotDescriptor.usedBlocks(key.length, valueLength, sb.slotSizeAt(position));
+            long version = n.nextVersion++;
+            // A put of the key planned before this delete and still in flight must not come back after it.
+            writeOrder.committedElsewhere(key, version);
             dropLocked(key);
             index.markBusy(slot);
-            return new InPlace(position, slot, used, valueLength, dataCrc, n.nextVersion++);
+            return new InPlace(position, slot, used, valueLength, dataCrc, version);
         } finally {
             lock.unlock();
         }

@@ -33,6 +33,8 @@ final class WritePipeline {
     private final ScratchBuffers scratch;
     private final Checkpointer checkpointer;
     private final ValueCache cache;
+    /** By slot class: the most keys of it one window may plan (its ring's budget, a quarter of its ring). */
+    private final long[] classCaps;
 
     WritePipeline(StoreFile f, StoreOptions options, RingState ring, RingBounds bounds, FailureLatch failure,
             ScratchBuffers scratch, Checkpointer checkpointer) {
@@ -42,6 +44,10 @@ final class WritePipeline {
     WritePipeline(StoreFile f, StoreOptions options, RingState ring, RingBounds bounds, FailureLatch failure,
             ScratchBuffers scratch, Checkpointer checkpointer, ValueCache cache) {
         this.cache = cache;
+        this.classCaps = new long[f.superblock().classes().size()];
+        for (SuperblockDescriptor.SlotClass c : f.superblock().classes()) {
+            classCaps[c.id()] = new RingBounds(c.slotCount()).windowKeys(Long.MAX_VALUE);
+        }
         this.f = f;
         this.sb = f.superblock();
         this.options = options;
@@ -119,6 +125,21 @@ final class WritePipeline {
                 classes[i - from] = classFor(keys.get(i).length, values.get(i).byteSize());
             }
         }
+        // No class gets more keys in one window than its ring's budget and a quarter of its ring allow:
+        // the window ends before the first key that would pass that.
+        long[] perClass = new long[sb.classes().size()];
+        int end = from;
+        for (int i = from; i < to; i++) {
+            if (results[i] == null) {
+                int c = classes[i - from];
+                if (perClass[c] + 1 > classCaps[c] && end > from) {
+                    break;
+                }
+                perClass[c]++;
+            }
+            end = i + 1;
+        }
+        to = end;
         WriteWindow w = new WriteWindow(keys, values, results, flags, expiryMs, classes, sb.classes().size(), from, to,
                 bs);
         ring.plan(w);

@@ -57,6 +57,7 @@ final class WriteWindow {
     int[] dataCrcs;
     /** Per planned write: the DRAM tier's token from its commit, for write-through (0: none). */
     long[] cacheTokens;
+
     IoBatch batch;
     /** Per op: its chunk. */
     int[] chunkOf;

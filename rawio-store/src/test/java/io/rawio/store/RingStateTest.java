@@ -235,4 +235,21 @@ class RingStateTest {
         assertEquals(1, s.stats(0).corruptions());
         assertArrayEquals(key("k1"), s.keys().getFirst().key());
     }
+
+    /** A delete in place between a put's plan and its commit: the put, planned first, does not come back. */
+    @Test
+    void aPutPlannedBeforeADeleteInPlaceDoesNotComeBackWhenItCommitsAfter() {
+        RingState s = state(64, StoreOptions.Eviction.FIFO);
+        WriteWindow first = window(1, "k", 1);
+        s.plan(first);
+        commitAll(s, first);
+        WriteWindow second = window(1, "k", 1); // the same key, a newer value, in flight
+        s.plan(second);
+        RingState.InPlace d = s.takeForDeleteInPlace(key("k0"));
+        assertTrue(d != null);
+        s.releaseInPlace(d);
+        commitAll(s, second);
+        assertFalse(s.contains(key("k0")), "the delete was the later change");
+        assertEquals(SlotStore.Result.OK, second.results[0], "the put is still acknowledged: it was overtaken");
+    }
 }

@@ -59,12 +59,15 @@ final class Checkpointer implements AutoCloseable {
         }
     }
 
-    /** Positions written after a checkpoint that trigger the next one: N/8, at least 4096, at most N/2. */
+    /**
+     * The threshold {@link #autoPositions(long)} gives a ring of the store's slots of all classes (for a
+     * store of one class, its ring's). Each class's ring is checked against its own size.
+     */
     long autoPositions() {
         return autoPositions(slotCount);
     }
 
-    /** The same for a ring of {@code slots} slots (each slot class is a ring of its own). */
+    /** Positions written to a ring of {@code slots} slots after a checkpoint that trigger the next: N/8, at least 4096, at most N/2. */
     static long autoPositions(long slots) {
         return Math.min(slots / 2, Math.max(4096, slots / 8));
     }

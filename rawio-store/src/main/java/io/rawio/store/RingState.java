@@ -2,14 +2,10 @@ package io.rawio.store;
 
 import io.rawio.memory.AlignedMemory;
 import io.rawio.store.SuperblockDescriptor.Superblock;
-import io.rawio.store.WriteWindow.Planned;
-import io.rawio.store.WriteWindow.Reinsert;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 

@@ -58,7 +58,7 @@ final class WindowPlanner {
      * (it releases the lock while it waits).
      */
     void plan(WriteWindow w, java.util.function.Predicate<long[]> waitUntilFits) {
-        {
+        {  // (one block: the body once held the ring state's lock)
             long[] need = new long[rings.length];
             for (int i = w.from; i < w.to; i++) {
                 if (w.results[i] == null) {
@@ -117,7 +117,7 @@ final class WindowPlanner {
     }
 
 
-    /** Whether every class's new positions fit its budget of positions in flight. . */
+    /** Whether every class's new positions fit its budget of positions in flight. */
     boolean fitsAll(long[] need) {
         for (int c = 0; c < rings.length; c++) {
             if (need[c] > 0 && !rings[c].fits(need[c])) {

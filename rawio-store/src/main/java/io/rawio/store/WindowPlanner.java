@@ -58,64 +58,61 @@ final class WindowPlanner {
      * (it releases the lock while it waits).
      */
     void plan(WriteWindow w, java.util.function.Predicate<long[]> waitUntilFits) {
-        {  // (one block: the body once held the ring state's lock)
-            long[] need = new long[rings.length];
+        long[] need = new long[rings.length];
+        for (int i = w.from; i < w.to; i++) {
+            if (w.results[i] == null) {
+                need[w.classOf(i)]++;
+            }
+        }
+        waitUntilFits.test(need);
+        if (failure.isSet()) {
             for (int i = w.from; i < w.to; i++) {
                 if (w.results[i] == null) {
-                    need[w.classOf(i)]++;
+                    w.results[i] = SlotStore.Result.fail(SlotStore.Status.FAILED, failure.refusal());
                 }
             }
-            waitUntilFits.test(need);
-            if (failure.isSet()) {
-                for (int i = w.from; i < w.to; i++) {
-                    if (w.results[i] == null) {
-                        w.results[i] = SlotStore.Result.fail(SlotStore.Status.FAILED, failure.refusal());
-                    }
-                }
-                return;
-            }
-            long[] limit = new long[rings.length];
+            return;
+        }
+        long[] limit = new long[rings.length];
+        for (int c = 0; c < rings.length; c++) {
+            limit[c] = rings[c].bounds.limit(rings[c].oldestInFlight(), rings[c].cursor);
+        }
+        long[] left = need.clone(); // keys still to place, by class
+        boolean[] full = new boolean[rings.length];
+        for (int ch = 0; ch < w.nChunks; ch++) {
+            long[] before = new long[rings.length];
             for (int c = 0; c < rings.length; c++) {
-                limit[c] = rings[c].bounds.limit(rings[c].oldestInFlight(), rings[c].cursor);
+                before[c] = rings[c].cursor;
             }
-            long[] left = need.clone(); // keys still to place, by class
-            boolean[] full = new boolean[rings.length];
-            for (int ch = 0; ch < w.nChunks; ch++) {
-                long[] before = new long[rings.length];
-                for (int c = 0; c < rings.length; c++) {
-                    before[c] = rings[c].cursor;
+            for (int i = w.chunkFrom(ch); i < w.chunkTo(ch); i++) {
+                if (w.results[i] != null) {
+                    continue;
                 }
-                for (int i = w.chunkFrom(ch); i < w.chunkTo(ch); i++) {
-                    if (w.results[i] != null) {
-                        continue;
-                    }
-                    int c = w.classOf(i);
-                    // Pending before its slot is chosen: a reinsertion this allocation makes must not
-                    // rewrite the key's old value after its new one.
-                    writeOrder.planned(w.keys.get(i));
-                    long p = full[c] ? -1 : allocate(rings[c], w, ch, limit[c] - left[c]);
-                    left[c]--;
-                    if (p < 0) {
-                        writeOrder.done(w.keys.get(i));
-                        full[c] = true;
-                        w.results[i] = SlotStore.Result.fail(SlotStore.Status.FULL,
-                                "store full: the next slot holds a live key and eviction is off"
-                                + " (delete keys or use eviction)");
-                        continue;
-                    }
-                    w.planned.add(new Planned(i, p, ch, n.nextVersion++));
+                int c = w.classOf(i);
+                // Pending before its slot is chosen: a reinsertion this allocation makes must not
+                // rewrite the key's old value after its new one.
+                writeOrder.planned(w.keys.get(i));
+                long p = full[c] ? -1 : allocate(rings[c], w, ch, limit[c] - left[c]);
+                left[c]--;
+                if (p < 0) {
+                    writeOrder.done(w.keys.get(i));
+                    full[c] = true;
+                    w.results[i] = SlotStore.Result.fail(SlotStore.Status.FULL,
+                            "store full: the next slot holds a live key and eviction is off"
+                            + " (delete keys or use eviction)");
+                    continue;
                 }
-                for (int c = 0; c < rings.length; c++) {
-                    if (rings[c].cursor != before[c]) {
-                        w.chunkStarts[ch][c] = before[c];
-                        w.hasWork[ch] = true;
-                        rings[c].chunkInFlight(before[c]);
-                    }
+                w.planned.add(new Planned(i, p, ch, n.nextVersion++));
+            }
+            for (int c = 0; c < rings.length; c++) {
+                if (rings[c].cursor != before[c]) {
+                    w.chunkStarts[ch][c] = before[c];
+                    w.hasWork[ch] = true;
+                    rings[c].chunkInFlight(before[c]);
                 }
             }
         }
     }
-
 
     /** Whether every class's new positions fit its budget of positions in flight. */
     boolean fitsAll(long[] need) {
@@ -126,7 +123,6 @@ final class WindowPlanner {
         }
         return true;
     }
-
 
     /**
      * The next position for a new slot, evicting or reinserting what is there; -1 when the policy
@@ -176,7 +172,6 @@ final class WindowPlanner {
         }
         return -1;
     }
-
 
     /**
      * Commits chunk {@code c} to the index when it and every chunk before it succeeded, else fails it

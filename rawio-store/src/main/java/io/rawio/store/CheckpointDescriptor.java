@@ -177,6 +177,23 @@ public final class CheckpointDescriptor {
         return at + ENTRY_FIXED + key.length;
     }
 
+    /**
+     * Writes every entry of {@code index} (with its version, and its expiry from {@code expiries}) into
+     * {@code payload}, {@code payloadLength} bytes in all; the caller holds the lock that guards both.
+     */
+    static void encodeIndex(KeyIndex index, Expiries expiries, MemorySegment payload, long payloadLength) {
+        long[] at = {0};
+        index.forEachEntry(e -> {
+            byte[] k = index.keyAt(e);
+            at[0] = encodeEntry(payload, at[0], k, index.positionAt(e), index.valueLengthAt(e), index.dataCrcAt(e),
+                    index.versionAt(e), expiries.of(k));
+        });
+        if (at[0] != payloadLength) {
+            throw new IllegalStateException("index key bytes out of step: wrote " + at[0] + " checkpoint bytes, expected "
+                    + payloadLength);
+        }
+    }
+
     /** One decoded entry, without version and expiry. */
     interface EntryVisitor {
         void visit(byte[] key, long position, int valueLength, int dataCrc);

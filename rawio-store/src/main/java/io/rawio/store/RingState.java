@@ -135,40 +135,19 @@ final class RingState {
     }
 
     /**
-     * A key deleted in place: where its slot is, the blocks its value covered, and the value's length
-     * and data CRC as the index had them.
+     * Takes a key out of the index for a delete in place (see {@link WindowPlanner#takeForDeleteInPlace});
+     * null when the key is absent.
      */
-    record InPlace(long position, int slot, long usedBytes, int valueLength, int dataCrc, long version) {
-    }
-
-    /**
-     * Takes a key out of the index for a delete in place and marks its slot busy (no put may take the
-     * slot until {@link #releaseInPlace}); null when the key is absent.
-     */
-    InPlace takeForDeleteInPlace(byte[] key) {
+    WindowPlanner.InPlace takeForDeleteInPlace(byte[] key) {
         lock.lock();
         try {
-            int e = index.find(key);
-            if (e < 0) {
-                return null;
-            }
-            long position = index.positionAt(e);
-            int slot = sb.slotOf(position);
-            int valueLength = index.valueLengthAt(e);
-            int dataCrc = index.dataCrcAt(e);
-            long used = SlotDescriptor.usedBlocks(key.length, valueLength, sb.slotSizeAt(position));
-            long version = n.nextVersion++;
-            // A put of the key planned before this delete and still in flight must not come back after it.
-            writeOrder.committedElsewhere(key, version);
-            dropLocked(key);
-            index.markBusy(slot);
-            return new InPlace(position, slot, used, valueLength, dataCrc, version);
+            return planner.takeForDeleteInPlace(key);
         } finally {
             lock.unlock();
         }
     }
 
-    void releaseInPlace(InPlace d) {
+    void releaseInPlace(WindowPlanner.InPlace d) {
         lock.lock();
         try {
             index.clearBusy(d.slot());
@@ -466,29 +445,14 @@ final class RingState {
             if (payloadLength > maxPayload) {
                 return null;
             }
-            MemorySegment payload = encodeIndex(arena, payloadLength);
+            MemorySegment payload = AlignedMemory.allocate(arena,
+                    Math.max(SlotStore.BLOCK_SIZE, Blocks.roundUp(payloadLength, SlotStore.BLOCK_SIZE)), SlotStore.BLOCK_SIZE);
+            CheckpointDescriptor.encodeIndex(index, expiries, payload, payloadLength);
             n.writesSinceCheckpoint = 0;
             return new Snapshot(++n.generation, scanStarts, n.nextVersion, index.size(), payload, payloadLength);
         } finally {
             lock.unlock();
         }
-    }
-
-    /** Every entry of the index as checkpoint entries (with versions and expiries). GUARDED_BY(lock). */
-    private MemorySegment encodeIndex(Arena arena, long payloadLength) {
-        MemorySegment payload = AlignedMemory.allocate(arena,
-                Math.max(SlotStore.BLOCK_SIZE, Blocks.roundUp(payloadLength, SlotStore.BLOCK_SIZE)), SlotStore.BLOCK_SIZE);
-        long[] at = {0};
-        index.forEachEntry(e -> {
-            byte[] k = index.keyAt(e);
-            at[0] = CheckpointDescriptor.encodeEntry(payload, at[0], k, index.positionAt(e), index.valueLengthAt(e),
-                    index.dataCrcAt(e), index.versionAt(e), expiries.of(k));
-        });
-        if (at[0] != payloadLength) {
-            throw new IllegalStateException("index key bytes out of step: wrote " + at[0] + " checkpoint bytes, expected "
-                    + payloadLength);
-        }
-        return payload;
     }
 
     void checkpointWritten(long[] scanStarts, long bytes) {

@@ -244,4 +244,34 @@ final class WindowPlanner {
             }
         }
     }
+
+    /**
+     * A key deleted in place: where its slot is, the blocks its value covered, and the value's length
+     * and data CRC as the index had them.
+     */
+    record InPlace(long position, int slot, long usedBytes, int valueLength, int dataCrc, long version) {
+    }
+
+    /**
+     * Takes a key out of the index for a delete in place and marks its slot busy (no put may take the
+     * slot until the ring state's {@code releaseInPlace}); null when the key is absent. The delete gets a
+     * version, and a put of the key planned before it and still in flight must not come back after it.
+     */
+    InPlace takeForDeleteInPlace(byte[] key) {
+        int e = index.find(key);
+        if (e < 0) {
+            return null;
+        }
+        long position = index.positionAt(e);
+        int slot = sb.slotOf(position);
+        int valueLength = index.valueLengthAt(e);
+        int dataCrc = index.dataCrcAt(e);
+        long used = SlotDescriptor.usedBlocks(key.length, valueLength, sb.slotSizeAt(position));
+        long version = n.nextVersion++;
+        // A put of the key planned before this delete and still in flight must not come back after it.
+        writeOrder.committedElsewhere(key, version);
+        dropLocked(key);
+        index.markBusy(slot);
+        return new InPlace(position, slot, used, valueLength, dataCrc, version);
+    }
 }

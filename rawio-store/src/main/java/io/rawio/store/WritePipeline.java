@@ -368,7 +368,7 @@ final class WritePipeline {
      * value never comes back.
      */
     boolean deleteInPlace(byte[] key) throws IOException {
-        RingState.InPlace d = ring.takeForDeleteInPlace(key);
+        WindowPlanner.InPlace d = ring.takeForDeleteInPlace(key);
         if (d == null) {
             return false;
         }

@@ -245,7 +245,7 @@ class RingStateTest {
         commitAll(s, first);
         WriteWindow second = window(1, "k", 1); // the same key, a newer value, in flight
         s.plan(second);
-        RingState.InPlace d = s.takeForDeleteInPlace(key("k0"));
+        WindowPlanner.InPlace d = s.takeForDeleteInPlace(key("k0"));
         assertTrue(d != null);
         s.releaseInPlace(d);
         commitAll(s, second);

@@ -21,6 +21,19 @@ class ArchConstantsTest {
     }
 
     @Test
+    void nativeAioSyscallNumbersDifferBetweenX8664AndAarch64() {
+        // arch/x86/entry/syscalls/syscall_64.tbl vs include/uapi/asm-generic/unistd.h
+        assertEquals(206, ArchConstants.X86_64.sysIoSetup());
+        assertEquals(207, ArchConstants.X86_64.sysIoDestroy());
+        assertEquals(208, ArchConstants.X86_64.sysIoGetevents());
+        assertEquals(209, ArchConstants.X86_64.sysIoSubmit());
+        assertEquals(0, ArchConstants.AARCH64.sysIoSetup());
+        assertEquals(1, ArchConstants.AARCH64.sysIoDestroy());
+        assertEquals(2, ArchConstants.AARCH64.sysIoSubmit());
+        assertEquals(4, ArchConstants.AARCH64.sysIoGetevents());
+    }
+
+    @Test
     void osArchNamesMapToTables() {
         assertSame(ArchConstants.X86_64, ArchConstants.forName("amd64"));
         assertSame(ArchConstants.X86_64, ArchConstants.forName("x86_64"));

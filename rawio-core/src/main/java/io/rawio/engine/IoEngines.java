@@ -35,6 +35,8 @@ public final class IoEngines {
                 c -> new UringEngine(false, c), UringEngine::unavailableReason, "psync"));
         register(new Kind("uring-fixed", "io_uring with registered buffers (READ_FIXED/WRITE_FIXED) and files",
                 c -> new UringEngine(true, c), UringEngine::unavailableReason, "uring"));
+        register(new Kind("libaio", "native AIO (io_submit/io_getevents by raw syscalls); asynchronous under O_DIRECT",
+                c -> new LibaioEngine(c), LibaioEngine::unavailableReason, "psync"));
     }
 
     private IoEngines() {
@@ -84,8 +86,8 @@ public final class IoEngines {
     }
 
     /**
-     * Creates an engine, or the nearest one that runs here (uring-fixed, then uring, then psync), telling
-     * {@code notice} what was replaced and why.
+     * Creates an engine, or the nearest one that runs here (uring-fixed, then uring, then psync; libaio,
+     * then psync), telling {@code notice} what was replaced and why.
      */
     public static IoEngine createWithFallback(String name, EngineConfig config, Consumer<String> notice) {
         Kind kind = kindOrThrow(name);

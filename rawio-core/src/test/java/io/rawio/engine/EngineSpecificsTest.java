@@ -90,7 +90,7 @@ class EngineSpecificsTest {
     @Test
     void registryKnowsTheEnginesAndRefusesUnknownNames() {
         List<String> names = IoEngines.names();
-        assertTrue(names.containsAll(List.of("psync", "pvsync", "filechannel", "mmap")), names.toString());
+        assertTrue(names.containsAll(List.of("psync", "pvsync", "filechannel", "mmap", "libaio")), names.toString());
         for (String n : List.of("psync", "pvsync", "filechannel", "mmap")) {
             try (IoEngine e = IoEngines.create(n)) {
                 assertEquals(n, e.name());

@@ -78,7 +78,7 @@ public final class BenchCommand implements Callable<Integer> {
     int numjobs;
 
     @Option(names = "--engine", paramLabel = "E[,E...]", defaultValue = "psync,filechannel,uring,uring-fixed",
-            description = "Engines to run in turn: psync, pvsync, filechannel, mmap, uring, uring-fixed, aio"
+            description = "Engines to run in turn: psync, pvsync, filechannel, mmap, uring, uring-fixed, aio, libaio"
                     + " (default: ${DEFAULT-VALUE})")
     String engine;
 
@@ -115,8 +115,8 @@ public final class BenchCommand implements Callable<Integer> {
     long rateIops;
 
     @Option(names = {"--iodepth_batch_submit", "--iodepth_batch"}, paramLabel = "N", defaultValue = "1",
-            description = "Operations per submission call for uring/uring-fixed, as in fio (default: ${DEFAULT-VALUE});"
-                    + " 0: a whole batch in one io_uring_enter")
+            description = "Operations per submission call for uring/uring-fixed/libaio, as in fio (default: ${DEFAULT-VALUE});"
+                    + " 0: a whole batch in one io_uring_enter/io_submit")
     int iodepthBatchSubmit;
 
     @Option(names = "--output-format", paramLabel = "FMT", defaultValue = "text",

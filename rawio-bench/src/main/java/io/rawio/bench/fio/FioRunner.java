@@ -40,6 +40,7 @@ public final class FioRunner {
             case "pvsync" -> "pvsync";
             case "mmap" -> "mmap";
             case "aio" -> "posixaio";
+            case "libaio" -> "libaio";
             default -> "psync";
         };
     }

@@ -101,8 +101,17 @@ class BenchCommandTest {
         assertEquals(-1, java.util.Arrays.mismatch(data, after), "the device's data is untouched");
     }
 
+    @Test
+    void theOldEngineNameAioSaysWhatItBecame() {
+        Run r = run("--filename=" + file(), "--engine=psync,aio");
+        assertEquals(2, r.exit(), r.err());
+        assertEquals("rawio bench: unknown engine: aio (renamed: asyncchannel is java.nio's AsynchronousFileChannel;"
+                + " libaio is Linux native AIO)", r.err().strip());
+        assertFalse(Files.exists(file()));
+    }
+
     @ParameterizedTest
-    @ValueSource(strings = {"psync", "pvsync", "filechannel", "aio", "mmap"})
+    @ValueSource(strings = {"psync", "pvsync", "filechannel", "asyncchannel", "mmap"})
     void aShortRealRunObeysTheInvariants(String engine) throws IOException {
         boolean direct = !engine.equals("mmap");
         Run r = run("--filename=" + file(), "--engine=" + engine, "--size=8m", "--bs=4k", "--iodepth=8",

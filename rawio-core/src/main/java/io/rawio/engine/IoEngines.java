@@ -18,6 +18,9 @@ public final class IoEngines {
             Supplier<Optional<String>> unavailableReason, String fallback) {
     }
 
+    /** The name asyncchannel had before libaio existed; refused, with a hint, wherever an engine is named. */
+    private static final String RENAMED_AIO = "aio";
+
     private static final Map<String, Kind> KINDS = new LinkedHashMap<>();
 
     static {
@@ -27,8 +30,8 @@ public final class IoEngines {
                 Optional::empty, null));
         register(new Kind("filechannel", "java.nio FileChannel positional read/write (the JDK baseline)",
                 c -> new FileChannelEngine(), Optional::empty, null));
-        register(new Kind("aio", "java.nio AsynchronousFileChannel, every operation of a batch in flight",
-                c -> new AioEngine(c), Optional::empty, null));
+        register(new Kind("asyncchannel", "java.nio AsynchronousFileChannel, every operation of a batch in flight",
+                c -> new AsyncChannelEngine(c), Optional::empty, null));
         register(new Kind("mmap", "copies to/from a MAP_SHARED mapping (no O_DIRECT)", c -> new MmapEngine(),
                 Optional::empty, null));
         register(new Kind("uring", "io_uring: a batch is N SQEs and one io_uring_enter",
@@ -62,8 +65,20 @@ public final class IoEngines {
     }
 
     private static Kind kindOrThrow(String name) {
-        return kind(name).orElseThrow(() -> new IllegalArgumentException(
-                "unknown engine: " + name + " (known: " + String.join(", ", names()) + ")"));
+        return kind(name).orElseThrow(() -> new IllegalArgumentException(unknownEngineMessage(name)));
+    }
+
+    /**
+     * The one line every place that takes an engine name reports for a name it does not know. The old
+     * name {@code aio} (java.nio's AsynchronousFileChannel until it was renamed) says what it became, since
+     * it reads as Linux native AIO, which is {@code libaio}.
+     */
+    public static String unknownEngineMessage(String name) {
+        if (RENAMED_AIO.equals(name)) {
+            return "unknown engine: aio (renamed: asyncchannel is java.nio's AsynchronousFileChannel;"
+                    + " libaio is Linux native AIO)";
+        }
+        return "unknown engine: " + name + " (known: " + String.join(", ", names()) + ")";
     }
 
     public static IoEngine create(String name) {

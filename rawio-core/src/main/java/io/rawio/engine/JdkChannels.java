@@ -10,7 +10,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.Set;
 
-/** What the two java.nio engines (filechannel, aio) share: open options and the alignment they need. */
+/** What the two java.nio engines (filechannel, asyncchannel) share: open options and the alignment they need. */
 final class JdkChannels {
     private JdkChannels() {
     }

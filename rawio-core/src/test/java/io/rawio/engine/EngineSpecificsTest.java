@@ -102,6 +102,18 @@ class EngineSpecificsTest {
     }
 
     @Test
+    void theOldNameAioIsRefusedWithWhatItBecame() {
+        assertTrue(IoEngines.kind("aio").isEmpty());
+        assertTrue(IoEngines.kind("asyncchannel").isPresent());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> IoEngines.create("aio"));
+        assertEquals("unknown engine: aio (renamed: asyncchannel is java.nio's AsynchronousFileChannel;"
+                + " libaio is Linux native AIO)", e.getMessage());
+        try (IoEngine a = IoEngines.create("asyncchannel")) {
+            assertEquals("asyncchannel", a.name());
+        }
+    }
+
+    @Test
     void fallbackIsTakenAndSaid() {
         IoEngines.register(new IoEngines.Kind("test-broken", "never available", c -> new PsyncEngine(),
                 () -> java.util.Optional.of("no such hardware"), "pvsync"));

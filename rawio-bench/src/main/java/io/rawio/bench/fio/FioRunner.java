@@ -39,7 +39,7 @@ public final class FioRunner {
             case "uring", "uring-fixed" -> "io_uring";
             case "pvsync" -> "pvsync";
             case "mmap" -> "mmap";
-            case "aio" -> "posixaio";
+            case "asyncchannel" -> "posixaio";
             case "libaio" -> "libaio";
             default -> "psync";
         };

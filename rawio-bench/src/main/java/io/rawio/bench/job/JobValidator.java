@@ -29,7 +29,7 @@ public final class JobValidator {
     public static void validate(JobSpec job) {
         for (String e : job.engines()) {
             if (IoEngines.kind(e).isEmpty()) {
-                throw new BadJobException("unknown engine: " + e + " (known: " + String.join(", ", IoEngines.names()) + ")");
+                throw new BadJobException(IoEngines.unknownEngineMessage(e));
             }
             if (job.direct() && !supportsDirect(e)) {
                 throw new BadJobException("engine " + e + " cannot do O_DIRECT: run it with --direct=0");

@@ -46,7 +46,7 @@ public final class AsyncLab implements Lab {
         configs.add(new Config("psync, 1 thread", "psync", 1, 1));
         configs.add(new Config("psync, " + threads + " threads", "psync", 1, threads));
         configs.add(new Config("filechannel, " + threads + " threads", "filechannel", 1, threads));
-        configs.add(new Config("aio (AsynchronousFileChannel), QD" + threads, "aio", threads, 1));
+        configs.add(new Config("asyncchannel (AsynchronousFileChannel), QD" + threads, "asyncchannel", threads, 1));
         boolean uring = IoEngines.unavailableReason("uring").isEmpty();
         if (uring) {
             for (int qd : quick ? new int[] {1, 8, 32} : new int[] {1, 2, 4, 8, 16, 32, 64, 128}) {

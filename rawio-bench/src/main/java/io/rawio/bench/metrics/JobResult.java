@@ -22,7 +22,7 @@ import java.util.Optional;
  * @param syncs         fsync/fdatasync operations completed
  * @param device        the /sys/block counters' delta over the window, when the device is known
  * @param notice        what the runner changed and why (an engine fallback), or null
- * @param cpuFromProcess the engine works on threads of its own (aio): CPU per I/O is the process's
+ * @param cpuFromProcess the engine works on threads of its own (asyncchannel): CPU per I/O is the process's
  */
 public record JobResult(
         String engine,

@@ -76,8 +76,7 @@ public final class StoreCommand implements Callable<Integer> {
                 throw new BadArgument("invalid --direct: " + e.getMessage());
             }
             if (io.rawio.engine.IoEngines.kind(engine).isEmpty()) {
-                throw new BadArgument("unknown engine: " + engine + " (known: "
-                        + String.join(", ", io.rawio.engine.IoEngines.names()) + ")");
+                throw new BadArgument(io.rawio.engine.IoEngines.unknownEngineMessage(engine));
             }
             return StoreOptions.defaults().withEngine(engine).withDirect(d).withCache(parseSize("--cache", cache));
         }

@@ -49,6 +49,15 @@ class StoreCliTest {
         return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), raw.toByteArray());
     }
 
+    @Test
+    void theOldEngineNameAioSaysWhatItBecame() {
+        Run r = run("format", dir.resolve("s.store").toString(), "--size=8m", "--slot=16k", "--engine=aio");
+        assertEquals(2, r.exit(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+        assertTrue(r.err().contains("unknown engine: aio (renamed: asyncchannel is java.nio's AsynchronousFileChannel;"
+                + " libaio is Linux native AIO)"), r.err());
+    }
+
     private String store() {
         String p = dir.resolve("s.store").toString();
         Run r = run("format", p, "--size=8m", "--slot=16k", "--engine=psync");

@@ -202,8 +202,7 @@ public class KvCompare implements Callable<Integer> {
             throw new IllegalArgumentException("--rawio-prealloc must be zeros or fallocate: " + rawioPrealloc);
         }
         if (IoEngines.kind(rawioEngine).isEmpty()) {
-            throw new IllegalArgumentException("unknown --rawio-engine " + rawioEngine + " (one of " + IoEngines.names()
-                    + ")");
+            throw new IllegalArgumentException("--rawio-engine: " + IoEngines.unknownEngineMessage(rawioEngine));
         }
         if (batch > 4096) {
             throw new IllegalArgumentException("--batch must be at most 4096");

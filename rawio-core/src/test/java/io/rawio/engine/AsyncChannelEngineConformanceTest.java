@@ -3,6 +3,6 @@ package io.rawio.engine;
 class AioEngineConformanceTest extends IoEngineConformanceTest {
     @Override
     protected IoEngine newEngine() {
-        return new AioEngine();
+        return new AsyncChannelEngine();
     }
 }

@@ -18,24 +18,24 @@ import java.util.concurrent.Future;
  * file I/O with blocking calls on pool threads). FSYNC/FDATASYNC wait for everything before them.
  * The baseline for "async I/O in plain Java".
  */
-public final class AioEngine extends AbstractIoEngine {
+public final class AsyncChannelEngine extends AbstractIoEngine {
 
     private final int queueDepth;
 
-    public AioEngine() {
+    public AsyncChannelEngine() {
         this(EngineConfig.DEFAULT);
     }
 
     /** At most {@code config.queueDepth()} operations in flight; a longer batch waits for the oldest. */
-    public AioEngine(EngineConfig config) {
-        super("aio");
+    public AsyncChannelEngine(EngineConfig config) {
+        super("asyncchannel");
         this.queueDepth = config.queueDepth();
     }
 
-    static final class AioFile extends IoFile {
+    static final class ChannelFile extends IoFile {
         final AsynchronousFileChannel channel;
 
-        AioFile(IoEngine engine, NativeFile file, OpenOptions options, Alignment alignment,
+        ChannelFile(IoEngine engine, NativeFile file, OpenOptions options, Alignment alignment,
                 AsynchronousFileChannel channel) {
             super(engine, file, options, alignment);
             this.channel = channel;
@@ -60,7 +60,7 @@ public final class AioEngine extends AbstractIoEngine {
 
     @Override
     protected IoFile wrap(NativeFile file, OpenOptions options) throws IOException {
-        return new AioFile(this, file, options, JdkChannels.alignment(file, options),
+        return new ChannelFile(this, file, options, JdkChannels.alignment(file, options),
                 AsynchronousFileChannel.open(file.path(), JdkChannels.openOptions(options), null));
     }
 
@@ -96,7 +96,7 @@ public final class AioEngine extends AbstractIoEngine {
                 waitAll(batch, pending, buffers, waitedUpTo, waitedUpTo + 1);
                 waitedUpTo++;
             }
-            AsynchronousFileChannel ch = ((AioFile) batch.file(i)).channel;
+            AsynchronousFileChannel ch = ((ChannelFile) batch.file(i)).channel;
             buffers[i] = shareable(batch.buffer(i));
             pending[i] = op == IoOp.READ ? ch.read(buffers[i], batch.offset(i)) : ch.write(buffers[i], batch.offset(i));
             syscalls.increment();
@@ -111,7 +111,7 @@ public final class AioEngine extends AbstractIoEngine {
             }
             long r = finish(batch, i, pending[i], buffers[i]);
             if (r >= 0 && batch.op(i) == IoOp.WRITE && (batch.rwFlags(i) & LinuxConstants.RWF_DSYNC) != 0) {
-                r = forceChannel(((AioFile) batch.file(i)).channel, false) < 0 ? -Errno.EIO : r;
+                r = forceChannel(((ChannelFile) batch.file(i)).channel, false) < 0 ? -Errno.EIO : r;
             }
             batch.complete(i, r, System.nanoTime());
             pending[i] = null;
@@ -120,11 +120,11 @@ public final class AioEngine extends AbstractIoEngine {
     }
 
     private long finish(IoBatch batch, int i, Future<Integer> f, ByteBuffer bb) {
-        return finishOne(((AioFile) batch.file(i)).channel, f, bb, batch.offset(i), batch.op(i) == IoOp.READ);
+        return finishOne(((ChannelFile) batch.file(i)).channel, f, bb, batch.offset(i), batch.op(i) == IoOp.READ);
     }
 
     private long vectored(IoBatch batch, int i) {
-        AsynchronousFileChannel ch = ((AioFile) batch.file(i)).channel;
+        AsynchronousFileChannel ch = ((ChannelFile) batch.file(i)).channel;
         boolean read = batch.op(i) == IoOp.READV;
         long total = 0;
         for (MemorySegment b : batch.vector(i)) {
@@ -179,7 +179,7 @@ public final class AioEngine extends AbstractIoEngine {
     }
 
     private long force(IoBatch batch, int i) {
-        return forceChannel(((AioFile) batch.file(i)).channel, batch.op(i) == IoOp.FSYNC);
+        return forceChannel(((ChannelFile) batch.file(i)).channel, batch.op(i) == IoOp.FSYNC);
     }
 
     private long forceChannel(AsynchronousFileChannel ch, boolean metadata) {

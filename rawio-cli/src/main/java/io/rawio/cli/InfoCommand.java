@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code rawio info}: what this machine supports, each missing item with its reason. */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Show what this machine supports: kernel, io_uring, O_DIRECT alignment, huge pages, engines.")
+        description = "Show what this machine supports: kernel, io_uring, O_DIRECT alignment, huge pages, engines"
+                + " (each available or why not), native AIO limits (fs.aio-nr, fs.aio-max-nr).")
 public final class InfoCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -100,9 +101,10 @@ public final class InfoCommand implements Callable<Integer> {
                 thp.startsWith("available")));
         for (String e : IoEngines.names()) {
             var reason = IoEngines.unavailableReason(e);
-            items.add(new Item("engines", e, reason.orElse(IoEngines.kind(e).orElseThrow().description()),
-                    reason.isEmpty()));
+            items.add(new Item("engines", e, reason.orElseGet(() -> "available: "
+                    + IoEngines.kind(e).orElseThrow().description()), reason.isEmpty()));
         }
+        items.addAll(nativeAio());
         items.addAll(ioUring());
         return items;
     }
@@ -139,6 +141,27 @@ public final class InfoCommand implements Callable<Integer> {
                 Files.deleteIfExists(probe);
             } catch (IOException ignored) {
                 // a leftover probe file is harmless
+            }
+        }
+        return items;
+    }
+
+    /**
+     * Native AIO (the libaio engine): whether io_setup was accepted at start-up, and the system-wide
+     * request counters io_setup(2) checks against (EAGAIN once fs.aio-nr would pass fs.aio-max-nr).
+     */
+    private static List<Item> nativeAio() {
+        List<Item> items = new ArrayList<>();
+        var reason = io.rawio.libaio.AioContext.unavailableReason();
+        items.add(new Item("native AIO", "io_setup", reason.orElse("available"), reason.isEmpty()));
+        for (String name : new String[] {"aio-nr", "aio-max-nr"}) {
+            try {
+                String v = io.rawio.nativeio.Procfs.read(Path.of("/proc/sys/fs", name));
+                items.add(new Item("native AIO", "fs." + name, v + (name.equals("aio-nr")
+                        ? " (requests reserved by io_setup, system-wide)" : " (io_setup refuses beyond it: EAGAIN)"),
+                        true));
+            } catch (IOException e) {
+                // absent without CONFIG_AIO or without /proc: io_setup's line above says which
             }
         }
         return items;

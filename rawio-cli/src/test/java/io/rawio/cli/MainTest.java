@@ -1,6 +1,7 @@
 package io.rawio.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,6 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
 class MainTest {
@@ -69,6 +72,25 @@ class MainTest {
         assertTrue(r.out().contains("O_DIRECT alignment"));
         assertTrue(r.out().contains("psync"));
         assertTrue(r.out().contains("transparent huge pages"));
+    }
+
+    @Test
+    void infoSaysOfEachEngineWhetherItRunsHere() throws Exception {
+        Run r = run("info");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("  libaio "), r.out());
+        assertTrue(r.out().contains("  asyncchannel "), r.out());
+        assertTrue(r.out().contains("java.nio AsynchronousFileChannel"), r.out());
+        if (Files.exists(Path.of("/proc/sys/fs/aio-max-nr"))) {
+            assertTrue(r.out().contains("fs.aio-max-nr"), r.out());
+            assertTrue(r.out().contains("fs.aio-nr"), r.out());
+        }
+        JsonNode engines = new ObjectMapper().readTree(run("info", "--output-format=json").out()).get("engines");
+        assertEquals(io.rawio.libaio.AioContext.available(), engines.get("libaio").get("available").asBoolean());
+        assertEquals(io.rawio.engine.UringEngine.unavailableReason().isEmpty(), engines.get("uring").get("available").asBoolean());
+        assertTrue(engines.get("asyncchannel").get("available").asBoolean());
+        assertTrue(engines.get("libaio").get("value").asText().length() > "unavailable".length());
+        assertFalse(engines.has("aio"));
     }
 
     @Test

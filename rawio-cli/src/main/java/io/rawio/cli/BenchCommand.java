@@ -78,7 +78,7 @@ public final class BenchCommand implements Callable<Integer> {
     int numjobs;
 
     @Option(names = "--engine", paramLabel = "E[,E...]", defaultValue = "psync,filechannel,uring,uring-fixed",
-            description = "Engines to run in turn: psync, pvsync, filechannel, mmap, uring, uring-fixed, asyncchannel, libaio"
+            description = "Engines to run in turn: psync, pvsync, filechannel, mmap, uring, uring-fixed, asyncchannel, libaio, posixaio"
                     + " (default: ${DEFAULT-VALUE})")
     String engine;
 

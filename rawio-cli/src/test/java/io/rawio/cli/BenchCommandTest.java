@@ -111,7 +111,7 @@ class BenchCommandTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"psync", "pvsync", "filechannel", "asyncchannel", "mmap"})
+    @ValueSource(strings = {"psync", "pvsync", "filechannel", "asyncchannel", "posixaio", "mmap"})
     void aShortRealRunObeysTheInvariants(String engine) throws IOException {
         boolean direct = !engine.equals("mmap");
         Run r = run("--filename=" + file(), "--engine=" + engine, "--size=8m", "--bs=4k", "--iodepth=8",

@@ -5,7 +5,8 @@ import java.nio.file.Path;
 
 /**
  * The one dispatcher: every byte rawio moves goes through {@link #execute(IoBatch)}, whatever the
- * engine underneath (psync, pvsync, filechannel, asyncchannel, mmap, uring, uring-fixed, libaio). Callers never branch
+ * engine underneath (psync, pvsync, filechannel, asyncchannel, mmap, uring, uring-fixed, libaio,
+ * posixaio). Callers never branch
  * on the engine: where engines differ in a way a caller must plan for, the engine states it as a
  * quantity ({@link #buffersHeld(int)}), not as a flag to test.
  *
@@ -63,7 +64,7 @@ public interface IoEngine extends AutoCloseable {
      *
      * <ul>
      *   <li>Engines that prepare every operation before running any and tell the completer after the
-     *       batch (psync, pvsync, filechannel, asyncchannel, mmap, libaio): {@code ops}.</li>
+     *       batch (psync, pvsync, filechannel, asyncchannel, mmap, libaio, posixaio): {@code ops}.</li>
      *   <li>io_uring (uring, uring-fixed), which prepares each operation as it issues it and tells the
      *       completer as operations complete: the operations in flight (at most the queue depth) plus
      *       those completed but not yet handed back, which the engine hands back once the ring has

@@ -40,6 +40,9 @@ public final class IoEngines {
                 c -> new UringEngine(true, c), UringEngine::unavailableReason, "uring"));
         register(new Kind("libaio", "native AIO (io_submit/io_getevents by raw syscalls); asynchronous under O_DIRECT",
                 c -> new LibaioEngine(c), LibaioEngine::unavailableReason, "psync"));
+        register(new Kind("posixaio",
+                "glibc POSIX AIO (aio_read/aio_write/aio_suspend): helper threads, one file's requests in turn",
+                c -> new PosixAioEngine(c), PosixAioEngine::unavailableReason, "psync"));
     }
 
     private IoEngines() {

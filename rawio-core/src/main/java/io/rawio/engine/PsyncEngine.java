@@ -25,7 +25,7 @@ public final class PsyncEngine extends AbstractIoEngine {
     }
 
     /** One operation that passed its precheck. */
-    private static long runChecked(IoBatch batch, int i, LongAdder syscalls) {
+    static long runChecked(IoBatch batch, int i, LongAdder syscalls) {
         int fd = batch.file(i).fd();
         IoOp op = batch.op(i);
         int flags = batch.rwFlags(i);

@@ -41,6 +41,7 @@ public final class FioRunner {
             case "mmap" -> "mmap";
             case "asyncchannel" -> "posixaio";
             case "libaio" -> "libaio";
+            case "posixaio" -> "posixaio";
             default -> "psync";
         };
     }

@@ -12,7 +12,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
@@ -84,10 +83,7 @@ public final class LibaioEngine extends AbstractIoEngine {
         final int[] pendingSlots;
         int pending;
         int inflight;
-        int completed;
-        long[] done = new long[64];
-        int[] retry = new int[64];
-        int retryCount;
+        final TransferProgress progress = new TransferProgress();
 
         Context() throws NativeIoException {
             this.aio = AioContext.create(depth);
@@ -150,20 +146,15 @@ public final class LibaioEngine extends AbstractIoEngine {
 
     private void runOn(Context c, IoBatch batch) {
         int n = batch.size();
-        if (c.done.length < n) {
-            c.done = new long[Math.max(n, c.done.length * 2)];
-            c.retry = new int[c.done.length];
-        }
-        Arrays.fill(c.done, 0, n, 0);
-        c.retryCount = 0;
-        c.completed = 0;
+        TransferProgress t = c.progress;
+        t.start(n);
         int next = 0;
-        while (c.completed < n) {
+        while (t.completed() < n) {
             // Fill: retries first, then new operations, while a slot is free.
-            while (c.freeCount > 0 && (c.retryCount > 0 || next < n)) {
+            while (c.freeCount > 0 && (t.hasRetry() || next < n)) {
                 int i;
-                if (c.retryCount > 0) {
-                    i = c.retry[--c.retryCount];
+                if (t.hasRetry()) {
+                    i = t.takeRetry();
                 } else {
                     IoOp op = batch.op(next);
                     if (op.isSync() && (c.inflight > 0 || c.pending > 0)) {
@@ -174,16 +165,16 @@ public final class LibaioEngine extends AbstractIoEngine {
                     batch.issued(i, System.nanoTime());
                     long pre = batch.precheck(i);
                     if (pre < 0) {
-                        complete(c, batch, i, pre);
+                        c.progress.complete(batch, i, pre);
                         continue;
                     }
                     if (op.isSync() && kernelSyncRefused) {
-                        complete(c, batch, i, PosixTransfers.sync(batch.file(i).fd(), op == IoOp.FDATASYNC,
+                        c.progress.complete(batch, i, PosixTransfers.sync(batch.file(i).fd(), op == IoOp.FDATASYNC,
                                 syscalls));
                         continue;
                     }
                     if (op.isVectored() && batch.vector(i).length > MAX_IOV_PER_OP) {
-                        complete(c, batch, i, vectoredSync(batch, i));
+                        c.progress.complete(batch, i, vectoredSync(batch, i));
                         continue;
                     }
                 }
@@ -201,18 +192,13 @@ public final class LibaioEngine extends AbstractIoEngine {
         }
     }
 
-    private static void complete(Context c, IoBatch batch, int i, long result) {
-        batch.complete(i, result, System.nanoTime());
-        c.completed++;
-    }
-
     private void fill(Context c, IoBatch batch, int i) {
         int slot = c.freeSlots[--c.freeCount];
         c.slotOp[slot] = i;
         long base = (long) slot * IocbDescriptor.SIZE;
         int fd = batch.file(i).fd();
         IoOp op = batch.op(i);
-        long d = c.done[i];
+        long d = c.progress.done(i);
         switch (op) {
             case READ, WRITE -> IocbDescriptor.prep(c.iocbs, base, op == IoOp.READ ? IOCB_CMD_PREAD : IOCB_CMD_PWRITE,
                     fd, batch.buffer(i).address() + d, batch.length(i) - d, batch.offset(i) + d, batch.rwFlags(i), slot);
@@ -264,7 +250,7 @@ public final class LibaioEngine extends AbstractIoEngine {
                 kernelSyncRefused = true;
                 result = PosixTransfers.sync(batch.file(i).fd(), op == IoOp.FDATASYNC, syscalls);
             }
-            complete(c, batch, i, result);
+            c.progress.complete(batch, i, result);
         }
     }
 
@@ -307,35 +293,15 @@ public final class LibaioEngine extends AbstractIoEngine {
     }
 
     private void completion(Context c, IoBatch batch, int i, long res) {
-        IoOp op = batch.op(i);
-        if (res == -Errno.EAGAIN || res == -Errno.EINTR) {
-            c.retry[c.retryCount++] = i;
-            return;
-        }
-        if (res >= 0 && op.isVectored() && res < batch.length(i)) {
+        if (res >= 0 && batch.op(i).isVectored() && res < batch.length(i)) {
             // A short vectored transfer: finish it with preadv/pwritev (rare: end of file or a signal).
-            complete(c, batch, i, vectoredSync(batch, i));
+            c.progress.complete(batch, i, vectoredSync(batch, i));
             return;
         }
-        long total = res < 0 ? res : c.done[i] + res;
-        if (res > 0 && (op == IoOp.READ || op == IoOp.WRITE) && total < batch.length(i)) {
-            c.done[i] = total;
-            IoFile f = batch.file(i);
-            if (op == IoOp.READ && f.isDirect()
-                    && !f.alignment().accepts(batch.buffer(i).address() + total, batch.offset(i) + total,
-                            batch.length(i) - total)) {
-                // O_DIRECT moves whole blocks: a read that stops off a block boundary stopped at end of file.
-                complete(c, batch, i, total);
-                return;
-            }
-            c.retry[c.retryCount++] = i;
-            return;
+        long out = c.progress.settle(batch, i, res);
+        if (out != TransferProgress.RETRY) {
+            c.progress.complete(batch, i, out);
         }
-        if (res == 0 && op == IoOp.WRITE && batch.length(i) > c.done[i]) {
-            complete(c, batch, i, -Errno.EIO);
-            return;
-        }
-        complete(c, batch, i, total);
     }
 
     /** Forgets a thread's context: io_destroy waits for what it still has in flight. */

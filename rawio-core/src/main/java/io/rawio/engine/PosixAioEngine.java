@@ -8,7 +8,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
@@ -66,10 +65,7 @@ public final class PosixAioEngine extends AbstractIoEngine {
         int freeCount;
         final int[] slotOp = new int[depth];
         int inflight;
-        int completed;
-        long[] done = new long[64];
-        int[] retry = new int[64];
-        int retryCount;
+        final TransferProgress progress = new TransferProgress();
 
         Context() {
             for (int s = 0; s < depth; s++) {
@@ -128,19 +124,14 @@ public final class PosixAioEngine extends AbstractIoEngine {
 
     private void runOn(Context c, IoBatch batch) {
         int n = batch.size();
-        if (c.done.length < n) {
-            c.done = new long[Math.max(n, c.done.length * 2)];
-            c.retry = new int[c.done.length];
-        }
-        Arrays.fill(c.done, 0, n, 0);
-        c.retryCount = 0;
-        c.completed = 0;
+        TransferProgress t = c.progress;
+        t.start(n);
         int next = 0;
-        while (c.completed < n) {
-            while (c.freeCount > 0 && (c.retryCount > 0 || next < n)) {
+        while (t.completed() < n) {
+            while (c.freeCount > 0 && (t.hasRetry() || next < n)) {
                 int i;
-                if (c.retryCount > 0) {
-                    i = c.retry[--c.retryCount];
+                if (t.hasRetry()) {
+                    i = t.takeRetry();
                 } else {
                     IoOp op = batch.op(next);
                     if (op.isSync() && c.inflight > 0) {
@@ -151,11 +142,11 @@ public final class PosixAioEngine extends AbstractIoEngine {
                     batch.issued(i, System.nanoTime());
                     long pre = batch.precheck(i);
                     if (pre < 0) {
-                        complete(c, batch, i, pre);
+                        t.complete(batch, i, pre);
                         continue;
                     }
                     if (op.isVectored() || batch.rwFlags(i) != 0) {
-                        complete(c, batch, i, PsyncEngine.runChecked(batch, i, syscalls));
+                        t.complete(batch, i, PsyncEngine.runChecked(batch, i, syscalls));
                         continue;
                     }
                 }
@@ -169,18 +160,13 @@ public final class PosixAioEngine extends AbstractIoEngine {
         }
     }
 
-    private static void complete(Context c, IoBatch batch, int i, long result) {
-        batch.complete(i, result, System.nanoTime());
-        c.completed++;
-    }
-
     /** Queues operation {@code i} in a free slot; false when glibc is out of resources and must drain first. */
     private boolean queue(Context c, IoBatch batch, int i) {
         int slot = c.freeSlots[--c.freeCount];
         MemorySegment cb = c.cb(slot);
         int fd = batch.file(i).fd();
         IoOp op = batch.op(i);
-        long d = c.done[i];
+        long d = c.progress.done(i);
         int r;
         if (op.isSync()) {
             AiocbDescriptor.prep(cb, 0, fd, 0, 0, 0);
@@ -198,15 +184,15 @@ public final class PosixAioEngine extends AbstractIoEngine {
         }
         c.freeSlots[c.freeCount++] = slot;
         if ((r == -Errno.EAGAIN || r == -Errno.EINTR) && c.inflight > 0) {
-            c.retry[c.retryCount++] = i;
+            c.progress.retry(i);
             return false;
         }
         if (r == -Errno.EAGAIN || r == -Errno.EINTR) {
             // Nothing queued to wait for: do all of this one on the calling thread.
-            complete(c, batch, i, PsyncEngine.runChecked(batch, i, syscalls));
+            c.progress.complete(batch, i, PsyncEngine.runChecked(batch, i, syscalls));
             return true;
         }
-        complete(c, batch, i, r);
+        c.progress.complete(batch, i, r);
         return true;
     }
 
@@ -230,40 +216,11 @@ public final class PosixAioEngine extends AbstractIoEngine {
             c.list.setAtIndex(ValueLayout.JAVA_LONG, s, 0);
             c.freeSlots[c.freeCount++] = s;
             c.inflight--;
-            completion(c, batch, c.slotOp[s], err != 0 ? -err : res);
-        }
-    }
-
-    private void completion(Context c, IoBatch batch, int i, long res) {
-        IoOp op = batch.op(i);
-        if (res == -Errno.EAGAIN || res == -Errno.EINTR) {
-            c.retry[c.retryCount++] = i;
-            return;
-        }
-        if (res < 0 || op.isSync()) {
-            complete(c, batch, i, res);
-            return;
-        }
-        long total = c.done[i] + res;
-        if (res == 0) {
-            // A read that returns nothing is at end of file; a write that writes nothing cannot progress.
-            complete(c, batch, i, op == IoOp.READ ? total : -Errno.EIO);
-            return;
-        }
-        if (total < batch.length(i)) {
-            c.done[i] = total;
-            IoFile f = batch.file(i);
-            if (op == IoOp.READ && f.isDirect()
-                    && !f.alignment().accepts(batch.buffer(i).address() + total, batch.offset(i) + total,
-                            batch.length(i) - total)) {
-                // O_DIRECT moves whole blocks: a read that stops off a block boundary stopped at end of file.
-                complete(c, batch, i, total);
-                return;
+            long out = c.progress.settle(batch, c.slotOp[s], err != 0 ? -err : res);
+            if (out != TransferProgress.RETRY) {
+                c.progress.complete(batch, c.slotOp[s], out);
             }
-            c.retry[c.retryCount++] = i;
-            return;
         }
-        complete(c, batch, i, total);
     }
 
     @Override

@@ -109,16 +109,13 @@ public final class UringEngine extends AbstractIoEngine {
         final IoUring uring;
         final Arena arena = Arena.ofShared();
         final MemorySegment iovs;
-        long[] done = new long[64];
-        int[] retry = new int[64];
-        int retryCount;
+        final TransferProgress progress = new TransferProgress();
         int registeredVersion = -1;
         MemorySegment[] registered = new MemorySegment[0];
         IoFile[] fileTable = new IoFile[0];
         /** The kernel refused to register files: descriptors from then on, no retry per batch. */
         boolean filesRefused;
         int inflight;
-        int completed;
         final Reaper reaper = new Reaper(this);
         /** Batch indexes of the SQEs filled since the last submission, to stamp their issue time. */
         int[] unsubmitted = new int[64];
@@ -288,7 +285,7 @@ public final class UringEngine extends AbstractIoEngine {
 
     private void drain(Ring r, IoBatch batch) {
         r.finishedCount = 0;
-        r.retryCount = 0;
+        r.progress.clearRetries();
         while (r.inflight > 0 && local.get() == r) {
             int s = r.uring.submitAndWait(r.inflight);
             syscalls.increment();
@@ -302,34 +299,28 @@ public final class UringEngine extends AbstractIoEngine {
             r.reaper.tell = false;
             r.uring.reap(r.reaper);
             r.reaper.batch = null;
-            r.retryCount = 0;
+            r.progress.clearRetries();
         }
         r.finishedCount = 0;
     }
 
     private void runOn(Ring r, IoBatch batch) {
         int n = batch.size();
-        if (r.done.length < n) {
-            r.done = new long[Math.max(n, r.done.length * 2)];
-            r.retry = new int[r.done.length];
-        }
-        java.util.Arrays.fill(r.done, 0, n, 0);
-        r.retryCount = 0;
+        r.progress.start(n);
         r.inflight = 0;
-        r.completed = 0;
         r.unsubmittedCount = 0;
         r.finishedCount = 0;
         boolean tell = batch.hasCompleter();
         int next = 0;
         int capacity = Math.min(r.uring.sqEntries(), maxInflight);
-        while (r.completed < n) {
+        while (r.progress.completed() < n) {
             boolean barrier = false;
             boolean handBack = false;
             // Fill: retries first, then new operations, while the ring has room.
-            while (r.inflight < capacity && (r.retryCount > 0 || next < n)) {
+            while (r.inflight < capacity && (r.progress.hasRetry() || next < n)) {
                 int i;
-                if (r.retryCount > 0) {
-                    i = r.retry[--r.retryCount];
+                if (r.progress.hasRetry()) {
+                    i = r.progress.takeRetry();
                 } else {
                     if (batch.op(next).isSync() && r.inflight > 0) {
                         // A sync starts after everything before it completed: wait for those first.
@@ -350,21 +341,17 @@ public final class UringEngine extends AbstractIoEngine {
                     batch.issued(i, System.nanoTime());
                     long pre = batch.precheck(i);
                     if (pre < 0) {
-                        batch.complete(i, pre, System.nanoTime());
-                        r.completed++;
-                        finished(r, tell, i);
+                        complete(r, batch, tell, i, pre);
                         continue;
                     }
                     if (batch.op(i).isVectored() && batch.vector(i).length > MAX_IOV_PER_OP) {
-                        batch.complete(i, vectoredSync(batch, i), System.nanoTime());
-                        r.completed++;
-                        finished(r, tell, i);
+                        complete(r, batch, tell, i, vectoredSync(batch, i));
                         continue;
                     }
                 }
                 long sqe = r.uring.nextSqeOffset();
                 if (sqe < 0) {
-                    r.retry[r.retryCount++] = i;
+                    r.progress.retry(i);
                     break;
                 }
                 prepare(r, batch, i, r.uring.sqeArray(), sqe);
@@ -398,7 +385,7 @@ public final class UringEngine extends AbstractIoEngine {
             }
             // Everything submitted: wait for all of it in the same call. Otherwise wait for one
             // completion, so the ring is refilled as soon as there is room.
-            int waitFor = barrier || (next == n && r.retryCount == 0) ? r.inflight : 1;
+            int waitFor = barrier || (next == n && !r.progress.hasRetry()) ? r.inflight : 1;
             int s = r.uring.submitAndWait(waitFor);
             syscalls.increment();
             r.unsubmittedCount = 0;
@@ -459,7 +446,7 @@ public final class UringEngine extends AbstractIoEngine {
         int fileIndex = fixed ? fileIndex(r, f) : -1;
         int fd = fileIndex >= 0 ? fileIndex : f.fd();
         IoOp op = batch.op(i);
-        long d = r.done[i];
+        long d = r.progress.done(i);
         switch (op) {
             case READ, WRITE -> {
                 MemorySegment buf = batch.buffer(i);
@@ -523,33 +510,22 @@ public final class UringEngine extends AbstractIoEngine {
         public void completion(long userData, int res, int cqeFlags) {
             int i = (int) userData;
             r.inflight--;
-            IoOp op = batch.op(i);
-            if (res == -Errno.EAGAIN || res == -Errno.EINTR) {
-                r.retry[r.retryCount++] = i;
-                return;
-            }
-            if (res >= 0 && op.isVectored() && res < batch.length(i)) {
+            if (res >= 0 && batch.op(i).isVectored() && res < batch.length(i)) {
                 // A short vectored transfer: finish it with preadv/pwritev (rare: EOF or a signal).
-                batch.complete(i, vectoredSync(batch, i), System.nanoTime());
-                r.completed++;
-                finished(r, tell, i);
+                complete(r, batch, tell, i, vectoredSync(batch, i));
                 return;
             }
-            if (res > 0 && (op == IoOp.READ || op == IoOp.WRITE) && r.done[i] + res < batch.length(i)) {
-                r.done[i] += res;
-                r.retry[r.retryCount++] = i;
-                return;
+            long out = r.progress.settle(batch, i, res);
+            if (out != TransferProgress.RETRY) {
+                complete(r, batch, tell, i, out);
             }
-            if (res == 0 && op == IoOp.WRITE && batch.length(i) > r.done[i]) {
-                batch.complete(i, -Errno.EIO, System.nanoTime());
-                r.completed++;
-                finished(r, tell, i);
-                return;
-            }
-            batch.complete(i, res < 0 ? res : r.done[i] + res, System.nanoTime());
-            r.completed++;
-            finished(r, tell, i);
         }
+    }
+
+    /** Records operation {@code i}'s result and queues it for the completer. */
+    private void complete(Ring r, IoBatch batch, boolean tell, int i, long result) {
+        r.progress.complete(batch, i, result);
+        finished(r, tell, i);
     }
 
     /** The ring itself failed (not one operation): every operation still in flight gets the error. */

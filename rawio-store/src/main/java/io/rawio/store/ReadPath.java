@@ -54,6 +54,14 @@ final class ReadPath {
      * @throws io.rawio.nativeio.NativeIoException the first read that failed
      */
     List<SlotStore.GetResult> getMany(List<byte[]> keys) throws IOException {
+        return getMany(keys, true);
+    }
+
+    /**
+     * {@link #getMany(List)}; {@code askTier} false when the caller asked the DRAM tier already (a
+     * single get whose key was not there), so it is neither asked nor counted twice.
+     */
+    List<SlotStore.GetResult> getMany(List<byte[]> keys, boolean askTier) throws IOException {
         SlotStore.GetResult[] out = new SlotStore.GetResult[keys.size()];
         read(keys, new Sink() {
             @Override
@@ -66,7 +74,7 @@ final class ReadPath {
             public void none(int k, String corrupt) {
                 out[k] = new SlotStore.GetResult(null, corrupt);
             }
-        }, false);
+        }, false, askTier);
         return Arrays.asList(out);
     }
 
@@ -75,6 +83,11 @@ final class ReadPath {
      * closes. When a read fails, the leases made so far are closed and the failure is thrown.
      */
     List<LeaseResult> getManyLeases(List<byte[]> keys) throws IOException {
+        return getManyLeases(keys, true);
+    }
+
+    /** {@link #getManyLeases(List)}; {@code askTier} as for {@link #getMany(List, boolean)}. */
+    List<LeaseResult> getManyLeases(List<byte[]> keys, boolean askTier) throws IOException {
         LeaseResult[] out = new LeaseResult[keys.size()];
         try {
             read(keys, new Sink() {
@@ -87,7 +100,7 @@ final class ReadPath {
                 public void none(int k, String corrupt) {
                     out[k] = new LeaseResult(null, corrupt);
                 }
-            }, true);
+            }, true, askTier);
         } catch (IOException | RuntimeException e) {
             for (LeaseResult r : out) {
                 if (r != null && r.lease() != null) {
@@ -135,7 +148,7 @@ final class ReadPath {
         void none(int k, String corrupt);
     }
 
-    private void read(List<byte[]> keys, Sink sink, boolean lease) throws IOException {
+    private void read(List<byte[]> keys, Sink sink, boolean lease, boolean askTier) throws IOException {
         // As many keys per dispatcher batch (looked up under the lock at once) as the buffers the engine
         // holds at once allow; the engine, whose queue depth is the batch size, keeps batchSize reads in
         // flight across it. Leased buffers stay with the caller, so they are not counted.
@@ -168,7 +181,7 @@ final class ReadPath {
                     sink.none(i, null);
                     continue;
                 }
-                if (cache.enabled()) {
+                if (askTier && cache.enabled()) {
                     ValueCache.Lease hit = cache.get(keys.get(i));
                     if (hit != null) {
                         sink.value(i, hit.value(), hit::close);

@@ -308,7 +308,12 @@ public final class SlotStore implements AutoCloseable {
                 }
             }
         }
-        GetResult r = getMany(List.of(key)).getFirst();
+        return readOne(key);
+    }
+
+    /** A get that reads the device (the DRAM tier, if any, was asked already). */
+    private byte[] readOne(byte[] key) throws IOException {
+        GetResult r = gate.call(() -> reads.getMany(List.of(key), false)).getFirst();
         if (r.corrupt() != null) {
             throw new StoreException.Corrupt(r.corrupt());
         }
@@ -334,7 +339,7 @@ public final class SlotStore implements AutoCloseable {
                 gate.exit();
             }
         }
-        byte[] v = get(key);
+        byte[] v = readOne(key);
         if (v == null) {
             return -1;
         }
@@ -409,7 +414,7 @@ public final class SlotStore implements AutoCloseable {
                 return hit == ReadPath.ABSENT ? null : hit;
             }
         }
-        LeaseResult r = getManyLeases(List.of(key)).getFirst();
+        LeaseResult r = gate.call(() -> reads.getManyLeases(List.of(key), false)).getFirst();
         if (r.corrupt() != null) {
             throw new StoreException.Corrupt(r.corrupt());
         }
@@ -424,7 +429,6 @@ public final class SlotStore implements AutoCloseable {
     public List<LeaseResult> getManyLeases(List<byte[]> keys) throws IOException {
         return gate.call(() -> reads.getManyLeases(keys));
     }
-
 
     /** Every key with its value length, in no particular order. */
     public List<KeyInfo> keys() {

@@ -44,6 +44,8 @@ class DramTierTest {
         try (SlotStore s = open("tier.store", o)) {
             s.put(key("k"), value("v1", 3000));
             assertArrayEquals(value("v1", 3000), s.get(key("k")));
+            assertEquals(1, s.stats().cacheMisses(), "one get, one miss (the tier is asked once)");
+            assertEquals(1, s.stats().hits(), "one lookup of a present key");
             long readsBefore = s.stats().cacheHits();
             assertArrayEquals(value("v1", 3000), s.get(key("k")));
             assertEquals(readsBefore + 1, s.stats().cacheHits(), "the second get came from memory");

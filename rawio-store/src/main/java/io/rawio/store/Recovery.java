@@ -89,8 +89,8 @@ final class Recovery {
         this.cursors = new long[sb.classes().size()];
     }
 
-    /** Fills {@code index} (empty) from the device. {@code bounds} is unused: each class has its own. */
-    static Result run(StoreFile f, CheckpointIo checkpoints, KeyIndex index, RingBounds bounds) throws IOException {
+    /** Fills {@code index} (empty) from the device, with the system clock. */
+    static Result run(StoreFile f, CheckpointIo checkpoints, KeyIndex index) throws IOException {
         return run(f, checkpoints, index, java.time.InstantSource.system());
     }
 

@@ -50,8 +50,8 @@ final class RingState {
      */
     private final ValueCache cache;
 
-    RingState(Superblock sb, KeyIndex index, Recovery.Result recovered, EvictionPolicy policy, RingBounds bounds,
-            FailureLatch failure) {
+    /** A ring state with the system clock and no DRAM tier. */
+    RingState(Superblock sb, KeyIndex index, Recovery.Result recovered, EvictionPolicy policy, FailureLatch failure) {
         this(sb, index, recovered, policy, failure, java.time.InstantSource.system(), new ValueCache(0));
     }
 

@@ -47,7 +47,7 @@ class CheckpointerTest {
     /** A ring state over {@code index} as recovery of a fresh store leaves it (generation 1 on disk). */
     static RingState ring(Superblock sb, KeyIndex index, FailureLatch failure) {
         return new RingState(sb, index, new Recovery.Result(0, 1, 0, 0, 0, false), EvictionPolicy.FIFO,
-                new RingBounds(sb.slotCount()), failure);
+                failure);
     }
 
     static Header[] headers(CheckpointIo io) throws IOException {
@@ -101,7 +101,7 @@ class CheckpointerTest {
             }
             FailureLatch failure = new FailureLatch(path);
             RingState ring = new RingState(sb, index, new Recovery.Result(30, 1, 0, 30, 30, false),
-                    EvictionPolicy.FIFO, new RingBounds(SLOTS), failure);
+                    EvictionPolicy.FIFO, failure);
             assertTrue(new Checkpointer(ring, io, failure, SLOTS).write());
             Header[] h = headers(io);
             assertEquals(2, h[0].generation());
@@ -109,7 +109,7 @@ class CheckpointerTest {
             assertEquals(30, h[0].scanStart(), "nothing in flight: the scan starts at the cursor");
             // Recovery loads it: the keys come back though no slot holds them.
             KeyIndex loaded = new KeyIndex(SLOTS);
-            Recovery.Result r = Recovery.run(f, io, loaded, new RingBounds(SLOTS));
+            Recovery.Result r = Recovery.run(f, io, loaded);
             assertFalse(r.fullScan());
             assertEquals(30, loaded.size());
             for (int i = 0; i < 30; i++) {
@@ -167,7 +167,7 @@ class CheckpointerTest {
             index.put(key("k"), 0, 1, 0);
             // 200 positions written since the last checkpoint: past the automatic checkpoint's 128.
             RingState ring = new RingState(sb, index, new Recovery.Result(200, 1, 0, 1, 200, false),
-                    EvictionPolicy.FIFO, new RingBounds(SLOTS), failure);
+                    EvictionPolicy.FIFO, failure);
             Checkpointer c = new Checkpointer(ring, io, failure, SLOTS);
             byte[] before = regions(sb);
             failure.fail("write", "injected", new IOException("injected"));
@@ -188,12 +188,12 @@ class CheckpointerTest {
             long auto = new Checkpointer(null, null, null, SLOTS).autoPositions();
             assertEquals(128, auto, "test geometry");
             RingState at = new RingState(sb, new KeyIndex(SLOTS), new Recovery.Result(auto, 1, 0, 0, auto, false),
-                    EvictionPolicy.FIFO, new RingBounds(SLOTS), failure);
+                    EvictionPolicy.FIFO, failure);
             new Checkpointer(at, io, failure, SLOTS).afterWrites();
             assertEquals(1, newest(headers(io)), "not yet at " + auto + " positions");
             RingState past = new RingState(sb, new KeyIndex(SLOTS),
                     new Recovery.Result(auto + 1, 1, 0, 0, auto + 1, false), EvictionPolicy.FIFO,
-                    new RingBounds(SLOTS), failure);
+                    failure);
             new Checkpointer(past, io, failure, SLOTS).afterWrites();
             Header[] h = headers(io);
             assertEquals(2, newest(h));

@@ -80,7 +80,7 @@ class RecoveryTest {
 
     static Recovery.Result recover(StoreFile f, KeyIndex index) throws IOException {
         long n = f.superblock().slotCount();
-        return Recovery.run(f, new CheckpointIo(f), index, new RingBounds(n));
+        return Recovery.run(f, new CheckpointIo(f), index);
     }
 
     static long positionOf(KeyIndex index, String key) {

@@ -35,7 +35,7 @@ class RingStateTest {
     RingState state(long slots, StoreOptions.Eviction eviction) {
         Superblock sb = ring(slots);
         return new RingState(sb, new KeyIndex(slots), new Recovery.Result(0, 0, 0, 0, 0, false),
-                EvictionPolicy.of(eviction), new RingBounds(slots), failure);
+                EvictionPolicy.of(eviction), failure);
     }
 
     static WriteWindow window(int n, String prefix, int batch) {

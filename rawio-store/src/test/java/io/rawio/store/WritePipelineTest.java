@@ -38,9 +38,9 @@ class WritePipelineTest {
             RingBounds bounds = new RingBounds(sb.slotCount());
             CheckpointIo io = new CheckpointIo(f);
             KeyIndex index = new KeyIndex(sb.slotCount());
-            Recovery.Result r = Recovery.run(f, io, index, bounds);
+            Recovery.Result r = Recovery.run(f, io, index);
             FailureLatch failure = new FailureLatch(p);
-            RingState ring = new RingState(sb, index, r, EvictionPolicy.of(o.eviction()), bounds, failure);
+            RingState ring = new RingState(sb, index, r, EvictionPolicy.of(o.eviction()), failure);
             ScratchBuffers scratch = new ScratchBuffers(4096);
             Checkpointer cp = new Checkpointer(ring, io, failure, sb.slotCount());
             return new Parts(f, ring, new WritePipeline(f, o, ring, bounds, failure, scratch, cp),

@@ -18,6 +18,9 @@ import java.lang.foreign.ValueLayout;
  * entries, from the next block, back to back (34 bytes + key each):
  *   | position u64 | value length u32 | key length u16 | data crc u32 | version u64 | expiry ms u64 | key |
  * </pre>
+ * An entry whose position is {@link #REMOVED} (all ones) is a key that left the index after its slot of
+ * that version ({@link RemovedKeys}): recovery ignores a slot of it with a lower version. Only stores
+ * of several classes write them; value length, data crc and expiry are 0.
  * header crc = CRC32C of bytes [0, 252); payload crc = CRC32C of the entries; data crc = the slot's
  * (CRC32C of key ++ value), which checks a value read without its slot header; next version: every
  * version written before this checkpoint is below it. Version 2 (read, never written): one class, the
@@ -47,6 +50,8 @@ public final class CheckpointDescriptor {
     static final long ENTRY_DATA_CRC = 14;
     static final long ENTRY_VERSION = 18;
     static final long ENTRY_EXPIRY = 26;
+    /** The position of an entry that names a removed key, not a live one. */
+    public static final long REMOVED = -1L;
     /** Bytes of a version 2 entry before its key. */
     static final int ENTRY_FIXED_V2 = 18;
 
@@ -182,12 +187,21 @@ public final class CheckpointDescriptor {
      * {@code payload}, {@code payloadLength} bytes in all; the caller holds the lock that guards both.
      */
     static void encodeIndex(KeyIndex index, Expiries expiries, MemorySegment payload, long payloadLength) {
+        encodeIndex(index, expiries, java.util.List.of(), payload, payloadLength);
+    }
+
+    /** {@link #encodeIndex(KeyIndex, Expiries, MemorySegment, long)}, then one {@link #REMOVED} entry per removal. */
+    static void encodeIndex(KeyIndex index, Expiries expiries, java.util.List<RemovedKeys.Removal> removed,
+            MemorySegment payload, long payloadLength) {
         long[] at = {0};
         index.forEachEntry(e -> {
             byte[] k = index.keyAt(e);
             at[0] = encodeEntry(payload, at[0], k, index.positionAt(e), index.valueLengthAt(e), index.dataCrcAt(e),
                     index.versionAt(e), expiries.of(k));
         });
+        for (RemovedKeys.Removal r : removed) {
+            at[0] = encodeEntry(payload, at[0], r.key(), REMOVED, 0, 0, r.version(), 0);
+        }
         if (at[0] != payloadLength) {
             throw new IllegalStateException("index key bytes out of step: wrote " + at[0] + " checkpoint bytes, expected "
                     + payloadLength);

@@ -137,6 +137,7 @@ final class Recovery {
             if (full) {
                 index.clear();
                 expiries.clear();
+                tombstones.clear();
                 recoveredKeys = 0;
                 fullScan(arena);
                 for (int c = 0; c < classes; c++) {
@@ -160,9 +161,16 @@ final class Recovery {
         }
         index.clear();
         expiries.clear();
+        tombstones.clear();
         index.reserve(h.count());
         try {
             CheckpointDescriptor.decodeEntries(payload, h.count(), h.formatVersion(), (k, p, l, c, v, e) -> {
+                if (p == CheckpointDescriptor.REMOVED && sb.classes().size() > 1) {
+                    // Left the index after its slot of version v: an older slot the scan finds stays dead.
+                    tombstones.merge(java.nio.ByteBuffer.wrap(k), v, Math::max);
+                    maxVersion = Math.max(maxVersion, v);
+                    return;
+                }
                 sb.classOf(p); // a position of a class this store does not have is not this store's checkpoint
                 index.put(k, p, l, c);
                 index.setVersion(p, v);
@@ -175,6 +183,7 @@ final class Recovery {
             // A payload whose CRC matched but whose entries do not parse: not this checkpoint.
             index.clear();
             expiries.clear();
+            tombstones.clear();
             return false;
         }
         return true;

@@ -38,6 +38,8 @@ final class RingState {
     private final Expiries expiries;
     /** Versions, generation and counters. GUARDED_BY(lock). */
     private final RingCounters n = new RingCounters();
+    /** Keys that left the index since the oldest write in flight was planned (several classes). GUARDED_BY(lock). */
+    private final RemovedKeys removed;
     /** Plans and commits windows; called with {@link #lock} held. */
     private final WindowPlanner planner;
     /** Set once at open. */
@@ -73,7 +75,8 @@ final class RingState {
         n.nextVersion = recovered.nextVersion();
         n.expired = recovered.expired();
         this.expiries = new Expiries(recovered.expiries(), clock);
-        this.planner = new WindowPlanner(sb, index, rings, writeOrder, expiries, cache, policy, failure, n);
+        this.removed = new RemovedKeys(rings.length > 1);
+        this.planner = new WindowPlanner(sb, index, rings, writeOrder, expiries, cache, policy, failure, n, removed);
         this.recoveredKeys = recovered.recoveredKeys();
         this.recoveryScanned = recovered.scanned();
     }
@@ -184,6 +187,10 @@ final class RingState {
 
     /** Removes a key from the index, the expiries and the DRAM tier. GUARDED_BY(lock). */
     private void dropLocked(byte[] key) {
+        if (removed.enabled()) {
+            int e = index.find(key);
+            removed.removed(key, e >= 0 ? index.versionAt(e) : 0, n.nextVersion);
+        }
         index.remove(key);
         expiries.forget(key);
         if (cache.enabled()) {
@@ -441,15 +448,17 @@ final class RingState {
             for (int c = 0; c < rings.length; c++) {
                 scanStarts[c] = rings[c].scanStartNow();
             }
-            long payloadLength = CheckpointDescriptor.payloadLength(index.size(), index.keyBytes());
+            List<RemovedKeys.Removal> gone = removed.live();
+            long count = index.size() + gone.size();
+            long payloadLength = CheckpointDescriptor.payloadLength(count, index.keyBytes() + removed.keyBytes());
             if (payloadLength > maxPayload) {
                 return null;
             }
             MemorySegment payload = AlignedMemory.allocate(arena,
                     Math.max(SlotStore.BLOCK_SIZE, Blocks.roundUp(payloadLength, SlotStore.BLOCK_SIZE)), SlotStore.BLOCK_SIZE);
-            CheckpointDescriptor.encodeIndex(index, expiries, payload, payloadLength);
+            CheckpointDescriptor.encodeIndex(index, expiries, gone, payload, payloadLength);
             n.writesSinceCheckpoint = 0;
-            return new Snapshot(++n.generation, scanStarts, n.nextVersion, index.size(), payload, payloadLength);
+            return new Snapshot(++n.generation, scanStarts, n.nextVersion, count, payload, payloadLength);
         } finally {
             lock.unlock();
         }

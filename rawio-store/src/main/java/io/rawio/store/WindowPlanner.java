@@ -22,9 +22,10 @@ final class WindowPlanner {
     private final EvictionPolicy policy;
     private final FailureLatch failure;
     private final RingCounters n;
+    private final RemovedKeys removed;
 
     WindowPlanner(Superblock sb, KeyIndex index, ClassRing[] rings, KeyWriteOrder writeOrder, Expiries expiries,
-            ValueCache cache, EvictionPolicy policy, FailureLatch failure, RingCounters counters) {
+            ValueCache cache, EvictionPolicy policy, FailureLatch failure, RingCounters counters, RemovedKeys removed) {
         this.sb = sb;
         this.index = index;
         this.rings = rings;
@@ -34,6 +35,7 @@ final class WindowPlanner {
         this.policy = policy;
         this.failure = failure;
         this.n = counters;
+        this.removed = removed;
     }
 
     private boolean mapsToLocked(byte[] key, long position) {
@@ -43,10 +45,27 @@ final class WindowPlanner {
 
     /** Removes a key from the index, the expiries and the DRAM tier. */
     private void dropLocked(byte[] key) {
+        dropLocked(key, 0);
+    }
+
+    /** {@link #dropLocked(byte[])} by a change of {@code version} (0: none of its own). */
+    private void dropLocked(byte[] key, long version) {
+        removing(key, version);
         index.remove(key);
         expiries.forget(key);
         if (cache.enabled()) {
             cache.invalidate(key);
+        }
+    }
+
+    /**
+     * Records that {@code key} leaves the index, with the higher of its entry's version and
+     * {@code version} (a tombstone's), for the next checkpoint ({@link RemovedKeys}).
+     */
+    private void removing(byte[] key, long version) {
+        if (removed.enabled()) {
+            int e = index.find(key);
+            removed.removed(key, Math.max(version, e >= 0 ? index.versionAt(e) : 0), n.nextVersion);
         }
     }
 
@@ -73,6 +92,7 @@ final class WindowPlanner {
             }
             return;
         }
+        w.planStamp = n.nextVersion;
         long[] limit = new long[rings.length];
         for (int c = 0; c < rings.length; c++) {
             limit[c] = rings[c].bounds.limit(rings[c].oldestInFlight(), rings[c].cursor);
@@ -107,6 +127,9 @@ final class WindowPlanner {
             for (int c = 0; c < rings.length; c++) {
                 if (rings[c].cursor != before[c]) {
                     w.chunkStarts[ch][c] = before[c];
+                    if (!w.hasWork[ch]) {
+                        removed.chunkPlanned(w.planStamp);
+                    }
                     w.hasWork[ch] = true;
                     rings[c].chunkInFlight(before[c]);
                 }
@@ -157,6 +180,9 @@ final class WindowPlanner {
                     ring.cursor++;
                     continue;
                 }
+                if (resident != KeyIndex.BUSY) {
+                    removing(resident, 0);
+                }
                 byte[] gone = index.evictSlot(slot);
                 if (gone != null && gone.length > 0) {
                     expiries.forget(gone);
@@ -194,6 +220,7 @@ final class WindowPlanner {
                 }
                 if (w.isDelete()) {
                     if (newest) {
+                        removing(key, pl.version());
                         index.remove(key);
                         expiries.forget(key);
                     }
@@ -243,6 +270,9 @@ final class WindowPlanner {
                 rings[k].chunkDone(w.chunkStarts[c][k]);
             }
         }
+        if (w.hasWork[c]) {
+            removed.chunkLeft(w.planStamp);
+        }
     }
 
     /**
@@ -270,7 +300,7 @@ final class WindowPlanner {
         long version = n.nextVersion++;
         // A put of the key planned before this delete and still in flight must not come back after it.
         writeOrder.committedElsewhere(key, version);
-        dropLocked(key);
+        dropLocked(key, version);
         index.markBusy(slot);
         return new InPlace(position, slot, used, valueLength, dataCrc, version);
     }

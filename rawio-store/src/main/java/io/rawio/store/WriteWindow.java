@@ -47,6 +47,8 @@ final class WriteWindow {
     final String[] chunkError;
     /** By chunk: whether the engine canceled an operation of it (a failure before it). */
     final boolean[] canceled;
+    /** The ring state's next version when the window was planned: orders it with removals ({@link RemovedKeys}). */
+    long planStamp;
     /** The next chunk to commit: chunks commit in order. */
     int nextCommit;
     /** Set once a chunk failed: the chunks after it fail too. */

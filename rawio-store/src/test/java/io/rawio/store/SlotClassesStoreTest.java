@@ -348,10 +348,6 @@ class SlotClassesStoreTest {
      */
     @Test
     @org.junit.jupiter.api.Timeout(60)
-    @org.junit.jupiter.api.Disabled("open defect: the checkpoint's scan start of class 0 is past the tombstone while"
-            + " the older put of class 2 is still in flight, so recovery reads the put and not the tombstone. Scanning"
-            + " every class from where it stood when the oldest write in flight was planned fixes this case, but made"
-            + " the kill -9 test of several classes fail (longer scans that reach slots of an earlier lap)")
     void aDeleteThatOvertakesAPutInAnotherClassStaysAfterACheckpointAndACrash() throws Exception {
         StoreOptions o = StoreTesting.psyncOptions().withDurability(StoreOptions.Durability.DURABLE);
         Path p = format("overtake.store", o);

@@ -29,7 +29,7 @@ public final class CrashWriter {
 
     public static void main(String[] args) throws Exception {
         if (args.length > 3 && args[3].equals("classes")) {
-            mixedClasses(Path.of(args[0]), args[4], Integer.parseInt(args[5]), Integer.parseInt(args[2]));
+            mixedClasses(Path.of(args[0]), args[4], Integer.parseInt(args[5]), Integer.parseInt(args[6]));
             return;
         }
         Path path = Path.of(args[0]);

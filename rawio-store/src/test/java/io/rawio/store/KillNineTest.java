@@ -191,8 +191,13 @@ class KillNineTest {
                 Write match = find(k, got, candidates);
                 if (match == null) {
                     Write older = find(k, got, st.history);
+                    String whose = "";
+                    for (Map.Entry<String, KeyState> other : keys.entrySet()) {
+                        Write w = find(other.getKey(), got, other.getValue().history);
+                        whose += w == null ? "" : " (the value of " + other.getKey() + " " + w + ")";
+                    }
                     fail(when + ": " + k + " read back " + got.length + " bytes that "
-                            + (older == null ? "no write of it had" : "an overwritten write had: " + older)
+                            + (older == null ? "no write of it had" + whose : "an overwritten write had: " + older)
                             + "; last acknowledged " + st.acked + ", in flight " + st.after);
                 }
                 assertFalse(match.expiredAt(now), () -> when + ": an expired value came back: " + k + " " + match);
@@ -252,8 +257,10 @@ class KillNineTest {
                 Thread.sleep(10);
             }
             child.destroyForcibly();
-            child.waitFor(30, TimeUnit.SECONDS);
-            reader.join(10_000);
+            assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the child died");
+            reader.join(30_000);
+            // Every line the child wrote before it died was read: a write it tried is never unknown.
+            assertFalse(reader.isAlive(), "the child's output was read to its end");
         }
         synchronized (lines) {
             return new ArrayList<>(lines);

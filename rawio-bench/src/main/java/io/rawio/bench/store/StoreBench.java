@@ -43,6 +43,19 @@ public final class StoreBench {
         }
     }
 
+    /** How a get hands over its value. */
+    public enum Read {
+        /** {@code getMany}: each value copied into a new byte array. */
+        COPY,
+        /** {@code getManyLeases}: each value a lease on the buffer its read landed in, closed at once. */
+        LEASE;
+
+        /** The name as the command line spells it: copy, lease. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     /** The order of the keys in a get or mixed run; a put run writes them in order. */
     public enum Order {
         /** A fixed shuffle: written in order, the keys sit in consecutive slots, so reads scatter as fio's randread. */
@@ -56,8 +69,16 @@ public final class StoreBench {
      * fill's chunk), {@code perCall} keys per putMany/getMany call (0: {@code batch}; more than
      * {@code batch} lets the store keep a batch in flight across the call).
      */
-    public record Spec(Op op, long valueBytes, int count, int batch, int perCall, Order order) {
+    public record Spec(Op op, long valueBytes, int count, int batch, int perCall, Order order, Read read) {
+        /** A run whose gets copy each value onto the heap ({@link Read#COPY}). */
+        public Spec(Op op, long valueBytes, int count, int batch, int perCall, Order order) {
+            this(op, valueBytes, count, batch, perCall, order, Read.COPY);
+        }
+
         public Spec {
+            if (read == null) {
+                throw new IllegalArgumentException("read is required");
+            }
             if (op == null || order == null) {
                 throw new IllegalArgumentException("op and order are required");
             }
@@ -94,6 +115,7 @@ public final class StoreBench {
             root.put("value_size", spec.valueBytes());
             root.put("count", ops);
             root.put("batch", spec.batch());
+            root.put("read", spec.read().label());
             root.put("durability", durabilityLabel());
             root.put("ops_per_sec", opsPerSec());
             root.put("bw_bytes", bytesPerSec());
@@ -181,6 +203,18 @@ public final class StoreBench {
                     if (!res.ok()) {
                         throw new IOException(res.error());
                     }
+                }
+            } else if (spec.read() == Read.LEASE) {
+                boolean missing = false;
+                for (io.rawio.store.LeaseResult res : s.getManyLeases(keys)) {
+                    if (res.lease() == null) {
+                        missing = true;
+                    } else {
+                        res.lease().close();
+                    }
+                }
+                if (missing) {
+                    throw new IOException("key missing during get bench: the store is too small for --count");
                 }
             } else {
                 for (SlotStore.GetResult res : s.getMany(keys)) {

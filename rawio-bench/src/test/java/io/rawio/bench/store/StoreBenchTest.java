@@ -59,6 +59,10 @@ class StoreBenchTest {
         for (Order order : Order.values()) {
             assertSane(StoreBench.run(store, options, new Spec(Op.GET, VALUE, KEYS, 16, 64, order)), KEYS);
         }
+        Result leases = StoreBench.run(store, options, new Spec(Op.GET, VALUE, KEYS, 16, 64, Order.RANDOM,
+                StoreBench.Read.LEASE));
+        assertSane(leases, KEYS);
+        assertEquals("lease", leases.toJson().get("read").asText());
         assertSane(StoreBench.run(store, options, new Spec(Op.MIXED, VALUE, KEYS, 32, 0, Order.RANDOM)), KEYS);
     }
 

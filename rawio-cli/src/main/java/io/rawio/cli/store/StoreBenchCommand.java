@@ -35,6 +35,12 @@ final class StoreBenchCommand extends StoreCommand.Sub {
                     + " in device order) (default: ${DEFAULT-VALUE})")
     String order;
 
+    @Option(names = "--read", paramLabel = "HOW", defaultValue = "copy",
+            description = "How a get hands over its value: copy (getMany: a new byte array per value) or lease"
+                    + " (getManyLeases: the buffer the read landed in, no copy; what a server sending values to a"
+                    + " socket uses) (default: ${DEFAULT-VALUE})")
+    String read;
+
     @Option(names = "--durability", paramLabel = "MODE", defaultValue = "none", description = "none or durable (default: ${DEFAULT-VALUE})")
     String durability;
 
@@ -53,12 +59,16 @@ final class StoreBenchCommand extends StoreCommand.Sub {
         if (!List.of("random", "sequential").contains(order)) {
             throw new StoreCommand.BadArgument("unknown --order: " + order + " (random, sequential)");
         }
+        if (!List.of("copy", "lease").contains(read)) {
+            throw new StoreCommand.BadArgument("unknown --read: " + read + " (copy, lease)");
+        }
         if (!List.of("text", "json").contains(outputFormat)) {
             throw new StoreCommand.BadArgument("unknown --output-format: " + outputFormat + " (text, json)");
         }
         StoreOptions o = common.options().withDurability(StoreCommand.durability(durability));
         StoreBench.Spec spec = new StoreBench.Spec(StoreBench.Op.valueOf(op.toUpperCase(Locale.ROOT)), vs, count,
-                batch, perCall, StoreBench.Order.valueOf(order.toUpperCase(Locale.ROOT)));
+                batch, perCall, StoreBench.Order.valueOf(order.toUpperCase(Locale.ROOT)),
+                StoreBench.Read.valueOf(read.toUpperCase(Locale.ROOT)));
         StoreBench.Result r = StoreBench.run(path, o, spec);
         if (outputFormat.equals("json")) {
             out.println(r.toJson().toPrettyString());

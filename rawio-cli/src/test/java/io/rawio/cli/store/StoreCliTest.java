@@ -113,6 +113,7 @@ class StoreCliTest {
             {"import", p, dir.resolve("missing").toString()},
             {"bench", p, "--op=fly"},
             {"bench", p, "--op=get", "--order=backwards"},
+            {"bench", p, "--op=get", "--read=mmap"},
             {"get", p, "k", "--engine=warp"},
         };
         for (String[] c : cases) {
@@ -376,6 +377,10 @@ class StoreCliTest {
                 "--engine=psync");
         assertEquals(0, s.exit(), s.err());
         assertTrue(s.out().contains("get 200 x"), s.out());
+        Run l = run("bench", p, "--op=get", "--value-size=4k", "--count=200", "--per-call=64", "--read=lease",
+                "--engine=psync", "--output-format=json");
+        assertEquals(0, l.exit(), l.err());
+        assertEquals("lease", new com.fasterxml.jackson.databind.ObjectMapper().readTree(l.out()).get("read").asText());
         // A mixed run with a DRAM tier: gets of keys read before are answered from memory.
         Run m = run("bench", p, "--op=mixed", "--value-size=4k", "--count=200", "--per-call=8", "--cache=4m",
                 "--engine=psync", "--output-format=json");

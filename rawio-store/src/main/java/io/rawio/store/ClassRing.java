@@ -19,6 +19,11 @@ final class ClassRing {
     long checkpointScanStart;
     /** Live keys this ring overwrote since open. GUARDED_BY(RingState.lock). */
     long evictions;
+    /**
+     * Slots (store-wide numbers) being rewritten outside a window (a delete in place, a retirement):
+     * no window is planned over them until they are released. GUARDED_BY(RingState.lock).
+     */
+    final java.util.TreeSet<Integer> busy = new java.util.TreeSet<>();
 
     ClassRing(SlotClass slotClass, long cursor, long checkpointScanStart) {
         this.slotClass = slotClass;
@@ -38,7 +43,31 @@ final class ClassRing {
     }
 
     boolean fits(long keys) {
-        return bounds.fits(oldestInFlight(), cursor, keys);
+        return bounds.fits(oldestInFlight(), cursor, keys) && !busyAhead();
+    }
+
+    /**
+     * Whether a busy slot lies where a window planned now may allocate: from the cursor up to the
+     * bound of positions in flight.
+     */
+    boolean busyAhead() {
+        if (busy.isEmpty()) {
+            return false;
+        }
+        long n = slotClass.slotCount();
+        long span = Math.min(n, Math.max(0, bounds.limit(oldestInFlight(), cursor) - cursor));
+        long first = slotClass.firstSlot();
+        long at = first + Long.remainderUnsigned(SuperblockDescriptor.Superblock.classPosition(cursor), n);
+        long end = at + span;
+        Integer b = busy.ceiling((int) at);
+        if (b != null && b < Math.min(end, first + n)) {
+            return true;
+        }
+        if (end > first + n) {
+            b = busy.ceiling((int) first);
+            return b != null && b < first + (end - (first + n));
+        }
+        return false;
     }
 
     void chunkInFlight(long start) {

@@ -148,7 +148,50 @@ final class ReadPath {
         void none(int k, String corrupt);
     }
 
+    /** Times a key whose slot changed while it was read is looked up and read again before it is a miss. */
+    static final int MOVED_RETRIES = 3;
+
     private void read(List<byte[]> keys, Sink sink, boolean lease, boolean askTier) throws IOException {
+        read(keys, sink, lease, askTier, 0);
+    }
+
+    /**
+     * Reads {@code keys} into {@code sink}; a key whose slot changed under the read (a newer write moved
+     * it, or its old slot was retired, evicted or deleted in place) is looked up and read again, up to
+     * {@link #MOVED_RETRIES} times, so that a get racing a put sees the old value or the new one, never
+     * a miss that no write made.
+     */
+    private void read(List<byte[]> keys, Sink sink, boolean lease, boolean askTier, int attempt) throws IOException {
+        List<Integer> moved = new java.util.ArrayList<>();
+        readOnce(keys, sink, lease, askTier, moved);
+        if (moved.isEmpty()) {
+            return;
+        }
+        if (attempt >= MOVED_RETRIES) {
+            for (int k : moved) {
+                sink.none(k, null);
+            }
+            return;
+        }
+        List<byte[]> again = new java.util.ArrayList<>(moved.size());
+        for (int k : moved) {
+            again.add(keys.get(k));
+        }
+        read(again, new Sink() {
+            @Override
+            public void value(int k, MemorySegment value, Runnable release) {
+                sink.value(moved.get(k), value, release);
+            }
+
+            @Override
+            public void none(int k, String corrupt) {
+                sink.none(moved.get(k), corrupt);
+            }
+        }, lease, askTier, attempt + 1);
+    }
+
+    private void readOnce(List<byte[]> keys, Sink sink, boolean lease, boolean askTier, List<Integer> moved)
+            throws IOException {
         // As many keys per dispatcher batch (looked up under the lock at once) as the buffers the engine
         // holds at once allow; the engine, whose queue depth is the batch size, keeps batchSize reads in
         // flight across it. Leased buffers stay with the caller, so they are not counted.
@@ -228,6 +271,9 @@ final class ReadPath {
                     } else {
                         valueAt = check(keys.get(k), pos[k - base], len[k - base], crc[k - base], batch.buffer(op),
                                 batch.result(op), k, sink);
+                        if (valueAt == MOVED) {
+                            moved.add(k);
+                        }
                     }
                     if (valueAt >= 0) {
                         MemorySegment value = batch.buffer(op).asSlice(valueAt, len[k - base]);
@@ -263,11 +309,15 @@ final class ReadPath {
         }
     }
 
+    /** {@link #check}'s answer for a slot the key left while it was read: look it up again. */
+    private static final long MOVED = -2;
+
     /**
      * Checks one completed get read of {@code r} bytes into {@code buf}: a block-aligned value against
      * the index's data CRC, anything else by its header (this key, this position) and both CRCs. Returns
-     * where in {@code buf} the value starts, or -1 after telling {@code sink} the key is absent (moved
-     * on meanwhile, or deleted in place) or corrupt.
+     * where in {@code buf} the value starts; {@link #MOVED} when the key left that slot meanwhile (a newer
+     * write, a retirement, an eviction, a delete in place: the caller looks it up again); or -1 after
+     * telling {@code sink} the key is corrupt.
      */
     private long check(byte[] key, long position, int valueLength, int dataCrc, MemorySegment buf, long r, int k,
             Sink sink) {
@@ -281,24 +331,22 @@ final class ReadPath {
             valueAt = SlotDescriptor.HEADER_SIZE + key.length;
             if (r >= SlotDescriptor.HEADER_SIZE && SlotDescriptor.headerValid(buf, sb.storeId(), slotSize)
                     && SlotDescriptor.sequence(buf) != position) {
-                // Overwritten since the lookup (evicted or rewritten by a newer put): a miss, not corruption.
-                sink.none(k, null);
-                return -1;
+                // Overwritten since the lookup (evicted or rewritten by a newer put): not corruption.
+                return MOVED;
             }
             if (r >= SlotDescriptor.HEADER_SIZE + key.length && isOwnTombstone(buf, key, position)) {
-                // Deleted in place after the checkpoint this index came from: a miss.
+                // Deleted in place (after the checkpoint this index came from), or retired after a move:
+                // the lookup again finds the key absent, or where it moved.
                 ring.dropDeleted(key, position);
-                sink.none(k, null);
-                return -1;
+                return MOVED;
             }
             ok = SlotDescriptor.holdsLiveValue(buf, r, key, valueLength, sb.storeId(), slotSize);
         }
         if (!ok) {
             if (!ring.dropCorrupt(key, position)) {
                 // The key was evicted, deleted or rewritten while the read was in flight: a slot is
-                // only rewritten once the key in it has left the index, so this is a miss.
-                sink.none(k, null);
-                return -1;
+                // only rewritten once the key in it has left the index, so it is looked up again.
+                return MOVED;
             }
             sink.none(k, "corrupt slot: key=" + printable(key) + " position=" + position + " slot="
                     + sb.slotOf(position) + " offset=" + sb.positionOffset(position)

@@ -38,13 +38,16 @@ final class Recovery {
      * @param nextVersion         the first slot version to hand out: above every version on the device
      * @param expiries            live keys with an expiry, and when they expire
      * @param expired             keys dropped because their expiry had passed
+     * @param stale               old slots of keys that moved class, still valid on the device, which the
+     *                            open retires before serving ({@link SlotRetirement})
      */
     record Result(long[] cursors, long generation, long[] scanStarts, long recoveredKeys, long scanned,
-            boolean fullScan, long nextVersion, java.util.Map<java.nio.ByteBuffer, Long> expiries, long expired) {
+            boolean fullScan, long nextVersion, java.util.Map<java.nio.ByteBuffer, Long> expiries, long expired,
+            List<SlotRetirement.Stale> stale) {
         /** The result of a one-class store with no versions or expiries (for tests). */
         Result(long cursor, long generation, long scanStart, long recoveredKeys, long scanned, boolean fullScan) {
             this(new long[] {cursor}, generation, new long[] {scanStart}, recoveredKeys, scanned, fullScan, 1,
-                    new java.util.HashMap<>(), 0);
+                    new java.util.HashMap<>(), 0, List.of());
         }
 
         /** Class 0's cursor (the only one of a one-class store). */
@@ -75,6 +78,12 @@ final class Recovery {
      * scanned first, the older value must not come back.
      */
     private final java.util.Map<java.nio.ByteBuffer, Long> tombstones = new java.util.HashMap<>();
+    /**
+     * Slots applied whose header names the key's slot in another class that the write superseded:
+     * {key, that slot, the superseding version}. The old slot may still be valid if the process died
+     * before retiring it; {@link #staleSlots} checks.
+     */
+    private final List<Object[]> superseded = new ArrayList<>();
     private long maxVersion;
     private long expired;
     private long recoveredKeys;
@@ -150,7 +159,7 @@ final class Recovery {
             }
             long nextVersion = Math.max(versionFloor, maxVersion + 1) + VERSION_RESERVE;
             return new Result(cursors, generation, scanStarts, recoveredKeys, scanned, full, nextVersion, expiries,
-                    expired);
+                    expired, staleSlots(arena));
         }
     }
 
@@ -228,6 +237,10 @@ final class Recovery {
         }
         java.nio.ByteBuffer k = java.nio.ByteBuffer.wrap(key);
         boolean classes = sb.classes().size() > 1;
+        int previous = SlotDescriptor.previousSlot(slot);
+        if (classes && previous >= 0 && previous < sb.slotCount()) {
+            superseded.add(new Object[] {key, previous, version});
+        }
         if (SlotDescriptor.flags(slot) == SlotDescriptor.FLAG_TOMBSTONE) {
             index.remove(key);
             expiries.remove(k);
@@ -248,6 +261,51 @@ final class Recovery {
             recoveredKeys++;
         }
         return true;
+    }
+
+    /**
+     * The old slots, named by applied slots as superseded, that still hold a valid live value of the
+     * key with a lower version and that the index does not map: a process that died between a move's
+     * write and the retirement of its old slot left them. Reads only.
+     */
+    private List<SlotRetirement.Stale> staleSlots(Arena arena) {
+        List<SlotRetirement.Stale> out = new ArrayList<>();
+        if (superseded.isEmpty()) {
+            return out;
+        }
+        java.util.Set<Integer> seen = new java.util.HashSet<>();
+        MemorySegment head = AlignedMemory.allocate(arena, BLOCK_SIZE, BLOCK_SIZE);
+        IoBatch one = new IoBatch(1);
+        for (Object[] x : superseded) {
+            byte[] key = (byte[]) x[0];
+            int s = (Integer) x[1];
+            long newer = (Long) x[2];
+            if (!seen.add(s)) {
+                continue;
+            }
+            SlotClass cls = sb.classOfSlot(s);
+            one.clear();
+            one.read(f.file(), cls.slotOffset(s - cls.firstSlot()), head);
+            f.execute(one);
+            if (one.result(0) < BLOCK_SIZE || !SlotDescriptor.headerValid(head, sb.storeId(), cls.slotSize())
+                    || SlotDescriptor.flags(head) != SlotDescriptor.FLAG_LIVE
+                    || SlotDescriptor.keyLength(head) != key.length
+                    || SlotDescriptor.HEADER_SIZE + key.length > BLOCK_SIZE
+                    || head.asSlice(SlotDescriptor.HEADER_SIZE, key.length).mismatch(MemorySegment.ofArray(key)) != -1
+                    || SlotDescriptor.version(head) >= newer) {
+                continue;
+            }
+            long seq = SlotDescriptor.sequence(head);
+            if ((seq >>> SuperblockDescriptor.CLASS_SHIFT) != cls.id() || sb.slotOf(seq) != s) {
+                continue;
+            }
+            int e = index.find(key);
+            if (e >= 0 && index.positionAt(e) == seq) {
+                continue;
+            }
+            out.add(new SlotRetirement.Stale(key, seq, SlotDescriptor.version(head), s));
+        }
+        return out;
     }
 
     /**

@@ -111,8 +111,12 @@ final class RingState {
         try {
             planner.commit(w, c);
         } finally {
-            // Whatever happened above, the chunk leaves the in-flight set, or every writer waits.
-            planner.leave(w, c);
+            // Whatever happened above, the chunk leaves the in-flight set, or every writer waits; a
+            // chunk with old slots to retire leaves once they are (see retired), so that a checkpoint
+            // taken before then still scans its slots, whose headers name the slots to retire.
+            if (!w.heldForRetire[c]) {
+                planner.leave(w, c);
+            }
             ringRoom.signalAll();
             lock.unlock();
         }
@@ -153,7 +157,34 @@ final class RingState {
     void releaseInPlace(WindowPlanner.InPlace d) {
         lock.lock();
         try {
-            index.clearBusy(d.slot());
+            planner.release(d.slot());
+            ringRoom.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The window's old slots were retired (or their retirement failed, which failed the store): they
+     * are released, and the chunks held for them leave flight. Idempotent.
+     */
+    void retired(WriteWindow w) {
+        lock.lock();
+        try {
+            if (w.retiresReleased) {
+                return;
+            }
+            w.retiresReleased = true;
+            for (SlotRetirement.Stale s : w.retires) {
+                planner.release(s.slot());
+            }
+            for (int c = 0; c < w.nChunks; c++) {
+                if (w.heldForRetire[c]) {
+                    w.heldForRetire[c] = false;
+                    planner.leave(w, c);
+                }
+            }
+            ringRoom.signalAll();
         } finally {
             lock.unlock();
         }

@@ -15,7 +15,7 @@ import java.lang.foreign.ValueLayout;
  *   | key len   | value len     |   store id u64 (uuid low)    |
  *   +-----------+---------------+------------------------------+
  *  32          36      38      40                48                56      60       64
- *   | data crc  | class | 0     | expiry ms u64   | version u64     | 0     | hdr crc |
+ *   | data crc  | class | 0     | expiry ms u64   | version u64     | prev  | hdr crc |
  *   +-----------+-------+-------+-----------------+-----------------+-------+---------+
  *  64 key bytes | value bytes | padding to the slot size               (packed)
  *  64 key bytes | zeros to 4096 | value bytes from 4096 | padding      (block-aligned value)
@@ -23,8 +23,10 @@ import java.lang.foreign.ValueLayout;
  * data crc = CRC32C(key ++ value) (the zeros between them are not in it); hdr crc = CRC32C(bytes
  * [0, 60)). class: the slot class the slot belongs to; expiry ms: when the key expires (milliseconds
  * since the epoch, 0 for never); version: the store-wide order of writes, which decides between
- * slots of one key in different classes (a key that moved class). A slot written before slot classes
- * has zeros there: class 0, no expiry, version 0. The sequence is the slot's position in the ring's write order: position p lives in slot p
+ * slots of one key in different classes (a key that moved class); prev: the slot (its number in the
+ * store, plus one; 0 for none) where the key's value lived in another class when this write was
+ * planned, which this write supersedes and the store then retires ({@link SlotRetirement}). A slot
+ * written before slot classes has zeros there: class 0, no expiry, version 0, no previous slot. The sequence is the slot's position in the ring's write order: position p lives in slot p
  * mod slotCount, so a slot whose sequence is not the position being read was never written there or
  * was overwritten since.
  *
@@ -52,6 +54,7 @@ public final class SlotDescriptor {
     public static final long CLASS_OFFSET = 36;
     public static final long EXPIRY_OFFSET = 40;
     public static final long VERSION_FIELD_OFFSET = 48;
+    public static final long PREVIOUS_SLOT_OFFSET = 56;
     public static final long HEADER_CRC_OFFSET = 60;
 
     /** A live key/value. */
@@ -74,7 +77,14 @@ public final class SlotDescriptor {
     /** {@link #encodeHeader} with the slot's version (store-wide write order) and expiry (0: never). */
     static int encodeHeader(MemorySegment slot, short flags, long sequence, int keyLength, int valueLength,
             long storeId, long slotSize, long version, long expiryMs) {
+        return encodeHeader(slot, flags, sequence, keyLength, valueLength, storeId, slotSize, version, expiryMs, -1);
+    }
+
+    /** {@link #encodeHeader} naming the key's slot in another class this write supersedes (-1: none). */
+    static int encodeHeader(MemorySegment slot, short flags, long sequence, int keyLength, int valueLength,
+            long storeId, long slotSize, long version, long expiryMs, int previousSlot) {
         slot.asSlice(0, HEADER_SIZE).fill((byte) 0);
+        slot.set(Le.U32, PREVIOUS_SLOT_OFFSET, previousSlot + 1);
         slot.set(Le.U16, CLASS_OFFSET, (short) (sequence >>> SuperblockDescriptor.CLASS_SHIFT));
         slot.set(Le.U64, EXPIRY_OFFSET, expiryMs);
         slot.set(Le.U64, VERSION_FIELD_OFFSET, version);
@@ -146,6 +156,11 @@ public final class SlotDescriptor {
         return slot.get(Le.U64, VERSION_FIELD_OFFSET);
     }
 
+    /** The slot of another class this write superseded (see the class comment), or -1. */
+    static int previousSlot(MemorySegment slot) {
+        return slot.get(Le.U32, PREVIOUS_SLOT_OFFSET) - 1;
+    }
+
     static int dataCrc(MemorySegment slot) {
         return slot.get(Le.U32, DATA_CRC_OFFSET);
     }
@@ -179,6 +194,12 @@ public final class SlotDescriptor {
     /** {@link #fill} with the slot's version and expiry (0: never). */
     static int fill(MemorySegment slot, byte[] key, MemorySegment value, short flags, long sequence, long storeId,
             long slotSize, long version, long expiryMs) {
+        return fill(slot, key, value, flags, sequence, storeId, slotSize, version, expiryMs, -1);
+    }
+
+    /** {@link #fill} naming the key's slot in another class this write supersedes (-1: none). */
+    static int fill(MemorySegment slot, byte[] key, MemorySegment value, short flags, long sequence, long storeId,
+            long slotSize, long version, long expiryMs, int previousSlot) {
         int vl = (int) value.byteSize();
         long keyEnd = HEADER_SIZE + (long) key.length;
         long valueAt = valueOffset(key.length, vl, slotSize);
@@ -188,7 +209,7 @@ public final class SlotDescriptor {
             MemorySegment.copy(value, 0, slot, valueAt, vl);
         }
         slot.asSlice(valueAt + vl).fill((byte) 0);
-        return encodeHeader(slot, flags, sequence, key.length, vl, storeId, slotSize, version, expiryMs);
+        return encodeHeader(slot, flags, sequence, key.length, vl, storeId, slotSize, version, expiryMs, previousSlot);
     }
 
     /**

@@ -27,6 +27,12 @@ record StoreParts(StoreFile file, StoreOptions options, FailureLatch failure, Ca
             CheckpointIo checkpoints = new CheckpointIo(file);
             KeyIndex index = new KeyIndex(sb);
             Recovery.Result recovered = Recovery.run(file, checkpoints, index, options.clock());
+            // Old slots a move left valid when the process died before retiring them: retired now,
+            // before anything is served, so no later recovery can bring their values back.
+            String retireError = SlotRetirement.retireAll(file, recovered.stale(), true);
+            if (retireError != null) {
+                throw new StoreException.Failed(file.path() + ": retiring an old slot on open: " + retireError, null);
+            }
             FailureLatch failure = new FailureLatch(file.path());
             CallGate gate = new CallGate(file.path());
             ValueCache cache = new ValueCache(options.cacheBytes());

@@ -122,7 +122,7 @@ final class WindowPlanner {
                             + " (delete keys or use eviction)");
                     continue;
                 }
-                w.planned.add(new Planned(i, p, ch, n.nextVersion++));
+                w.planned.add(new Planned(i, p, ch, n.nextVersion++, slotInOtherClass(w.keys.get(i), c)));
             }
             for (int c = 0; c < rings.length; c++) {
                 if (rings[c].cursor != before[c]) {
@@ -134,6 +134,56 @@ final class WindowPlanner {
                     rings[c].chunkInFlight(before[c]);
                 }
             }
+        }
+    }
+
+    /** The slot {@code key}'s value lives in when that is a class other than {@code c}, or -1. */
+    private int slotInOtherClass(byte[] key, int c) {
+        if (rings.length == 1) {
+            return -1;
+        }
+        int e = index.find(key);
+        return e >= 0 && sb.classOf(index.positionAt(e)).id() != c ? sb.slotOf(index.positionAt(e)) : -1;
+    }
+
+    /** Marks a slot no window may take until {@link #release}: its ring plans around it. */
+    void markBusy(int slot) {
+        index.markBusy(slot);
+        rings[sb.classOfSlot(slot).id()].busy.add(slot);
+    }
+
+    /** Releases a slot {@link #markBusy} marked. */
+    void release(int slot) {
+        index.clearBusy(slot);
+        rings[sb.classOfSlot(slot).id()].busy.remove(slot);
+    }
+
+    /**
+     * Before a committed write of {@code key} at {@code position} replaces (or, a tombstone, removes) the
+     * key's entry: when that entry is in another class, its slot is to be retired once this write's
+     * chunk is done ({@link SlotRetirement}); null otherwise. Called before the index changes.
+     */
+    private SlotRetirement.Stale staleOf(byte[] key, long position) {
+        if (rings.length == 1) {
+            return null;
+        }
+        int e = index.find(key);
+        if (e < 0) {
+            return null;
+        }
+        long old = index.positionAt(e);
+        if (sb.classOf(old).id() == sb.classOf(position).id()) {
+            return null;
+        }
+        return new SlotRetirement.Stale(index.keyAt(e), old, index.versionAt(e), sb.slotOf(old));
+    }
+
+    /** After the index changed: the stale slot, freed by the change, is marked busy and queued. */
+    private void queueRetire(WriteWindow w, int chunk, SlotRetirement.Stale stale) {
+        if (stale != null && index.keyInSlot(stale.slot()) == null) {
+            markBusy(stale.slot());
+            w.retires.add(stale);
+            w.heldForRetire[chunk] = true;
         }
     }
 
@@ -220,18 +270,22 @@ final class WindowPlanner {
                 }
                 if (w.isDelete()) {
                     if (newest) {
+                        SlotRetirement.Stale stale = staleOf(key, pl.position());
                         removing(key, pl.version());
                         index.remove(key);
                         expiries.forget(key);
+                        queueRetire(w, c, stale);
                     }
                 } else {
                     long valueLength = w.values.get(pl.keyIndex()).byteSize();
                     if (newest) {
+                        SlotRetirement.Stale stale = staleOf(key, pl.position());
                         int e = index.find(key);
                         // a new key is kept by the index, so it gets its own copy; an update keeps the index's
                         index.put(e < 0 ? key.clone() : key, pl.position(), (int) valueLength, w.dataCrcs[q]);
                         index.setVersion(pl.position(), pl.version());
                         expiries.set(key, w.expiryMs);
+                        queueRetire(w, c, stale);
                     }
                     n.bytesStored += key.length + valueLength;
                 }
@@ -301,7 +355,7 @@ final class WindowPlanner {
         // A put of the key planned before this delete and still in flight must not come back after it.
         writeOrder.committedElsewhere(key, version);
         dropLocked(key, version);
-        index.markBusy(slot);
+        markBusy(slot);
         return new InPlace(position, slot, used, valueLength, dataCrc, version);
     }
 }

@@ -158,6 +158,7 @@ final class WritePipeline {
                         ring.commit(w, c);
                     }
                 }
+                retire(w);
             }
             if (w.thrown != null) {
                 throw w.thrown;
@@ -283,7 +284,8 @@ final class WritePipeline {
         MemorySegment slot = b.asSlice(0, w.slotBytes(pl, sb));
         try {
             w.dataCrcs[ref] = SlotDescriptor.fill(slot, w.keys.get(pl.keyIndex()), w.values.get(pl.keyIndex()), w.flags,
-                    pl.position(), sb.storeId(), sb.slotSizeAt(pl.position()), pl.version(), w.expiryMs);
+                    pl.position(), sb.storeId(), sb.slotSizeAt(pl.position()), pl.version(), w.expiryMs,
+                    pl.previousSlot());
         } catch (RuntimeException e) {
             // The value became unreadable after it was validated (its arena closed meanwhile). This
             // write and the ones after it are canceled, and their positions stay unwritten: the store
@@ -320,6 +322,27 @@ final class WritePipeline {
                 }
                 w.nextCommit++;
             }
+        }
+    }
+
+    /**
+     * Rewrites the old slots of the keys this window moved to another class (or deleted there), now
+     * that their new slots are written, then releases them and the chunks held for them. A failed
+     * rewrite fails the store (the old slots stay valid, and the versions still decide).
+     */
+    private void retire(WriteWindow w) {
+        try {
+            if (!w.retires.isEmpty() && !failure.isSet()) {
+                String err = SlotRetirement.retireAll(f, w.retires, options.durability() == Durability.DURABLE);
+                if (err != null) {
+                    fail("retiring an old slot: " + err, new IOException(err));
+                }
+            }
+        } catch (RuntimeException e) {
+            fail("retiring an old slot: " + e, e);
+            throw e;
+        } finally {
+            ring.retired(w);
         }
     }
 

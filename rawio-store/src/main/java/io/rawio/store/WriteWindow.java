@@ -13,8 +13,14 @@ import java.util.List;
  * also runs the batch's preparer and completer).
  */
 final class WriteWindow {
-    /** A key of the window, the global position it was given, and its version (the store-wide write order). */
-    record Planned(int keyIndex, long position, int chunk, long version) {
+    /**
+     * A key of the window, the global position it was given, its version (the store-wide write order),
+     * and the slot of another class its value was in when it was planned (-1: none), named in its header.
+     */
+    record Planned(int keyIndex, long position, int chunk, long version, int previousSlot) {
+        Planned(int keyIndex, long position, int chunk, long version) {
+            this(keyIndex, position, chunk, version, -1);
+        }
     }
 
     /** A hot resident rewritten at {@code newPosition} (same class) instead of evicted; its version is kept. */
@@ -36,6 +42,15 @@ final class WriteWindow {
     final int nChunks;
     final List<Planned> planned = new ArrayList<>();
     final List<Reinsert> reinserts = new ArrayList<>();
+    /**
+     * Old slots in other classes of keys this window's commits moved or deleted: each marked busy in
+     * the ring state until {@link SlotRetirement} rewrote it, and its chunk kept in flight till then.
+     */
+    final List<SlotRetirement.Stale> retires = new ArrayList<>();
+    /** By chunk: committed with slots to retire, so it leaves flight only once they are retired. */
+    boolean[] heldForRetire;
+    /** Whether the ring state has released this window's retirements (busy slots, held chunks). */
+    boolean retiresReleased;
     /** By chunk and class: the chunk's first position in that class's ring (its key in the ring's in-flight set), or -1. */
     final long[][] chunkStarts;
     /** By chunk: whether it planned any write (only those go in flight). */
@@ -97,6 +112,7 @@ final class WriteWindow {
         remaining = new int[nChunks];
         chunkError = new String[nChunks];
         canceled = new boolean[nChunks];
+        heldForRetire = new boolean[nChunks];
     }
 
     /** Key {@code i}'s slot class. */

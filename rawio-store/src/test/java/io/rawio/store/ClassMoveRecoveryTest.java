@@ -1,6 +1,8 @@
 package io.rawio.store;
 
 import static io.rawio.store.StoreTesting.key;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,8 +54,6 @@ class ClassMoveRecoveryTest {
      * the expired one, must not bring the key back.
      */
     @Test
-    @Disabled("defect: a full scan (no valid checkpoint) re-adds the value of an older class once the key's "
-            + "newer slot in another class was overwritten (Recovery.fullScan/apply)")
     void anExpiredKeyStaysAbsentWhenAFullScanFindsItsOlderSlotInAnotherClass() throws Exception {
         SlotClassesStoreTest.TestClock clock = new SlotClassesStoreTest.TestClock();
         StoreOptions o = StoreTesting.psyncOptions().withClock(clock);
@@ -81,8 +80,6 @@ class ClassMoveRecoveryTest {
      * must not give it back its older value from another class.
      */
     @Test
-    @Disabled("defect: a full scan (no valid checkpoint) re-adds the value of an older class once the key's "
-            + "newer slot in another class was overwritten (Recovery.fullScan/apply)")
     void anEvictedKeyDoesNotComeBackWithAnOlderValueFromAnotherClass() throws Exception {
         StoreOptions o = StoreTesting.psyncOptions();
         Path p = format("evicted.store", o);
@@ -100,6 +97,85 @@ class ClassMoveRecoveryTest {
             byte[] got = r.get(key("k"));
             assertTrue(got == null || Arrays.equals(SlotClassesStoreTest.value("new", 100), got),
                     () -> "an overwritten value came back: " + got.length + " bytes");
+        }
+    }
+
+    /**
+     * A move retires the key's old slot: it is rewritten in place as a tombstone of the key, at its own
+     * position and with its own version, so the ring still reads it as written there.
+     */
+    @Test
+    void aKeyThatMovesClassLeavesItsOldSlotRetired() throws Exception {
+        StoreOptions o = StoreTesting.psyncOptions();
+        Path p = format("retired.store", o);
+        try (SlotStore s = SlotStore.open(p, o)) {
+            s.put(key("k"), SlotClassesStoreTest.value("old", 50_000)); // class 2
+            long old = s.keys().getFirst().position();
+            MemorySegment before = header(p, s, old);
+            s.put(key("k"), SlotClassesStoreTest.value("new", 100));    // class 0
+            MemorySegment after = header(p, s, old);
+            assertEquals(SlotDescriptor.FLAG_LIVE, SlotDescriptor.flags(before));
+            assertEquals(SlotDescriptor.FLAG_TOMBSTONE, SlotDescriptor.flags(after));
+            assertEquals(old, SlotDescriptor.sequence(after));
+            assertEquals(SlotDescriptor.version(before), SlotDescriptor.version(after));
+            assertTrue(SlotDescriptor.headerValid(after, s.superblock().storeId(), 65536));
+            long now = s.keys().getFirst().position();
+            assertEquals(s.superblock().slotOf(old), SlotDescriptor.previousSlot(header(p, s, now)),
+                    "the new slot names the one it superseded");
+            assertArrayEquals(SlotClassesStoreTest.value("new", 100), s.get(key("k")));
+        }
+    }
+
+    /**
+     * The process dies after a move's new slot is written and before its old slot is retired (the old
+     * slot's first block is put back as it was): the next open retires it, so a later full scan, after
+     * the new slot was overwritten, does not bring the old value back.
+     */
+    @Test
+    void anOpenRetiresAnOldSlotTheProcessDidNotRetireBeforeItDied() throws Exception {
+        StoreOptions o = StoreTesting.psyncOptions();
+        Path p = format("unretired.store", o);
+        SlotStore s = SlotStore.open(p, o);
+        s.put(key("k"), SlotClassesStoreTest.value("old", 50_000)); // class 2
+        long old = s.keys().getFirst().position();
+        long offset = s.superblock().positionOffset(old);
+        byte[] firstBlock = read(p, offset, 4096);
+        s.put(key("k"), SlotClassesStoreTest.value("new", 100));    // class 0: the old slot is retired
+        s.abandon();
+        write(p, offset, firstBlock);                                // ... as if that never landed
+        try (SlotStore r = SlotStore.open(p, o)) {
+            assertArrayEquals(SlotClassesStoreTest.value("new", 100), r.get(key("k")));
+            assertEquals(SlotDescriptor.FLAG_TOMBSTONE, SlotDescriptor.flags(header(p, r, old)),
+                    "the open retired the old slot");
+            fillClass0(r, r.classStats().get(0).slots() + 1);
+            assertNull(r.get(key("k")), "test setup: evicted");
+            long cp0 = r.superblock().checkpoint0();
+            long cp1 = r.superblock().checkpoint1();
+            r.abandon();
+            StoreTesting.flipByte(p, cp0 + 20);
+            StoreTesting.flipByte(p, cp1 + 20);
+        }
+        try (SlotStore r = SlotStore.open(p, o)) {
+            assertTrue(r.stats().recoveredKeys() > 0, "a full scan");
+            assertAbsent(r, "the old value came back after a full scan");
+        }
+    }
+
+    private static MemorySegment header(Path p, SlotStore s, long position) throws Exception {
+        return MemorySegment.ofArray(read(p, s.superblock().positionOffset(position), 4096));
+    }
+
+    private static byte[] read(Path p, long offset, int n) throws Exception {
+        byte[] b = new byte[n];
+        try (var ch = java.nio.channels.FileChannel.open(p)) {
+            ch.read(java.nio.ByteBuffer.wrap(b), offset);
+        }
+        return b;
+    }
+
+    private static void write(Path p, long offset, byte[] b) throws Exception {
+        try (var ch = java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(b), offset);
         }
     }
 

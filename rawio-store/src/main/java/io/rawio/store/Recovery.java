@@ -280,8 +280,8 @@ final class Recovery {
             byte[] key = (byte[]) x[0];
             int s = (Integer) x[1];
             long newer = (Long) x[2];
-            if (!seen.add(s)) {
-                continue;
+            if (seen.contains(s)) {
+                continue; // retired once is enough; a slot that did not qualify for one key may for another
             }
             SlotClass cls = sb.classOfSlot(s);
             one.clear();
@@ -304,6 +304,7 @@ final class Recovery {
                 continue;
             }
             out.add(new SlotRetirement.Stale(key, seq, SlotDescriptor.version(head), s));
+            seen.add(s);
         }
         return out;
     }

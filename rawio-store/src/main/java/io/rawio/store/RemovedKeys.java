@@ -68,7 +68,7 @@ final class RemovedKeys {
         if (!enabled || inFlight.isEmpty()) {
             return;
         }
-        log.addLast(new Removal(key, version, stamp));
+        log.addLast(new Removal(key.clone(), version, stamp)); // the caller's array may be reused
         keyBytes += key.length;
     }
 

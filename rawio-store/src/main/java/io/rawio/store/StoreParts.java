@@ -28,11 +28,10 @@ record StoreParts(StoreFile file, StoreOptions options, FailureLatch failure, Ca
             KeyIndex index = new KeyIndex(sb);
             Recovery.Result recovered = Recovery.run(file, checkpoints, index, options.clock());
             // Old slots a move left valid when the process died before retiring them: retired now,
-            // before anything is served, so no later recovery can bring their values back.
-            String retireError = SlotRetirement.retireAll(file, recovered.stale(), true);
-            if (retireError != null) {
-                throw new StoreException.Failed(file.path() + ": retiring an old slot on open: " + retireError, null);
-            }
+            // before anything is served, so no later recovery can bring their values back. A repair, as
+            // the superblock's: when it cannot be written the store still opens (recovery's versions
+            // decide between the slots), and the next open tries again.
+            SlotRetirement.retireAll(file, recovered.stale(), true);
             FailureLatch failure = new FailureLatch(file.path());
             CallGate gate = new CallGate(file.path());
             ValueCache cache = new ValueCache(options.cacheBytes());

@@ -23,6 +23,12 @@ final class WindowPlanner {
     private final FailureLatch failure;
     private final RingCounters n;
     private final RemovedKeys removed;
+    /**
+     * Slots with a reinsertion planned and not yet committed: the resident's old value is being
+     * rewritten there at a new position. A move of that key retires the slot once the reinsertion
+     * committed, not before, or the two writes could land in either order. GUARDED_BY(RingState.lock).
+     */
+    private final java.util.Set<Integer> reinserting = new java.util.HashSet<>();
 
     WindowPlanner(Superblock sb, KeyIndex index, ClassRing[] rings, KeyWriteOrder writeOrder, Expiries expiries,
             ValueCache cache, EvictionPolicy policy, FailureLatch failure, RingCounters counters, RemovedKeys removed) {
@@ -178,9 +184,13 @@ final class WindowPlanner {
         return new SlotRetirement.Stale(index.keyAt(e), old, index.versionAt(e), sb.slotOf(old));
     }
 
-    /** After the index changed: the stale slot, freed by the change, is marked busy and queued. */
+    /**
+     * After the index changed: the stale slot, freed by the change, is marked busy and queued; not one
+     * that holds another key or is busy already, nor one with a reinsertion in flight.
+     */
     private void queueRetire(WriteWindow w, int chunk, SlotRetirement.Stale stale) {
-        if (stale != null && index.keyInSlot(stale.slot()) == null) {
+        // A slot being reinserted is retired when that reinsertion commits (see commit).
+        if (stale != null && index.keyInSlot(stale.slot()) == null && !reinserting.contains(stale.slot())) {
             markBusy(stale.slot());
             w.retires.add(stale);
             w.heldForRetire[chunk] = true;
@@ -226,6 +236,7 @@ final class WindowPlanner {
                 if (d == EvictionPolicy.Decision.REINSERT) {
                     w.reinserts.add(new Reinsert(resident, index.positionAt(e), p, index.valueLengthAt(e),
                             index.dataCrcAt(e), chunk, index.versionAt(e)));
+                    reinserting.add(slot);
                     n.reinsertions++;
                     ring.cursor++;
                     continue;
@@ -293,9 +304,18 @@ final class WindowPlanner {
                 n.writesSinceCheckpoint++;
             }
             for (Reinsert ri : w.reinserts) {
-                if (ri.chunk() == c && mapsToLocked(ri.key(), ri.oldPosition())) {
+                if (ri.chunk() != c) {
+                    continue;
+                }
+                int slot = sb.slotOf(ri.newPosition());
+                reinserting.remove(slot);
+                if (mapsToLocked(ri.key(), ri.oldPosition())) {
                     index.put(ri.key(), ri.newPosition(), ri.valueLength(), ri.dataCrc());
                     index.setVersion(ri.newPosition(), ri.version());
+                } else {
+                    // The key was moved or deleted while its old value was being reinserted: that value
+                    // is now live on the device at the new position, and is retired like any old slot.
+                    queueRetire(w, c, new SlotRetirement.Stale(ri.key(), ri.newPosition(), ri.version(), slot));
                 }
             }
         } else {
@@ -303,8 +323,11 @@ final class WindowPlanner {
             w.failedBefore = true;
             failure.fail("write", err, new IOException(err)); // the first failure stays latched
             for (Reinsert ri : w.reinserts) {
-                if (ri.chunk() == c && mapsToLocked(ri.key(), ri.oldPosition())) {
-                    dropLocked(ri.key());
+                if (ri.chunk() == c) {
+                    reinserting.remove(sb.slotOf(ri.newPosition()));
+                    if (mapsToLocked(ri.key(), ri.oldPosition())) {
+                        dropLocked(ri.key());
+                    }
                 }
             }
             for (int q = range[0]; q < range[1]; q++) {

@@ -148,17 +148,21 @@ final class WritePipeline {
             try (Arena arena = Arena.ofConfined()) {
                 run(w, region, arena);
             } finally {
-                scratch.release(region);
-                // Chunks not committed (the engine threw): failed, their positions released.
-                for (int c = 0; c < w.nChunks; c++) {
-                    if (w.hasWork[c] && !w.committed[c]) {
-                        if (w.chunkError[c] == null) {
-                            w.chunkError[c] = "write not completed";
+                try {
+                    scratch.release(region);
+                    // Chunks not committed (the engine threw): failed, their positions released.
+                    for (int c = 0; c < w.nChunks; c++) {
+                        if (w.hasWork[c] && !w.committed[c]) {
+                            if (w.chunkError[c] == null) {
+                                w.chunkError[c] = "write not completed";
+                            }
+                            ring.commit(w, c);
                         }
-                        ring.commit(w, c);
                     }
+                } finally {
+                    // Whatever happened, the old slots are retired (or the store failed) and released.
+                    retire(w);
                 }
-                retire(w);
             }
             if (w.thrown != null) {
                 throw w.thrown;

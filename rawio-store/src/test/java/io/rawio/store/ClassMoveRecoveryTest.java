@@ -161,6 +161,41 @@ class ClassMoveRecoveryTest {
         }
     }
 
+    /**
+     * A hot key is being reinserted (its old value rewritten at the next lap's position of its slot) by
+     * the same putMany that moves it to another class: its slot is retired at the reinsertion's
+     * position, after the reinsertion, so the ring has no hole there and the old value is not live.
+     */
+    @Test
+    void aKeyMovedWhileItIsReinsertedIsRetiredAtItsNewPosition() throws Exception {
+        StoreOptions o = StoreTesting.psyncOptions().withEviction(StoreOptions.Eviction.FIFO_REINSERT);
+        Path p = format("reinserted.store", o);
+        try (SlotStore s = SlotStore.open(p, o)) {
+            s.put(key("k"), SlotClassesStoreTest.value("old", 50_000)); // class 2, its ring's first position
+            long old = s.keys().getFirst().position();
+            assertArrayEquals(SlotClassesStoreTest.value("old", 50_000), s.get(key("k"))); // hot
+            long slots2 = s.classStats().get(2).slots();
+            for (int i = 1; i < slots2; i++) {
+                s.put(key("fill-" + i), SlotClassesStoreTest.value("f", 40_000));
+            }
+            // The ring is full and k's slot is next: "j" reinserts k there, and "k" moves to class 0.
+            List<SlotStore.Result> r = s.putMany(List.of(key("j"), key("k")),
+                    List.of(MemorySegment.ofArray(SlotClassesStoreTest.value("j", 40_000)),
+                            MemorySegment.ofArray(SlotClassesStoreTest.value("new", 100))));
+            assertTrue(r.stream().allMatch(SlotStore.Result::ok), r.toString());
+            assertTrue(s.stats().reinsertions() >= 1, "test setup: k was reinserted");
+            MemorySegment h = header(p, s, old);
+            assertEquals(SlotDescriptor.FLAG_TOMBSTONE, SlotDescriptor.flags(h), "k's old value is not live");
+            assertEquals(old + slots2, SlotDescriptor.sequence(h), "retired at the reinsertion's position");
+            assertArrayEquals(SlotClassesStoreTest.value("new", 100), s.get(key("k")));
+            s.abandon();
+        }
+        try (SlotStore r = SlotStore.open(p, o)) {
+            assertArrayEquals(SlotClassesStoreTest.value("new", 100), r.get(key("k")));
+            assertArrayEquals(SlotClassesStoreTest.value("j", 40_000), r.get(key("j")));
+        }
+    }
+
     private static MemorySegment header(Path p, SlotStore s, long position) throws Exception {
         return MemorySegment.ofArray(read(p, s.superblock().positionOffset(position), 4096));
     }

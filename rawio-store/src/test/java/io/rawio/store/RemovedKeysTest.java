@@ -52,6 +52,16 @@ class RemovedKeysTest {
     }
 
     @Test
+    void theCallersArrayCanBeReusedAfterwards() {
+        RemovedKeys r = new RemovedKeys(true);
+        r.chunkPlanned(1);
+        byte[] key = k("a");
+        r.removed(key, 1, 2);
+        key[0] = 'b';
+        assertEquals("a", new String(r.live().getFirst().key(), StandardCharsets.UTF_8));
+    }
+
+    @Test
     void aStoreOfOneClassKeepsNothing() {
         RemovedKeys r = new RemovedKeys(false);
         r.chunkPlanned(1);

@@ -69,15 +69,25 @@ public final class StoreBench {
      * fill's chunk), {@code perCall} keys per putMany/getMany call (0: {@code batch}; more than
      * {@code batch} lets the store keep a batch in flight across the call).
      */
-    public record Spec(Op op, long valueBytes, int count, int batch, int perCall, Order order, Read read) {
-        /** A run whose gets copy each value onto the heap ({@link Read#COPY}). */
+    public record Spec(Op op, long valueBytes, int count, int batch, int perCall, Order order, Read read,
+            int warmupPasses) {
+        /** A run whose gets copy each value onto the heap ({@link Read#COPY}), with no warm-up. */
         public Spec(Op op, long valueBytes, int count, int batch, int perCall, Order order) {
-            this(op, valueBytes, count, batch, perCall, order, Read.COPY);
+            this(op, valueBytes, count, batch, perCall, order, Read.COPY, 0);
+        }
+
+        /** A run with no warm-up. */
+        public Spec(Op op, long valueBytes, int count, int batch, int perCall, Order order, Read read) {
+            this(op, valueBytes, count, batch, perCall, order, read, 0);
         }
 
         public Spec {
             if (read == null) {
                 throw new IllegalArgumentException("read is required");
+            }
+            if (warmupPasses < 0 || (warmupPasses > 0 && op != Op.GET)) {
+                throw new IllegalArgumentException("warm-up passes are for gets only, and not negative: op=" + op
+                        + ", warmupPasses=" + warmupPasses);
             }
             if (op == null || order == null) {
                 throw new IllegalArgumentException("op and order are required");
@@ -116,6 +126,7 @@ public final class StoreBench {
             root.put("count", ops);
             root.put("batch", spec.batch());
             root.put("read", spec.read().label());
+            root.put("warmup_passes", spec.warmupPasses());
             root.put("durability", durabilityLabel());
             root.put("ops_per_sec", opsPerSec());
             root.put("bw_bytes", bytesPerSec());
@@ -175,7 +186,10 @@ public final class StoreBench {
         byte[] value = new byte[(int) spec.valueBytes()];
         new SplittableRandom(VALUE_SEED).nextBytes(value);
         MemorySegment v = MemorySegment.ofArray(value);
-        if (spec.op() != Op.PUT) {
+        if (spec.op() != Op.PUT && !holdsKeys(s, count, spec.valueBytes())) {
+            // Only when the store does not hold them yet (a put run with the same count and value size
+            // before): a get run right after gigabytes of writes would measure the device still
+            // flushing them.
             for (int from = 0; from < count; from += batch) {
                 s.putMany(keys(Permutation.identity(count), from, Math.min(count, from + batch)),
                         values(v, Math.min(batch, count - from)));
@@ -189,6 +203,13 @@ public final class StoreBench {
             callKeys.add(keys(perm, from, Math.min(count, from + call)));
         }
         List<MemorySegment> callValues = values(v, Math.min(call, count));
+        // Untimed passes over the same keys first: the JIT compiles the read path, as it has in a
+        // process that has served gets for a while (fio, native, needs none).
+        for (int pass = 0; pass < spec.warmupPasses(); pass++) {
+            for (List<byte[]> keys : callKeys) {
+                getAll(s, keys, spec.read());
+            }
+        }
         LatencyStats lat = new LatencyStats();
         long ops = 0;
         long bytes = 0;
@@ -204,24 +225,8 @@ public final class StoreBench {
                         throw new IOException(res.error());
                     }
                 }
-            } else if (spec.read() == Read.LEASE) {
-                boolean missing = false;
-                for (io.rawio.store.LeaseResult res : s.getManyLeases(keys)) {
-                    if (res.lease() == null) {
-                        missing = true;
-                    } else {
-                        res.lease().close();
-                    }
-                }
-                if (missing) {
-                    throw new IOException("key missing during get bench: the store is too small for --count");
-                }
             } else {
-                for (SlotStore.GetResult res : s.getMany(keys)) {
-                    if (!res.found()) {
-                        throw new IOException("key missing during get bench: the store is too small for --count");
-                    }
-                }
+                getAll(s, keys, spec.read());
             }
             long t = System.nanoTime() - t0;
             for (int i = from; i < to; i++) {
@@ -234,6 +239,44 @@ public final class StoreBench {
         var st = s.stats();
         return new Result(spec, durability, ops, bytes, elapsed, lat, st.writeAmplification(), st.cacheHits(),
                 st.cacheMisses());
+    }
+
+    /** Gets every key of one call, as {@code read} says; a key missing fails the run. */
+    private static void getAll(SlotStore s, List<byte[]> keys, Read read) throws IOException {
+        boolean missing = false;
+        if (read == Read.LEASE) {
+            for (io.rawio.store.LeaseResult res : s.getManyLeases(keys)) {
+                if (res.lease() == null) {
+                    missing = true;
+                } else {
+                    res.lease().close();
+                }
+            }
+        } else {
+            for (SlotStore.GetResult res : s.getMany(keys)) {
+                missing |= !res.found();
+            }
+        }
+        if (missing) {
+            throw new IOException("key missing during get bench: the store is too small for --count");
+        }
+    }
+
+    /**
+     * Whether the store already holds the run's keys with values of {@code valueBytes}: as many keys,
+     * and the first, the middle and the last of them with that length.
+     */
+    private static boolean holdsKeys(SlotStore s, int count, long valueBytes) throws IOException {
+        if (s.keyCount() < count) {
+            return false;
+        }
+        for (int i : new int[] {0, count / 2, count - 1}) {
+            byte[] v = s.get(key(i));
+            if (v == null || v.length != valueBytes) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The keys numbered {@code order[from]} to {@code order[to - 1]}. */

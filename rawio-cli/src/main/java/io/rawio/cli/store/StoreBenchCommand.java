@@ -41,6 +41,11 @@ final class StoreBenchCommand extends StoreCommand.Sub {
                     + " socket uses) (default: ${DEFAULT-VALUE})")
     String read;
 
+    @Option(names = "--warmup", paramLabel = "PASSES", defaultValue = "0",
+            description = "Untimed passes of the gets over the same keys before the timed one, so the JIT has"
+                    + " compiled the read path (--op=get only; default: ${DEFAULT-VALUE})")
+    int warmup;
+
     @Option(names = "--durability", paramLabel = "MODE", defaultValue = "none", description = "none or durable (default: ${DEFAULT-VALUE})")
     String durability;
 
@@ -59,6 +64,9 @@ final class StoreBenchCommand extends StoreCommand.Sub {
         if (!List.of("random", "sequential").contains(order)) {
             throw new StoreCommand.BadArgument("unknown --order: " + order + " (random, sequential)");
         }
+        if (warmup < 0 || (warmup > 0 && !op.equals("get"))) {
+            throw new StoreCommand.BadArgument("--warmup is a number of passes, for --op=get only: " + warmup);
+        }
         if (!List.of("copy", "lease").contains(read)) {
             throw new StoreCommand.BadArgument("unknown --read: " + read + " (copy, lease)");
         }
@@ -68,7 +76,7 @@ final class StoreBenchCommand extends StoreCommand.Sub {
         StoreOptions o = common.options().withDurability(StoreCommand.durability(durability));
         StoreBench.Spec spec = new StoreBench.Spec(StoreBench.Op.valueOf(op.toUpperCase(Locale.ROOT)), vs, count,
                 batch, perCall, StoreBench.Order.valueOf(order.toUpperCase(Locale.ROOT)),
-                StoreBench.Read.valueOf(read.toUpperCase(Locale.ROOT)));
+                StoreBench.Read.valueOf(read.toUpperCase(Locale.ROOT)), warmup);
         StoreBench.Result r = StoreBench.run(path, o, spec);
         if (outputFormat.equals("json")) {
             out.println(r.toJson().toPrettyString());

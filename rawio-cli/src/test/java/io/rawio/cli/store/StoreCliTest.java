@@ -114,6 +114,7 @@ class StoreCliTest {
             {"bench", p, "--op=fly"},
             {"bench", p, "--op=get", "--order=backwards"},
             {"bench", p, "--op=get", "--read=mmap"},
+            {"bench", p, "--op=put", "--warmup=1"},
             {"get", p, "k", "--engine=warp"},
         };
         for (String[] c : cases) {
@@ -378,9 +379,12 @@ class StoreCliTest {
         assertEquals(0, s.exit(), s.err());
         assertTrue(s.out().contains("get 200 x"), s.out());
         Run l = run("bench", p, "--op=get", "--value-size=4k", "--count=200", "--per-call=64", "--read=lease",
-                "--engine=psync", "--output-format=json");
+                "--warmup=1", "--engine=psync", "--output-format=json");
         assertEquals(0, l.exit(), l.err());
-        assertEquals("lease", new com.fasterxml.jackson.databind.ObjectMapper().readTree(l.out()).get("read").asText());
+        var leased = new com.fasterxml.jackson.databind.ObjectMapper().readTree(l.out());
+        assertEquals("lease", leased.get("read").asText());
+        assertEquals(1, leased.get("warmup_passes").asInt());
+        assertEquals(200, leased.get("count").asLong(), "the warm-up is not counted");
         // A mixed run with a DRAM tier: gets of keys read before are answered from memory.
         Run m = run("bench", p, "--op=mixed", "--value-size=4k", "--count=200", "--per-call=8", "--cache=4m",
                 "--engine=psync", "--output-format=json");

@@ -232,7 +232,12 @@ final class Recovery {
         maxVersion = Math.max(maxVersion, version);
         byte[] key = slot.asSlice(SlotDescriptor.HEADER_SIZE, SlotDescriptor.keyLength(slot)).toArray(ValueLayout.JAVA_BYTE);
         int e = index.find(key);
+        boolean live = SlotDescriptor.flags(slot) == SlotDescriptor.FLAG_LIVE;
         if (e >= 0 && sb.classOf(index.positionAt(e)) != sb.classOf(position) && index.versionAt(e) > version) {
+            if (live) {
+                // An older value of a key that moved: live on the device until it is retired.
+                superseded.add(new Object[] {key, sb.slotOf(position), index.versionAt(e)});
+            }
             return true;
         }
         java.nio.ByteBuffer k = java.nio.ByteBuffer.wrap(key);
@@ -248,7 +253,9 @@ final class Recovery {
                 tombstones.merge(k, version, Math::max);
             }
         } else if (classes && tombstones.getOrDefault(k, -1L) > version) {
-            return true; // deleted by a later write of another class: stays deleted
+            // Deleted by a later write of another class: stays deleted, and its slot is retired.
+            superseded.add(new Object[] {key, sb.slotOf(position), tombstones.get(k)});
+            return true;
         } else {
             index.put(key, position, SlotDescriptor.valueLength(slot), SlotDescriptor.dataCrc(slot));
             index.setVersion(position, version);
@@ -283,6 +290,14 @@ final class Recovery {
             if (seen.contains(s)) {
                 continue; // retired once is enough; a slot that did not qualify for one key may for another
             }
+            int live = index.find(key);
+            if (newer < 0) {
+                // An earlier lap's slot: stale only if the key lives elsewhere, or was deleted, since.
+                newer = live >= 0 ? index.versionAt(live) : tombstones.getOrDefault(java.nio.ByteBuffer.wrap(key), -1L);
+                if (newer < 0 || (live >= 0 && sb.slotOf(index.positionAt(live)) == s)) {
+                    continue;
+                }
+            }
             SlotClass cls = sb.classOfSlot(s);
             one.clear();
             one.read(f.file(), cls.slotOffset(s - cls.firstSlot()), head);
@@ -299,8 +314,7 @@ final class Recovery {
             if ((seq >>> SuperblockDescriptor.CLASS_SHIFT) != cls.id() || sb.slotOf(seq) != s) {
                 continue;
             }
-            int e = index.find(key);
-            if (e >= 0 && index.positionAt(e) == seq) {
+            if (live >= 0 && index.positionAt(live) == seq) {
                 continue;
             }
             out.add(new SlotRetirement.Stale(key, seq, SlotDescriptor.version(head), s));
@@ -372,6 +386,15 @@ final class Recovery {
                     return false;
                 }
                 if (SlotDescriptor.sequence(head) != pos) {
+                    if (sb.classes().size() > 1 && SlotDescriptor.sequence(head) < pos
+                            && SlotDescriptor.flags(head) == SlotDescriptor.FLAG_LIVE
+                            && head.byteSize() >= SlotDescriptor.HEADER_SIZE + SlotDescriptor.keyLength(head)) {
+                        // A slot of an earlier lap: if its key now lives elsewhere with a higher version
+                        // (a move while its old value was being reinserted, that never landed), it is
+                        // retired at open; staleSlots checks.
+                        superseded.add(new Object[] {head.asSlice(SlotDescriptor.HEADER_SIZE,
+                                SlotDescriptor.keyLength(head)).toArray(ValueLayout.JAVA_BYTE), sb.slotOf(pos), -1L});
+                    }
                     continue;
                 }
                 long used = SlotDescriptor.usedBlocks(SlotDescriptor.keyLength(head), SlotDescriptor.valueLength(head),

@@ -111,6 +111,7 @@ final class RingState {
         try {
             planner.commit(w, c);
         } finally {
+            planner.reinsertsDone(w, c);
             // Whatever happened above, the chunk leaves the in-flight set, or every writer waits; a
             // chunk with old slots to retire leaves once they are (see retired), so that a checkpoint
             // taken before then still scans its slots, whose headers name the slots to retire.

@@ -336,6 +336,15 @@ final class WindowPlanner {
         }
     }
 
+    /** Chunk {@code c}'s reinsertions are no longer in flight (idempotent; after its commit, whatever happened). */
+    void reinsertsDone(WriteWindow w, int c) {
+        for (Reinsert ri : w.reinserts) {
+            if (ri.chunk() == c) {
+                reinserting.remove(sb.slotOf(ri.newPosition()));
+            }
+        }
+    }
+
     /** Chunk {@code c} leaves the in-flight sets and its keys' write order, whatever happened to it. */
     void leave(WriteWindow w, int c) {
         int[] range = w.chunkRange(c);

@@ -53,6 +53,11 @@ public abstract class ForwardingIoEngine implements IoEngine {
     }
 
     @Override
+    public void registerMemory(java.lang.foreign.MemorySegment region) {
+        inner.registerMemory(region);
+    }
+
+    @Override
     public boolean worksOnCallerThreads() {
         return inner.worksOnCallerThreads();
     }

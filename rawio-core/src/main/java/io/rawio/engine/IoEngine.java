@@ -83,6 +83,15 @@ public interface IoEngine extends AutoCloseable {
     }
 
     /**
+     * A hint that {@code region} will carry many operations' buffers for as long as the engine is open:
+     * an engine that can pin memory for faster I/O does (uring-fixed registers it, and an operation
+     * whose buffer lies inside it goes out as READ_FIXED/WRITE_FIXED); the others ignore it. The
+     * caller keeps the region alive until the engine is closed. Results never depend on it.
+     */
+    default void registerMemory(java.lang.foreign.MemorySegment region) {
+    }
+
+    /**
      * Whether all the engine's work happens on the threads that call {@link #execute} (so their CPU
      * time is the engine's). False for engines with worker threads of their own.
      */

@@ -51,6 +51,8 @@ public final class UringEngine extends AbstractIoEngine {
     static final boolean PLAIN_SETUP = Boolean.getBoolean("rawio.uring.plainSetup");
 
     private final boolean fixed;
+    /** Reads and writes sent with a registered buffer. */
+    private final java.util.concurrent.atomic.LongAdder fixedOps = new java.util.concurrent.atomic.LongAdder();
     private final int entries;
     /** Operations in flight at most: the engine config's queue depth. */
     private final int maxInflight;
@@ -93,6 +95,19 @@ public final class UringEngine extends AbstractIoEngine {
     public void registerBuffers(MemorySegment... segments) {
         checkOpen();
         Collections.addAll(regions, segments);
+    }
+
+    /** {@link #registerBuffers} of one region (uring-fixed; uring ignores it). */
+    @Override
+    public void registerMemory(MemorySegment region) {
+        if (fixed) {
+            registerBuffers(region);
+        }
+    }
+
+    /** Reads and writes that went out as READ_FIXED/WRITE_FIXED (their buffer in a registered region). */
+    public long fixedBufferOps() {
+        return fixedOps.sum();
     }
 
     /** What the engine changed and why (a refused registration, a dropped setup flag). */
@@ -461,6 +476,7 @@ public final class UringEngine extends AbstractIoEngine {
                 SqeDescriptor.opFlags(sqes, sqe, batch.rwFlags(i));
                 if (bi >= 0) {
                     SqeDescriptor.bufIndex(sqes, sqe, (short) bi);
+                    fixedOps.increment();
                 }
             }
             case READV, WRITEV -> {

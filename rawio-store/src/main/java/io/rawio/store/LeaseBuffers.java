@@ -10,25 +10,55 @@ import java.util.Map;
 /**
  * Aligned read buffers that outlive the read: a zero-copy get reads into one and hands the caller a
  * {@link ValueLease} on it, which gives it back here when closed. Buffers are whole powers of two of
- * 4 KiB blocks, kept per size between uses, up to {@link #RETAINED_MAX_BYTES} in all; one given back
- * past that is freed. Thread-safe.
+ * 4 KiB blocks, kept per size between uses. The first {@link #SLAB_BYTES} of them are carved from one
+ * slab, allocated at the first take and offered to the engine once ({@link
+ * io.rawio.engine.IoEngine#registerMemory}: with uring-fixed, a lease is then read with READ_FIXED
+ * into pinned memory); slab buffers are kept for reuse and the slab is freed once the store is closed
+ * and every one of them is back. Past the slab a buffer has an arena of its own, kept for reuse up to
+ * {@link #RETAINED_MAX_BYTES} of idle buffers in all and freed past that. Thread-safe.
  */
 final class LeaseBuffers implements AutoCloseable {
-    /** Bytes of idle buffers kept for reuse, over all sizes. */
+    /** Bytes of idle buffers with an arena of their own kept for reuse, over all sizes. */
     static final long RETAINED_MAX_BYTES = 64L << 20;
+    /** Bytes of the slab lease buffers are carved from first. */
+    static final long SLAB_BYTES = 32L << 20;
 
     private final Object monitor = new Object();
+    /** Given the slab once it is allocated (the engine's registerMemory), or null. */
+    private final java.util.function.Consumer<MemorySegment> register;
     /** Idle buffers by size. GUARDED_BY(monitor). */
     private final Map<Long, ArrayDeque<Buffer>> idle = new HashMap<>();
-    /** Bytes of idle buffers. GUARDED_BY(monitor). */
+    /** Bytes of idle buffers with their own arena. GUARDED_BY(monitor). */
     private long idleBytes;
     /** Buffers lent out and not yet given back, for tests. GUARDED_BY(monitor). */
     private long lent;
+    /** Slab buffers lent out: the slab is freed only when none is. GUARDED_BY(monitor). */
+    private long slabLent;
+    /** The slab and its arena, once allocated; bytes of it carved so far. GUARDED_BY(monitor). */
+    private MemorySegment slab;
+    private Arena slabArena;
+    private long slabUsed;
     /** GUARDED_BY(monitor). */
     private boolean closed;
 
-    /** One buffer and the arena that owns it (one each: a buffer is freed on its own). */
+    /** Buffers with no slab offered to an engine (for tests). */
+    LeaseBuffers() {
+        this(null);
+    }
+
+    /** Buffers whose slab is given to {@code register} once allocated (null: to nobody). */
+    LeaseBuffers(java.util.function.Consumer<MemorySegment> register) {
+        this.register = register;
+    }
+
+    /**
+     * One buffer and the arena that owns it (one each: a buffer is freed on its own); a null arena for
+     * a buffer carved from the slab.
+     */
     record Buffer(MemorySegment segment, Arena arena) {
+        boolean fromSlab() {
+            return arena == null;
+        }
     }
 
     /** A buffer of at least {@code bytes} (whole blocks, a power of two of them). */
@@ -42,12 +72,48 @@ final class LeaseBuffers implements AutoCloseable {
             ArrayDeque<Buffer> q = idle.get(size);
             Buffer b = q == null ? null : q.poll();
             if (b != null) {
-                idleBytes -= size;
+                if (b.fromSlab()) {
+                    slabLent++;
+                } else {
+                    idleBytes -= size;
+                }
                 return b;
+            }
+            if (size <= SLAB_BYTES) {
+                slabLocked();
+            }
+            if (slab != null && slabUsed + size <= SLAB_BYTES) {
+                Buffer carved = new Buffer(slab.asSlice(slabUsed, size), null);
+                slabUsed += size;
+                slabLent++;
+                return carved;
             }
         }
         Arena arena = Arena.ofShared();
         return new Buffer(AlignedMemory.allocate(arena, size, SlotStore.BLOCK_SIZE), arena);
+    }
+
+    /**
+     * Allocates the slab and offers it to the engine, if not done yet: called before a batch of lease
+     * reads goes to the engine, which takes up registrations as a batch starts.
+     */
+    void prepare() {
+        synchronized (monitor) {
+            if (!closed) {
+                slabLocked();
+            }
+        }
+    }
+
+    /** The slab, allocated and offered once. GUARDED_BY(monitor). */
+    private void slabLocked() {
+        if (slab == null && slabArena == null) {
+            slabArena = Arena.ofShared();
+            slab = AlignedMemory.allocate(slabArena, SLAB_BYTES, SlotStore.BLOCK_SIZE);
+            if (register != null) {
+                register.accept(slab);
+            }
+        }
     }
 
     /** Takes a buffer back: kept for the next take of its size, or freed. */
@@ -55,6 +121,15 @@ final class LeaseBuffers implements AutoCloseable {
         long size = b.segment().byteSize();
         synchronized (monitor) {
             lent--;
+            if (b.fromSlab()) {
+                slabLent--;
+                if (closed) {
+                    freeSlabIfIdle();
+                } else {
+                    idle.computeIfAbsent(size, k -> new ArrayDeque<>()).push(b);
+                }
+                return;
+            }
             if (!closed && idleBytes + size <= RETAINED_MAX_BYTES) {
                 idle.computeIfAbsent(size, k -> new ArrayDeque<>()).push(b);
                 idleBytes += size;
@@ -62,6 +137,15 @@ final class LeaseBuffers implements AutoCloseable {
             }
         }
         b.arena().close();
+    }
+
+    /** Frees the slab once the store is closed and no slab buffer is lent. GUARDED_BY(monitor). */
+    private void freeSlabIfIdle() {
+        if (slabArena != null && slabLent == 0) {
+            slabArena.close();
+            slabArena = null;
+            slab = null;
+        }
     }
 
     static long sizeFor(long bytes) {
@@ -76,18 +160,25 @@ final class LeaseBuffers implements AutoCloseable {
         }
     }
 
-    /** Frees the idle buffers; buffers still lent are freed when given back. Idempotent. */
+    /**
+     * Frees the idle buffers, and the slab when none of it is lent; buffers still lent are freed when
+     * given back (the slab with the last of its own). Idempotent. The store closes its engine first,
+     * so the slab is never freed while an engine still has it registered.
+     */
     @Override
     public void close() {
         synchronized (monitor) {
             closed = true;
             for (ArrayDeque<Buffer> q : idle.values()) {
                 for (Buffer b : q) {
-                    b.arena().close();
+                    if (!b.fromSlab()) {
+                        b.arena().close();
+                    }
                 }
             }
             idle.clear();
             idleBytes = 0;
+            freeSlabIfIdle();
         }
     }
 }

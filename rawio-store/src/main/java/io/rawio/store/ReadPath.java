@@ -292,6 +292,9 @@ final class ReadPath {
                     }
                     bufOf[op] = null;
                 });
+                if (lease) {
+                    leaseBuffers.prepare(); // registered before the batch starts (uring-fixed)
+                }
                 f.execute(batch);
                 if (firstFailed[0] != Integer.MAX_VALUE) {
                     throw batch.failure(firstFailed[0]);

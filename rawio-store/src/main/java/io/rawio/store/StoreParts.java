@@ -35,7 +35,7 @@ record StoreParts(StoreFile file, StoreOptions options, FailureLatch failure, Ca
             FailureLatch failure = new FailureLatch(file.path());
             CallGate gate = new CallGate(file.path());
             ValueCache cache = new ValueCache(options.cacheBytes());
-            LeaseBuffers leaseBuffers = new LeaseBuffers();
+            LeaseBuffers leaseBuffers = new LeaseBuffers(file.engine()::registerMemory);
             RingState ring = new RingState(sb, index, recovered, EvictionPolicy.of(options.eviction()), failure,
                     options.clock(), cache);
             ScratchBuffers scratch = new ScratchBuffers(SlotStore.BLOCK_SIZE);

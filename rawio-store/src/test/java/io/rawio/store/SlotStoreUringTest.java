@@ -26,6 +26,34 @@ class SlotStoreUringTest {
         assumeTrue(IoUring.available(), () -> "io_uring unavailable: " + IoUring.unavailableReason().orElse(""));
     }
 
+    /** With uring-fixed, a zero-copy get reads into registered memory: READ_FIXED, no bounce. */
+    @Test
+    @Timeout(60)
+    void zeroCopyGetsOnUringFixedReadIntoRegisteredBuffers() throws IOException {
+        Path p = dir.resolve("fixed.store");
+        StoreOptions o = StoreOptions.defaults().withEngine("uring-fixed");
+        SlotStore.format(p, 32L << 20, 65536, false, o);
+        io.rawio.engine.UringEngine engine = (io.rawio.engine.UringEngine) io.rawio.engine.IoEngines.create("uring-fixed");
+        try (SlotStore s = SlotStore.open(p, o, engine)) {
+            List<byte[]> keys = new ArrayList<>();
+            List<MemorySegment> values = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                keys.add(StoreTesting.key("f" + i));
+                values.add(MemorySegment.ofArray(StoreTesting.valueFor("f" + i, 50_000)));
+            }
+            assertTrue(s.putMany(keys, values).stream().allMatch(SlotStore.Result::ok));
+            long before = engine.fixedBufferOps();
+            List<LeaseResult> got = s.getManyLeases(keys);
+            for (int i = 0; i < keys.size(); i++) {
+                try (ValueLease l = got.get(i).lease()) {
+                    assertArrayEquals(StoreTesting.valueFor("f" + i, 50_000), l.toArray());
+                }
+            }
+            assertTrue(engine.notices().stream().noneMatch(n -> n.contains("refused")), engine.notices().toString());
+            assertEquals(before + keys.size(), engine.fixedBufferOps(), "every lease read went out as READ_FIXED");
+        }
+    }
+
     @Test
     @Timeout(120)
     void durableBatchesRoundTripAndSurviveACrashOnUring() throws IOException {

@@ -1,0 +1,66 @@
+package io.rawio.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LeaseBuffersTest {
+    private static boolean inside(MemorySegment region, MemorySegment b) {
+        return b.address() >= region.address() && b.address() + b.byteSize() <= region.address() + region.byteSize();
+    }
+
+    @Test
+    void theSlabIsOfferedOnceAndBuffersAreCarvedFromItThenReused() {
+        List<MemorySegment> offered = new ArrayList<>();
+        try (LeaseBuffers lb = new LeaseBuffers(offered::add)) {
+            LeaseBuffers.Buffer a = lb.take(5000); // two blocks
+            LeaseBuffers.Buffer b = lb.take(4096);
+            assertEquals(1, offered.size(), "the slab is offered once");
+            assertEquals(LeaseBuffers.SLAB_BYTES, offered.getFirst().byteSize());
+            assertTrue(inside(offered.getFirst(), a.segment()) && inside(offered.getFirst(), b.segment()));
+            assertEquals(8192, a.segment().byteSize());
+            assertTrue(a.segment().address() % 4096 == 0 && b.segment().address() % 4096 == 0);
+            lb.give(a);
+            assertEquals(a.segment().address(), lb.take(8000).segment().address(), "reused");
+            assertEquals(1, offered.size());
+        }
+    }
+
+    @Test
+    void pastTheSlabBuffersHaveTheirOwnMemory() {
+        List<MemorySegment> offered = new ArrayList<>();
+        try (LeaseBuffers lb = new LeaseBuffers(offered::add)) {
+            List<LeaseBuffers.Buffer> taken = new ArrayList<>();
+            for (long used = 0; used < LeaseBuffers.SLAB_BYTES; used += 1 << 20) {
+                taken.add(lb.take(1 << 20));
+            }
+            LeaseBuffers.Buffer past = lb.take(1 << 20);
+            assertFalse(past.fromSlab());
+            assertFalse(inside(offered.getFirst(), past.segment()));
+            assertEquals(taken.size() + 1, lb.lent());
+            taken.forEach(lb::give);
+            lb.give(past);
+            assertEquals(0, lb.lent());
+        }
+    }
+
+    @Test
+    void aLeaseStillOpenAtCloseKeepsTheSlabUntilItIsGivenBack() {
+        List<MemorySegment> offered = new ArrayList<>();
+        LeaseBuffers lb = new LeaseBuffers(offered::add);
+        LeaseBuffers.Buffer held = lb.take(4096);
+        lb.give(lb.take(4096 * 4));
+        lb.close();
+        held.segment().set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) 7); // still valid memory
+        assertTrue(offered.getFirst().scope().isAlive());
+        lb.give(held);
+        assertFalse(offered.getFirst().scope().isAlive(), "freed with the last slab buffer");
+        assertNotNull(held);
+    }
+}

@@ -10,9 +10,7 @@ final class EngineHooks {
     }
 
     static void prepare(IoEngine engine, BufferPool pool) {
-        if (engine instanceof UringEngine u && u.isFixed()) {
-            u.registerBuffers(pool.region());
-        }
+        engine.registerMemory(pool.region()); // pinned by engines that can (uring-fixed), ignored by others
     }
 
     /** What the engine changed while running (a refused registration), for the report. */

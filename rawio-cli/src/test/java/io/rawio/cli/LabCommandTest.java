@@ -135,6 +135,23 @@ class LabCommandTest {
             assertTrue(m.get("ios").asLong() > 0, m.toString());
             assertEquals(m.get("ios").asLong() * 4096, m.get("io_bytes").asLong(), "bytes accounted = ios x bs");
             assertTrue(m.get("clat_p99_ns").asLong() >= m.get("clat_p50_ns").asLong(), "percentiles non-decreasing");
+            if (m.get("engine").asText().equals("posixaio")) {
+                assertTrue(m.get("engine_threads").asInt() >= 1, "glibc serves POSIX AIO with threads: " + m);
+            }
+            if (m.get("engine").asText().equals("psync")) {
+                assertEquals(0, m.get("engine_threads").asInt(), "psync runs on the job's threads: " + m);
+            }
+        }
+        java.util.Set<String> models = new java.util.HashSet<>();
+        json.get("raw").get("results").forEach(m -> models.add(m.get("engine").asText() + (m.get("direct").asBoolean()
+                ? "" : "-buffered")));
+        for (String e : new String[] {"libaio", "posixaio", "uring"}) {
+            if (io.rawio.engine.IoEngines.unavailableReason(e).isEmpty()) {
+                assertTrue(models.contains(e), e + " has a row: " + models);
+            }
+        }
+        if (io.rawio.engine.IoEngines.unavailableReason("libaio").isEmpty()) {
+            assertTrue(models.contains("libaio-buffered"), "libaio on the buffered file: " + models);
         }
     }
 }

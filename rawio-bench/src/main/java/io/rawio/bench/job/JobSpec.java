@@ -73,6 +73,12 @@ public record JobSpec(
                 fdatasyncEvery, runtimeNs, rampNs, timeBased, rateIops, keep, allowDeviceWrite, iodepthBatchSubmit);
     }
 
+    /** The same job with O_DIRECT on or off. */
+    public JobSpec withDirect(boolean on) {
+        return new JobSpec(filename, sizeBytes, rw, rwmixread, bs, iodepth, numjobs, engines, on, sync, fsyncEvery,
+                fdatasyncEvery, runtimeNs, rampNs, timeBased, rateIops, keep, allowDeviceWrite, iodepthBatchSubmit);
+    }
+
     /** A one-line description, fio style: "randread bs=4k iodepth=32 numjobs=1 direct=1 size=1g". */
     public String describe() {
         StringBuilder sb = new StringBuilder();

@@ -49,6 +49,19 @@ public final class LibaioEngine extends AbstractIoEngine {
     /** io_submit refused IOCB_CMD_FSYNC/FDSYNC (before Linux 4.18): syncs are system calls from then on. */
     private static volatile boolean kernelSyncRefused;
 
+    /** Syncs made as system calls because the kernel refused them as iocbs. */
+    private final java.util.concurrent.atomic.LongAdder syncCalls = new java.util.concurrent.atomic.LongAdder();
+
+    /** Syncs this engine made as fsync/fdatasync system calls (the kernel refused them as iocbs). */
+    public long syncsBySystemCall() {
+        return syncCalls.sum();
+    }
+
+    /** Makes the engine behave as on a kernel that refuses IOCB_CMD_FSYNC/FDSYNC (tests of the fallback). */
+    static void refuseKernelSyncForTests(boolean refuse) {
+        kernelSyncRefused = refuse;
+    }
+
     private final int depth;
     /** iocbs per io_submit while filling (0: all of them at once). */
     private final int submitBatch;
@@ -169,6 +182,7 @@ public final class LibaioEngine extends AbstractIoEngine {
                         continue;
                     }
                     if (op.isSync() && kernelSyncRefused) {
+                        syncCalls.increment();
                         c.progress.complete(batch, i, PosixTransfers.sync(batch.file(i).fd(), op == IoOp.FDATASYNC,
                                 syscalls));
                         continue;
@@ -248,6 +262,7 @@ public final class LibaioEngine extends AbstractIoEngine {
             if (op.isSync() && r == -Errno.EINVAL) {
                 // Before Linux 4.18 aio_fsync is refused; nothing of the batch before it is in flight.
                 kernelSyncRefused = true;
+                syncCalls.increment();
                 result = PosixTransfers.sync(batch.file(i).fd(), op == IoOp.FDATASYNC, syscalls);
             }
             c.progress.complete(batch, i, result);

@@ -26,6 +26,41 @@ class LibaioEngineTest {
         assumeTrue(AioContext.available(), () -> "native AIO unavailable: " + AioContext.unavailableReason().orElse(""));
     }
 
+    /**
+     * Before Linux 4.18 io_submit refuses IOCB_CMD_FSYNC/FDSYNC; the engine then makes each sync a system
+     * call, after the writes before it completed. Simulated here (this kernel has them).
+     */
+    @Test
+    void syncsBecomeSystemCallsWhereTheKernelRefusesThemAsIocbs() throws IOException {
+        LibaioEngine.refuseKernelSyncForTests(true);
+        try (IoEngine engine = IoEngines.create("libaio", new EngineConfig(8));
+             BufferPool pool = BufferPool.create(4096, 4, 4096)) {
+            try (IoFile file = engine.open(dir.resolve("s"), OpenOptions.readWrite().withCreate(true).withSize(4 * 4096L))) {
+                IoBatch batch = new IoBatch(6);
+                for (int i = 0; i < 4; i++) {
+                    pool.buffer(i).fill((byte) (i + 1));
+                    batch.write(file, i * 4096L, pool.buffer(i));
+                    if (i == 1) {
+                        batch.fdatasync(file);
+                    }
+                }
+                batch.fsync(file);
+                engine.execute(batch);
+                batch.throwIfFailed();
+                for (int i = 0; i < batch.size(); i++) {
+                    assertTrue(batch.result(i) >= 0, "op " + i + ": " + batch.result(i));
+                }
+                assertEquals(2, ((LibaioEngine) engine).syncsBySystemCall(), "the two syncs were system calls");
+            }
+            byte[] got = Files.readAllBytes(dir.resolve("s"));
+            for (int i = 0; i < 4; i++) {
+                assertEquals((byte) (i + 1), got[i * 4096 + 4095]);
+            }
+        } finally {
+            LibaioEngine.refuseKernelSyncForTests(false);
+        }
+    }
+
     @Test
     void aDirectBatchLargerThanTheQueueReturnsEveryBlock() throws IOException {
         int n = 100;

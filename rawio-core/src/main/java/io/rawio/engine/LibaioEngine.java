@@ -125,6 +125,26 @@ public final class LibaioEngine extends AbstractIoEngine {
             inflight = 0;
         }
 
+        /**
+         * Asks the kernel to cancel every iocb submitted and not yet reaped (best effort: file reads and
+         * writes usually run to completion anyway); io_destroy then waits for what is left.
+         */
+        void cancelInflight() {
+            boolean[] idle = new boolean[depth];
+            for (int k = 0; k < freeCount; k++) {
+                idle[freeSlots[k]] = true;
+            }
+            for (int k = 0; k < pending; k++) {
+                idle[pendingSlots[k]] = true; // filled, never submitted
+            }
+            MemorySegment result = events.asSlice(0, IoEventDescriptor.SIZE);
+            for (int s = 0; s < depth; s++) {
+                if (!idle[s]) {
+                    aio.cancel(iocbs.asSlice((long) s * IocbDescriptor.SIZE, IocbDescriptor.SIZE), result);
+                }
+            }
+        }
+
         void close() {
             aio.close();
             arena.close();
@@ -325,7 +345,11 @@ public final class LibaioEngine extends AbstractIoEngine {
         if (local.get() == c) {
             local.remove();
         }
-        c.close();
+        try {
+            c.cancelInflight();
+        } finally {
+            c.close();
+        }
     }
 
     /** A vectored operation done with preadv/pwritev on this thread (IOV_MAX buffers per call). */

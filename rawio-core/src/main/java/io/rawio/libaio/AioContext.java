@@ -95,6 +95,17 @@ public final class AioContext implements AutoCloseable {
         }
     }
 
+    /**
+     * io_cancel: asks the kernel to cancel one submitted iocb; on success its io_event is written to
+     * {@code result}. Returns 0, or -errno: -EINVAL when the iocb is not in flight in this context, and
+     * for most files -EINVAL or -EAGAIN anyway (only a few drivers can cancel; file reads and writes run
+     * to completion), so callers treat it as best effort.
+     */
+    public long cancel(MemorySegment iocb, MemorySegment result) {
+        checkOpen();
+        return Libc.syscall(ArchConstants.current().sysIoCancel(), ctx, iocb.address(), result.address(), 0, 0, 0);
+    }
+
     /** io_destroy: waits for (or cancels) the requests in flight and releases the context. Idempotent. */
     @Override
     public void close() {

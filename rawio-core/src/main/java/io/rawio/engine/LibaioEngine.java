@@ -145,9 +145,12 @@ public final class LibaioEngine extends AbstractIoEngine {
             }
         }
 
-        void close() {
-            aio.close();
-            arena.close();
+        /** Idempotent: the engine's close and a thread's drop may both come here. */
+        synchronized void close() {
+            if (arena.scope().isAlive()) {
+                aio.close();
+                arena.close();
+            }
         }
     }
 
@@ -347,6 +350,9 @@ public final class LibaioEngine extends AbstractIoEngine {
         }
         try {
             c.cancelInflight();
+        } catch (RuntimeException e) {
+            // The context was closed meanwhile (the engine closed): nothing to cancel. The exception
+            // that brought us here is the one to report.
         } finally {
             c.close();
         }

@@ -68,10 +68,10 @@ final class LeaseBuffers implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("store is closed");
             }
-            lent++;
             ArrayDeque<Buffer> q = idle.get(size);
             Buffer b = q == null ? null : q.poll();
             if (b != null) {
+                lent++;
                 if (b.fromSlab()) {
                     slabLent++;
                 } else {
@@ -82,6 +82,7 @@ final class LeaseBuffers implements AutoCloseable {
             if (size <= SLAB_BYTES) {
                 slabLocked();
             }
+            lent++;
             if (slab != null && slabUsed + size <= SLAB_BYTES) {
                 Buffer carved = new Buffer(slab.asSlice(slabUsed, size), null);
                 slabUsed += size;

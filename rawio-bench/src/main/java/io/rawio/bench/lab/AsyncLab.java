@@ -4,7 +4,6 @@ import io.rawio.bench.job.JobSpec;
 import io.rawio.bench.job.RwMode;
 import io.rawio.bench.metrics.JobResult;
 import io.rawio.bench.run.JobRunner;
-import io.rawio.bench.run.PageCache;
 import io.rawio.bench.run.ProgressListener;
 import io.rawio.bench.run.Target;
 import io.rawio.engine.IoEngines;
@@ -20,8 +19,9 @@ import java.util.Map;
 /**
  * One random-read load (4 KiB) through the async I/O models a JVM program can use: psync on 1 and N
  * threads, FileChannel on N threads, AsynchronousFileChannel, the kernel's native AIO (libaio), glibc's
- * POSIX AIO, and io_uring at queue depths 1 to 128, all O_DIRECT; then libaio and io_uring on the same
- * file buffered, its page cache dropped first. IOPS, completion and submission latency, CPU per I/O,
+ * POSIX AIO, and io_uring at queue depths 1 to 128, all O_DIRECT; then the submitting system call
+ * alone (io_submit, io_uring_enter) for one read of a block not in the page cache, buffered and O_DIRECT
+ * ({@link SubmitLatency}). IOPS, completion and submission latency, CPU per I/O,
  * and the threads an engine added to the process beyond the job's own (glibc serves POSIX AIO with
  * threads of its own, the JDK AsynchronousFileChannel with a pool); the chart is latency against
  * throughput.
@@ -54,7 +54,6 @@ public final class AsyncLab implements Lab {
         int qd = 32;
         long runtimeNs = (quick ? 1 : 6) * 1_000_000_000L;
         long size = quick ? 64L << 20 : 1L << 30;
-        long coldBytes = quick ? 8L << 20 : 64L << 20;
         List<Config> configs = new ArrayList<>();
         configs.add(new Config("psync, 1 thread", "psync", 1, 1, true));
         configs.add(new Config("psync, " + threads + " threads", "psync", 1, threads, true));
@@ -74,12 +73,6 @@ public final class AsyncLab implements Lab {
                 configs.add(new Config("uring, QD" + d, "uring", d, 1, true));
             }
         }
-        if (libaio) {
-            configs.add(new Config("libaio, QD" + qd + ", buffered (cold cache)", "libaio", qd, 1, false));
-        }
-        if (uring) {
-            configs.add(new Config("uring, QD" + qd + ", buffered (cold cache)", "uring", qd, 1, false));
-        }
         JobSpec base = new JobSpec(ctx.workDir().resolve("rawio-lab-async.dat"), size, RwMode.RANDREAD, 50, 4096, 1,
                 1, List.of("psync"), true, SyncMode.NONE, 0, 0, runtimeNs, 0, true, 0, false, false, 1);
         LabResult r = new LabResult(name(), "Async I/O models: one random-read load",
@@ -94,13 +87,6 @@ public final class AsyncLab implements Lab {
             for (Config c : configs) {
                 ctx.say("async: " + c.label());
                 JobSpec spec = base.withDepth(c.iodepth(), c.numjobs(), List.of(c.engine()));
-                if (!c.direct()) {
-                    // Cold: the file's first coldBytes read once, each block once in random order, after
-                    // its cached pages were dropped, so every read misses the page cache.
-                    spec = new JobSpec(base.filename(), coldBytes, RwMode.RANDREAD, 50, 4096, c.iodepth(), 1,
-                            List.of(c.engine()), false, SyncMode.NONE, 0, 0, runtimeNs * 4, 0, false, 0, false, false, 1);
-                    PageCache.drop(base.filename());
-                }
                 int before = ThreadPeak.count();
                 JobResult res;
                 int peak;
@@ -116,7 +102,6 @@ public final class AsyncLab implements Lab {
                 // on pool threads, which the job threads' getrusage would not see.
                 double cpu = res.totalIos() == 0 ? 0 : (res.processUsrNs() + res.processSysNs()) / 1e3 / res.totalIos();
                 r.row(c.label(), res.iops(), clat.percentile(50) / 1e3, clat.percentile(99) / 1e3, slatP50, cpu, more);
-                slat.put(c.engine() + (c.direct() ? "" : "-buffered") + "@" + c.iodepth(), slatP50);
                 added.put(c.label(), more);
                 if (c.direct()) {
                     String series = c.engine().equals("uring") ? "uring QD1..N" : c.label();
@@ -130,6 +115,29 @@ public final class AsyncLab implements Lab {
                         Map.entry("clat_p50_ns", clat.percentile(50)), Map.entry("clat_p99_ns", clat.percentile(99)),
                         Map.entry("slat_p50_ns", res.read().slat.percentile(50)),
                         Map.entry("cpu_us_per_io_process", cpu), Map.entry("engine_threads", more)));
+            }
+            // The submitting call alone, one cold 4 KiB read at a time, buffered and O_DIRECT.
+            int reads = quick ? 200 : 1000;
+            int round = 0;
+            for (String engine : new String[] {"libaio", "uring"}) {
+                if (unavailable(engine) != null) {
+                    continue;
+                }
+                for (boolean direct : new boolean[] {true, false}) {
+                    String label = (engine.equals("libaio") ? "io_submit" : "io_uring_enter") + ", 1 cold read at a time, "
+                            + (direct ? "O_DIRECT" : "buffered");
+                    ctx.say("async: " + label);
+                    SubmitLatency.Result sl = engine.equals("libaio")
+                            ? SubmitLatency.libaio(base.filename(), size, direct, reads, round++)
+                            : SubmitLatency.uring(base.filename(), size, direct, reads, round++);
+                    double p50 = sl.submit().percentile(50) / 1e3;
+                    r.row(label, "-", sl.total().percentile(50) / 1e3, sl.total().percentile(99) / 1e3, p50, "-", "-");
+                    slat.put(engine + (direct ? "" : "-buffered"), p50);
+                    slat.put(engine + (direct ? "" : "-buffered") + "-read", sl.total().percentile(50) / 1e3);
+                    raw.add(Map.of("model", label, "engine", engine, "direct", direct, "reads", reads,
+                            "submit_p50_ns", sl.submit().percentile(50), "submit_p99_ns", sl.submit().percentile(99),
+                            "read_p50_ns", sl.total().percentile(50), "read_p99_ns", sl.total().percentile(99)));
+                }
             }
         } finally {
             Files.deleteIfExists(base.filename());
@@ -161,13 +169,15 @@ public final class AsyncLab implements Lab {
             r.finding("POSIX AIO is unavailable here: " + unavailable("posixaio"));
         }
         if (libaio && uring) {
-            r.finding(String.format(Locale.ROOT, "Native AIO is asynchronous only with O_DIRECT: on the buffered file"
-                    + " (page cache dropped, every read a miss) a read's submission took %.1f us at the median, against"
-                    + " %.1f us with O_DIRECT: io_submit did the reads itself before it returned. io_uring's took %.1f us"
-                    + " buffered and %.1f us with O_DIRECT: its submit does not wait for the disk (a read that misses"
-                    + " the cache completes later, from the page's wait queue or an io-wq worker).",
-                    slat.get("libaio-buffered@" + qd), slat.get("libaio@" + qd), slat.get("uring-buffered@" + qd),
-                    slat.get("uring@" + qd)));
+            r.finding(String.format(Locale.ROOT, "Native AIO is asynchronous only with O_DIRECT: for one 4 KiB read of"
+                    + " a block not in the page cache, io_submit itself took %.1f us at the median on the buffered file, of"
+                    + " the whole read's %.1f us: it did the read before it returned; with O_DIRECT %.1f of %.1f us."
+                    + " io_uring_enter took %.1f us buffered (of %.1f) and %.1f us with O_DIRECT: it does not wait for"
+                    + " the disk (a read that misses the cache completes later, from the page's wait queue or an io-wq"
+                    + " worker).",
+                    slat.get("libaio-buffered"), slat.get("libaio-buffered-read"), slat.get("libaio"),
+                    slat.get("libaio-read"), slat.get("uring-buffered"), slat.get("uring-buffered-read"),
+                    slat.get("uring")));
         } else {
             r.finding("Submit latency buffered vs O_DIRECT needs libaio and io_uring: "
                     + (libaio ? "" : "libaio: " + unavailable("libaio") + " ") + (uring ? "" : "uring: " + unavailable("uring")));

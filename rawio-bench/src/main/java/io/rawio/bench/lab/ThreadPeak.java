@@ -6,8 +6,8 @@ import java.nio.file.Path;
 import java.util.stream.Stream;
 
 /**
- * The most threads this process had while it was open, sampled from /proc/self/task every few
- * milliseconds: how a lab shows the threads an engine starts behind the caller's back (glibc's POSIX
+ * The most threads this process had while it was open, the JVM's own left out, sampled from
+ * /proc/self/task every 20 ms: how a lab shows the threads an engine starts behind the caller's back (glibc's POSIX
  * AIO, the JDK's AsynchronousFileChannel pool). -1 where /proc is not there.
  */
 final class ThreadPeak implements AutoCloseable {
@@ -25,7 +25,7 @@ final class ThreadPeak implements AutoCloseable {
                     peak = n;
                 }
                 try {
-                    Thread.sleep(2);
+                    Thread.sleep(20); // engine threads live for the run: a coarse sample sees them
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -33,12 +33,26 @@ final class ThreadPeak implements AutoCloseable {
         });
     }
 
-    /** Threads of this process now, or -1. */
+    /** Names (their start, as /proc/self/task/N/comm shows them) of the JVM's own threads, not counted. */
+    private static final java.util.List<String> JVM_THREADS = java.util.List.of("C1 CompilerThre", "C2 CompilerThre",
+            "GC Thread", "G1 ", "VM ", "Signal Dispatch", "Reference Handl", "Finalizer", "Common-Cleaner",
+            "Notification Th", "Attach Listener", "Sweeper thread", "JFR ", "Monitor Deflati", "Service Thread");
+
+    /** Threads of this process now, the JVM's own (compiler, GC, ...) left out; or -1. */
     static int count() {
         try (Stream<Path> s = Files.list(TASKS)) {
-            return (int) s.count();
+            return (int) s.filter(t -> !jvmThread(t)).count();
         } catch (IOException | RuntimeException e) {
             return -1;
+        }
+    }
+
+    private static boolean jvmThread(Path task) {
+        try {
+            String comm = Files.readString(task.resolve("comm")).strip();
+            return JVM_THREADS.stream().anyMatch(comm::startsWith);
+        } catch (IOException | RuntimeException e) {
+            return false; // gone meanwhile, or unreadable: counted
         }
     }
 

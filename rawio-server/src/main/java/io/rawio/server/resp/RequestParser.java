@@ -1,0 +1,175 @@
+package io.rawio.server.resp;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Where a client's request is parsed: the Redis protocol's two request forms, read from the bytes a
+ * connection has received so far. A RESP multibulk ({@code *<n>\r\n} then n bulk strings
+ * {@code $<len>\r\n<bytes>\r\n}: what every client library sends) or an inline command (a line of
+ * words, as typed into telnet; double- and single-quoted words as redis-cli reads them).
+ *
+ * <p>Stateless: each call parses from the start of the unconsumed bytes, and returns {@link #NEED_MORE}
+ * (nothing consumed) until a whole request is there; a caller appends what arrives and asks again. Only
+ * a header is re-read: the bytes of a bulk string are looked at once, when all of them have arrived.
+ * Nothing is allocated for a bulk string before all of its bytes are received: a client announcing
+ * {@code $2147483647} makes the server reserve nothing (the length is checked against the limit first).
+ * Errors carry Redis's own messages, and after one the connection is closed.
+ */
+public final class RequestParser {
+    /** The longest inline request, and the longest header line, Redis reads (PROTO_INLINE_MAX_SIZE). */
+    public static final int MAX_INLINE = 64 * 1024;
+    /** The most arguments one request may have (Redis: 1024 * 1024). */
+    public static final int MAX_ARGS = 1024 * 1024;
+    /** The default largest bulk string (Redis's proto-max-bulk-len, 512 MiB). */
+    public static final long DEFAULT_MAX_BULK = 512L << 20;
+
+    /** Not a whole request yet: nothing consumed. */
+    public static final Result NEED_MORE = new Result(null, 0, null);
+
+    /**
+     * One call's outcome: a request ({@code args}, maybe empty for a blank line or {@code *0}, which the
+     * caller skips) and the bytes it took; or {@link #NEED_MORE}; or a protocol error.
+     */
+    public record Result(List<byte[]> args, int consumed, String error) {
+        public boolean isError() {
+            return error != null;
+        }
+
+        public boolean needsMore() {
+            return this == NEED_MORE;
+        }
+    }
+
+    private final long maxBulk;
+
+    /** A parser that refuses bulk strings longer than {@code maxBulk} bytes. */
+    public RequestParser(long maxBulk) {
+        if (maxBulk < 1) {
+            throw new IllegalArgumentException("maxBulk must be positive: " + maxBulk);
+        }
+        this.maxBulk = maxBulk;
+    }
+
+    public RequestParser() {
+        this(DEFAULT_MAX_BULK);
+    }
+
+    /** The next request in {@code buf[from, to)}. */
+    public Result parse(byte[] buf, int from, int to) {
+        if (from >= to) {
+            return NEED_MORE;
+        }
+        return buf[from] == '*' ? multibulk(buf, from, to) : inline(buf, from, to);
+    }
+
+    private static Result error(String message) {
+        return new Result(null, 0, "Protocol error: " + message);
+    }
+
+    /** Index of the '\r' of the first CRLF in [from, to), or -1. */
+    private static int crlf(byte[] buf, int from, int to) {
+        for (int i = from; i + 1 < to; i++) {
+            if (buf[i] == '\r' && buf[i + 1] == '\n') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** A decimal number (optional '-') in buf[from, end), or Long.MIN_VALUE when it is not one. */
+    private static long number(byte[] buf, int from, int end) {
+        if (from >= end || end - from > 19) {
+            return Long.MIN_VALUE;
+        }
+        boolean negative = buf[from] == '-';
+        int i = negative ? from + 1 : from;
+        if (i >= end) {
+            return Long.MIN_VALUE;
+        }
+        long v = 0;
+        for (; i < end; i++) {
+            int d = buf[i] - '0';
+            if (d < 0 || d > 9) {
+                return Long.MIN_VALUE;
+            }
+            v = v * 10 + d;
+        }
+        return negative ? -v : v;
+    }
+
+    private Result multibulk(byte[] buf, int from, int to) {
+        int eol = crlf(buf, from, Math.min(to, from + MAX_INLINE + 2));
+        if (eol < 0) {
+            return to - from > MAX_INLINE ? error("too big mbulk count string") : NEED_MORE;
+        }
+        long n = number(buf, from + 1, eol);
+        if (n == Long.MIN_VALUE || n > MAX_ARGS) {
+            return error("invalid multibulk length");
+        }
+        int at = eol + 2;
+        if (n <= 0) {
+            return new Result(List.of(), at - from, null);
+        }
+        // First every header and length, without allocating: then the arguments, all present.
+        int[] starts = new int[(int) Math.min(n, 1024)];
+        int[] lengths = new int[starts.length];
+        int count = 0;
+        for (long k = 0; k < n; k++) {
+            if (at >= to) {
+                return NEED_MORE;
+            }
+            if (buf[at] != '$') {
+                return error("expected '$', got '" + (char) (buf[at] & 0xff) + "'");
+            }
+            int e = crlf(buf, at, Math.min(to, at + MAX_INLINE + 2));
+            if (e < 0) {
+                return to - at > MAX_INLINE ? error("too big bulk count string") : NEED_MORE;
+            }
+            long len = number(buf, at + 1, e);
+            if (len == Long.MIN_VALUE || len < 0 || len > maxBulk || len > Integer.MAX_VALUE - 16) {
+                return error("invalid bulk length");
+            }
+            int body = e + 2;
+            if ((long) to - body < len + 2) {
+                return NEED_MORE;
+            }
+            if (buf[body + (int) len] != '\r' || buf[body + (int) len + 1] != '\n') {
+                return error("bulk string not followed by CRLF");
+            }
+            if (count == starts.length) {
+                starts = Arrays.copyOf(starts, count * 2);
+                lengths = Arrays.copyOf(lengths, count * 2);
+            }
+            starts[count] = body;
+            lengths[count] = (int) len;
+            count++;
+            at = body + (int) len + 2;
+        }
+        List<byte[]> args = new ArrayList<>(count);
+        for (int k = 0; k < count; k++) {
+            args.add(Arrays.copyOfRange(buf, starts[k], starts[k] + lengths[k]));
+        }
+        return new Result(args, at - from, null);
+    }
+
+    private static Result inline(byte[] buf, int from, int to) {
+        int nl = -1;
+        for (int i = from; i < to && i - from <= MAX_INLINE; i++) {
+            if (buf[i] == '\n') {
+                nl = i;
+                break;
+            }
+        }
+        if (nl < 0) {
+            return to - from > MAX_INLINE ? error("too big inline request") : NEED_MORE;
+        }
+        int end = nl > from && buf[nl - 1] == '\r' ? nl - 1 : nl;
+        List<byte[]> args = InlineWords.split(buf, from, end);
+        if (args == null) {
+            return error("unbalanced quotes in request");
+        }
+        return new Result(args, nl + 1 - from, null);
+    }
+}

@@ -29,6 +29,8 @@ public final class Errno {
     public static final int ESPIPE = 29;
     public static final int EROFS = 30;
     public static final int EPIPE = 32;
+    public static final int EADDRINUSE = 98;
+    public static final int ECONNRESET = 104;
     public static final int ENOSYS = 38;
     public static final int EOPNOTSUPP = 95;
     public static final int ETIME = 62;

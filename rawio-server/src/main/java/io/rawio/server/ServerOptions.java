@@ -1,0 +1,28 @@
+package io.rawio.server;
+
+import io.rawio.server.resp.RequestParser;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+
+/**
+ * How a server listens and what it accepts.
+ *
+ * @param bind          the address and port (port 0: any free one)
+ * @param maxClients    connections at once; one more is told so and closed (Redis: 10000)
+ * @param maxBulk       the largest bulk string a request may carry
+ * @param maxQueryBytes a connection's unparsed input past which it is closed (Redis: 1 GiB)
+ */
+public record ServerOptions(InetSocketAddress bind, int maxClients, long maxBulk, long maxQueryBytes) {
+    public ServerOptions {
+        if (bind == null || maxClients < 1 || maxBulk < 1 || maxQueryBytes < maxBulk) {
+            throw new IllegalArgumentException("bad server options: bind=" + bind + ", maxClients=" + maxClients
+                    + ", maxBulk=" + maxBulk + ", maxQueryBytes=" + maxQueryBytes + " (at least maxBulk)");
+        }
+    }
+
+    /** Loopback, {@code port}, Redis's limits, bulk strings up to {@code maxBulk}. */
+    public static ServerOptions loopback(int port, long maxBulk) {
+        return new ServerOptions(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000, maxBulk,
+                Math.max(maxBulk + RequestParser.MAX_INLINE, 1L << 30));
+    }
+}

@@ -1,0 +1,193 @@
+package io.rawio.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rawio.store.SlotStore;
+import io.rawio.store.StoreOptions;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The epoll server on loopback, spoken to in raw RESP: replies byte for byte, pipelines, bad input. */
+@Timeout(60)
+class EpollServerTest {
+    @TempDir
+    Path dir;
+    SlotStore store;
+    EpollServer server;
+    Thread loop;
+
+    @BeforeEach
+    void start() throws Exception {
+        Path p = dir.resolve("s.store");
+        StoreOptions o = StoreOptions.defaults().withEngine("psync");
+        SlotStore.format(p, 96L << 20, io.rawio.store.SlotClasses.forMaxValue(1L << 20), false, o,
+                SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
+        store = SlotStore.open(p, o);
+        server = new EpollServer(store, ServerOptions.loopback(0, 1L << 20));
+        loop = Thread.ofPlatform().name("test-loop").start(server::run);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        server.stop();
+        loop.join(10_000);
+        server.close();
+        store.close();
+    }
+
+    private Socket connect() throws IOException {
+        Socket s = new Socket(server.address().getAddress(), server.address().getPort());
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    private static byte[] cmd(String... args) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.writeBytes(("*" + args.length + "\r\n").getBytes(StandardCharsets.UTF_8));
+        for (String a : args) {
+            byte[] x = a.getBytes(StandardCharsets.UTF_8);
+            b.writeBytes(("$" + x.length + "\r\n").getBytes(StandardCharsets.UTF_8));
+            b.writeBytes(x);
+            b.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
+        }
+        return b.toByteArray();
+    }
+
+    /** One reply, as its raw bytes. */
+    private static String reply(DataInputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        int c;
+        while ((c = in.read()) != '\n') {
+            if (c < 0) {
+                throw new IOException("closed: " + line);
+            }
+            line.append((char) c);
+        }
+        String l = line + "\n";
+        if (l.charAt(0) == '$' && !l.startsWith("$-1")) {
+            byte[] body = new byte[Integer.parseInt(l.substring(1).strip()) + 2];
+            in.readFully(body);
+            return l + new String(body, StandardCharsets.ISO_8859_1);
+        }
+        return l;
+    }
+
+    @Test
+    void commandsAnswerByteForByte() throws Exception {
+        try (Socket s = connect()) {
+            OutputStream o = s.getOutputStream();
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            String[][] script = {
+                {"PING"}, {"+PONG\r\n"},
+                {"SET", "k", "hello"}, {"+OK\r\n"},
+                {"GET", "k"}, {"$5\r\nhello\r\n"},
+                {"GET", "nope"}, {"$-1\r\n"},
+                {"EXISTS", "k", "nope", "k"}, {":2\r\n"},
+                {"SET", "k", "x", "NX"}, {"$-1\r\n"},
+                {"SET", "k2", "y", "XX"}, {"$-1\r\n"},
+                {"SET", "t", "v", "EX", "100"}, {"+OK\r\n"},
+                {"TTL", "t"}, {":100\r\n"},
+                {"PERSIST", "t"}, {":1\r\n"},
+                {"TTL", "t"}, {":-1\r\n"},
+                {"DBSIZE"}, {":2\r\n"},
+                {"DEL", "k", "nope"}, {":1\r\n"},
+                {"GET"}, {"-ERR wrong number of arguments for 'get' command\r\n"},
+                {"SET", "k", "v", "EX", "soon"}, {"-ERR value is not an integer or out of range\r\n"},
+                {"FROB", "a", "b"}, {"-ERR unknown command 'FROB', with args beginning with: 'a' 'b' \r\n"},
+                {"SELECT", "0"}, {"+OK\r\n"},
+                {"ECHO", "hi"}, {"$2\r\nhi\r\n"},
+            };
+            for (int i = 0; i < script.length; i += 2) {
+                o.write(cmd(script[i]));
+                o.flush();
+                assertEquals(script[i + 1][0], reply(in), String.join(" ", script[i]));
+            }
+            o.write("PING\r\n".getBytes(StandardCharsets.US_ASCII)); // inline, as telnet sends it
+            o.flush();
+            assertEquals("+PONG\r\n", reply(in));
+        }
+    }
+
+    /** A thousand commands in one write: a thousand replies, in order. */
+    @Test
+    void aPipelineIsAnsweredInOrder() throws Exception {
+        try (Socket s = connect()) {
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            for (int i = 0; i < 500; i++) {
+                b.writeBytes(cmd("SET", "p" + i, "v" + i));
+                b.writeBytes(cmd("GET", "p" + i));
+            }
+            s.getOutputStream().write(b.toByteArray());
+            s.getOutputStream().flush();
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            for (int i = 0; i < 500; i++) {
+                assertEquals("+OK\r\n", reply(in));
+                String v = "v" + i;
+                assertEquals("$" + v.length() + "\r\n" + v + "\r\n", reply(in));
+            }
+        }
+    }
+
+    @Test
+    void aLargeValueGoesInAndComesBackExactly() throws Exception {
+        byte[] v = new byte[700_000];
+        new java.util.Random(1).nextBytes(v);
+        try (Socket s = connect()) {
+            OutputStream o = s.getOutputStream();
+            o.write("*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$700000\r\n".getBytes(StandardCharsets.US_ASCII));
+            o.write(v);
+            o.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+            o.write(cmd("GET", "big"));
+            o.flush();
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            assertEquals("+OK\r\n", reply(in));
+            String head = "$700000\r\n";
+            byte[] got = new byte[head.length() + v.length + 2];
+            in.readFully(got);
+            assertEquals(head, new String(got, 0, head.length(), StandardCharsets.US_ASCII));
+            assertArrayEquals(v, Arrays.copyOfRange(got, head.length(), head.length() + v.length));
+        }
+    }
+
+    /** Malformed input: Redis's protocol error, then the connection is closed; the server goes on. */
+    @Test
+    void aProtocolErrorClosesTheConnectionAndNothingElse() throws Exception {
+        for (String bad : new String[] {"*1\r\n$2147483647\r\n", "*1\r\n+PING\r\n", "*x\r\n"}) {
+            try (Socket s = connect()) {
+                s.getOutputStream().write(bad.getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+                DataInputStream in = new DataInputStream(s.getInputStream());
+                String r = reply(in);
+                assertTrue(r.startsWith("-ERR Protocol error: "), bad + " -> " + r);
+                assertEquals(-1, in.read(), "closed after a protocol error");
+            }
+        }
+        try (Socket s = connect()) {
+            s.getOutputStream().write(cmd("PING"));
+            assertEquals("+PONG\r\n", reply(new DataInputStream(s.getInputStream())));
+        }
+    }
+
+    @Test
+    void quitAnswersThenCloses() throws Exception {
+        try (Socket s = connect()) {
+            s.getOutputStream().write(cmd("QUIT"));
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            assertEquals("+OK\r\n", reply(in));
+            assertEquals(-1, in.read());
+        }
+    }
+}

@@ -13,13 +13,15 @@ import java.util.Locale;
  * What each command does to the store, and the reply it writes: the string commands of Redis a cache
  * client uses (GET, SET with EX/PX/EXAT/PXAT/NX/XX, DEL, EXISTS, TTL, PTTL, EXPIRE, PERSIST, DBSIZE)
  * and the connection commands clients send at connect (PING, ECHO, QUIT, SELECT 0, COMMAND, CLIENT
- * SETINFO/SETNAME). Replies and errors have Redis's shapes. Called on the event loop's thread only.
+ * SETINFO/SETNAME), and SHUTDOWN. Replies and errors have Redis's shapes. Called on the event loop's thread only.
  */
 final class Commands {
     /** What a command asks of its connection after its reply. */
     enum After {
         CONTINUE,
-        CLOSE
+        CLOSE,
+        /** SHUTDOWN: the server stops (no reply, as Redis: the connection just closes). */
+        SHUTDOWN
     }
 
     private final SlotStore store;
@@ -63,6 +65,9 @@ final class Commands {
                 case "quit" -> {
                     out.ok();
                     return After.CLOSE;
+                }
+                case "shutdown" -> {
+                    return After.SHUTDOWN;
                 }
                 case "select" -> {
                     if (n != 2) {

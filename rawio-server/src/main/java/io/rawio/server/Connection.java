@@ -30,6 +30,8 @@ final class Connection {
     private boolean closing;
     /** Whether the loop asked epoll for EPOLLOUT on it. */
     boolean watchingWrite;
+    /** A SHUTDOWN came on this connection. */
+    boolean shutdown;
 
     Connection(int fd, long maxQuery) {
         this.fd = fd;
@@ -107,8 +109,12 @@ final class Connection {
             if (r.args().isEmpty()) {
                 continue;
             }
-            if (commands.run(r.args(), out) == Commands.After.CLOSE) {
+            Commands.After after = commands.run(r.args(), out);
+            if (after == Commands.After.CLOSE) {
                 closing = true;
+            } else if (after == Commands.After.SHUTDOWN) {
+                closing = true;
+                shutdown = true;
             }
         }
         if (start == end) {

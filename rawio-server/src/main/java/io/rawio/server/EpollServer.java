@@ -90,6 +90,11 @@ public final class EpollServer implements AutoCloseable {
         }
     }
 
+    /** Whether a client asked for SHUTDOWN (or {@link #stop()} was called). */
+    public boolean stopped() {
+        return stop;
+    }
+
     /** Asks the loop to stop (from any thread); it does within 100 ms. */
     public void stop() {
         stop = true;
@@ -138,6 +143,9 @@ public final class EpollServer implements AutoCloseable {
         }
         if (c.done()) {
             close(c);
+        }
+        if (c.shutdown) {
+            stop = true; // SHUTDOWN: the loop ends; the caller closes the store (a checkpoint)
         }
     }
 

@@ -68,7 +68,7 @@ public final class StoreCommand implements Callable<Integer> {
         @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help")
         boolean help;
 
-        StoreOptions options() {
+        public StoreOptions options() {
             boolean d;
             try {
                 d = Units.parseFlag(direct);
@@ -83,8 +83,8 @@ public final class StoreCommand implements Callable<Integer> {
     }
 
     /** A user mistake: one line, exit 2. */
-    static final class BadArgument extends RuntimeException {
-        BadArgument(String m) {
+    public static final class BadArgument extends RuntimeException {
+        public BadArgument(String m) {
             super(m);
         }
     }
@@ -250,7 +250,7 @@ public final class StoreCommand implements Callable<Integer> {
         }
     }
 
-    static long parseSize(String option, String text) {
+    public static long parseSize(String option, String text) {
         try {
             return Units.parseSize(text);
         } catch (IllegalArgumentException e) {
@@ -302,7 +302,7 @@ public final class StoreCommand implements Callable<Integer> {
         }
     }
 
-    static StoreOptions.Durability durability(String s) {
+    public static StoreOptions.Durability durability(String s) {
         return switch (s.toLowerCase(Locale.ROOT)) {
             case "none" -> StoreOptions.Durability.NONE;
             case "durable" -> StoreOptions.Durability.DURABLE;

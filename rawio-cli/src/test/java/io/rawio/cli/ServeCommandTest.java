@@ -1,0 +1,100 @@
+package io.rawio.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code rawio serve}: ready line, a client session, SHUTDOWN with the data kept, bad flags. */
+@Timeout(120)
+class ServeCommandTest {
+    @TempDir
+    Path dir;
+
+    private static int run(ByteArrayOutputStream out, ByteArrayOutputStream err, String... args) {
+        return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    private static String line(DataInputStream in) throws Exception {
+        StringBuilder b = new StringBuilder();
+        int c;
+        while ((c = in.read()) != '\n') {
+            assertTrue(c >= 0, "connection closed: " + b);
+            b.append((char) c);
+        }
+        return b.toString();
+    }
+
+    @Test
+    void servesAClientAndKeepsWhatItStoredAfterShutdown() throws Exception {
+        String store = dir.resolve("s.store").toString();
+        assertEquals(0, run(new ByteArrayOutputStream(), new ByteArrayOutputStream(), "store", "format", store,
+                "--size=64m", "--max-value=1m", "--engine=psync"));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(
+                () -> run(out, err, "serve", store, "--port=0", "--engine=psync"), r -> Thread.ofPlatform().start(r));
+        Pattern ready = Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+) \\(loop epoll");
+        Matcher m = ready.matcher("");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!(m = ready.matcher(out.toString(StandardCharsets.UTF_8))).find()) {
+            assertFalse(serving.isDone(), "serve ended before it was ready: " + err.toString(StandardCharsets.UTF_8));
+            assertTrue(System.nanoTime() < deadline, "ready within 60 s");
+            Thread.sleep(20);
+        }
+        int port = Integer.parseInt(m.group(1));
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            OutputStream o = s.getOutputStream();
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            o.write("*3\r\n$3\r\nSET\r\n$4\r\nname\r\n$5\r\nrawio\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals("+OK\r", line(in));
+            o.write("GET name\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals("$5\r", line(in));
+            assertEquals("rawio\r", line(in));
+            o.write("SHUTDOWN\r\n".getBytes(StandardCharsets.US_ASCII));
+            o.flush();
+            assertEquals(-1, in.read(), "SHUTDOWN closes the connection without a reply");
+        }
+        assertEquals(0, serving.get(60, TimeUnit.SECONDS), err.toString(StandardCharsets.UTF_8));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("stopped; the store is closed"));
+        try (io.rawio.store.SlotStore st = io.rawio.store.SlotStore.open(Path.of(store),
+                io.rawio.store.StoreOptions.defaults().withEngine("psync"))) {
+            assertEquals("rawio", new String(st.get("name".getBytes(StandardCharsets.UTF_8)), StandardCharsets.UTF_8));
+            assertEquals(0, st.stats().recoveredKeys(), "closed cleanly: a checkpoint, no scan needed");
+        }
+    }
+
+    @Test
+    void badFlagsAreOneLineAndExitTwo() {
+        String store = dir.resolve("none.store").toString();
+        String[][] cases = {
+            {"serve", store, "--port=70000"},
+            {"serve", store, "--bind=10.1.2.3"},
+            {"serve", store, "--maxclients=0"},
+            {"serve", store, "--max-bulk=lots"},
+            {"serve", store},
+        };
+        for (String[] c : cases) {
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            assertEquals(2, run(new ByteArrayOutputStream(), err, c), String.join(" ", c));
+            String e = err.toString(StandardCharsets.UTF_8).strip();
+            assertEquals(1, e.lines().count(), String.join(" ", c) + " -> " + e);
+            assertTrue(e.startsWith("rawio serve: "), e);
+        }
+    }
+}

@@ -24,9 +24,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code rawio serve}: a store behind the Redis protocol, on rawio's epoll event loop. */
 @Command(name = "serve", description = {"Serve a store over the Redis protocol (RESP), for redis-cli and Redis clients.",
-    "One epoll event loop. Commands so far: GET, SET (EX, PX, EXAT, PXAT, NX, XX), DEL, UNLINK, EXISTS, TTL, PTTL,"
-            + " EXPIRE, PEXPIRE, PERSIST, DBSIZE, PING, ECHO, QUIT, SELECT 0, COMMAND, CLIENT SETINFO/SETNAME/GETNAME,"
-            + " SHUTDOWN. Listens on loopback only (no password support yet). SIGTERM, SIGINT or SHUTDOWN stop it:"
+    "One epoll event loop. Commands so far: GET, SET (EX, PX, EXAT, PXAT, NX, XX), SETEX, PSETEX, SETNX, GETDEL,"
+            + " STRLEN, MGET, MSET, DEL, UNLINK, EXISTS, TYPE, TTL, PTTL, EXPIRE, PEXPIRE, PERSIST, DBSIZE, PING, ECHO,"
+            + " QUIT, SELECT 0, HELLO 2|3, COMMAND, CLIENT SETINFO/SETNAME/GETNAME, INFO, TIME, SHUTDOWN. Listens on loopback only (no password support yet). SIGTERM, SIGINT or SHUTDOWN stop it:"
             + " connections close, the store writes a checkpoint and closes."})
 public final class ServeCommand implements Callable<Integer> {
     @Spec

@@ -10,10 +10,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * What each command does to the store, and the reply it writes: the string commands of Redis a cache
- * client uses (GET, SET with EX/PX/EXAT/PXAT/NX/XX, DEL, EXISTS, TTL, PTTL, EXPIRE, PERSIST, DBSIZE)
- * and the connection commands clients send at connect (PING, ECHO, QUIT, SELECT 0, COMMAND, CLIENT
- * SETINFO/SETNAME), and SHUTDOWN. Replies and errors have Redis's shapes. Called on the event loop's thread only.
+ * The command table: which command runs where, and the reply it writes. The string commands are in
+ * {@link StringCommands}; here are the key commands (DEL, UNLINK, EXISTS, TYPE, TTL, PTTL, EXPIRE,
+ * PEXPIRE, PERSIST, DBSIZE), the connection and server commands clients send at connect (PING, ECHO,
+ * QUIT, SELECT 0, HELLO, COMMAND, CLIENT SETINFO/SETNAME/GETNAME, INFO, TIME), and SHUTDOWN. Replies and errors have Redis's shapes. Called on the event loop's thread only.
  */
 final class Commands {
     /** What a command asks of its connection after its reply. */
@@ -26,17 +26,21 @@ final class Commands {
 
     private final SlotStore store;
     private final java.time.InstantSource clock;
+    private final StringCommands strings;
+    private final long startMs;
 
     Commands(SlotStore store, java.time.InstantSource clock) {
         this.store = store;
         this.clock = clock;
+        this.strings = new StringCommands(store, clock);
+        this.startMs = clock.millis();
     }
 
-    private static String name(byte[] arg) {
+    static String name(byte[] arg) {
         return new String(arg, StandardCharsets.UTF_8).toLowerCase(Locale.ROOT);
     }
 
-    private static void wrongArgs(ReplyWriter out, String cmd) {
+    static void wrongArgs(ReplyWriter out, String cmd) {
         out.error("ERR wrong number of arguments for '" + cmd + "' command");
     }
 
@@ -81,19 +85,21 @@ final class Commands {
                 case "command" -> out.array(0);
                 case "client" -> client(args, out);
                 case "dbsize" -> out.integer(store.keyCount());
-                case "get" -> {
+                case "type" -> {
                     if (n != 2) {
                         wrongArgs(out, cmd);
-                        break;
-                    }
-                    byte[] v = store.get(args.get(1));
-                    if (v == null) {
-                        out.nullBulk();
                     } else {
-                        out.bulk(v);
+                        out.simple(store.contains(args.get(1)) ? "string" : "none");
                     }
                 }
-                case "set" -> set(args, out);
+                case "time" -> {
+                    java.time.Instant now = clock.instant();
+                    out.array(2).bulk(Long.toString(now.getEpochSecond())).bulk(Long.toString(now.getNano() / 1000));
+                }
+                case "info" -> out.bulk(info());
+                case "hello" -> hello(args, out);
+                case "get", "set", "setex", "psetex", "setnx", "getdel", "strlen", "mget", "mset" ->
+                        strings.run(cmd, args, out);
                 case "del", "unlink" -> {
                     if (n < 2) {
                         wrongArgs(out, cmd);
@@ -154,7 +160,7 @@ final class Commands {
         return After.CONTINUE;
     }
 
-    private static Long integer(byte[] arg) {
+    static Long integer(byte[] arg) {
         try {
             return Long.parseLong(new String(arg, StandardCharsets.US_ASCII));
         } catch (NumberFormatException e) {
@@ -162,55 +168,40 @@ final class Commands {
         }
     }
 
-    /** SET key value [NX | XX] [EX s | PX ms | EXAT s | PXAT ms]. */
-    private void set(List<byte[]> args, ReplyWriter out) throws IOException {
-        if (args.size() < 3) {
-            wrongArgs(out, "set");
-            return;
-        }
-        boolean nx = false;
-        boolean xx = false;
-        long expireAt = 0;
-        for (int i = 3; i < args.size(); i++) {
-            String opt = name(args.get(i));
-            switch (opt) {
-                case "nx" -> nx = true;
-                case "xx" -> xx = true;
-                case "ex", "px", "exat", "pxat" -> {
-                    if (expireAt != 0 || i + 1 >= args.size()) {
-                        out.error("ERR syntax error");
-                        return;
-                    }
-                    Long t = integer(args.get(++i));
-                    if (t == null || t <= 0) {
-                        out.error(t == null ? "ERR value is not an integer or out of range"
-                                : "ERR invalid expire time in 'set' command");
-                        return;
-                    }
-                    expireAt = switch (opt) {
-                        case "ex" -> clock.millis() + t * 1000;
-                        case "px" -> clock.millis() + t;
-                        case "exat" -> t * 1000;
-                        default -> t;
-                    };
-                }
-                default -> {
-                    out.error("ERR syntax error");
-                    return;
-                }
+    /** INFO: the sections clients and tools read, with the store's numbers in a rawio section. */
+    private String info() {
+        var st = store.stats();
+        String nl = "\r\n";
+        return "# Server" + nl + "redis_version:7.0.0" + nl + "rawio:1" + nl + "redis_mode:standalone" + nl
+                + "arch_bits:64" + nl + "uptime_in_seconds:" + (clock.millis() - startMs) / 1000 + nl + nl
+                + "# Keyspace" + nl + (st.keys() > 0 ? "db0:keys=" + st.keys() + ",expires=0,avg_ttl=0" + nl : "") + nl
+                + "# rawio" + nl + "engine:" + store.engineName() + nl + "slot_classes:" + store.classStats().size() + nl
+                + "hits:" + st.hits() + nl + "misses:" + st.misses() + nl + "evictions:" + st.evictions() + nl
+                + "checkpoints:" + st.checkpoints() + nl;
+    }
+
+    /** HELLO [2|3]: the protocol, and the server's description as a map. */
+    private static void hello(List<byte[]> args, ReplyWriter out) {
+        if (args.size() > 1) {
+            Long v = integer(args.get(1));
+            if (v == null || (v != 2 && v != 3)) {
+                out.error("NOPROTO unsupported protocol version");
+                return;
             }
+            if (args.size() > 2) {
+                out.error("ERR AUTH and SETNAME in HELLO are not supported yet");
+                return;
+            }
+            out.protocol(v.intValue());
         }
-        if (nx && xx) {
-            out.error("ERR syntax error");
-            return;
-        }
-        byte[] key = args.get(1);
-        if ((nx && store.contains(key)) || (xx && !store.contains(key))) {
-            out.nullBulk();
-            return;
-        }
-        store.put(key, MemorySegment.ofArray(args.get(2)), expireAt);
-        out.ok();
+        out.map(7);
+        out.bulk("server").bulk("rawio");
+        out.bulk("version").bulk("7.0.0");
+        out.bulk("proto").integer(out.protocol());
+        out.bulk("id").integer(1);
+        out.bulk("mode").bulk("standalone");
+        out.bulk("role").bulk("master");
+        out.bulk("modules").array(0);
     }
 
     private static void client(List<byte[]> args, ReplyWriter out) {

@@ -1,0 +1,173 @@
+package io.rawio.server;
+
+import io.rawio.server.resp.ReplyWriter;
+import io.rawio.store.SlotStore;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The string commands over the store: GET, SET (EX, PX, EXAT, PXAT, NX, XX), SETEX, PSETEX, SETNX,
+ * GETDEL, STRLEN, and MGET and MSET, which go to the store as one getMany and one putMany (one
+ * dispatcher batch each). Replies and errors as Redis's. Called on the event loop's thread only, so a
+ * check and the write after it (NX, XX, GETDEL) see no other client's command in between.
+ */
+final class StringCommands {
+    private final SlotStore store;
+    private final java.time.InstantSource clock;
+
+    StringCommands(SlotStore store, java.time.InstantSource clock) {
+        this.store = store;
+        this.clock = clock;
+    }
+
+    void run(String cmd, List<byte[]> args, ReplyWriter out) throws IOException {
+        int n = args.size();
+        switch (cmd) {
+            case "get" -> {
+                if (n != 2) {
+                    Commands.wrongArgs(out, cmd);
+                    return;
+                }
+                value(store.get(args.get(1)), out);
+            }
+            case "set" -> set(args, out);
+            case "setex", "psetex" -> {
+                if (n != 4) {
+                    Commands.wrongArgs(out, cmd);
+                    return;
+                }
+                Long t = Commands.integer(args.get(2));
+                if (t == null) {
+                    out.error("ERR value is not an integer or out of range");
+                } else if (t <= 0) {
+                    out.error("ERR invalid expire time in '" + cmd + "' command");
+                } else {
+                    store.put(args.get(1), MemorySegment.ofArray(args.get(3)),
+                            clock.millis() + (cmd.equals("setex") ? t * 1000 : t));
+                    out.ok();
+                }
+            }
+            case "setnx" -> {
+                if (n != 3) {
+                    Commands.wrongArgs(out, cmd);
+                } else if (store.contains(args.get(1))) {
+                    out.integer(0);
+                } else {
+                    store.put(args.get(1), args.get(2));
+                    out.integer(1);
+                }
+            }
+            case "getdel" -> {
+                if (n != 2) {
+                    Commands.wrongArgs(out, cmd);
+                    return;
+                }
+                byte[] v = store.get(args.get(1));
+                if (v != null) {
+                    store.delete(args.get(1));
+                }
+                value(v, out);
+            }
+            case "strlen" -> {
+                if (n != 2) {
+                    Commands.wrongArgs(out, cmd);
+                    return;
+                }
+                byte[] v = store.get(args.get(1));
+                out.integer(v == null ? 0 : v.length);
+            }
+            case "mget" -> {
+                if (n < 2) {
+                    Commands.wrongArgs(out, cmd);
+                    return;
+                }
+                List<SlotStore.GetResult> got = store.getMany(args.subList(1, n));
+                out.array(got.size());
+                for (SlotStore.GetResult g : got) {
+                    value(g.value(), out);
+                }
+            }
+            case "mset" -> {
+                if (n < 3 || n % 2 == 0) {
+                    Commands.wrongArgs(out, cmd);
+                    return;
+                }
+                List<byte[]> keys = new ArrayList<>(n / 2);
+                List<MemorySegment> values = new ArrayList<>(n / 2);
+                for (int i = 1; i < n; i += 2) {
+                    keys.add(args.get(i));
+                    values.add(MemorySegment.ofArray(args.get(i + 1)));
+                }
+                for (SlotStore.Result r : store.putMany(keys, values)) {
+                    if (!r.ok()) {
+                        out.error("ERR " + r.error());
+                        return;
+                    }
+                }
+                out.ok();
+            }
+            default -> throw new IllegalArgumentException("not a string command: " + cmd);
+        }
+    }
+
+    private static void value(byte[] v, ReplyWriter out) {
+        if (v == null) {
+            out.nullBulk();
+        } else {
+            out.bulk(v);
+        }
+    }
+
+    /** SET key value [NX | XX] [EX s | PX ms | EXAT s | PXAT ms]. */
+    private void set(List<byte[]> args, ReplyWriter out) throws IOException {
+        if (args.size() < 3) {
+            Commands.wrongArgs(out, "set");
+            return;
+        }
+        boolean nx = false;
+        boolean xx = false;
+        long expireAt = 0;
+        for (int i = 3; i < args.size(); i++) {
+            String opt = Commands.name(args.get(i));
+            switch (opt) {
+                case "nx" -> nx = true;
+                case "xx" -> xx = true;
+                case "ex", "px", "exat", "pxat" -> {
+                    if (expireAt != 0 || i + 1 >= args.size()) {
+                        out.error("ERR syntax error");
+                        return;
+                    }
+                    Long t = Commands.integer(args.get(++i));
+                    if (t == null || t <= 0) {
+                        out.error(t == null ? "ERR value is not an integer or out of range"
+                                : "ERR invalid expire time in 'set' command");
+                        return;
+                    }
+                    expireAt = switch (opt) {
+                        case "ex" -> clock.millis() + t * 1000;
+                        case "px" -> clock.millis() + t;
+                        case "exat" -> t * 1000;
+                        default -> t;
+                    };
+                }
+                default -> {
+                    out.error("ERR syntax error");
+                    return;
+                }
+            }
+        }
+        if (nx && xx) {
+            out.error("ERR syntax error");
+            return;
+        }
+        byte[] key = args.get(1);
+        if ((nx && store.contains(key)) || (xx && !store.contains(key))) {
+            out.nullBulk();
+            return;
+        }
+        store.put(key, MemorySegment.ofArray(args.get(2)), expireAt);
+        out.ok();
+    }
+}

@@ -84,37 +84,52 @@ final class Connection {
 
     /** Replies held unsent past which no further request runs until they are sent. */
     static final int OUT_SOFT_LIMIT = 64 * 1024;
+    /** Requests parsed and run together at most (the store batches runs of GETs and SETs among them). */
+    static final int MAX_BATCH = 256;
 
     /**
-     * Runs the whole requests received, in order (a pipeline), until replies of {@link #OUT_SOFT_LIMIT}
-     * wait to be sent. Returns true when it stopped for that with requests left, so the caller sends
-     * and runs again.
+     * Runs the whole requests received, in order (a pipeline), a batch at a time through
+     * {@code batcher}, until replies of {@link #OUT_SOFT_LIMIT} wait to be sent. Returns true when it
+     * stopped for that with requests left, so the caller sends and runs again. A protocol error is
+     * answered after the requests before it, and closes the connection.
      */
-    boolean runRequests(RequestParser parser, Commands commands) {
+    boolean runRequests(RequestParser parser, PipelineBatcher batcher) {
         while (!closing && start < end) {
             if (out.size() - sent >= OUT_SOFT_LIMIT) {
                 return true;
             }
-            RequestParser.Result r = parser.parse(in, start, end);
-            if (r.needsMore()) {
-                break;
+            java.util.List<java.util.List<byte[]>> batch = new java.util.ArrayList<>();
+            String protocolError = null;
+            while (start < end && batch.size() < MAX_BATCH) {
+                RequestParser.Result r = parser.parse(in, start, end);
+                if (r.needsMore()) {
+                    break;
+                }
+                if (r.isError()) {
+                    protocolError = r.error();
+                    break;
+                }
+                start += r.consumed();
+                if (!r.args().isEmpty()) {
+                    batch.add(r.args());
+                }
             }
-            if (r.isError()) {
-                out.error("ERR " + r.error());
+            if (!batch.isEmpty()) {
+                Commands.After after = batcher.run(batch, out);
+                if (after == Commands.After.CLOSE) {
+                    closing = true;
+                } else if (after == Commands.After.SHUTDOWN) {
+                    closing = true;
+                    shutdown = true;
+                }
+            }
+            if (protocolError != null && !closing) {
+                out.error("ERR " + protocolError);
                 closing = true;
                 start = end;
-                break;
             }
-            start += r.consumed();
-            if (r.args().isEmpty()) {
-                continue;
-            }
-            Commands.After after = commands.run(r.args(), out);
-            if (after == Commands.After.CLOSE) {
-                closing = true;
-            } else if (after == Commands.After.SHUTDOWN) {
-                closing = true;
-                shutdown = true;
+            if (batch.isEmpty() && protocolError == null) {
+                break; // the rest is an incomplete request
             }
         }
         if (start == end) {

@@ -15,7 +15,8 @@ import java.util.Map;
 
 /**
  * The epoll event loop: one thread accepts connections, reads what each has sent (edge-triggered:
- * until the socket has nothing more), runs every whole request in it, in order, and writes the replies;
+ * until the socket has nothing more), runs every whole request in it, in order (runs of GETs and SETs
+ * as one store batch each, {@link PipelineBatcher}), and writes the replies;
  * a reply the socket cannot take yet waits for EPOLLOUT, and the connection's further requests wait
  * behind it. Runs until {@link #stop()} (or a SHUTDOWN, later). The store is used from this thread
  * only.
@@ -26,7 +27,7 @@ public final class EpollServer implements AutoCloseable {
     private static final int READ_CHUNK = 64 * 1024;
 
     private final SlotStore store;
-    private final Commands commands;
+    private final PipelineBatcher batcher;
     private final RequestParser parser;
     private final ServerOptions options;
     private final int listenFd;
@@ -43,7 +44,7 @@ public final class EpollServer implements AutoCloseable {
     public EpollServer(SlotStore store, ServerOptions options) throws NativeIoException {
         this.store = store;
         this.options = options;
-        this.commands = new Commands(store, java.time.InstantSource.system());
+        this.batcher = new PipelineBatcher(store, new Commands(store, java.time.InstantSource.system()));
         this.parser = new RequestParser(options.maxBulk());
         this.listenFd = Sockets.listenTcp(options.bind(), 511, false);
         try {
@@ -130,7 +131,7 @@ public final class EpollServer implements AutoCloseable {
         }
         boolean more;
         do {
-            more = c.runRequests(parser, commands);
+            more = c.runRequests(parser, batcher);
             if (!c.flush(io)) {
                 close(c);
                 return;

@@ -175,6 +175,41 @@ class EpollServerTest {
         }
     }
 
+    /**
+     * Runs of SETs and GETs go to the store as batches; a request between them, and a key written twice
+     * in one run, still give what one request at a time would.
+     */
+    @Test
+    void batchedRunsKeepEveryRequestsMeaning() throws Exception {
+        try (Socket s = connect()) {
+            ByteArrayOutputStream b = new ByteArrayOutputStream();
+            for (int i = 0; i < 60; i++) { // fewer than the smallest class's slots: nothing is evicted
+                b.writeBytes(cmd("SET", "r" + i, "a" + i));
+            }
+            b.writeBytes(cmd("SET", "r7", "second"));          // the same key again in the run: the last wins
+            for (int i = 0; i < 30; i++) {
+                b.writeBytes(cmd("GET", "r" + i));
+            }
+            b.writeBytes(cmd("DEL", "r40"));                   // between two runs of GETs
+            for (int i = 30; i < 60; i++) {
+                b.writeBytes(cmd("GET", "r" + i));
+            }
+            s.getOutputStream().write(b.toByteArray());
+            s.getOutputStream().flush();
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            for (int i = 0; i <= 60; i++) {
+                assertEquals("+OK\r\n", reply(in));
+            }
+            for (int i = 0; i < 60; i++) {
+                if (i == 30) {
+                    assertEquals(":1\r\n", reply(in), "DEL r40");
+                }
+                String v = i == 7 ? "second" : "a" + i;
+                assertEquals(i == 40 ? "$-1\r\n" : "$" + v.length() + "\r\n" + v + "\r\n", reply(in), "GET r" + i);
+            }
+        }
+    }
+
     @Test
     void aLargeValueGoesInAndComesBackExactly() throws Exception {
         byte[] v = new byte[700_000];

@@ -79,11 +79,12 @@ public final class ServeCommand implements Callable<Integer> {
                 throw new StoreCommand.BadArgument("--maxclients must be positive: " + maxClients);
             }
             long bulk = StoreCommand.parseSize("--max-bulk", maxBulk);
-            if (bulk < 1) {
-                throw new StoreCommand.BadArgument("--max-bulk must be positive: " + maxBulk);
+            long cap = Integer.MAX_VALUE - 8L;
+            if (bulk < 1 || bulk > cap - 64 * 1024) {
+                throw new StoreCommand.BadArgument("--max-bulk must be from 1 byte to under 2g: " + maxBulk);
             }
             options = new ServerOptions(new InetSocketAddress(addr, port), maxClients, bulk,
-                    Math.max(bulk + 64 * 1024, 1L << 30));
+                    Math.min(cap, Math.max(bulk + 64 * 1024, 1L << 30)));
             storeOptions = common.options().withDurability(StoreCommand.durability(durability));
         } catch (StoreCommand.BadArgument | IllegalArgumentException | UnknownHostException e) {
             err.println("rawio serve: " + e.getMessage());

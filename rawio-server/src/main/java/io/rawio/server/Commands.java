@@ -140,7 +140,11 @@ final class Commands {
                         out.error("ERR value is not an integer or out of range");
                         break;
                     }
-                    long at = clock.millis() + (cmd.equals("expire") ? t * 1000 : t);
+                    long at = expiryAt(clock.millis(), t, cmd.equals("expire") ? 1000 : 1);
+                    if (at == Long.MIN_VALUE) {
+                        out.error("ERR invalid expire time in '" + cmd + "' command");
+                        break;
+                    }
                     out.integer(t <= 0 ? (store.delete(args.get(1)) ? 1 : 0) : (store.expireAt(args.get(1), at) ? 1 : 0));
                 }
                 case "persist" -> {
@@ -158,6 +162,18 @@ final class Commands {
             out.error("ERR " + e.getMessage());
         }
         return After.CONTINUE;
+    }
+
+    /**
+     * {@code base + t * unit} in milliseconds, or Long.MIN_VALUE when it overflows (Redis: "invalid
+     * expire time"); {@code base} 0 for an absolute time.
+     */
+    static long expiryAt(long base, long t, long unit) {
+        try {
+            return Math.addExact(base, Math.multiplyExact(t, unit));
+        } catch (ArithmeticException e) {
+            return Long.MIN_VALUE;
+        }
     }
 
     static Long integer(byte[] arg) {
@@ -216,10 +232,14 @@ final class Commands {
 
     /** Redis's shape: {@code ERR unknown command 'x', with args beginning with: 'a' 'b' }. */
     private static void unknown(List<byte[]> args, ReplyWriter out) {
+        byte[] c = args.getFirst();
         StringBuilder sb = new StringBuilder("ERR unknown command '")
-                .append(new String(args.getFirst(), StandardCharsets.UTF_8)).append("', with args beginning with: ");
+                .append(new String(c, 0, Math.min(c.length, 128), StandardCharsets.UTF_8))
+                .append("', with args beginning with: ");
         for (int i = 1; i < args.size() && sb.length() < 128; i++) {
-            sb.append('\'').append(new String(args.get(i), StandardCharsets.UTF_8)).append("' ");
+            byte[] a = args.get(i);
+            // Each argument cut to 128 bytes, as Redis does: a huge unknown request is not echoed back.
+            sb.append('\'').append(new String(a, 0, Math.min(a.length, 128), StandardCharsets.UTF_8)).append("' ");
         }
         out.error(sb.toString());
     }

@@ -19,6 +19,8 @@ final class Connection {
     private final long maxQuery;
     /** Received, not yet parsed: in[start, end). */
     private byte[] in = new byte[4096];
+    /** The unparsed request needs at least this many bytes before it is worth parsing again. */
+    private long needAtLeast;
     private int start;
     private int end;
     private final ReplyWriter out = new ReplyWriter(4096);
@@ -75,8 +77,8 @@ final class Connection {
         if (live + more <= in.length / 2) {
             System.arraycopy(in, start, in, 0, live); // compact
         } else {
-            in = Arrays.copyOfRange(in, start, start + (int) Math.min(Integer.MAX_VALUE - 8L,
-                    Math.max((long) live + more, in.length * 2L)));
+            long want = Math.max((long) live + more, in.length * 2L);
+            in = Arrays.copyOfRange(in, start, start + (int) Math.min(Integer.MAX_VALUE - 8L, want));
         }
         start = 0;
         end = live;
@@ -100,11 +102,13 @@ final class Connection {
             }
             java.util.List<java.util.List<byte[]>> batch = new java.util.ArrayList<>();
             String protocolError = null;
-            while (start < end && batch.size() < MAX_BATCH) {
+            while (start < end && batch.size() < MAX_BATCH && end - start >= needAtLeast) {
                 RequestParser.Result r = parser.parse(in, start, end);
                 if (r.needsMore()) {
+                    needAtLeast = r.needAtLeast();
                     break;
                 }
+                needAtLeast = 0;
                 if (r.isError()) {
                     protocolError = r.error();
                     break;
@@ -135,9 +139,15 @@ final class Connection {
         if (start == end) {
             start = 0;
             end = 0;
+            if (in.length > SHRINK_ABOVE) {
+                in = new byte[4096]; // a large request came and went: do not keep its buffer
+            }
         }
         return false;
     }
+
+    /** Buffers larger than this are given back once empty. */
+    static final int SHRINK_ABOVE = 64 * 1024;
 
     /**
      * Sends what the replies hold, through {@code chunk}, until done or the socket is full. Returns
@@ -160,6 +170,7 @@ final class Connection {
             sent += (int) w;
         }
         out.clear();
+        out.shrink(SHRINK_ABOVE);
         sent = 0;
         return true;
     }

@@ -78,7 +78,13 @@ public final class EpollServer implements AutoCloseable {
                     } else {
                         Connection c = connections.get((int) token);
                         if (c != null) {
-                            serve(c, epoll.events(i));
+                            try {
+                                serve(c, epoll.events(i));
+                            } catch (RuntimeException | OutOfMemoryError e) {
+                                // Whatever one client's requests did (a reply too large for memory, a
+                                // failure nobody foresaw), it costs that client its connection, no one else.
+                                close(c);
+                            }
                         }
                     }
                 }
@@ -116,9 +122,11 @@ public final class EpollServer implements AutoCloseable {
                 Sockets.setIntOption(fd, NetConstants.IPPROTO_TCP, NetConstants.TCP_NODELAY, 1,
                         a.allocate(java.lang.foreign.ValueLayout.JAVA_INT));
             }
-            Connection c = new Connection(fd, options.maxQueryBytes());
-            connections.put(fd, c);
-            epoll.add(fd, NetConstants.EPOLLIN | NetConstants.EPOLLRDHUP | NetConstants.EPOLLET, fd);
+            if (epoll.add(fd, NetConstants.EPOLLIN | NetConstants.EPOLLRDHUP | NetConstants.EPOLLET, fd) < 0) {
+                Sockets.close(fd); // not watched, it would never be served
+                continue;
+            }
+            connections.put(fd, new Connection(fd, options.maxQueryBytes()));
         }
     }
 

@@ -14,15 +14,16 @@ import java.net.InetSocketAddress;
  */
 public record ServerOptions(InetSocketAddress bind, int maxClients, long maxBulk, long maxQueryBytes) {
     public ServerOptions {
-        if (bind == null || maxClients < 1 || maxBulk < 1 || maxQueryBytes < maxBulk) {
+        if (bind == null || maxClients < 1 || maxBulk < 1 || maxQueryBytes < maxBulk
+                || maxQueryBytes > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("bad server options: bind=" + bind + ", maxClients=" + maxClients
-                    + ", maxBulk=" + maxBulk + ", maxQueryBytes=" + maxQueryBytes + " (at least maxBulk)");
+                    + ", maxBulk=" + maxBulk + ", maxQueryBytes=" + maxQueryBytes + " (at least maxBulk, under 2 GiB)");
         }
     }
 
     /** Loopback, {@code port}, Redis's limits, bulk strings up to {@code maxBulk}. */
     public static ServerOptions loopback(int port, long maxBulk) {
         return new ServerOptions(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000, maxBulk,
-                Math.max(maxBulk + RequestParser.MAX_INLINE, 1L << 30));
+                Math.min(Integer.MAX_VALUE - 8L, Math.max(maxBulk + RequestParser.MAX_INLINE, 1L << 30)));
     }
 }

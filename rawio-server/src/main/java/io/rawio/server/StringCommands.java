@@ -44,8 +44,12 @@ final class StringCommands {
                 } else if (t <= 0) {
                     out.error("ERR invalid expire time in '" + cmd + "' command");
                 } else {
-                    store.put(args.get(1), MemorySegment.ofArray(args.get(3)),
-                            clock.millis() + (cmd.equals("setex") ? t * 1000 : t));
+                    long at = Commands.expiryAt(clock.millis(), t, cmd.equals("setex") ? 1000 : 1);
+                    if (at == Long.MIN_VALUE) {
+                        out.error("ERR invalid expire time in '" + cmd + "' command");
+                        return;
+                    }
+                    store.put(args.get(1), MemorySegment.ofArray(args.get(3)), at);
                     out.ok();
                 }
             }
@@ -146,11 +150,15 @@ final class StringCommands {
                         return;
                     }
                     expireAt = switch (opt) {
-                        case "ex" -> clock.millis() + t * 1000;
-                        case "px" -> clock.millis() + t;
-                        case "exat" -> t * 1000;
+                        case "ex" -> Commands.expiryAt(clock.millis(), t, 1000);
+                        case "px" -> Commands.expiryAt(clock.millis(), t, 1);
+                        case "exat" -> Commands.expiryAt(0, t, 1000);
                         default -> t;
                     };
+                    if (expireAt == Long.MIN_VALUE) {
+                        out.error("ERR invalid expire time in 'set' command");
+                        return;
+                    }
                 }
                 default -> {
                     out.error("ERR syntax error");

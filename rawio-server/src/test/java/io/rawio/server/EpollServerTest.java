@@ -121,6 +121,9 @@ class EpollServerTest {
                 {"GET", "b"}, {"$-1\r\n"},
                 {"MSET", "a"}, {"-ERR wrong number of arguments for 'mset' command\r\n"},
                 {"HELLO", "4"}, {"-NOPROTO unsupported protocol version\r\n"},
+                {"EXPIRE", "a", "18446744073709552"}, {"-ERR invalid expire time in 'expire' command\r\n"},
+                {"SET", "a", "1", "EX", "9223372036854775"}, {"-ERR invalid expire time in 'set' command\r\n"},
+                {"GET", "a"}, {"$1\r\n1\r\n"},
             };
             for (int i = 0; i < script.length; i += 2) {
                 o.write(cmd(script[i]));

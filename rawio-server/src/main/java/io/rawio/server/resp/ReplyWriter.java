@@ -151,6 +151,13 @@ public final class ReplyWriter {
         return Arrays.copyOf(buf, size);
     }
 
+    /** After {@link #clear()}: gives back a buffer larger than {@code above} bytes (a large reply went). */
+    public void shrink(int above) {
+        if (size == 0 && buf.length > above) {
+            buf = new byte[256];
+        }
+    }
+
     /** Forgets what was written (it was sent); keeps the buffer. */
     public void clear() {
         size = 0;

@@ -25,21 +25,35 @@ public final class RequestParser {
     /** The default largest bulk string (Redis's proto-max-bulk-len, 512 MiB). */
     public static final long DEFAULT_MAX_BULK = 512L << 20;
 
-    /** Not a whole request yet: nothing consumed. */
-    public static final Result NEED_MORE = new Result(null, 0, null);
+    /** Not a whole request yet: nothing consumed (and no lower bound on what it still needs). */
+    public static final Result NEED_MORE = new Result(null, 0, null, 0);
 
     /**
      * One call's outcome: a request ({@code args}, maybe empty for a blank line or {@code *0}, which the
      * caller skips) and the bytes it took; or {@link #NEED_MORE}; or a protocol error.
      */
-    public record Result(List<byte[]> args, int consumed, String error) {
+    public record Result(List<byte[]> args, int consumed, String error, long needAtLeast) {
+        Result(List<byte[]> args, int consumed, String error) {
+            this(args, consumed, error, 0);
+        }
+
         public boolean isError() {
             return error != null;
         }
 
+        /** Not a whole request yet; {@link #needAtLeast} bytes (from where it starts) are the least it needs. */
         public boolean needsMore() {
-            return this == NEED_MORE;
+            return args == null && error == null;
         }
+    }
+
+    /**
+     * NEED_MORE, knowing the request needs at least {@code bytes} from its start: the caller need not
+     * parse again before it has that many, so a request trickling in one argument at a time is not
+     * re-read from its start at every arrival (which would cost the square of its length).
+     */
+    private static Result needAtLeast(long bytes) {
+        return new Result(null, 0, null, bytes);
     }
 
     private final long maxBulk;
@@ -80,8 +94,8 @@ public final class RequestParser {
 
     /** A decimal number (optional '-') in buf[from, end), or Long.MIN_VALUE when it is not one. */
     private static long number(byte[] buf, int from, int end) {
-        if (from >= end || end - from > 19) {
-            return Long.MIN_VALUE;
+        if (from >= end || end - from > 18) {
+            return Long.MIN_VALUE; // more digits than any length or count the server takes (and no overflow)
         }
         boolean negative = buf[from] == '-';
         int i = negative ? from + 1 : from;
@@ -117,15 +131,17 @@ public final class RequestParser {
         int[] lengths = new int[starts.length];
         int count = 0;
         for (long k = 0; k < n; k++) {
+            // The least the rest can take: "$0\r\n\r\n" per argument still to come.
+            long least = (long) at - from + 6 * (n - k);
             if (at >= to) {
-                return NEED_MORE;
+                return needAtLeast(least);
             }
             if (buf[at] != '$') {
                 return error("expected '$', got '" + (char) (buf[at] & 0xff) + "'");
             }
             int e = crlf(buf, at, Math.min(to, at + MAX_INLINE + 2));
             if (e < 0) {
-                return to - at > MAX_INLINE ? error("too big bulk count string") : NEED_MORE;
+                return to - at > MAX_INLINE ? error("too big bulk count string") : needAtLeast(least);
             }
             long len = number(buf, at + 1, e);
             if (len == Long.MIN_VALUE || len < 0 || len > maxBulk || len > Integer.MAX_VALUE - 16) {
@@ -133,7 +149,7 @@ public final class RequestParser {
             }
             int body = e + 2;
             if ((long) to - body < len + 2) {
-                return NEED_MORE;
+                return needAtLeast((long) body - from + len + 2 + 6 * (n - k - 1));
             }
             if (buf[body + (int) len] != '\r' || buf[body + (int) len + 1] != '\n') {
                 return error("bulk string not followed by CRLF");

@@ -151,6 +151,22 @@ class RequestParserTest {
         }
     }
 
+    /**
+     * What a partial request says it still needs at least is never more than the whole request: a
+     * connection that waits for that many bytes before parsing again never misses a request.
+     */
+    @Property(tries = 300)
+    void theLeastAPartialRequestNeedsIsNeverMoreThanItsLength(@ForAll("commands") List<List<byte[]>> cmds) {
+        byte[] in = encode(cmds.subList(0, 1));
+        RequestParser p = new RequestParser();
+        for (int cut = 0; cut < in.length; cut++) {
+            RequestParser.Result r = p.parse(in, 0, cut);
+            assertTrue(r.needsMore(), "cut " + cut);
+            assertTrue(r.needAtLeast() <= in.length, "needs " + r.needAtLeast() + " of a request of " + in.length);
+        }
+        assertEquals(in.length, p.parse(in, 0, in.length).consumed());
+    }
+
     /** Whatever bytes a client sends, the parser answers with a request, NEED_MORE or an error: it never throws. */
     @Property(tries = 2000)
     void anyBytesGetAnAnswerNeverAnException(@ForAll @Size(max = 200) byte[] junk, @ForAll boolean multibulk) {

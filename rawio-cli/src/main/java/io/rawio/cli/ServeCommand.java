@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "serve", description = {"Serve a store over the Redis protocol (RESP), for redis-cli and Redis clients.",
     "One epoll event loop. Commands so far: GET, SET (EX, PX, EXAT, PXAT, NX, XX), SETEX, PSETEX, SETNX, GETDEL,"
             + " STRLEN, MGET, MSET, DEL, UNLINK, EXISTS, TYPE, TTL, PTTL, EXPIRE, PEXPIRE, PERSIST, DBSIZE, PING, ECHO,"
-            + " QUIT, SELECT 0, HELLO 2|3, COMMAND, CLIENT SETINFO/SETNAME/GETNAME, INFO, TIME, SHUTDOWN. Listens on loopback only (no password support yet). SIGTERM, SIGINT or SHUTDOWN stop it:"
+            + " QUIT, SELECT 0, HELLO 2|3, COMMAND, CLIENT SETINFO/SETNAME/GETNAME, INFO, TIME, SHUTDOWN, AUTH."
+            + " Listens on loopback unless --requirepass is given. SIGTERM, SIGINT or SHUTDOWN stop it:"
             + " connections close, the store writes a checkpoint and closes."})
 public final class ServeCommand implements Callable<Integer> {
     @Spec
@@ -40,8 +41,12 @@ public final class ServeCommand implements Callable<Integer> {
     int port;
 
     @Option(names = "--bind", paramLabel = "ADDR", defaultValue = "127.0.0.1",
-            description = "Address to listen on; loopback only for now (default: ${DEFAULT-VALUE})")
+            description = "Address to listen on; another than loopback only with --requirepass (default: ${DEFAULT-VALUE})")
     String bind;
+
+    @Option(names = "--requirepass", paramLabel = "SECRET",
+            description = "Clients must AUTH with SECRET before any other command (compared in constant time)")
+    String requirepass;
 
     @Option(names = "--maxclients", paramLabel = "N", defaultValue = "10000",
             description = "Connections at once; one more is told so and closed (default: ${DEFAULT-VALUE})")
@@ -71,9 +76,12 @@ public final class ServeCommand implements Callable<Integer> {
                 throw new StoreCommand.BadArgument("--port must be 0 to 65535: " + port);
             }
             InetAddress addr = InetAddress.getByName(bind);
-            if (!addr.isLoopbackAddress()) {
+            if (requirepass != null && requirepass.isEmpty()) {
+                throw new StoreCommand.BadArgument("--requirepass must not be empty");
+            }
+            if (!addr.isLoopbackAddress() && requirepass == null) {
                 throw new StoreCommand.BadArgument("--bind=" + bind + " is not a loopback address: serving other"
-                        + " hosts needs a password, which rawio serve does not support yet (protected mode)");
+                        + " hosts needs --requirepass (protected mode)");
             }
             if (maxClients < 1) {
                 throw new StoreCommand.BadArgument("--maxclients must be positive: " + maxClients);
@@ -84,7 +92,8 @@ public final class ServeCommand implements Callable<Integer> {
                 throw new StoreCommand.BadArgument("--max-bulk must be from 1 byte to under 2g: " + maxBulk);
             }
             options = new ServerOptions(new InetSocketAddress(addr, port), maxClients, bulk,
-                    Math.min(cap, Math.max(bulk + 64 * 1024, 1L << 30)));
+                    Math.min(cap, Math.max(bulk + 64 * 1024, 1L << 30)))
+                    .withPassword(requirepass == null ? null : requirepass.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             storeOptions = common.options().withDurability(StoreCommand.durability(durability));
         } catch (StoreCommand.BadArgument | IllegalArgumentException | UnknownHostException e) {
             err.println("rawio serve: " + e.getMessage());

@@ -28,12 +28,47 @@ final class Commands {
     private final java.time.InstantSource clock;
     private final StringCommands strings;
     private final long startMs;
+    /** AUTH's password, or null when there is none. */
+    private final byte[] password;
 
     Commands(SlotStore store, java.time.InstantSource clock) {
+        this(store, clock, null);
+    }
+
+    Commands(SlotStore store, java.time.InstantSource clock, byte[] password) {
         this.store = store;
         this.clock = clock;
         this.strings = new StringCommands(store, clock);
         this.startMs = clock.millis();
+        this.password = password;
+    }
+
+    /** Whether a new connection starts authenticated (the server has no password). */
+    boolean open() {
+        return password == null;
+    }
+
+    /**
+     * AUTH [default] password: compared in constant time (MessageDigest.isEqual), so the reply's timing
+     * does not tell how much of a guess was right.
+     */
+    private void auth(List<byte[]> args, ReplyWriter out, Session session) {
+        if (args.size() < 2 || args.size() > 3) {
+            wrongArgs(out, "auth");
+            return;
+        }
+        if (password == null) {
+            out.error("ERR AUTH <password> called without any password configured for the default user. "
+                    + "Are you sure your configuration is correct?");
+            return;
+        }
+        boolean user = args.size() == 2 || name(args.get(1)).equals("default");
+        if (user && java.security.MessageDigest.isEqual(password, args.getLast())) {
+            session.authenticated = true;
+            out.ok();
+        } else {
+            out.error("WRONGPASS invalid username-password pair or user is disabled.");
+        }
     }
 
     static String name(byte[] arg) {
@@ -44,12 +79,22 @@ final class Commands {
         out.error("ERR wrong number of arguments for '" + cmd + "' command");
     }
 
-    /** Runs one request; the reply goes to {@code out}. */
+    /** Runs one request of a connection that needs no AUTH (tests). */
     After run(List<byte[]> args, ReplyWriter out) {
+        return run(args, out, new Session(true));
+    }
+
+    /** Runs one request; the reply goes to {@code out}. */
+    After run(List<byte[]> args, ReplyWriter out, Session session) {
         String cmd = name(args.getFirst());
         int n = args.size();
+        if (!session.authenticated && !cmd.equals("auth") && !cmd.equals("quit") && !cmd.equals("hello")) {
+            out.error("NOAUTH Authentication required.");
+            return After.CONTINUE;
+        }
         try {
             switch (cmd) {
+                case "auth" -> auth(args, out, session);
                 case "ping" -> {
                     if (n == 1) {
                         out.simple("PONG");
@@ -97,7 +142,15 @@ final class Commands {
                     out.array(2).bulk(Long.toString(now.getEpochSecond())).bulk(Long.toString(now.getNano() / 1000));
                 }
                 case "info" -> out.bulk(info());
-                case "hello" -> hello(args, out);
+                case "hello" -> {
+                    if (!session.authenticated) {
+                        out.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the"
+                                + " HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and"
+                                + " select the RESP protocol version at the same time");
+                    } else {
+                        hello(args, out);
+                    }
+                }
                 case "get", "set", "setex", "psetex", "setnx", "getdel", "strlen", "mget", "mset" ->
                         strings.run(cmd, args, out);
                 case "del", "unlink" -> {

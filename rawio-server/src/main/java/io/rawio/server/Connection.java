@@ -35,9 +35,13 @@ final class Connection {
     /** A SHUTDOWN came on this connection. */
     boolean shutdown;
 
-    Connection(int fd, long maxQuery) {
+    /** What its commands changed about it (authenticated or not). */
+    final Session session;
+
+    Connection(int fd, long maxQuery, boolean authenticated) {
         this.fd = fd;
         this.maxQuery = maxQuery;
+        this.session = new Session(authenticated);
     }
 
     /**
@@ -119,7 +123,7 @@ final class Connection {
                 }
             }
             if (!batch.isEmpty()) {
-                Commands.After after = batcher.run(batch, out);
+                Commands.After after = batcher.run(batch, out, session);
                 if (after == Commands.After.CLOSE) {
                     closing = true;
                 } else if (after == Commands.After.SHUTDOWN) {

@@ -28,6 +28,7 @@ public final class EpollServer implements AutoCloseable {
 
     private final SlotStore store;
     private final PipelineBatcher batcher;
+    private final Commands commands;
     private final RequestParser parser;
     private final ServerOptions options;
     private final int listenFd;
@@ -44,7 +45,8 @@ public final class EpollServer implements AutoCloseable {
     public EpollServer(SlotStore store, ServerOptions options) throws NativeIoException {
         this.store = store;
         this.options = options;
-        this.batcher = new PipelineBatcher(store, new Commands(store, java.time.InstantSource.system()));
+        this.commands = new Commands(store, java.time.InstantSource.system(), options.password());
+        this.batcher = new PipelineBatcher(store, commands);
         this.parser = new RequestParser(options.maxBulk());
         this.listenFd = Sockets.listenTcp(options.bind(), 511, false);
         try {
@@ -126,7 +128,7 @@ public final class EpollServer implements AutoCloseable {
                 Sockets.close(fd); // not watched, it would never be served
                 continue;
             }
-            connections.put(fd, new Connection(fd, options.maxQueryBytes()));
+            connections.put(fd, new Connection(fd, options.maxQueryBytes(), commands.open()));
         }
     }
 

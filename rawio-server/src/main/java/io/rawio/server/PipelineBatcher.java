@@ -48,11 +48,20 @@ final class PipelineBatcher {
      * Runs {@code requests} in order, replies to {@code out}. Returns what the connection does next:
      * the first request that asked to close (or shut down) ends the run; the rest are not run.
      */
-    Commands.After run(List<List<byte[]>> requests, ReplyWriter out) {
+    Commands.After run(List<List<byte[]>> requests, ReplyWriter out, Session session) {
         int i = 0;
         while (i < requests.size()) {
             List<byte[]> r = requests.get(i);
             int j = i + 1;
+            if (!session.authenticated) {
+                // Not batched: each request goes to the command table, which asks for AUTH first.
+                Commands.After after = commands.run(r, out, session);
+                if (after != Commands.After.CONTINUE) {
+                    return after;
+                }
+                i++;
+                continue;
+            }
             if (plainGet(r)) {
                 while (j < requests.size() && plainGet(requests.get(j))) {
                     j++;
@@ -72,7 +81,7 @@ final class PipelineBatcher {
                     continue;
                 }
             }
-            Commands.After after = commands.run(r, out);
+            Commands.After after = commands.run(r, out, session);
             if (after != Commands.After.CONTINUE) {
                 return after;
             }

@@ -11,9 +11,24 @@ import java.net.InetSocketAddress;
  * @param maxClients    connections at once; one more is told so and closed (Redis: 10000)
  * @param maxBulk       the largest bulk string a request may carry
  * @param maxQueryBytes a connection's unparsed input past which it is closed (Redis: 1 GiB)
+ * @param password      what AUTH must give before any other command (Redis's requirepass), or null
  */
-public record ServerOptions(InetSocketAddress bind, int maxClients, long maxBulk, long maxQueryBytes) {
+public record ServerOptions(InetSocketAddress bind, int maxClients, long maxBulk, long maxQueryBytes,
+        byte[] password) {
+    /** Options without a password. */
+    public ServerOptions(InetSocketAddress bind, int maxClients, long maxBulk, long maxQueryBytes) {
+        this(bind, maxClients, maxBulk, maxQueryBytes, null);
+    }
+
+    /** The same options with AUTH required. */
+    public ServerOptions withPassword(byte[] secret) {
+        return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, secret == null ? null : secret.clone());
+    }
+
     public ServerOptions {
+        if (password != null && password.length == 0) {
+            throw new IllegalArgumentException("an empty password");
+        }
         if (bind == null || maxClients < 1 || maxBulk < 1 || maxQueryBytes < maxBulk
                 || maxQueryBytes > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("bad server options: bind=" + bind + ", maxClients=" + maxClients

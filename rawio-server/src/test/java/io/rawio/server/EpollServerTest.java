@@ -253,6 +253,42 @@ class EpollServerTest {
         }
     }
 
+    /** With a password: nothing but AUTH (and QUIT) before it, a wrong one refused, then everything works. */
+    @Test
+    void aPasswordIsAskedForBeforeAnyCommand() throws Exception {
+        try (EpollServer locked = new EpollServer(store, ServerOptions.loopback(0, 1L << 20)
+                .withPassword("s3cret".getBytes(StandardCharsets.UTF_8)))) {
+            Thread t = Thread.ofPlatform().start(locked::run);
+            try (Socket s = new Socket(locked.address().getAddress(), locked.address().getPort())) {
+                s.setSoTimeout(10_000);
+                OutputStream o = s.getOutputStream();
+                DataInputStream in = new DataInputStream(s.getInputStream());
+                ByteArrayOutputStream b = new ByteArrayOutputStream();
+                b.writeBytes(cmd("GET", "k"));
+                b.writeBytes(cmd("GET", "k2"));
+                b.writeBytes(cmd("AUTH", "wrong"));
+                b.writeBytes(cmd("AUTH", "default", "s3cret"));
+                b.writeBytes(cmd("SET", "k", "v"));
+                b.writeBytes(cmd("GET", "k"));
+                o.write(b.toByteArray());
+                o.flush();
+                assertEquals("-NOAUTH Authentication required.\r\n", reply(in));
+                assertEquals("-NOAUTH Authentication required.\r\n", reply(in));
+                assertEquals("-WRONGPASS invalid username-password pair or user is disabled.\r\n", reply(in));
+                assertEquals("+OK\r\n", reply(in));
+                assertEquals("+OK\r\n", reply(in));
+                assertEquals("$1\r\nv\r\n", reply(in));
+            } finally {
+                locked.stop();
+                t.join(10_000);
+            }
+        }
+        try (Socket s = connect()) { // the server without a password refuses AUTH as Redis does
+            s.getOutputStream().write(cmd("AUTH", "x"));
+            assertTrue(reply(new DataInputStream(s.getInputStream())).startsWith("-ERR AUTH <password> called without"));
+        }
+    }
+
     @Test
     void quitAnswersThenCloses() throws Exception {
         try (Socket s = connect()) {

@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "serve", description = {"Serve a store over the Redis protocol (RESP), for redis-cli and Redis clients.",
     "One epoll event loop. Commands so far: GET, SET (EX, PX, EXAT, PXAT, NX, XX), SETEX, PSETEX, SETNX, GETDEL,"
             + " STRLEN, MGET, MSET, DEL, UNLINK, EXISTS, TYPE, TTL, PTTL, EXPIRE, PEXPIRE, PERSIST, DBSIZE, PING, ECHO,"
-            + " QUIT, SELECT 0, HELLO 2|3, COMMAND, CLIENT SETINFO/SETNAME/GETNAME, INFO, TIME, SHUTDOWN, AUTH."
+            + " SCAN (MATCH, COUNT, TYPE), KEYS, QUIT, SELECT 0, HELLO 2|3, COMMAND, CLIENT SETINFO/SETNAME/GETNAME, INFO,"
+            + " TIME, SHUTDOWN, AUTH."
             + " Listens on loopback unless --requirepass is given. SIGTERM, SIGINT or SHUTDOWN stop it:"
             + " connections close, the store writes a checkpoint and closes."})
 public final class ServeCommand implements Callable<Integer> {

@@ -30,6 +30,7 @@ public final class Errno {
     public static final int EROFS = 30;
     public static final int EPIPE = 32;
     public static final int EADDRINUSE = 98;
+    public static final int ECONNABORTED = 103;
     public static final int ECONNRESET = 104;
     public static final int ENOSYS = 38;
     public static final int EOPNOTSUPP = 95;
@@ -58,6 +59,7 @@ public final class Errno {
         NAMES[77] = "EBADFD";
         NAMES[95] = "EOPNOTSUPP";
         NAMES[98] = "EADDRINUSE";
+        NAMES[103] = "ECONNABORTED";
         NAMES[104] = "ECONNRESET";
         NAMES[110] = "ETIMEDOUT";
         NAMES[111] = "ECONNREFUSED";

@@ -27,6 +27,7 @@ final class Commands {
     private final SlotStore store;
     private final java.time.InstantSource clock;
     private final StringCommands strings;
+    private final ScanCommands scans;
     private final long startMs;
     /** AUTH's password, or null when there is none. */
     private final byte[] password;
@@ -39,6 +40,7 @@ final class Commands {
         this.store = store;
         this.clock = clock;
         this.strings = new StringCommands(store, clock);
+        this.scans = new ScanCommands(store);
         this.startMs = clock.millis();
         this.password = password;
     }
@@ -130,6 +132,8 @@ final class Commands {
                 case "command" -> out.array(0);
                 case "client" -> client(args, out);
                 case "dbsize" -> out.integer(store.keyCount());
+                case "scan" -> scans.scan(args, out);
+                case "keys" -> scans.keys(args, out);
                 case "type" -> {
                     if (n != 2) {
                         wrongArgs(out, cmd);

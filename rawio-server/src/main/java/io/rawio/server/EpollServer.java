@@ -40,6 +40,8 @@ public final class EpollServer implements AutoCloseable {
     /** Redis's words to a client past maxclients (then the connection is closed). */
     private final MemorySegment tooMany = arena.allocateFrom("-ERR max number of clients reached\r\n");
     private volatile boolean stop;
+    /** When accepting stopped for lack of descriptors (EMFILE), when to try again (nanoTime), or 0. */
+    private long acceptPausedUntil;
 
     /** Binds and listens (the loop starts with {@link #run()}). */
     public EpollServer(SlotStore store, ServerOptions options) throws NativeIoException {
@@ -69,6 +71,10 @@ public final class EpollServer implements AutoCloseable {
     public void run() {
         try {
             while (!stop) {
+                if (acceptPausedUntil != 0 && System.nanoTime() - acceptPausedUntil >= 0) {
+                    acceptPausedUntil = 0;
+                    epoll.modify(listenFd, NetConstants.EPOLLIN, LISTENER);
+                }
                 int n = epoll.await(100);
                 if (n < 0 && n != -Errno.EINTR) {
                     throw new IllegalStateException("epoll_wait: " + Errno.name(-n));
@@ -112,8 +118,15 @@ public final class EpollServer implements AutoCloseable {
     private void acceptAll() {
         while (true) {
             int fd = Sockets.accept4(listenFd, NetConstants.SOCK_NONBLOCK | NetConstants.SOCK_CLOEXEC);
+            if (fd == -Errno.EAGAIN || fd == -Errno.EINTR || fd == -Errno.ECONNABORTED) {
+                return; // none left (or one that went away): the next wake-up brings more
+            }
             if (fd < 0) {
-                return; // EAGAIN: none left; anything else (EMFILE, ...): try again at the next wake-up
+                // Out of descriptors or memory (EMFILE, ENFILE, ENOMEM): the listener stays readable, and
+                // a level-triggered wait would wake at once, again and again. Stop watching it for 100 ms.
+                epoll.modify(listenFd, 0, LISTENER);
+                acceptPausedUntil = System.nanoTime() + 100_000_000L;
+                return;
             }
             if (connections.size() >= options.maxClients()) {
                 Sockets.send(fd, tooMany, tooMany.byteSize() - 1, NetConstants.MSG_DONTWAIT);

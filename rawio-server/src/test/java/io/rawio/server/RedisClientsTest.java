@@ -85,6 +85,8 @@ class RedisClientsTest {
             {"MGET", "a", "b", "c"}, {"1\n2\n"},
             {"DBSIZE"}, {"3"},
             {"NOSUCH"}, {"ERR unknown command 'NOSUCH'"},
+            {"KEYS", "[a]"}, {"a\n"},
+            {"--scan", "--pattern", "gree*"}, {"greeting"},
         };
         for (int i = 0; i < script.length; i += 2) {
             List<String> c = new ArrayList<>(base);

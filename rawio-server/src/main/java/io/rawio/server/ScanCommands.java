@@ -1,0 +1,100 @@
+package io.rawio.server;
+
+import io.rawio.server.resp.ReplyWriter;
+import io.rawio.store.ScanPage;
+import io.rawio.store.SlotStore;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * SCAN cursor [MATCH pattern] [COUNT n] [TYPE string] and KEYS pattern over the store's own scan:
+ * the store walks its index by cursor (a key present for the whole scan is returned at least once,
+ * as Redis's SCAN promises), a pattern's literal start goes to the store as a prefix, and the rest
+ * of the pattern is matched here ({@link Glob}).
+ */
+final class ScanCommands {
+    private final SlotStore store;
+
+    ScanCommands(SlotStore store) {
+        this.store = store;
+    }
+
+    void scan(List<byte[]> args, ReplyWriter out) {
+        if (args.size() < 2) {
+            Commands.wrongArgs(out, "scan");
+            return;
+        }
+        Long cursor = Commands.integer(args.get(1));
+        if (cursor == null || cursor < 0 || cursor > 0xffffffffL) {
+            out.error("ERR invalid cursor");
+            return;
+        }
+        byte[] pattern = null;
+        long count = 10;
+        boolean strings = true;
+        for (int i = 2; i < args.size(); i++) {
+            String opt = Commands.name(args.get(i));
+            if (i + 1 >= args.size()) {
+                out.error("ERR syntax error");
+                return;
+            }
+            switch (opt) {
+                case "match" -> pattern = args.get(++i);
+                case "count" -> {
+                    Long c = Commands.integer(args.get(++i));
+                    if (c == null || c < 1) {
+                        out.error(c == null ? "ERR value is not an integer or out of range" : "ERR syntax error");
+                        return;
+                    }
+                    count = Math.min(c, 1_000_000);
+                }
+                case "type" -> strings = Commands.name(args.get(++i)).equals("string");
+                default -> {
+                    out.error("ERR syntax error");
+                    return;
+                }
+            }
+        }
+        byte[] prefix = pattern == null ? null : Glob.prefix(pattern);
+        ScanPage page = store.scan(cursor, (int) count, prefix == null || prefix.length == 0 ? null : prefix);
+        List<byte[]> keys = new ArrayList<>();
+        if (strings) { // every value in the store is a string
+            for (byte[] k : page.keys()) {
+                if (pattern == null || Glob.matches(pattern, k)) {
+                    keys.add(k);
+                }
+            }
+        }
+        out.array(2).bulk(Long.toString(page.cursor())).array(keys.size());
+        for (byte[] k : keys) {
+            out.bulk(k);
+        }
+    }
+
+    void keys(List<byte[]> args, ReplyWriter out) {
+        if (args.size() != 2) {
+            Commands.wrongArgs(out, "keys");
+            return;
+        }
+        byte[] pattern = args.get(1);
+        byte[] prefix = Glob.prefix(pattern);
+        List<byte[]> keys = new ArrayList<>();
+        long cursor = 0;
+        do {
+            ScanPage page = store.scan(cursor, 4096, prefix.length == 0 ? null : prefix);
+            for (byte[] k : page.keys()) {
+                if (Glob.matches(pattern, k)) {
+                    keys.add(k);
+                }
+            }
+            cursor = page.cursor();
+        } while (cursor != 0);
+        // SCAN may return a key twice (the index grew meanwhile); KEYS lists each once.
+        java.util.Set<java.nio.ByteBuffer> seen = new java.util.HashSet<>();
+        keys.removeIf(k -> !seen.add(java.nio.ByteBuffer.wrap(k)));
+        out.array(keys.size());
+        for (byte[] k : keys) {
+            out.bulk(k);
+        }
+    }
+}

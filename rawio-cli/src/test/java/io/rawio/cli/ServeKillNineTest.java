@@ -1,0 +1,141 @@
+package io.rawio.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rawio.store.SlotStore;
+import io.rawio.store.StoreOptions;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * kill -9 of {@code rawio serve --durability=durable} in the middle of pipelined SETs, three times:
+ * after each, every key the server answered +OK for reads back exactly from the store.
+ */
+@Timeout(180)
+class ServeKillNineTest {
+    @TempDir
+    Path dir;
+
+    private static byte[] value(String key) {
+        byte[] v = new byte[100 + Math.floorMod(key.hashCode(), 5000)];
+        new java.util.SplittableRandom(key.hashCode()).nextBytes(v);
+        return v;
+    }
+
+    private static byte[] set(String key) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        byte[] v = value(key);
+        b.writeBytes(("*3\r\n$3\r\nSET\r\n$" + k.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        b.writeBytes(k);
+        b.writeBytes(("\r\n$" + v.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        b.writeBytes(v);
+        b.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+        return b.toByteArray();
+    }
+
+    private static String line(DataInputStream in) throws IOException {
+        StringBuilder b = new StringBuilder();
+        int c;
+        while ((c = in.read()) != '\n') {
+            if (c < 0) {
+                throw new IOException("closed");
+            }
+            b.append((char) c);
+        }
+        return b.toString().strip();
+    }
+
+    @Test
+    void everyOkdDurableSetSurvivesKillNine() throws Exception {
+        Path store = dir.resolve("s.store");
+        StoreOptions o = StoreOptions.defaults().withEngine("psync");
+        // Room for every key the rounds write (about 11,000 slots a class): nothing acknowledged is evicted.
+        SlotStore.format(store, 1L << 30, io.rawio.store.SlotClasses.forMaxValue(64 << 10), false, o,
+                SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
+        List<String> acked = new ArrayList<>();
+        long[] killAfterMs = {300, 500, 200};
+        for (int round = 0; round < killAfterMs.length; round++) {
+            Path out = dir.resolve("serve-" + round + ".out");
+            String java = ProcessHandle.current().info().command().orElse("java");
+            Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
+                    System.getProperty("java.class.path"), Main.class.getName(), "serve", store.toString(), "--port=0",
+                    "--durability=durable", "--engine=psync")
+                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            try {
+                Pattern ready = Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+)");
+                Matcher m;
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (!(m = ready.matcher(Files.readString(out))).find()) {
+                    assertTrue(child.isAlive(), "serve died: " + Files.readString(out));
+                    assertTrue(System.nanoTime() < deadline, "ready within 60 s");
+                    Thread.sleep(10);
+                }
+                int port = Integer.parseInt(m.group(1));
+                long killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(killAfterMs[round]);
+                try (Socket s = new Socket("127.0.0.1", port)) {
+                    s.setSoTimeout(10_000);
+                    OutputStream os = s.getOutputStream();
+                    DataInputStream in = new DataInputStream(s.getInputStream());
+                    int batch = 0;
+                    boolean killed = false;
+                    while (!killed) {
+                        List<String> keys = new ArrayList<>();
+                        ByteArrayOutputStream b = new ByteArrayOutputStream();
+                        for (int i = 0; i < 16; i++) {
+                            String k = "r" + round + "-" + batch + "-" + i;
+                            keys.add(k);
+                            b.writeBytes(set(k));
+                        }
+                        batch++;
+                        os.write(b.toByteArray());
+                        os.flush();
+                        if (System.nanoTime() > killAt) {
+                            child.destroyForcibly(); // SIGKILL while this batch is in flight
+                            killed = true;
+                        }
+                        try {
+                            for (String k : keys) {
+                                if (line(in).equals("+OK")) {
+                                    acked.add(k);
+                                }
+                            }
+                        } catch (IOException e) {
+                            killed = true; // the server is gone: the rest of the batch is unanswered
+                        }
+                    }
+                }
+            } finally {
+                child.destroyForcibly();
+                assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+            }
+            try (SlotStore s = SlotStore.open(store, o)) {
+                for (String k : acked) {
+                    byte[] got = s.get(k.getBytes(StandardCharsets.UTF_8));
+                    assertNotNull(got, "round " + round + ": +OK'd key lost: " + k);
+                    assertArrayEquals(value(k), got, "round " + round + ": value of " + k);
+                }
+            }
+        }
+        assertTrue(acked.size() > 100, "the server acknowledged SETs before it was killed: " + acked.size());
+        assertTrue(acked.size() < 10_000, "fewer keys than a class has slots (else eviction, not loss): " + acked.size());
+        assertEquals(acked.size(), acked.stream().distinct().count());
+    }
+}

@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
 /** {@code rawio serve}: a store behind the Redis protocol, on rawio's epoll event loop. */
 @Command(name = "serve", description = {"Serve a store over the Redis protocol (RESP), for redis-cli and Redis clients.",
     "One epoll event loop. Commands so far: GET, SET (EX, PX, EXAT, PXAT, NX, XX), SETEX, PSETEX, SETNX, GETDEL,"
-            + " STRLEN, MGET, MSET, DEL, UNLINK, EXISTS, TYPE, TTL, PTTL, EXPIRE, PEXPIRE, PERSIST, DBSIZE, PING, ECHO,"
+            + " GETEX, STRLEN, MGET, MSET, MSETNX, RANDOMKEY, DEL, UNLINK, EXISTS, TYPE, TTL, PTTL, EXPIRE, PEXPIRE, PERSIST, DBSIZE, PING, ECHO,"
             + " SCAN (MATCH, COUNT, TYPE), KEYS, QUIT, SELECT 0, HELLO 2|3, COMMAND, CLIENT SETINFO/SETNAME/GETNAME, INFO,"
             + " TIME, SHUTDOWN, AUTH."
             + " Listens on loopback unless --requirepass is given. SIGTERM, SIGINT or SHUTDOWN stop it:"

@@ -134,6 +134,7 @@ final class Commands {
                 case "dbsize" -> out.integer(store.keyCount());
                 case "scan" -> scans.scan(args, out);
                 case "keys" -> scans.keys(args, out);
+                case "randomkey" -> scans.randomKey(args, out);
                 case "type" -> {
                     if (n != 2) {
                         wrongArgs(out, cmd);
@@ -155,7 +156,7 @@ final class Commands {
                         hello(args, out);
                     }
                 }
-                case "get", "set", "setex", "psetex", "setnx", "getdel", "strlen", "mget", "mset" ->
+                case "get", "set", "setex", "psetex", "setnx", "getdel", "getex", "strlen", "mget", "mset", "msetnx" ->
                         strings.run(cmd, args, out);
                 case "del", "unlink" -> {
                     if (n < 2) {

@@ -71,6 +71,43 @@ final class ScanCommands {
         }
     }
 
+    /** RANDOMKEY: a key from a page of the scan started at a random cursor; nil when there is none. */
+    void randomKey(List<byte[]> args, ReplyWriter out) {
+        if (args.size() != 1) {
+            Commands.wrongArgs(out, "randomkey");
+            return;
+        }
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        long cursor = r.nextLong(0x100000000L);
+        for (int tries = 0; tries < 64; tries++) {
+            ScanPage page = store.scan(cursor, 64, null);
+            List<byte[]> keys = page.keys();
+            if (!keys.isEmpty()) {
+                out.bulk(keys.get(r.nextInt(keys.size())));
+                return;
+            }
+            if (page.cursor() == 0 && cursor == 0) {
+                break; // a whole pass from the start found nothing
+            }
+            cursor = page.cursor();
+        }
+        if (store.keyCount() == 0) {
+            out.nullBulk();
+            return;
+        }
+        // Sparse: walk from the start until a key turns up.
+        long c = 0;
+        do {
+            ScanPage page = store.scan(c, 4096, null);
+            if (!page.keys().isEmpty()) {
+                out.bulk(page.keys().getFirst());
+                return;
+            }
+            c = page.cursor();
+        } while (c != 0);
+        out.nullBulk();
+    }
+
     void keys(List<byte[]> args, ReplyWriter out) {
         if (args.size() != 2) {
             Commands.wrongArgs(out, "keys");

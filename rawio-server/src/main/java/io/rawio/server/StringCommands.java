@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * The string commands over the store: GET, SET (EX, PX, EXAT, PXAT, NX, XX), SETEX, PSETEX, SETNX,
- * GETDEL, STRLEN, and MGET and MSET, which go to the store as one getMany and one putMany (one
+ * GETDEL, GETEX, STRLEN, MSETNX, and MGET and MSET, which go to the store as one getMany and one putMany (one
  * dispatcher batch each). Replies and errors as Redis's. Called on the event loop's thread only, so a
  * check and the write after it (NX, XX, GETDEL) see no other client's command in between.
  */
@@ -93,6 +93,32 @@ final class StringCommands {
                     value(g.value(), out);
                 }
             }
+            case "getex" -> getex(args, out);
+            case "msetnx" -> {
+                if (n < 3 || n % 2 == 0) {
+                    Commands.wrongArgs(out, cmd);
+                    return;
+                }
+                for (int i = 1; i < n; i += 2) {
+                    if (store.contains(args.get(i))) {
+                        out.integer(0);
+                        return;
+                    }
+                }
+                List<byte[]> keys = new ArrayList<>(n / 2);
+                List<MemorySegment> values = new ArrayList<>(n / 2);
+                for (int i = 1; i < n; i += 2) {
+                    keys.add(args.get(i));
+                    values.add(MemorySegment.ofArray(args.get(i + 1)));
+                }
+                for (SlotStore.Result r : store.putMany(keys, values)) {
+                    if (!r.ok()) {
+                        out.error("ERR " + r.error());
+                        return;
+                    }
+                }
+                out.integer(1);
+            }
             case "mset" -> {
                 if (n < 3 || n % 2 == 0) {
                     Commands.wrongArgs(out, cmd);
@@ -114,6 +140,53 @@ final class StringCommands {
             }
             default -> throw new IllegalArgumentException("not a string command: " + cmd);
         }
+    }
+
+    /** GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]: the value, its expiry changed. */
+    private void getex(List<byte[]> args, ReplyWriter out) throws IOException {
+        if (args.size() < 2) {
+            Commands.wrongArgs(out, "getex");
+            return;
+        }
+        long at = 0;
+        boolean persist = false;
+        if (args.size() == 3 && Commands.name(args.get(2)).equals("persist")) {
+            persist = true;
+        } else if (args.size() == 4) {
+            String opt = Commands.name(args.get(2));
+            Long t = Commands.integer(args.get(3));
+            if (t == null) {
+                out.error("ERR value is not an integer or out of range");
+                return;
+            }
+            at = switch (opt) {
+                case "ex" -> Commands.expiryAt(clock.millis(), t, 1000);
+                case "px" -> Commands.expiryAt(clock.millis(), t, 1);
+                case "exat" -> Commands.expiryAt(0, t, 1000);
+                case "pxat" -> t;
+                default -> -1;
+            };
+            if (at == -1) {
+                out.error("ERR syntax error");
+                return;
+            }
+            if (at == Long.MIN_VALUE || t <= 0) {
+                out.error("ERR invalid expire time in 'getex' command");
+                return;
+            }
+        } else if (args.size() != 2) {
+            out.error("ERR syntax error");
+            return;
+        }
+        byte[] v = store.get(args.get(1));
+        if (v != null) {
+            if (persist) {
+                store.persist(args.get(1));
+            } else if (at > 0) {
+                store.expireAt(args.get(1), at);
+            }
+        }
+        value(v, out);
     }
 
     private static void value(byte[] v, ReplyWriter out) {

@@ -124,6 +124,13 @@ class EpollServerTest {
                 {"EXPIRE", "a", "18446744073709552"}, {"-ERR invalid expire time in 'expire' command\r\n"},
                 {"SET", "a", "1", "EX", "9223372036854775"}, {"-ERR invalid expire time in 'set' command\r\n"},
                 {"GET", "a"}, {"$1\r\n1\r\n"},
+                {"MSETNX", "a", "x", "fresh", "y"}, {":0\r\n"},
+                {"MSETNX", "m1", "x", "m2", "y"}, {":1\r\n"},
+                {"GETEX", "m1", "EX", "100"}, {"$1\r\nx\r\n"},
+                {"TTL", "m1"}, {":100\r\n"},
+                {"GETEX", "m1", "PERSIST"}, {"$1\r\nx\r\n"},
+                {"TTL", "m1"}, {":-1\r\n"},
+                {"GETEX", "m1", "SOON", "1"}, {"-ERR syntax error\r\n"},
             };
             for (int i = 0; i < script.length; i += 2) {
                 o.write(cmd(script[i]));
@@ -149,6 +156,9 @@ class EpollServerTest {
             o.write(cmd("GET", "nope"));
             o.flush();
             assertEquals("_\r\n", reply(in), "RESP3's null");
+            o.write(cmd("RANDOMKEY"));
+            o.flush();
+            assertTrue(reply(in).startsWith("$"), "RANDOMKEY gives some key");
             o.write(cmd("INFO"));
             o.flush();
             assertTrue(reply(in).contains("redis_version:"), "INFO");

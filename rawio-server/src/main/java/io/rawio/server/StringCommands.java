@@ -94,49 +94,25 @@ final class StringCommands {
                 }
             }
             case "getex" -> getex(args, out);
-            case "msetnx" -> {
+            case "msetnx", "mset" -> {
                 if (n < 3 || n % 2 == 0) {
                     Commands.wrongArgs(out, cmd);
                     return;
                 }
-                for (int i = 1; i < n; i += 2) {
+                boolean nx = cmd.equals("msetnx");
+                for (int i = 1; nx && i < n; i += 2) {
                     if (store.contains(args.get(i))) {
                         out.integer(0);
                         return;
                     }
                 }
-                List<byte[]> keys = new ArrayList<>(n / 2);
-                List<MemorySegment> values = new ArrayList<>(n / 2);
-                for (int i = 1; i < n; i += 2) {
-                    keys.add(args.get(i));
-                    values.add(MemorySegment.ofArray(args.get(i + 1)));
-                }
-                for (SlotStore.Result r : store.putMany(keys, values)) {
-                    if (!r.ok()) {
-                        out.error("ERR " + r.error());
-                        return;
+                if (putPairs(args, out)) {
+                    if (nx) {
+                        out.integer(1);
+                    } else {
+                        out.ok();
                     }
                 }
-                out.integer(1);
-            }
-            case "mset" -> {
-                if (n < 3 || n % 2 == 0) {
-                    Commands.wrongArgs(out, cmd);
-                    return;
-                }
-                List<byte[]> keys = new ArrayList<>(n / 2);
-                List<MemorySegment> values = new ArrayList<>(n / 2);
-                for (int i = 1; i < n; i += 2) {
-                    keys.add(args.get(i));
-                    values.add(MemorySegment.ofArray(args.get(i + 1)));
-                }
-                for (SlotStore.Result r : store.putMany(keys, values)) {
-                    if (!r.ok()) {
-                        out.error("ERR " + r.error());
-                        return;
-                    }
-                }
-                out.ok();
             }
             default -> throw new IllegalArgumentException("not a string command: " + cmd);
         }
@@ -187,6 +163,23 @@ final class StringCommands {
             }
         }
         value(v, out);
+    }
+
+    /** The key-value pairs of an MSET as one putMany; false after an error reply. */
+    private boolean putPairs(List<byte[]> args, ReplyWriter out) throws IOException {
+        List<byte[]> keys = new ArrayList<>(args.size() / 2);
+        List<MemorySegment> values = new ArrayList<>(args.size() / 2);
+        for (int i = 1; i < args.size(); i += 2) {
+            keys.add(args.get(i));
+            values.add(MemorySegment.ofArray(args.get(i + 1)));
+        }
+        for (SlotStore.Result r : store.putMany(keys, values)) {
+            if (!r.ok()) {
+                out.error("ERR " + r.error());
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void value(byte[] v, ReplyWriter out) {

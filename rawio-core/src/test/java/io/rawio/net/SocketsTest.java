@@ -85,21 +85,26 @@ class SocketsTest {
         }
     }
 
+    /** A JDK client pings {@code at} on a thread of its own while this thread serves {@code fd}; its answer. */
+    private static String pingWhileServing(int fd, InetSocketAddress at) throws Exception {
+        CompletableFuture<String> client = CompletableFuture.supplyAsync(() -> {
+            try {
+                return pingOverTcp(at);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        }, r -> Thread.ofPlatform().daemon().start(r));
+        serveOne(fd);
+        return client.get(10, TimeUnit.SECONDS);
+    }
+
     @Test
     void aTcpLoopOnLoopbackAnswersAClient() throws Exception {
         int fd = Sockets.listenTcp(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16, false);
         try {
             InetSocketAddress at = Sockets.localAddress(fd);
             assertTrue(at.getPort() > 0 && at.getAddress().isLoopbackAddress(), at.toString());
-            CompletableFuture<String> client = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return pingOverTcp(at);
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            }, r -> Thread.ofPlatform().daemon().start(r));
-            serveOne(fd);
-            assertEquals("+PONG\r\n", client.get(10, TimeUnit.SECONDS));
+            assertEquals("+PONG\r\n", pingWhileServing(fd, at));
         } finally {
             Sockets.close(fd);
         }
@@ -118,15 +123,7 @@ class SocketsTest {
         try {
             InetSocketAddress at = Sockets.localAddress(fd);
             assertEquals(InetAddress.getByName("::1"), at.getAddress());
-            CompletableFuture<String> client = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return pingOverTcp(at);
-                } catch (Exception e) {
-                    throw new RuntimeException(e);
-                }
-            }, r -> Thread.ofPlatform().daemon().start(r));
-            serveOne(fd);
-            assertEquals("+PONG\r\n", client.get(10, TimeUnit.SECONDS));
+            assertEquals("+PONG\r\n", pingWhileServing(fd, at));
         } finally {
             Sockets.close(fd);
         }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rawio.store.SlotStore;
-import io.rawio.store.StoreOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -25,27 +24,20 @@ import org.junit.jupiter.api.io.TempDir;
 class EpollServerTest {
     @TempDir
     Path dir;
+    RunningServer running;
     SlotStore store;
     EpollServer server;
-    Thread loop;
 
     @BeforeEach
     void start() throws Exception {
-        Path p = dir.resolve("s.store");
-        StoreOptions o = StoreOptions.defaults().withEngine("psync");
-        SlotStore.format(p, 96L << 20, io.rawio.store.SlotClasses.forMaxValue(1L << 20), false, o,
-                SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
-        store = SlotStore.open(p, o);
-        server = new EpollServer(store, ServerOptions.loopback(0, 1L << 20));
-        loop = Thread.ofPlatform().name("test-loop").start(server::run);
+        running = new RunningServer(dir, 96L << 20, 1L << 20);
+        store = running.store;
+        server = running.server;
     }
 
     @AfterEach
     void stop() throws Exception {
-        server.stop();
-        loop.join(10_000);
-        server.close();
-        store.close();
+        running.close();
     }
 
     private Socket connect() throws IOException {

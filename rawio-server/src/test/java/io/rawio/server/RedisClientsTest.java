@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.rawio.store.SlotClasses;
 import io.rawio.store.SlotStore;
-import io.rawio.store.StoreOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -30,27 +28,20 @@ class RedisClientsTest {
 
     @TempDir
     Path dir;
+    RunningServer running;
     SlotStore store;
     EpollServer server;
-    Thread loop;
 
     @BeforeEach
     void start() throws Exception {
-        Path p = dir.resolve("s.store");
-        StoreOptions o = StoreOptions.defaults().withEngine("psync");
-        SlotStore.format(p, 160L << 20, SlotClasses.forMaxValue(2L << 20), false, o, SlotStore.Preallocation.FALLOCATE,
-                SlotStore.FormatProgress.NONE);
-        store = SlotStore.open(p, o);
-        server = new EpollServer(store, ServerOptions.loopback(0, 4L << 20));
-        loop = Thread.ofPlatform().name("test-loop").start(server::run);
+        running = new RunningServer(dir, 160L << 20, 2L << 20);
+        store = running.store;
+        server = running.server;
     }
 
     @AfterEach
     void stop() throws Exception {
-        server.stop();
-        loop.join(10_000);
-        server.close();
-        store.close();
+        running.close();
     }
 
     private static boolean onPath(String tool) {

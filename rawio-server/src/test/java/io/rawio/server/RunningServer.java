@@ -1,0 +1,34 @@
+package io.rawio.server;
+
+import io.rawio.store.SlotClasses;
+import io.rawio.store.SlotStore;
+import io.rawio.store.StoreOptions;
+import java.nio.file.Path;
+
+/**
+ * A test's server: a new store (psync, classes up to {@code maxValue}) and an epoll loop on loopback,
+ * port chosen by the kernel, running on its own thread until closed.
+ */
+final class RunningServer implements AutoCloseable {
+    final SlotStore store;
+    final EpollServer server;
+    private final Thread loop;
+
+    RunningServer(Path dir, long storeBytes, long maxValue) throws Exception {
+        Path p = dir.resolve("s.store");
+        StoreOptions o = StoreOptions.defaults().withEngine("psync");
+        SlotStore.format(p, storeBytes, SlotClasses.forMaxValue(maxValue), false, o, SlotStore.Preallocation.FALLOCATE,
+                SlotStore.FormatProgress.NONE);
+        store = SlotStore.open(p, o);
+        server = new EpollServer(store, ServerOptions.loopback(0, 2 * maxValue));
+        loop = Thread.ofPlatform().name("test-loop").start(server::run);
+    }
+
+    @Override
+    public void close() throws Exception {
+        server.stop();
+        loop.join(10_000);
+        server.close();
+        store.close();
+    }
+}

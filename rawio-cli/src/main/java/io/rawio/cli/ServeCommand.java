@@ -63,6 +63,10 @@ public final class ServeCommand implements Callable<Integer> {
             description = "none, or durable: +OK only once the write is on the device (default: ${DEFAULT-VALUE})")
     String durability;
 
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "64",
+            description = "Store reads and writes in flight at once (default: ${DEFAULT-VALUE})")
+    int batch;
+
     @Mixin
     StoreCommand.Common common;
 
@@ -95,7 +99,10 @@ public final class ServeCommand implements Callable<Integer> {
             options = new ServerOptions(new InetSocketAddress(addr, port), maxClients, bulk,
                     Math.min(cap, Math.max(bulk + 64 * 1024, 1L << 30)))
                     .withPassword(requirepass == null ? null : requirepass.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            storeOptions = common.options().withDurability(StoreCommand.durability(durability));
+            if (batch < 1 || batch > 4096) {
+                throw new StoreCommand.BadArgument("--batch must be 1 to 4096: " + batch);
+            }
+            storeOptions = common.options().withDurability(StoreCommand.durability(durability)).withBatchSize(batch);
         } catch (StoreCommand.BadArgument | IllegalArgumentException | UnknownHostException e) {
             err.println("rawio serve: " + e.getMessage());
             return 2;

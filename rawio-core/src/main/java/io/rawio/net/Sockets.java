@@ -37,12 +37,26 @@ public final class Sockets {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle GETSOCKNAME = Libc.errnoCall("getsockname",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
+    private static final MethodHandle GETPEERNAME = Libc.errnoCall("getpeername",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle SHUTDOWN = Libc.errnoCall("shutdown",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle RECV = Libc.errnoCall("recv",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
     private static final MethodHandle SEND = Libc.errnoCall("send",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+
+    /*
+     * The same two calls linked as critical with heap access: the JVM passes a byte[] itself (no copy into
+     * native memory) and holds up its garbage collector for the call. Only for calls that cannot block:
+     * MSG_DONTWAIT is always added.
+     */
+    private static final MethodHandle RECV_HEAP = Libc.errnoCall("recv",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT),
+            java.lang.foreign.Linker.Option.critical(true));
+    private static final MethodHandle SEND_HEAP = Libc.errnoCall("send",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT),
+            java.lang.foreign.Linker.Option.critical(true));
 
     private static int ret(int r, MemorySegment c) {
         return r < 0 ? -Libc.errno(c) : r;
@@ -159,6 +173,36 @@ public final class Sockets {
         }
     }
 
+    /**
+     * recv(2) straight into {@code buf[off, off + length)} on the heap, never blocking (MSG_DONTWAIT):
+     * bytes received, 0 when the peer closed, or -errno (-EAGAIN: nothing yet).
+     */
+    public static long recvNow(int fd, byte[] buf, int off, int length) {
+        java.util.Objects.checkFromIndexSize(off, length, buf.length);
+        MemorySegment c = Libc.captureState();
+        try {
+            return ret((long) RECV_HEAP.invokeExact(c, fd, MemorySegment.ofArray(buf).asSlice(off, length),
+                    (long) length, NetConstants.MSG_DONTWAIT), c);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * send(2) straight from {@code buf[off, off + length)} on the heap, never blocking (MSG_DONTWAIT,
+     * MSG_NOSIGNAL): bytes sent (maybe fewer), or -errno (-EAGAIN: the socket's buffer is full).
+     */
+    public static long sendNow(int fd, byte[] buf, int off, int length) {
+        java.util.Objects.checkFromIndexSize(off, length, buf.length);
+        MemorySegment c = Libc.captureState();
+        try {
+            return ret((long) SEND_HEAP.invokeExact(c, fd, MemorySegment.ofArray(buf).asSlice(off, length),
+                    (long) length, NetConstants.MSG_DONTWAIT | NetConstants.MSG_NOSIGNAL), c);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
     public static int close(int fd) {
         return Libc.close(fd);
     }
@@ -233,6 +277,22 @@ public final class Sockets {
                 throw new NativeIoException("getsockname", -r, "fd " + fd);
             }
             return SockaddrDescriptor.decode(sa);
+        }
+    }
+
+    /** The peer's address of a connected socket (getpeername(2)), or null when it has none or it is not IP. */
+    public static InetSocketAddress peerAddress(int fd) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment sa = a.allocate(SockaddrDescriptor.MAX_SIZE, 8);
+            MemorySegment len = a.allocate(JAVA_INT);
+            len.set(JAVA_INT, 0, (int) SockaddrDescriptor.MAX_SIZE);
+            MemorySegment c = Libc.captureState();
+            int r = ret((int) GETPEERNAME.invokeExact(c, fd, sa, len), c);
+            return r < 0 ? null : SockaddrDescriptor.decode(sa);
+        } catch (IllegalArgumentException notIp) {
+            return null;
+        } catch (Throwable t) {
+            throw rethrow(t);
         }
     }
 }

@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The command table: which command runs where, and the reply it writes. The string commands are in
@@ -15,7 +16,19 @@ import java.util.Locale;
  * PEXPIRE, PERSIST, DBSIZE), the connection and server commands clients send at connect (PING, ECHO,
  * QUIT, SELECT 0, HELLO, COMMAND, CLIENT SETINFO/SETNAME/GETNAME, INFO, TIME), and SHUTDOWN. Replies and errors have Redis's shapes. Called on the event loop's thread only.
  */
+/**
+ * The command table: which command runs where, and the reply it writes. The string commands are in
+ * {@link StringCommands}, the connection's own (AUTH, HELLO, CLIENT) in {@link ClientCommands}, the
+ * cluster surface in {@link ClusterCommands}, COMMAND in {@link CommandTable}, SCAN and KEYS in
+ * {@link ScanCommands}; here are the key commands (DEL, UNLINK, EXISTS, TYPE, TTL, PTTL, EXPIRE,
+ * PEXPIRE, EXPIREAT, PEXPIREAT, PERSIST, DBSIZE, FLUSHDB, FLUSHALL), PING, ECHO, QUIT, SELECT 0, INFO,
+ * TIME, CONFIG GET, and SHUTDOWN. Replies and errors have Redis's shapes. Called on the event loop's
+ * thread only.
+ */
 final class Commands {
+    /** The Redis version the server says it speaks (clients pick features by it). */
+    static final String REDIS_VERSION = "7.0.0";
+
     /** What a command asks of its connection after its reply. */
     enum After {
         CONTINUE,
@@ -24,53 +37,46 @@ final class Commands {
         SHUTDOWN
     }
 
+    /** The loop's clients, for CLIENT LIST and KILL: every session, and how to close one. */
+    record Clients(java.util.function.Supplier<List<Session>> all, java.util.function.Consumer<Session> kill) {
+        static final Clients NONE = new Clients(List::of, s -> { });
+    }
+
     private final SlotStore store;
     private final java.time.InstantSource clock;
     private final StringCommands strings;
     private final ScanCommands scans;
+    private final ClientCommands client;
+    private final ClusterCommands cluster;
+    private final Clients clients;
     private final long startMs;
-    /** AUTH's password, or null when there is none. */
-    private final byte[] password;
+    /** Whether connections must AUTH first. */
+    private final boolean needsAuth;
+    private long nextClientId = 1;
+    /** Commands run and connections accepted, for INFO. */
+    private long commandsRun;
+    private long connectionsAccepted;
 
     Commands(SlotStore store, java.time.InstantSource clock) {
-        this(store, clock, null);
+        this(store, clock, null, Clients.NONE, 0);
     }
 
-    Commands(SlotStore store, java.time.InstantSource clock, byte[] password) {
+    Commands(SlotStore store, java.time.InstantSource clock, byte[] password, Clients clients, int port) {
         this.store = store;
         this.clock = clock;
         this.strings = new StringCommands(store, clock);
         this.scans = new ScanCommands(store);
+        this.client = new ClientCommands(password, clients, clock);
+        this.cluster = new ClusterCommands(store, ClusterCommands.nodeId(store.superblock().uuid() + ":" + port), port);
+        this.clients = clients;
         this.startMs = clock.millis();
-        this.password = password;
+        this.needsAuth = password != null;
     }
 
-    /** Whether a new connection starts authenticated (the server has no password). */
-    boolean open() {
-        return password == null;
-    }
-
-    /**
-     * AUTH [default] password: compared in constant time (MessageDigest.isEqual), so the reply's timing
-     * does not tell how much of a guess was right.
-     */
-    private void auth(List<byte[]> args, ReplyWriter out, Session session) {
-        if (args.size() < 2 || args.size() > 3) {
-            wrongArgs(out, "auth");
-            return;
-        }
-        if (password == null) {
-            out.error("ERR AUTH <password> called without any password configured for the default user. "
-                    + "Are you sure your configuration is correct?");
-            return;
-        }
-        boolean user = args.size() == 2 || name(args.get(1)).equals("default");
-        if (user && java.security.MessageDigest.isEqual(password, args.getLast())) {
-            session.authenticated = true;
-            out.ok();
-        } else {
-            out.error("WRONGPASS invalid username-password pair or user is disabled.");
-        }
+    /** A new connection's session: its id, and authenticated when the server has no password. */
+    Session newSession(String address, String localAddress, long nowMs) {
+        connectionsAccepted++;
+        return new Session(nextClientId++, address, localAddress, nowMs, !needsAuth);
     }
 
     static String name(byte[] arg) {
@@ -86,17 +92,29 @@ final class Commands {
         return run(args, out, new Session(true));
     }
 
+    /** Counts requests the batcher ran without this table (plain GETs and SETs), for INFO. */
+    void counted(long requests) {
+        commandsRun += requests;
+    }
+
+    /** The batcher's counters, for INFO's rawio section: putMany and getMany calls and the rounds run. */
+    long putBatches;
+    long getBatches;
+    long rounds;
+
     /** Runs one request; the reply goes to {@code out}. */
     After run(List<byte[]> args, ReplyWriter out, Session session) {
         String cmd = name(args.getFirst());
         int n = args.size();
+        commandsRun++;
+        session.lastCommand = cmd;
         if (!session.authenticated && !cmd.equals("auth") && !cmd.equals("quit") && !cmd.equals("hello")) {
             out.error("NOAUTH Authentication required.");
             return After.CONTINUE;
         }
         try {
             switch (cmd) {
-                case "auth" -> auth(args, out, session);
+                case "auth" -> client.auth(args, out, session);
                 case "ping" -> {
                     if (n == 1) {
                         out.simple("PONG");
@@ -129,8 +147,12 @@ final class Commands {
                         out.error("ERR DB index is out of range");
                     }
                 }
-                case "command" -> out.array(0);
-                case "client" -> client(args, out);
+                case "command" -> CommandTable.command(args, out);
+                case "client" -> client.client(args, out, session);
+                case "cluster" -> cluster.cluster(args, out, session);
+                case "readonly", "readwrite" -> out.ok();
+                case "config" -> config(args, out);
+                case "flushdb", "flushall" -> flush(cmd, args, out);
                 case "dbsize" -> out.integer(store.keyCount());
                 case "scan" -> scans.scan(args, out);
                 case "keys" -> scans.keys(args, out);
@@ -146,16 +168,8 @@ final class Commands {
                     java.time.Instant now = clock.instant();
                     out.array(2).bulk(Long.toString(now.getEpochSecond())).bulk(Long.toString(now.getNano() / 1000));
                 }
-                case "info" -> out.bulk(info());
-                case "hello" -> {
-                    if (!session.authenticated) {
-                        out.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the"
-                                + " HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and"
-                                + " select the RESP protocol version at the same time");
-                    } else {
-                        hello(args, out);
-                    }
-                }
+                case "info" -> out.bulk(info(args));
+                case "hello" -> client.hello(args, out, session);
                 case "get", "set", "setex", "psetex", "setnx", "getdel", "getex", "strlen", "mget", "mset", "msetnx" ->
                         strings.run(cmd, args, out);
                 case "del", "unlink" -> {
@@ -188,7 +202,15 @@ final class Commands {
                     long ms = store.ttlMillis(args.get(1));
                     out.integer(ms < 0 ? ms : cmd.equals("ttl") ? (ms + 500) / 1000 : ms);
                 }
-                case "expire", "pexpire" -> {
+                case "expire", "pexpire", "expireat", "pexpireat" -> {
+                    if (n < 3) {
+                        wrongArgs(out, cmd);
+                        break;
+                    }
+                    if (n > 3) {
+                        out.error("ERR NX, XX, GT and LT options are not supported");
+                        break;
+                    }
                     if (n != 3) {
                         wrongArgs(out, cmd);
                         break;
@@ -198,12 +220,15 @@ final class Commands {
                         out.error("ERR value is not an integer or out of range");
                         break;
                     }
-                    long at = expiryAt(clock.millis(), t, cmd.equals("expire") ? 1000 : 1);
+                    boolean absolute = cmd.endsWith("at");
+                    long at = expiryAt(absolute ? 0 : clock.millis(), t, cmd.startsWith("p") ? 1 : 1000);
                     if (at == Long.MIN_VALUE) {
                         out.error("ERR invalid expire time in '" + cmd + "' command");
                         break;
                     }
-                    out.integer(t <= 0 ? (store.delete(args.get(1)) ? 1 : 0) : (store.expireAt(args.get(1), at) ? 1 : 0));
+                    // A time already past deletes the key (Redis), and says 1 if there was one.
+                    out.integer(at <= clock.millis() ? (store.delete(args.get(1)) ? 1 : 0)
+                            : (store.expireAt(args.get(1), at) ? 1 : 0));
                 }
                 case "persist" -> {
                     if (n != 2) {
@@ -242,50 +267,131 @@ final class Commands {
         }
     }
 
-    /** INFO: the sections clients and tools read, with the store's numbers in a rawio section. */
-    private String info() {
+    /**
+     * INFO [section ...]: server, clients, memory, persistence, stats, cluster, keyspace, and a rawio
+     * section with the store's numbers; "all", "everything" and "default" give them all.
+     */
+    private String info(List<byte[]> args) {
+        java.util.Set<String> asked = new java.util.HashSet<>();
+        for (int i = 1; i < args.size(); i++) {
+            asked.add(name(args.get(i)));
+        }
+        boolean all = asked.isEmpty() || asked.contains("all") || asked.contains("everything") || asked.contains("default");
         var st = store.stats();
-        String nl = "\r\n";
-        return "# Server" + nl + "redis_version:7.0.0" + nl + "rawio:1" + nl + "redis_mode:standalone" + nl
-                + "arch_bits:64" + nl + "uptime_in_seconds:" + (clock.millis() - startMs) / 1000 + nl + nl
-                + "# Keyspace" + nl + (st.keys() > 0 ? "db0:keys=" + st.keys() + ",expires=0,avg_ttl=0" + nl : "") + nl
-                + "# rawio" + nl + "engine:" + store.engineName() + nl + "slot_classes:" + store.classStats().size() + nl
-                + "hits:" + st.hits() + nl + "misses:" + st.misses() + nl + "evictions:" + st.evictions() + nl
-                + "checkpoints:" + st.checkpoints() + nl;
-    }
-
-    /** HELLO [2|3]: the protocol, and the server's description as a map. */
-    private static void hello(List<byte[]> args, ReplyWriter out) {
-        if (args.size() > 1) {
-            Long v = integer(args.get(1));
-            if (v == null || (v != 2 && v != 3)) {
-                out.error("NOPROTO unsupported protocol version");
-                return;
-            }
-            if (args.size() > 2) {
-                out.error("ERR AUTH and SETNAME in HELLO are not supported yet");
-                return;
-            }
-            out.protocol(v.intValue());
+        Runtime rt = Runtime.getRuntime();
+        long now = clock.millis();
+        StringBuilder sb = new StringBuilder();
+        java.util.function.Predicate<String> want = sec -> all || asked.contains(sec);
+        if (want.test("server")) {
+            section(sb, "Server", "redis_version:" + REDIS_VERSION, "rawio_version:1", "redis_mode:standalone",
+                    "os:" + System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                            + System.getProperty("os.arch"), "arch_bits:64", "multiplexing_api:epoll",
+                    "process_id:" + ProcessHandle.current().pid(), "tcp_port:" + portForInfo(),
+                    "uptime_in_seconds:" + (now - startMs) / 1000, "uptime_in_days:" + (now - startMs) / 86_400_000);
         }
-        out.map(7);
-        out.bulk("server").bulk("rawio");
-        out.bulk("version").bulk("7.0.0");
-        out.bulk("proto").integer(out.protocol());
-        out.bulk("id").integer(1);
-        out.bulk("mode").bulk("standalone");
-        out.bulk("role").bulk("master");
-        out.bulk("modules").array(0);
+        if (want.test("clients")) {
+            section(sb, "Clients", "connected_clients:" + clients.all().get().size(), "blocked_clients:0");
+        }
+        if (want.test("memory")) {
+            long used = rt.totalMemory() - rt.freeMemory();
+            section(sb, "Memory", "used_memory:" + used, "used_memory_human:" + (used >> 20) + "M",
+                    "maxmemory:" + rt.maxMemory(), "maxmemory_policy:rawio-fifo", "rawio_cache_bytes:" + st.cacheBytes(),
+                    "rawio_index_bytes:" + st.indexBytes());
+        }
+        if (want.test("persistence")) {
+            section(sb, "Persistence", "loading:0", "rdb_changes_since_last_save:0", "aof_enabled:0",
+                    "rawio_durability:" + store.durability(), "rawio_checkpoints:" + st.checkpoints(),
+                    "rawio_recovered_keys:" + st.recoveredKeys(), "rawio_open_ms:" + st.openMillis());
+        }
+        if (want.test("stats")) {
+            section(sb, "Stats", "total_connections_received:" + connectionsAccepted,
+                    "total_commands_processed:" + commandsRun, "keyspace_hits:" + st.hits(),
+                    "keyspace_misses:" + st.misses(), "evicted_keys:" + st.evictions(), "expired_keys:" + st.expired());
+        }
+        if (want.test("cluster")) {
+            section(sb, "Cluster", "cluster_enabled:0");
+        }
+        if (want.test("keyspace")) {
+            section(sb, "Keyspace", st.keys() > 0 ? "db0:keys=" + st.keys() + ",expires=0,avg_ttl=0" : null);
+        }
+        if (want.test("rawio")) {
+            section(sb, "rawio", "engine:" + store.engineName(), "slot_classes:" + store.classStats().size(),
+                    "slots:" + st.slots(), "value_bytes:" + st.valueBytes(), "bytes_written:" + st.bytesWritten(),
+                    "corruptions:" + st.corruptions(), "dram_hits:" + st.cacheHits(), "dram_misses:" + st.cacheMisses(),
+                    "failed:" + (store.isFailed() ? 1 : 0),
+                    "loop_rounds:" + rounds, "put_batches:" + putBatches, "get_batches:" + getBatches);
+        }
+        return sb.toString();
     }
 
-    private static void client(List<byte[]> args, ReplyWriter out) {
+    private int infoPort;
+
+    /** The port INFO reports. */
+    void port(int port) {
+        infoPort = port;
+    }
+
+    private int portForInfo() {
+        return infoPort;
+    }
+
+    private static void section(StringBuilder sb, String title, String... lines) {
+        if (!sb.isEmpty()) {
+            sb.append("\r\n");
+        }
+        sb.append("# ").append(title).append("\r\n");
+        for (String l : lines) {
+            if (l != null) {
+                sb.append(l).append("\r\n");
+            }
+        }
+    }
+
+    /** CONFIG GET of the parameters clients and redis-benchmark ask for; CONFIG SET refused. */
+    private void config(List<byte[]> args, ReplyWriter out) {
         String sub = args.size() > 1 ? name(args.get(1)) : "";
-        switch (sub) {
-            case "setinfo", "setname" -> out.ok();
-            case "getname" -> out.nullBulk();
-            default -> out.error("ERR unknown subcommand '" + (args.size() > 1
-                    ? new String(args.get(1), StandardCharsets.UTF_8) : "") + "'. Try CLIENT HELP.");
+        if (sub.equals("get") && args.size() >= 3) {
+            Map<String, String> known = new java.util.LinkedHashMap<>();
+            known.put("save", "");
+            known.put("appendonly", "no");
+            known.put("databases", "1");
+            known.put("maxmemory", "0");
+            known.put("maxmemory-policy", "noeviction");
+            known.put("cluster-enabled", "no");
+            known.put("timeout", "0");
+            List<String> found = new java.util.ArrayList<>();
+            for (int i = 2; i < args.size(); i++) {
+                String pattern = name(args.get(i));
+                for (var e : known.entrySet()) {
+                    if (Glob.matches(pattern.getBytes(StandardCharsets.UTF_8), e.getKey().getBytes(StandardCharsets.UTF_8))
+                            && !found.contains(e.getKey())) {
+                        found.add(e.getKey());
+                    }
+                }
+            }
+            out.map(found.size());
+            for (String k : found) {
+                out.bulk(k).bulk(known.get(k));
+            }
+        } else if (sub.equals("set") || sub.equals("resetstat") || sub.equals("rewrite")) {
+            out.error("ERR CONFIG " + sub.toUpperCase(Locale.ROOT) + " is not supported: the server is configured by"
+                    + " its command line");
+        } else {
+            out.error("ERR unknown subcommand or wrong number of arguments for 'config|" + sub + "' command");
         }
+    }
+
+    /** FLUSHDB / FLUSHALL [ASYNC|SYNC]: deletes every key, one store delete each. */
+    private void flush(String cmd, List<byte[]> args, ReplyWriter out) throws IOException {
+        if (args.size() > 2 || (args.size() == 2 && !name(args.get(1)).equals("async")
+                && !name(args.get(1)).equals("sync"))) {
+            out.error("ERR syntax error");
+            return;
+        }
+        for (SlotStore.KeyInfo k : store.keys()) {
+            store.delete(k.key());
+        }
+        out.ok();
     }
 
     /** Redis's shape: {@code ERR unknown command 'x', with args beginning with: 'a' 'b' }. */

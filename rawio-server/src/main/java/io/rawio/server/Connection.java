@@ -4,53 +4,76 @@ import io.rawio.nativeio.Errno;
 import io.rawio.net.Sockets;
 import io.rawio.server.resp.ReplyWriter;
 import io.rawio.server.resp.RequestParser;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * One client connection of the event loop: the bytes it sent and not yet parsed (the query buffer),
- * the replies not yet sent, and whether it is to be closed once they are. Requests run in the order
- * they arrived; while replies wait for the socket, no further request runs, so a client that does not
- * read cannot make the server hold more than one round of its replies. Used by the loop's thread only.
+ * One client connection of an event loop: the bytes it sent and not yet parsed (the query buffer), the
+ * requests parsed and not yet run, the replies not yet sent, and whether it is to be closed once they
+ * are. Requests run in the order they arrived; while replies wait for the socket, no further request is
+ * parsed, so a client that does not read cannot make the server hold more than one round of its replies.
+ * Bytes go between the socket and the heap buffers directly (no copy through native memory). Used by
+ * its loop's thread only.
  */
 final class Connection {
+    /** Replies held unsent past which no further request is parsed until they are sent. */
+    static final int OUT_SOFT_LIMIT = 64 * 1024;
+    /** Requests parsed at most per round (the loop runs them, then parses more). */
+    static final int MAX_BATCH = 256;
+    /** Buffers larger than this are given back once empty. */
+    static final int SHRINK_ABOVE = 64 * 1024;
+    /** The least a read asks the socket for. */
+    private static final int READ_AT_LEAST = 16 * 1024;
+
     final int fd;
     private final long maxQuery;
     /** Received, not yet parsed: in[start, end). */
-    private byte[] in = new byte[4096];
+    private byte[] in = new byte[READ_AT_LEAST];
     /** The unparsed request needs at least this many bytes before it is worth parsing again. */
     private long needAtLeast;
     private int start;
     private int end;
-    private final ReplyWriter out = new ReplyWriter(4096);
+    /** What is left unparsed is not a whole request: nothing to parse before more bytes arrive. */
+    private boolean starved = true;
+    /** Parsed and not yet run: pending[next, size). */
+    private final List<List<byte[]>> pending = new ArrayList<>();
+    private int next;
+    final ReplyWriter out = new ReplyWriter(4096);
     /** Bytes of {@link #out} already sent. */
     private int sent;
     /** The peer closed its side, or a read failed. */
     private boolean eof;
-    /** Close once the replies are sent (QUIT, a protocol error, a query too large). */
+    /** Close once the replies are sent (QUIT, a protocol error, a query too large, CLIENT KILL). */
     private boolean closing;
     /** Whether the loop asked epoll for EPOLLOUT on it. */
     boolean watchingWrite;
     /** A SHUTDOWN came on this connection. */
     boolean shutdown;
+    /** The socket failed or a limit was passed: the loop closes it at the end of the round. */
+    boolean dead;
+    /** Set by the loop while it is in this round's list of connections to run. */
+    boolean inRound;
 
-    /** What its commands changed about it (authenticated or not). */
+    /** Who the client is and what its commands changed about it. */
     final Session session;
 
-    Connection(int fd, long maxQuery, boolean authenticated) {
+    Connection(int fd, long maxQuery, Session session) {
         this.fd = fd;
         this.maxQuery = maxQuery;
-        this.session = new Session(authenticated);
+        this.session = session;
     }
 
     /**
-     * Reads until the socket has nothing more (edge-triggered), through {@code chunk}. Returns false
-     * when the connection is to be dropped at once (a read error).
+     * Reads until the socket has nothing more (edge-triggered). Returns false when the connection is to
+     * be dropped at once (a read error).
      */
-    boolean readAll(MemorySegment chunk) {
+    boolean readAll() {
         while (true) {
-            long r = Sockets.recv(fd, chunk, chunk.byteSize(), 0);
+            if (in.length - end < READ_AT_LEAST) {
+                makeRoom();
+            }
+            long r = Sockets.recvNow(fd, in, end, in.length - end);
             if (r == -Errno.EAGAIN) {
                 return true;
             }
@@ -61,107 +84,116 @@ final class Connection {
                 eof = true;
                 return r == 0 || r == -Errno.ECONNRESET;
             }
-            if ((long) end - start + r > maxQuery) {
+            end += (int) r;
+            starved = false;
+            if ((long) end - start > maxQuery) {
                 // Redis: "closing client that reached max query buffer length".
                 closing = true;
-                start = end;
+                start = 0;
+                end = 0;
+                in = new byte[READ_AT_LEAST];
                 return true;
             }
-            ensure((int) r);
-            MemorySegment.copy(chunk, ValueLayout.JAVA_BYTE, 0, in, end, (int) r);
-            end += (int) r;
+            if (end < in.length) {
+                return true; // a short read: the socket is empty (edge-triggered needs no further EAGAIN)
+            }
         }
     }
 
-    private void ensure(int more) {
-        if (end + more <= in.length) {
-            return;
-        }
+    /** Room for at least READ_AT_LEAST more bytes: compacts, or grows to what the request needs. */
+    private void makeRoom() {
         int live = end - start;
-        if (live + more <= in.length / 2) {
+        long want = Math.max((long) live + READ_AT_LEAST, Math.min(needAtLeast, maxQuery + 1));
+        if (want <= in.length) {
             System.arraycopy(in, start, in, 0, live); // compact
         } else {
-            long want = Math.max((long) live + more, in.length * 2L);
-            in = Arrays.copyOfRange(in, start, start + (int) Math.min(Integer.MAX_VALUE - 8L, want));
+            long size = Math.max(want, Math.min((long) in.length * 2, maxQuery + READ_AT_LEAST));
+            in = Arrays.copyOfRange(in, start, start + (int) Math.min(Integer.MAX_VALUE - 8L, size));
         }
         start = 0;
         end = live;
     }
 
-    /** Replies held unsent past which no further request runs until they are sent. */
-    static final int OUT_SOFT_LIMIT = 64 * 1024;
-    /** Requests parsed and run together at most (the store batches runs of GETs and SETs among them). */
-    static final int MAX_BATCH = 256;
-
     /**
-     * Runs the whole requests received, in order (a pipeline), a batch at a time through
-     * {@code batcher}, until replies of {@link #OUT_SOFT_LIMIT} wait to be sent. Returns true when it
-     * stopped for that with requests left, so the caller sends and runs again. A protocol error is
-     * answered after the requests before it, and closes the connection.
+     * Parses the whole requests received, up to {@link #MAX_BATCH}, unless replies wait to be sent.
+     * Returns true when it stopped at the limit, maybe with more to parse (the loop runs another pass). A
+     * protocol error queues Redis's error reply after the requests before it, and closes the connection.
      */
-    boolean runRequests(RequestParser parser, PipelineBatcher batcher) {
-        while (!closing && start < end) {
-            if (out.size() - sent >= OUT_SOFT_LIMIT) {
-                return true;
+    boolean parse(RequestParser parser) {
+        if (next == pending.size()) {
+            pending.clear();
+            next = 0;
+        }
+        if (closing || out.size() - sent >= OUT_SOFT_LIMIT) {
+            return false;
+        }
+        while (pending.size() - next < MAX_BATCH) {
+            if (start >= end || end - start < needAtLeast) {
+                starved = true;
+                break;
             }
-            java.util.List<java.util.List<byte[]>> batch = new java.util.ArrayList<>();
-            String protocolError = null;
-            while (start < end && batch.size() < MAX_BATCH && end - start >= needAtLeast) {
-                RequestParser.Result r = parser.parse(in, start, end);
-                if (r.needsMore()) {
-                    needAtLeast = r.needAtLeast();
-                    break;
-                }
-                needAtLeast = 0;
-                if (r.isError()) {
-                    protocolError = r.error();
-                    break;
-                }
-                start += r.consumed();
-                if (!r.args().isEmpty()) {
-                    batch.add(r.args());
-                }
+            RequestParser.Result r = parser.parse(in, start, end);
+            if (r.needsMore()) {
+                needAtLeast = r.needAtLeast();
+                starved = true;
+                break;
             }
-            if (!batch.isEmpty()) {
-                Commands.After after = batcher.run(batch, out, session);
-                if (after == Commands.After.CLOSE) {
-                    closing = true;
-                } else if (after == Commands.After.SHUTDOWN) {
-                    closing = true;
-                    shutdown = true;
-                }
-            }
-            if (protocolError != null && !closing) {
-                out.error("ERR " + protocolError);
-                closing = true;
+            needAtLeast = 0;
+            if (r.isError()) {
+                pending.add(List.of(PROTOCOL_ERROR, r.error().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
                 start = end;
+                break;
             }
-            if (batch.isEmpty() && protocolError == null) {
-                break; // the rest is an incomplete request
+            start += r.consumed();
+            if (!r.args().isEmpty()) {
+                pending.add(r.args());
             }
         }
         if (start == end) {
             start = 0;
             end = 0;
             if (in.length > SHRINK_ABOVE) {
-                in = new byte[4096]; // a large request came and went: do not keep its buffer
+                in = new byte[READ_AT_LEAST]; // a large request came and went: do not keep its buffer
             }
         }
-        return false;
+        return !starved;
     }
 
-    /** Buffers larger than this are given back once empty. */
-    static final int SHRINK_ABOVE = 64 * 1024;
+    /**
+     * The marker a request list starts with for a protocol error (an array no parser makes: requests
+     * are the client's bytes), followed by the message.
+     */
+    static final byte[] PROTOCOL_ERROR = new byte[0];
+
+    /** The next request to run, or null. */
+    List<byte[]> peek() {
+        return next < pending.size() && !closing ? pending.get(next) : null;
+    }
+
+    /** The request {@link #peek()} gave is taken. */
+    void take() {
+        pending.set(next++, null);
+    }
+
+    /** What a command asked of the connection: to close after its replies, or to stop the server. */
+    void after(Commands.After after) {
+        if (after == Commands.After.CLOSE || after == Commands.After.SHUTDOWN) {
+            closing = true;
+            shutdown |= after == Commands.After.SHUTDOWN;
+            pending.clear();
+            next = 0;
+            start = 0;
+            end = 0;
+        }
+    }
 
     /**
-     * Sends what the replies hold, through {@code chunk}, until done or the socket is full. Returns
-     * false when the connection is to be dropped (the peer is gone).
+     * Sends what the replies hold until done or the socket is full. Returns false when the connection
+     * is to be dropped (the peer is gone).
      */
-    boolean flush(MemorySegment chunk) {
+    boolean flush() {
         while (sent < out.size()) {
-            int n = (int) Math.min(chunk.byteSize(), out.size() - sent);
-            MemorySegment.copy(out.buffer(), sent, chunk, ValueLayout.JAVA_BYTE, 0, n);
-            long w = Sockets.send(fd, chunk, n, 0);
+            long w = Sockets.sendNow(fd, out.buffer(), sent, out.size() - sent);
             if (w == -Errno.EAGAIN) {
                 return true;
             }
@@ -179,13 +211,37 @@ final class Connection {
         return true;
     }
 
+    /** Requests parsed and not run, or bytes enough for the next one to be parsed. */
+    boolean hasWork() {
+        return !closing && (next < pending.size() || !starved);
+    }
+
     /** Replies are waiting for the socket. */
     boolean wantsWrite() {
         return sent < out.size();
     }
 
+    /** Replies not yet sent, in bytes. */
+    long unsentBytes() {
+        return out.size() - sent;
+    }
+
+    /** Bytes received and not yet parsed. */
+    int queryBytes() {
+        return end - start;
+    }
+
+    /** Closes once its replies are sent (CLIENT KILL, a limit). */
+    void closeSoon() {
+        after(Commands.After.CLOSE);
+    }
+
+    boolean closing() {
+        return closing;
+    }
+
     /** Nothing more to do: closing or the peer gone, and every reply sent. */
     boolean done() {
-        return (closing || eof) && !wantsWrite();
+        return (closing || eof) && !wantsWrite() && next == pending.size();
     }
 }

@@ -10,49 +10,58 @@ import io.rawio.store.SlotStore;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * The epoll event loop: one thread accepts connections, reads what each has sent (edge-triggered:
- * until the socket has nothing more), runs every whole request in it, in order (runs of GETs and SETs
- * as one store batch each, {@link PipelineBatcher}), and writes the replies;
- * a reply the socket cannot take yet waits for EPOLLOUT, and the connection's further requests wait
- * behind it. Runs until {@link #stop()} (or a SHUTDOWN, later). The store is used from this thread
- * only.
+ * The epoll event loop: one thread accepts connections, reads what each ready one has sent
+ * (edge-triggered: until the socket has nothing more, so one wake-up per arrival and no wake-ups for
+ * bytes already read), and runs the round: the whole requests of every connection that woke, together,
+ * as store batches across connections ({@link RoundBatcher}); then writes each one's replies. A reply
+ * the socket cannot take yet waits for EPOLLOUT, and the connection's further requests wait behind it.
+ * A connection with more requests than one round takes goes on in the next round without waiting for
+ * epoll. Runs until {@link #stop()} or a SHUTDOWN. The store is used from this thread only.
  */
 public final class EpollServer implements AutoCloseable {
     /** The token of the listening socket; connections get their descriptor as token. */
     private static final long LISTENER = -1;
-    private static final int READ_CHUNK = 64 * 1024;
+    /** Passes of parse, run and send per round before the loop looks at epoll again (fairness). */
+    private static final int PASSES_PER_ROUND = 4;
 
-    private final SlotStore store;
-    private final PipelineBatcher batcher;
     private final Commands commands;
+    private final RoundBatcher batcher;
     private final RequestParser parser;
     private final ServerOptions options;
     private final int listenFd;
     private final InetSocketAddress address;
     private final Epoll epoll;
     private final Map<Integer, Connection> connections = new HashMap<>();
+    /** This round's connections, and those with work left over for the next one. */
+    private List<Connection> round = new ArrayList<>();
+    private List<Connection> leftover = new ArrayList<>();
     private final Arena arena = Arena.ofShared();
-    private final MemorySegment io = arena.allocate(READ_CHUNK, 64);
     /** Redis's words to a client past maxclients (then the connection is closed). */
     private final MemorySegment tooMany = arena.allocateFrom("-ERR max number of clients reached\r\n");
+    private final MemorySegment intOption = arena.allocate(java.lang.foreign.ValueLayout.JAVA_INT);
     private volatile boolean stop;
     /** When accepting stopped for lack of descriptors (EMFILE), when to try again (nanoTime), or 0. */
     private long acceptPausedUntil;
+    /** When the idle connections were last looked for (ms). */
+    private long lastIdleCheckMs;
 
     /** Binds and listens (the loop starts with {@link #run()}). */
     public EpollServer(SlotStore store, ServerOptions options) throws NativeIoException {
-        this.store = store;
         this.options = options;
-        this.commands = new Commands(store, java.time.InstantSource.system(), options.password());
-        this.batcher = new PipelineBatcher(store, commands);
         this.parser = new RequestParser(options.maxBulk());
         this.listenFd = Sockets.listenTcp(options.bind(), 511, false);
         try {
             this.address = Sockets.localAddress(listenFd);
+            this.commands = new Commands(store, java.time.InstantSource.system(), options.password(),
+                    new Commands.Clients(this::clients, this::kill), address.getPort());
+            commands.port(address.getPort());
+            this.batcher = new RoundBatcher(store, commands);
             this.epoll = new Epoll(256);
         } catch (NativeIoException | RuntimeException e) {
             Sockets.close(listenFd);
@@ -67,6 +76,27 @@ public final class EpollServer implements AutoCloseable {
         return address;
     }
 
+    private List<Session> clients() {
+        List<Session> all = new ArrayList<>(connections.size());
+        for (Connection c : connections.values()) {
+            all.add(c.session);
+        }
+        return all;
+    }
+
+    /** CLIENT KILL: the connection closes once its replies are sent (at the end of this round). */
+    private void kill(Session s) {
+        Connection c = s.connection;
+        if (c == null || !connections.containsKey(c.fd)) {
+            return;
+        }
+        c.closeSoon();
+        if (!c.inRound) {
+            c.inRound = true;
+            leftover.add(c);
+        }
+    }
+
     /** Serves until {@link #stop()}; then closes every connection. */
     public void run() {
         try {
@@ -75,26 +105,44 @@ public final class EpollServer implements AutoCloseable {
                     acceptPausedUntil = 0;
                     epoll.modify(listenFd, NetConstants.EPOLLIN, LISTENER);
                 }
-                int n = epoll.await(100);
+                int n = epoll.await(leftover.isEmpty() ? 100 : 0);
                 if (n < 0 && n != -Errno.EINTR) {
                     throw new IllegalStateException("epoll_wait: " + Errno.name(-n));
                 }
+                List<Connection> swap = round;
+                round = leftover;
+                leftover = swap;
+                long now = System.currentTimeMillis();
                 for (int i = 0; i < n; i++) {
                     long token = epoll.token(i);
                     if (token == LISTENER) {
-                        acceptAll();
-                    } else {
-                        Connection c = connections.get((int) token);
-                        if (c != null) {
-                            try {
-                                serve(c, epoll.events(i));
-                            } catch (RuntimeException | OutOfMemoryError e) {
-                                // Whatever one client's requests did (a reply too large for memory, a
-                                // failure nobody foresaw), it costs that client its connection, no one else.
-                                close(c);
-                            }
+                        acceptAll(now);
+                        continue;
+                    }
+                    Connection c = connections.get((int) token);
+                    if (c == null) {
+                        continue;
+                    }
+                    int events = epoll.events(i);
+                    if ((events & (NetConstants.EPOLLIN | NetConstants.EPOLLRDHUP | NetConstants.EPOLLHUP
+                            | NetConstants.EPOLLERR)) != 0) {
+                        c.session.lastActiveMs = now;
+                        if (!c.readAll()) {
+                            close(c);
+                            continue;
                         }
                     }
+                    if (!c.inRound) {
+                        c.inRound = true;
+                        round.add(c);
+                    }
+                }
+                if (!round.isEmpty()) {
+                    runRound();
+                }
+                if (options.idleTimeoutMs() > 0 && now - lastIdleCheckMs >= 1000) {
+                    lastIdleCheckMs = now;
+                    closeIdle(now);
                 }
             }
         } finally {
@@ -102,6 +150,76 @@ public final class EpollServer implements AutoCloseable {
                 Sockets.close(c.fd);
             }
             connections.clear();
+        }
+    }
+
+    /** Parses, runs and sends, a few passes, for the connections of this round. */
+    private void runRound() {
+        boolean more = true;
+        for (int pass = 0; more && pass < PASSES_PER_ROUND; pass++) {
+            for (Connection c : round) {
+                if (c.dead) {
+                    continue;
+                }
+                try {
+                    c.parse(parser);
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    c.dead = true; // a request it cannot hold: that client's connection, no one else's
+                }
+            }
+            try {
+                batcher.run(round);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // Nothing a request does should get here (commands answer their failures as errors); if
+                // something does, the connections of the round are dropped and the loop goes on.
+                for (Connection c : round) {
+                    c.dead = true;
+                }
+            }
+            more = false;
+            for (Connection c : round) {
+                if (!c.dead && !c.flush()) {
+                    c.dead = true;
+                }
+                if (!c.dead && c.unsentBytes() > options.maxOutputBytes()) {
+                    c.dead = true; // Redis: client-output-buffer-limit
+                }
+                more |= !c.dead && !c.wantsWrite() && c.hasWork();
+            }
+        }
+        for (Connection c : round) {
+            c.inRound = false;
+            if (c.dead) {
+                close(c);
+                continue;
+            }
+            if (c.wantsWrite() != c.watchingWrite) {
+                c.watchingWrite = c.wantsWrite();
+                epoll.modify(c.fd, NetConstants.EPOLLIN | NetConstants.EPOLLRDHUP | NetConstants.EPOLLET
+                        | (c.watchingWrite ? NetConstants.EPOLLOUT : 0), c.fd);
+            }
+            if (c.shutdown) {
+                stop = true; // SHUTDOWN: the loop ends; the caller closes the store (a checkpoint)
+            }
+            if (c.done()) {
+                close(c);
+            } else if (!c.wantsWrite() && c.hasWork()) {
+                c.inRound = true;
+                leftover.add(c); // bytes already read wait for no epoll event: the next round runs them
+            }
+        }
+        round.clear();
+    }
+
+    private void closeIdle(long now) {
+        List<Connection> idle = new ArrayList<>();
+        for (Connection c : connections.values()) {
+            if (!c.inRound && now - c.session.lastActiveMs > options.idleTimeoutMs()) {
+                idle.add(c);
+            }
+        }
+        for (Connection c : idle) {
+            close(c); // Redis closes idle clients without a word
         }
     }
 
@@ -115,7 +233,7 @@ public final class EpollServer implements AutoCloseable {
         stop = true;
     }
 
-    private void acceptAll() {
+    private void acceptAll(long now) {
         while (true) {
             int fd = Sockets.accept4(listenFd, NetConstants.SOCK_NONBLOCK | NetConstants.SOCK_CLOEXEC);
             if (fd == -Errno.EAGAIN || fd == -Errno.EINTR || fd == -Errno.ECONNABORTED) {
@@ -133,50 +251,35 @@ public final class EpollServer implements AutoCloseable {
                 Sockets.close(fd);
                 continue;
             }
-            try (Arena a = Arena.ofConfined()) {
-                Sockets.setIntOption(fd, NetConstants.IPPROTO_TCP, NetConstants.TCP_NODELAY, 1,
-                        a.allocate(java.lang.foreign.ValueLayout.JAVA_INT));
-            }
+            Sockets.setIntOption(fd, NetConstants.IPPROTO_TCP, NetConstants.TCP_NODELAY, 1, intOption);
             if (epoll.add(fd, NetConstants.EPOLLIN | NetConstants.EPOLLRDHUP | NetConstants.EPOLLET, fd) < 0) {
                 Sockets.close(fd); // not watched, it would never be served
                 continue;
             }
-            connections.put(fd, new Connection(fd, options.maxQueryBytes(), commands.open()));
+            Session s = commands.newSession(text(Sockets.peerAddress(fd)), text(localAddressOf(fd)), now);
+            Connection c = new Connection(fd, options.maxQueryBytes(), s);
+            s.connection = c;
+            connections.put(fd, c);
         }
     }
 
-    private void serve(Connection c, int events) {
-        if ((events & (NetConstants.EPOLLIN | NetConstants.EPOLLRDHUP | NetConstants.EPOLLHUP | NetConstants.EPOLLERR)) != 0) {
-            if (!c.readAll(io)) {
-                close(c);
-                return;
-            }
-        }
-        boolean more;
-        do {
-            more = c.runRequests(parser, batcher);
-            if (!c.flush(io)) {
-                close(c);
-                return;
-            }
-        } while (more && !c.wantsWrite());
-        if (c.wantsWrite() != c.watchingWrite) {
-            c.watchingWrite = c.wantsWrite();
-            epoll.modify(c.fd, NetConstants.EPOLLIN | NetConstants.EPOLLRDHUP | NetConstants.EPOLLET
-                    | (c.watchingWrite ? NetConstants.EPOLLOUT : 0), c.fd);
-        }
-        if (c.done()) {
-            close(c);
-        }
-        if (c.shutdown) {
-            stop = true; // SHUTDOWN: the loop ends; the caller closes the store (a checkpoint)
+    private static String text(InetSocketAddress a) {
+        return a == null ? "" : a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+
+    private static InetSocketAddress localAddressOf(int fd) {
+        try {
+            return Sockets.localAddress(fd);
+        } catch (NativeIoException | RuntimeException e) {
+            return null;
         }
     }
 
     private void close(Connection c) {
-        connections.remove(c.fd);
-        epoll.remove(c.fd);
-        Sockets.close(c.fd);
+        if (connections.remove(c.fd) != null) {
+            epoll.remove(c.fd);
+            Sockets.close(c.fd);
+        }
     }
 
     /** Stops listening and frees the loop's memory; call after {@link #run()} returned. */

@@ -12,22 +12,42 @@ import java.net.InetSocketAddress;
  * @param maxBulk       the largest bulk string a request may carry
  * @param maxQueryBytes a connection's unparsed input past which it is closed (Redis: 1 GiB)
  * @param password      what AUTH must give before any other command (Redis's requirepass), or null
+ * @param idleTimeoutMs a connection that sends nothing for this long is closed (0: never; Redis's timeout)
+ * @param maxOutputBytes a connection whose unsent replies pass this is closed (client-output-buffer-limit)
  */
 public record ServerOptions(InetSocketAddress bind, int maxClients, long maxBulk, long maxQueryBytes,
-        byte[] password) {
-    /** Options without a password. */
+        byte[] password, long idleTimeoutMs, long maxOutputBytes) {
+    /** The default output limit: 1 GiB of replies the client has not read. */
+    public static final long DEFAULT_MAX_OUTPUT = 1L << 30;
+
+    /** Options without a password, idle timeout, or output limit but the default. */
     public ServerOptions(InetSocketAddress bind, int maxClients, long maxBulk, long maxQueryBytes) {
-        this(bind, maxClients, maxBulk, maxQueryBytes, null);
+        this(bind, maxClients, maxBulk, maxQueryBytes, null, 0, DEFAULT_MAX_OUTPUT);
     }
 
     /** The same options with AUTH required. */
     public ServerOptions withPassword(byte[] secret) {
-        return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, secret == null ? null : secret.clone());
+        return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, secret == null ? null : secret.clone(),
+                idleTimeoutMs, maxOutputBytes);
+    }
+
+    /** The same options with an idle timeout (0: none). */
+    public ServerOptions withIdleTimeoutMs(long ms) {
+        return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, password, ms, maxOutputBytes);
+    }
+
+    /** The same options with another output limit. */
+    public ServerOptions withMaxOutputBytes(long bytes) {
+        return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, password, idleTimeoutMs, bytes);
     }
 
     public ServerOptions {
         if (password != null && password.length == 0) {
             throw new IllegalArgumentException("an empty password");
+        }
+        if (idleTimeoutMs < 0 || maxOutputBytes < 1) {
+            throw new IllegalArgumentException("bad server options: idleTimeoutMs=" + idleTimeoutMs
+                    + ", maxOutputBytes=" + maxOutputBytes);
         }
         if (bind == null || maxClients < 1 || maxBulk < 1 || maxQueryBytes < maxBulk
                 || maxQueryBytes > Integer.MAX_VALUE - 8) {

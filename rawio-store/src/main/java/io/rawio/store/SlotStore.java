@@ -500,6 +500,11 @@ public final class SlotStore implements AutoCloseable {
         return file.superblock();
     }
 
+    /** When a write is acknowledged (the options it was opened with). */
+    public StoreOptions.Durability durability() {
+        return parts.options().durability();
+    }
+
     public Path path() {
         return file.path();
     }

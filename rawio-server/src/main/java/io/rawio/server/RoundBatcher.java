@@ -1,0 +1,214 @@
+package io.rawio.server;
+
+import io.rawio.server.resp.ReplyWriter;
+import io.rawio.store.LeaseResult;
+import io.rawio.store.SlotStore;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs one loop round's requests, from every connection that has some, as store batches. The round goes
+ * in waves: in a wave each connection gives its leading run of plain {@code GET key} requests, or of
+ * plain {@code SET key value} requests, or its one next other request (run at once, through
+ * {@link Commands}). Then the wave's SETs of all connections are one putMany (one dispatcher batch; one
+ * group commit when the store is durable, so every +OK goes out after its fdatasync) and its GETs one
+ * getMany of leases (every read in flight at once; DRAM-tier hits without I/O), each value copied into
+ * its reply and the lease closed. Waves repeat until every connection's parsed requests have run.
+ *
+ * <p>A connection's replies keep its requests' order: within a wave a connection has one kind of
+ * request, and its later requests go in later waves. Requests of different connections in one round
+ * are concurrent, and run in some order, as in Redis between clients.
+ */
+final class RoundBatcher {
+    /** Keys per getMany of leases (bounds the lease buffers one batch holds). */
+    static final int GET_BATCH = 128;
+
+    private final SlotStore store;
+    private final Commands commands;
+
+    private final List<byte[]> getKeys = new ArrayList<>();
+    private final List<Connection> getOwners = new ArrayList<>();
+    private final List<byte[]> setKeys = new ArrayList<>();
+    private final List<MemorySegment> setValues = new ArrayList<>();
+    private final List<Connection> setOwners = new ArrayList<>();
+
+    RoundBatcher(SlotStore store, Commands commands) {
+        this.store = store;
+        this.commands = commands;
+    }
+
+    private static boolean is(byte[] arg, String lower) {
+        if (arg.length != lower.length()) {
+            return false;
+        }
+        for (int i = 0; i < arg.length; i++) {
+            if ((arg[i] | 0x20) != lower.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean plainGet(List<byte[]> r) {
+        return r.size() == 2 && is(r.getFirst(), "get");
+    }
+
+    private static boolean plainSet(List<byte[]> r) {
+        return r.size() == 3 && is(r.getFirst(), "set");
+    }
+
+    /** Runs every parsed request of {@code connections}; replies go to each one's writer. */
+    void run(List<Connection> connections) {
+        commands.rounds++;
+        boolean more = true;
+        while (more) {
+            more = false;
+            for (Connection c : connections) {
+                // One whose replies reached the soft limit waits for them to be sent (the next pass).
+                List<byte[]> r = c.out.size() >= Connection.OUT_SOFT_LIMIT ? null : c.peek();
+                if (r == null) {
+                    continue;
+                }
+                more = true;
+                if (c.session.authenticated && plainGet(r)) {
+                    do {
+                        c.take();
+                        getKeys.add(r.get(1));
+                        getOwners.add(c);
+                        r = c.peek();
+                    } while (r != null && plainGet(r));
+                    c.session.lastCommand = "get";
+                } else if (c.session.authenticated && plainSet(r)) {
+                    do {
+                        c.take();
+                        setKeys.add(r.get(1));
+                        setValues.add(MemorySegment.ofArray(r.get(2)));
+                        setOwners.add(c);
+                        r = c.peek();
+                    } while (r != null && plainSet(r));
+                    c.session.lastCommand = "set";
+                } else {
+                    c.take();
+                    if (r.getFirst() == Connection.PROTOCOL_ERROR) {
+                        c.out.error("ERR " + new String(r.get(1), StandardCharsets.UTF_8));
+                        c.after(Commands.After.CLOSE);
+                    } else {
+                        c.after(commands.run(r, c.out, c.session));
+                    }
+                }
+            }
+            if (!setKeys.isEmpty()) {
+                sets();
+            }
+            if (!getKeys.isEmpty()) {
+                gets();
+            }
+        }
+    }
+
+    /**
+     * The wave's SETs as one putMany. A key set more than once in the wave is written once, with its
+     * last value: the earlier SETs are answered with that write's result, as if each had been written
+     * and at once overwritten (the order a client of each sees is kept; what is on the device after
+     * the +OKs is what a one-at-a-time run would leave). A value the store would refuse is never the
+     * one that stands in for others.
+     */
+    private void sets() {
+        commands.counted(setKeys.size());
+        int n = setKeys.size();
+        // For each SET, the index of the later SET of its key that is written instead (itself if none).
+        int[] writtenAs = new int[n];
+        java.util.Map<java.nio.ByteBuffer, Integer> last = new java.util.HashMap<>();
+        List<byte[]> keys = setKeys;
+        List<MemorySegment> values = setValues;
+        boolean merged = false;
+        for (int i = n - 1; i >= 0; i--) {
+            writtenAs[i] = i;
+            byte[] key = setKeys.get(i);
+            if (setValues.get(i).byteSize() > store.maxValueLength(key.length)) {
+                continue; // refused by the store on its own, with its own error
+            }
+            Integer later = last.putIfAbsent(java.nio.ByteBuffer.wrap(key), i);
+            if (later != null) {
+                writtenAs[i] = later;
+                merged = true;
+            }
+        }
+        int[] slot = null;
+        if (merged) {
+            keys = new ArrayList<>();
+            values = new ArrayList<>();
+            slot = new int[n];
+            for (int i = 0; i < n; i++) {
+                if (writtenAs[i] == i) {
+                    slot[i] = keys.size();
+                    keys.add(setKeys.get(i));
+                    values.add(setValues.get(i));
+                }
+            }
+        }
+        try {
+            commands.putBatches++;
+            List<SlotStore.Result> results = store.putMany(keys, values);
+            for (int i = 0; i < n; i++) {
+                int w = writtenAs[i];
+                SlotStore.Result res = results.get(slot == null ? w : slot[w]);
+                ReplyWriter out = setOwners.get(i).out;
+                if (res.ok()) {
+                    out.ok();
+                } else {
+                    out.error("ERR " + res.error());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            for (Connection c : setOwners) {
+                c.out.error("ERR " + e.getMessage());
+            }
+        } finally {
+            setKeys.clear();
+            setValues.clear();
+            setOwners.clear();
+        }
+    }
+
+    private void gets() {
+        commands.counted(getKeys.size());
+        try {
+            for (int from = 0; from < getKeys.size(); from += GET_BATCH) {
+                int to = Math.min(getKeys.size(), from + GET_BATCH);
+                List<LeaseResult> results;
+                try {
+                    commands.getBatches++;
+                    results = store.getManyLeases(getKeys.subList(from, to));
+                } catch (IOException | RuntimeException e) {
+                    for (int i = from; i < to; i++) {
+                        getOwners.get(i).out.error("ERR " + e.getMessage());
+                    }
+                    continue;
+                }
+                for (int i = 0; i < results.size(); i++) {
+                    LeaseResult g = results.get(i);
+                    Connection owner = getOwners.get(from + i);
+                    ReplyWriter out = owner.out;
+                    if (g.lease() != null) {
+                        try (var lease = g.lease()) {
+                            out.bulk(lease.value());
+                        } catch (RuntimeException e) {
+                            owner.closeSoon(); // a reply it cannot hold (past 2 GiB): that client only
+                        }
+                    } else if (g.corrupt() != null) {
+                        out.error("ERR " + g.corrupt());
+                    } else {
+                        out.nullBulk();
+                    }
+                }
+            }
+        } finally {
+            getKeys.clear();
+            getOwners.clear();
+        }
+    }
+}

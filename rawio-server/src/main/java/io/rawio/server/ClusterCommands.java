@@ -53,7 +53,8 @@ final class ClusterCommands {
         String ip = ip(session);
         switch (sub) {
             case "slots" -> {
-                out.array(1).array(4).integer(0).integer(KeySlot.SLOTS - 1);
+                // One range: start, end, then its master (replicas would follow it).
+                out.array(1).array(3).integer(0).integer(KeySlot.SLOTS - 1);
                 out.array(4).bulk(ip).integer(port).bulk(nodeId).map(0);
             }
             case "shards" -> {

@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The string commands over the store: GET, SET (EX, PX, EXAT, PXAT, NX, XX), SETEX, PSETEX, SETNX,
+ * The string commands over the store: GET, SET (EX, PX, EXAT, PXAT, KEEPTTL, NX, XX, GET), SETEX, PSETEX, SETNX,
  * GETDEL, GETEX, STRLEN, MSETNX, and MGET and MSET, which go to the store as one getMany and one putMany (one
  * dispatcher batch each). Replies and errors as Redis's. Called on the event loop's thread only, so a
  * check and the write after it (NX, XX, GETDEL) see no other client's command in between.
@@ -190,7 +190,12 @@ final class StringCommands {
         }
     }
 
-    /** SET key value [NX | XX] [EX s | PX ms | EXAT s | PXAT ms]. */
+    /**
+     * SET key value [NX | XX] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL], with Redis's rules: an
+     * option may repeat (the last time given wins), NX with XX and an expiry with another kind of expiry
+     * or KEEPTTL are a syntax error, and the expiry is checked after every option is read. With GET the
+     * reply is the old value (nil when none), whether or not NX or XX let the write happen.
+     */
     private void set(List<byte[]> args, ReplyWriter out) throws IOException {
         if (args.size() < 3) {
             Commands.wrongArgs(out, "set");
@@ -198,50 +203,74 @@ final class StringCommands {
         }
         boolean nx = false;
         boolean xx = false;
-        long expireAt = 0;
+        boolean get = false;
+        boolean keepTtl = false;
+        String unit = null; // ex, px, exat or pxat
+        byte[] time = null;
         for (int i = 3; i < args.size(); i++) {
             String opt = Commands.name(args.get(i));
-            switch (opt) {
-                case "nx" -> nx = true;
-                case "xx" -> xx = true;
-                case "ex", "px", "exat", "pxat" -> {
-                    if (expireAt != 0 || i + 1 >= args.size()) {
-                        out.error("ERR syntax error");
-                        return;
-                    }
-                    Long t = Commands.integer(args.get(++i));
-                    if (t == null || t <= 0) {
-                        out.error(t == null ? "ERR value is not an integer or out of range"
-                                : "ERR invalid expire time in 'set' command");
-                        return;
-                    }
-                    expireAt = switch (opt) {
-                        case "ex" -> Commands.expiryAt(clock.millis(), t, 1000);
-                        case "px" -> Commands.expiryAt(clock.millis(), t, 1);
-                        case "exat" -> Commands.expiryAt(0, t, 1000);
-                        default -> t;
-                    };
-                    if (expireAt == Long.MIN_VALUE) {
-                        out.error("ERR invalid expire time in 'set' command");
-                        return;
-                    }
-                }
-                default -> {
-                    out.error("ERR syntax error");
-                    return;
-                }
+            boolean hasNext = i + 1 < args.size();
+            if (opt.equals("nx") && !xx) {
+                nx = true;
+            } else if (opt.equals("xx") && !nx) {
+                xx = true;
+            } else if (opt.equals("get")) {
+                get = true;
+            } else if (opt.equals("keepttl") && unit == null) {
+                keepTtl = true;
+            } else if ((opt.equals("ex") || opt.equals("px") || opt.equals("exat") || opt.equals("pxat")) && !keepTtl
+                    && (unit == null || unit.equals(opt)) && hasNext) {
+                unit = opt;
+                time = args.get(++i);
+            } else {
+                out.error("ERR syntax error");
+                return;
             }
         }
-        if (nx && xx) {
-            out.error("ERR syntax error");
-            return;
+        long expireAt = 0;
+        if (unit != null) {
+            Long t = Commands.integer(time);
+            if (t == null) {
+                out.error("ERR value is not an integer or out of range");
+                return;
+            }
+            expireAt = t <= 0 ? Long.MIN_VALUE : switch (unit) {
+                case "ex" -> Commands.expiryAt(clock.millis(), t, 1000);
+                case "px" -> Commands.expiryAt(clock.millis(), t, 1);
+                case "exat" -> Commands.expiryAt(0, t, 1000);
+                default -> t;
+            };
+            if (expireAt == Long.MIN_VALUE) {
+                out.error("ERR invalid expire time in 'set' command");
+                return;
+            }
         }
         byte[] key = args.get(1);
-        if ((nx && store.contains(key)) || (xx && !store.contains(key))) {
-            out.nullBulk();
+        byte[] old = null;
+        if (get) {
+            old = store.get(key);
+        }
+        boolean exists = get ? old != null : (nx || xx) && store.contains(key);
+        if ((nx && exists) || (xx && !exists)) {
+            if (get) {
+                value(old, out);
+            } else {
+                out.nullBulk();
+            }
             return;
         }
+        if (keepTtl) {
+            // The store keeps no expiry across a put: the time left is read and given again (to the ms).
+            long left = store.ttlMillis(key);
+            if (left >= 0) {
+                expireAt = clock.millis() + left;
+            }
+        }
         store.put(key, MemorySegment.ofArray(args.get(2)), expireAt);
-        out.ok();
+        if (get) {
+            value(old, out);
+        } else {
+            out.ok();
+        }
     }
 }

@@ -49,4 +49,51 @@ class RedisRepliesTest {
                 + id + "*0\r\n", c.call("CLUSTER", "SLOTS"));
         assertEquals("+PONG\r\n", c.call("PING"), "nothing left over after the reply");
     }
+    /** Runs a script of requests and the replies redis-server 7 gave them (whole, raw). */
+    private void script(String[][] script) throws Exception {
+        for (int i = 0; i < script.length; i += 2) {
+            assertEquals(script[i + 1][0], c.call(script[i]), String.join(" ", script[i]));
+        }
+    }
+
+    private static final String OK = "+OK\r\n";
+    private static final String NIL = "$-1\r\n";
+    private static final String SYNTAX = "-ERR syntax error\r\n";
+
+    /** SET's GET (the old value) and KEEPTTL (the expiry stays), and its option rules. */
+    @Test
+    void setWithGetAndKeepTtl() throws Exception {
+        script(new String[][] {
+            {"SET", "k", "v", "GET"}, {NIL},
+            {"SET", "k", "v2", "GET"}, {bulk("v")},
+            {"SET", "k", "v3", "EX", "100"}, {OK},
+            {"SET", "k", "v4", "KEEPTTL"}, {OK},
+            {"TTL", "k"}, {":100\r\n"},
+            {"SET", "k", "v5", "KEEPTTL", "GET"}, {bulk("v4")},
+            {"TTL", "k"}, {":100\r\n"},
+            {"GET", "k"}, {bulk("v5")},
+            {"SET", "k", "v6"}, {OK},
+            {"TTL", "k"}, {":-1\r\n"},
+            {"SET", "k2", "x", "NX", "GET"}, {NIL},
+            {"GET", "k2"}, {bulk("x")},
+            {"SET", "k2", "y", "NX", "GET"}, {bulk("x")},
+            {"GET", "k2"}, {bulk("x")},
+            {"SET", "k3", "y", "XX", "GET"}, {NIL},
+            {"EXISTS", "k3"}, {":0\r\n"},
+            {"SET", "k", "v", "EX", "10", "EX", "20"}, {OK},
+            {"TTL", "k"}, {":20\r\n"},
+            {"SET", "k", "v", "EX", "10", "KEEPTTL"}, {SYNTAX},
+            {"SET", "k", "v", "KEEPTTL", "EX", "10"}, {SYNTAX},
+            {"SET", "k", "v", "EX", "10", "PX", "10"}, {SYNTAX},
+            {"SET", "k", "v", "EX", "0", "NX", "XX"}, {SYNTAX},
+            {"SET", "k", "v", "EX", "0", "GET"}, {"-ERR invalid expire time in 'set' command\r\n"},
+            {"SET", "k", "v", "GET", "GET"}, {bulk("v")},
+            {"SET", "k", "v", "NX", "NX"}, {NIL},
+            {"SET", "k", "v", "PXAT", "1", "GET"}, {bulk("v")},
+            {"EXISTS", "k"}, {":0\r\n"},
+            {"SET", "k", "v", "EXAT", "x"}, {"-ERR value is not an integer or out of range\r\n"},
+            {"SET", "k", "v", "EX", "9223372036854776"}, {"-ERR invalid expire time in 'set' command\r\n"},
+            {"SET", "k", "v", "XX", "NX"}, {SYNTAX},
+        });
+    }
 }

@@ -108,6 +108,16 @@ final class Commands {
         int n = args.size();
         commandsRun++;
         session.lastCommand = cmd;
+        // As Redis: an unknown command and a wrong number of arguments are told before NOAUTH.
+        CommandTable.Spec spec = CommandTable.SPECS.get(cmd);
+        if (spec == null) {
+            unknown(args, out);
+            return After.CONTINUE;
+        }
+        if (!CommandTable.arityOk(spec, n)) {
+            wrongArgs(out, cmd);
+            return After.CONTINUE;
+        }
         if (!session.authenticated && !cmd.equals("auth") && !cmd.equals("quit") && !cmd.equals("hello")) {
             out.error("NOAUTH Authentication required.");
             return After.CONTINUE;

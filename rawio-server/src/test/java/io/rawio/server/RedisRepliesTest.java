@@ -96,4 +96,35 @@ class RedisRepliesTest {
             {"SET", "k", "v", "XX", "NX"}, {SYNTAX},
         });
     }
+    private static String wrongArgs(String cmd) {
+        return "-ERR wrong number of arguments for '" + cmd + "' command\r\n";
+    }
+
+    /** Every command's number of arguments is checked, as its COMMAND arity says. */
+    @Test
+    void theArityOfEveryCommandIsChecked() throws Exception {
+        script(new String[][] {
+            {"DBSIZE", "x"}, {wrongArgs("dbsize")},
+            {"TIME", "x"}, {wrongArgs("time")},
+            {"READONLY", "x"}, {wrongArgs("readonly")},
+            {"RANDOMKEY", "x"}, {wrongArgs("randomkey")},
+            {"CONFIG"}, {wrongArgs("config")},
+            {"GetDel"}, {wrongArgs("getdel")},
+            {"DBSIZE"}, {":0\r\n"},
+        });
+    }
+
+    /** With a password, an unknown command and a wrong number of arguments are told before NOAUTH. */
+    @Test
+    void unknownAndWrongArityBeforeNoAuth() throws Exception {
+        try (RunningServer locked = new RunningServer(java.nio.file.Files.createDirectory(dir.resolve("locked")), 64L << 20, 64L << 10,
+                        o -> o.withPassword("pw".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                RespClient l = new RespClient(locked.server.address())) {
+            assertEquals("-ERR unknown command 'FOO', with args beginning with: \r\n", l.call("FOO"));
+            assertEquals(wrongArgs("get"), l.call("GET"));
+            assertEquals("-NOAUTH Authentication required.\r\n", l.call("GET", "k"));
+            assertEquals(OK, l.call("AUTH", "pw"));
+            assertEquals(NIL, l.call("GET", "k"));
+        }
+    }
 }

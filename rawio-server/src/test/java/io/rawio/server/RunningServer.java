@@ -4,6 +4,7 @@ import io.rawio.store.SlotClasses;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreOptions;
 import java.nio.file.Path;
+import java.util.function.UnaryOperator;
 
 /**
  * A test's server: a new store (psync, classes up to {@code maxValue}) and an epoll loop on loopback,
@@ -15,12 +16,17 @@ final class RunningServer implements AutoCloseable {
     private final Thread loop;
 
     RunningServer(Path dir, long storeBytes, long maxValue) throws Exception {
+        this(dir, storeBytes, maxValue, o -> o);
+    }
+
+    /** The same with the loopback options changed by {@code tune} (a password, say). */
+    RunningServer(Path dir, long storeBytes, long maxValue, UnaryOperator<ServerOptions> tune) throws Exception {
         Path p = dir.resolve("s.store");
         StoreOptions o = StoreOptions.defaults().withEngine("psync");
         SlotStore.format(p, storeBytes, SlotClasses.forMaxValue(maxValue), false, o, SlotStore.Preallocation.FALLOCATE,
                 SlotStore.FormatProgress.NONE);
         store = SlotStore.open(p, o);
-        server = new EpollServer(store, ServerOptions.loopback(0, 2 * maxValue));
+        server = new EpollServer(store, tune.apply(ServerOptions.loopback(0, 2 * maxValue)));
         loop = Thread.ofPlatform().name("test-loop").start(server::run);
     }
 

@@ -133,7 +133,7 @@ final class CommandTable {
                 }
             }
             case "getkeys" -> {
-                if (args.size() < 3) {
+                if (args.size() < 4) { // COMMAND GETKEYS's arity is -4: a command and at least one argument
                     out.error("ERR wrong number of arguments for 'command|getkeys' command");
                     return;
                 }
@@ -141,10 +141,10 @@ final class CommandTable {
                 Spec s = SPECS.get(Commands.name(cmd.getFirst()));
                 if (s == null) {
                     out.error("ERR Invalid command specified");
-                } else if (!arityOk(s, cmd.size())) {
-                    out.error("ERR Invalid number of arguments specified for command");
                 } else if (s.firstKey() == 0) {
                     out.error("ERR The command has no key arguments");
+                } else if (!arityOk(s, cmd.size())) {
+                    out.error("ERR Invalid number of arguments specified for command");
                 } else {
                     List<byte[]> keys = keys(s, cmd);
                     out.array(keys.size());

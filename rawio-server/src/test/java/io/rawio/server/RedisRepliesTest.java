@@ -127,4 +127,20 @@ class RedisRepliesTest {
             assertEquals(NIL, l.call("GET", "k"));
         }
     }
+    /** COMMAND GETKEYS wants a command and at least one argument (its arity is -4), then checks that command's. */
+    @Test
+    void commandGetKeys() throws Exception {
+        script(new String[][] {
+            {"COMMAND", "GETKEYS", "ping"}, {wrongArgs("command|getkeys")},
+            {"COMMAND", "GETKEYS", "get"}, {wrongArgs("command|getkeys")},
+            {"COMMAND", "GETKEYS"}, {wrongArgs("command|getkeys")},
+            {"COMMAND", "GETKEYS", "ping", "x"}, {"-ERR The command has no key arguments\r\n"},
+            {"COMMAND", "GETKEYS", "dbsize", "x"}, {"-ERR The command has no key arguments\r\n"},
+            {"COMMAND", "GETKEYS", "get", "a", "b"}, {"-ERR Invalid number of arguments specified for command\r\n"},
+            {"COMMAND", "GETKEYS", "set", "k"}, {"-ERR Invalid number of arguments specified for command\r\n"},
+            {"COMMAND", "GETKEYS", "nosuch", "a"}, {"-ERR Invalid command specified\r\n"},
+            {"COMMAND", "GETKEYS", "GET", "k"}, {"*1\r\n" + bulk("k")},
+            {"COMMAND", "GETKEYS", "mset", "a", "1", "b", "2"}, {"*2\r\n" + bulk("a") + bulk("b")},
+        });
+    }
 }

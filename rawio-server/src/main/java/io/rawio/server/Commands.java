@@ -149,12 +149,15 @@ final class Commands {
                     return After.SHUTDOWN;
                 }
                 case "select" -> {
-                    if (n != 2) {
-                        wrongArgs(out, cmd);
-                    } else if (new String(args.get(1), StandardCharsets.US_ASCII).equals("0")) {
+                    Long db = integer(args.get(1));
+                    if (db == null) {
+                        out.error("ERR value is not an integer or out of range");
+                    } else if (db < Integer.MIN_VALUE || db > Integer.MAX_VALUE) {
+                        out.error("ERR value is out of range, value must between -2147483648 and 2147483647");
+                    } else if (db == 0) {
                         out.ok();
                     } else {
-                        out.error("ERR DB index is out of range");
+                        out.error("ERR DB index is out of range"); // one database: Redis's words for SELECT 16
                     }
                 }
                 case "command" -> CommandTable.command(args, out);
@@ -269,11 +272,31 @@ final class Commands {
         }
     }
 
+    /**
+     * A request's integer as Redis reads one (string2ll): an optional '-', then 0 alone or digits without
+     * a leading zero, within a long; null otherwise ("+5", "05", "-0", " 5" are not integers to Redis).
+     */
     static Long integer(byte[] arg) {
+        int n = arg.length;
+        if (n == 0 || n > 20) {
+            return null;
+        }
+        if (n == 1 && arg[0] == '0') {
+            return 0L;
+        }
+        int first = arg[0] == '-' ? 1 : 0;
+        if (first == n || arg[first] < '1' || arg[first] > '9') {
+            return null;
+        }
+        for (int i = first + 1; i < n; i++) {
+            if (arg[i] < '0' || arg[i] > '9') {
+                return null;
+            }
+        }
         try {
             return Long.parseLong(new String(arg, StandardCharsets.US_ASCII));
         } catch (NumberFormatException e) {
-            return null;
+            return null; // past a long
         }
     }
 

@@ -24,7 +24,12 @@ final class ScanCommands {
             Commands.wrongArgs(out, "scan");
             return;
         }
-        Long cursor = Commands.integer(args.get(1));
+        Long cursor; // Redis reads a cursor with strtoul: a leading '+' or zero is taken
+        try {
+            cursor = Long.parseLong(new String(args.get(1), java.nio.charset.StandardCharsets.US_ASCII));
+        } catch (NumberFormatException e) {
+            cursor = null;
+        }
         if (cursor == null || cursor < 0 || cursor > 0xffffffffL) {
             out.error("ERR invalid cursor");
             return;

@@ -1,6 +1,7 @@
 package io.rawio.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
@@ -142,5 +143,32 @@ class RedisRepliesTest {
             {"COMMAND", "GETKEYS", "GET", "k"}, {"*1\r\n" + bulk("k")},
             {"COMMAND", "GETKEYS", "mset", "a", "1", "b", "2"}, {"*2\r\n" + bulk("a") + bulk("b")},
         });
+    }
+    /** Integers as Redis reads them: no '+', no leading zero, no "-0"; SELECT's own range and words. */
+    @Test
+    void integersAreReadAsRedisReadsThem() throws Exception {
+        String notInteger = "-ERR value is not an integer or out of range\r\n";
+        script(new String[][] {
+            {"SET", "k", "v"}, {OK},
+            {"EXPIRE", "k", "010"}, {notInteger},
+            {"EXPIRE", "k", "+5"}, {notInteger},
+            {"EXPIRE", "k", "-0"}, {notInteger},
+            {"PEXPIRE", "k", "1_000"}, {notInteger},
+            {"SET", "k", "v", "EX", "+5"}, {notInteger},
+            {"SETEX", "k", "05", "v"}, {notInteger},
+            {"GETEX", "k", "EX", "05"}, {notInteger},
+            {"HELLO", "02"}, {"-ERR Protocol version is not an integer or out of range\r\n"},
+            {"SELECT", "x"}, {notInteger},
+            {"SELECT", "00"}, {notInteger},
+            {"SELECT", "99999999999"}, {"-ERR value is out of range, value must between -2147483648 and 2147483647\r\n"},
+            {"SELECT", "-1"}, {"-ERR DB index is out of range\r\n"},
+            {"SELECT", "1"}, {"-ERR DB index is out of range\r\n"},
+            {"SELECT", "0"}, {OK},
+            {"EXPIRE", "k", "100"}, {":1\r\n"},
+            {"EXPIRE", "k", "-9223372036854775808"}, {"-ERR invalid expire time in 'expire' command\r\n"},
+            {"EXPIRE", "k", "-9223372036854775"}, {":1\r\n"},
+            {"EXISTS", "k"}, {":0\r\n"},
+        });
+        assertTrue(c.call("SCAN", "00").startsWith("*2\r\n"), "a cursor is read as strtoul reads it");
     }
 }

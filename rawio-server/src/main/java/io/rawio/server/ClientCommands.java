@@ -24,11 +24,15 @@ final class ClientCommands {
 
     /** AUTH [username] password. */
     void auth(List<byte[]> args, ReplyWriter out, Session session) {
-        if (args.size() < 2 || args.size() > 3) {
+        if (args.size() < 2) {
             Commands.wrongArgs(out, "auth");
             return;
         }
-        if (password == null) {
+        if (args.size() > 3) {
+            out.error("ERR syntax error");
+            return;
+        }
+        if (password == null && args.size() == 2) {
             out.error("ERR AUTH <password> called without any password configured for the default user. "
                     + "Are you sure your configuration is correct?");
             return;
@@ -41,10 +45,18 @@ final class ClientCommands {
         }
     }
 
-    /** Whether user (null: default) and pass are right; always compares the whole password. */
+    private static final byte[] DEFAULT_USER = "default".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * Whether user (null: default) and pass are right; always compares the whole password. The one user
+     * is "default" (case matters, as in Redis); without a password it takes any (Redis's nopass).
+     */
     private boolean check(byte[] user, byte[] pass) {
-        boolean passOk = MessageDigest.isEqual(password, pass);
-        return passOk && (user == null || Commands.name(user).equals("default"));
+        boolean userOk = user == null || java.util.Arrays.equals(user, DEFAULT_USER);
+        if (password == null) {
+            return userOk;
+        }
+        return MessageDigest.isEqual(password, pass) & userOk;
     }
 
     /** HELLO [protover [AUTH username password] [SETNAME clientname]]. */
@@ -66,11 +78,6 @@ final class ClientCommands {
         for (int i = 2; i < args.size(); i++) {
             String opt = Commands.name(args.get(i));
             if (opt.equals("auth") && i + 2 < args.size()) {
-                if (password == null) {
-                    out.error("ERR AUTH <password> called without any password configured for the default user. "
-                            + "Are you sure your configuration is correct?");
-                    return;
-                }
                 if (!check(args.get(i + 1), args.get(i + 2))) {
                     out.error("WRONGPASS invalid username-password pair or user is disabled.");
                     return;

@@ -171,4 +171,38 @@ class RedisRepliesTest {
         });
         assertTrue(c.call("SCAN", "00").startsWith("*2\r\n"), "a cursor is read as strtoul reads it");
     }
+    /**
+     * AUTH and HELLO AUTH on a server without a password: Redis's default user takes any password (the
+     * one-argument AUTH alone is refused, with its hint); another user name is WRONGPASS.
+     */
+    @Test
+    void authWithoutAPassword() throws Exception {
+        String wrongPass = "-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+        script(new String[][] {
+            {"AUTH", "x"}, {"-ERR AUTH <password> called without any password configured for the default user. "
+                    + "Are you sure your configuration is correct?\r\n"},
+            {"AUTH", "default", "anything"}, {OK},
+            {"AUTH", "other", "x"}, {wrongPass},
+            {"AUTH", "DEFAULT", "x"}, {wrongPass},
+            {"AUTH", "a", "b", "c"}, {SYNTAX},
+            {"HELLO", "2", "AUTH", "other", "x"}, {wrongPass},
+        });
+        assertTrue(c.call("HELLO", "2", "AUTH", "default", "x").startsWith("*14\r\n$6\r\nserver\r\n"));
+    }
+
+    /** With a password: the user name is "default", case and all. */
+    @Test
+    void authWithAPassword() throws Exception {
+        try (RunningServer locked = new RunningServer(java.nio.file.Files.createDirectory(dir.resolve("locked")),
+                        64L << 20, 64L << 10, o -> o.withPassword("pw".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                RespClient l = new RespClient(locked.server.address())) {
+            String wrongPass = "-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+            assertEquals(wrongPass, l.call("AUTH", "DEFAULT", "pw"));
+            assertEquals(wrongPass, l.call("AUTH", "default", "PW"));
+            assertEquals(SYNTAX, l.call("AUTH", "default", "pw", "x"));
+            assertEquals("-NOAUTH Authentication required.\r\n", l.call("PING"));
+            assertEquals(OK, l.call("AUTH", "default", "pw"));
+            assertEquals("+PONG\r\n", l.call("PING"));
+        }
+    }
 }

@@ -380,37 +380,61 @@ final class Commands {
         }
     }
 
-    /** CONFIG GET of the parameters clients and redis-benchmark ask for; CONFIG SET refused. */
+    /**
+     * CONFIG GET of the parameters clients and redis-benchmark ask for; CONFIG SET, RESETSTAT and REWRITE
+     * refused (after their arguments are checked, as Redis checks them); errors in Redis's words.
+     */
     private void config(List<byte[]> args, ReplyWriter out) {
-        String sub = args.size() > 1 ? name(args.get(1)) : "";
-        if (sub.equals("get") && args.size() >= 3) {
-            Map<String, String> known = new java.util.LinkedHashMap<>();
-            known.put("save", "");
-            known.put("appendonly", "no");
-            known.put("databases", "1");
-            known.put("maxmemory", "0");
-            known.put("maxmemory-policy", "noeviction");
-            known.put("cluster-enabled", "no");
-            known.put("timeout", "0");
-            List<String> found = new java.util.ArrayList<>();
-            for (int i = 2; i < args.size(); i++) {
-                String pattern = name(args.get(i));
-                for (var e : known.entrySet()) {
-                    if (Glob.matches(pattern.getBytes(StandardCharsets.UTF_8), e.getKey().getBytes(StandardCharsets.UTF_8))
-                            && !found.contains(e.getKey())) {
-                        found.add(e.getKey());
+        String sub = name(args.get(1));
+        int n = args.size();
+        switch (sub) {
+            case "get" -> {
+                if (n < 3) {
+                    wrongArgs(out, "config|get");
+                    return;
+                }
+                Map<String, String> known = new java.util.LinkedHashMap<>();
+                known.put("save", "");
+                known.put("appendonly", "no");
+                known.put("databases", "1");
+                known.put("maxmemory", "0");
+                known.put("maxmemory-policy", "noeviction");
+                known.put("cluster-enabled", "no");
+                known.put("timeout", "0");
+                List<String> found = new java.util.ArrayList<>();
+                for (int i = 2; i < n; i++) {
+                    String pattern = name(args.get(i));
+                    for (var e : known.entrySet()) {
+                        if (Glob.matches(pattern.getBytes(StandardCharsets.UTF_8),
+                                e.getKey().getBytes(StandardCharsets.UTF_8)) && !found.contains(e.getKey())) {
+                            found.add(e.getKey());
+                        }
                     }
                 }
+                out.map(found.size());
+                for (String k : found) {
+                    out.bulk(k).bulk(known.get(k));
+                }
             }
-            out.map(found.size());
-            for (String k : found) {
-                out.bulk(k).bulk(known.get(k));
+            case "set", "resetstat", "rewrite" -> {
+                if (sub.equals("set") ? n < 4 || n % 2 != 0 : n != 2) {
+                    wrongArgs(out, "config|" + sub);
+                } else {
+                    out.error("ERR CONFIG " + sub.toUpperCase(Locale.ROOT) + " is not supported: the server is"
+                            + " configured by its command line");
+                }
             }
-        } else if (sub.equals("set") || sub.equals("resetstat") || sub.equals("rewrite")) {
-            out.error("ERR CONFIG " + sub.toUpperCase(Locale.ROOT) + " is not supported: the server is configured by"
-                    + " its command line");
-        } else {
-            out.error("ERR unknown subcommand or wrong number of arguments for 'config|" + sub + "' command");
+            case "help" -> {
+                String[] lines = {"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                    "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
+                    "HELP", "    Print this help."};
+                out.array(lines.length);
+                for (String l : lines) {
+                    out.simple(l);
+                }
+            }
+            default -> out.error("ERR unknown subcommand '" + new String(args.get(1), StandardCharsets.UTF_8)
+                    + "'. Try CONFIG HELP.");
         }
     }
 

@@ -205,4 +205,18 @@ class RedisRepliesTest {
             assertEquals("+PONG\r\n", l.call("PING"));
         }
     }
+    /** CONFIG's errors in Redis's words; CONFIG GET as a map of the parameters that match. */
+    @Test
+    void configErrors() throws Exception {
+        script(new String[][] {
+            {"CONFIG", "GET"}, {wrongArgs("config|get")},
+            {"CONFIG", "FOO"}, {"-ERR unknown subcommand 'FOO'. Try CONFIG HELP.\r\n"},
+            {"CONFIG", "SET", "timeout"}, {wrongArgs("config|set")},
+            {"CONFIG", "SET", "timeout", "0", "save"}, {wrongArgs("config|set")},
+            {"CONFIG", "RESETSTAT", "x"}, {wrongArgs("config|resetstat")},
+            {"CONFIG", "get", "timeout"}, {"*2\r\n" + bulk("timeout") + bulk("0")},
+            {"CONFIG", "GET", "appendonly", "save"}, {"*4\r\n" + bulk("appendonly") + bulk("no") + bulk("save") + bulk("")},
+            {"CONFIG", "GET", "nosuch"}, {"*0\r\n"},
+        });
+    }
 }

@@ -107,7 +107,9 @@ final class Commands {
         String cmd = name(args.getFirst());
         int n = args.size();
         commandsRun++;
-        session.lastCommand = cmd;
+        // A subcommand is named with its command, as Redis's CLIENT LIST shows it: client|info.
+        session.lastCommand = n > 1 && (cmd.equals("client") || cmd.equals("config") || cmd.equals("cluster")
+                || cmd.equals("command")) ? cmd + "|" + name(args.get(1)) : cmd;
         // As Redis: an unknown command and a wrong number of arguments are told before NOAUTH.
         CommandTable.Spec spec = CommandTable.SPECS.get(cmd);
         if (spec == null) {

@@ -219,4 +219,20 @@ class RedisRepliesTest {
             {"CONFIG", "GET", "nosuch"}, {"*0\r\n"},
         });
     }
+    /** CLIENT INFO and LIST name a connection's last command with its subcommand, as Redis 7 does. */
+    @Test
+    void clientListNamesSubcommands() throws Exception {
+        try (RespClient other = new RespClient(running.server.address())) {
+            assertEquals("*0\r\n", other.call("CONFIG", "GET", "nosuch"));
+            String info = c.call("CLIENT", "INFO");
+            assertTrue(info.contains(" cmd=client|info "), info);
+            String list = c.call("CLIENT", "LIST");
+            assertTrue(list.contains(" cmd=config|get "), list);
+            assertTrue(list.contains(" cmd=client|list "), list);
+            other.call("CLUSTER", "MYID");
+            assertTrue(c.call("CLIENT", "LIST").contains(" cmd=cluster|myid "));
+            other.call("COMMAND");
+            assertTrue(c.call("CLIENT", "LIST").contains(" cmd=command "));
+        }
+    }
 }

@@ -21,12 +21,21 @@ final class RunningServer implements AutoCloseable {
 
     /** The same with the loopback options changed by {@code tune} (a password, say). */
     RunningServer(Path dir, long storeBytes, long maxValue, UnaryOperator<ServerOptions> tune) throws Exception {
+        this(dir, storeBytes, SlotClasses.forMaxValue(maxValue), 2 * maxValue, tune);
+    }
+
+    /**
+     * A store of these slot classes (each class is a ring: a test that writes more keys than its class
+     * has slots sees the oldest evicted), bulk strings up to {@code maxBulk}.
+     */
+    RunningServer(Path dir, long storeBytes, SlotClasses classes, long maxBulk, UnaryOperator<ServerOptions> tune)
+            throws Exception {
         Path p = dir.resolve("s.store");
         StoreOptions o = StoreOptions.defaults().withEngine("psync");
-        SlotStore.format(p, storeBytes, SlotClasses.forMaxValue(maxValue), false, o, SlotStore.Preallocation.FALLOCATE,
+        SlotStore.format(p, storeBytes, classes, false, o, SlotStore.Preallocation.FALLOCATE,
                 SlotStore.FormatProgress.NONE);
         store = SlotStore.open(p, o);
-        server = new EpollServer(store, tune.apply(ServerOptions.loopback(0, 2 * maxValue)));
+        server = new EpollServer(store, tune.apply(ServerOptions.loopback(0, maxBulk)));
         loop = Thread.ofPlatform().name("test-loop").start(server::run);
     }
 

@@ -307,6 +307,23 @@ class JedisCommandsTest {
         return ids;
     }
 
+    @Test
+    void quitAndShutdown() throws Exception {
+        Jedis q = jedis();
+        q.set("k", "v");
+        assertEquals("OK", SafeEncoder.encode((byte[]) q.sendCommand(command("QUIT"))));
+        assertThrows(JedisConnectionException.class, q::ping, "closed after QUIT's +OK");
+        Jedis j = jedis();
+        assertEquals("v", j.get("k"));
+        assertFalse(running.server.stopped());
+        j.shutdown(); // no reply: the connection closes and the loop stops
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!running.server.stopped() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(running.server.stopped());
+    }
+
     // ------------------------------------------------------------------ server
 
     @Test

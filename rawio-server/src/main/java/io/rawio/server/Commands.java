@@ -344,7 +344,9 @@ final class Commands {
                     "keyspace_misses:" + st.misses(), "evicted_keys:" + st.evictions(), "expired_keys:" + st.expired());
         }
         if (want.test("cluster")) {
-            section(sb, "Cluster", "cluster_enabled:0");
+            // The node answers CLUSTER as a cluster of one (ClusterCommands); cluster clients (redis-py's
+            // RedisCluster) read this line first and refuse a node that says 0.
+            section(sb, "Cluster", "cluster_enabled:1");
         }
         if (want.test("keyspace")) {
             section(sb, "Keyspace", st.keys() > 0 ? "db0:keys=" + st.keys() + ",expires=0,avg_ttl=0" : null);
@@ -401,7 +403,7 @@ final class Commands {
                 known.put("databases", "1");
                 known.put("maxmemory", "0");
                 known.put("maxmemory-policy", "noeviction");
-                known.put("cluster-enabled", "no");
+                known.put("cluster-enabled", "yes");
                 known.put("timeout", "0");
                 List<String> found = new java.util.ArrayList<>();
                 for (int i = 2; i < n; i++) {

@@ -235,4 +235,10 @@ class RedisRepliesTest {
             assertTrue(c.call("CLIENT", "LIST").contains(" cmd=command "));
         }
     }
+    /** INFO and CONFIG GET say what CLUSTER shows: cluster support is on (one node, every slot). */
+    @Test
+    void clusterSupportIsSaidToBeOn() throws Exception {
+        assertEquals(bulk("# Cluster\r\ncluster_enabled:1\r\n"), c.call("INFO", "cluster"));
+        assertEquals("*2\r\n" + bulk("cluster-enabled") + bulk("yes"), c.call("CONFIG", "GET", "cluster-enabled"));
+    }
 }

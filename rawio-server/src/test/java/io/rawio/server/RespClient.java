@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
 /**
  * A raw RESP connection for tests: sends a request as a multibulk array and reads one whole reply
  * (nested arrays, maps and sets included) as the exact bytes the server sent, so a test can compare
- * with what redis-server gives byte for byte. Reads time out after 10 s.
+ * with what redis-server gives byte for byte. Connecting and each read time out after 10 s.
  */
 final class RespClient implements AutoCloseable {
     private final Socket socket;
@@ -19,7 +19,8 @@ final class RespClient implements AutoCloseable {
     private final DataInputStream in;
 
     RespClient(InetSocketAddress address) throws IOException {
-        socket = new Socket(address.getAddress(), address.getPort());
+        socket = new Socket();
+        socket.connect(address, 10_000);
         socket.setSoTimeout(10_000);
         out = socket.getOutputStream();
         in = new DataInputStream(socket.getInputStream());
@@ -41,6 +42,16 @@ final class RespClient implements AutoCloseable {
     String call(String... args) throws IOException {
         send(args);
         return reply();
+    }
+
+    /** Sends several requests in one write (a pipeline). */
+    void sendAll(String[]... requests) throws IOException {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        for (String[] r : requests) {
+            b.writeBytes(encode(r));
+        }
+        out.write(b.toByteArray());
+        out.flush();
     }
 
     void send(String... args) throws IOException {

@@ -71,7 +71,7 @@ final class ClusterCommands {
             }
             case "nodes" -> out.bulk(nodeId + " " + ip + ":" + port + "@" + (port + 10000 > 65535 ? 0 : port + 10000)
                     + " myself,master - 0 0 1 connected 0-" + (KeySlot.SLOTS - 1) + "\n");
-            case "info" -> out.bulk(String.join("\r\n", "cluster_enabled:1", "cluster_state:ok",
+            case "info" -> out.bulk(String.join("\r\n", "cluster_state:ok",
                     "cluster_slots_assigned:16384", "cluster_slots_ok:16384", "cluster_slots_pfail:0",
                     "cluster_slots_fail:0", "cluster_known_nodes:1", "cluster_size:1", "cluster_current_epoch:1",
                     "cluster_my_epoch:1", "cluster_stats_messages_sent:0", "cluster_stats_messages_received:0",
@@ -105,20 +105,18 @@ final class ClusterCommands {
             wrongSub(out, sub);
             return;
         }
+        // Redis's order and words: each number an integer first, then the range.
         Long slot = Commands.integer(args.get(2));
-        if (slot == null || slot < 0 || slot >= KeySlot.SLOTS) {
-            out.error("ERR Invalid slot");
+        Long m = count ? Long.valueOf(Long.MAX_VALUE) : Commands.integer(args.get(3));
+        if (slot == null || m == null) {
+            out.error("ERR value is not an integer or out of range");
             return;
         }
-        long max = Long.MAX_VALUE;
-        if (!count) {
-            Long m = Commands.integer(args.get(3));
-            if (m == null || m < 0) {
-                out.error("ERR Invalid number of keys");
-                return;
-            }
-            max = m;
+        if (slot < 0 || slot >= KeySlot.SLOTS || m < 0) {
+            out.error(count ? "ERR Invalid slot" : "ERR Invalid slot or number of keys");
+            return;
         }
+        long max = m;
         List<byte[]> found = new java.util.ArrayList<>();
         long total = 0;
         for (SlotStore.KeyInfo k : store.keys()) {

@@ -241,4 +241,25 @@ class RedisRepliesTest {
         assertEquals(bulk("# Cluster\r\ncluster_enabled:1\r\n"), c.call("INFO", "cluster"));
         assertEquals("*2\r\n" + bulk("cluster-enabled") + bulk("yes"), c.call("CONFIG", "GET", "cluster-enabled"));
     }
+    /** CLUSTER INFO, COUNTKEYSINSLOT and GETKEYSINSLOT as a Redis 7 cluster node gives them. */
+    @Test
+    void clusterInfoAndKeysInSlot() throws Exception {
+        String info = c.call("CLUSTER", "INFO");
+        assertTrue(info.startsWith("$") && info.contains("\r\ncluster_state:ok\r\n"), info);
+        assertEquals("cluster_state:ok", info.split("\r\n")[1], "the first field, as Redis's");
+        String notInteger = "-ERR value is not an integer or out of range\r\n";
+        script(new String[][] {
+            {"SET", "foo", "v"}, {OK},
+            {"CLUSTER", "COUNTKEYSINSLOT", "12182"}, {":1\r\n"},
+            {"CLUSTER", "GETKEYSINSLOT", "12182", "10"}, {"*1\r\n" + bulk("foo")},
+            {"CLUSTER", "GETKEYSINSLOT", "12182", "0"}, {"*0\r\n"},
+            {"CLUSTER", "COUNTKEYSINSLOT", "16384"}, {"-ERR Invalid slot\r\n"},
+            {"CLUSTER", "COUNTKEYSINSLOT", "-1"}, {"-ERR Invalid slot\r\n"},
+            {"CLUSTER", "COUNTKEYSINSLOT", "x"}, {notInteger},
+            {"CLUSTER", "GETKEYSINSLOT", "0", "-1"}, {"-ERR Invalid slot or number of keys\r\n"},
+            {"CLUSTER", "GETKEYSINSLOT", "16384", "1"}, {"-ERR Invalid slot or number of keys\r\n"},
+            {"CLUSTER", "GETKEYSINSLOT", "0", "x"}, {notInteger},
+            {"CLUSTER", "GETKEYSINSLOT", "x", "1"}, {notInteger},
+        });
+    }
 }

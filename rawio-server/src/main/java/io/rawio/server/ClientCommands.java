@@ -194,10 +194,17 @@ final class ClientCommands {
             }
             case "kill" -> kill(args, out, session);
             case "no-evict", "no-touch", "reply" -> {
+                String v = n == 3 ? Commands.name(args.get(2)) : "";
                 if (n != 3) {
                     wrongSub(out, sub);
-                } else {
+                } else if (sub.equals("reply") && (v.equals("off") || v.equals("skip"))) {
+                    // Every request is answered here; saying OK and answering anyway would put the client's
+                    // reading out of step with its requests.
+                    out.error("ERR CLIENT REPLY OFF and SKIP are not supported");
+                } else if (v.equals("on") || (v.equals("off") && !sub.equals("reply"))) {
                     out.ok(); // nothing to change here: no client is evicted, keys carry no LRU to touch
+                } else {
+                    out.error("ERR syntax error");
                 }
             }
             case "help" -> {

@@ -262,4 +262,23 @@ class RedisRepliesTest {
             {"CLUSTER", "GETKEYSINSLOT", "x", "1"}, {notInteger},
         });
     }
+    /**
+     * CLIENT NO-EVICT, NO-TOUCH and REPLY take ON or OFF (REPLY also SKIP), anything else is a syntax
+     * error; REPLY OFF and SKIP are refused, as every request is answered here.
+     */
+    @Test
+    void clientSwitchesTakeOnOrOff() throws Exception {
+        script(new String[][] {
+            {"CLIENT", "NO-EVICT", "on"}, {OK},
+            {"CLIENT", "NO-EVICT", "OFF"}, {OK},
+            {"CLIENT", "NO-EVICT", "maybe"}, {SYNTAX},
+            {"CLIENT", "NO-TOUCH", "on"}, {OK},
+            {"CLIENT", "NO-TOUCH", "sometimes"}, {SYNTAX},
+            {"CLIENT", "REPLY", "ON"}, {OK},
+            {"CLIENT", "REPLY", "maybe"}, {SYNTAX},
+            {"CLIENT", "REPLY", "OFF"}, {"-ERR CLIENT REPLY OFF and SKIP are not supported\r\n"},
+            {"CLIENT", "REPLY", "skip"}, {"-ERR CLIENT REPLY OFF and SKIP are not supported\r\n"},
+            {"PING"}, {"+PONG\r\n"},
+        });
+    }
 }

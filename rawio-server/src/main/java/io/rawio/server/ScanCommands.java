@@ -60,17 +60,31 @@ final class ScanCommands {
                 }
             }
         }
+        if (store.keyCount() == 0) {
+            out.array(2).bulk("0").array(0); // as Redis: a scan of an empty database ends at once
+            return;
+        }
         byte[] prefix = pattern == null ? null : Glob.prefix(pattern);
-        ScanPage page = store.scan(cursor, (int) count, prefix == null || prefix.length == 0 ? null : prefix);
+        // As Redis: pages of COUNT index entries until COUNT keys are found or 10 x COUNT entries were
+        // looked at, so a sparse index (one that grew, then lost its keys) takes few calls to walk.
+        List<byte[]> found = new ArrayList<>();
+        long next = cursor;
+        long looked = 0;
+        do {
+            ScanPage page = store.scan(next, (int) count, prefix == null || prefix.length == 0 ? null : prefix);
+            found.addAll(page.keys());
+            next = page.cursor();
+            looked += count;
+        } while (next != 0 && found.size() < count && looked < 10 * count);
         List<byte[]> keys = new ArrayList<>();
         if (strings) { // every value in the store is a string
-            for (byte[] k : page.keys()) {
+            for (byte[] k : found) {
                 if (pattern == null || Glob.matches(pattern, k)) {
                     keys.add(k);
                 }
             }
         }
-        out.array(2).bulk(Long.toString(page.cursor())).array(keys.size());
+        out.array(2).bulk(Long.toString(next)).array(keys.size());
         for (byte[] k : keys) {
             out.bulk(k);
         }

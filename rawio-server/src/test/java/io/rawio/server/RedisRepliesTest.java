@@ -281,4 +281,51 @@ class RedisRepliesTest {
             {"PING"}, {"+PONG\r\n"},
         });
     }
+    /**
+     * SCAN of an empty database ends at once; of a sparse one (thousands of keys written, all but three
+     * deleted) it takes few calls, as Redis looks at up to 10 x COUNT entries per call.
+     */
+    @Test
+    void scanEndsSoonOnAnEmptyOrSparseDatabase() throws Exception {
+        // 8,192 slots of 4 KiB: the 3,000 SETs and their DELs' tombstones evict nothing.
+        try (RunningServer big = new RunningServer(java.nio.file.Files.createDirectory(dir.resolve("sparse")), 64L << 20,
+                        io.rawio.store.SlotClasses.ofEqualSpace(java.util.List.of(4096L, 64L << 10)), 1L << 20, o -> o);
+                RespClient c = new RespClient(big.server.address())) {
+            sparseScan(c);
+        }
+    }
+
+    private static void sparseScan(RespClient c) throws Exception {
+        assertEquals("*2\r\n" + bulk("0") + "*0\r\n", c.call("SCAN", "0"));
+        String[][] sets = new String[3000][];
+        for (int i = 0; i < sets.length; i++) {
+            sets[i] = new String[] {"SET", "sparse:" + i, "v"};
+        }
+        c.sendAll(sets);
+        for (int i = 0; i < sets.length; i++) {
+            assertEquals(OK, c.reply());
+        }
+        String[][] dels = new String[sets.length - 3][];
+        for (int i = 3; i < sets.length; i++) {
+            dels[i - 3] = new String[] {"DEL", "sparse:" + i};
+        }
+        c.sendAll(dels);
+        for (String[] d : dels) {
+            assertEquals(":1\r\n", c.reply(), d[1]);
+        }
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        String cursor = "0";
+        int calls = 0;
+        do {
+            String r = c.call("SCAN", cursor);
+            calls++;
+            String[] lines = r.split("\r\n");
+            cursor = lines[2];
+            for (int i = 5; i < lines.length; i += 2) {
+                seen.add(lines[i]);
+            }
+        } while (!cursor.equals("0") && calls < 10_000);
+        assertEquals(java.util.Set.of("sparse:0", "sparse:1", "sparse:2"), seen);
+        assertTrue(calls <= 60, calls + " calls to walk an index of a few thousand entries with 3 keys");
+    }
 }

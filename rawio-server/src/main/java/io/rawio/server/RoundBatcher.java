@@ -13,10 +13,12 @@ import java.util.List;
  * Runs one loop round's requests, from every connection that has some, as store batches. The round goes
  * in waves: in a wave each connection gives its leading run of plain {@code GET key} requests, or of
  * plain {@code SET key value} requests, or its one next other request (run at once, through
- * {@link Commands}). Then the wave's SETs of all connections are one putMany (one dispatcher batch; one
- * group commit when the store is durable, so every +OK goes out after its fdatasync) and its GETs one
- * getMany of leases (every read in flight at once; DRAM-tier hits without I/O), each value copied into
- * its reply and the lease closed. Waves repeat until every connection's parsed requests have run.
+ * {@link Commands}). A GET the DRAM tier holds is answered at once, the value copied from the tier
+ * straight into the reply buffer; the others wait for the wave's getMany. Then the wave's SETs of all
+ * connections are one putMany (one dispatcher batch; one group commit when the store is durable, so
+ * every +OK goes out after its fdatasync) and its device GETs one getMany of leases (every read in
+ * flight at once), each value copied into its reply and the lease closed. Waves repeat until every
+ * connection's parsed requests have run.
  *
  * <p>A connection's replies keep its requests' order: within a wave a connection has one kind of
  * request, and its later requests go in later waves. Requests of different connections in one round
@@ -34,6 +36,8 @@ final class RoundBatcher {
     private final List<byte[]> setKeys = new ArrayList<>();
     private final List<MemorySegment> setValues = new ArrayList<>();
     private final List<Connection> setOwners = new ArrayList<>();
+    /** The length of the last value the DRAM tier gave: the room the next reply gets first. */
+    private int lastHit = 64;
 
     RoundBatcher(SlotStore store, Commands commands) {
         this.store = store;
@@ -74,12 +78,29 @@ final class RoundBatcher {
                 }
                 more = true;
                 if (c.session.authenticated && plainGet(r)) {
+                    boolean toDevice = false;
+                    int answered = 0;
                     do {
                         c.take();
-                        getKeys.add(r.get(1));
-                        getOwners.add(c);
+                        byte[] key = r.get(1);
+                        // From the DRAM tier straight into the reply, until one key needs the device: that
+                        // one and the connection's GETs after it wait for the wave's getMany (reply order).
+                        long got = toDevice ? SlotStore.NOT_CACHED
+                                : c.out.bulkFilled(space -> store.getIfCached(key, space), lastHit);
+                        if (got >= 0) {
+                            lastHit = (int) Math.min(got, 1 << 20);
+                            answered++;
+                        } else if (got == -1) {
+                            c.out.nullBulk();
+                            answered++;
+                        } else {
+                            toDevice = true;
+                            getKeys.add(key);
+                            getOwners.add(c);
+                        }
                         r = c.peek();
                     } while (r != null && plainGet(r));
+                    commands.counted(answered);
                     c.session.lastCommand = "get";
                 } else if (c.session.authenticated && plainSet(r)) {
                     do {

@@ -350,6 +350,27 @@ public final class SlotStore implements AutoCloseable {
         return v.length;
     }
 
+    /** {@link #getIfCached}'s answer for a key that is live but not in the DRAM tier (or there is no tier). */
+    public static final long NOT_CACHED = RingState.NOT_CACHED;
+
+    /**
+     * A get answered from memory only, never waiting for the device: the DRAM tier's copy of the value
+     * copied into {@code into}, with no object made. Returns the length; -1 when the key is absent or
+     * expired; {@link #NOT_CACHED} when it is live but only on the device (or the store has no tier:
+     * read it with getMany); or {@code -2 - length} when {@code into} is too small (nothing copied).
+     */
+    public long getIfCached(byte[] key, MemorySegment into) {
+        if (!cache.enabled()) {
+            return NOT_CACHED;
+        }
+        gate.enter();
+        try {
+            return ring.copyCached(key, into);
+        } finally {
+            gate.exit();
+        }
+    }
+
     /**
      * The outcome of one key of a getMany.
      *

@@ -89,6 +89,65 @@ public final class ReplyWriter {
         return raw(CRLF, 0, 2);
     }
 
+    /** Fills {@code space} with a value; see {@link #bulkFilled}. */
+    @FunctionalInterface
+    public interface Filler {
+        /** The value's length once copied into {@code space}; -2 - length when it does not fit; or another negative. */
+        long fill(MemorySegment space);
+    }
+
+    /** The longest bulk header: '$', 19 digits, CRLF. */
+    private static final int BULK_HEADER_MAX = 22;
+
+    /**
+     * A bulk string whose bytes {@code filler} copies straight into this buffer (no copy in between):
+     * the value lands past room for the longest header, then moves back behind its real header. Returns
+     * the length written, or the filler's negative answer (other than "too small") with nothing written.
+     */
+    public long bulkFilled(Filler filler, int expected) {
+        ensure(BULK_HEADER_MAX + Math.max(0, expected) + 2);
+        for (int attempt = 0; ; attempt++) {
+            int at = size + BULK_HEADER_MAX;
+            long r = filler.fill(MemorySegment.ofArray(buf).asSlice(at, buf.length - at));
+            if (r < -1 && r != Long.MIN_VALUE && attempt == 0) {
+                long need = -2 - r;
+                if (need > Integer.MAX_VALUE - 64) {
+                    throw new IllegalStateException("reply larger than 2 GiB");
+                }
+                ensure(BULK_HEADER_MAX + (int) need + 2);
+                continue;
+            }
+            if (r < 0) {
+                return r;
+            }
+            int n = (int) r;
+            int h = size;
+            buf[h++] = '$';
+            h = digits(n, h);
+            buf[h++] = '\r';
+            buf[h++] = '\n';
+            System.arraycopy(buf, at, buf, h, n);
+            size = h + n;
+            ensure(2);
+            buf[size++] = '\r';
+            buf[size++] = '\n';
+            return r;
+        }
+    }
+
+    /** Writes the decimal digits of {@code n} (not negative) at {@code at}; returns the index past them. */
+    private int digits(int n, int at) {
+        int len = 1;
+        for (int t = n; t >= 10; t /= 10) {
+            len++;
+        }
+        for (int i = at + len - 1; i >= at; i--) {
+            buf[i] = (byte) ('0' + n % 10);
+            n /= 10;
+        }
+        return at + len;
+    }
+
     public ReplyWriter bulk(String value) {
         return bulk(value.getBytes(StandardCharsets.UTF_8));
     }

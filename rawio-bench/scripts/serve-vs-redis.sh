@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Side by side: `rawio serve` and redis-server from the OS packages on the same machine, measured with
+# redis-benchmark in alternating rounds; prints requests per second and p99 per round and the median
+# ratio per test. Everything listens on loopback and stops by itself.
+#
+#   rawio-bench/scripts/serve-vs-redis.sh [--rounds=N] [--serve='--cache=1g ...'] [--redis='--appendonly yes ...'] \
+#       [--format='--size=4g --max-value=1m'] -- REDIS_BENCHMARK_ARGS...
+#
+# RAWIO, when set, is the command that runs rawio (default: bin/rawio).
+# e.g. rawio-bench/scripts/serve-vs-redis.sh --rounds=3 --serve=--cache=1g -- -t set,get -n 200000 -c 50 -P 16 -d 4096
+set -euo pipefail
+root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
+rawio=${RAWIO:-$root/bin/rawio}   # RAWIO="java ... -jar rawio.jar" runs a build set aside
+rounds=3
+serve_opts="--cache=1g"
+redis_opts="--save '' --appendonly no"
+format_opts="--size=4g --max-value=1m"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds=*) rounds=${1#*=} ;;
+    --serve=*) serve_opts=${1#*=} ;;
+    --redis=*) redis_opts=${1#*=} ;;
+    --format=*) format_opts=${1#*=} ;;
+    --) shift; break ;;
+    -h|--help) sed -n 2,10p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "serve-vs-redis: unknown option $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ $# -gt 0 ] || { echo "serve-vs-redis: give redis-benchmark arguments after --" >&2; exit 2; }
+for t in redis-server redis-benchmark redis-cli; do
+  command -v $t >/dev/null || { echo "serve-vs-redis: $t is not installed (apt-get install redis-server redis-tools)" >&2; exit 2; }
+done
+work=$(mktemp -d /tmp/serve-vs-redis.XXXXXX)
+rport=$((20000 + RANDOM % 10000)); sport=$((rport + 1))
+cleanup() {
+  redis-cli -p "$rport" shutdown nosave >/dev/null 2>&1 || true
+  redis-cli -p "$sport" shutdown >/dev/null 2>&1 || true
+  sleep 1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+$rawio store format "$work/serve.store" $format_opts >/dev/null
+$rawio serve "$work/serve.store" --port="$sport" $serve_opts >"$work/serve.log" 2>&1 &
+eval "redis-server --port $rport --bind 127.0.0.1 --dir $work --daemonize yes --logfile $work/redis.log $redis_opts"
+for _ in $(seq 600); do
+  redis-cli -p "$sport" ping >/dev/null 2>&1 && redis-cli -p "$rport" ping >/dev/null 2>&1 && break
+  sleep 0.2
+done
+grep -m1 "ready on" "$work/serve.log" || { cat "$work/serve.log"; exit 1; }
+echo "redis-benchmark $*"
+: >"$work/results"
+for r in $(seq "$rounds"); do
+  for who in rawio redis; do
+    port=$([ $who = rawio ] && echo $sport || echo $rport)
+    redis-benchmark -p "$port" --csv "$@" 2>/dev/null | sed 1d | tr -d '"' \
+      | awk -F, -v who=$who -v r=$r '{print r, who, $1, $2, $7}' >>"$work/results"
+  done
+done
+echo "| round | test | rawio req/s | redis req/s | ratio | rawio p99 ms | redis p99 ms |"
+echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
+awk '{k=$1" "$3; if ($2=="rawio") {a[k]=$4; ap[k]=$5} else {b[k]=$4; bp[k]=$5}; if (!(k in seen)) {seen[k]=1; order[n++]=k}}
+     END {for (i=0;i<n;i++) {k=order[i]; split(k,p," "); printf "| %s | %s | %.0f | %.0f | %.2f | %s | %s |\n", p[1], p[2], a[k], b[k], a[k]/b[k], ap[k], bp[k]}}' "$work/results"
+echo
+awk '{k=$1" "$3; if ($2=="rawio") a[k]=$4; else b[k]=$4} END {for (k in a) {split(k,p," "); print p[2], a[k]/b[k]}}' \
+  "$work/results" | sort -k1,1 -k2,2n \
+  | awk '{v[$1]=v[$1]" "$2; c[$1]++} END {for (t in v) {m=split(substr(v[t],2),r," ");
+          med=(m%2)?r[(m+1)/2]:(r[m/2]+r[m/2+1])/2; printf "median ratio %s: %.2fx (%d rounds)\n", t, med, m}}'

@@ -23,13 +23,18 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code rawio serve}: a store behind the Redis protocol, on rawio's epoll event loop. */
-@Command(name = "serve", description = {"Serve a store over the Redis protocol (RESP), for redis-cli and Redis clients.",
-    "One epoll event loop. Commands so far: GET, SET (EX, PX, EXAT, PXAT, NX, XX), SETEX, PSETEX, SETNX, GETDEL,"
-            + " GETEX, STRLEN, MGET, MSET, MSETNX, RANDOMKEY, DEL, UNLINK, EXISTS, TYPE, TTL, PTTL, EXPIRE, PEXPIRE, PERSIST, DBSIZE, PING, ECHO,"
-            + " SCAN (MATCH, COUNT, TYPE), KEYS, QUIT, SELECT 0, HELLO 2|3, COMMAND, CLIENT SETINFO/SETNAME/GETNAME, INFO,"
-            + " TIME, SHUTDOWN, AUTH."
-            + " Listens on loopback unless --requirepass is given. SIGTERM, SIGINT or SHUTDOWN stop it:"
-            + " connections close, the store writes a checkpoint and closes."})
+@Command(name = "serve", description = {"Serve a store over the Redis protocol (RESP2, and RESP3 after HELLO 3) for redis-cli,"
+        + " redis-benchmark and every Redis client.",
+    "One epoll event loop: the requests read in one round, from every connection, run as store batches (the SETs one"
+            + " putMany, one group commit when durable; the GETs one getMany, DRAM-tier hits copied straight into"
+            + " the replies).",
+    "Commands: GET, SET (EX, PX, EXAT, PXAT, NX, XX, KEEPTTL, GET), SETEX, PSETEX, SETNX, GETDEL, GETEX, STRLEN, MGET,"
+            + " MSET, MSETNX, DEL, UNLINK, EXISTS, TYPE, TTL, PTTL, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, PERSIST,"
+            + " SCAN (MATCH, COUNT, TYPE), KEYS, RANDOMKEY, DBSIZE, FLUSHDB, FLUSHALL, PING, ECHO, QUIT, AUTH, HELLO,"
+            + " SELECT 0, CLIENT, COMMAND, INFO, CONFIG GET, TIME, SHUTDOWN, and CLUSTER (one node owning all 16384"
+            + " slots, so cluster clients connect).",
+    "Listens on loopback unless --requirepass is given. SIGTERM, SIGINT or SHUTDOWN stop it: connections close,"
+            + " the store writes a checkpoint and closes."})
 public final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -62,6 +67,29 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--durability", paramLabel = "MODE", defaultValue = "none",
             description = "none, or durable: +OK only once the write is on the device (default: ${DEFAULT-VALUE})")
     String durability;
+
+    @Option(names = "--loop", paramLabel = "KIND", defaultValue = "epoll",
+            description = "The event loop: epoll (default: ${DEFAULT-VALUE})")
+    String loop;
+
+    @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "0",
+            description = "Close a connection that sends nothing for DURATION (30s, 5m, or ms); 0: never"
+                    + " (default: ${DEFAULT-VALUE}, as Redis's timeout)")
+    String idleTimeout;
+
+    @Option(names = "--client-output-limit", paramLabel = "SIZE", defaultValue = "1g",
+            description = "Close a client whose replies waiting to be read pass SIZE (default: ${DEFAULT-VALUE})")
+    String outputLimit;
+
+    @Option(names = "--create", description = "Format PATH first when it does not exist (with --size and --max-value)")
+    boolean create;
+
+    @Option(names = "--size", paramLabel = "SIZE", description = "With --create: the store's size, e.g. 4g")
+    String size;
+
+    @Option(names = "--max-value", paramLabel = "SIZE",
+            description = "With --create: the largest value (slot classes derived from it; default 4m)")
+    String maxValue;
 
     @Option(names = "--batch", paramLabel = "N", defaultValue = "64",
             description = "Store reads and writes in flight at once (default: ${DEFAULT-VALUE})")
@@ -99,6 +127,20 @@ public final class ServeCommand implements Callable<Integer> {
             options = new ServerOptions(new InetSocketAddress(addr, port), maxClients, bulk,
                     Math.min(cap, Math.max(bulk + 64 * 1024, 1L << 30)))
                     .withPassword(requirepass == null ? null : requirepass.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            if (!loop.equals("epoll")) {
+                throw new StoreCommand.BadArgument("--loop=" + loop + ": the loops are epoll (uring and threads are"
+                        + " not built yet)");
+            }
+            long idleMs = idleTimeout.strip().equals("0") ? 0 : io.rawio.cli.store.StoreArgs.durationMs("--idle-timeout",
+                    idleTimeout);
+            long outLimit = StoreCommand.parseSize("--client-output-limit", outputLimit);
+            if (outLimit < 1) {
+                throw new StoreCommand.BadArgument("--client-output-limit must be positive: " + outputLimit);
+            }
+            options = options.withIdleTimeoutMs(idleMs).withMaxOutputBytes(outLimit);
+            if (!create && (size != null || maxValue != null)) {
+                throw new StoreCommand.BadArgument("--size and --max-value go with --create");
+            }
             if (batch < 1 || batch > 4096) {
                 throw new StoreCommand.BadArgument("--batch must be 1 to 4096: " + batch);
             }
@@ -109,9 +151,25 @@ public final class ServeCommand implements Callable<Integer> {
         }
         SlotStore store;
         try {
+            if (create && !java.nio.file.Files.exists(path)) {
+                if (size == null) {
+                    err.println("rawio serve: --create needs --size (e.g. --size=4g)");
+                    return 2;
+                }
+                long bytes = StoreCommand.parseSize("--size", size);
+                var classes = io.rawio.cli.store.StoreArgs.slotClasses(null, null,
+                        maxValue == null ? io.rawio.cli.store.StoreArgs.DEFAULT_MAX_VALUE : maxValue, null);
+                err.println("rawio serve: formatting " + path + " (" + size + ")");
+                SlotStore.format(path, bytes, classes, false, storeOptions, SlotStore.Preallocation.WRITE_ZEROS,
+                        SlotStore.FormatProgress.NONE);
+            }
             store = SlotStore.open(path, storeOptions);
         } catch (NoSuchFileException e) {
-            err.println("rawio serve: no such file: " + e.getFile() + " (make one with rawio store format)");
+            err.println("rawio serve: no such file: " + e.getFile() + " (make one with rawio store format, or give"
+                    + " --create --size=SIZE)");
+            return 2;
+        } catch (StoreCommand.BadArgument | IllegalArgumentException e) {
+            err.println("rawio serve: " + e.getMessage());
             return 2;
         } catch (StoreException.NotAStore e) {
             err.println("rawio serve: " + e.getMessage());

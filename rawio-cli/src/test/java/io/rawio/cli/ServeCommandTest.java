@@ -88,6 +88,12 @@ class ServeCommandTest {
             {"serve", store, "--maxclients=0"},
             {"serve", store, "--max-bulk=lots"},
             {"serve", store},
+            {"serve", store, "--loop=select"},
+            {"serve", store, "--idle-timeout=soon"},
+            {"serve", store, "--client-output-limit=0"},
+            {"serve", store, "--size=1g"},
+            {"serve", store, "--create"},
+            {"serve", store, "--batch=0"},
         };
         for (String[] c : cases) {
             ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -96,5 +102,42 @@ class ServeCommandTest {
             assertEquals(1, e.lines().count(), String.join(" ", c) + " -> " + e);
             assertTrue(e.startsWith("rawio serve: "), e);
         }
+    }
+
+    @Test
+    void createFormatsAMissingStoreAndAnIdleClientIsClosed() throws Exception {
+        Path store = dir.resolve("new.store");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(
+                () -> run(out, err, "serve", store.toString(), "--port=0", "--engine=psync", "--create", "--size=48m",
+                        "--max-value=64k", "--idle-timeout=1s"), r -> Thread.ofPlatform().start(r));
+        Pattern ready = Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+) \\(loop epoll, store [^,]+, (\\d+) slot class");
+        Matcher m;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!(m = ready.matcher(out.toString(StandardCharsets.UTF_8))).find()) {
+            assertFalse(serving.isDone(), "serve ended before it was ready: " + err.toString(StandardCharsets.UTF_8));
+            assertTrue(System.nanoTime() < deadline, "ready within 60 s");
+            Thread.sleep(20);
+        }
+        assertTrue(java.nio.file.Files.size(store) >= 48L << 20, "formatted to its size");
+        assertTrue(Integer.parseInt(m.group(2)) > 1, "classes derived from --max-value: " + m.group());
+        int port = Integer.parseInt(m.group(1));
+        try (Socket idle = new Socket("127.0.0.1", port); Socket busy = new Socket("127.0.0.1", port)) {
+            idle.setSoTimeout(10_000);
+            busy.setSoTimeout(10_000);
+            DataInputStream bin = new DataInputStream(busy.getInputStream());
+            long start = System.nanoTime();
+            // The busy client keeps talking for 3 s; the idle one says nothing and is closed after about 1 s.
+            while (System.nanoTime() - start < TimeUnit.SECONDS.toNanos(3)) {
+                busy.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertEquals("+PONG\r", line(bin));
+                Thread.sleep(200);
+            }
+            assertEquals(-1, idle.getInputStream().read(), "the idle connection was closed");
+            busy.getOutputStream().write("SHUTDOWN\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals(-1, bin.read());
+        }
+        assertEquals(0, serving.get(60, TimeUnit.SECONDS), err.toString(StandardCharsets.UTF_8));
     }
 }

@@ -12,9 +12,9 @@ import java.util.List;
  * expiry times. Each parse throws {@link StoreCommand.BadArgument} with the option's name, so a mistake
  * is one line and exit status 2 before anything is opened or written.
  */
-final class StoreArgs {
+public final class StoreArgs {
     /** The classes {@code rawio store format} makes when given no --slot, --classes or --max-value. */
-    static final String DEFAULT_MAX_VALUE = "4m";
+    public static final String DEFAULT_MAX_VALUE = "4m";
 
     private StoreArgs() {
     }
@@ -85,7 +85,7 @@ final class StoreArgs {
      * The classes of the format options: exactly one of {@code slot}, {@code classes} and
      * {@code maxValue} (null for not given; none at all means --max-value=4m), and the shares.
      */
-    static SlotClasses slotClasses(String slot, String classes, String maxValue, String share) {
+    public static SlotClasses slotClasses(String slot, String classes, String maxValue, String share) {
         int given = (slot != null ? 1 : 0) + (classes != null ? 1 : 0) + (maxValue != null ? 1 : 0);
         if (given > 1) {
             throw new StoreCommand.BadArgument("give one of --slot, --classes and --max-value");
@@ -139,7 +139,7 @@ final class StoreArgs {
     }
 
     /** A duration with a unit (30s, 5m, 2h, 1d, 250ms) or a bare number of ms; at least 1 ms. */
-    static long durationMs(String option, String text) {
+    public static long durationMs(String option, String text) {
         long ms;
         if (text.strip().matches("\\d+")) {
             try {

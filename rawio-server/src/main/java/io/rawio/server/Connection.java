@@ -21,7 +21,7 @@ final class Connection {
     static final int OUT_SOFT_LIMIT = 64 * 1024;
     /** Requests parsed at most per round (the loop runs them, then parses more). */
     static final int MAX_BATCH = 256;
-    /** Buffers larger than this are given back once empty. */
+    /** Buffers larger than this are given back once empty and idle ({@link #trim()}). */
     static final int SHRINK_ABOVE = 64 * 1024;
     /** The least a read asks the socket for. */
     private static final int READ_AT_LEAST = 16 * 1024;
@@ -152,9 +152,6 @@ final class Connection {
         if (start == end) {
             start = 0;
             end = 0;
-            if (in.length > SHRINK_ABOVE) {
-                in = new byte[READ_AT_LEAST]; // a large request came and went: do not keep its buffer
-            }
         }
         return !starved;
     }
@@ -206,9 +203,24 @@ final class Connection {
             sent += (int) w;
         }
         out.clear();
-        out.shrink(SHRINK_ABOVE);
         sent = 0;
         return true;
+    }
+
+    /**
+     * Gives back buffers grown past {@link #SHRINK_ABOVE} while they are empty: the loop calls it for
+     * connections idle a while, so a client sending 1 MiB values keeps its buffers between requests
+     * (no regrowth per request) and an idle one does not hold them.
+     */
+    void trim() {
+        if (start == end && in.length > SHRINK_ABOVE) {
+            start = 0;
+            end = 0;
+            in = new byte[READ_AT_LEAST];
+        }
+        if (sent == 0 && out.size() == 0) {
+            out.shrink(SHRINK_ABOVE);
+        }
     }
 
     /** Requests parsed and not run, or bytes enough for the next one to be parsed. */

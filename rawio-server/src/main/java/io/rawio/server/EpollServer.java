@@ -140,9 +140,9 @@ public final class EpollServer implements AutoCloseable {
                 if (!round.isEmpty()) {
                     runRound();
                 }
-                if (options.idleTimeoutMs() > 0 && now - lastIdleCheckMs >= 1000) {
+                if (now - lastIdleCheckMs >= 1000) {
                     lastIdleCheckMs = now;
-                    closeIdle(now);
+                    sweep(now);
                 }
             }
         } finally {
@@ -211,15 +211,25 @@ public final class EpollServer implements AutoCloseable {
         round.clear();
     }
 
-    private void closeIdle(long now) {
+    /**
+     * Once a second: closes connections idle past the idle timeout (Redis closes them without a word),
+     * and has those idle a second give back their grown buffers.
+     */
+    private void sweep(long now) {
         List<Connection> idle = new ArrayList<>();
         for (Connection c : connections.values()) {
-            if (!c.inRound && now - c.session.lastActiveMs > options.idleTimeoutMs()) {
+            if (c.inRound) {
+                continue;
+            }
+            long quiet = now - c.session.lastActiveMs;
+            if (options.idleTimeoutMs() > 0 && quiet > options.idleTimeoutMs()) {
                 idle.add(c);
+            } else if (quiet >= 1000) {
+                c.trim();
             }
         }
         for (Connection c : idle) {
-            close(c); // Redis closes idle clients without a word
+            close(c);
         }
     }
 

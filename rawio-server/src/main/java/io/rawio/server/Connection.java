@@ -100,11 +100,17 @@ final class Connection {
         }
     }
 
-    /** Room for at least READ_AT_LEAST more bytes: compacts, or grows to what the request needs. */
+    /**
+     * Room for at least READ_AT_LEAST more bytes: compacts, or grows to what the request needs. While
+     * parsed requests wait to run, their arguments are views into this array ({@code RequestArgs}), so
+     * it is never compacted in place then: the unparsed bytes move to a new array.
+     */
     private void makeRoom() {
         int live = end - start;
         long want = Math.max((long) live + READ_AT_LEAST, Math.min(needAtLeast, maxQuery + 1));
-        if (want <= in.length) {
+        if (want <= in.length && next < pending.size()) {
+            in = Arrays.copyOfRange(in, start, start + in.length);
+        } else if (want <= in.length) {
             System.arraycopy(in, start, in, 0, live); // compact
         } else {
             long size = Math.max(want, Math.min((long) in.length * 2, maxQuery + READ_AT_LEAST));

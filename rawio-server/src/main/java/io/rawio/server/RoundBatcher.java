@@ -1,6 +1,7 @@
 package io.rawio.server;
 
 import io.rawio.server.resp.ReplyWriter;
+import io.rawio.server.resp.RequestArgs;
 import io.rawio.store.LeaseResult;
 import io.rawio.store.SlotStore;
 import java.io.IOException;
@@ -56,12 +57,21 @@ final class RoundBatcher {
         return true;
     }
 
+    private static boolean isCommand(List<byte[]> r, String lower) {
+        return r instanceof RequestArgs a ? a.is(0, lower) : is(r.getFirst(), lower);
+    }
+
     private static boolean plainGet(List<byte[]> r) {
-        return r.size() == 2 && is(r.getFirst(), "get");
+        return r.size() == 2 && isCommand(r, "get");
     }
 
     private static boolean plainSet(List<byte[]> r) {
-        return r.size() == 3 && is(r.getFirst(), "set");
+        return r.size() == 3 && isCommand(r, "set");
+    }
+
+    /** A SET's value without a copy when the parser gave a view. */
+    private static MemorySegment value(List<byte[]> r) {
+        return r instanceof RequestArgs a ? a.segment(2) : MemorySegment.ofArray(r.get(2));
     }
 
     /** Runs every parsed request of {@code connections}; replies go to each one's writer. */
@@ -106,7 +116,7 @@ final class RoundBatcher {
                     do {
                         c.take();
                         setKeys.add(r.get(1));
-                        setValues.add(MemorySegment.ofArray(r.get(2)));
+                        setValues.add(value(r));
                         setOwners.add(c);
                         r = c.peek();
                     } while (r != null && plainSet(r));

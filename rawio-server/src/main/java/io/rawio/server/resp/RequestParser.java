@@ -1,6 +1,5 @@
 package io.rawio.server.resp;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -15,7 +14,8 @@ import java.util.List;
  * a header is re-read: the bytes of a bulk string are looked at once, when all of them have arrived.
  * Nothing is allocated for a bulk string before all of its bytes are received: a client announcing
  * {@code $2147483647} makes the server reserve nothing (the length is checked against the limit first).
- * Errors carry Redis's own messages, and after one the connection is closed.
+ * Errors carry Redis's own messages, and after one the connection is closed. A multibulk request's
+ * arguments are {@link RequestArgs}: views into {@code buf}, copied only when asked for.
  */
 public final class RequestParser {
     /** The longest inline request, and the longest header line, Redis reads (PROTO_INLINE_MAX_SIZE). */
@@ -163,11 +163,7 @@ public final class RequestParser {
             count++;
             at = body + (int) len + 2;
         }
-        List<byte[]> args = new ArrayList<>(count);
-        for (int k = 0; k < count; k++) {
-            args.add(Arrays.copyOfRange(buf, starts[k], starts[k] + lengths[k]));
-        }
-        return new Result(args, at - from, null);
+        return new Result(new RequestArgs(buf, starts, lengths, count), at - from, null);
     }
 
     private static Result inline(byte[] buf, int from, int to) {

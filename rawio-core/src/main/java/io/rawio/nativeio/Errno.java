@@ -22,6 +22,7 @@ public final class Errno {
     public static final int ENOTDIR = 20;
     public static final int EISDIR = 21;
     public static final int EINVAL = 22;
+    public static final int ENFILE = 23;
     public static final int EMFILE = 24;
     public static final int ENOTTY = 25;
     public static final int EFBIG = 27;
@@ -32,6 +33,9 @@ public final class Errno {
     public static final int EADDRINUSE = 98;
     public static final int ECONNABORTED = 103;
     public static final int ECONNRESET = 104;
+    /** No buffer space: a provided-buffer group ran out (io_uring), or the socket's own. */
+    public static final int ENOBUFS = 105;
+    public static final int ENOTCONN = 107;
     public static final int ENOSYS = 38;
     public static final int EOPNOTSUPP = 95;
     public static final int ETIME = 62;
@@ -61,6 +65,8 @@ public final class Errno {
         NAMES[98] = "EADDRINUSE";
         NAMES[103] = "ECONNABORTED";
         NAMES[104] = "ECONNRESET";
+        NAMES[105] = "ENOBUFS";
+        NAMES[107] = "ENOTCONN";
         NAMES[110] = "ETIMEDOUT";
         NAMES[111] = "ECONNREFUSED";
         NAMES[114] = "EALREADY";

@@ -214,11 +214,20 @@ public final class Sockets {
      * @throws NativeIoException naming the call that failed and the address
      */
     public static int listenTcp(InetSocketAddress address, int backlog, boolean reusePort) throws NativeIoException {
+        return listenTcp(address, backlog, reusePort, true);
+    }
+
+    /**
+     * The same, blocking when {@code nonBlocking} is false: accept4 then waits for a connection (a
+     * thread-per-connection server; {@link #shutdown} of the listener wakes it with EINVAL).
+     */
+    public static int listenTcp(InetSocketAddress address, int backlog, boolean reusePort, boolean nonBlocking)
+            throws NativeIoException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment sa = a.allocate(SockaddrDescriptor.MAX_SIZE, 8);
             int len = SockaddrDescriptor.encode(sa, address);
-            int fd = socket(SockaddrDescriptor.family(sa), NetConstants.SOCK_STREAM | NetConstants.SOCK_NONBLOCK
-                    | NetConstants.SOCK_CLOEXEC, 0);
+            int fd = socket(SockaddrDescriptor.family(sa), NetConstants.SOCK_STREAM
+                    | (nonBlocking ? NetConstants.SOCK_NONBLOCK : 0) | NetConstants.SOCK_CLOEXEC, 0);
             if (fd < 0) {
                 throw new NativeIoException("socket", -fd, address.toString());
             }

@@ -30,6 +30,8 @@ import java.util.Optional;
  */
 public final class IoUring implements AutoCloseable {
     private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+    /** sizeof(struct io_uring_getevents_arg): sigmask u64, sigmask_sz u32, min_wait_usec u32, ts u64. */
+    private static final long GETEVENTS_ARG_SIZE = 24;
 
     /** Flags rawio asks for by default; each is dropped, with a reason, when the kernel refuses it. */
     static final int[] OPTIONAL_FLAGS = {
@@ -60,6 +62,8 @@ public final class IoUring implements AutoCloseable {
     private final List<String> fallbacks;
     private int sqeTail;
     private int sqeHead;
+    /** struct io_uring_getevents_arg, then the struct __kernel_timespec it points to. */
+    private final MemorySegment waitArg;
     private boolean closed;
     private long enters;
 
@@ -115,6 +119,7 @@ public final class IoUring implements AutoCloseable {
         }
         this.sqeTail = (int) INT.getAcquire(sqRing, sqTail);
         this.sqeHead = sqeTail;
+        this.waitArg = arena.allocate(GETEVENTS_ARG_SIZE + 16, 8);
     }
 
     /**
@@ -312,25 +317,61 @@ public final class IoUring implements AutoCloseable {
      * (EINTR when a signal interrupted the wait; EAGAIN/EBUSY when the CQ is full: reap, then retry).
      */
     public int submitAndWait(int waitFor) {
+        return enter(waitFor, waitFor > 0 ? IORING_ENTER_GETEVENTS : 0, 0, 0);
+    }
+
+    /**
+     * Submits the filled SQEs and waits up to {@code timeoutNanos} for {@code waitFor} completions
+     * (IORING_ENTER_EXT_ARG with a timeout, 5.11: see {@link #canWaitWithTimeout()}). Returns the
+     * number submitted, or -errno: -ETIME when the time ran out with nothing submitted, -EINTR.
+     */
+    public int submitAndWait(int waitFor, long timeoutNanos) {
+        if (!canWaitWithTimeout()) {
+            throw new UnsupportedOperationException("this kernel has no IORING_FEAT_EXT_ARG (Linux 5.11)");
+        }
+        long t = Math.max(0, timeoutNanos);
+        waitArg.set(ValueLayout.JAVA_LONG, 0, 0L); // sigmask: none
+        waitArg.set(ValueLayout.JAVA_INT, 8, 0); // sigmask_sz
+        waitArg.set(ValueLayout.JAVA_INT, 12, 0); // min_wait_usec
+        waitArg.set(ValueLayout.JAVA_LONG, 16, waitArg.address() + GETEVENTS_ARG_SIZE); // ts
+        waitArg.set(ValueLayout.JAVA_LONG, GETEVENTS_ARG_SIZE, t / 1_000_000_000L); // tv_sec
+        waitArg.set(ValueLayout.JAVA_LONG, GETEVENTS_ARG_SIZE + 8, t % 1_000_000_000L); // tv_nsec
+        return enter(waitFor, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG, waitArg.address(), GETEVENTS_ARG_SIZE);
+    }
+
+    /**
+     * Submits the filled SQEs and lets the kernel post every completion it has ready, without waiting
+     * (io_uring_enter with GETEVENTS and no minimum: on a ring with IORING_SETUP_DEFER_TASKRUN the work
+     * that posts completions runs only then). Returns the number submitted, or -errno.
+     */
+    public int submitAndGetEvents() {
+        return enter(0, IORING_ENTER_GETEVENTS, 0, 0);
+    }
+
+    /** Whether {@link #submitAndWait(int, long)} can wait with a timeout here (IORING_FEAT_EXT_ARG). */
+    public boolean canWaitWithTimeout() {
+        return (features & IORING_FEAT_EXT_ARG) != 0;
+    }
+
+    private int enter(int waitFor, int enterFlags, long arg, long argSize) {
         int toSubmit = sqeTail - sqeHead;
         if (toSubmit > 0) {
             // Release: the SQE contents must be visible before the kernel sees the new tail.
             INT.setRelease(sqRing, sqTail, sqeTail);
         }
-        int enterFlags = waitFor > 0 ? IORING_ENTER_GETEVENTS : 0;
         if ((flags & IORING_SETUP_SQPOLL) != 0) {
             if ((((int) INT.getAcquire(sqRing, sqFlags)) & IORING_SQ_NEED_WAKEUP) != 0) {
                 enterFlags |= IORING_ENTER_SQ_WAKEUP;
-            } else if (waitFor == 0) {
+            } else if ((enterFlags & IORING_ENTER_GETEVENTS) == 0) {
                 sqeHead = sqeTail;
                 return toSubmit;
             }
         }
-        if (toSubmit == 0 && waitFor == 0) {
+        if (toSubmit == 0 && enterFlags == 0) {
             return 0;
         }
         long r = Libc.syscall(ArchConstants.current().sysIoUringEnter(), fd,
-                (flags & IORING_SETUP_SQPOLL) != 0 ? 0 : toSubmit, waitFor, enterFlags, 0, 0);
+                (flags & IORING_SETUP_SQPOLL) != 0 ? 0 : toSubmit, waitFor, enterFlags, arg, argSize);
         enters++;
         if (r < 0) {
             return (int) r;
@@ -377,7 +418,7 @@ public final class IoUring implements AutoCloseable {
 
     // ------------------------------------------------------------------ registration
 
-    private long register(int opcode, long arg, int nrArgs) {
+    long register(int opcode, long arg, int nrArgs) {
         return Libc.syscall(ArchConstants.current().sysIoUringRegister(), fd, opcode, arg, nrArgs, 0, 0);
     }
 

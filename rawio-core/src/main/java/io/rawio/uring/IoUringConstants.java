@@ -25,6 +25,7 @@ public final class IoUringConstants {
     public static final int IORING_FEAT_SINGLE_MMAP = 1;
     public static final int IORING_FEAT_NODROP = 1 << 1;
     public static final int IORING_FEAT_SUBMIT_STABLE = 1 << 2;
+    public static final int IORING_FEAT_FAST_POLL = 1 << 5;
     public static final int IORING_FEAT_EXT_ARG = 1 << 8;
 
     // mmap(2) offsets of the three regions
@@ -36,6 +37,8 @@ public final class IoUringConstants {
     public static final int IORING_ENTER_GETEVENTS = 1;
     public static final int IORING_ENTER_SQ_WAKEUP = 1 << 1;
     public static final int IORING_ENTER_SQ_WAIT = 1 << 2;
+    /** The last argument is a struct io_uring_getevents_arg (a timeout for the wait); 5.11. */
+    public static final int IORING_ENTER_EXT_ARG = 1 << 3;
 
     // sq_ring->flags
     public static final int IORING_SQ_NEED_WAKEUP = 1;
@@ -47,6 +50,31 @@ public final class IoUringConstants {
     public static final byte IOSQE_IO_LINK = 1 << 2;
     public static final byte IOSQE_IO_HARDLINK = 1 << 3;
     public static final byte IOSQE_ASYNC = 1 << 4;
+    /** Take the buffer from the provided-buffer group in sqe->buf_group; the CQE names it. */
+    public static final byte IOSQE_BUFFER_SELECT = 1 << 5;
+    public static final byte IOSQE_CQE_SKIP_SUCCESS = 1 << 6;
+
+    // sqe->ioprio of ACCEPT
+    /** One ACCEPT SQE keeps accepting, a CQE per connection (IORING_CQE_F_MORE while it goes on); 5.19. */
+    public static final short IORING_ACCEPT_MULTISHOT = 1;
+
+    // sqe->ioprio of SEND, SENDMSG, RECV, RECVMSG
+    public static final short IORING_RECVSEND_POLL_FIRST = 1;
+    /** One RECV SQE (with IOSQE_BUFFER_SELECT) keeps receiving, a CQE per buffer filled; 6.0. */
+    public static final short IORING_RECV_MULTISHOT = 1 << 1;
+
+    // sqe->cancel_flags of ASYNC_CANCEL
+    public static final int IORING_ASYNC_CANCEL_ALL = 1;
+    /** Match on sqe->fd instead of user_data (5.19). */
+    public static final int IORING_ASYNC_CANCEL_FD = 1 << 1;
+
+    // cqe->flags
+    /** The CQE names a provided buffer: its id is in the upper 16 bits. */
+    public static final int IORING_CQE_F_BUFFER = 1;
+    /** A multishot request goes on: more CQEs will come for this SQE. */
+    public static final int IORING_CQE_F_MORE = 1 << 1;
+    public static final int IORING_CQE_F_SOCK_NONEMPTY = 1 << 2;
+    public static final int IORING_CQE_BUFFER_SHIFT = 16;
 
     // sqe->fsync_flags
     public static final int IORING_FSYNC_DATASYNC = 1;
@@ -58,13 +86,23 @@ public final class IoUringConstants {
     public static final byte IORING_OP_FSYNC = 3;
     public static final byte IORING_OP_READ_FIXED = 4;
     public static final byte IORING_OP_WRITE_FIXED = 5;
+    public static final byte IORING_OP_SENDMSG = 9;
+    public static final byte IORING_OP_RECVMSG = 10;
+    public static final byte IORING_OP_TIMEOUT = 11;
+    public static final byte IORING_OP_ACCEPT = 13;
+    public static final byte IORING_OP_ASYNC_CANCEL = 14;
     public static final byte IORING_OP_FALLOCATE = 17;
     public static final byte IORING_OP_OPENAT = 18;
     public static final byte IORING_OP_CLOSE = 19;
     public static final byte IORING_OP_STATX = 21;
     public static final byte IORING_OP_READ = 22;
     public static final byte IORING_OP_WRITE = 23;
+    public static final byte IORING_OP_SEND = 26;
+    public static final byte IORING_OP_RECV = 27;
     public static final byte IORING_OP_SPLICE = 30;
+    public static final byte IORING_OP_PROVIDE_BUFFERS = 31;
+    public static final byte IORING_OP_REMOVE_BUFFERS = 32;
+    public static final byte IORING_OP_SHUTDOWN = 34;
     public static final byte IORING_OP_URING_CMD = 46;
 
     /** Opcode names by number, for the probe (enum io_uring_op order). */
@@ -86,6 +124,9 @@ public final class IoUringConstants {
     public static final int IORING_REGISTER_FILES = 2;
     public static final int IORING_UNREGISTER_FILES = 3;
     public static final int IORING_REGISTER_PROBE = 8;
+    /** Registers a ring of provided buffers (struct io_uring_buf_reg); 5.19. */
+    public static final int IORING_REGISTER_PBUF_RING = 22;
+    public static final int IORING_UNREGISTER_PBUF_RING = 23;
     public static final int IO_URING_OP_SUPPORTED = 1;
 
     private IoUringConstants() {

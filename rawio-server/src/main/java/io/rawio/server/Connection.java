@@ -69,6 +69,10 @@ final class Connection {
      * be dropped at once (a read error).
      */
     boolean readAll() {
+        if (start == end && next >= pending.size()) {
+            start = 0; // all parsed and run: the next bytes go to the start (no request holds views here)
+            end = 0;
+        }
         while (true) {
             if (in.length - end < READ_AT_LEAST) {
                 makeRoom();
@@ -154,10 +158,6 @@ final class Connection {
             if (!r.args().isEmpty()) {
                 pending.add(r.args());
             }
-        }
-        if (start == end) {
-            start = 0;
-            end = 0;
         }
         return !starved;
     }

@@ -1,5 +1,8 @@
 package io.rawio.server.resp;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -176,5 +179,26 @@ class RequestParserTest {
         }
         RequestParser.Result r = new RequestParser(100).parse(in, 0, in.length);
         assertTrue(r.needsMore() || r.isError() || (r.consumed() > 0 && r.consumed() <= in.length), r.toString());
+    }
+
+    @Test
+    void multibulkArgumentsAreViewsCopiedOnlyWhenAsked() {
+        byte[] buf = b("xx*3\r\n$3\r\nsEt\r\n$1\r\nk\r\n$5\r\nhello\r\n");
+        RequestParser.Result r = new RequestParser().parse(buf, 2, buf.length);
+        RequestArgs a = (RequestArgs) r.args();
+        assertEquals(3, a.size());
+        assertTrue(a.is(0, "set"));
+        assertFalse(a.is(0, "get"));
+        assertEquals(5, a.length(2));
+        assertEquals("hello", new String(a.segment(2).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+                StandardCharsets.ISO_8859_1));
+        assertTrue(a.segment(2).isReadOnly());
+        byte[] first = a.get(2);
+        assertSame(first, a.get(2), "copied once");
+        buf[buf.length - 3] = 'X'; // the view sees the buffer; the copy made before does not
+        assertEquals("hellX", new String(a.segment(2).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+                StandardCharsets.ISO_8859_1));
+        assertEquals("hello", new String(first, StandardCharsets.ISO_8859_1));
+        assertThrows(IndexOutOfBoundsException.class, () -> a.get(3));
     }
 }

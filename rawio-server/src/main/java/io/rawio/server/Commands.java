@@ -320,7 +320,7 @@ final class Commands {
         if (want.test("server")) {
             section(sb, "Server", "redis_version:" + REDIS_VERSION, "rawio_version:1", "redis_mode:standalone",
                     "os:" + System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
-                            + System.getProperty("os.arch"), "arch_bits:64", "multiplexing_api:epoll",
+                            + System.getProperty("os.arch"), "arch_bits:64", "multiplexing_api:" + multiplexingApi,
                     "process_id:" + ProcessHandle.current().pid(), "tcp_port:" + portForInfo(),
                     "uptime_in_seconds:" + (now - startMs) / 1000, "uptime_in_days:" + (now - startMs) / 86_400_000);
         }
@@ -362,6 +362,8 @@ final class Commands {
     }
 
     private int infoPort;
+    /** What INFO says as multiplexing_api: the loop's way of waiting (epoll, io_uring, threads). */
+    String multiplexingApi = "epoll";
 
     /** The port INFO reports. */
     void port(int port) {

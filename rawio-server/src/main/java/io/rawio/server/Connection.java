@@ -4,6 +4,8 @@ import io.rawio.nativeio.Errno;
 import io.rawio.net.Sockets;
 import io.rawio.server.resp.ReplyWriter;
 import io.rawio.server.resp.RequestParser;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -13,8 +15,9 @@ import java.util.List;
  * requests parsed and not yet run, the replies not yet sent, and whether it is to be closed once they
  * are. Requests run in the order they arrived; while replies wait for the socket, no further request is
  * parsed, so a client that does not read cannot make the server hold more than one round of its replies.
- * Bytes go between the socket and the heap buffers directly (no copy through native memory). Used by
- * its loop's thread only.
+ * The epoll loop moves bytes between the socket and the heap buffers directly (no copy through native
+ * memory); the io_uring and threads loops receive into and send from native memory ({@link #received},
+ * {@link #unsentInto}). Used by its loop's thread only (by the threads loop under its one lock).
  */
 final class Connection {
     /** Replies held unsent past which no further request is parsed until they are sent. */
@@ -69,10 +72,7 @@ final class Connection {
      * be dropped at once (a read error).
      */
     boolean readAll() {
-        if (start == end && next >= pending.size()) {
-            start = 0; // all parsed and run: the next bytes go to the start (no request holds views here)
-            end = 0;
-        }
+        rewind();
         while (true) {
             if (in.length - end < READ_AT_LEAST) {
                 makeRoom();
@@ -85,21 +85,65 @@ final class Connection {
                 continue;
             }
             if (r <= 0) {
-                eof = true;
-                return r == 0 || r == -Errno.ECONNRESET;
+                return ended(r);
             }
-            end += (int) r;
-            starved = false;
-            if ((long) end - start > maxQuery) {
-                // Redis: "closing client that reached max query buffer length".
-                closing = true;
-                start = 0;
-                end = 0;
-                in = new byte[READ_AT_LEAST];
-                return true;
-            }
-            if (end < in.length) {
+            if (!took((int) r) || end < in.length) {
                 return true; // a short read: the socket is empty (edge-triggered needs no further EAGAIN)
+            }
+        }
+    }
+
+    /** All parsed and run: the next bytes go to the start (no request holds views here). */
+    private void rewind() {
+        if (start == end && next >= pending.size()) {
+            start = 0;
+            end = 0;
+        }
+    }
+
+    /**
+     * {@code n} bytes more are in {@code in[end, end + n)}. Returns false when they took the query
+     * buffer past its limit (then the connection is closing and the buffer emptied).
+     */
+    private boolean took(int n) {
+        end += n;
+        starved = false;
+        if ((long) end - start > maxQuery) {
+            // Redis: "closing client that reached max query buffer length".
+            closing = true;
+            start = 0;
+            end = 0;
+            in = new byte[READ_AT_LEAST];
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * The socket said end of stream ({@code r} 0) or failed (-errno). Returns false when the connection
+     * is to be dropped at once (a read error; a reset is taken as the end of the stream).
+     */
+    boolean ended(long r) {
+        eof = true;
+        return r == 0 || r == -Errno.ECONNRESET;
+    }
+
+    /**
+     * Bytes a loop received into native memory (a ring's buffer, a blocking read's): appended to the
+     * query buffer as {@link #readAll()} appends what it reads.
+     */
+    void received(MemorySegment from, long offset, int n) {
+        rewind();
+        while (n > 0) {
+            if (in.length - end < READ_AT_LEAST) {
+                makeRoom();
+            }
+            int k = Math.min(n, in.length - end);
+            MemorySegment.copy(from, ValueLayout.JAVA_BYTE, offset, in, end, k);
+            offset += k;
+            n -= k;
+            if (!took(k)) {
+                return; // past the limit: closing, the rest dropped
             }
         }
     }
@@ -211,6 +255,25 @@ final class Connection {
         out.clear();
         sent = 0;
         return true;
+    }
+
+    /**
+     * Copies replies not yet sent, from the first, into {@code to} (as many as fit): for a loop that
+     * sends from native memory. Returns how many bytes; {@link #sentBytes(int)} counts them once sent.
+     */
+    int unsentInto(MemorySegment to) {
+        int n = (int) Math.min(to.byteSize(), out.size() - sent);
+        MemorySegment.copy(out.buffer(), sent, to, ValueLayout.JAVA_BYTE, 0, n);
+        return n;
+    }
+
+    /** {@code n} bytes of the replies were sent (by a loop that sends them itself). */
+    void sentBytes(int n) {
+        sent += n;
+        if (sent >= out.size()) {
+            out.clear();
+            sent = 0;
+        }
     }
 
     /**

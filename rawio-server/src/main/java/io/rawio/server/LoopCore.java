@@ -1,0 +1,314 @@
+package io.rawio.server;
+
+import io.rawio.nativeio.NativeIoException;
+import io.rawio.net.NetConstants;
+import io.rawio.net.Sockets;
+import io.rawio.server.resp.RequestParser;
+import io.rawio.store.SlotStore;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the loops share ({@link EpollServer}, {@link UringServer}, {@link ThreadsServer}): the listening
+ * socket, the command table and the round batcher, the open connections by descriptor, maxclients,
+ * CLIENT LIST and CLIENT KILL, the round (parse, run as store batches, send; a few passes) and the
+ * once-a-second sweep (the idle timeout; grown buffers given back). A loop brings its own way of
+ * waiting and of moving bytes: {@link Io}.
+ *
+ * <p>Used by one thread at a time: the event loop's own, or (the threads loop) whoever holds that
+ * loop's lock.
+ */
+final class LoopCore {
+    /** Passes of parse, run and send per round before the loop looks at its sockets again (fairness). */
+    static final int PASSES_PER_ROUND = 4;
+
+    /** How a loop moves a connection's replies and watches its socket. */
+    interface Io {
+        /**
+         * Sends what {@code c}'s replies hold, as much as the socket takes now, or starts sending it.
+         * Returns false when {@code c} is to be dropped (the peer is gone).
+         */
+        boolean send(Connection c);
+
+        /** Every connection of a pass was given to {@link #send}: lets those sends progress. */
+        default void sendsQueued() {
+        }
+
+        /** The round ends and {@code c} stays open: watch its socket for what it waits for. */
+        default void settle(Connection c) {
+        }
+
+        /** CLIENT KILL marked {@code c} to close once its replies are sent: see that the loop gets to it. */
+        void wake(Connection c);
+
+        /** Closes {@code c}'s socket ({@code c} has left the connections). */
+        void close(Connection c);
+    }
+
+    final ServerOptions options;
+    final Commands commands;
+    final RoundBatcher batcher;
+    final RequestParser parser;
+    final int listenFd;
+    final InetSocketAddress address;
+    private Io io;
+    /** The open connections by descriptor. */
+    final Map<Integer, Connection> connections = new HashMap<>();
+    /** This round's connections, and those with work left over for the next one. */
+    private List<Connection> round = new ArrayList<>();
+    private List<Connection> leftover = new ArrayList<>();
+    /** A round is running: a connection made ready now goes in the next one. */
+    private boolean running;
+    private final Arena arena = Arena.ofShared();
+    /** Redis's words to a client past maxclients (then the connection is closed). */
+    private final MemorySegment tooMany = arena.allocateFrom("-ERR max number of clients reached\r\n");
+    private final MemorySegment intOption = arena.allocate(ValueLayout.JAVA_INT);
+    private volatile boolean stop;
+    /** When the idle connections were last looked for (ms). */
+    private long lastIdleCheckMs;
+
+    /**
+     * Binds and listens (non-blocking unless {@code blockingListener}), and makes the command table
+     * ({@code api} is what INFO says as multiplexing_api).
+     */
+    LoopCore(SlotStore store, ServerOptions options, boolean blockingListener, String api) throws NativeIoException {
+        this.options = options;
+        this.parser = new RequestParser(options.maxBulk());
+        try {
+            this.listenFd = Sockets.listenTcp(options.bind(), 511, false, !blockingListener);
+        } catch (NativeIoException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+        try {
+            this.address = Sockets.localAddress(listenFd);
+            this.commands = new Commands(store, java.time.InstantSource.system(), options.password(),
+                    new Commands.Clients(this::clients, this::kill), address.getPort());
+            commands.port(address.getPort());
+            commands.multiplexingApi = api;
+            this.batcher = new RoundBatcher(store, commands);
+        } catch (NativeIoException | RuntimeException e) {
+            Sockets.close(listenFd);
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** The loop's way of moving bytes; set once, before the loop runs. */
+    void io(Io io) {
+        this.io = io;
+    }
+
+    private List<Session> clients() {
+        List<Session> all = new ArrayList<>(connections.size());
+        for (Connection c : connections.values()) {
+            all.add(c.session);
+        }
+        return all;
+    }
+
+    /** CLIENT KILL: the connection closes once its replies are sent. */
+    private void kill(Session s) {
+        Connection c = s.connection;
+        if (c == null || connections.get(c.fd) != c) {
+            return;
+        }
+        c.closeSoon();
+        io.wake(c);
+    }
+
+    // ------------------------------------------------------------------ accepting
+
+    /**
+     * A descriptor accept gave: past maxclients the client is told so and the descriptor closed (false);
+     * otherwise TCP_NODELAY is set and true returned (the loop then watches it and calls {@link #open}).
+     */
+    boolean admit(int fd) {
+        if (connections.size() >= options.maxClients()) {
+            Sockets.send(fd, tooMany, tooMany.byteSize() - 1, NetConstants.MSG_DONTWAIT);
+            Sockets.close(fd);
+            return false;
+        }
+        Sockets.setIntOption(fd, NetConstants.IPPROTO_TCP, NetConstants.TCP_NODELAY, 1, intOption);
+        return true;
+    }
+
+    /** An admitted descriptor becomes a connection: its session, its buffers, one of the connections. */
+    Connection open(int fd, long nowMs) {
+        Session s = commands.newSession(text(Sockets.peerAddress(fd)), text(localAddressOf(fd)), nowMs);
+        Connection c = new Connection(fd, options.maxQueryBytes(), s);
+        s.connection = c;
+        connections.put(fd, c);
+        return c;
+    }
+
+    private static String text(InetSocketAddress a) {
+        return a == null ? "" : a.getAddress().getHostAddress() + ":" + a.getPort();
+    }
+
+    private static InetSocketAddress localAddressOf(int fd) {
+        try {
+            return Sockets.localAddress(fd);
+        } catch (NativeIoException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** Closes {@code c} (through the loop's {@link Io#close}) unless it is closed already. */
+    void close(Connection c) {
+        if (connections.get(c.fd) == c) {
+            connections.remove(c.fd);
+            io.close(c);
+        }
+    }
+
+    /** Closes every connection (the loop ends). */
+    void closeAll() {
+        for (Connection c : List.copyOf(connections.values())) {
+            close(c);
+        }
+    }
+
+    // ------------------------------------------------------------------ the round
+
+    /** {@code c} has something to do (bytes arrived, its socket took its replies): it goes in a round. */
+    void ready(Connection c) {
+        if (!c.inRound) {
+            c.inRound = true;
+            (running ? leftover : round).add(c);
+        }
+    }
+
+    /** Starts collecting a round: the connections left over from the last one are in it already. */
+    void beginRound() {
+        List<Connection> swap = round;
+        round = leftover;
+        leftover = swap;
+    }
+
+    /** Some connection has work the last round left: the loop should not wait for its sockets. */
+    boolean hasLeftover() {
+        return !leftover.isEmpty();
+    }
+
+    /** Parses, runs and sends, a few passes, for the connections of this round. */
+    void runRound() {
+        if (round.isEmpty()) {
+            return;
+        }
+        running = true;
+        try {
+            passes();
+            for (Connection c : round) {
+                c.inRound = false;
+                if (c.dead) {
+                    close(c);
+                    continue;
+                }
+                io.settle(c);
+                if (c.shutdown) {
+                    stop = true; // SHUTDOWN: the loop ends; the caller closes the store (a checkpoint)
+                }
+                if (c.done()) {
+                    close(c);
+                } else if (!c.wantsWrite() && c.hasWork()) {
+                    c.inRound = true;
+                    leftover.add(c); // bytes already read wait for no socket event: the next round runs them
+                }
+            }
+        } finally {
+            round.clear();
+            running = false;
+        }
+    }
+
+    private void passes() {
+        boolean more = true;
+        for (int pass = 0; more && pass < PASSES_PER_ROUND; pass++) {
+            for (Connection c : round) {
+                if (c.dead) {
+                    continue;
+                }
+                try {
+                    c.parse(parser);
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    c.dead = true; // a request it cannot hold: that client's connection, no one else's
+                }
+            }
+            try {
+                batcher.run(round);
+            } catch (RuntimeException | OutOfMemoryError e) {
+                // Nothing a request does should get here (commands answer their failures as errors); if
+                // something does, the connections of the round are dropped and the loop goes on.
+                for (Connection c : round) {
+                    c.dead = true;
+                }
+            }
+            for (Connection c : round) {
+                if (!c.dead && !io.send(c)) {
+                    c.dead = true;
+                }
+            }
+            io.sendsQueued();
+            more = false;
+            for (Connection c : round) {
+                if (!c.dead && c.unsentBytes() > options.maxOutputBytes()) {
+                    c.dead = true; // Redis: client-output-buffer-limit
+                }
+                more |= !c.dead && !c.wantsWrite() && c.hasWork();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ the sweep
+
+    /**
+     * Once a second: closes connections idle past the idle timeout (Redis closes them without a word),
+     * and has those idle a second give back their grown buffers.
+     */
+    void sweepIfDue(long nowMs) {
+        if (nowMs - lastIdleCheckMs < 1000) {
+            return;
+        }
+        lastIdleCheckMs = nowMs;
+        List<Connection> idle = new ArrayList<>();
+        for (Connection c : connections.values()) {
+            if (c.inRound) {
+                continue;
+            }
+            long quiet = nowMs - c.session.lastActiveMs;
+            if (options.idleTimeoutMs() > 0 && quiet > options.idleTimeoutMs()) {
+                idle.add(c);
+            } else if (quiet >= 1000) {
+                c.trim();
+            }
+        }
+        for (Connection c : idle) {
+            close(c);
+        }
+    }
+
+    // ------------------------------------------------------------------ stopping
+
+    /** Whether a client asked for SHUTDOWN (or {@link #stop()} was called). */
+    boolean stopped() {
+        return stop;
+    }
+
+    void stop() {
+        stop = true;
+    }
+
+    /** Stops listening and frees the shared memory; after the loop ended. */
+    void close() {
+        stop = true;
+        Sockets.close(listenFd);
+        arena.close();
+    }
+}

@@ -222,12 +222,27 @@ final class Commands {
                         wrongArgs(out, cmd);
                         break;
                     }
-                    if (n > 3) {
-                        out.error("ERR NX, XX, GT and LT options are not supported");
-                        break;
+                    boolean nx = false;
+                    boolean xx = false;
+                    boolean gt = false;
+                    boolean lt = false;
+                    String bad = null;
+                    for (int i = 3; i < n && bad == null; i++) {
+                        switch (name(args.get(i))) {
+                            case "nx" -> nx = true;
+                            case "xx" -> xx = true;
+                            case "gt" -> gt = true;
+                            case "lt" -> lt = true;
+                            default -> bad = "ERR Unsupported option " + new String(args.get(i), StandardCharsets.UTF_8);
+                        }
                     }
-                    if (n != 3) {
-                        wrongArgs(out, cmd);
+                    if (bad == null && nx && (xx || gt || lt)) {
+                        bad = "ERR NX and XX, GT or LT options at the same time are not compatible";
+                    } else if (bad == null && gt && lt) {
+                        bad = "ERR GT and LT options at the same time are not compatible";
+                    }
+                    if (bad != null) {
+                        out.error(bad);
                         break;
                     }
                     Long t = integer(args.get(2));
@@ -241,9 +256,22 @@ final class Commands {
                         out.error("ERR invalid expire time in '" + cmd + "' command");
                         break;
                     }
+                    byte[] key = args.get(1);
+                    if (nx || xx || gt || lt) {
+                        long ttl = store.ttlMillis(key); // -2 absent, -1 no expiry
+                        if (ttl == -2) {
+                            out.integer(0);
+                            break;
+                        }
+                        long current = ttl == -1 ? Long.MAX_VALUE : clock.millis() + ttl; // none: forever
+                        boolean has = ttl != -1;
+                        if ((nx && has) || (xx && !has) || (gt && at <= current) || (lt && at >= current)) {
+                            out.integer(0);
+                            break;
+                        }
+                    }
                     // A time already past deletes the key (Redis), and says 1 if there was one.
-                    out.integer(at <= clock.millis() ? (store.delete(args.get(1)) ? 1 : 0)
-                            : (store.expireAt(args.get(1), at) ? 1 : 0));
+                    out.integer(at <= clock.millis() ? (store.delete(key) ? 1 : 0) : (store.expireAt(key, at) ? 1 : 0));
                 }
                 case "persist" -> {
                     if (n != 2) {
@@ -335,7 +363,7 @@ final class Commands {
         }
         if (want.test("persistence")) {
             section(sb, "Persistence", "loading:0", "rdb_changes_since_last_save:0", "aof_enabled:0",
-                    "rawio_durability:" + store.durability(), "rawio_checkpoints:" + st.checkpoints(),
+                    "rawio_durability:" + store.durability().name().toLowerCase(Locale.ROOT), "rawio_checkpoints:" + st.checkpoints(),
                     "rawio_recovered_keys:" + st.recoveredKeys(), "rawio_open_ms:" + st.openMillis());
         }
         if (want.test("stats")) {

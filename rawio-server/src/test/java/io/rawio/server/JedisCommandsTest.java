@@ -392,7 +392,7 @@ class JedisCommandsTest {
         Map<String, String> persistence = fields(j.info("persistence"));
         assertEquals("0", persistence.get("loading"));
         assertEquals("0", persistence.get("aof_enabled"));
-        assertEquals("NONE", persistence.get("rawio_durability"));
+        assertEquals("none", persistence.get("rawio_durability"));
         // Stats: hits and misses counted exactly.
         Map<String, String> before = fields(j.info("stats"));
         j.set("hit", "1");

@@ -328,4 +328,34 @@ class RedisRepliesTest {
         assertEquals(java.util.Set.of("sparse:0", "sparse:1", "sparse:2"), seen);
         assertTrue(calls <= 60, calls + " calls to walk an index of a few thousand entries with 3 keys");
     }
+
+    /** EXPIRE's NX, XX, GT and LT (Redis 7), replies as redis-server 7.0.15 gave them. */
+    @Test
+    void expireOptions() throws Exception {
+        String one = ":1\r\n";
+        String zero = ":0\r\n";
+        script(new String[][] {
+            {"SET", "k", "v"}, {OK},
+            {"EXPIRE", "k", "100", "XX"}, {zero},
+            {"EXPIRE", "k", "100", "nx"}, {one},
+            {"EXPIRE", "k", "200", "GT"}, {one},
+            {"TTL", "k"}, {":200\r\n"},
+            {"EXPIRE", "k", "50", "GT"}, {zero},
+            {"EXPIRE", "k", "50", "LT"}, {one},
+            {"TTL", "k"}, {":50\r\n"},
+            {"EXPIRE", "k", "60", "NX"}, {zero},
+            {"EXPIRE", "k", "10", "NX", "XX"}, {"-ERR NX and XX, GT or LT options at the same time are not compatible\r\n"},
+            {"EXPIRE", "k", "10", "GT", "LT"}, {"-ERR GT and LT options at the same time are not compatible\r\n"},
+            {"EXPIRE", "k", "10", "foo"}, {"-ERR Unsupported option foo\r\n"},
+            {"EXPIRE", "nokey", "10", "XX"}, {zero},
+            {"PERSIST", "k"}, {one},
+            {"EXPIRE", "k", "10", "LT"}, {one},
+            {"TTL", "k"}, {":10\r\n"},
+            {"PERSIST", "k"}, {one},
+            {"EXPIRE", "k", "10", "GT"}, {zero},
+            {"EXPIRE", "k", "10", "XX"}, {zero},
+            {"PEXPIRE", "k", "10000", "NX"}, {one},
+            {"TTL", "k"}, {":10\r\n"},
+        });
+    }
 }

@@ -476,6 +476,18 @@ public final class IoUring implements AutoCloseable {
         }
     }
 
+    /**
+     * IORING_REGISTER_ENABLE_RINGS: starts a ring set up with IORING_SETUP_R_DISABLED. With
+     * IORING_SETUP_SINGLE_ISSUER the calling thread becomes the one that submits: a ring made on one
+     * thread and driven from another is set up disabled and enabled on the driving thread.
+     */
+    public void enable() throws NativeIoException {
+        long r = register(IORING_REGISTER_ENABLE_RINGS, 0, 0);
+        if (r < 0) {
+            throw new NativeIoException("io_uring_register ENABLE_RINGS", (int) -r, null);
+        }
+    }
+
     /** IORING_REGISTER_PROBE: the opcodes this kernel supports. */
     public List<Integer> probe() throws NativeIoException {
         try (Arena a = Arena.ofConfined()) {

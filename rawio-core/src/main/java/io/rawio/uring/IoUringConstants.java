@@ -124,6 +124,8 @@ public final class IoUringConstants {
     public static final int IORING_REGISTER_FILES = 2;
     public static final int IORING_UNREGISTER_FILES = 3;
     public static final int IORING_REGISTER_PROBE = 8;
+    /** Starts a ring set up with IORING_SETUP_R_DISABLED (5.10). */
+    public static final int IORING_REGISTER_ENABLE_RINGS = 12;
     /** Registers a ring of provided buffers (struct io_uring_buf_reg); 5.19. */
     public static final int IORING_REGISTER_PBUF_RING = 22;
     public static final int IORING_UNREGISTER_PBUF_RING = 23;

@@ -44,6 +44,10 @@ final class LoopCore {
         default void settle(Connection c) {
         }
 
+        /** {@code c} has been idle a second: the loop may give back memory it holds for it. */
+        default void trim(Connection c) {
+        }
+
         /** CLIENT KILL marked {@code c} to close once its replies are sent: see that the loop gets to it. */
         void wake(Connection c);
 
@@ -287,6 +291,7 @@ final class LoopCore {
                 idle.add(c);
             } else if (quiet >= 1000) {
                 c.trim();
+                io.trim(c);
             }
         }
         for (Connection c : idle) {

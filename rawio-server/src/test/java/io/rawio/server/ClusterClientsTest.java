@@ -25,6 +25,9 @@ import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisCluster;
 import redis.clients.jedis.Response;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Cluster clients against one server, which answers the cluster commands as a single node owning all
@@ -33,7 +36,12 @@ import redis.clients.jedis.Response;
  * The Python and redis-cli tests skip, saying why, when their tool is missing.
  */
 @Timeout(180)
+@ParameterizedClass(name = "loop {0}")
+@MethodSource("io.rawio.server.RunningServer#loops")
 class ClusterClientsTest {
+    @Parameter
+    String loop;
+
     private static final Path PYTHON = Path.of("/usr/bin/python3");
     private static final int KEYS = 1000;
 
@@ -45,7 +53,7 @@ class ClusterClientsTest {
     @BeforeEach
     void start() throws Exception {
         // Half the space in 4 KiB slots: every key the tests write stays (no ring wraps).
-        running = new RunningServer(dir, 128L << 20, SlotClasses.ofEqualSpace(List.of(4096L, 256L << 10)), 1L << 20,
+        running = new RunningServer(loop, dir, 128L << 20, SlotClasses.ofEqualSpace(List.of(4096L, 256L << 10)), 1L << 20,
                 o -> o);
         address = new HostAndPort("127.0.0.1", running.server.address().getPort());
     }

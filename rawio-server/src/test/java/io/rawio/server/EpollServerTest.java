@@ -18,19 +18,27 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The epoll server on loopback, spoken to in raw RESP: replies byte for byte, pipelines, bad input. */
 @Timeout(60)
+@ParameterizedClass(name = "loop {0}")
+@MethodSource("io.rawio.server.RunningServer#loops")
 class EpollServerTest {
+    @Parameter
+    String loop;
+
     @TempDir
     Path dir;
     RunningServer running;
     SlotStore store;
-    EpollServer server;
+    ServerLoop server;
 
     @BeforeEach
     void start() throws Exception {
-        running = new RunningServer(dir, 96L << 20, 1L << 20);
+        running = new RunningServer(loop, dir, 96L << 20, 1L << 20);
         store = running.store;
         server = running.server;
     }
@@ -258,7 +266,7 @@ class EpollServerTest {
     /** With a password: nothing but AUTH (and QUIT) before it, a wrong one refused, then everything works. */
     @Test
     void aPasswordIsAskedForBeforeAnyCommand() throws Exception {
-        try (EpollServer locked = new EpollServer(store, ServerOptions.loopback(0, 1L << 20)
+        try (ServerLoop locked = RunningServer.open(loop, store, ServerOptions.loopback(0, 1L << 20)
                 .withPassword("s3cret".getBytes(StandardCharsets.UTF_8)))) {
             Thread t = Thread.ofPlatform().start(locked::run);
             try (Socket s = new Socket(locked.address().getAddress(), locked.address().getPort())) {

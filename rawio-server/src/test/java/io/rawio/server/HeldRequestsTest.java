@@ -13,6 +13,9 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Requests parsed and held (their connection's replies wait for a client that does not read) keep their
@@ -22,7 +25,12 @@ import org.junit.jupiter.api.io.TempDir;
  * nothing; every SET must store exactly its own value.
  */
 @Timeout(120)
+@ParameterizedClass(name = "loop {0}")
+@MethodSource("io.rawio.server.RunningServer#loops")
 class HeldRequestsTest {
+    @Parameter
+    String loop;
+
     @TempDir
     Path dir;
 
@@ -49,7 +57,7 @@ class HeldRequestsTest {
 
     @Test
     void setsParsedWhileRepliesWaitKeepTheirValuesAsMoreBytesArrive() throws Exception {
-        try (RunningServer rs = new RunningServer(dir, 128L << 20,
+        try (RunningServer rs = new RunningServer(loop, dir, 128L << 20,
                 io.rawio.store.SlotClasses.ofEqualSpace(java.util.List.of(4096L, 256L << 10)), 1L << 20, o -> o)) {
             byte[] big = new byte[200_000];
             new Random(1).nextBytes(big);

@@ -52,6 +52,9 @@ import redis.clients.jedis.resps.ScanResult;
 import redis.clients.jedis.util.JedisClusterCRC16;
 import redis.clients.jedis.util.KeyValue;
 import redis.clients.jedis.util.SafeEncoder;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every command the server answers, through Jedis (the Java client most people use), each reply
@@ -59,7 +62,12 @@ import redis.clients.jedis.util.SafeEncoder;
  * connection authenticates as Jedis does it (AUTH, or HELLO 3 AUTH, then CLIENT SETINFO).
  */
 @Timeout(120)
+@ParameterizedClass(name = "loop {0}")
+@MethodSource("io.rawio.server.RunningServer#loops")
 class JedisCommandsTest {
+    @Parameter
+    String loop;
+
     private static final String PASSWORD = "jedis-s3cret";
     /** Every command the server knows, as COMMAND LIST gives them. */
     private static final Set<String> COMMANDS = Set.of("get", "set", "setex", "psetex", "setnx", "getdel", "getex",
@@ -77,7 +85,7 @@ class JedisCommandsTest {
     @BeforeEach
     void start() throws Exception {
         // Half the space in 4 KiB slots (24,576 of them: no key a test writes is evicted), half in 512 KiB.
-        running = new RunningServer(dir, 192L << 20, SlotClasses.ofEqualSpace(List.of(4096L, 512L << 10)), 1L << 20,
+        running = new RunningServer(loop, dir, 192L << 20, SlotClasses.ofEqualSpace(List.of(4096L, 512L << 10)), 1L << 20,
                 o -> o.withPassword(PASSWORD.getBytes(StandardCharsets.UTF_8)));
         address = new HostAndPort("127.0.0.1", running.server.address().getPort());
     }

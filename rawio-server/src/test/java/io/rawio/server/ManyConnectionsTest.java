@@ -15,6 +15,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Two thousand loopback connections open at once to one server (fewer when RLIMIT_NOFILE does not
@@ -24,7 +27,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 // Its own thread, so the time limit holds even while a read or connect blocks.
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+@ParameterizedClass(name = "loop {0}")
+@MethodSource("io.rawio.server.RunningServer#loops")
 class ManyConnectionsTest {
+    @Parameter
+    String loop;
+
     private static final int WANTED = 2000;
     /** Descriptors left for the JVM, the store, the build's own files. */
     private static final long MARGIN = 256;
@@ -36,7 +44,7 @@ class ManyConnectionsTest {
     @BeforeEach
     void start() throws Exception {
         // Half the space in 4 KiB slots (8,192): every connection's key stays.
-        running = new RunningServer(dir, 64L << 20, SlotClasses.ofEqualSpace(List.of(4096L, 64L << 10)), 1L << 20,
+        running = new RunningServer(loop, dir, 64L << 20, SlotClasses.ofEqualSpace(List.of(4096L, 64L << 10)), 1L << 20,
                 o -> o);
     }
 

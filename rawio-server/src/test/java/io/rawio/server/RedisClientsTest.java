@@ -17,24 +17,32 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The server with the clients people use, as processes (from the OS packages: redis-tools and
  * python3-redis; each test skips with the reason when its client is missing).
  */
 @Timeout(180)
+@ParameterizedClass(name = "loop {0}")
+@MethodSource("io.rawio.server.RunningServer#loops")
 class RedisClientsTest {
+    @Parameter
+    String loop;
+
     private static final Path PYTHON = Path.of("/usr/bin/python3");
 
     @TempDir
     Path dir;
     RunningServer running;
     SlotStore store;
-    EpollServer server;
+    ServerLoop server;
 
     @BeforeEach
     void start() throws Exception {
-        running = new RunningServer(dir, 160L << 20, 2L << 20);
+        running = new RunningServer(loop, dir, 160L << 20, 2L << 20);
         store = running.store;
         server = running.server;
     }

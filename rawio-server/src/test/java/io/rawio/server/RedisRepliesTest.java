@@ -9,13 +9,21 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Replies byte for byte as redis-server 7 gives them (each expected reply below is what a Redis 7
  * server sent for the same request), for the commands whose replies clients take apart by shape.
  */
 @Timeout(60)
+@ParameterizedClass(name = "loop {0}")
+@MethodSource("io.rawio.server.RunningServer#loops")
 class RedisRepliesTest {
+    @Parameter
+    String loop;
+
     @TempDir
     Path dir;
     RunningServer running;
@@ -23,7 +31,7 @@ class RedisRepliesTest {
 
     @BeforeEach
     void start() throws Exception {
-        running = new RunningServer(dir, 64L << 20, 64L << 10);
+        running = new RunningServer(loop, dir, 64L << 20, 64L << 10);
         c = new RespClient(running.server.address());
     }
 
@@ -118,7 +126,7 @@ class RedisRepliesTest {
     /** With a password, an unknown command and a wrong number of arguments are told before NOAUTH. */
     @Test
     void unknownAndWrongArityBeforeNoAuth() throws Exception {
-        try (RunningServer locked = new RunningServer(java.nio.file.Files.createDirectory(dir.resolve("locked")), 64L << 20, 64L << 10,
+        try (RunningServer locked = new RunningServer(loop, java.nio.file.Files.createDirectory(dir.resolve("locked")), 64L << 20, 64L << 10,
                         o -> o.withPassword("pw".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
                 RespClient l = new RespClient(locked.server.address())) {
             assertEquals("-ERR unknown command 'FOO', with args beginning with: \r\n", l.call("FOO"));
@@ -193,7 +201,7 @@ class RedisRepliesTest {
     /** With a password: the user name is "default", case and all. */
     @Test
     void authWithAPassword() throws Exception {
-        try (RunningServer locked = new RunningServer(java.nio.file.Files.createDirectory(dir.resolve("locked")),
+        try (RunningServer locked = new RunningServer(loop, java.nio.file.Files.createDirectory(dir.resolve("locked")),
                         64L << 20, 64L << 10, o -> o.withPassword("pw".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
                 RespClient l = new RespClient(locked.server.address())) {
             String wrongPass = "-WRONGPASS invalid username-password pair or user is disabled.\r\n";
@@ -288,7 +296,7 @@ class RedisRepliesTest {
     @Test
     void scanEndsSoonOnAnEmptyOrSparseDatabase() throws Exception {
         // 8,192 slots of 4 KiB: the 3,000 SETs and their DELs' tombstones evict nothing.
-        try (RunningServer big = new RunningServer(java.nio.file.Files.createDirectory(dir.resolve("sparse")), 64L << 20,
+        try (RunningServer big = new RunningServer(loop, java.nio.file.Files.createDirectory(dir.resolve("sparse")), 64L << 20,
                         io.rawio.store.SlotClasses.ofEqualSpace(java.util.List.of(4096L, 64L << 10)), 1L << 20, o -> o);
                 RespClient c = new RespClient(big.server.address())) {
             sparseScan(c);

@@ -1,42 +1,89 @@
 package io.rawio.server;
 
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
 import io.rawio.store.SlotClasses;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreOptions;
+import io.rawio.uring.IoUring;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
 import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Assumptions;
 
 /**
- * A test's server: a new store (psync, classes up to {@code maxValue}) and an epoll loop on loopback,
- * port chosen by the kernel, running on its own thread until closed.
+ * A test's server: a new store (psync, classes up to {@code maxValue}) and a loop on loopback (epoll,
+ * uring or threads), port chosen by the kernel, running on its own thread until closed. The server
+ * tests run once per loop ({@link #loops()}, for {@code @ParameterizedClass}); {@code -Drawio.test.loops=uring}
+ * picks some. The uring tests are skipped, saying why, where io_uring is refused.
  */
 final class RunningServer implements AutoCloseable {
     final SlotStore store;
-    final EpollServer server;
+    final ServerLoop server;
     private final Thread loop;
 
-    RunningServer(Path dir, long storeBytes, long maxValue) throws Exception {
-        this(dir, storeBytes, maxValue, o -> o);
+    /** The loops the server tests run against: every one, or those -Drawio.test.loops names. */
+    static List<String> loops() {
+        String only = System.getProperty("rawio.test.loops", "");
+        return only.isBlank() ? ServerLoops.NAMES : Arrays.stream(only.split(",")).map(String::strip).toList();
+    }
+
+    RunningServer(String kind, Path dir, long storeBytes, long maxValue) throws Exception {
+        this(kind, dir, storeBytes, maxValue, o -> o);
     }
 
     /** The same with the loopback options changed by {@code tune} (a password, say). */
-    RunningServer(Path dir, long storeBytes, long maxValue, UnaryOperator<ServerOptions> tune) throws Exception {
-        this(dir, storeBytes, SlotClasses.forMaxValue(maxValue), 2 * maxValue, tune);
+    RunningServer(String kind, Path dir, long storeBytes, long maxValue, UnaryOperator<ServerOptions> tune)
+            throws Exception {
+        this(kind, dir, storeBytes, SlotClasses.forMaxValue(maxValue), 2 * maxValue, tune);
     }
 
     /**
      * A store of these slot classes (each class is a ring: a test that writes more keys than its class
      * has slots sees the oldest evicted), bulk strings up to {@code maxBulk}.
      */
-    RunningServer(Path dir, long storeBytes, SlotClasses classes, long maxBulk, UnaryOperator<ServerOptions> tune)
-            throws Exception {
+    RunningServer(String kind, Path dir, long storeBytes, SlotClasses classes, long maxBulk,
+            UnaryOperator<ServerOptions> tune) throws Exception {
+        assumeLoop(kind);
         Path p = dir.resolve("s.store");
         StoreOptions o = StoreOptions.defaults().withEngine("psync");
         SlotStore.format(p, storeBytes, classes, false, o, SlotStore.Preallocation.FALLOCATE,
                 SlotStore.FormatProgress.NONE);
         store = SlotStore.open(p, o);
-        server = new EpollServer(store, tune.apply(ServerOptions.loopback(0, maxBulk)));
-        loop = Thread.ofPlatform().name("test-loop").start(server::run);
+        try {
+            server = open(kind, store, tune.apply(ServerOptions.loopback(0, maxBulk)));
+        } catch (Exception | Error e) {
+            store.close();
+            throw e;
+        }
+        loop = Thread.ofPlatform().name("test-loop-" + kind).start(server::run);
+    }
+
+    /** Skips the test, with the reason, when the loop cannot run here (io_uring refused). */
+    static void assumeLoop(String kind) {
+        if (kind.equals("uring")) {
+            assumeTrue(IoUring.available(), () -> "io_uring unavailable: " + IoUring.unavailableReason().orElse(""));
+        }
+    }
+
+    /**
+     * Loop {@code kind} on {@code store}; the uring loop itself (never the epoll loop it falls back to):
+     * where io_uring is refused the test is skipped with the reason.
+     */
+    static ServerLoop open(String kind, SlotStore store, ServerOptions options) throws Exception {
+        return switch (kind) {
+            case "epoll" -> new EpollServer(store, options);
+            case "uring" -> {
+                try {
+                    yield new UringServer(store, options);
+                } catch (UringServer.Refused r) {
+                    throw Assumptions.<RuntimeException>abort("io_uring refused: " + r.getMessage());
+                }
+            }
+            case "threads" -> new ThreadsServer(store, options, 0);
+            default -> throw new IllegalArgumentException("no loop " + kind);
+        };
     }
 
     @Override

@@ -1,0 +1,590 @@
+package io.rawio.server;
+
+import static io.rawio.uring.IoUringConstants.*;
+
+import io.rawio.nativeio.Errno;
+import io.rawio.nativeio.NativeIoException;
+import io.rawio.nativeio.Uname;
+import io.rawio.net.NetConstants;
+import io.rawio.net.Sockets;
+import io.rawio.store.SlotStore;
+import io.rawio.uring.BufferRing;
+import io.rawio.uring.IoUring;
+import io.rawio.uring.SocketSqes;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The io_uring loop: one thread, one ring, every socket operation an SQE. One ACCEPT SQE takes every
+ * connection (multishot, Linux 5.19; else one SQE per connection); each connection has one RECV in the
+ * ring that receives into buffers the kernel takes from a ring of provided buffers (IORING_REGISTER_PBUF_RING,
+ * 5.19) and goes on receiving (multishot, 6.0), or, without those, a plain RECV into the connection's own
+ * native buffer, submitted again after each completion. Received bytes are copied into the connection's
+ * query buffer and the provided buffer goes straight back. Replies are copied into the connection's
+ * native send buffer and sent with SEND, one in flight per connection.
+ *
+ * <p>Requests run as in {@link EpollServer}: the connections that received bytes in one wait are one
+ * round of {@link LoopCore} (a few passes of parse, run as store batches, send); the sends of a pass
+ * are submitted together and the kernel's completions taken at once (a send the socket can take
+ * completes in the submit), so a connection with more requests goes on in the next pass. A send that
+ * waits for room, or a partial one, completes later and brings its connection into a round, as EPOLLOUT
+ * does in the epoll loop.
+ *
+ * <p>The features are probed once ({@link Features}): IORING_REGISTER_PROBE for the opcodes and the kernel
+ * version for the multishot flags; each can be turned off with a system property
+ * ({@code -Drawio.uring.multishotAccept=false}, {@code rawio.uring.multishotRecv}, {@code rawio.uring.bufferRing});
+ * {@code -Drawio.uring=false} refuses the whole loop. A refused ring (io_uring_disabled, a seccomp filter,
+ * RLIMIT_MEMLOCK, an old kernel) is a {@link Refused} from the constructor, with the reason:
+ * {@link ServerLoops} then runs the epoll loop and says why.
+ *
+ * <p>The ring is set up disabled (IORING_SETUP_R_DISABLED) with SINGLE_ISSUER and DEFER_TASKRUN where the
+ * kernel has them, and enabled by {@link #run()} on the thread that drives it. The store, the ring and
+ * every connection are used from that thread only.
+ */
+public final class UringServer implements ServerLoop, LoopCore.Io {
+    /** user_data: the kind of request in the top byte, the connection's id below. */
+    private static final int ACCEPT = 1;
+    private static final int RECV = 2;
+    private static final int SEND = 3;
+    private static final int CANCEL = 4;
+    private static final long ID_MASK = (1L << 56) - 1;
+    private static final int SQ_ENTRIES = 1024;
+    private static final int CQ_ENTRIES = 16384;
+    private static final int BUFFER_GROUP = 0;
+    /** A plain RECV's own buffer, per connection. */
+    private static final int RECV_BUFFER = 16 * 1024;
+    /** The most one SEND carries: a larger reply goes in several. */
+    private static final int MAX_SEND = 1 << 20;
+    /** A send buffer larger than this is given back when its connection is idle. */
+    private static final int KEEP_SEND_BUFFER = 64 * 1024;
+    private static final long WAIT_NANOS = 100_000_000L;
+
+    /** The loop cannot run here; the reason says why (the caller falls back to epoll). */
+    public static final class Refused extends Exception {
+        Refused(String reason) {
+            super(reason);
+        }
+    }
+
+    /**
+     * What this kernel and the system properties allow: multishot accept (5.19), a buffer ring for
+     * receives (5.19), multishot recv (6.0, needs the buffer ring). {@code notes} tells what was turned
+     * off and why.
+     */
+    public record Features(boolean multishotAccept, boolean bufferRing, boolean multishotRecv, int buffers,
+            int bufferSize, List<String> notes) {
+        static Features probe() {
+            List<String> notes = new ArrayList<>();
+            int[] v = Uname.get().kernelVersion();
+            boolean k519 = v[0] > 5 || (v[0] == 5 && v[1] >= 19);
+            boolean k60 = v[0] >= 6;
+            boolean accept = feature("multishotAccept", k519, "Linux 5.19", notes);
+            boolean ring = feature("bufferRing", k519, "Linux 5.19", notes);
+            boolean recv = feature("multishotRecv", k60 && ring, ring ? "Linux 6.0" : "the buffer ring", notes);
+            int buffers = Integer.highestOneBit(Math.max(8, Math.min(32768, Integer.getInteger("rawio.uring.buffers", 1024))));
+            int size = Math.max(4096, Math.min(1 << 20, Integer.getInteger("rawio.uring.bufferSize", 16 * 1024)));
+            return new Features(accept, ring, recv, buffers, size, notes);
+        }
+
+        private static boolean feature(String name, boolean kernelHasIt, String needs, List<String> notes) {
+            if (!Boolean.parseBoolean(System.getProperty("rawio.uring." + name, "true"))) {
+                notes.add(name + " off (-Drawio.uring." + name + "=false)");
+                return false;
+            }
+            if (!kernelHasIt) {
+                notes.add(name + " needs " + needs);
+                return false;
+            }
+            return true;
+        }
+
+        Features withoutBufferRing(String why) {
+            List<String> n = new ArrayList<>(notes);
+            n.add("buffer ring refused: " + why);
+            return new Features(multishotAccept, false, false, buffers, bufferSize, n);
+        }
+
+        Features withoutMultishotAccept(String why) {
+            List<String> n = new ArrayList<>(notes);
+            n.add(why);
+            return new Features(false, bufferRing, multishotRecv, buffers, bufferSize, n);
+        }
+
+        Features withoutMultishotRecv(String why) {
+            List<String> n = new ArrayList<>(notes);
+            n.add(why);
+            return new Features(multishotAccept, bufferRing, false, buffers, bufferSize, n);
+        }
+
+        /** One line: what the loop uses. */
+        public String describe() {
+            String s = (multishotAccept ? "multishot accept" : "accept") + "; "
+                    + (bufferRing ? (multishotRecv ? "multishot recv" : "recv") + " from a buffer ring of " + buffers
+                            + " x " + (bufferSize >> 10) + "k" : "recv into each connection's buffer") + "; send";
+            return notes.isEmpty() ? s : s + "; " + String.join("; ", notes);
+        }
+    }
+
+    /** The loop's side of a connection: its requests in the ring and its native buffers. */
+    private static final class Link {
+        final Connection c;
+        final long id;
+        final Arena arena = Arena.ofConfined();
+        /** A RECV of it is in the ring (a multishot one until a CQE without IORING_CQE_F_MORE). */
+        boolean recvArmed;
+        /** Its RECV ended and is to be submitted again. */
+        boolean rearm;
+        boolean sendInFlight;
+        MemorySegment recvBuffer;
+        MemorySegment sendBuffer;
+        Arena sendArena;
+        /** The connection is closed; the link waits for its requests to end, then is freed. */
+        boolean closed;
+
+        Link(Connection c, long id) {
+            this.c = c;
+            this.id = id;
+        }
+
+        boolean idle() {
+            return !recvArmed && !sendInFlight;
+        }
+
+        void free() {
+            if (sendArena != null) {
+                sendArena.close();
+                sendArena = null;
+            }
+            arena.close();
+        }
+    }
+
+    private final LoopCore core;
+    private final IoUring ring;
+    private Features features;
+    private BufferRing buffers;
+    private MemorySegment sqes;
+    /** Every link with a request in the ring or an open connection, by id. */
+    private final Map<Long, Link> links = new HashMap<>();
+    /** The open connections' links, by descriptor. */
+    private final Map<Integer, Link> byFd = new HashMap<>();
+    private final List<Link> toRearm = new ArrayList<>();
+    private long nextId = 1;
+    private boolean acceptArmed;
+    /** When accepting stopped for lack of descriptors (EMFILE), when to try again (nanoTime), or 0. */
+    private long acceptPausedUntil;
+    private long nowMs = System.currentTimeMillis();
+    private final IoUring.CqeVisitor onCompletion = this::completion;
+
+    /**
+     * Sets up the ring (disabled until {@link #run()}), probes the features, then binds and listens.
+     *
+     * @throws Refused when io_uring cannot serve here (the reason says why)
+     * @throws NativeIoException when the address cannot be bound
+     */
+    public UringServer(SlotStore store, ServerOptions options) throws Refused, NativeIoException {
+        if (!Boolean.parseBoolean(System.getProperty("rawio.uring", "true"))) {
+            throw new Refused("off by -Drawio.uring=false");
+        }
+        if (!IoUring.available()) {
+            throw new Refused(IoUring.unavailableReason().orElse("io_uring unavailable"));
+        }
+        for (byte op : new byte[] {IORING_OP_ACCEPT, IORING_OP_RECV, IORING_OP_SEND, IORING_OP_ASYNC_CANCEL}) {
+            if (!IoUring.supports(op)) {
+                throw new Refused("this kernel's io_uring has no " + opName(op) + " (Linux " + Uname.get().release() + ")");
+            }
+        }
+        Features f = Features.probe();
+        IoUring r;
+        try {
+            r = IoUring.create(new IoUring.Setup(SQ_ENTRIES, CQ_ENTRIES, IORING_SETUP_R_DISABLED, 0, true));
+        } catch (NativeIoException e) {
+            throw new Refused(e.getMessage());
+        }
+        if (!r.canWaitWithTimeout()) {
+            r.close();
+            throw new Refused("no IORING_FEAT_EXT_ARG (a wait with a timeout, Linux 5.11): " + Uname.get().release());
+        }
+        BufferRing b = null;
+        if (f.bufferRing()) {
+            try {
+                b = BufferRing.register(r, BUFFER_GROUP, f.buffers(), f.bufferSize());
+            } catch (NativeIoException | RuntimeException e) {
+                f = f.withoutBufferRing(e.getMessage());
+            }
+        }
+        try {
+            this.core = new LoopCore(store, options, false, "io_uring");
+        } catch (NativeIoException | RuntimeException e) {
+            if (b != null) {
+                b.close();
+            }
+            r.close();
+            throw e;
+        }
+        this.ring = r;
+        this.buffers = b;
+        this.features = f;
+        this.sqes = r.sqeArray();
+        core.io(this);
+    }
+
+    @Override
+    public InetSocketAddress address() {
+        return core.address;
+    }
+
+    @Override
+    public String name() {
+        return "uring";
+    }
+
+    /** What the loop uses (multishot accept and recv, the buffer ring) and what it does without. */
+    public Features features() {
+        return features;
+    }
+
+    @Override
+    public boolean stopped() {
+        return core.stopped();
+    }
+
+    @Override
+    public void stop() {
+        core.stop();
+    }
+
+    private static long tag(int kind, long id) {
+        return ((long) kind << 56) | id;
+    }
+
+    /** The next free SQE's offset; when the ring is full, what is filled is submitted first. */
+    private long sqe() {
+        long at = ring.nextSqeOffset();
+        while (at < 0) {
+            int r = ring.submitAndGetEvents();
+            if (r < 0 && r != -Errno.EINTR && r != -Errno.EAGAIN && r != -Errno.EBUSY) {
+                throw new IllegalStateException("io_uring_enter: " + Errno.name(-r));
+            }
+            at = ring.nextSqeOffset();
+        }
+        return at;
+    }
+
+    @Override
+    public void run() {
+        try {
+            ring.enable();
+        } catch (NativeIoException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        try {
+            armAccept();
+            while (!core.stopped()) {
+                if (acceptPausedUntil != 0 && System.nanoTime() - acceptPausedUntil >= 0) {
+                    acceptPausedUntil = 0;
+                    armAccept();
+                }
+                int r = core.hasLeftover() ? ring.submitAndGetEvents() : ring.submitAndWait(1, WAIT_NANOS);
+                if (r < 0 && r != -Errno.ETIME && r != -Errno.EINTR && r != -Errno.EAGAIN && r != -Errno.EBUSY) {
+                    throw new IllegalStateException("io_uring_enter: " + Errno.name(-r));
+                }
+                core.beginRound();
+                nowMs = System.currentTimeMillis();
+                reap();
+                core.runRound();
+                core.sweepIfDue(nowMs);
+            }
+        } finally {
+            core.closeAll();
+            drain();
+        }
+    }
+
+    /** Takes every completion ready, then submits again the receives that ended. */
+    private void reap() {
+        ring.reap(onCompletion);
+        if (buffers != null) {
+            buffers.publish();
+        }
+        for (Link l : toRearm) {
+            l.rearm = false;
+            if (!l.closed && !l.recvArmed) {
+                armRecv(l);
+            }
+        }
+        toRearm.clear();
+        if (!acceptArmed && acceptPausedUntil == 0 && !core.stopped()) {
+            armAccept();
+        }
+    }
+
+    private void completion(long userData, int res, int flags) {
+        int kind = (int) (userData >>> 56);
+        long id = userData & ID_MASK;
+        switch (kind) {
+            case ACCEPT -> accepted(res, flags);
+            case RECV -> received(links.get(id), res, flags);
+            case SEND -> sent(links.get(id), res);
+            default -> { } // a cancel's own completion
+        }
+    }
+
+    // ------------------------------------------------------------------ accept
+
+    private void armAccept() {
+        SocketSqes.accept(sqes, sqe(), core.listenFd, NetConstants.SOCK_CLOEXEC, features.multishotAccept(),
+                tag(ACCEPT, 0));
+        acceptArmed = true;
+    }
+
+    private void accepted(int res, int flags) {
+        if (!SocketSqes.more(flags)) {
+            acceptArmed = false;
+        }
+        if (res >= 0) {
+            if (core.stopped()) {
+                Sockets.close(res);
+            } else if (core.admit(res)) {
+                Connection c = core.open(res, nowMs);
+                Link l = new Link(c, nextId++);
+                links.put(l.id, l);
+                byFd.put(c.fd, l);
+                if (buffers == null) {
+                    l.recvBuffer = l.arena.allocate(RECV_BUFFER, 64);
+                }
+                armRecv(l);
+            }
+            return;
+        }
+        if (res == -Errno.EINVAL && features.multishotAccept() && !acceptArmed) {
+            features = features.withoutMultishotAccept("multishot accept refused (EINVAL): one ACCEPT per connection");
+        } else if (!acceptArmed && (res == -Errno.EMFILE || res == -Errno.ENFILE || res == -Errno.ENOMEM
+                || res == -Errno.ENOBUFS)) {
+            // Out of descriptors or memory: accepting again at once would fail at once, again and again.
+            acceptPausedUntil = System.nanoTime() + 100_000_000L;
+        }
+        // EAGAIN, ECONNABORTED, EINTR, ECANCELED: reap() submits another ACCEPT unless one goes on.
+    }
+
+    // ------------------------------------------------------------------ receive
+
+    private void armRecv(Link l) {
+        long at = sqe();
+        if (buffers != null) {
+            SocketSqes.recvSelect(sqes, at, l.c.fd, buffers.group(), 0, features.multishotRecv(), tag(RECV, l.id));
+        } else {
+            SocketSqes.recv(sqes, at, l.c.fd, l.recvBuffer, RECV_BUFFER, 0, tag(RECV, l.id));
+        }
+        l.recvArmed = true;
+    }
+
+    private void received(Link l, int res, int flags) {
+        int bid = SocketSqes.bufferId(flags);
+        boolean more = SocketSqes.more(flags);
+        if (l == null) {
+            recycle(bid);
+            return;
+        }
+        if (!more) {
+            l.recvArmed = false;
+        }
+        if (l.closed) {
+            recycle(bid);
+            if (l.idle()) {
+                forget(l);
+            }
+            return;
+        }
+        Connection c = l.c;
+        if (res > 0) {
+            c.session.lastActiveMs = nowMs;
+            if (bid >= 0) {
+                c.received(buffers.memory(), (long) bid * buffers.bufferSize(), res);
+                buffers.recycle(bid);
+            } else {
+                c.received(l.recvBuffer, 0, res);
+            }
+            rearmIfEnded(l);
+            core.ready(c);
+            return;
+        }
+        recycle(bid);
+        if (res == 0) {
+            c.session.lastActiveMs = nowMs;
+            c.ended(0); // the peer closed: the round sends what is left, then closes
+            core.ready(c);
+        } else if (res == -Errno.ENOBUFS || res == -Errno.EINTR || res == -Errno.EAGAIN) {
+            rearmIfEnded(l); // the buffer ring ran dry: buffers come back as they are copied out
+        } else if (res == -Errno.EINVAL && features.multishotRecv() && !more) {
+            features = features.withoutMultishotRecv("multishot recv refused (EINVAL): one RECV per arrival");
+            rearmIfEnded(l);
+        } else if (c.ended(res)) {
+            core.ready(c); // a reset: the end of the stream
+        } else {
+            fail(c);
+        }
+    }
+
+    private void rearmIfEnded(Link l) {
+        if (!l.recvArmed && !l.rearm) {
+            l.rearm = true;
+            toRearm.add(l);
+        }
+    }
+
+    private void recycle(int bid) {
+        if (bid >= 0 && buffers != null) {
+            buffers.recycle(bid);
+        }
+    }
+
+    /** The socket failed: the connection goes now, or at the end of the round it is in. */
+    private void fail(Connection c) {
+        if (c.inRound) {
+            c.dead = true;
+        } else {
+            core.close(c);
+        }
+    }
+
+    // ------------------------------------------------------------------ send
+
+    /** Starts a SEND of the replies waiting (unless one is in flight); its completion comes later. */
+    @Override
+    public boolean send(Connection c) {
+        Link l = byFd.get(c.fd);
+        if (l == null || l.sendInFlight || !c.wantsWrite()) {
+            return true;
+        }
+        int n = (int) Math.min(c.unsentBytes(), MAX_SEND);
+        if (l.sendBuffer == null || l.sendBuffer.byteSize() < n) {
+            if (l.sendArena != null) {
+                l.sendArena.close();
+            }
+            l.sendArena = Arena.ofConfined();
+            l.sendBuffer = l.sendArena.allocate(Math.max(4096, Integer.highestOneBit(Math.max(1, n - 1)) << 1), 64);
+        }
+        int k = c.unsentInto(l.sendBuffer.asSlice(0, n));
+        SocketSqes.send(sqes, sqe(), c.fd, l.sendBuffer, k, NetConstants.MSG_NOSIGNAL, tag(SEND, l.id));
+        l.sendInFlight = true;
+        return true;
+    }
+
+    /** The pass's sends go to the kernel; those the sockets took complete now. */
+    @Override
+    public void sendsQueued() {
+        int r = ring.submitAndGetEvents();
+        if (r < 0 && r != -Errno.EINTR && r != -Errno.EAGAIN && r != -Errno.EBUSY) {
+            throw new IllegalStateException("io_uring_enter: " + Errno.name(-r));
+        }
+        reap();
+    }
+
+    /** A reply not all sent when the round ends: its SEND is in flight, or starts now. */
+    @Override
+    public void settle(Connection c) {
+        Link l = byFd.get(c.fd);
+        if (l != null && c.wantsWrite() && !l.sendInFlight) {
+            send(c);
+        }
+    }
+
+    private void sent(Link l, int res) {
+        if (l == null) {
+            return;
+        }
+        l.sendInFlight = false;
+        if (l.closed) {
+            if (l.idle()) {
+                forget(l);
+            }
+            return;
+        }
+        Connection c = l.c;
+        if (res >= 0) {
+            c.sentBytes(res);
+            core.ready(c); // as EPOLLOUT: the rest of the replies, the requests behind them, or the close
+        } else if (res == -Errno.EINTR || res == -Errno.EAGAIN) {
+            core.ready(c);
+        } else {
+            fail(c);
+        }
+    }
+
+    @Override
+    public void trim(Connection c) {
+        Link l = byFd.get(c.fd);
+        if (l != null && !l.sendInFlight && l.sendBuffer != null && l.sendBuffer.byteSize() > KEEP_SEND_BUFFER) {
+            l.sendArena.close();
+            l.sendArena = null;
+            l.sendBuffer = null;
+        }
+    }
+
+    // ------------------------------------------------------------------ close
+
+    @Override
+    public void wake(Connection c) {
+        core.ready(c);
+    }
+
+    /**
+     * Shuts the socket down (a RECV waiting on it ends with 0, a SEND waiting for room fails) and closes
+     * it; the link stays until its requests in the ring have ended, as its buffers may be in use.
+     */
+    @Override
+    public void close(Connection c) {
+        Link l = byFd.remove(c.fd);
+        Sockets.shutdown(c.fd, NetConstants.SHUT_RDWR);
+        Sockets.close(c.fd);
+        if (l == null) {
+            return;
+        }
+        l.closed = true;
+        if (l.recvArmed) {
+            SocketSqes.cancel(sqes, sqe(), tag(RECV, l.id), tag(CANCEL, l.id));
+        }
+        if (l.idle()) {
+            forget(l);
+        }
+    }
+
+    private void forget(Link l) {
+        links.remove(l.id);
+        l.free();
+    }
+
+    /** After the connections are closed: stops accepting and waits (bounded) for the ring's requests to end. */
+    private void drain() {
+        if (acceptArmed) {
+            SocketSqes.cancel(sqes, sqe(), tag(ACCEPT, 0), tag(CANCEL, 0));
+        }
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        while ((acceptArmed || !links.isEmpty()) && System.nanoTime() < deadline) {
+            ring.submitAndWait(1, WAIT_NANOS);
+            ring.reap(onCompletion);
+            if (buffers != null) {
+                buffers.publish();
+            }
+            toRearm.clear();
+        }
+    }
+
+    /** Stops listening and frees the ring and the buffers; call after {@link #run()} returned. */
+    @Override
+    public void close() {
+        core.stop();
+        boolean drained = !acceptArmed && links.isEmpty();
+        if (buffers != null && drained) {
+            buffers.close();
+        }
+        ring.close(); // cancels whatever is left
+        core.close();
+    }
+}

@@ -86,6 +86,12 @@ final class RunningServer implements AutoCloseable {
         };
     }
 
+    /** Waits up to {@code ms} for the loop's run() to return; whether it did. */
+    boolean awaitEnd(long ms) throws InterruptedException {
+        loop.join(ms);
+        return !loop.isAlive();
+    }
+
     @Override
     public void close() throws Exception {
         server.stop();

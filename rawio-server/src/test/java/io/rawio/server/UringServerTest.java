@@ -1,0 +1,150 @@
+package io.rawio.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.rawio.store.SlotClasses;
+import io.rawio.store.SlotStore;
+import io.rawio.store.StoreOptions;
+import io.rawio.uring.IoUring;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The io_uring loop with each feature turned off by its property (multishot accept, multishot recv, the
+ * buffer ring): the same requests get the same replies; and the whole loop refused falls back to epoll,
+ * saying why.
+ */
+@Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class UringServerTest {
+    @TempDir
+    Path dir;
+
+    private static void withProperties(Map<String, String> props, ThrowingRunnable body) throws Exception {
+        Map<String, String> before = new java.util.HashMap<>();
+        for (var e : props.entrySet()) {
+            before.put(e.getKey(), System.getProperty(e.getKey()));
+            System.setProperty(e.getKey(), e.getValue());
+        }
+        try {
+            body.run();
+        } finally {
+            for (var e : before.entrySet()) {
+                if (e.getValue() == null) {
+                    System.clearProperty(e.getKey());
+                } else {
+                    System.setProperty(e.getKey(), e.getValue());
+                }
+            }
+        }
+    }
+
+    interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    /** Twenty connections, each a pipeline of SETs and GETs (4-60 KB values) and a PING, every reply checked. */
+    private static void workload(RunningServer rs) throws Exception {
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (int t = 0; t < 20; t++) {
+            int id = t;
+            all.add(CompletableFuture.runAsync(() -> {
+                try (RespClient c = new RespClient(rs.server.address())) {
+                    java.util.Random r = new java.util.Random(id);
+                    List<String[]> reqs = new ArrayList<>();
+                    List<String> values = new ArrayList<>();
+                    for (int i = 0; i < 8; i++) {
+                        String v = String.valueOf((char) ('a' + i)).repeat(4000 + r.nextInt(56_000));
+                        values.add(v);
+                        reqs.add(new String[] {"SET", "u" + id + ":" + i, v});
+                        reqs.add(new String[] {"GET", "u" + id + ":" + i});
+                    }
+                    reqs.add(new String[] {"PING"});
+                    c.sendAll(reqs.toArray(new String[0][]));
+                    for (String v : values) {
+                        assertEquals("+OK\r\n", c.reply());
+                        assertEquals("$" + v.length() + "\r\n" + v + "\r\n", c.reply());
+                    }
+                    assertEquals("+PONG\r\n", c.reply());
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }, r -> Thread.ofPlatform().start(r)));
+        }
+        CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(40, TimeUnit.SECONDS);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"everything", "multishotAccept", "multishotRecv", "bufferRing"})
+    void eachFeatureOffServesTheSame(String off) throws Exception {
+        assumeTrue(IoUring.available(), () -> "io_uring unavailable: " + IoUring.unavailableReason().orElse(""));
+        Map<String, String> props = off.equals("everything") ? Map.of() : Map.of("rawio.uring." + off, "false");
+        withProperties(props, () -> {
+            try (RunningServer rs = new RunningServer("uring", java.nio.file.Files.createDirectories(dir.resolve(off)), 256L << 20,
+                    SlotClasses.ofEqualSpace(List.of(4096L, 64L << 10)), 1L << 20, o -> o)) {
+                UringServer.Features f = ((UringServer) rs.server).features();
+                switch (off) {
+                    case "multishotAccept" -> assertFalse(f.multishotAccept());
+                    case "multishotRecv" -> {
+                        assertFalse(f.multishotRecv());
+                        assertTrue(f.bufferRing() || !f.notes().isEmpty());
+                    }
+                    case "bufferRing" -> {
+                        assertFalse(f.bufferRing());
+                        assertFalse(f.multishotRecv(), "multishot recv needs the buffer ring");
+                        assertTrue(f.describe().contains("recv into each connection's buffer"), f.describe());
+                    }
+                    default -> { }
+                }
+                if (!off.equals("everything")) {
+                    assertTrue(f.describe().contains(off + " off (-Drawio.uring." + off + "=false)"), f.describe());
+                }
+                workload(rs);
+            }
+        });
+    }
+
+    @Test
+    void refusedItFallsBackToEpollAndSaysWhy() throws Exception {
+        StoreOptions o = StoreOptions.defaults().withEngine("psync");
+        Path p = dir.resolve("f.store");
+        SlotStore.format(p, 16L << 20, SlotClasses.forMaxValue(64 << 10), false, o, SlotStore.Preallocation.FALLOCATE,
+                SlotStore.FormatProgress.NONE);
+        try (SlotStore store = SlotStore.open(p, o)) {
+            withProperties(Map.of("rawio.uring", "false"), () -> {
+                assertThrows(UringServer.Refused.class, () -> new UringServer(store, ServerOptions.loopback(0, 1 << 20)));
+                ServerLoops.Opened opened = ServerLoops.open("uring", store, ServerOptions.loopback(0, 1 << 20), 0);
+                try (ServerLoop loop = opened.loop()) {
+                    assertInstanceOf(EpollServer.class, loop);
+                    assertEquals("epoll (io_uring refused: off by -Drawio.uring=false)", opened.description());
+                }
+            });
+            if (IoUring.available()) {
+                ServerLoops.Opened opened = ServerLoops.open("uring", store, ServerOptions.loopback(0, 1 << 20), 0);
+                try (ServerLoop loop = opened.loop()) {
+                    assertInstanceOf(UringServer.class, loop);
+                    assertTrue(opened.description().startsWith("uring ("), opened.description());
+                }
+            }
+            ServerLoops.Opened t = ServerLoops.open("threads", store, ServerOptions.loopback(0, 1 << 20), 7);
+            try (ServerLoop loop = t.loop()) {
+                assertEquals("threads (at most 7 connections at once)", t.description());
+            }
+            assertThrows(IllegalArgumentException.class,
+                    () -> ServerLoops.open("select", store, ServerOptions.loopback(0, 1 << 20), 0));
+        }
+    }
+}

@@ -1,7 +1,8 @@
 package io.rawio.cli;
 
 import io.rawio.cli.store.StoreCommand;
-import io.rawio.server.EpollServer;
+import io.rawio.server.ServerLoop;
+import io.rawio.server.ServerLoops;
 import io.rawio.server.ServerOptions;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreException;
@@ -22,12 +23,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code rawio serve}: a store behind the Redis protocol, on rawio's epoll event loop. */
+/** {@code rawio serve}: a store behind the Redis protocol, on an epoll or io_uring event loop or a thread per connection. */
 @Command(name = "serve", description = {"Serve a store over the Redis protocol (RESP2, and RESP3 after HELLO 3) for redis-cli,"
         + " redis-benchmark and every Redis client.",
-    "One epoll event loop: the requests read in one round, from every connection, run as store batches (the SETs one"
-            + " putMany, one group commit when durable; the GETs one getMany, DRAM-tier hits copied straight into"
-            + " the replies).",
+    "One event loop (--loop=epoll or uring): the requests read in one round, from every connection, run as store"
+            + " batches (the SETs one putMany, one group commit when durable; the GETs one getMany, DRAM-tier hits"
+            + " copied straight into the replies). --loop=threads: a thread per connection, each one's pipeline"
+            + " run as store batches under one lock.",
     "Commands: GET, SET (EX, PX, EXAT, PXAT, NX, XX, KEEPTTL, GET), SETEX, PSETEX, SETNX, GETDEL, GETEX, STRLEN, MGET,"
             + " MSET, MSETNX, DEL, UNLINK, EXISTS, TYPE, TTL, PTTL, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT, PERSIST,"
             + " SCAN (MATCH, COUNT, TYPE), KEYS, RANDOMKEY, DBSIZE, FLUSHDB, FLUSHALL, PING, ECHO, QUIT, AUTH, HELLO,"
@@ -69,8 +71,17 @@ public final class ServeCommand implements Callable<Integer> {
     String durability;
 
     @Option(names = "--loop", paramLabel = "KIND", defaultValue = "epoll",
-            description = "The event loop: epoll (default: ${DEFAULT-VALUE})")
+            description = "The loop: epoll (one thread, epoll), uring (one thread, every socket operation through"
+                    + " an io_uring ring; epoll when io_uring is refused here, saying why), threads (a thread per"
+                    + " connection, blocking sockets, the store under one lock) (default: ${DEFAULT-VALUE}). The"
+                    + " uring loop's features can be turned off with RAWIO_JAVA_OPTS=-Drawio.uring.multishotAccept=false,"
+                    + " -Drawio.uring.multishotRecv=false, -Drawio.uring.bufferRing=false")
     String loop;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+            description = "With --loop=threads: connections served at once; more wait to be accepted (default:"
+                    + " --maxclients)")
+    int threads;
 
     @Option(names = "--idle-timeout", paramLabel = "DURATION", defaultValue = "0",
             description = "Close a connection that sends nothing for DURATION (30s, 5m, or ms); 0: never"
@@ -127,9 +138,13 @@ public final class ServeCommand implements Callable<Integer> {
             options = new ServerOptions(new InetSocketAddress(addr, port), maxClients, bulk,
                     Math.min(cap, Math.max(bulk + 64 * 1024, 1L << 30)))
                     .withPassword(requirepass == null ? null : requirepass.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            if (!loop.equals("epoll")) {
-                throw new StoreCommand.BadArgument("--loop=" + loop + ": the loops are epoll (uring and threads are"
-                        + " not built yet)");
+            if (!ServerLoops.NAMES.contains(loop)) {
+                throw new StoreCommand.BadArgument("--loop=" + loop + ": the loops are " + String.join(", ",
+                        ServerLoops.NAMES));
+            }
+            if (threads < 0 || (threads > 0 && !loop.equals("threads"))) {
+                throw new StoreCommand.BadArgument(threads < 0 ? "--threads must be positive: " + threads
+                        : "--threads goes with --loop=threads");
             }
             long idleMs = idleTimeout.strip().equals("0") ? 0 : io.rawio.cli.store.StoreArgs.durationMs("--idle-timeout",
                     idleTimeout);
@@ -178,9 +193,12 @@ public final class ServeCommand implements Callable<Integer> {
             err.println("rawio serve: " + e.getMessage());
             return 1;
         }
-        EpollServer server;
+        ServerLoop server;
+        String loopName;
         try {
-            server = new EpollServer(store, options);
+            ServerLoops.Opened opened = ServerLoops.open(loop, store, options, threads);
+            server = opened.loop();
+            loopName = opened.description();
         } catch (IOException | RuntimeException e) {
             err.println("rawio serve: cannot listen on " + options.bind() + ": " + e.getMessage());
             closeQuietly(store, err);
@@ -197,7 +215,7 @@ public final class ServeCommand implements Callable<Integer> {
         }, "rawio-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         InetSocketAddress at = server.address();
-        out.println("rawio serve: ready on " + at.getAddress().getHostAddress() + ":" + at.getPort() + " (loop epoll, store "
+        out.println("rawio serve: ready on " + at.getAddress().getHostAddress() + ":" + at.getPort() + " (loop " + loopName + ", store "
                 + path + ", " + store.classStats().size() + " slot class" + (store.classStats().size() == 1 ? "" : "es")
                 + ", engine " + store.engineName() + ")");
         out.flush();

@@ -18,6 +18,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** {@code rawio serve}: ready line, a client session, SHUTDOWN with the data kept, bad flags. */
 @Timeout(120)
@@ -79,6 +81,60 @@ class ServeCommandTest {
         }
     }
 
+    /**
+     * --loop=uring and --loop=threads: the ready line names the loop (uring with what it uses, or epoll
+     * and why io_uring was refused here; threads with its cap), a client is served, SHUTDOWN stops it.
+     */
+    @ParameterizedTest(name = "--loop={0}")
+    @ValueSource(strings = {"uring", "threads"})
+    void eachLoopSaysItsNameAndServes(String loop) throws Exception {
+        String store = dir.resolve(loop + ".store").toString();
+        assertEquals(0, run(new ByteArrayOutputStream(), new ByteArrayOutputStream(), "store", "format", store,
+                "--size=32m", "--max-value=64k", "--engine=psync"));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        String[] args = loop.equals("threads")
+                ? new String[] {"serve", store, "--port=0", "--engine=psync", "--loop=threads", "--threads=3"}
+                : new String[] {"serve", store, "--port=0", "--engine=psync", "--loop=uring"};
+        CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(() -> run(out, err, args),
+                r -> Thread.ofPlatform().start(r));
+        Pattern ready = Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+) \\(loop ([^\\n]*), store ");
+        Matcher m;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!(m = ready.matcher(out.toString(StandardCharsets.UTF_8))).find()) {
+            assertFalse(serving.isDone(), "serve ended before it was ready: " + err.toString(StandardCharsets.UTF_8));
+            assertTrue(System.nanoTime() < deadline, "ready within 60 s");
+            Thread.sleep(20);
+        }
+        String named = m.group(2);
+        if (loop.equals("threads")) {
+            assertEquals("threads (at most 3 connections at once)", named);
+        } else if (io.rawio.uring.IoUring.available()) {
+            assertTrue(named.startsWith("uring ("), named);
+        } else {
+            assertTrue(named.startsWith("epoll (io_uring refused: "), named);
+        }
+        int port = Integer.parseInt(m.group(1));
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            OutputStream o = s.getOutputStream();
+            DataInputStream in = new DataInputStream(s.getInputStream());
+            o.write("SET k v\r\nGET k\r\nINFO server\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals("+OK\r", line(in));
+            assertEquals("$1\r", line(in));
+            assertEquals("v\r", line(in));
+            String info = line(in);
+            byte[] body = new byte[Integer.parseInt(info.substring(1).strip()) + 2];
+            in.readFully(body);
+            String api = named.startsWith("uring") ? "io_uring" : named.startsWith("threads") ? "threads" : "epoll";
+            assertTrue(new String(body, StandardCharsets.US_ASCII).contains("multiplexing_api:" + api + "\r\n"));
+            o.write("SHUTDOWN\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals(-1, in.read(), "SHUTDOWN closes the connection without a reply");
+        }
+        assertEquals(0, serving.get(60, TimeUnit.SECONDS), err.toString(StandardCharsets.UTF_8));
+        assertTrue(out.toString(StandardCharsets.UTF_8).contains("stopped; the store is closed"));
+    }
+
     @Test
     void badFlagsAreOneLineAndExitTwo() {
         String store = dir.resolve("none.store").toString();
@@ -94,6 +150,8 @@ class ServeCommandTest {
             {"serve", store, "--size=1g"},
             {"serve", store, "--create"},
             {"serve", store, "--batch=0"},
+            {"serve", store, "--loop=threads", "--threads=-1"},
+            {"serve", store, "--threads=4"},
         };
         for (String[] c : cases) {
             ByteArrayOutputStream err = new ByteArrayOutputStream();

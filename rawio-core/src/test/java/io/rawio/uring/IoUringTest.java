@@ -34,6 +34,35 @@ class IoUringTest {
         return out;
     }
 
+    /**
+     * A ring set up disabled on one thread is driven from the thread that enables it: with
+     * SINGLE_ISSUER (when the kernel took it) that thread is its submitter, and another's submit is refused.
+     */
+    @Test
+    void aDisabledRingIsDrivenFromTheThreadThatEnablesIt() throws Exception {
+        try (IoUring ring = IoUring.create(IoUring.Setup.of(8).withFlags(IORING_SETUP_R_DISABLED))) {
+            java.util.concurrent.CompletableFuture<List<Cqe>> driven = new java.util.concurrent.CompletableFuture<>();
+            Thread t = Thread.ofPlatform().start(() -> {
+                try {
+                    ring.enable();
+                    SqeDescriptor.prep(ring.sqeArray(), ring.nextSqeOffset(), IORING_OP_NOP, -1, 0, 0, 0, 7);
+                    List<Cqe> done = new ArrayList<>();
+                    assertTrue(ring.submitAndWait(1, 5_000_000_000L) >= 0);
+                    ring.reap((u, res, f) -> done.add(new Cqe(u, res)));
+                    driven.complete(done);
+                } catch (Throwable e) {
+                    driven.completeExceptionally(e);
+                }
+            });
+            assertEquals(List.of(new Cqe(7, 0)), driven.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            t.join();
+            if ((ring.flags() & IORING_SETUP_SINGLE_ISSUER) != 0) {
+                SqeDescriptor.prep(ring.sqeArray(), ring.nextSqeOffset(), IORING_OP_NOP, -1, 0, 0, 0, 8);
+                assertEquals(-Errno.EEXIST, ring.submitAndGetEvents(), "not the submitter");
+            }
+        }
+    }
+
     @Test
     void nopRoundTripCarriesUserData() throws Exception {
         try (IoUring ring = IoUring.create(IoUring.Setup.of(8))) {

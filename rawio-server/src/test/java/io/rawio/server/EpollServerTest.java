@@ -22,7 +22,7 @@ import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The epoll server on loopback, spoken to in raw RESP: replies byte for byte, pipelines, bad input. */
+/** Each loop on loopback, spoken to in raw RESP: replies byte for byte, pipelines, bad input. */
 @Timeout(60)
 @ParameterizedClass(name = "loop {0}")
 @MethodSource("io.rawio.server.RunningServer#loops")

@@ -266,10 +266,11 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     /** The next free SQE's offset; when the ring is full, what is filled is submitted first. */
     private long sqe() {
         long at = ring.nextSqeOffset();
-        while (at < 0) {
+        for (int tries = 0; at < 0; tries++) {
             int r = ring.submitAndGetEvents();
-            if (r < 0 && r != -Errno.EINTR && r != -Errno.EAGAIN && r != -Errno.EBUSY) {
-                throw new IllegalStateException("io_uring_enter: " + Errno.name(-r));
+            if ((r < 0 && r != -Errno.EINTR && r != -Errno.EAGAIN && r != -Errno.EBUSY) || tries > 1000) {
+                // EBUSY again and again: completions overflowing that nobody reaps while the SQEs wait
+                throw new IllegalStateException("io_uring_enter: " + Errno.name(-r) + " with the submission queue full");
             }
             at = ring.nextSqeOffset();
         }

@@ -303,7 +303,11 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             }
         } finally {
             core.closeAll();
-            drain();
+            boolean drained = drain();
+            if (drained && buffers != null) {
+                buffers.close(); // unregistered from the ring's own thread
+            }
+            buffers = null; // not drained: left mapped, as a request may still write into it
         }
     }
 
@@ -561,8 +565,11 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         l.free();
     }
 
-    /** After the connections are closed: stops accepting and waits (bounded) for the ring's requests to end. */
-    private void drain() {
+    /**
+     * After the connections are closed: stops accepting and waits (bounded) for the ring's requests to
+     * end. Returns whether they all did.
+     */
+    private boolean drain() {
         if (acceptArmed) {
             SocketSqes.cancel(sqes, sqe(), tag(ACCEPT, 0), tag(CANCEL, 0));
         }
@@ -575,15 +582,16 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             }
             toRearm.clear();
         }
+        return !acceptArmed && links.isEmpty();
     }
 
-    /** Stops listening and frees the ring and the buffers; call after {@link #run()} returned. */
+    /** Stops listening and frees the ring (and the buffers, when it never ran); call after {@link #run()} returned. */
     @Override
     public void close() {
         core.stop();
-        boolean drained = !acceptArmed && links.isEmpty();
-        if (buffers != null && drained) {
+        if (buffers != null) {
             buffers.close();
+            buffers = null;
         }
         ring.close(); // cancels whatever is left
         core.close();

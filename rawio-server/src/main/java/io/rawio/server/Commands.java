@@ -384,9 +384,27 @@ final class Commands {
                     "slots:" + st.slots(), "value_bytes:" + st.valueBytes(), "bytes_written:" + st.bytesWritten(),
                     "corruptions:" + st.corruptions(), "dram_hits:" + st.cacheHits(), "dram_misses:" + st.cacheMisses(),
                     "failed:" + (store.isFailed() ? 1 : 0),
-                    "loop_rounds:" + rounds, "put_batches:" + putBatches, "get_batches:" + getBatches);
+                    "loop_rounds:" + rounds, "put_batches:" + putBatches, "get_batches:" + getBatches,
+                    "loop_cpu_ms:" + loopCpuNanos() / 1_000_000, "loop_allocated_bytes:" + loopAllocatedBytes());
         }
         return sb.toString();
+    }
+
+    private static final java.lang.management.ThreadMXBean THREADS =
+            java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /**
+     * CPU time of the thread that runs the commands (the loop's; INFO runs on it), or -1 when the JVM
+     * does not measure it: with total_commands_processed, CPU per request.
+     */
+    private static long loopCpuNanos() {
+        return THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : -1;
+    }
+
+    /** Heap bytes the loop's thread has allocated (the JVM's own count), or -1: heap bytes per request. */
+    private static long loopAllocatedBytes() {
+        return THREADS instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported()
+                ? t.getCurrentThreadAllocatedBytes() : -1;
     }
 
     private int infoPort;

@@ -1,12 +1,14 @@
 package io.rawio.server;
 
 import io.rawio.nativeio.Errno;
+import io.rawio.nativeio.Libc;
 import io.rawio.nativeio.NativeIoException;
 import io.rawio.net.NetConstants;
 import io.rawio.net.Sockets;
 import io.rawio.store.SlotStore;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -220,9 +222,12 @@ public final class ThreadsServer implements ServerLoop, LoopCore.Io {
     /** Serves one connection until it closes; then closes its descriptor and frees the thread. */
     private void serve(Connection c) {
         List<Connection> one = new ArrayList<>(List.of(c));
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment inBuf = arena.allocate(IO_BUFFER, 64);
-            MemorySegment outBuf = arena.allocate(IO_BUFFER, 64);
+        MemorySegment inBuf = MemorySegment.NULL;
+        MemorySegment outBuf = MemorySegment.NULL;
+        try {
+            // malloc'd, not zeroed: a page is committed only once bytes pass through it
+            inBuf = malloc(IO_BUFFER);
+            outBuf = malloc(IO_BUFFER);
             while (true) {
                 boolean more;
                 lock.lock();
@@ -274,6 +279,8 @@ public final class ThreadsServer implements ServerLoop, LoopCore.Io {
                 }
             }
         } finally {
+            Libc.free(inBuf.address());
+            Libc.free(outBuf.address());
             lock.lock();
             try {
                 if (core.connections.get(c.fd) == c) {
@@ -285,6 +292,17 @@ public final class ThreadsServer implements ServerLoop, LoopCore.Io {
                 lock.unlock();
             }
             permits.release();
+        }
+    }
+
+    private static MemorySegment malloc(long bytes) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ValueLayout.ADDRESS);
+            int r = Libc.posixMemalign(p, 64, bytes);
+            if (r != 0) {
+                throw new OutOfMemoryError("posix_memalign of " + bytes + " bytes: " + Errno.name(-r));
+            }
+            return p.get(ValueLayout.ADDRESS, 0).reinterpret(bytes);
         }
     }
 

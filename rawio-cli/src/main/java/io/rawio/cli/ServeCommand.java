@@ -61,9 +61,9 @@ public final class ServeCommand implements Callable<Integer> {
     int maxClients;
 
     @Option(names = "--max-bulk", paramLabel = "SIZE", defaultValue = "512m",
-            description = "Largest bulk string a request may carry; a longer one is a protocol error before any"
-                    + " memory is reserved for it (default: ${DEFAULT-VALUE}; a value must also fit the store's"
-                    + " largest slot class)")
+            description = "Largest bulk string a request may carry, at most the store's largest value (a value"
+                    + " of the largest slot class); a longer one is a protocol error before any memory is reserved"
+                    + " for it, and nothing is stored (default: ${DEFAULT-VALUE}, or the largest value if smaller)")
     String maxBulk;
 
     @Option(names = "--durability", paramLabel = "MODE", defaultValue = "none",
@@ -193,6 +193,12 @@ public final class ServeCommand implements Callable<Integer> {
             err.println("rawio serve: " + e.getMessage());
             return 1;
         }
+        // No request may make the server receive a value the store cannot hold: the parser refuses it by
+        // its length, before reserving memory for it.
+        long largest = store.maxValueLength(1);
+        if (largest > 0 && largest < options.maxBulk()) {
+            options = options.withMaxBulk(largest);
+        }
         ServerLoop server;
         String loopName;
         try {
@@ -217,7 +223,7 @@ public final class ServeCommand implements Callable<Integer> {
         InetSocketAddress at = server.address();
         out.println("rawio serve: ready on " + at.getAddress().getHostAddress() + ":" + at.getPort() + " (loop " + loopName + ", store "
                 + path + ", " + store.classStats().size() + " slot class" + (store.classStats().size() == 1 ? "" : "es")
-                + ", engine " + store.engineName() + ")");
+                + ", largest value " + largest + " bytes, engine " + store.engineName() + ")");
         out.flush();
         int status = 0;
         try {

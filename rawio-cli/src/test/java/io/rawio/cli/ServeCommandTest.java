@@ -193,6 +193,17 @@ class ServeCommandTest {
                 Thread.sleep(200);
             }
             assertEquals(-1, idle.getInputStream().read(), "the idle connection was closed");
+            // A value larger than the store's largest (--max-value=64k) is refused by its length, before
+            // the server takes its bytes: a protocol error, the connection closed, nothing stored.
+            try (Socket big = new Socket("127.0.0.1", port)) {
+                big.setSoTimeout(10_000);
+                big.getOutputStream().write("*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$200000\r\n".getBytes(StandardCharsets.US_ASCII));
+                DataInputStream in = new DataInputStream(big.getInputStream());
+                assertEquals("-ERR Protocol error: invalid bulk length\r", line(in));
+                assertEquals(-1, in.read());
+            }
+            busy.getOutputStream().write("EXISTS big\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals(":0\r", line(bin));
             busy.getOutputStream().write("SHUTDOWN\r\n".getBytes(StandardCharsets.US_ASCII));
             assertEquals(-1, bin.read());
         }

@@ -31,6 +31,11 @@ public record ServerOptions(InetSocketAddress bind, int maxClients, long maxBulk
                 idleTimeoutMs, maxOutputBytes);
     }
 
+    /** The same options with another largest bulk string (the query limit stays). */
+    public ServerOptions withMaxBulk(long bytes) {
+        return new ServerOptions(bind, maxClients, bytes, maxQueryBytes, password, idleTimeoutMs, maxOutputBytes);
+    }
+
     /** The same options with an idle timeout (0: none). */
     public ServerOptions withIdleTimeoutMs(long ms) {
         return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, password, ms, maxOutputBytes);

@@ -81,8 +81,9 @@ final class RoundBatcher {
         while (more) {
             more = false;
             for (Connection c : connections) {
-                // One whose replies reached the soft limit waits for them to be sent (the next pass).
-                List<byte[]> r = c.out.size() >= Connection.OUT_SOFT_LIMIT ? null : c.peek();
+                // One whose replies reached the soft limit waits for them to be sent (the next pass); one
+                // whose socket failed in this round runs nothing more.
+                List<byte[]> r = c.dead || c.out.size() >= Connection.OUT_SOFT_LIMIT ? null : c.peek();
                 if (r == null) {
                     continue;
                 }

@@ -27,6 +27,8 @@ public final class LinuxConstants {
     public static final int F_SETLKW = 7;
     public static final int F_OFD_SETLK = 37;
     public static final int F_OFD_SETLKW = 38;
+    /** fcntl: duplicate onto the lowest free descriptor >= the argument, close-on-exec set. */
+    public static final int F_DUPFD_CLOEXEC = 1030;
     public static final short F_RDLCK = 0;
     public static final short F_WRLCK = 1;
     public static final short F_UNLCK = 2;
@@ -106,6 +108,8 @@ public final class LinuxConstants {
     // include/uapi/linux/resource.h
     public static final int RUSAGE_SELF = 0;
     public static final int RUSAGE_THREAD = 1;
+    /** include/uapi/asm-generic/resource.h (x86-64 and aarch64 alike): descriptors a process may have open. */
+    public static final int RLIMIT_NOFILE = 7;
 
     /** The page size rawio assumes for alignment when nothing better is known. */
     public static final int DEFAULT_ALIGNMENT = 4096;

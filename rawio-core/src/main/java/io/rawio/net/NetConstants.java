@@ -1,7 +1,7 @@
 package io.rawio.net;
 
 /**
- * Socket and epoll constants of Linux, the same on x86-64 and aarch64 (include/linux/socket.h,
+ * Socket, epoll and poll constants of Linux, the same on x86-64 and aarch64 (include/linux/socket.h,
  * include/uapi/asm-generic/socket.h, include/uapi/linux/in.h, include/uapi/linux/tcp.h,
  * include/uapi/linux/eventpoll.h; SOCK_NONBLOCK and SOCK_CLOEXEC are O_NONBLOCK and O_CLOEXEC, whose
  * values asm-generic and x86 share). The layout of struct epoll_event is not shared: see
@@ -42,4 +42,13 @@ public final class NetConstants {
     public static final int EPOLLHUP = 0x010;
     public static final int EPOLLRDHUP = 0x2000;
     public static final int EPOLLET = 1 << 31;
+
+    /** poll(2) events and revents (include/uapi/asm-generic/poll.h). */
+    public static final short POLLIN = 0x001;
+    public static final short POLLPRI = 0x002;
+    public static final short POLLOUT = 0x004;
+    public static final short POLLERR = 0x008;
+    public static final short POLLHUP = 0x010;
+    public static final short POLLNVAL = 0x020;
+    public static final short POLLRDHUP = 0x2000;
 }

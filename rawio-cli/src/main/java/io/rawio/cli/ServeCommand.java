@@ -52,6 +52,11 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Address to listen on; another than loopback only with --requirepass (default: ${DEFAULT-VALUE})")
     String bind;
 
+    @Option(names = "--unixsocket", paramLabel = "PATH",
+            description = "Listen on a Unix domain socket at PATH instead of TCP (a socket file left there is"
+                    + " replaced; removed at exit): redis-cli -s PATH, redis-py unix_socket_path, unix:// URLs")
+    Path unixSocket;
+
     @Option(names = "--requirepass", paramLabel = "SECRET",
             description = "Clients must AUTH with SECRET before any other command (compared in constant time)")
     String requirepass;
@@ -152,7 +157,7 @@ public final class ServeCommand implements Callable<Integer> {
             if (outLimit < 1) {
                 throw new StoreCommand.BadArgument("--client-output-limit must be positive: " + outputLimit);
             }
-            options = options.withIdleTimeoutMs(idleMs).withMaxOutputBytes(outLimit);
+            options = options.withIdleTimeoutMs(idleMs).withMaxOutputBytes(outLimit).withUnixSocket(unixSocket);
             if (!create && (size != null || maxValue != null)) {
                 throw new StoreCommand.BadArgument("--size and --max-value go with --create");
             }
@@ -206,7 +211,8 @@ public final class ServeCommand implements Callable<Integer> {
             server = opened.loop();
             loopName = opened.description();
         } catch (IOException | RuntimeException e) {
-            err.println("rawio serve: cannot listen on " + options.bind() + ": " + e.getMessage());
+            err.println("rawio serve: cannot listen on " + (unixSocket != null ? unixSocket : options.bind()) + ": "
+                    + e.getMessage());
             closeQuietly(store, err);
             return 1;
         }
@@ -221,7 +227,8 @@ public final class ServeCommand implements Callable<Integer> {
         }, "rawio-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         InetSocketAddress at = server.address();
-        out.println("rawio serve: ready on " + at.getAddress().getHostAddress() + ":" + at.getPort() + " (loop " + loopName + ", store "
+        String where = at == null ? "unix:" + unixSocket : at.getAddress().getHostAddress() + ":" + at.getPort();
+        out.println("rawio serve: ready on " + where + " (loop " + loopName + ", store "
                 + path + ", " + store.classStats().size() + " slot class" + (store.classStats().size() == 1 ? "" : "es")
                 + ", largest value " + largest + " bytes, engine " + store.engineName() + ")");
         out.flush();

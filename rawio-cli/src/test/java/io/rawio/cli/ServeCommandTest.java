@@ -209,4 +209,31 @@ class ServeCommandTest {
         }
         assertEquals(0, serving.get(60, TimeUnit.SECONDS), err.toString(StandardCharsets.UTF_8));
     }
+
+    @Test
+    void unixSocketInsteadOfTcp() throws Exception {
+        Path sock = dir.resolve("serve.sock");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(
+                () -> run(out, err, "serve", dir.resolve("u.store").toString(), "--engine=psync", "--create", "--size=32m",
+                        "--max-value=64k", "--unixsocket=" + sock), r -> Thread.ofPlatform().start(r));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!out.toString(StandardCharsets.UTF_8).contains("ready on unix:" + sock + " (loop epoll")) {
+            assertFalse(serving.isDone(), "serve ended before it was ready: " + err.toString(StandardCharsets.UTF_8));
+            assertTrue(System.nanoTime() < deadline, "ready within 60 s: " + out.toString(StandardCharsets.UTF_8));
+            Thread.sleep(20);
+        }
+        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
+                java.net.UnixDomainSocketAddress.of(sock))) {
+            ch.write(java.nio.ByteBuffer.wrap("PING\r\nSHUTDOWN\r\n".getBytes(StandardCharsets.US_ASCII)));
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64);
+            while (ch.read(b) >= 0) {
+                // until SHUTDOWN closes it
+            }
+            assertEquals("+PONG\r\n", new String(b.array(), 0, b.position(), StandardCharsets.US_ASCII));
+        }
+        assertEquals(0, serving.get(60, TimeUnit.SECONDS), err.toString(StandardCharsets.UTF_8));
+        assertFalse(java.nio.file.Files.exists(sock), "the socket file is removed at exit");
+    }
 }

@@ -255,10 +255,15 @@ public final class Sockets {
 
     /** A non-blocking Unix domain stream listening socket at {@code path} (which must not exist). */
     public static int listenUnix(Path path, int backlog) throws NativeIoException {
+        return listenUnix(path, backlog, true);
+    }
+
+    /** The same, blocking when {@code nonBlocking} is false (as {@link #listenTcp(InetSocketAddress, int, boolean, boolean)}). */
+    public static int listenUnix(Path path, int backlog, boolean nonBlocking) throws NativeIoException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment sa = a.allocate(SockaddrDescriptor.MAX_SIZE, 8);
             int len = SockaddrDescriptor.encode(sa, path);
-            int fd = socket(NetConstants.AF_UNIX, NetConstants.SOCK_STREAM | NetConstants.SOCK_NONBLOCK
+            int fd = socket(NetConstants.AF_UNIX, NetConstants.SOCK_STREAM | (nonBlocking ? NetConstants.SOCK_NONBLOCK : 0)
                     | NetConstants.SOCK_CLOEXEC, 0);
             if (fd < 0) {
                 throw new NativeIoException("socket", -fd, path.toString());

@@ -85,16 +85,18 @@ final class LoopCore {
         this.options = options;
         this.parser = new RequestParser(options.maxBulk());
         try {
-            this.listenFd = Sockets.listenTcp(options.bind(), 511, false, !blockingListener);
+            this.listenFd = options.unixSocket() != null ? listenUnix(options.unixSocket(), !blockingListener)
+                    : Sockets.listenTcp(options.bind(), 511, false, !blockingListener);
         } catch (NativeIoException | RuntimeException e) {
             arena.close();
             throw e;
         }
         try {
-            this.address = Sockets.localAddress(listenFd);
+            this.address = options.unixSocket() != null ? null : Sockets.localAddress(listenFd);
+            int port = address == null ? 0 : address.getPort();
             this.commands = new Commands(store, java.time.InstantSource.system(), options.password(),
-                    new Commands.Clients(this::clients, this::kill), address.getPort());
-            commands.port(address.getPort());
+                    new Commands.Clients(this::clients, this::kill), port);
+            commands.port(port);
             commands.multiplexingApi = api;
             this.batcher = new RoundBatcher(store, commands);
         } catch (NativeIoException | RuntimeException e) {
@@ -102,6 +104,26 @@ final class LoopCore {
             arena.close();
             throw e;
         }
+    }
+
+    /**
+     * Listens on a Unix domain socket at {@code path}: a socket file left there by a server that is gone
+     * is removed first (as Redis does); any other file there is refused, not removed.
+     */
+    private static int listenUnix(java.nio.file.Path path, boolean nonBlocking) throws NativeIoException {
+        try {
+            var attrs = java.nio.file.Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            if (!attrs.isOther()) {
+                throw new IllegalArgumentException(path + " exists and is not a socket: not removed");
+            }
+            java.nio.file.Files.delete(path);
+        } catch (java.nio.file.NoSuchFileException absent) {
+            // the usual case
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("cannot replace " + path + ": " + e.getMessage());
+        }
+        return Sockets.listenUnix(path, 511, nonBlocking);
     }
 
     /** The loop's way of moving bytes; set once, before the loop runs. */
@@ -310,9 +332,16 @@ final class LoopCore {
         stop = true;
     }
 
-    /** Stops listening and frees the shared memory; after the loop ended. */
+    /** Stops listening (a Unix socket's file is removed) and frees the shared memory; after the loop ended. */
     void close() {
         stop = true;
+        if (options.unixSocket() != null) {
+            try {
+                java.nio.file.Files.deleteIfExists(options.unixSocket());
+            } catch (java.io.IOException e) {
+                // left behind; the next server removes it
+            }
+        }
         Sockets.close(listenFd);
         arena.close();
     }

@@ -8,7 +8,7 @@ import java.net.InetSocketAddress;
  * the caller's: it closes it after the loop. {@link ServerLoops#open} makes one by name.
  */
 public interface ServerLoop extends AutoCloseable {
-    /** Where it listens (the port chosen when asked for port 0). */
+    /** Where it listens (the port chosen when asked for port 0), or null on a Unix domain socket. */
     InetSocketAddress address();
 
     /** Serves until stopped; then closes every connection. Called once, on the thread it serves from. */

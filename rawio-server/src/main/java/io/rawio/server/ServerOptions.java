@@ -14,36 +14,42 @@ import java.net.InetSocketAddress;
  * @param password      what AUTH must give before any other command (Redis's requirepass), or null
  * @param idleTimeoutMs a connection that sends nothing for this long is closed (0: never; Redis's timeout)
  * @param maxOutputBytes a connection whose unsent replies pass this is closed (client-output-buffer-limit)
+ * @param unixSocket    listen on this Unix domain socket instead of {@code bind}, or null
  */
 public record ServerOptions(InetSocketAddress bind, int maxClients, long maxBulk, long maxQueryBytes,
-        byte[] password, long idleTimeoutMs, long maxOutputBytes) {
+        byte[] password, long idleTimeoutMs, long maxOutputBytes, java.nio.file.Path unixSocket) {
     /** The default output limit: 1 GiB of replies the client has not read. */
     public static final long DEFAULT_MAX_OUTPUT = 1L << 30;
 
     /** Options without a password, idle timeout, or output limit but the default. */
     public ServerOptions(InetSocketAddress bind, int maxClients, long maxBulk, long maxQueryBytes) {
-        this(bind, maxClients, maxBulk, maxQueryBytes, null, 0, DEFAULT_MAX_OUTPUT);
+        this(bind, maxClients, maxBulk, maxQueryBytes, null, 0, DEFAULT_MAX_OUTPUT, null);
     }
 
     /** The same options with AUTH required. */
     public ServerOptions withPassword(byte[] secret) {
         return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, secret == null ? null : secret.clone(),
-                idleTimeoutMs, maxOutputBytes);
+                idleTimeoutMs, maxOutputBytes, unixSocket);
     }
 
     /** The same options with another largest bulk string (the query limit stays). */
     public ServerOptions withMaxBulk(long bytes) {
-        return new ServerOptions(bind, maxClients, bytes, maxQueryBytes, password, idleTimeoutMs, maxOutputBytes);
+        return new ServerOptions(bind, maxClients, bytes, maxQueryBytes, password, idleTimeoutMs, maxOutputBytes, unixSocket);
+    }
+
+    /** The same options listening on the Unix domain socket {@code path} instead of TCP (null: TCP). */
+    public ServerOptions withUnixSocket(java.nio.file.Path path) {
+        return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, password, idleTimeoutMs, maxOutputBytes, path);
     }
 
     /** The same options with an idle timeout (0: none). */
     public ServerOptions withIdleTimeoutMs(long ms) {
-        return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, password, ms, maxOutputBytes);
+        return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, password, ms, maxOutputBytes, unixSocket);
     }
 
     /** The same options with another output limit. */
     public ServerOptions withMaxOutputBytes(long bytes) {
-        return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, password, idleTimeoutMs, bytes);
+        return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, password, idleTimeoutMs, bytes, unixSocket);
     }
 
     public ServerOptions {

@@ -100,8 +100,8 @@ public record ResourceLimit(long soft, long hard) {
         if (Long.compareUnsigned(before.hard(), nrOpen) < 0) {
             int r = set(LinuxConstants.RLIMIT_NOFILE, nrOpen, nrOpen);
             if (r < 0) {
-                note = "the hard limit stays (" + Errno.name(-r) + ": raising it needs CAP_SYS_RESOURCE; "
-                        + "as root: ulimit -Hn " + nrOpen + ")";
+                note = "the hard limit stays (" + Errno.name(-r) + ": raising it needs CAP_SYS_RESOURCE, which this"
+                        + " process does not have)";
             }
         }
         ResourceLimit now = get(LinuxConstants.RLIMIT_NOFILE);

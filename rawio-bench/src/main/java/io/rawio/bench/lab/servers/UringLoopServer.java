@@ -1,0 +1,343 @@
+package io.rawio.bench.lab.servers;
+
+import io.rawio.nativeio.Errno;
+import io.rawio.nativeio.Libc;
+import io.rawio.nativeio.NativeIoException;
+import io.rawio.net.NetConstants;
+import io.rawio.net.Sockets;
+import io.rawio.uring.BufferRing;
+import io.rawio.uring.IoUring;
+import io.rawio.uring.SocketSqes;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The proactor: {@code loops} threads, each with one io_uring ring and a listening socket of its own on
+ * the shared port (SO_REUSEPORT). The loop asks for work to be done and is told when it is: a multishot
+ * ACCEPT, a multishot RECV per connection into buffers the kernel takes from a provided-buffer ring (a
+ * one-shot RECV into the connection's buffer where the kernel has no buffer rings), and a SEND of the
+ * answers from the connection's own native buffer, one in flight per connection. One io_uring_enter
+ * submits everything a pass produced and waits for the next completions. The ring is single-issuer:
+ * made and driven on its loop's thread.
+ */
+final class UringLoopServer implements ServerModel {
+    private static final long ACCEPT = 1L << 40;
+    private static final long RECV = 1L << 41;
+    private static final long SEND = 1L << 42;
+    private static final long SLOT_MASK = (1L << 32) - 1;
+    /** Native bytes per connection for answers on their way out; more wait on the heap. */
+    private static final int OUT_BYTES = 2048;
+    private final int loops;
+    private final java.util.List<Thread> threads = new java.util.ArrayList<>();
+    private volatile boolean stopping;
+
+    UringLoopServer(int loops) {
+        this.loops = loops;
+    }
+
+    @Override
+    public int start(int port, ServerCounters counters) throws IOException {
+        int first = Sockets.listenTcp(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 4096, true);
+        int bound = Sockets.localAddress(first).getPort();
+        int[] listeners = new int[loops];
+        listeners[0] = first;
+        for (int i = 1; i < loops; i++) {
+            listeners[i] = Sockets.listenTcp(new InetSocketAddress(InetAddress.getLoopbackAddress(), bound), 4096, true);
+        }
+        CountDownLatch started = new CountDownLatch(loops);
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        for (int i = 0; i < loops; i++) {
+            int listenFd = listeners[i];
+            threads.add(Thread.ofPlatform().daemon().name("uring-loop-" + i).start(() -> {
+                Loop loop;
+                try {
+                    loop = new Loop(listenFd, counters);
+                } catch (Throwable t) {
+                    failed.set(t);
+                    started.countDown();
+                    return;
+                }
+                started.countDown();
+                loop.run();
+            }));
+        }
+        try {
+            started.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (failed.get() != null) {
+            throw new IOException("io_uring loop: " + failed.get().getMessage(), failed.get());
+        }
+        return bound;
+    }
+
+    @Override
+    public void stop() {
+        stopping = true;
+        for (Thread t : threads) {
+            try {
+                t.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static final class Conn {
+        final int fd;
+        final Frames frames = new Frames();
+        final MemorySegment out;
+        /** Answer bytes in {@code out}; the first {@code inFlight} of them are being sent. */
+        int outLength;
+        int inFlight;
+        byte[] overflow;
+        int overflowLength;
+        boolean recvArmed;
+        boolean closing;
+        MemorySegment recvBuf;
+
+        Conn(int fd) {
+            this.fd = fd;
+            this.out = malloc(OUT_BYTES);
+        }
+    }
+
+    private static MemorySegment malloc(int bytes) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment p = a.allocate(ValueLayout.ADDRESS);
+            if (Libc.posixMemalign(p, 64, bytes) != 0) {
+                throw new OutOfMemoryError("posix_memalign " + bytes);
+            }
+            return p.get(ValueLayout.ADDRESS, 0).reinterpret(bytes);
+        }
+    }
+
+    private final class Loop {
+        private final int listenFd;
+        private final ServerCounters counters;
+        private final IoUring ring;
+        private final BufferRing buffers;
+        private boolean multishotRecv;
+        private boolean multishotAccept = true;
+        private final List<Conn> conns = new ArrayList<>();
+        private final List<Integer> free = new ArrayList<>();
+        private final byte[] in = new byte[4096];
+        private final byte[] answers = new byte[Frames.responseRoom(4096)];
+        private final Arena arena = Arena.ofConfined();
+        private final MemorySegment four = arena.allocate(ValueLayout.JAVA_INT);
+
+        Loop(int listenFd, ServerCounters counters) throws NativeIoException {
+            this.listenFd = listenFd;
+            this.counters = counters;
+            this.ring = IoUring.create(new IoUring.Setup(2048, 16384, 0, 0, true));
+            BufferRing b = null;
+            try {
+                b = BufferRing.register(ring, 1, 4096, 512);
+                multishotRecv = true;
+            } catch (NativeIoException e) {
+                // before 5.19: a one-shot RECV into each connection's own buffer
+            }
+            this.buffers = b;
+            armAccept();
+        }
+
+        private long sqe() {
+            long at = ring.nextSqeOffset();
+            while (at < 0) {
+                ring.submitAndGetEvents();
+                at = ring.nextSqeOffset();
+            }
+            return at;
+        }
+
+        private void armAccept() {
+            SocketSqes.accept(ring.sqeArray(), sqe(), listenFd, NetConstants.SOCK_CLOEXEC, multishotAccept, ACCEPT);
+        }
+
+        private void armRecv(Conn c, int slot) {
+            if (buffers != null) {
+                SocketSqes.recvSelect(ring.sqeArray(), sqe(), c.fd, buffers.group(), 0, multishotRecv, RECV | slot);
+            } else {
+                if (c.recvBuf == null) {
+                    c.recvBuf = malloc(512);
+                }
+                SocketSqes.recv(ring.sqeArray(), sqe(), c.fd, c.recvBuf, 512, 0, RECV | slot);
+            }
+            c.recvArmed = true;
+        }
+
+        void run() {
+            while (!stopping) {
+                // A tenth of a second at most between looks at the stop flag.
+                int r = ring.canWaitWithTimeout() ? ring.submitAndWait(1, 100_000_000L) : ring.submitAndWait(1);
+                if (r < 0 && r != -Errno.EINTR && r != -Errno.EAGAIN && r != -Errno.EBUSY && r != -Errno.ETIME) {
+                    counters.errors.increment();
+                }
+                ring.reap(this::completion);
+                if (buffers != null) {
+                    buffers.publish();
+                }
+            }
+            for (int slot = 0; slot < conns.size(); slot++) {
+                Conn c = conns.get(slot);
+                if (c != null) {
+                    close(c, slot);
+                }
+            }
+            // Closing the ring cancels what is still armed (the multishot ACCEPT); no RECV or SEND is left.
+            if (buffers != null) {
+                buffers.close();
+            }
+            ring.close();
+            Sockets.close(listenFd);
+            arena.close();
+        }
+
+        private void completion(long userData, int res, int flags) {
+            boolean more = SocketSqes.more(flags);
+            if (userData == ACCEPT) {
+                accepted(res);
+                if (!more) {
+                    if (res == -Errno.EINVAL && multishotAccept) {
+                        multishotAccept = false; // before 5.19
+                    }
+                    armAccept();
+                }
+                return;
+            }
+            int slot = (int) (userData & SLOT_MASK);
+            Conn c = conns.get(slot);
+            if ((userData & SEND) != 0) {
+                sent(c, slot, res);
+            } else {
+                received(c, slot, res, flags, more);
+            }
+        }
+
+        private void accepted(int fd) {
+            if (fd < 0) {
+                counters.errors.increment();
+                return;
+            }
+            Sockets.setIntOption(fd, NetConstants.IPPROTO_TCP, NetConstants.TCP_NODELAY, 1, four);
+            int slot = free.isEmpty() ? conns.size() : free.remove(free.size() - 1);
+            Conn c = new Conn(fd);
+            if (slot == conns.size()) {
+                conns.add(c);
+            } else {
+                conns.set(slot, c);
+            }
+            counters.accepted.increment();
+            counters.open.increment();
+            armRecv(c, slot);
+        }
+
+        private void received(Conn c, int slot, int res, int flags, boolean more) {
+            if (!more) {
+                c.recvArmed = false;
+            }
+            int bid = SocketSqes.bufferId(flags);
+            if (res > 0) {
+                MemorySegment src = bid >= 0 ? buffers.buffer(bid) : c.recvBuf;
+                MemorySegment.copy(src, ValueLayout.JAVA_BYTE, 0, in, 0, res);
+                if (bid >= 0) {
+                    buffers.recycle(bid);
+                }
+                int end = c.frames.respond(in, 0, res, answers, 0);
+                counters.requests.add(end / Frames.RESPONSE_BYTES);
+                queue(c, end);
+                if (c.inFlight == 0 && c.outLength > 0) {
+                    send(c, slot);
+                }
+                if (!more && !c.closing) {
+                    armRecv(c, slot);
+                }
+                return;
+            }
+            if (bid >= 0) {
+                buffers.recycle(bid);
+            }
+            if (res == -Errno.ENOBUFS || res == -Errno.EINVAL && multishotRecv) {
+                if (res == -Errno.EINVAL) {
+                    multishotRecv = false; // before 6.0
+                }
+                if (!more && !c.closing) {
+                    armRecv(c, slot);
+                }
+                return;
+            }
+            c.closing = true; // end of stream or an error
+            if (!c.recvArmed && c.inFlight == 0) {
+                close(c, slot);
+            }
+        }
+
+        /** Puts the answers in {@code answers[0, n)} behind those already waiting. */
+        private void queue(Conn c, int n) {
+            int direct = c.overflowLength == 0 ? Math.min(n, OUT_BYTES - c.outLength) : 0;
+            MemorySegment.copy(answers, 0, c.out, ValueLayout.JAVA_BYTE, c.outLength, direct);
+            c.outLength += direct;
+            if (direct < n) {
+                if (c.overflow == null || c.overflow.length < c.overflowLength + n - direct) {
+                    c.overflow = Arrays.copyOf(c.overflow == null ? new byte[0] : c.overflow,
+                            Math.max(4096, 2 * (c.overflowLength + n - direct)));
+                }
+                System.arraycopy(answers, direct, c.overflow, c.overflowLength, n - direct);
+                c.overflowLength += n - direct;
+            }
+        }
+
+        private void send(Conn c, int slot) {
+            c.inFlight = c.outLength;
+            SocketSqes.send(ring.sqeArray(), sqe(), c.fd, c.out, c.inFlight, NetConstants.MSG_NOSIGNAL, SEND | slot);
+        }
+
+        private void sent(Conn c, int slot, int res) {
+            int done = Math.max(0, res);
+            // Not in flight any more: what was not sent moves to the front, and the overflow after it.
+            MemorySegment.copy(c.out, done, c.out, 0, c.outLength - done);
+            c.outLength -= done;
+            c.inFlight = 0;
+            if (res < 0) {
+                c.closing = true;
+            }
+            if (c.overflowLength > 0) {
+                int take = Math.min(c.overflowLength, OUT_BYTES - c.outLength);
+                MemorySegment.copy(c.overflow, 0, c.out, ValueLayout.JAVA_BYTE, c.outLength, take);
+                c.outLength += take;
+                System.arraycopy(c.overflow, take, c.overflow, 0, c.overflowLength - take);
+                c.overflowLength -= take;
+            }
+            if (c.closing) {
+                if (!c.recvArmed) {
+                    close(c, slot);
+                }
+                return;
+            }
+            if (c.outLength > 0) {
+                send(c, slot);
+            }
+        }
+
+        private void close(Conn c, int slot) {
+            Sockets.close(c.fd);
+            Libc.free(c.out.address());
+            if (c.recvBuf != null) {
+                Libc.free(c.recvBuf.address());
+            }
+            conns.set(slot, null);
+            free.add(slot);
+            counters.open.decrement();
+        }
+    }
+}

@@ -24,6 +24,10 @@ import picocli.CommandLine.Spec;
     "Run a classic low-latency I/O experiment on this machine, measured and explained.",
     "Prints a table and what it shows, and writes a report (index.html, charts as PNG, result.json) to --out."},
         footer = {"", "Examples:", "  rawio lab --list", "  rawio lab buffer-size --quick", "  rawio lab all --quick",
+            "  rawio lab multiplex    select, poll, epoll, io_uring and busy polling with 100 to 10,000 idle connections",
+            "  rawio lab servers      prefork, thread per connection, thread pool, epoll and io_uring servers under load",
+            "multiplex and servers use loopback only, raise RLIMIT_NOFILE as far as allowed (and say what they got),",
+            "and start helper JVMs: the idle connections' client ends, the server processes.",
             "Exit status: 0 done, 1 a lab failed, 2 bad arguments."})
 public final class LabCommand implements Callable<Integer> {
     @Spec

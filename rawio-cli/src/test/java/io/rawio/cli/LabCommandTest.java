@@ -92,10 +92,11 @@ class LabCommandTest {
     void allQuickRunsEveryLab() throws Exception {
         Path out = dir.resolve("all");
         String text = run("lab", "all", "--quick", "--dir=" + dir, "--out=" + out);
-        for (String lab : new String[] {"buffer-size", "sync-modes", "readahead", "async", "wal", "locking", "zero-copy", "mmap", "scan"}) {
+        for (String lab : new String[] {"buffer-size", "sync-modes", "readahead", "async", "wal", "locking", "zero-copy", "mmap", "scan",
+                "multiplex", "servers"}) {
             assertTrue(Files.exists(out.resolve(lab).resolve("index.html")), lab);
         }
-        assertTrue(text.lines().filter(l -> l.startsWith("report: ")).count() >= 9, text);
+        assertTrue(text.lines().filter(l -> l.startsWith("report: ")).count() >= 11, text);
         try (var left = Files.list(dir)) {
             List<String> scratch = left.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("rawio-lab-")).toList();
             assertEquals(List.of(), scratch, "every lab removes its scratch files");
@@ -107,6 +108,17 @@ class LabCommandTest {
                 lines = m.get("lines").asLong();
             }
             assertEquals(lines, m.get("lines").asLong(), "every method, wc -l included, counts the same lines: " + m);
+        }
+        JsonNode mx = new ObjectMapper().readTree(out.resolve("multiplex").resolve("result.json").toFile());
+        for (JsonNode c : mx.get("raw").get("cells")) {
+            if (!c.has("refused")) {
+                assertEquals(c.get("server_requests").asLong(), c.get("client_requests").asLong(), c.toString());
+            }
+        }
+        JsonNode sv = new ObjectMapper().readTree(out.resolve("servers").resolve("result.json").toFile());
+        for (JsonNode run : sv.get("raw").get("runs")) {
+            assertEquals(run.get("server_requests").asLong(), run.get("client_answered").asLong(), run.toString());
+            assertEquals(run.get("connections").asLong(), run.get("server_open").asLong(), run.toString());
         }
         JsonNode mm = new ObjectMapper().readTree(out.resolve("mmap").resolve("result.json").toFile());
         for (JsonNode m : mm.get("raw").get("results")) {

@@ -275,6 +275,11 @@ public final class MultiplexLab implements Lab {
         return r;
     }
 
+    /** Nanoseconds as "850 ns" or "1,516 us". */
+    private static String time(double ns) {
+        return ns < 10_000 ? String.format(Locale.ROOT, "%.0f ns", ns) : String.format(Locale.ROOT, "%,.0f us", ns / 1e3);
+    }
+
     private static Cell find(List<Cell> cells, String method, int k) {
         return cells.stream().filter(c -> c.method().equals(method) && c.k() == k && c.refused() == null).findFirst()
                 .orElse(null);
@@ -302,8 +307,8 @@ public final class MultiplexLab implements Lab {
                 topK = ks.get(i);
             }
             if (a != null && top != null && top != a) {
-                wait.append(String.format(Locale.ROOT, " %s %.0f ns -> %.0f ns at K=%,d (%.1fx);", m, a.waitNs(),
-                        top.waitNs(), topK, top.waitNs() / a.waitNs()));
+                wait.append(String.format(Locale.ROOT, " %s %s -> %s at K=%,d (%.1fx);", m, time(a.waitNs()),
+                        time(top.waitNs()), topK, top.waitNs() / a.waitNs()));
             }
         }
         wait.setLength(wait.length() - 1);

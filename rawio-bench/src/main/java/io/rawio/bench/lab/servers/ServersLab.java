@@ -44,7 +44,8 @@ public final class ServersLab implements Lab {
 
     /**
      * One load on one model. {@code memoryBefore} is what the model's processes held, warmed up and without
-     * connections ({live heap KiB, resident KiB}); {@code memoryWith} the same with this run's connections open.
+     * connections ({live heap KiB, resident KiB}); {@code memoryWith} the same with this run's connections open;
+     * both null where the run was not measured for memory.
      */
     record Run(Model model, int connections, String load, int connected, String connectFailure, long openSeen,
             LoadGenerator.Result client, long serverRequests, long cpuNs, long contextSwitches, long[] memoryBefore,
@@ -63,7 +64,7 @@ public final class ServersLab implements Lab {
          * open, over the model's own processes warmed up and without connections.
          */
         double kibPerConnection() {
-            return connected == 0 ? 0 : (double) (heapKb() + outsideHeapKb()) / connected;
+            return connected == 0 || memoryWith == null ? 0 : (double) (heapKb() + outsideHeapKb()) / connected;
         }
 
         long heapKb() {
@@ -132,15 +133,24 @@ public final class ServersLab implements Lab {
                         }
                         first = false;
                     }
-                    long[] base = workers.memory();
-                    for (int c : fit) {
-                        ctx.say(String.format(Locale.ROOT, "servers: %s, %,d connections", m.label(), c));
-                        runs.add(runOne(m, workers, c, 0, warmNs, runNs, graceNs, base));
+                    // The most connections first, measured for memory too: what earlier threads leave behind in
+                    // the allocator (and later ones reuse) would otherwise be counted against them.
+                    List<Integer> order = new ArrayList<>(fit);
+                    if (!order.isEmpty()) {
+                        order.addFirst(order.removeLast());
                     }
+                    long[] base = workers.memory();
+                    List<Run> closed = new ArrayList<>();
+                    for (int c : order) {
+                        ctx.say(String.format(Locale.ROOT, "servers: %s, %,d connections", m.label(), c));
+                        closed.add(runOne(m, workers, c, 0, warmNs, runNs, graceNs, closed.isEmpty() ? base : null));
+                    }
+                    closed.sort(java.util.Comparator.comparingInt(Run::connections));
+                    runs.addAll(closed);
                     if (openConns <= room) {
                         ctx.say(String.format(Locale.ROOT, "servers: %s, %,.0f req/s over %d connections", m.label(),
                                 openRate, openConns));
-                        runs.add(runOne(m, workers, openConns, openRate, warmNs, runNs, graceNs, base));
+                        runs.add(runOne(m, workers, openConns, openRate, warmNs, runNs, graceNs, null));
                     }
                 } finally {
                     workers.stop();

@@ -31,7 +31,7 @@ final class ServersReport {
             double p999 = lat.getTotalCount() == 0 ? 0 : lat.getValueAtPercentile(99.9) / 1e3;
             r.row(run.model().label(), run.connections(), run.load(), run.perSecond(), p50, p99v, p999,
                     run.perRequest(run.cpuNs()) / 1e3, run.perRequest(run.contextSwitches()),
-                    memoryShown(run) ? run.kibPerConnection() : "-",
+                    !memoryShown(run) ? "-" : run.kibPerConnection() < 1 ? "<1" : run.kibPerConnection(),
                     run.client().answeredConnections() + "/" + run.connected());
             if (run.load().equals("closed")) {
                 rps.computeIfAbsent(run.model().label(), x -> new ArrayList<>())
@@ -40,7 +40,7 @@ final class ServersReport {
                         .add(new double[] {run.connections(), p99v});
                 if (memoryShown(run)) {
                     mem.computeIfAbsent(run.model().label(), x -> new ArrayList<>())
-                            .add(new double[] {run.connections(), Math.max(0.01, run.kibPerConnection())});
+                            .add(new double[] {mem.size() + 1, Math.max(0, run.kibPerConnection())});
                 }
             }
             Map<String, Object> m = new LinkedHashMap<>();
@@ -65,10 +65,12 @@ final class ServersReport {
             m.put("p999_ns", lat.getTotalCount() == 0 ? 0 : lat.getValueAtPercentile(99.9));
             m.put("cpu_ns", run.cpuNs());
             m.put("context_switches", run.contextSwitches());
-            m.put("heap_base_kb", run.memoryBefore()[0]);
-            m.put("heap_kb", run.memoryWith()[0]);
-            m.put("rss_base_kb", run.memoryBefore()[1]);
-            m.put("rss_kb", run.memoryWith()[1]);
+            if (memoryShown(run)) {
+                m.put("heap_base_kb", run.memoryBefore()[0]);
+                m.put("heap_kb", run.memoryWith()[0]);
+                m.put("rss_base_kb", run.memoryBefore()[1]);
+                m.put("rss_kb", run.memoryWith()[1]);
+            }
             m.put("threads", run.threads());
             m.put("answered_connections", run.client().answeredConnections());
             m.put("late", run.client().late());
@@ -78,8 +80,8 @@ final class ServersReport {
         findings(r, runs, skipped, notes, limit, levels, openRate, openConns, cores, pool, loadNote);
         r.chart(new LabResult.Chart("throughput", "Requests per second, closed loop", "connections", "req/s", true, rps));
         r.chart(new LabResult.Chart("latency-p99", "p99 latency, closed loop", "connections", "p99 (us)", true, p99));
-        r.chart(new LabResult.Chart("memory", "Server memory per connection (heap and resident memory added)", "connections",
-                "KiB per connection", true, mem));
+        r.chart(new LabResult.Chart("memory", "Server memory per connection, with the most connections (heap and"
+                + " resident memory added)", "model", "KiB per connection", false, mem));
         r.raw("runs", raw);
         r.raw("rlimit_nofile", limit.after().soft());
         r.raw("cores", cores);
@@ -87,12 +89,9 @@ final class ServersReport {
         return r;
     }
 
-    /**
-     * Memory per connection is shown for closed-loop runs of 100 connections or more: below that, what the
-     * heap and the allocator keep or give back between runs is more than the connections add.
-     */
+    /** Memory is measured once per model, with its most connections (see {@link ServersLab.Run}). */
     private static boolean memoryShown(ServersLab.Run run) {
-        return run.load().equals("closed") && run.connections() >= 100;
+        return run.memoryWith() != null;
     }
 
     private static boolean servedAll(ServersLab.Run x) {
@@ -133,25 +132,48 @@ final class ServersReport {
                 + " %d cores, so no model here gets the machine to itself.", cores));
         if (!levels.isEmpty()) {
             int hi = levels.get(levels.size() - 1);
-            StringBuilder mem = new StringBuilder(String.format(Locale.ROOT, "Memory per connection with %,d"
-                    + " connections (over the model's processes warmed up and without connections: the live heap"
-                    + " after a full collection, and the resident memory outside the heap):", hi));
-            StringBuilder ctxsw = new StringBuilder(String.format(Locale.ROOT, "Context switches per request with"
-                    + " %,d connections:", hi));
-            for (String model : models) {
-                ServersLab.Run x = find(runs, model, hi);
-                if (x != null) {
-                    mem.append(String.format(Locale.ROOT, " %s %.1f KiB;", model, x.kibPerConnection()));
-                    ctxsw.append(String.format(Locale.ROOT, " %s %.2f;", model, x.perRequest(x.contextSwitches())));
+            StringBuilder cost = new StringBuilder(String.format(Locale.ROOT, "Why: CPU per request (and context"
+                    + " switches per request) with %,d connections:", hi));
+            runs.stream().filter(x -> x.connections() == hi && x.load().equals("closed"))
+                    .sorted(Comparator.comparingDouble(x -> x.perRequest(x.cpuNs())))
+                    .forEach(x -> cost.append(String.format(Locale.ROOT, " %s %.1f us (%.2f);", x.model().label(),
+                            x.perRequest(x.cpuNs()) / 1e3, x.perRequest(x.contextSwitches()))));
+            cost.setLength(cost.length() - 1);
+            r.finding(cost + ". An event loop wakes once for every socket that is ready and serves them all without"
+                    + " leaving the thread; a thread blocked in read is woken and switched to for each request, and"
+                    + " with thousands of threads the scheduler's work grows with them.");
+            StringBuilder mem = new StringBuilder("Memory per connection, measured with the most connections (the"
+                    + " live heap after a full collection, and the resident memory outside the heap, over the model's"
+                    + " processes warmed up and without connections):");
+            for (ServersLab.Run x : runs) {
+                if (memoryShown(x)) {
+                    mem.append(String.format(Locale.ROOT, " %s %s KiB%s;", x.model().label(),
+                            x.kibPerConnection() < 1 ? "<1" : String.format(Locale.ROOT, "%.1f", x.kibPerConnection()),
+                            x.model().worker().equals("pool")
+                                    ? String.format(Locale.ROOT, " (%d threads for %,d connections)", pool,
+                                            x.connections()) : ""));
                 }
             }
             mem.setLength(mem.length() - 1);
-            ctxsw.setLength(ctxsw.length() - 1);
-            r.finding(mem + ". A platform thread brings its stack and kernel task; a virtual thread's stack is a heap"
-                    + " object that grows with what it holds; an event loop keeps a few bytes of state per socket (the"
-                    + " kernel's socket buffers are outside any RSS).");
-            r.finding(ctxsw + ". A thread that blocks in read is switched out for every request; a loop that finds"
-                    + " many sockets ready in one wait serves them without one.");
+            r.finding(mem + ". A platform thread brings a stack and the JVM's and the allocator's per-thread memory;"
+                    + " a virtual thread's stack is a small heap object while it waits; an event loop keeps a few"
+                    + " bytes of state per socket (the kernel's socket buffers are in no process's resident set, and"
+                    + " below 1 KiB the measure is noise).");
+            ServersLab.Run prefork = runs.stream().filter(x -> x.model().processes() > 1 && memoryShown(x))
+                    .findFirst().orElse(null);
+            ServersLab.Run loops = find(runs, runs.stream().map(x -> x.model().label())
+                    .filter(l -> l.startsWith("epoll loops")).findFirst().orElse(""), hi);
+            ServersLab.Run pre = prefork == null ? null : find(runs, prefork.model().label(), hi);
+            if (pre != null && loops != null) {
+                r.finding(String.format(Locale.ROOT, "Processes or threads: prefork runs the epoll loop in %d"
+                        + " processes, the epoll model in %d threads of one, both with one listening socket per loop"
+                        + " on the port (SO_REUSEPORT: the kernel spreads new connections over the listeners by a"
+                        + " hash of their addresses). With %,d connections: %,.0f against %,.0f req/s. The processes"
+                        + " share nothing but the port, so a crash takes one worker's connections only, and each"
+                        + " costs a whole JVM: %,.0f MiB resident per worker before any connection.",
+                        pre.model().processes(), loops.model().loops(), hi, pre.perSecond(), loops.perSecond(),
+                        prefork.memoryBefore()[1] / 1024.0 / pre.model().processes()));
+            }
         }
         if (levels.size() > 1) {
             int hi = levels.get(levels.size() - 1);

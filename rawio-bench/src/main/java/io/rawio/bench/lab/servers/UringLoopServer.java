@@ -142,7 +142,9 @@ final class UringLoopServer implements ServerModel {
             this.ring = IoUring.create(new IoUring.Setup(2048, 16384, 0, 0, true));
             BufferRing b = null;
             try {
-                b = BufferRing.register(ring, 1, 4096, 512);
+                // Enough that thousands of connections' requests arriving between two reaps do not run the
+                // ring dry (ENOBUFS ends a multishot RECV, which then has to be armed again).
+                b = BufferRing.register(ring, 1, 8192, 256);
                 multishotRecv = true;
             } catch (NativeIoException e) {
                 // before 5.19: a one-shot RECV into each connection's own buffer

@@ -66,6 +66,7 @@ public final class LabReport {
             XYChart chart = new XYChartBuilder().width(800).height(500).title(c.title())
                     .xAxisTitle(c.xLabel()).yAxisTitle(c.yLabel()).build();
             chart.getStyler().setXAxisLogarithmic(c.logX());
+            chart.getStyler().setYAxisLogarithmic(c.logY());
             chart.getStyler().setLegendVisible(true);
             for (Map.Entry<String, List<double[]>> s : c.series().entrySet()) {
                 double[] x = new double[s.getValue().size()];

@@ -7,9 +7,13 @@ import java.util.Map;
 
 /** What a lab found: a table, charts, a few sentences, and the raw numbers. */
 public final class LabResult {
-    /** One chart: named series of (x, y) points. */
+    /** One chart: named series of (x, y) points; either axis may be logarithmic (its values then positive). */
     public record Chart(String file, String title, String xLabel, String yLabel, boolean logX,
-            Map<String, List<double[]>> series) {
+            Map<String, List<double[]>> series, boolean logY) {
+        public Chart(String file, String title, String xLabel, String yLabel, boolean logX,
+                Map<String, List<double[]>> series) {
+            this(file, title, xLabel, yLabel, logX, series, false);
+        }
     }
 
     private final String lab;

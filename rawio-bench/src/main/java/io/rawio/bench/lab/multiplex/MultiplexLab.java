@@ -241,7 +241,7 @@ public final class MultiplexLab implements Lab {
             double cpu = perRequest(c.cpuNs(), c) / 1e3;
             r.row(c.method(), c.k(), p50, p99, cpu, perRequest(c.syscalls(), c), perRequest(c.eagains(), c), c.waitNs(),
                     c.serverRequests());
-            waitCurve.computeIfAbsent(c.method(), x -> new ArrayList<>()).add(new double[] {c.k(), c.waitNs()});
+            waitCurve.computeIfAbsent(c.method(), x -> new ArrayList<>()).add(new double[] {c.k(), c.waitNs() / 1e3});
             rttCurve.computeIfAbsent(c.method(), x -> new ArrayList<>()).add(new double[] {c.k(), p50});
             cpuCurve.computeIfAbsent(c.method(), x -> new ArrayList<>()).add(new double[] {c.k(), cpu});
             m.put("watched", c.watched());
@@ -261,10 +261,11 @@ public final class MultiplexLab implements Lab {
         }
         findings(r, cells, limit, skipped, socketsOpen, clientSockets, verified, maxK, eagainResult, eagainNs);
         r.chart(new LabResult.Chart("wait-cost", "One wait with nothing ready, as K idle connections grow", "K idle",
-                "ns per wait", true, waitCurve));
-        r.chart(new LabResult.Chart("round-trip", "The active client's round trip (p50)", "K idle", "RTT p50 (us)", true,
-                rttCurve));
-        r.chart(new LabResult.Chart("cpu", "Server CPU per request", "K idle", "CPU us per request", true, cpuCurve));
+                "us per wait (log)", true, waitCurve, true));
+        r.chart(new LabResult.Chart("round-trip", "The active client's round trip (p50)", "K idle", "RTT p50 (us, log)",
+                true, rttCurve, true));
+        r.chart(new LabResult.Chart("cpu", "Server CPU per request", "K idle", "CPU us per request (log)", true,
+                cpuCurve, true));
         r.raw("cells", raw);
         r.raw("rlimit_nofile_before", limit.before().soft());
         r.raw("rlimit_nofile", limit.after().soft());

@@ -36,11 +36,14 @@ final class ServersReport {
             if (run.load().equals("closed")) {
                 rps.computeIfAbsent(run.model().label(), x -> new ArrayList<>())
                         .add(new double[] {run.connections(), run.perSecond()});
-                p99.computeIfAbsent(run.model().label(), x -> new ArrayList<>())
-                        .add(new double[] {run.connections(), p99v});
+                if (p99v > 0) {
+                    p99.computeIfAbsent(run.model().label(), x -> new ArrayList<>())
+                            .add(new double[] {run.connections(), p99v});
+                }
                 if (memoryShown(run)) {
+                    double at = mem.size() + 1; // models numbered 1, 2, ... in the order they ran
                     mem.computeIfAbsent(run.model().label(), x -> new ArrayList<>())
-                            .add(new double[] {mem.size() + 1, Math.max(0, run.kibPerConnection())});
+                            .add(new double[] {at, Math.max(0, run.kibPerConnection())});
                 }
             }
             Map<String, Object> m = new LinkedHashMap<>();
@@ -79,9 +82,10 @@ final class ServersReport {
         }
         findings(r, runs, skipped, notes, limit, levels, openRate, openConns, cores, pool, loadNote);
         r.chart(new LabResult.Chart("throughput", "Requests per second, closed loop", "connections", "req/s", true, rps));
-        r.chart(new LabResult.Chart("latency-p99", "p99 latency, closed loop", "connections", "p99 (us)", true, p99));
-        r.chart(new LabResult.Chart("memory", "Server memory per connection, with the most connections (heap and"
-                + " resident memory added)", "model", "KiB per connection", false, mem));
+        r.chart(new LabResult.Chart("latency-p99", "p99 latency, closed loop", "connections", "p99 (us, log)", true, p99,
+                true));
+        r.chart(new LabResult.Chart("memory", "Memory per connection, with the most connections", "model",
+                "KiB per connection (heap and resident)", false, mem));
         r.raw("runs", raw);
         r.raw("rlimit_nofile", limit.after().soft());
         r.raw("cores", cores);
@@ -136,8 +140,10 @@ final class ServersReport {
                     + " switches per request) with %,d connections:", hi));
             runs.stream().filter(x -> x.connections() == hi && x.load().equals("closed"))
                     .sorted(Comparator.comparingDouble(x -> x.perRequest(x.cpuNs())))
-                    .forEach(x -> cost.append(String.format(Locale.ROOT, " %s %.1f us (%.2f);", x.model().label(),
-                            x.perRequest(x.cpuNs()) / 1e3, x.perRequest(x.contextSwitches()))));
+                    .forEach(x -> cost.append(String.format(Locale.ROOT, " %s %.1f us (%.2f)%s;", x.model().label(),
+                            x.perRequest(x.cpuNs()) / 1e3, x.perRequest(x.contextSwitches()), servedAll(x) ? ""
+                                    : String.format(Locale.ROOT, " serving %,d of them",
+                                            x.client().answeredConnections()))));
             cost.setLength(cost.length() - 1);
             r.finding(cost + ". An event loop wakes once for every socket that is ready and serves them all without"
                     + " leaving the thread; a thread blocked in read is woken and switched to for each request, and"

@@ -5,17 +5,12 @@ import io.rawio.nativeio.NativeIoException;
 import io.rawio.net.Epoll;
 import io.rawio.net.NetConstants;
 import io.rawio.net.Sockets;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The reactor: {@code loops} threads, each one level-triggered epoll loop over non-blocking sockets, with
@@ -24,63 +19,16 @@ import java.util.concurrent.atomic.AtomicReference;
  * answers; what a socket does not take at once waits for EPOLLOUT. Nothing is shared between loops but
  * the counters. A prefork worker is this with one loop.
  */
-final class EpollLoopServer implements ServerModel {
+final class EpollLoopServer extends LoopServer {
     private static final long LISTENER = -1;
-    private final int loops;
-    private final java.util.List<Thread> threads = new java.util.ArrayList<>();
-    private volatile boolean stopping;
 
     EpollLoopServer(int loops) {
-        this.loops = loops;
+        super("epoll-loop", loops);
     }
 
     @Override
-    public int start(int port, ServerCounters counters) throws IOException {
-        int first = Sockets.listenTcp(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 4096, true);
-        int bound = Sockets.localAddress(first).getPort();
-        int[] listeners = new int[loops];
-        listeners[0] = first;
-        for (int i = 1; i < loops; i++) {
-            listeners[i] = Sockets.listenTcp(new InetSocketAddress(InetAddress.getLoopbackAddress(), bound), 4096, true);
-        }
-        CountDownLatch started = new CountDownLatch(loops);
-        AtomicReference<Throwable> failed = new AtomicReference<>();
-        for (int i = 0; i < loops; i++) {
-            int listenFd = listeners[i];
-            threads.add(Thread.ofPlatform().daemon().name("epoll-loop-" + i).start(() -> {
-                Loop loop;
-                try {
-                    loop = new Loop(listenFd, counters);
-                } catch (Throwable t) {
-                    failed.set(t);
-                    started.countDown();
-                    return;
-                }
-                started.countDown();
-                loop.run();
-            }));
-        }
-        try {
-            started.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (failed.get() != null) {
-            throw new IOException("epoll loop: " + failed.get().getMessage(), failed.get());
-        }
-        return bound;
-    }
-
-    @Override
-    public void stop() {
-        stopping = true;
-        for (Thread t : threads) {
-            try {
-                t.join(5_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+    Runnable loop(int listenFd, ServerCounters counters) throws Exception {
+        return new Loop(listenFd, counters)::run;
     }
 
     /** One connection's state: its socket, the part of a request so far, and answers not yet taken. */

@@ -8,17 +8,12 @@ import io.rawio.net.Sockets;
 import io.rawio.uring.BufferRing;
 import io.rawio.uring.IoUring;
 import io.rawio.uring.SocketSqes;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The proactor: {@code loops} threads, each with one io_uring ring and a listening socket of its own on
@@ -29,68 +24,21 @@ import java.util.concurrent.atomic.AtomicReference;
  * submits everything a pass produced and waits for the next completions. The ring is single-issuer:
  * made and driven on its loop's thread.
  */
-final class UringLoopServer implements ServerModel {
+final class UringLoopServer extends LoopServer {
     private static final long ACCEPT = 1L << 40;
     private static final long RECV = 1L << 41;
     private static final long SEND = 1L << 42;
     private static final long SLOT_MASK = (1L << 32) - 1;
     /** Native bytes per connection for answers on their way out; more wait on the heap. */
     private static final int OUT_BYTES = 2048;
-    private final int loops;
-    private final java.util.List<Thread> threads = new java.util.ArrayList<>();
-    private volatile boolean stopping;
 
     UringLoopServer(int loops) {
-        this.loops = loops;
+        super("uring-loop", loops);
     }
 
     @Override
-    public int start(int port, ServerCounters counters) throws IOException {
-        int first = Sockets.listenTcp(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 4096, true);
-        int bound = Sockets.localAddress(first).getPort();
-        int[] listeners = new int[loops];
-        listeners[0] = first;
-        for (int i = 1; i < loops; i++) {
-            listeners[i] = Sockets.listenTcp(new InetSocketAddress(InetAddress.getLoopbackAddress(), bound), 4096, true);
-        }
-        CountDownLatch started = new CountDownLatch(loops);
-        AtomicReference<Throwable> failed = new AtomicReference<>();
-        for (int i = 0; i < loops; i++) {
-            int listenFd = listeners[i];
-            threads.add(Thread.ofPlatform().daemon().name("uring-loop-" + i).start(() -> {
-                Loop loop;
-                try {
-                    loop = new Loop(listenFd, counters);
-                } catch (Throwable t) {
-                    failed.set(t);
-                    started.countDown();
-                    return;
-                }
-                started.countDown();
-                loop.run();
-            }));
-        }
-        try {
-            started.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (failed.get() != null) {
-            throw new IOException("io_uring loop: " + failed.get().getMessage(), failed.get());
-        }
-        return bound;
-    }
-
-    @Override
-    public void stop() {
-        stopping = true;
-        for (Thread t : threads) {
-            try {
-                t.join(5_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+    Runnable loop(int listenFd, ServerCounters counters) throws Exception {
+        return new Loop(listenFd, counters)::run;
     }
 
     private static final class Conn {

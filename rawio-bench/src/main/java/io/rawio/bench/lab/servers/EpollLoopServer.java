@@ -8,9 +8,7 @@ import io.rawio.net.Sockets;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * The reactor: {@code loops} threads, each one level-triggered epoll loop over non-blocking sockets, with
@@ -47,8 +45,7 @@ final class EpollLoopServer extends LoopServer {
         private final int listenFd;
         private final ServerCounters counters;
         private final Epoll epoll = new Epoll(256);
-        private final List<Conn> conns = new ArrayList<>();
-        private final List<Integer> free = new ArrayList<>();
+        private final Slots<Conn> conns = new Slots<>();
         private final byte[] in = new byte[64 * 1024];
         private final byte[] out = new byte[Frames.responseRoom(64 * 1024)];
         private final Arena arena = Arena.ofConfined();
@@ -85,7 +82,7 @@ final class EpollLoopServer extends LoopServer {
                     }
                 }
             }
-            for (int slot = 0; slot < conns.size(); slot++) {
+            for (int slot = 0; slot < conns.limit(); slot++) {
                 if (conns.get(slot) != null) {
                     close(conns.get(slot), slot);
                 }
@@ -99,13 +96,8 @@ final class EpollLoopServer extends LoopServer {
             int fd;
             while ((fd = Sockets.accept4(listenFd, NetConstants.SOCK_NONBLOCK | NetConstants.SOCK_CLOEXEC)) >= 0) {
                 Sockets.setIntOption(fd, NetConstants.IPPROTO_TCP, NetConstants.TCP_NODELAY, 1, four);
-                int slot = free.isEmpty() ? conns.size() : free.remove(free.size() - 1);
                 Conn c = new Conn(fd);
-                if (slot == conns.size()) {
-                    conns.add(c);
-                } else {
-                    conns.set(slot, c);
-                }
+                int slot = conns.add(c);
                 counters.accepted.increment();
                 counters.open.increment();
                 if (epoll.add(fd, NetConstants.EPOLLIN | NetConstants.EPOLLRDHUP, slot) < 0) {
@@ -179,8 +171,7 @@ final class EpollLoopServer extends LoopServer {
 
         private void close(Conn c, int slot) {
             Sockets.close(c.fd); // close removes it from the epoll set
-            conns.set(slot, null);
-            free.add(slot);
+            conns.remove(slot);
             counters.open.decrement();
         }
     }

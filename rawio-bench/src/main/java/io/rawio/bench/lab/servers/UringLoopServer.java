@@ -11,9 +11,7 @@ import io.rawio.uring.SocketSqes;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 /**
  * The proactor: {@code loops} threads, each with one io_uring ring and a listening socket of its own on
@@ -77,8 +75,7 @@ final class UringLoopServer extends LoopServer {
         private final BufferRing buffers;
         private boolean multishotRecv;
         private boolean multishotAccept = true;
-        private final List<Conn> conns = new ArrayList<>();
-        private final List<Integer> free = new ArrayList<>();
+        private final Slots<Conn> conns = new Slots<>();
         private final byte[] in = new byte[4096];
         private final byte[] answers = new byte[Frames.responseRoom(4096)];
         private final Arena arena = Arena.ofConfined();
@@ -138,7 +135,7 @@ final class UringLoopServer extends LoopServer {
                     buffers.publish();
                 }
             }
-            for (int slot = 0; slot < conns.size(); slot++) {
+            for (int slot = 0; slot < conns.limit(); slot++) {
                 Conn c = conns.get(slot);
                 if (c != null) {
                     close(c, slot);
@@ -180,13 +177,8 @@ final class UringLoopServer extends LoopServer {
                 return;
             }
             Sockets.setIntOption(fd, NetConstants.IPPROTO_TCP, NetConstants.TCP_NODELAY, 1, four);
-            int slot = free.isEmpty() ? conns.size() : free.remove(free.size() - 1);
             Conn c = new Conn(fd);
-            if (slot == conns.size()) {
-                conns.add(c);
-            } else {
-                conns.set(slot, c);
-            }
+            int slot = conns.add(c);
             counters.accepted.increment();
             counters.open.increment();
             armRecv(c, slot);
@@ -285,8 +277,7 @@ final class UringLoopServer extends LoopServer {
             if (c.recvBuf != null) {
                 Libc.free(c.recvBuf.address());
             }
-            conns.set(slot, null);
-            free.add(slot);
+            conns.remove(slot);
             counters.open.decrement();
         }
     }

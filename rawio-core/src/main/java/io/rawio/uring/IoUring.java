@@ -390,17 +390,21 @@ public final class IoUring implements AutoCloseable {
         // Acquire: the CQE contents are visible once we see the tail that covers them.
         int tail = (int) INT.getAcquire(cqRing, cqTail);
         int n = 0;
-        while (head != tail) {
-            long at = cqes + (long) (head & cqMask) * cqeSize;
-            visitor.completion(cqRing.get(ValueLayout.JAVA_LONG, at + CqeDescriptor.USER_DATA_OFFSET),
-                    cqRing.get(ValueLayout.JAVA_INT, at + CqeDescriptor.RES_OFFSET),
-                    cqRing.get(ValueLayout.JAVA_INT, at + CqeDescriptor.FLAGS_OFFSET));
-            head++;
-            n++;
-        }
-        if (n > 0) {
-            // Release: the kernel may reuse the CQE slots only after we are done reading them.
-            INT.setRelease(cqRing, cqHead, head);
+        try {
+            while (head != tail) {
+                long at = cqes + (long) (head & cqMask) * cqeSize;
+                long userData = cqRing.get(ValueLayout.JAVA_LONG, at + CqeDescriptor.USER_DATA_OFFSET);
+                int res = cqRing.get(ValueLayout.JAVA_INT, at + CqeDescriptor.RES_OFFSET);
+                int flags = cqRing.get(ValueLayout.JAVA_INT, at + CqeDescriptor.FLAGS_OFFSET);
+                head++; // consumed before the visitor runs: a visitor that throws never sees it twice
+                n++;
+                visitor.completion(userData, res, flags);
+            }
+        } finally {
+            if (n > 0) {
+                // Release: the kernel may reuse the CQE slots only after we are done reading them.
+                INT.setRelease(cqRing, cqHead, head);
+            }
         }
         return n;
     }

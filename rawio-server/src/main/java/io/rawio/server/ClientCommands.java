@@ -238,7 +238,7 @@ final class ClientCommands {
             String addr = new String(args.get(2), StandardCharsets.UTF_8);
             for (Session s : clients.all().get()) {
                 if (s.address.equals(addr)) {
-                    clients.kill().accept(s);
+                    kill(s, self);
                     out.ok();
                     return;
                 }
@@ -283,10 +283,19 @@ final class ClientCommands {
             if ((id != null && s.id != id) || (addr != null && !s.address.equals(addr)) || (skipMe && s == self)) {
                 continue;
             }
-            clients.kill().accept(s);
+            kill(s, self);
             killed++;
         }
         out.integer(killed);
+    }
+
+    /** Kills {@code s}: this very connection closes after its reply (Redis); another at once. */
+    private void kill(Session s, Session self) {
+        if (s == self && s.connection != null) {
+            s.connection.closeSoon();
+        } else {
+            clients.kill().accept(s);
+        }
     }
 
     /** One CLIENT LIST line, with the fields Redis 7 gives (those that mean nothing here are 0). */

@@ -109,8 +109,11 @@ final class Connection {
         end += n;
         starved = false;
         if ((long) end - start > maxQuery) {
-            // Redis: "closing client that reached max query buffer length".
+            // Redis: "closing client that reached max query buffer length". The requests parsed and not
+            // run go too (else the connection would wait for them forever, never done).
             closing = true;
+            pending.clear();
+            next = 0;
             start = 0;
             end = 0;
             in = new byte[READ_AT_LEAST];
@@ -155,14 +158,19 @@ final class Connection {
      */
     private void makeRoom() {
         int live = end - start;
-        long want = Math.max((long) live + READ_AT_LEAST, Math.min(needAtLeast, maxQuery + 1));
+        // What a request says it needs counts only up to twice what has arrived: a header announcing a
+        // huge bulk or count makes the buffer grow as its bytes come, never ahead of them.
+        long want = Math.max((long) live + READ_AT_LEAST,
+                Math.min(Math.min(needAtLeast, maxQuery + 1), 2L * live + READ_AT_LEAST));
         if (want <= in.length && next < pending.size()) {
             in = Arrays.copyOfRange(in, start, start + in.length);
         } else if (want <= in.length) {
             System.arraycopy(in, start, in, 0, live); // compact
         } else {
             long size = Math.max(want, Math.min((long) in.length * 2, maxQuery + READ_AT_LEAST));
-            in = Arrays.copyOfRange(in, start, start + (int) Math.min(Integer.MAX_VALUE - 8L, size));
+            // Room for at least one more byte: a read of 0 bytes would look like the end of the stream.
+            size = Math.min(Integer.MAX_VALUE - 8L, Math.max(size, live + 1L));
+            in = Arrays.copyOfRange(in, start, start + (int) size);
         }
         start = 0;
         end = live;
@@ -181,12 +189,16 @@ final class Connection {
         if (closing || out.size() - sent >= OUT_SOFT_LIMIT) {
             return false;
         }
-        while (pending.size() - next < MAX_BATCH) {
+        // Before AUTH, one request at a time, parsed with the tighter limits (it may be the AUTH that
+        // lifts them for the next).
+        boolean authenticated = session == null || session.authenticated;
+        int limit = authenticated ? MAX_BATCH : 1;
+        while (pending.size() - next < limit) {
             if (start >= end || end - start < needAtLeast) {
                 starved = true;
                 break;
             }
-            RequestParser.Result r = parser.parse(in, start, end);
+            RequestParser.Result r = parser.parse(in, start, end, authenticated);
             if (r.needsMore()) {
                 needAtLeast = r.needAtLeast();
                 starved = true;
@@ -251,6 +263,9 @@ final class Connection {
                 return false;
             }
             sent += (int) w;
+            if (w > 0 && session != null) {
+                session.lastActiveMs = System.currentTimeMillis(); // reading its replies is activity (Redis)
+            }
         }
         out.clear();
         sent = 0;
@@ -270,6 +285,9 @@ final class Connection {
     /** {@code n} bytes of the replies were sent (by a loop that sends them itself). */
     void sentBytes(int n) {
         sent += n;
+        if (n > 0 && session != null) {
+            session.lastActiveMs = System.currentTimeMillis(); // reading its replies is activity (Redis)
+        }
         if (sent >= out.size()) {
             out.clear();
             sent = 0;

@@ -80,7 +80,13 @@ public final class EpollServer implements ServerLoop, LoopCore.Io {
                     if ((events & (NetConstants.EPOLLIN | NetConstants.EPOLLRDHUP | NetConstants.EPOLLHUP
                             | NetConstants.EPOLLERR)) != 0) {
                         c.session.lastActiveMs = now;
-                        if (!c.readAll()) {
+                        boolean alive;
+                        try {
+                            alive = c.readAll();
+                        } catch (RuntimeException | OutOfMemoryError e) {
+                            alive = false; // a query it cannot hold: that client's connection, no one else's
+                        }
+                        if (!alive) {
                             if (c.inRound) {
                                 c.dead = true; // in this round already (left over): closed at its end
                             } else {
@@ -112,11 +118,6 @@ public final class EpollServer implements ServerLoop, LoopCore.Io {
             epoll.modify(c.fd, NetConstants.EPOLLIN | NetConstants.EPOLLRDHUP | NetConstants.EPOLLET
                     | (c.watchingWrite ? NetConstants.EPOLLOUT : 0), c.fd);
         }
-    }
-
-    @Override
-    public void wake(Connection c) {
-        core.ready(c);
     }
 
     @Override

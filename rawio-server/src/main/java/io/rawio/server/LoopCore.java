@@ -48,8 +48,6 @@ final class LoopCore {
         default void trim(Connection c) {
         }
 
-        /** CLIENT KILL marked {@code c} to close once its replies are sent: see that the loop gets to it. */
-        void wake(Connection c);
 
         /** Closes {@code c}'s socket ({@code c} has left the connections). */
         void close(Connection c);
@@ -98,7 +96,7 @@ final class LoopCore {
                     new Commands.Clients(this::clients, this::kill), port);
             commands.port(port);
             commands.multiplexingApi = api;
-            this.batcher = new RoundBatcher(store, commands);
+            this.batcher = new RoundBatcher(store, commands, options.maxOutputBytes());
         } catch (NativeIoException | RuntimeException e) {
             Sockets.close(listenFd);
             arena.close();
@@ -145,8 +143,11 @@ final class LoopCore {
         if (c == null || connections.get(c.fd) != c) {
             return;
         }
+        // Closed at once, its unsent replies dropped, as Redis does: a client that does not read cannot
+        // outlive its CLIENT KILL. (In a round, a dead connection runs and sends nothing more.)
         c.closeSoon();
-        io.wake(c);
+        c.dead = true;
+        close(c);
     }
 
     // ------------------------------------------------------------------ accepting
@@ -295,7 +296,8 @@ final class LoopCore {
     // ------------------------------------------------------------------ the sweep
 
     /**
-     * Once a second: closes connections idle past the idle timeout (Redis closes them without a word),
+     * Once a second: closes connections idle past the idle timeout (nothing received or sent for that long,
+     * and no reply waiting to be sent; Redis closes them without a word),
      * and has those idle a second give back their grown buffers.
      */
     void sweepIfDue(long nowMs) {
@@ -309,7 +311,9 @@ final class LoopCore {
                 continue;
             }
             long quiet = nowMs - c.session.lastActiveMs;
-            if (options.idleTimeoutMs() > 0 && quiet > options.idleTimeoutMs()) {
+            // One with replies still to send is not idle: it may be reading a large reply, whose socket
+            // says it has room only now and then (a client that reads nothing meets the output limit).
+            if (options.idleTimeoutMs() > 0 && quiet > options.idleTimeoutMs() && !c.wantsWrite()) {
                 idle.add(c);
             } else if (quiet >= 1000) {
                 c.trim();

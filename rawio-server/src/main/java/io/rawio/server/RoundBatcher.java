@@ -40,9 +40,28 @@ final class RoundBatcher {
     /** The length of the last value the DRAM tier gave: the room the next reply gets first. */
     private int lastHit = 64;
 
+    /** A connection whose unsent replies pass this is dropped (client-output-buffer-limit). */
+    private final long maxOutputBytes;
+
     RoundBatcher(SlotStore store, Commands commands) {
+        this(store, commands, ServerOptions.DEFAULT_MAX_OUTPUT);
+    }
+
+    RoundBatcher(SlotStore store, Commands commands, long maxOutputBytes) {
         this.store = store;
         this.commands = commands;
+        this.maxOutputBytes = maxOutputBytes;
+    }
+
+    /**
+     * After a reply to {@code c}: past the output limit it is dropped (its replies unsent), as Redis does
+     * with a client past its client-output-buffer-limit. Returns whether it still stands.
+     */
+    private boolean withinLimit(Connection c) {
+        if (c.unsentBytes() > maxOutputBytes) {
+            c.dead = true;
+        }
+        return !c.dead;
     }
 
     private static boolean is(byte[] arg, String lower) {
@@ -96,10 +115,17 @@ final class RoundBatcher {
                         byte[] key = r.get(1);
                         // From the DRAM tier straight into the reply, until one key needs the device: that
                         // one and the connection's GETs after it wait for the wave's getMany (reply order).
-                        long got = toDevice ? SlotStore.NOT_CACHED
-                                : c.out.bulkFilled(space -> store.getIfCached(key, space), lastHit);
+                        long got;
+                        try {
+                            got = toDevice ? SlotStore.NOT_CACHED
+                                    : c.out.bulkFilled(space -> store.getIfCached(key, space), lastHit);
+                        } catch (RuntimeException | OutOfMemoryError e) {
+                            c.dead = true; // a reply it cannot hold (past 2 GiB, or memory): that client only
+                            break;
+                        }
                         if (got >= 0) {
-                            lastHit = (int) Math.min(got, 1 << 20);
+                            // The room the next reply gets first: a guess, capped (a miss just asks again).
+                            lastHit = (int) Math.min(got, 64 << 10);
                             answered++;
                         } else if (got == -1) {
                             c.out.nullBulk();
@@ -109,8 +135,12 @@ final class RoundBatcher {
                             getKeys.add(key);
                             getOwners.add(c);
                         }
+                        if (!withinLimit(c)) {
+                            break;
+                        }
                         r = c.peek();
-                    } while (r != null && plainGet(r));
+                        // A run stops at the soft limit: the rest waits until these replies are sent.
+                    } while (r != null && plainGet(r) && c.out.size() < Connection.OUT_SOFT_LIMIT);
                     commands.counted(answered);
                     c.session.lastCommand = "get";
                 } else if (c.session.authenticated && plainSet(r)) {
@@ -128,7 +158,12 @@ final class RoundBatcher {
                         c.out.error("ERR " + new String(r.get(1), StandardCharsets.UTF_8));
                         c.after(Commands.After.CLOSE);
                     } else {
-                        c.after(commands.run(r, c.out, c.session));
+                        try {
+                            c.after(commands.run(r, c.out, c.session));
+                        } catch (RuntimeException | OutOfMemoryError e) {
+                            c.dead = true; // a reply it cannot hold (MGET of too much, say): that client only
+                        }
+                        withinLimit(c);
                     }
                 }
             }
@@ -224,17 +259,24 @@ final class RoundBatcher {
                 for (int i = 0; i < results.size(); i++) {
                     LeaseResult g = results.get(i);
                     Connection owner = getOwners.get(from + i);
-                    ReplyWriter out = owner.out;
-                    if (g.lease() != null) {
-                        try (var lease = g.lease()) {
-                            out.bulk(lease.value());
-                        } catch (RuntimeException e) {
-                            owner.closeSoon(); // a reply it cannot hold (past 2 GiB): that client only
+                    try (var lease = g.lease()) {
+                        if (owner.dead) {
+                            continue; // dropped (a failed reply, the output limit): nothing more goes to it
                         }
-                    } else if (g.corrupt() != null) {
-                        out.error("ERR " + g.corrupt());
-                    } else {
-                        out.nullBulk();
+                        ReplyWriter out = owner.out;
+                        if (lease != null) {
+                            if (owner.unsentBytes() + lease.length() > maxOutputBytes) {
+                                owner.dead = true; // Redis: client-output-buffer-limit
+                                continue;
+                            }
+                            out.bulk(lease.value());
+                        } else if (g.corrupt() != null) {
+                            out.error("ERR " + g.corrupt());
+                        } else {
+                            out.nullBulk();
+                        }
+                    } catch (RuntimeException | OutOfMemoryError e) {
+                        owner.dead = true; // a reply it cannot hold: that client only, its later replies skipped
                     }
                 }
             }

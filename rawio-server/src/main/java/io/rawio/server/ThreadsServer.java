@@ -369,13 +369,10 @@ public final class ThreadsServer implements ServerLoop, LoopCore.Io {
         throw new UnsupportedOperationException("the threads loop sends from each connection's thread");
     }
 
-    /** CLIENT KILL (under the lock): the connection's recv ends, and its thread closes it after its replies. */
-    @Override
-    public void wake(Connection c) {
-        Sockets.shutdown(c.fd, NetConstants.SHUT_RD);
-    }
-
-    /** The sweep closed an idle connection (under the lock): its thread's recv ends, and it closes the descriptor. */
+    /**
+     * The sweep closed an idle connection, or CLIENT KILL one (under the lock): its thread's recv or send
+     * ends, and it closes the descriptor.
+     */
     @Override
     public void close(Connection c) {
         Sockets.shutdown(c.fd, NetConstants.SHUT_RDWR);

@@ -409,11 +409,18 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         Connection c = l.c;
         if (res > 0) {
             c.session.lastActiveMs = nowMs;
-            if (bid >= 0) {
-                c.received(buffers.memory(), (long) bid * buffers.bufferSize(), res);
-                buffers.recycle(bid);
-            } else {
-                c.received(l.recvBuffer, 0, res);
+            try {
+                if (bid >= 0) {
+                    c.received(buffers.memory(), (long) bid * buffers.bufferSize(), res);
+                } else {
+                    c.received(l.recvBuffer, 0, res);
+                }
+            } catch (RuntimeException | OutOfMemoryError e) {
+                c.dead = true; // a query it cannot hold: that client's connection, no one else's
+            } finally {
+                if (bid >= 0) {
+                    buffers.recycle(bid);
+                }
             }
             rearmIfEnded(l);
             core.ready(c);
@@ -534,11 +541,6 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
 
     // ------------------------------------------------------------------ close
 
-    @Override
-    public void wake(Connection c) {
-        core.ready(c);
-    }
-
     /**
      * Shuts the socket down (a RECV waiting on it ends with 0, a SEND waiting for room fails) and closes
      * it; the link stays until its requests in the ring have ended, as its buffers may be in use.
@@ -547,6 +549,12 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     public void close(Connection c) {
         Link l = byFd.remove(c.fd);
         Sockets.shutdown(c.fd, NetConstants.SHUT_RDWR);
+        if (l != null && l.sendInFlight) {
+            // A SEND queued in this pass and not yet submitted would name the descriptor after the close
+            // (when its number may already be another file's): the kernel takes it now, and it fails on
+            // the shut-down socket.
+            ring.submitAndGetEvents();
+        }
         Sockets.close(c.fd);
         if (l == null) {
             return;

@@ -70,12 +70,27 @@ public final class RequestParser {
         this(DEFAULT_MAX_BULK);
     }
 
+    /** The most arguments a request of a client that has not authenticated may have (Redis: 10). */
+    public static final int UNAUTHENTICATED_MAX_ARGS = 10;
+    /** The longest bulk string a client that has not authenticated may send (Redis: 16 KiB). */
+    public static final int UNAUTHENTICATED_MAX_BULK = 16 * 1024;
+
     /** The next request in {@code buf[from, to)}. */
     public Result parse(byte[] buf, int from, int to) {
+        return parse(buf, from, to, true);
+    }
+
+    /**
+     * The next request of a client that has ({@code authenticated}) or has not yet passed AUTH: before it,
+     * a request of more than {@link #UNAUTHENTICATED_MAX_ARGS} arguments or a bulk string longer than
+     * {@link #UNAUTHENTICATED_MAX_BULK} is a protocol error, as in Redis, so a client without the
+     * password cannot make the server take in much of anything.
+     */
+    public Result parse(byte[] buf, int from, int to, boolean authenticated) {
         if (from >= to) {
             return NEED_MORE;
         }
-        return buf[from] == '*' ? multibulk(buf, from, to) : inline(buf, from, to);
+        return buf[from] == '*' ? multibulk(buf, from, to, authenticated) : inline(buf, from, to);
     }
 
     private static Result error(String message) {
@@ -113,7 +128,7 @@ public final class RequestParser {
         return negative ? -v : v;
     }
 
-    private Result multibulk(byte[] buf, int from, int to) {
+    private Result multibulk(byte[] buf, int from, int to, boolean authenticated) {
         int eol = crlf(buf, from, Math.min(to, from + MAX_INLINE + 2));
         if (eol < 0) {
             return to - from > MAX_INLINE ? error("too big mbulk count string") : NEED_MORE;
@@ -121,6 +136,9 @@ public final class RequestParser {
         long n = number(buf, from + 1, eol);
         if (n == Long.MIN_VALUE || n > MAX_ARGS) {
             return error("invalid multibulk length");
+        }
+        if (!authenticated && n > UNAUTHENTICATED_MAX_ARGS) {
+            return error("unauthenticated multibulk length");
         }
         int at = eol + 2;
         if (n <= 0) {
@@ -146,6 +164,9 @@ public final class RequestParser {
             long len = number(buf, at + 1, e);
             if (len == Long.MIN_VALUE || len < 0 || len > maxBulk || len > Integer.MAX_VALUE - 16) {
                 return error("invalid bulk length");
+            }
+            if (!authenticated && len > UNAUTHENTICATED_MAX_BULK) {
+                return error("unauthenticated bulk length");
             }
             int body = e + 2;
             if ((long) to - body < len + 2) {

@@ -377,7 +377,7 @@ final class Commands {
             section(sb, "Cluster", "cluster_enabled:1");
         }
         if (want.test("keyspace")) {
-            section(sb, "Keyspace", st.keys() > 0 ? "db0:keys=" + st.keys() + ",expires=0,avg_ttl=0" : null);
+            section(sb, "Keyspace", st.keys() > 0 ? "db0:keys=" + st.keys() + ",expires=" + store.keysWithExpiry() + ",avg_ttl=0" : null);
         }
         if (want.test("rawio")) {
             section(sb, "rawio", "engine:" + store.engineName(), "slot_classes:" + store.classStats().size(),

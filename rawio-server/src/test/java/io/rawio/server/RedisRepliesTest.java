@@ -366,4 +366,20 @@ class RedisRepliesTest {
             {"TTL", "k"}, {":10\r\n"},
         });
     }
+
+    /** INFO keyspace counts the keys that carry an expiry, as Redis's expires= does. */
+    @Test
+    void infoKeyspaceCountsExpiringKeys() throws Exception {
+        script(new String[][] {
+            {"SET", "a", "1"}, {OK},
+            {"SET", "b", "2", "EX", "100"}, {OK},
+            {"SET", "c", "3"}, {OK},
+            {"EXPIRE", "c", "100"}, {":1\r\n"},
+        });
+        String info = c.call("INFO", "keyspace");
+        org.junit.jupiter.api.Assertions.assertTrue(info.contains("db0:keys=3,expires=2,avg_ttl=0"), info);
+        script(new String[][] {{"PERSIST", "b"}, {":1\r\n"}});
+        info = c.call("INFO", "keyspace");
+        org.junit.jupiter.api.Assertions.assertTrue(info.contains("db0:keys=3,expires=1,avg_ttl=0"), info);
+    }
 }

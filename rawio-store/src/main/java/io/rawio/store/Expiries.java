@@ -54,6 +54,11 @@ final class Expiries {
         }
     }
 
+    /** Keys with an expiry (some may have expired and not been found yet). */
+    int size() {
+        return at.size();
+    }
+
     void forget(byte[] key) {
         if (!at.isEmpty()) {
             at.remove(ByteBuffer.wrap(key));

@@ -217,6 +217,16 @@ final class RingState {
         return e;
     }
 
+    /** Keys that carry an expiry (INFO keyspace's expires). */
+    long keysWithExpiry() {
+        lock.lock();
+        try {
+            return expiries.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Removes a key from the index, the expiries and the DRAM tier. GUARDED_BY(lock). */
     private void dropLocked(byte[] key) {
         if (removed.enabled()) {

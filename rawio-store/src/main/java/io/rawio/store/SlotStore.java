@@ -416,6 +416,11 @@ public final class SlotStore implements AutoCloseable {
         return ring.keyCount();
     }
 
+    /** Live keys that carry an expiry (one that expired and was not yet found expired may be counted). */
+    public long keysWithExpiry() {
+        return gate.get(() -> ring.keysWithExpiry());
+    }
+
     /** Per slot class: slots, live keys, their value bytes, evictions since open. */
     public List<ClassStats> classStats() {
         return gate.get(() -> ring.classStats());

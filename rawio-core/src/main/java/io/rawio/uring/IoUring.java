@@ -159,7 +159,7 @@ public final class IoUring implements AutoCloseable {
                     }
                 }
                 optional &= ~drop;
-                fallbacks.add(flagName(drop) + " refused by this kernel (EINVAL): set up without it");
+                fallbacks.add(IoUringSetupHints.flagName(drop) + " refused by this kernel (EINVAL): set up without it");
                 continue;
             }
             int optIn = setup.extraFlags() & (IORING_SETUP_SQPOLL | IORING_SETUP_IOPOLL);
@@ -168,7 +168,7 @@ public final class IoUring implements AutoCloseable {
                 // both are requests, not requirements. Set up without, and say so.
                 arena.close();
                 int drop = Integer.lowestOneBit(optIn);
-                fallbacks.add(flagName(drop) + " refused (" + io.rawio.nativeio.Errno.name((int) -r)
+                fallbacks.add(IoUringSetupHints.flagName(drop) + " refused (" + io.rawio.nativeio.Errno.name((int) -r)
                         + "): set up without it");
                 setup = new Setup(setup.entries(), setup.cqEntries(), setup.extraFlags() & ~drop,
                         setup.sqThreadIdleMs(), setup.defaults());
@@ -177,7 +177,7 @@ public final class IoUring implements AutoCloseable {
             if (r < 0) {
                 arena.close();
                 throw new NativeIoException("io_uring_setup", (int) -r, null, -1, NativeIoException.UNKNOWN,
-                        setup.entries(), setupHint((int) -r));
+                        setup.entries(), IoUringSetupHints.setupHint((int) -r));
             }
             int fd = (int) r;
             try {
@@ -233,39 +233,6 @@ public final class IoUring implements AutoCloseable {
             throw new NativeIoException("mmap io_uring", (int) -addr, null, fd, offset, size, null);
         }
         return MemorySegment.ofAddress(addr).reinterpret(size, arena, s -> Libc.munmap(addr, size));
-    }
-
-    static String setupHint(int errno) {
-        return switch (errno) {
-            case Errno.ENOSYS -> "this kernel has no io_uring (CONFIG_IO_URING off, or older than 5.1)";
-            case Errno.EPERM -> "io_uring is disabled: see sysctl kernel.io_uring_disabled ("
-                    + readSysctl() + "), or a seccomp filter (containers often block io_uring)";
-            case Errno.ENOMEM -> "not enough locked memory for the rings: raise RLIMIT_MEMLOCK (ulimit -l)";
-            case Errno.EINVAL -> "a setup flag or the queue depth is not supported by this kernel";
-            default -> null;
-        };
-    }
-
-    private static String readSysctl() {
-        try {
-            return "now " + io.rawio.nativeio.Procfs.read(Path.of("/proc/sys/kernel/io_uring_disabled"));
-        } catch (java.io.IOException e) {
-            return "absent";
-        }
-    }
-
-    static String flagName(int f) {
-        return switch (f) {
-            case IORING_SETUP_DEFER_TASKRUN -> "IORING_SETUP_DEFER_TASKRUN";
-            case IORING_SETUP_SINGLE_ISSUER -> "IORING_SETUP_SINGLE_ISSUER";
-            case IORING_SETUP_COOP_TASKRUN -> "IORING_SETUP_COOP_TASKRUN";
-            case IORING_SETUP_SUBMIT_ALL -> "IORING_SETUP_SUBMIT_ALL";
-            case IORING_SETUP_CLAMP -> "IORING_SETUP_CLAMP";
-            case IORING_SETUP_CQSIZE -> "IORING_SETUP_CQSIZE";
-            case IORING_SETUP_SQPOLL -> "IORING_SETUP_SQPOLL";
-            case IORING_SETUP_IOPOLL -> "IORING_SETUP_IOPOLL";
-            default -> "flag 0x" + Integer.toHexString(f);
-        };
     }
 
     // ------------------------------------------------------------------ submission
@@ -389,24 +356,22 @@ public final class IoUring implements AutoCloseable {
         int head = (int) INT.getOpaque(cqRing, cqHead);
         // Acquire: the CQE contents are visible once we see the tail that covers them.
         int tail = (int) INT.getAcquire(cqRing, cqTail);
-        int n = 0;
+        int first = head;
         try {
             while (head != tail) {
-                long at = cqes + (long) (head & cqMask) * cqeSize;
-                long userData = cqRing.get(ValueLayout.JAVA_LONG, at + CqeDescriptor.USER_DATA_OFFSET);
-                int res = cqRing.get(ValueLayout.JAVA_INT, at + CqeDescriptor.RES_OFFSET);
-                int flags = cqRing.get(ValueLayout.JAVA_INT, at + CqeDescriptor.FLAGS_OFFSET);
-                head++; // consumed before the visitor runs: a visitor that throws never sees it twice
-                n++;
-                visitor.completion(userData, res, flags);
+                // Consumed (head++) before its visitor runs: a visitor that throws never sees it twice.
+                long at = cqes + (long) (head++ & cqMask) * cqeSize;
+                visitor.completion(cqRing.get(ValueLayout.JAVA_LONG, at + CqeDescriptor.USER_DATA_OFFSET),
+                        cqRing.get(ValueLayout.JAVA_INT, at + CqeDescriptor.RES_OFFSET),
+                        cqRing.get(ValueLayout.JAVA_INT, at + CqeDescriptor.FLAGS_OFFSET));
             }
         } finally {
-            if (n > 0) {
+            if (head != first) {
                 // Release: the kernel may reuse the CQE slots only after we are done reading them.
                 INT.setRelease(cqRing, cqHead, head);
             }
         }
-        return n;
+        return head - first;
     }
 
     /** Receives one CQE. */

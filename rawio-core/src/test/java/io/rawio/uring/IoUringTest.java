@@ -154,8 +154,8 @@ class IoUringTest {
 
     @Test
     void setupHintsNameTheCause() {
-        assertTrue(IoUring.setupHint(Errno.ENOSYS).contains("no io_uring"));
-        assertTrue(IoUring.setupHint(Errno.EPERM).contains("io_uring_disabled"));
-        assertTrue(IoUring.setupHint(Errno.ENOMEM).contains("RLIMIT_MEMLOCK"));
+        assertTrue(IoUringSetupHints.setupHint(Errno.ENOSYS).contains("no io_uring"));
+        assertTrue(IoUringSetupHints.setupHint(Errno.EPERM).contains("io_uring_disabled"));
+        assertTrue(IoUringSetupHints.setupHint(Errno.ENOMEM).contains("RLIMIT_MEMLOCK"));
     }
 }

@@ -35,7 +35,7 @@ import java.util.Map;
  * waits for room, or a partial one, completes later and brings its connection into a round, as EPOLLOUT
  * does in the epoll loop.
  *
- * <p>The features are probed once ({@link Features}): IORING_REGISTER_PROBE for the opcodes and the kernel
+ * <p>The features are probed once ({@link UringFeatures}): IORING_REGISTER_PROBE for the opcodes and the kernel
  * version for the multishot flags; each can be turned off with a system property
  * ({@code -Drawio.uring.multishotAccept=false}, {@code rawio.uring.multishotRecv}, {@code rawio.uring.bufferRing});
  * {@code -Drawio.uring=false} refuses the whole loop. A refused ring (io_uring_disabled, a seccomp filter,
@@ -68,65 +68,6 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     public static final class Refused extends Exception {
         Refused(String reason) {
             super(reason);
-        }
-    }
-
-    /**
-     * What this kernel and the system properties allow: multishot accept (5.19), a buffer ring for
-     * receives (5.19), multishot recv (6.0, needs the buffer ring). {@code notes} tells what was turned
-     * off and why.
-     */
-    public record Features(boolean multishotAccept, boolean bufferRing, boolean multishotRecv, int buffers,
-            int bufferSize, List<String> notes) {
-        static Features probe() {
-            List<String> notes = new ArrayList<>();
-            int[] v = Uname.get().kernelVersion();
-            boolean k519 = v[0] > 5 || (v[0] == 5 && v[1] >= 19);
-            boolean k60 = v[0] >= 6;
-            boolean accept = feature("multishotAccept", k519, "Linux 5.19", notes);
-            boolean ring = feature("bufferRing", k519, "Linux 5.19", notes);
-            boolean recv = feature("multishotRecv", k60 && ring, ring ? "Linux 6.0" : "the buffer ring", notes);
-            int buffers = Integer.highestOneBit(Math.max(8, Math.min(32768, Integer.getInteger("rawio.uring.buffers", 1024))));
-            int size = Math.max(4096, Math.min(1 << 20, Integer.getInteger("rawio.uring.bufferSize", 16 * 1024)));
-            return new Features(accept, ring, recv, buffers, size, notes);
-        }
-
-        private static boolean feature(String name, boolean kernelHasIt, String needs, List<String> notes) {
-            if (!Boolean.parseBoolean(System.getProperty("rawio.uring." + name, "true"))) {
-                notes.add(name + " off (-Drawio.uring." + name + "=false)");
-                return false;
-            }
-            if (!kernelHasIt) {
-                notes.add(name + " needs " + needs);
-                return false;
-            }
-            return true;
-        }
-
-        Features withoutBufferRing(String why) {
-            List<String> n = new ArrayList<>(notes);
-            n.add("buffer ring refused: " + why);
-            return new Features(multishotAccept, false, false, buffers, bufferSize, n);
-        }
-
-        Features withoutMultishotAccept(String why) {
-            List<String> n = new ArrayList<>(notes);
-            n.add(why);
-            return new Features(false, bufferRing, multishotRecv, buffers, bufferSize, n);
-        }
-
-        Features withoutMultishotRecv(String why) {
-            List<String> n = new ArrayList<>(notes);
-            n.add(why);
-            return new Features(multishotAccept, bufferRing, false, buffers, bufferSize, n);
-        }
-
-        /** One line: what the loop uses. */
-        public String describe() {
-            String s = (multishotAccept ? "multishot accept" : "accept") + "; "
-                    + (bufferRing ? (multishotRecv ? "multishot recv" : "recv") + " from a buffer ring of " + buffers
-                            + " x " + (bufferSize >> 10) + "k" : "recv into each connection's buffer") + "; send";
-            return notes.isEmpty() ? s : s + "; " + String.join("; ", notes);
         }
     }
 
@@ -166,7 +107,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
 
     private final LoopCore core;
     private final IoUring ring;
-    private Features features;
+    private UringFeatures features;
     private BufferRing buffers;
     private MemorySegment sqes;
     /** Every link with a request in the ring or an open connection, by id. */
@@ -199,7 +140,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                 throw new Refused("this kernel's io_uring has no " + opName(op) + " (Linux " + Uname.get().release() + ")");
             }
         }
-        Features f = Features.probe();
+        UringFeatures f = UringFeatures.probe();
         IoUring r;
         try {
             r = IoUring.create(new IoUring.Setup(SQ_ENTRIES, CQ_ENTRIES, IORING_SETUP_R_DISABLED, 0, true));
@@ -245,7 +186,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     }
 
     /** What the loop uses (multishot accept and recv, the buffer ring) and what it does without. */
-    public Features features() {
+    public UringFeatures features() {
         return features;
     }
 

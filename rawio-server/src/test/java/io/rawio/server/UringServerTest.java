@@ -95,7 +95,7 @@ class UringServerTest {
         withProperties(props, () -> {
             try (RunningServer rs = new RunningServer("uring", java.nio.file.Files.createDirectories(dir.resolve(off)), 256L << 20,
                     SlotClasses.ofEqualSpace(List.of(4096L, 64L << 10)), 1L << 20, o -> o)) {
-                UringServer.Features f = ((UringServer) rs.server).features();
+                UringFeatures f = ((UringServer) rs.server).features();
                 switch (off) {
                     case "multishotAccept" -> assertFalse(f.multishotAccept());
                     case "multishotRecv" -> {

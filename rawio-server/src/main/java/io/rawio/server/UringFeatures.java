@@ -1,0 +1,65 @@
+package io.rawio.server;
+
+import io.rawio.nativeio.Uname;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What the io_uring loop ({@link UringServer}) uses, probed once at start from the kernel's version and
+ * the system properties: multishot accept (5.19), a buffer ring for receives (5.19), multishot recv
+ * (6.0, needs the buffer ring). {@code notes} tells what was turned off and why; the loop turns a
+ * feature off too when the kernel refuses it while running.
+ */
+public record UringFeatures(boolean multishotAccept, boolean bufferRing, boolean multishotRecv, int buffers,
+        int bufferSize, List<String> notes) {
+    static UringFeatures probe() {
+        List<String> notes = new ArrayList<>();
+        int[] v = Uname.get().kernelVersion();
+        boolean k519 = v[0] > 5 || (v[0] == 5 && v[1] >= 19);
+        boolean k60 = v[0] >= 6;
+        boolean accept = feature("multishotAccept", k519, "Linux 5.19", notes);
+        boolean ring = feature("bufferRing", k519, "Linux 5.19", notes);
+        boolean recv = feature("multishotRecv", k60 && ring, ring ? "Linux 6.0" : "the buffer ring", notes);
+        int buffers = Integer.highestOneBit(Math.max(8, Math.min(32768, Integer.getInteger("rawio.uring.buffers", 1024))));
+        int size = Math.max(4096, Math.min(1 << 20, Integer.getInteger("rawio.uring.bufferSize", 16 * 1024)));
+        return new UringFeatures(accept, ring, recv, buffers, size, notes);
+    }
+
+    private static boolean feature(String name, boolean kernelHasIt, String needs, List<String> notes) {
+        if (!Boolean.parseBoolean(System.getProperty("rawio.uring." + name, "true"))) {
+            notes.add(name + " off (-Drawio.uring." + name + "=false)");
+            return false;
+        }
+        if (!kernelHasIt) {
+            notes.add(name + " needs " + needs);
+            return false;
+        }
+        return true;
+    }
+
+    UringFeatures withoutBufferRing(String why) {
+        List<String> n = new ArrayList<>(notes);
+        n.add("buffer ring refused: " + why);
+        return new UringFeatures(multishotAccept, false, false, buffers, bufferSize, n);
+    }
+
+    UringFeatures withoutMultishotAccept(String why) {
+        List<String> n = new ArrayList<>(notes);
+        n.add(why);
+        return new UringFeatures(false, bufferRing, multishotRecv, buffers, bufferSize, n);
+    }
+
+    UringFeatures withoutMultishotRecv(String why) {
+        List<String> n = new ArrayList<>(notes);
+        n.add(why);
+        return new UringFeatures(multishotAccept, bufferRing, false, buffers, bufferSize, n);
+    }
+
+    /** One line: what the loop uses. */
+    public String describe() {
+        String s = (multishotAccept ? "multishot accept" : "accept") + "; "
+                + (bufferRing ? (multishotRecv ? "multishot recv" : "recv") + " from a buffer ring of " + buffers
+                        + " x " + (bufferSize >> 10) + "k" : "recv into each connection's buffer") + "; send";
+        return notes.isEmpty() ? s : s + "; " + String.join("; ", notes);
+    }
+}

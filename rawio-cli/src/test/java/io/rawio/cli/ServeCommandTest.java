@@ -41,6 +41,19 @@ class ServeCommandTest {
         return b.toString();
     }
 
+    /** Waits (60 s at most) for serve's ready line to match {@code ready}; fails if serve ends first. */
+    private static Matcher awaitReady(Pattern ready, ByteArrayOutputStream out, ByteArrayOutputStream err,
+            CompletableFuture<Integer> serving) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        Matcher m;
+        while (!(m = ready.matcher(out.toString(StandardCharsets.UTF_8))).find()) {
+            assertFalse(serving.isDone(), "serve ended before it was ready: " + err.toString(StandardCharsets.UTF_8));
+            assertTrue(System.nanoTime() < deadline, "ready within 60 s: " + out.toString(StandardCharsets.UTF_8));
+            Thread.sleep(20);
+        }
+        return m;
+    }
+
     @Test
     void servesAClientAndKeepsWhatItStoredAfterShutdown() throws Exception {
         String store = dir.resolve("s.store").toString();
@@ -51,13 +64,7 @@ class ServeCommandTest {
         CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(
                 () -> run(out, err, "serve", store, "--port=0", "--engine=psync"), r -> Thread.ofPlatform().start(r));
         Pattern ready = Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+) \\(loop epoll");
-        Matcher m = ready.matcher("");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!(m = ready.matcher(out.toString(StandardCharsets.UTF_8))).find()) {
-            assertFalse(serving.isDone(), "serve ended before it was ready: " + err.toString(StandardCharsets.UTF_8));
-            assertTrue(System.nanoTime() < deadline, "ready within 60 s");
-            Thread.sleep(20);
-        }
+        Matcher m = awaitReady(ready, out, err, serving);
         int port = Integer.parseInt(m.group(1));
         try (Socket s = new Socket("127.0.0.1", port)) {
             s.setSoTimeout(10_000);
@@ -99,13 +106,7 @@ class ServeCommandTest {
         CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(() -> run(out, err, args),
                 r -> Thread.ofPlatform().start(r));
         Pattern ready = Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+) \\(loop ([^\\n]*), store ");
-        Matcher m;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!(m = ready.matcher(out.toString(StandardCharsets.UTF_8))).find()) {
-            assertFalse(serving.isDone(), "serve ended before it was ready: " + err.toString(StandardCharsets.UTF_8));
-            assertTrue(System.nanoTime() < deadline, "ready within 60 s");
-            Thread.sleep(20);
-        }
+        Matcher m = awaitReady(ready, out, err, serving);
         String named = m.group(2);
         if (loop.equals("threads")) {
             assertEquals("threads (at most 3 connections at once)", named);
@@ -171,13 +172,7 @@ class ServeCommandTest {
                 () -> run(out, err, "serve", store.toString(), "--port=0", "--engine=psync", "--create", "--size=48m",
                         "--max-value=64k", "--idle-timeout=1s"), r -> Thread.ofPlatform().start(r));
         Pattern ready = Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+) \\(loop epoll, store [^,]+, (\\d+) slot class");
-        Matcher m;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!(m = ready.matcher(out.toString(StandardCharsets.UTF_8))).find()) {
-            assertFalse(serving.isDone(), "serve ended before it was ready: " + err.toString(StandardCharsets.UTF_8));
-            assertTrue(System.nanoTime() < deadline, "ready within 60 s");
-            Thread.sleep(20);
-        }
+        Matcher m = awaitReady(ready, out, err, serving);
         assertTrue(java.nio.file.Files.size(store) >= 48L << 20, "formatted to its size");
         assertTrue(Integer.parseInt(m.group(2)) > 1, "classes derived from --max-value: " + m.group());
         int port = Integer.parseInt(m.group(1));
@@ -218,12 +213,7 @@ class ServeCommandTest {
         CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(
                 () -> run(out, err, "serve", dir.resolve("u.store").toString(), "--engine=psync", "--create", "--size=32m",
                         "--max-value=64k", "--unixsocket=" + sock), r -> Thread.ofPlatform().start(r));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!out.toString(StandardCharsets.UTF_8).contains("ready on unix:" + sock + " (loop epoll")) {
-            assertFalse(serving.isDone(), "serve ended before it was ready: " + err.toString(StandardCharsets.UTF_8));
-            assertTrue(System.nanoTime() < deadline, "ready within 60 s: " + out.toString(StandardCharsets.UTF_8));
-            Thread.sleep(20);
-        }
+        awaitReady(Pattern.compile(Pattern.quote("ready on unix:" + sock + " (loop epoll")), out, err, serving);
         try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
                 java.net.UnixDomainSocketAddress.of(sock))) {
             ch.write(java.nio.ByteBuffer.wrap("PING\r\nSHUTDOWN\r\n".getBytes(StandardCharsets.US_ASCII)));

@@ -177,17 +177,17 @@ final class Connection {
     }
 
     /**
-     * Parses the whole requests received, up to {@link #MAX_BATCH}, unless replies wait to be sent.
-     * Returns true when it stopped at the limit, maybe with more to parse (the loop runs another pass). A
-     * protocol error queues Redis's error reply after the requests before it, and closes the connection.
+     * Parses the whole requests received, up to {@link #MAX_BATCH}, unless replies wait to be sent
+     * ({@link #hasWork()} then says whether more is left to parse). A protocol error queues Redis's error
+     * reply after the requests before it, and closes the connection.
      */
-    boolean parse(RequestParser parser) {
+    void parse(RequestParser parser) {
         if (next == pending.size()) {
             pending.clear();
             next = 0;
         }
         if (closing || out.size() - sent >= OUT_SOFT_LIMIT) {
-            return false;
+            return;
         }
         // Before AUTH, one request at a time, parsed with the tighter limits (it may be the AUTH that
         // lifts them for the next).
@@ -215,7 +215,6 @@ final class Connection {
                 pending.add(r.args());
             }
         }
-        return !starved;
     }
 
     /**
@@ -333,10 +332,6 @@ final class Connection {
     /** Closes once its replies are sent (CLIENT KILL, a limit). */
     void closeSoon() {
         after(Commands.After.CLOSE);
-    }
-
-    boolean closing() {
-        return closing;
     }
 
     /** Nothing more to do: closing or the peer gone, and every reply sent. */

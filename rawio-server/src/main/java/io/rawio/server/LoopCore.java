@@ -285,9 +285,7 @@ final class LoopCore {
             io.sendsQueued();
             more = false;
             for (Connection c : round) {
-                if (!c.dead && c.unsentBytes() > options.maxOutputBytes()) {
-                    c.dead = true; // Redis: client-output-buffer-limit
-                }
+                // (the output limit is the batcher's: it drops a connection as a reply passes it)
                 more |= !c.dead && !c.wantsWrite() && c.hasWork();
             }
         }

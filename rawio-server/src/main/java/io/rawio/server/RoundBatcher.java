@@ -194,6 +194,9 @@ final class RoundBatcher {
         boolean merged = false;
         for (int i = n - 1; i >= 0; i--) {
             writtenAs[i] = i;
+            if (n == 1) {
+                break; // nothing to merge: no map
+            }
             byte[] key = setKeys.get(i);
             if (setValues.get(i).byteSize() > store.maxValueLength(key.length)) {
                 continue; // refused by the store on its own, with its own error
@@ -223,12 +226,13 @@ final class RoundBatcher {
             for (int i = 0; i < n; i++) {
                 int w = writtenAs[i];
                 SlotStore.Result res = results.get(slot == null ? w : slot[w]);
-                ReplyWriter out = setOwners.get(i).out;
+                Connection owner = setOwners.get(i);
                 if (res.ok()) {
-                    out.ok();
+                    owner.out.ok();
                 } else {
-                    out.error("ERR " + res.error());
+                    owner.out.error("ERR " + res.error());
                 }
+                withinLimit(owner);
             }
         } catch (IOException | RuntimeException e) {
             for (Connection c : setOwners) {

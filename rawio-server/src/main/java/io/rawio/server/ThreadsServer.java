@@ -320,9 +320,6 @@ public final class ThreadsServer implements ServerLoop, LoopCore.Io {
             c.dead = true;
             return;
         }
-        if (c.unsentBytes() > core.options.maxOutputBytes()) {
-            c.dead = true; // Redis: client-output-buffer-limit
-        }
         if (c.shutdown) {
             stop(); // SHUTDOWN: the accepting thread wakes and shuts every connection down
         }

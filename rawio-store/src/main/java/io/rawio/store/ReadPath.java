@@ -312,6 +312,55 @@ final class ReadPath {
         }
     }
 
+    /**
+     * Plans one key's read for a caller that issues it itself ({@link DeviceRead}): null when the key is
+     * absent. The DRAM tier is not asked (the caller asked it already).
+     */
+    DeviceRead plan(byte[] key) {
+        long token = cache.enabled() ? cache.readToken(key) : 0;
+        long[] pos = new long[1];
+        int[] len = new int[1];
+        int[] crc = new int[1];
+        ring.lookup(List.of(key), 0, 1, pos, len, crc);
+        if (pos[0] < 0) {
+            return null;
+        }
+        long slotSize = sb.slotSizeAt(pos[0]);
+        long offset = sb.positionOffset(pos[0]) + SlotDescriptor.getReadOffset(key.length, len[0], slotSize);
+        long bytes = SlotDescriptor.getReadBytes(key.length, len[0], slotSize);
+        return new DeviceRead(key, pos[0], len[0], crc[0], token, f.file().fd(), offset, (int) bytes);
+    }
+
+    /**
+     * Checks a planned read's {@code bytesRead} bytes in {@code buf} (as a getMany checks its reads) and,
+     * when they hold the value, offers it to the DRAM tier. Returns where in {@code buf} the value
+     * starts, {@link SlotStore#READ_AGAIN} when the key left that slot while it was read, or
+     * {@link SlotStore#CORRUPT} (the key was dropped; {@link DeviceRead#corrupt()} says why).
+     */
+    long finish(DeviceRead r, MemorySegment buf, long bytesRead) {
+        long valueAt = check(r.key, r.position, r.valueLength, r.dataCrc, buf, bytesRead, 0, new Sink() {
+            @Override
+            public void value(int k, MemorySegment value, Runnable release) {
+                release.run();
+            }
+
+            @Override
+            public void none(int k, String corrupt) {
+                r.corrupt = corrupt;
+            }
+        });
+        if (valueAt == MOVED) {
+            return SlotStore.READ_AGAIN;
+        }
+        if (valueAt < 0) {
+            return SlotStore.CORRUPT;
+        }
+        if (cache.enabled()) {
+            cache.put(r.key, buf.asSlice(valueAt, r.valueLength), r.token);
+        }
+        return valueAt;
+    }
+
     /** {@link #check}'s answer for a slot the key left while it was read: look it up again. */
     private static final long MOVED = -2;
 

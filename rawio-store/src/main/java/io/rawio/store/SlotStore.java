@@ -456,6 +456,36 @@ public final class SlotStore implements AutoCloseable {
         return gate.call(() -> reads.getManyLeases(keys));
     }
 
+    /** {@link #finishRead}'s answer for a key that left its slot while it was read: plan the read again. */
+    public static final long READ_AGAIN = -2;
+    /** {@link #finishRead}'s answer for a slot that failed its check: the key was dropped. */
+    public static final long CORRUPT = -3;
+
+    /**
+     * Plans a get's device read that the caller issues on its own ring ({@link DeviceRead}); null when
+     * the key is absent or expired. Ask the DRAM tier first ({@link #getIfCached}): this does not.
+     */
+    public DeviceRead planRead(byte[] key) {
+        return gate.get(() -> reads.plan(key));
+    }
+
+    /**
+     * Checks what a planned read put into {@code buf} ({@code bytesRead} bytes from its start), as a
+     * getMany checks its reads; a value that checks out is offered to the DRAM tier. Returns where in
+     * {@code buf} the value starts ({@link DeviceRead#valueLength()} bytes), {@link #READ_AGAIN} when
+     * the key was written, moved or deleted while the read was in flight (plan it again: a get racing a
+     * put sees the old value or the new one), or {@link #CORRUPT} when the slot failed its CRC (the key
+     * was dropped, as a getMany drops it; {@link DeviceRead#corrupt()} says why).
+     */
+    public long finishRead(DeviceRead read, MemorySegment buf, long bytesRead) {
+        gate.enter();
+        try {
+            return reads.finish(read, buf, bytesRead);
+        } finally {
+            gate.exit();
+        }
+    }
+
     /** Every key with its value length, in no particular order. */
     public List<KeyInfo> keys() {
         return gate.get(() -> ring.keys());

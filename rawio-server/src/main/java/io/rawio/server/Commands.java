@@ -101,6 +101,9 @@ final class Commands {
     long putBatches;
     long getBatches;
     long rounds;
+    /** Store reads the loop issued on its own ring, and those issued again (the key moved), for INFO. */
+    java.util.function.LongSupplier ringReads = () -> 0;
+    java.util.function.LongSupplier ringRereads = () -> 0;
 
     /** Runs one request; the reply goes to {@code out}. */
     After run(List<byte[]> args, ReplyWriter out, Session session) {
@@ -385,6 +388,7 @@ final class Commands {
                     "corruptions:" + st.corruptions(), "dram_hits:" + st.cacheHits(), "dram_misses:" + st.cacheMisses(),
                     "failed:" + (store.isFailed() ? 1 : 0),
                     "loop_rounds:" + rounds, "put_batches:" + putBatches, "get_batches:" + getBatches,
+                    "ring_reads:" + ringReads.getAsLong(), "ring_rereads:" + ringRereads.getAsLong(),
                     "loop_cpu_ms:" + loopCpuNanos() / 1_000_000, "loop_allocated_bytes:" + loopAllocatedBytes());
         }
         return sb.toString();

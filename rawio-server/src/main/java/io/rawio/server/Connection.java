@@ -58,6 +58,19 @@ final class Connection {
     /** Set by the loop while it is in this round's list of connections to run. */
     boolean inRound;
 
+    /**
+     * GET replies whose bytes device reads bring (the io_uring loop's {@link RingGets}), in order, each at
+     * its position in {@link #out}.
+     */
+    final java.util.ArrayDeque<DeviceReply> deferred = new java.util.ArrayDeque<>();
+    /** Of {@link #deferred}, those whose read has not completed. */
+    int readsInFlight;
+    /**
+     * Its next request waits for device reads (its own to complete, or buffers to free): the loop makes
+     * it ready when they do, so it is neither run again nor left over in this round.
+     */
+    boolean waitsForDevice;
+
     /** Who the client is and what its commands changed about it. */
     final Session session;
 
@@ -287,10 +300,64 @@ final class Connection {
         if (n > 0 && session != null) {
             session.lastActiveMs = System.currentTimeMillis(); // reading its replies is activity (Redis)
         }
+        clearIfSent();
+    }
+
+    /**
+     * Once every heap reply is sent the buffer starts again; device replies waiting (all at its end)
+     * then sit at its start.
+     */
+    private void clearIfSent() {
         if (sent >= out.size()) {
             out.clear();
             sent = 0;
+            for (DeviceReply r : deferred) {
+                r.at = 0;
+            }
         }
+    }
+
+
+    /** {@code r}'s bytes go after the replies written so far and before those written next. */
+    void defer(DeviceReply r) {
+        r.at = out.size();
+        deferred.add(r);
+    }
+
+    /**
+     * {@code n} bytes of the replies were sent, heap and device replies in their order (a loop that sends
+     * both with one sendmsg); each device reply sent whole leaves {@link #deferred} through {@code sentWhole}.
+     */
+    void sentStream(long n, java.util.function.Consumer<DeviceReply> sentWhole) {
+        if (n > 0 && session != null) {
+            session.lastActiveMs = System.currentTimeMillis();
+        }
+        while (n > 0) {
+            DeviceReply r = deferred.peekFirst();
+            long heap = (r == null ? out.size() : r.at) - sent;
+            if (heap > 0) {
+                int k = (int) Math.min(n, heap);
+                sent += k;
+                n -= k;
+                continue;
+            }
+            if (r == null || !r.done) {
+                throw new IllegalStateException("sent past the replies: " + n + " bytes more");
+            }
+            long k = Math.min(n, r.remaining());
+            r.sent += k;
+            n -= k;
+            if (r.remaining() == 0) {
+                deferred.pollFirst();
+                sentWhole.accept(r);
+            }
+        }
+        clearIfSent();
+    }
+
+    /** The heap replies from the first unsent byte up to {@code to}: offset into {@link ReplyWriter#buffer()}. */
+    int sentOffset() {
+        return sent;
     }
 
     /**
@@ -316,12 +383,16 @@ final class Connection {
 
     /** Replies are waiting for the socket. */
     boolean wantsWrite() {
-        return sent < out.size();
+        return sent < out.size() || !deferred.isEmpty();
     }
 
     /** Replies not yet sent, in bytes. */
     long unsentBytes() {
-        return out.size() - sent;
+        long n = out.size() - sent;
+        for (DeviceReply r : deferred) {
+            n += r.remaining();
+        }
+        return n;
     }
 
     /** Bytes received and not yet parsed. */

@@ -206,6 +206,7 @@ final class LoopCore {
 
     /** {@code c} has something to do (bytes arrived, its socket took its replies): it goes in a round. */
     void ready(Connection c) {
+        c.waitsForDevice = false; // what it waited for may have come (in this round, too: it runs again)
         if (!c.inRound) {
             c.inRound = true;
             (running ? leftover : round).add(c);
@@ -244,7 +245,7 @@ final class LoopCore {
                 }
                 if (c.done()) {
                     close(c);
-                } else if (!c.wantsWrite() && c.hasWork()) {
+                } else if (!c.wantsWrite() && c.hasWork() && !c.waitsForDevice) {
                     c.inRound = true;
                     leftover.add(c); // bytes already read wait for no socket event: the next round runs them
                 }
@@ -286,7 +287,7 @@ final class LoopCore {
             more = false;
             for (Connection c : round) {
                 // (the output limit is the batcher's: it drops a connection as a reply passes it)
-                more |= !c.dead && !c.wantsWrite() && c.hasWork();
+                more |= !c.dead && !c.wantsWrite() && c.hasWork() && !c.waitsForDevice;
             }
         }
     }

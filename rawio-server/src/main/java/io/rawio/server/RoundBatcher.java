@@ -93,17 +93,53 @@ final class RoundBatcher {
         return r instanceof RequestArgs a ? a.segment(2) : MemorySegment.ofArray(r.get(2));
     }
 
+    /**
+     * GETs of keys only on the device, read without waiting for them (the io_uring loop's {@link RingGets}):
+     * the reply takes its place in the connection's replies and is filled when the read completes.
+     */
+    interface DeviceGets {
+        enum Start {
+            /** The read is issued; its reply is in place. */
+            STARTED,
+            /** The key is absent: the caller replies null. */
+            ABSENT,
+            /** No room now (buffers, the connection's bound): the GET waits, its connection made ready later. */
+            NO_ROOM,
+            /** The value is larger than the reads' buffers can ever hold: the caller reads it another way. */
+            TOO_LARGE
+        }
+
+        Start start(Connection c, byte[] key);
+    }
+
+    private DeviceGets deviceGets;
+
+    /** GETs of keys on the device go to {@code d} instead of the wave's getMany. */
+    void deviceGets(DeviceGets d) {
+        this.deviceGets = d;
+    }
+
     /** Runs every parsed request of {@code connections}; replies go to each one's writer. */
     void run(List<Connection> connections) {
         commands.rounds++;
+        for (Connection c : connections) {
+            c.waitsForDevice = false;
+        }
         boolean more = true;
         while (more) {
             more = false;
             for (Connection c : connections) {
                 // One whose replies reached the soft limit waits for them to be sent (the next pass); one
                 // whose socket failed in this round runs nothing more.
-                List<byte[]> r = c.dead || c.out.size() >= Connection.OUT_SOFT_LIMIT ? null : c.peek();
+                List<byte[]> r = c.dead || c.waitsForDevice || c.out.size() >= Connection.OUT_SOFT_LIMIT ? null
+                        : c.peek();
                 if (r == null) {
+                    continue;
+                }
+                if (c.readsInFlight > 0 && !(c.session.authenticated && plainGet(r))) {
+                    // Its device GETs are still being read: what comes after them (a SET of the same key,
+                    // say) waits until they are, as if they had run one at a time.
+                    c.waitsForDevice = true;
                     continue;
                 }
                 more = true;
@@ -111,15 +147,16 @@ final class RoundBatcher {
                     boolean toDevice = false;
                     int answered = 0;
                     do {
-                        c.take();
                         byte[] key = r.get(1);
-                        // From the DRAM tier straight into the reply, until one key needs the device: that
-                        // one and the connection's GETs after it wait for the wave's getMany (reply order).
+                        // From the DRAM tier straight into the reply; a key only on the device is read on
+                        // the loop's ring when the loop has one (deviceGets), its reply kept in its place,
+                        // else it and the connection's GETs after it wait for the wave's getMany.
                         long got;
                         try {
                             got = toDevice ? SlotStore.NOT_CACHED
                                     : c.out.bulkFilled(space -> store.getIfCached(key, space), lastHit);
                         } catch (RuntimeException | OutOfMemoryError e) {
+                            c.take();
                             c.dead = true; // a reply it cannot hold (past 2 GiB, or memory): that client only
                             break;
                         }
@@ -130,11 +167,26 @@ final class RoundBatcher {
                         } else if (got == -1) {
                             c.out.nullBulk();
                             answered++;
+                        } else if (!toDevice && deviceGets != null) {
+                            DeviceGets.Start started = deviceGets.start(c, key);
+                            if (started == DeviceGets.Start.NO_ROOM) {
+                                c.waitsForDevice = true; // made ready when replies are sent or buffers free
+                                break;
+                            }
+                            if (started == DeviceGets.Start.ABSENT) {
+                                c.out.nullBulk();
+                            } else if (started == DeviceGets.Start.TOO_LARGE) {
+                                toDevice = true;
+                                getKeys.add(key);
+                                getOwners.add(c);
+                            }
+                            answered++;
                         } else {
                             toDevice = true;
                             getKeys.add(key);
                             getOwners.add(c);
                         }
+                        c.take();
                         if (!withinLimit(c)) {
                             break;
                         }

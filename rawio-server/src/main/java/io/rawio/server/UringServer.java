@@ -11,8 +11,10 @@ import io.rawio.store.SlotStore;
 import io.rawio.uring.BufferRing;
 import io.rawio.uring.IoUring;
 import io.rawio.uring.SocketSqes;
+import io.rawio.uring.SqeDescriptor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -52,6 +54,8 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     private static final int RECV = 2;
     private static final int SEND = 3;
     private static final int CANCEL = 4;
+    /** A store read of {@link RingGets}: its entry's id below. */
+    private static final int DEVREAD = 5;
     private static final long ID_MASK = (1L << 56) - 1;
     private static final int SQ_ENTRIES = 1024;
     private static final int CQ_ENTRIES = 16384;
@@ -63,6 +67,12 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     /** A send buffer larger than this is given back when its connection is idle. */
     private static final int KEEP_SEND_BUFFER = 64 * 1024;
     private static final long WAIT_NANOS = 100_000_000L;
+    /** Pieces of one SENDMSG at most (heap replies and device replies in their order). */
+    private static final int MAX_IOV = 64;
+    /** Device replies in flight or unsent, in all. */
+    private static final int DEVICE_REPLIES = 4096;
+    /** The store reads' buffers, in bytes at most ({@code -Drawio.uring.readBufferBytes}). */
+    private static final long READ_BUFFER_BYTES = Long.getLong("rawio.uring.readBufferBytes", 64L << 20);
 
     /** The loop cannot run here; the reason says why (the caller falls back to epoll). */
     public static final class Refused extends Exception {
@@ -81,6 +91,10 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         /** Its RECV ended and is to be submitted again. */
         boolean rearm;
         boolean sendInFlight;
+        /** The SEND in flight is a SENDMSG of heap and device replies (counted by {@link Connection#sentStream}). */
+        boolean streamSend;
+        /** A msghdr and its iovecs, for SENDMSG; made on first use. */
+        MemorySegment msg;
         MemorySegment recvBuffer;
         MemorySegment sendBuffer;
         Arena sendArena;
@@ -121,6 +135,14 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     private long acceptPausedUntil;
     private long nowMs = System.currentTimeMillis();
     private final IoUring.CqeVisitor onCompletion = this::completion;
+    /** The store's reads on this ring (null with {@code -Drawio.uring.storeReads=false}). */
+    private final RingGets gets;
+    private final ReadBuffers readBuffers;
+    /** The store's file is registered with the ring (IOSQE_FIXED_FILE, index 0). */
+    private int storeFd = -1;
+    private boolean storeFileFixed;
+    /** {@link #run()} began: what it drained it freed, and what it did not must stay. */
+    private boolean ran;
 
     /**
      * Sets up the ring (disabled until {@link #run()}), probes the features, then binds and listens.
@@ -173,6 +195,56 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         this.features = f;
         this.sqes = r.sqeArray();
         core.io(this);
+        if (Boolean.parseBoolean(System.getProperty("rawio.uring.storeReads", "true")) && IoUring.supports(IORING_OP_READ)) {
+            this.readBuffers = new ReadBuffers(READ_BUFFER_BYTES, io.rawio.store.DeviceRead.ALIGNMENT);
+            this.gets = new RingGets(store, new StoreReads(), readBuffers, DEVICE_REPLIES);
+            core.batcher.deviceGets(gets);
+            core.commands.ringReads = () -> gets.reads;
+            core.commands.ringRereads = () -> gets.rereads;
+        } else {
+            this.readBuffers = null;
+            this.gets = null;
+        }
+    }
+
+    /** How {@link RingGets} puts the store's reads into this ring. */
+    private final class StoreReads implements RingGets.Ring {
+        @Override
+        public void read(int fd, MemorySegment buf, int length, long offset, long userData) {
+            if (storeFd == -1) {
+                // The store's file, once: registered with the ring (a read then takes no reference on the
+                // file), unless the kernel refuses or -Drawio.uring.fixedFiles=false.
+                storeFd = fd;
+                if (Boolean.parseBoolean(System.getProperty("rawio.uring.fixedFiles", "true"))) {
+                    try {
+                        ring.registerFiles(fd);
+                        storeFileFixed = true;
+                    } catch (NativeIoException | RuntimeException e) {
+                        storeFileFixed = false;
+                    }
+                }
+            }
+            long at = sqe();
+            if (storeFileFixed && fd == storeFd) {
+                SqeDescriptor.prep(sqes, at, IORING_OP_READ, 0, buf.address(), length, offset, userData);
+                SqeDescriptor.flags(sqes, at, IOSQE_FIXED_FILE);
+            } else {
+                SqeDescriptor.prep(sqes, at, IORING_OP_READ, fd, buf.address(), length, offset, userData);
+            }
+        }
+
+        @Override
+        public long tag(int id) {
+            return UringServer.tag(DEVREAD, id);
+        }
+
+        @Override
+        public void ready(Connection c) {
+            Link l = byFd.get(c.fd);
+            if (l != null && l.c == c) {
+                core.ready(c);
+            }
+        }
     }
 
     @Override
@@ -220,6 +292,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
 
     @Override
     public void run() {
+        ran = true;
         try {
             ring.enable();
         } catch (NativeIoException e) {
@@ -249,6 +322,10 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                 buffers.close(); // unregistered from the ring's own thread
             }
             buffers = null; // not drained: left mapped, as a request may still write into it
+            if (drained && gets != null) {
+                gets.close();
+                readBuffers.close();
+            }
         }
     }
 
@@ -277,6 +354,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             case ACCEPT -> accepted(res, flags);
             case RECV -> received(links.get(id), res, flags);
             case SEND -> sent(links.get(id), res);
+            case DEVREAD -> gets.completed((int) id, res);
             default -> { } // a cancel's own completion
         }
     }
@@ -415,6 +493,10 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         if (l == null || l.sendInFlight || !c.wantsWrite()) {
             return true;
         }
+        if (!c.deferred.isEmpty()) {
+            sendStream(l, c);
+            return true;
+        }
         int n = (int) Math.min(c.unsentBytes(), MAX_SEND);
         if (l.sendBuffer == null || l.sendBuffer.byteSize() < n) {
             if (l.sendArena != null) {
@@ -427,6 +509,84 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         SocketSqes.send(sqes, sqe(), c.fd, l.sendBuffer, k, NetConstants.MSG_NOSIGNAL, tag(SEND, l.id));
         l.sendInFlight = true;
         return true;
+    }
+
+    /**
+     * One SENDMSG of the replies that can go now, in their order: the heap replies (copied into the send
+     * buffer) and the device replies (their pieces, sent from the memory the values were read into), up
+     * to the first device reply whose read has not completed.
+     */
+    private void sendStream(Link l, Connection c) {
+        if (l.msg == null) {
+            l.msg = l.arena.allocate(SocketSqes.MSGHDR_SIZE + 16L * MAX_IOV, 64);
+        }
+        int heapUnsent = c.out.size() - c.sentOffset();
+        int want = Math.min(heapUnsent, MAX_SEND);
+        if (want > 0 && (l.sendBuffer == null || l.sendBuffer.byteSize() < want)) {
+            if (l.sendArena != null) {
+                l.sendArena.close();
+            }
+            l.sendArena = Arena.ofConfined();
+            l.sendBuffer = l.sendArena.allocate(Math.max(4096, Integer.highestOneBit(Math.max(1, want - 1)) << 1), 64);
+        }
+        MemorySegment iov = l.msg.asSlice(SocketSqes.MSGHDR_SIZE);
+        int count = 0;
+        long total = 0;
+        int copied = 0;
+        int heapFrom = c.sentOffset();
+        boolean stopped = false;
+        for (DeviceReply r : c.deferred) {
+            int heapTo = (int) r.at;
+            if (heapTo > heapFrom) {
+                int k = Math.min(heapTo - heapFrom, want - copied);
+                if (k > 0) {
+                    MemorySegment.copy(c.out.buffer(), heapFrom, l.sendBuffer, ValueLayout.JAVA_BYTE, copied, k);
+                    count = iovec(iov, count, l.sendBuffer.address() + copied, k);
+                    copied += k;
+                    total += k;
+                }
+                if (heapFrom + k < heapTo) {
+                    stopped = true; // the send buffer is full
+                    break;
+                }
+                heapFrom = heapTo;
+            }
+            if (!r.done || count + r.pieceCount > MAX_IOV || total >= MAX_SEND) {
+                stopped = true;
+                break;
+            }
+            long skip = r.sent;
+            for (int i = 0; i < r.pieceCount; i++) {
+                MemorySegment p = r.pieces[i];
+                if (skip >= p.byteSize()) {
+                    skip -= p.byteSize();
+                    continue;
+                }
+                count = iovec(iov, count, p.address() + skip, p.byteSize() - skip);
+                total += p.byteSize() - skip;
+                skip = 0;
+            }
+        }
+        if (!stopped && heapFrom < c.out.size() && count < MAX_IOV) {
+            int k = Math.min(c.out.size() - heapFrom, want - copied);
+            if (k > 0) {
+                MemorySegment.copy(c.out.buffer(), heapFrom, l.sendBuffer, ValueLayout.JAVA_BYTE, copied, k);
+                count = iovec(iov, count, l.sendBuffer.address() + copied, k);
+            }
+        }
+        if (count == 0) {
+            return; // the first reply's read is still in flight: its completion brings the connection back
+        }
+        SocketSqes.msghdr(l.msg, iov, count);
+        SocketSqes.sendmsg(sqes, sqe(), c.fd, l.msg, NetConstants.MSG_NOSIGNAL, tag(SEND, l.id));
+        l.sendInFlight = true;
+        l.streamSend = true;
+    }
+
+    private static int iovec(MemorySegment iov, int count, long address, long length) {
+        iov.set(ValueLayout.JAVA_LONG, 16L * count, address);
+        iov.set(ValueLayout.JAVA_LONG, 16L * count + 8, length);
+        return count + 1;
     }
 
     /** The pass's sends go to the kernel; those the sockets took complete now. */
@@ -454,14 +614,21 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         }
         l.sendInFlight = false;
         if (l.closed) {
+            l.streamSend = false;
             if (l.idle()) {
                 forget(l);
             }
             return;
         }
         Connection c = l.c;
+        boolean stream = l.streamSend;
+        l.streamSend = false;
         if (res >= 0) {
-            c.sentBytes(res);
+            if (stream) {
+                c.sentStream(res, gets::release);
+            } else {
+                c.sentBytes(res);
+            }
             core.ready(c); // as EPOLLOUT: the rest of the replies, the requests behind them, or the close
         } else if (res == -Errno.EINTR || res == -Errno.EAGAIN) {
             core.ready(c);
@@ -510,6 +677,9 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     }
 
     private void forget(Link l) {
+        if (gets != null) {
+            gets.dropped(l.c); // its device replies' buffers: back now, or when their reads end
+        }
         links.remove(l.id);
         l.free();
     }
@@ -523,7 +693,8 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             SocketSqes.cancel(sqes, sqe(), tag(ACCEPT, 0), tag(CANCEL, 0));
         }
         long deadline = System.nanoTime() + 2_000_000_000L;
-        while ((acceptArmed || !links.isEmpty()) && System.nanoTime() < deadline) {
+        while ((acceptArmed || !links.isEmpty() || (gets != null && gets.inFlight() > 0))
+                && System.nanoTime() < deadline) {
             ring.submitAndWait(1, WAIT_NANOS);
             ring.reap(onCompletion);
             if (buffers != null) {
@@ -531,7 +702,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             }
             toRearm.clear();
         }
-        return !acceptArmed && links.isEmpty();
+        return !acceptArmed && links.isEmpty() && (gets == null || gets.inFlight() == 0);
     }
 
     /** Stops listening and frees the ring (and the buffers, when it never ran); call after {@link #run()} returned. */
@@ -541,6 +712,10 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         if (buffers != null) {
             buffers.close();
             buffers = null;
+        }
+        if (!ran && gets != null) {
+            gets.close();
+            readBuffers.close();
         }
         ring.close(); // cancels whatever is left
         core.close();

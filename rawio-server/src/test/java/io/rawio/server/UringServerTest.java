@@ -33,7 +33,7 @@ class UringServerTest {
     @TempDir
     Path dir;
 
-    private static void withProperties(Map<String, String> props, ThrowingRunnable body) throws Exception {
+    static void withProperties(Map<String, String> props, ThrowingRunnable body) throws Exception {
         Map<String, String> before = new java.util.HashMap<>();
         for (var e : props.entrySet()) {
             before.put(e.getKey(), System.getProperty(e.getKey()));

@@ -1,0 +1,266 @@
+package io.rawio.server;
+
+import io.rawio.nativeio.Errno;
+import io.rawio.store.DeviceRead;
+import io.rawio.store.SlotStore;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The io_uring loop's GETs from the device: the store plans each read ({@link SlotStore#planRead}), the
+ * loop issues it as a READ on the same ring as its sockets' requests (no thread hop, nothing waits), and
+ * when it completes the store checks it ({@link SlotStore#finishRead}) and the reply is sent from the
+ * buffer the value was read into (no copy onto the heap). Meanwhile the loop goes on with other
+ * connections, and with this connection's later GETs: its replies keep their order
+ * ({@link DeviceReply}). A key that moved while it was read is read again (as a getMany does); a
+ * failed read is an {@code -ERR} to its client.
+ *
+ * <p>Bounds: {@link #MAX_PER_CONNECTION} device replies per connection (and about
+ * {@link #BYTES_PER_CONNECTION} of them), {@code capacity} in all, and the buffers' byte budget; a GET
+ * past a bound waits in its connection until replies are sent ({@link Start#NO_ROOM}), and the
+ * connections that waited for buffers are made ready as buffers come back.
+ *
+ * <p>Single-threaded: the loop's thread only.
+ */
+final class RingGets implements RoundBatcher.DeviceGets {
+    /** Device replies one connection has at most (reads in flight and replies unsent). */
+    static final int MAX_PER_CONNECTION = 64;
+    /** About the bytes of device replies one connection holds before its next GET waits. */
+    static final long BYTES_PER_CONNECTION = 4L << 20;
+    /** Reads of a key that keeps moving before it counts as absent (as a getMany does). */
+    static final int MAX_ATTEMPTS = 4;
+    /** Bytes per entry for the header of a value read alone (block-aligned): {@code $<len>\r\n}. */
+    private static final int HEAD = 32;
+    private static final byte[] NULL2 = "$-1\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] NULL3 = "_\r\n".getBytes(StandardCharsets.US_ASCII);
+
+    /** How the loop puts a read into its ring and brings a connection into a round. */
+    interface Ring {
+        /** Queues a read of {@code length} bytes at {@code offset} of {@code fd} into {@code buf}. */
+        void read(int fd, MemorySegment buf, int length, long offset, long userData);
+
+        /** The user_data that brings the read's completion to {@link #completed}. */
+        long tag(int id);
+
+        /** {@code c} has bytes to send or requests to run. */
+        void ready(Connection c);
+    }
+
+    private final SlotStore store;
+    private final Ring ring;
+    private final ReadBuffers buffers;
+    private final DeviceReply[] table;
+    private final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
+    private final Arena arena = Arena.ofShared();
+    /** The head areas, {@link #HEAD} bytes per entry. */
+    private final MemorySegment heads;
+    private final MemorySegment crlf;
+    /** Connections that waited for a buffer or an entry: made ready when one comes back. */
+    private final List<Connection> waiting = new ArrayList<>();
+    private int inFlight;
+    /** Counters for INFO: reads issued, reads issued again, replies sent from read buffers. */
+    long reads;
+    long rereads;
+
+    RingGets(SlotStore store, Ring ring, ReadBuffers buffers, int capacity) {
+        this.store = store;
+        this.ring = ring;
+        this.buffers = buffers;
+        this.table = new DeviceReply[capacity];
+        for (int i = 0; i < capacity; i++) {
+            freeIds.add(i);
+        }
+        this.heads = arena.allocate((long) HEAD * capacity, 64);
+        this.crlf = arena.allocateFrom(ValueLayout.JAVA_BYTE, (byte) '\r', (byte) '\n');
+    }
+
+    @Override
+    public Start start(Connection c, byte[] key) {
+        if (c.deferred.size() >= MAX_PER_CONNECTION
+                || (!c.deferred.isEmpty() && c.unsentBytes() >= BYTES_PER_CONNECTION)) {
+            return Start.NO_ROOM; // its own replies come back as they are sent, and it is made ready
+        }
+        DeviceRead read = store.planRead(key);
+        if (read == null) {
+            return Start.ABSENT;
+        }
+        if (freeIds.isEmpty()) {
+            waitForRoom(c);
+            return Start.NO_ROOM;
+        }
+        ReadBuffers.Buffer b = buffers.take(read.length() + 2L);
+        if (b == null) {
+            if (ReadBuffers.classBytes(ReadBuffers.sizeClass(read.length() + 2L)) > buffers.budgetBytes()) {
+                return Start.TOO_LARGE;
+            }
+            waitForRoom(c);
+            return Start.NO_ROOM;
+        }
+        int id = freeIds.poll();
+        DeviceReply r = new DeviceReply(id, c);
+        r.buffer = b;
+        r.read = read;
+        table[id] = r;
+        c.defer(r);
+        c.readsInFlight++;
+        issue(r);
+        return Start.STARTED;
+    }
+
+    private void waitForRoom(Connection c) {
+        if (!waiting.contains(c)) {
+            waiting.add(c);
+        }
+    }
+
+    private void issue(DeviceReply r) {
+        r.attempts++;
+        reads++;
+        inFlight++;
+        ring.read(r.read.fd(), r.buffer.memory, r.read.length(), r.read.offset(), ring.tag(r.id));
+    }
+
+    /** A read's completion ({@code res} bytes read, or -errno). */
+    void completed(int id, int res) {
+        DeviceReply r = table[id];
+        if (r == null) {
+            return;
+        }
+        inFlight--;
+        if (r.owner == null || r.abandoned) {
+            release(r);
+            return;
+        }
+        MemorySegment buf = r.buffer.memory;
+        if (res < 0) {
+            finish(r, error(r, "ERR read failed: " + Errno.name(-res) + " offset=" + r.read.offset()));
+            return;
+        }
+        long at = store.finishRead(r.read, buf, res);
+        if (at == SlotStore.READ_AGAIN) {
+            DeviceRead again = r.attempts < MAX_ATTEMPTS ? store.planRead(r.read.key()) : null;
+            if (again != null && again.length() + 2L <= buf.byteSize()) {
+                rereads++;
+                r.read = again;
+                issue(r);
+                return;
+            }
+            if (again != null) {
+                // It moved to a larger class than this buffer: the reply says absent only if it is.
+                finish(r, error(r, "ERR value moved while it was read; retry"));
+                return;
+            }
+            finish(r, nullReply(r));
+            return;
+        }
+        if (at == SlotStore.CORRUPT) {
+            finish(r, error(r, "ERR " + r.read.corrupt()));
+            return;
+        }
+        int len = r.read.valueLength();
+        byte[] header = ("$" + len + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        boolean crlfAfter = at + len + 2 <= buf.byteSize();
+        if (at >= header.length) {
+            MemorySegment.copy(header, 0, buf, ValueLayout.JAVA_BYTE, at - header.length, header.length);
+            if (crlfAfter) {
+                buf.set(ValueLayout.JAVA_BYTE, at + len, (byte) '\r');
+                buf.set(ValueLayout.JAVA_BYTE, at + len + 1, (byte) '\n');
+                r.piece(buf.asSlice(at - header.length, header.length + len + 2L));
+            } else {
+                r.piece(buf.asSlice(at - header.length, header.length + (long) len));
+                r.piece(crlf);
+            }
+        } else {
+            MemorySegment head = heads.asSlice((long) HEAD * r.id, header.length);
+            MemorySegment.copy(header, 0, head, ValueLayout.JAVA_BYTE, 0, header.length);
+            r.piece(head);
+            if (crlfAfter) {
+                buf.set(ValueLayout.JAVA_BYTE, at + len, (byte) '\r');
+                buf.set(ValueLayout.JAVA_BYTE, at + len + 1, (byte) '\n');
+                r.piece(buf.asSlice(at, len + 2L));
+            } else {
+                if (len > 0) {
+                    r.piece(buf.asSlice(at, len));
+                }
+                r.piece(crlf);
+            }
+        }
+        finish(r, null);
+    }
+
+    /** A whole reply written at the start of the buffer (null, an error): its one piece. */
+    private static MemorySegment write(DeviceReply r, byte[] bytes) {
+        MemorySegment buf = r.buffer.memory;
+        int n = (int) Math.min(bytes.length, buf.byteSize());
+        MemorySegment.copy(bytes, 0, buf, ValueLayout.JAVA_BYTE, 0, n);
+        return buf.asSlice(0, n);
+    }
+
+    private static MemorySegment nullReply(DeviceReply r) {
+        return write(r, r.owner.out.protocol() == 3 ? NULL3 : NULL2);
+    }
+
+    /** {@code -message\r\n}, one line, cut to fit the buffer. */
+    private static MemorySegment error(DeviceReply r, String message) {
+        String line = message.replace('\r', ' ').replace('\n', ' ');
+        int room = (int) Math.min(r.buffer.memory.byteSize(), 4096) - 3;
+        if (line.length() > room) {
+            line = line.substring(0, room);
+        }
+        return write(r, ("-" + line + "\r\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void finish(DeviceReply r, MemorySegment whole) {
+        if (whole != null) {
+            r.piece(whole);
+        }
+        r.done = true;
+        r.owner.readsInFlight--;
+        ring.ready(r.owner);
+    }
+
+    /** {@code r} was sent whole (or its connection is gone and its read ended): its buffer and entry go back. */
+    void release(DeviceReply r) {
+        table[r.id] = null;
+        freeIds.push(r.id);
+        buffers.give(r.buffer);
+        r.buffer = null;
+        if (!waiting.isEmpty()) {
+            for (Connection c : waiting) {
+                ring.ready(c);
+            }
+            waiting.clear();
+        }
+    }
+
+    /**
+     * {@code c} is gone (closed, and no send of it in flight): its finished replies' buffers go back now,
+     * those still being read when their reads end.
+     */
+    void dropped(Connection c) {
+        for (DeviceReply r : c.deferred) {
+            if (r.done) {
+                release(r);
+            } else {
+                r.abandoned = true;
+            }
+        }
+        c.deferred.clear();
+        waiting.remove(c);
+    }
+
+    /** Reads in the ring (the loop waits for them before freeing the buffers). */
+    int inFlight() {
+        return inFlight;
+    }
+
+    /** Frees the head areas; the buffers are the loop's to close. */
+    void close() {
+        arena.close();
+    }
+}

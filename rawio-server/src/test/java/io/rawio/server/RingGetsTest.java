@@ -1,0 +1,210 @@
+package io.rawio.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rawio.store.DeviceRead;
+import io.rawio.store.SlotClasses;
+import io.rawio.store.SlotStore;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The io_uring loop's GETs from the device, read on the loop's own ring and sent from the buffer they
+ * were read into: replies in each connection's order among tier hits, misses, SETs and other commands;
+ * bounded buffers (a GET waits for room, a value past the budget read the other way); a damaged slot
+ * an error; a client that leaves with reads in flight harms no one.
+ */
+@Timeout(value = 90, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class RingGetsTest {
+    @TempDir
+    Path dir;
+
+    static String value(String key, int n) {
+        StringBuilder sb = new StringBuilder(n);
+        for (int i = 0; i < n; i++) {
+            sb.append((char) ('a' + Math.floorMod(key.hashCode() + i * 7, 26)));
+        }
+        return sb.toString();
+    }
+
+    static String bulk(String v) {
+        return "$" + v.length() + "\r\n" + v + "\r\n";
+    }
+
+    private RunningServer server(String name) throws Exception {
+        return new RunningServer("uring", java.nio.file.Files.createDirectories(dir.resolve(name)), 256L << 20,
+                SlotClasses.ofEqualSpace(List.of(4096L, 64L << 10, (1L << 20) + 8192)), 2L << 20, o -> o);
+    }
+
+    private static long info(RespClient c, String field) throws Exception {
+        c.send("INFO", "rawio");
+        String s = c.reply();
+        for (String line : s.split("\r\n")) {
+            if (line.startsWith(field + ":")) {
+                return Long.parseLong(line.substring(field.length() + 1));
+            }
+        }
+        throw new AssertionError(field + " not in INFO: " + s);
+    }
+
+    @Test
+    void repliesKeepTheirOrderAmongEverythingElse() throws Exception {
+        try (RunningServer rs = server("order"); RespClient c = new RespClient(rs.server.address())) {
+            // sizes: in one block with the header, two blocks, a block-aligned value read alone, large
+            int[] sizes = {0, 10, 3000, 5000, 8192, 40_000, 65_536, 300_000, 1 << 20};
+            List<String[]> sets = new ArrayList<>();
+            for (int n : sizes) {
+                sets.add(new String[] {"SET", "k" + n, value("k" + n, n)});
+            }
+            c.sendAll(sets.toArray(new String[0][]));
+            for (int n : sizes) {
+                assertEquals("+OK\r\n", c.reply());
+            }
+            long before = info(c, "ring_reads");
+            List<String[]> reqs = new ArrayList<>();
+            List<String> expect = new ArrayList<>();
+            for (int n : sizes) {
+                reqs.add(new String[] {"GET", "k" + n});
+                expect.add(bulk(value("k" + n, n)));
+                reqs.add(new String[] {"GET", "absent" + n});
+                expect.add("$-1\r\n");
+                reqs.add(new String[] {"ECHO", "after" + n});
+                expect.add(bulk("after" + n));
+            }
+            // A SET behind a GET of its key waits for the read: the GET sees the old value.
+            reqs.add(new String[] {"GET", "k3000"});
+            expect.add(bulk(value("k3000", 3000)));
+            reqs.add(new String[] {"SET", "k3000", "new"});
+            expect.add("+OK\r\n");
+            reqs.add(new String[] {"GET", "k3000"});
+            expect.add(bulk("new"));
+            reqs.add(new String[] {"DEL", "k5000"});
+            expect.add(":1\r\n");
+            reqs.add(new String[] {"GET", "k5000"});
+            expect.add("$-1\r\n");
+            reqs.add(new String[] {"PING"});
+            expect.add("+PONG\r\n");
+            c.sendAll(reqs.toArray(new String[0][]));
+            for (int i = 0; i < expect.size(); i++) {
+                assertEquals(expect.get(i), c.reply(), "reply " + i + " to " + String.join(" ", reqs.get(i)).substring(0,
+                        Math.min(40, String.join(" ", reqs.get(i)).length())));
+            }
+            assertTrue(info(c, "ring_reads") - before >= sizes.length, "the GETs were read on the loop's ring");
+        }
+    }
+
+    @Test
+    void manyConnectionsWithFewBuffersAllGetTheirValues() throws Exception {
+        // 256 KiB of read buffers: GETs wait for room; a 1 MiB value is past the budget and read the other way.
+        UringServerTest.withProperties(Map.of("rawio.uring.readBufferBytes", String.valueOf(256 << 10)), () -> {
+            try (RunningServer rs = server("few")) {
+                int keys = 40;
+                try (RespClient c = new RespClient(rs.server.address())) {
+                    List<String[]> sets = new ArrayList<>();
+                    for (int k = 0; k < keys; k++) {
+                        sets.add(new String[] {"SET", "m" + k, value("m" + k, size(k))});
+                    }
+                    c.sendAll(sets.toArray(new String[0][]));
+                    for (int k = 0; k < keys; k++) {
+                        assertEquals("+OK\r\n", c.reply());
+                    }
+                }
+                List<CompletableFuture<Void>> all = new ArrayList<>();
+                for (int t = 0; t < 8; t++) {
+                    int id = t;
+                    all.add(CompletableFuture.runAsync(() -> {
+                        try (RespClient c = new RespClient(rs.server.address())) {
+                            java.util.Random r = new java.util.Random(id);
+                            for (int round = 0; round < 5; round++) {
+                                List<String[]> reqs = new ArrayList<>();
+                                List<Integer> asked = new ArrayList<>();
+                                for (int i = 0; i < 30; i++) {
+                                    int k = r.nextInt(keys);
+                                    asked.add(k);
+                                    reqs.add(new String[] {"GET", "m" + k});
+                                }
+                                c.sendAll(reqs.toArray(new String[0][]));
+                                for (int k : asked) {
+                                    assertEquals(bulk(value("m" + k, size(k))), c.reply(), "m" + k);
+                                }
+                            }
+                        } catch (Exception e) {
+                            throw new RuntimeException(e);
+                        }
+                    }, r -> Thread.ofPlatform().start(r)));
+                }
+                CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+            }
+        });
+    }
+
+    /** Mostly small values, some 60 KB, one of 1 MiB (past a 256 KiB budget). */
+    private static int size(int k) {
+        return k == 7 ? 1 << 20 : k % 5 == 0 ? 60_000 : 100 + k * 97;
+    }
+
+    @Test
+    void aDamagedSlotIsAnErrorAndThenAMiss() throws Exception {
+        try (RunningServer rs = server("corrupt"); RespClient c = new RespClient(rs.server.address())) {
+            c.send("SET", "bad", value("bad", 3000));
+            assertEquals("+OK\r\n", c.reply());
+            DeviceRead r = rs.store.planRead("bad".getBytes());
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(rs.store.path().toFile(), "rw")) {
+                long at = r.offset() + 64 + 3 + 1000; // inside the value
+                f.seek(at);
+                int b = f.read();
+                f.seek(at);
+                f.write(b ^ 0x20);
+                f.getFD().sync();
+            }
+            c.send("GET", "bad");
+            String reply = c.reply();
+            assertTrue(reply.startsWith("-ERR corrupt slot"), reply);
+            c.send("GET", "bad");
+            assertEquals("$-1\r\n", c.reply(), "the key was dropped");
+            c.send("PING");
+            assertEquals("+PONG\r\n", c.reply());
+        }
+    }
+
+    @Test
+    void aClientLeavingWithReadsInFlightHarmsNoOne() throws Exception {
+        try (RunningServer rs = server("leave")) {
+            try (RespClient c = new RespClient(rs.server.address())) {
+                c.send("SET", "big", value("big", 1 << 20));
+                assertEquals("+OK\r\n", c.reply());
+            }
+            for (int round = 0; round < 5; round++) {
+                try (RespClient quitter = new RespClient(rs.server.address())) {
+                    List<String[]> reqs = new ArrayList<>();
+                    for (int i = 0; i < 40; i++) {
+                        reqs.add(new String[] {"GET", "big"});
+                    }
+                    quitter.sendAll(reqs.toArray(new String[0][]));
+                } // closed without reading a byte
+            }
+            try (RespClient c = new RespClient(rs.server.address())) {
+                for (int i = 0; i < 3; i++) {
+                    c.send("GET", "big");
+                    assertEquals(bulk(value("big", 1 << 20)), c.reply());
+                }
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                long clients;
+                do {
+                    c.send("INFO", "clients");
+                    String s = c.reply();
+                    clients = Long.parseLong(s.replaceAll("(?s).*connected_clients:(\\d+).*", "$1"));
+                } while (clients > 1 && System.nanoTime() < deadline);
+                assertEquals(1, clients, "the quitters are gone");
+            }
+        }
+    }
+}

@@ -37,7 +37,7 @@ public final class ServerLoops {
             case "uring" -> {
                 try {
                     UringServer u = new UringServer(store, options);
-                    yield new Opened(u, "uring (" + u.features().describe() + ")");
+                    yield new Opened(u, "uring (" + u.describe() + ")");
                 } catch (UringServer.Refused r) {
                     yield new Opened(new EpollServer(store, options), "epoll (io_uring refused: " + r.getMessage() + ")");
                 }

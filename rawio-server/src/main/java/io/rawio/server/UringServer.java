@@ -257,6 +257,12 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         return "uring";
     }
 
+    /** One line for the ready line: the socket features, and where the store's reads go. */
+    public String describe() {
+        return features.describe() + "; " + (gets != null ? "store reads on this ring"
+                : "store reads by the store's engine (-Drawio.uring.storeReads=false)");
+    }
+
     /** What the loop uses (multishot accept and recv, the buffer ring) and what it does without. */
     public UringFeatures features() {
         return features;

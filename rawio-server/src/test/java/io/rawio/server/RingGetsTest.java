@@ -207,4 +207,23 @@ class RingGetsTest {
             }
         }
     }
+
+    @Test
+    void offByPropertyTheStoresEngineReads() throws Exception {
+        UringServerTest.withProperties(Map.of("rawio.uring.storeReads", "false"), () -> {
+            try (RunningServer rs = server("off"); RespClient c = new RespClient(rs.server.address())) {
+                assertTrue(((UringServer) rs.server).describe().endsWith(
+                        "store reads by the store's engine (-Drawio.uring.storeReads=false)"),
+                        ((UringServer) rs.server).describe());
+                c.send("SET", "k", value("k", 5000));
+                assertEquals("+OK\r\n", c.reply());
+                c.sendAll(new String[] {"GET", "k"}, new String[] {"GET", "nope"}, new String[] {"GET", "k"});
+                assertEquals(bulk(value("k", 5000)), c.reply());
+                assertEquals("$-1\r\n", c.reply());
+                assertEquals(bulk(value("k", 5000)), c.reply());
+                assertEquals(0, info(c, "ring_reads"));
+                assertTrue(info(c, "get_batches") > 0, "read by getMany");
+            }
+        });
+    }
 }

@@ -349,8 +349,9 @@ public final class FileSystemsLab implements Lab {
         if (!first.isEmpty()) {
             r.finding("First write into fallocate'd (unwritten) vs zero-filled space: " + trim(first) + ". fallocate"
                     + " reserves extents marked unwritten so reads return zeros; the first write into one must convert"
-                    + " the extent to written, a metadata change that the fdatasync has to journal, while a write into"
-                    + " zero-filled space changes data only. On btrfs every overwrite is copy-on-write anyway, so both"
+                    + " the extent to written, a metadata change that the fdatasync has to journal (the extra device bytes per"
+                    + " byte), while a write into zero-filled space changes data only; what that costs in time depends on"
+                    + " how the journal or log write shares the flush. On btrfs every overwrite is copy-on-write anyway, so both"
                     + " allocate new space.");
         }
         if (!files.isEmpty()) {

@@ -265,8 +265,9 @@ public final class HugePagesLab implements Lab {
         if (ds != null && dh != null) {
             r.finding(String.format(Locale.ROOT, "256 KiB O_DIRECT reads: %.0f MiB/s into 4 KiB pages (%s), %.0f MiB/s"
                     + " into a 2 MiB page (%s). A buffer in 4 KiB pages is up to 64 physically separate pieces, one"
-                    + " segment each; in a huge page it is one contiguous piece, so a device with few segments per"
-                    + " request (max_segments) needs fewer, larger requests.", ds.value(), ds.note(), dh.value(), dh.note()));
+                    + " segment each; in a huge page it is one contiguous piece. Where max_segments is below 64 the"
+                    + " 4 KiB-page read is split into more requests; where it is not, both arrive whole and a"
+                    + " difference in MiB/s comes from the device under them, not the buffer.", ds.value(), ds.note(), dh.value(), dh.note()));
         }
         r.finding(perf == null ? "perf's dTLB counters exist here; run perf stat -e dTLB-load-misses -p PID beside"
                 + " the walk for the miss counts." : "No TLB miss counts: " + perf + "; time per access and page faults"

@@ -26,6 +26,12 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:", "  rawio lab --list", "  rawio lab buffer-size --quick", "  rawio lab all --quick",
             "  rawio lab multiplex    select, poll, epoll, io_uring and busy polling with 100 to 10,000 idle connections",
             "  rawio lab servers      prefork, thread per connection, thread pool, epoll and io_uring servers under load",
+            "  rawio lab vectored     readv/writev vs read/write loops vs preadv2; RWF_NOWAIT, RWF_HIPRI, RWF_DSYNC",
+            "  rawio lab filesystems  ext4 vs XFS vs btrfs on loop devices (root; mkfs.xfs, mkfs.btrfs when installed)",
+            "  rawio lab schedulers   none, mq-deadline, kyber, bfq on a loop device (root)",
+            "  rawio lab hugepages    hugetlb 2 MiB pages and THP vs 4 KiB pages (root)",
+            "filesystems, schedulers and hugepages create loop devices over files in --dir, mount, switch and reserve",
+            "only what they created, and undo it at the end, also on failure or Ctrl-C; without root they say so.",
             "multiplex and servers use loopback only, raise RLIMIT_NOFILE as far as allowed (and say what they got),",
             "and start helper JVMs: the idle connections' client ends, the server processes.",
             "Exit status: 0 done, 1 a lab failed, 2 bad arguments."})
@@ -50,7 +56,8 @@ public final class LabCommand implements Callable<Integer> {
     Path dir;
 
     @Option(names = "--size", paramLabel = "SIZE",
-            description = "Largest file for the labs that vary file size (mmap: 1 MiB up to SIZE; scan: the log's size)")
+            description = "Largest file for the labs that vary file size (mmap: 1 MiB up to SIZE; scan: the log's size,"
+                    + " its streaming window 64 MiB or an eighth of it)")
     String size;
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help")

@@ -50,6 +50,10 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle PWRITE = errnoCall("pwrite",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle READ = errnoCall("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle WRITE = errnoCall("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle READV = errnoCall("readv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle WRITEV = errnoCall("writev", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle PREADV = errnoCall("preadv",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG));
     private static final MethodHandle PWRITEV = errnoCall("pwritev",
@@ -197,6 +201,50 @@ public final class Libc {
         MemorySegment c = CAPTURE.get();
         try {
             long r = (long) PWRITE.invokeExact(c, fd, buf, count, offset);
+            return r < 0 ? negErrno(c) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** read(2) at the file offset, which it advances: bytes read (0 at end of file) or -errno. */
+    public static long read(int fd, MemorySegment buf, long count) {
+        MemorySegment c = CAPTURE.get();
+        try {
+            long r = (long) READ.invokeExact(c, fd, buf, count);
+            return r < 0 ? negErrno(c) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** write(2) at the file offset, which it advances: bytes written or -errno. */
+    public static long write(int fd, MemorySegment buf, long count) {
+        MemorySegment c = CAPTURE.get();
+        try {
+            long r = (long) WRITE.invokeExact(c, fd, buf, count);
+            return r < 0 ? negErrno(c) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** readv(2) at the file offset, which it advances; {@code iov} is an array of {@link Iovec} entries. */
+    public static long readv(int fd, MemorySegment iov, int iovcnt) {
+        MemorySegment c = CAPTURE.get();
+        try {
+            long r = (long) READV.invokeExact(c, fd, iov, iovcnt);
+            return r < 0 ? negErrno(c) : r;
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** writev(2) at the file offset, which it advances: the pieces land in order as one contiguous range. */
+    public static long writev(int fd, MemorySegment iov, int iovcnt) {
+        MemorySegment c = CAPTURE.get();
+        try {
+            long r = (long) WRITEV.invokeExact(c, fd, iov, iovcnt);
             return r < 0 ? negErrno(c) : r;
         } catch (Throwable t) {
             throw rethrow(t);

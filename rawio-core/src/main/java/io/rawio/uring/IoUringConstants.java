@@ -74,6 +74,8 @@ public final class IoUringConstants {
     /** A multishot request goes on: more CQEs will come for this SQE. */
     public static final int IORING_CQE_F_MORE = 1 << 1;
     public static final int IORING_CQE_F_SOCK_NONEMPTY = 1 << 2;
+    /** A zero-copy send's second CQE: the kernel is done with the memory it sent from (6.0). */
+    public static final int IORING_CQE_F_NOTIF = 1 << 3;
     public static final int IORING_CQE_BUFFER_SHIFT = 16;
 
     // sqe->fsync_flags
@@ -99,6 +101,8 @@ public final class IoUringConstants {
     public static final byte IORING_OP_WRITE = 23;
     public static final byte IORING_OP_SEND = 26;
     public static final byte IORING_OP_RECV = 27;
+    /** sendmsg without copying the payload (6.1): a CQE with the result, then one with IORING_CQE_F_NOTIF. */
+    public static final byte IORING_OP_SENDMSG_ZC = 48;
     public static final byte IORING_OP_SPLICE = 30;
     public static final byte IORING_OP_PROVIDE_BUFFERS = 31;
     public static final byte IORING_OP_REMOVE_BUFFERS = 32;

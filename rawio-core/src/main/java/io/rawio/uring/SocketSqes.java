@@ -90,6 +90,23 @@ public final class SocketSqes {
         SqeDescriptor.opFlags(sqes, base, msgFlags);
     }
 
+    /**
+     * sendmsg without copying the payload (IORING_OP_SENDMSG_ZC, 6.1): the first CQE's res is the bytes
+     * sent (or -errno), with IORING_CQE_F_MORE when a second CQE follows; that one has
+     * IORING_CQE_F_NOTIF and says the memory sent from may be reused. Until it comes the payload must
+     * stay put and unchanged.
+     */
+    public static void sendmsgZc(MemorySegment sqes, long base, int fd, MemorySegment msghdr, int msgFlags,
+            long userData) {
+        SqeDescriptor.prep(sqes, base, IORING_OP_SENDMSG_ZC, fd, msghdr.address(), 1, 0, userData);
+        SqeDescriptor.opFlags(sqes, base, msgFlags);
+    }
+
+    /** Whether a CQE is a zero-copy send's notification (its memory is free again). */
+    public static boolean notification(int cqeFlags) {
+        return (cqeFlags & IORING_CQE_F_NOTIF) != 0;
+    }
+
     /** Fills a struct msghdr with no address and no control data: {@code count} iovecs at {@code iov}. */
     public static void msghdr(MemorySegment msghdr, MemorySegment iov, int count) {
         msghdr.asSlice(0, MSGHDR_SIZE).fill((byte) 0);

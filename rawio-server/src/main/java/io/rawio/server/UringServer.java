@@ -73,6 +73,8 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     private static final int DEVICE_REPLIES = 4096;
     /** The store reads' buffers, in bytes at most ({@code -Drawio.uring.readBufferBytes}). */
     private static final long READ_BUFFER_BYTES = Long.getLong("rawio.uring.readBufferBytes", 64L << 20);
+    /** The zero-copy threshold unless told: see docs/PERFORMANCE.md for the measurement. */
+    static final long DEFAULT_ZERO_COPY_ABOVE = 64L << 10;
 
     /** The loop cannot run here; the reason says why (the caller falls back to epoll). */
     public static final class Refused extends Exception {
@@ -95,6 +97,12 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         boolean streamSend;
         /** A msghdr and its iovecs, for SENDMSG; made on first use. */
         MemorySegment msg;
+        /**
+         * The SEND in flight is zero-copy: it stays in flight until its notification, and the device
+         * replies it sent whole wait here for it before their buffers go back.
+         */
+        boolean zeroCopy;
+        final List<DeviceReply> sentAwaitingNotif = new ArrayList<>();
         MemorySegment recvBuffer;
         MemorySegment sendBuffer;
         Arena sendArena;
@@ -141,6 +149,13 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     /** The store's file is registered with the ring (IOSQE_FIXED_FILE, index 0). */
     private int storeFd = -1;
     private boolean storeFileFixed;
+    /**
+     * A SENDMSG carrying at least this many bytes of device replies is zero-copy (IORING_OP_SENDMSG_ZC);
+     * {@link Long#MAX_VALUE} when off ({@code -Drawio.uring.sendZc=false}, a kernel without it, or
+     * refused while running). {@code -Drawio.uring.sendZcThreshold=BYTES} sets it.
+     */
+    private long zeroCopyAbove;
+    private String zeroCopyNote;
     /** {@link #run()} began: what it drained it freed, and what it did not must stay. */
     private boolean ran;
 
@@ -200,6 +215,14 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             this.gets = new RingGets(store, new StoreReads(), readBuffers, DEVICE_REPLIES);
             core.batcher.deviceGets(gets);
             core.commands.ringReads = () -> gets.reads;
+            if (!Boolean.parseBoolean(System.getProperty("rawio.uring.sendZc", "true"))) {
+                zeroCopy(Long.MAX_VALUE, "zero-copy send off (-Drawio.uring.sendZc=false)");
+            } else if (!IoUring.supports(IORING_OP_SENDMSG_ZC)) {
+                zeroCopy(Long.MAX_VALUE, "zero-copy send needs Linux 6.1");
+            } else {
+                long above = Long.getLong("rawio.uring.sendZcThreshold", DEFAULT_ZERO_COPY_ABOVE);
+                zeroCopy(above, "zero-copy send of device replies from " + (above >> 10) + " KiB");
+            }
             core.commands.ringRereads = () -> gets.rereads;
         } else {
             this.readBuffers = null;
@@ -259,8 +282,13 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
 
     /** One line for the ready line: the socket features, and where the store's reads go. */
     public String describe() {
-        return features.describe() + "; " + (gets != null ? "store reads on this ring"
+        return features.describe() + "; " + (gets != null ? "store reads on this ring; " + zeroCopyNote
                 : "store reads by the store's engine (-Drawio.uring.storeReads=false)");
+    }
+
+    private void zeroCopy(long above, String note) {
+        zeroCopyAbove = above;
+        zeroCopyNote = note;
     }
 
     /** What the loop uses (multishot accept and recv, the buffer ring) and what it does without. */
@@ -359,7 +387,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         switch (kind) {
             case ACCEPT -> accepted(res, flags);
             case RECV -> received(links.get(id), res, flags);
-            case SEND -> sent(links.get(id), res);
+            case SEND -> sent(links.get(id), res, flags);
             case DEVREAD -> gets.completed((int) id, res);
             default -> { } // a cancel's own completion
         }
@@ -538,6 +566,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         MemorySegment iov = l.msg.asSlice(SocketSqes.MSGHDR_SIZE);
         int count = 0;
         long total = 0;
+        long deviceBytes = 0;
         int copied = 0;
         int heapFrom = c.sentOffset();
         boolean stopped = false;
@@ -570,6 +599,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                 }
                 count = iovec(iov, count, p.address() + skip, p.byteSize() - skip);
                 total += p.byteSize() - skip;
+                deviceBytes += p.byteSize() - skip;
                 skip = 0;
             }
         }
@@ -584,7 +614,12 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             return; // the first reply's read is still in flight: its completion brings the connection back
         }
         SocketSqes.msghdr(l.msg, iov, count);
-        SocketSqes.sendmsg(sqes, sqe(), c.fd, l.msg, NetConstants.MSG_NOSIGNAL, tag(SEND, l.id));
+        if (deviceBytes >= zeroCopyAbove) {
+            SocketSqes.sendmsgZc(sqes, sqe(), c.fd, l.msg, NetConstants.MSG_NOSIGNAL, tag(SEND, l.id));
+            l.zeroCopy = true;
+        } else {
+            SocketSqes.sendmsg(sqes, sqe(), c.fd, l.msg, NetConstants.MSG_NOSIGNAL, tag(SEND, l.id));
+        }
         l.sendInFlight = true;
         l.streamSend = true;
     }
@@ -614,9 +649,29 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         }
     }
 
-    private void sent(Link l, int res) {
+    private void sent(Link l, int res, int flags) {
         if (l == null) {
             return;
+        }
+        if (l.zeroCopy) {
+            if (SocketSqes.notification(flags)) {
+                zeroCopyDone(l); // the kernel is done with the memory: the buffers go back, the next send may start
+                return;
+            }
+            if (SocketSqes.more(flags)) {
+                // The result; the memory is the kernel's until the notification, so the send stays in flight.
+                if (!l.closed && res >= 0) {
+                    l.c.sentStream(res, l.sentAwaitingNotif::add);
+                } else if (!l.closed && res != -Errno.EINTR && res != -Errno.EAGAIN) {
+                    fail(l.c);
+                }
+                return;
+            }
+            l.zeroCopy = false; // no notification follows (a failure): an ordinary completion
+            if (res == -Errno.EOPNOTSUPP || res == -Errno.EINVAL) {
+                zeroCopy(Long.MAX_VALUE, "zero-copy send refused (" + Errno.name(-res) + "): sendmsg");
+                res = -Errno.EAGAIN; // sent again, copied
+            }
         }
         l.sendInFlight = false;
         if (l.closed) {
@@ -641,6 +696,24 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         } else {
             fail(c);
         }
+    }
+
+    /** A zero-copy send's notification: what it sent whole goes back, and the connection goes on. */
+    private void zeroCopyDone(Link l) {
+        l.zeroCopy = false;
+        l.sendInFlight = false;
+        l.streamSend = false;
+        for (DeviceReply r : l.sentAwaitingNotif) {
+            gets.release(r);
+        }
+        l.sentAwaitingNotif.clear();
+        if (l.closed) {
+            if (l.idle()) {
+                forget(l);
+            }
+            return;
+        }
+        core.ready(l.c);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.rawio.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.rawio.store.DeviceRead;
 import io.rawio.store.SlotClasses;
@@ -57,7 +58,7 @@ class RingGetsTest {
 
     @Test
     void repliesKeepTheirOrderAmongEverythingElse() throws Exception {
-        try (RunningServer rs = server("order"); RespClient c = new RespClient(rs.server.address())) {
+        try (RunningServer rs = server("order" + System.nanoTime()); RespClient c = new RespClient(rs.server.address())) {
             // sizes: in one block with the header, two blocks, a block-aligned value read alone, large
             int[] sizes = {0, 10, 3000, 5000, 8192, 40_000, 65_536, 300_000, 1 << 20};
             List<String[]> sets = new ArrayList<>();
@@ -102,10 +103,24 @@ class RingGetsTest {
     }
 
     @Test
+    void zeroCopySendsKeepTheOrderToo() throws Exception {
+        assumeTrue(io.rawio.uring.IoUring.supports(io.rawio.uring.IoUringConstants.IORING_OP_SENDMSG_ZC),
+                "this kernel has no IORING_OP_SENDMSG_ZC (Linux 6.1)");
+        UringServerTest.withProperties(Map.of("rawio.uring.sendZcThreshold", "1"), () -> {
+            repliesKeepTheirOrderAmongEverythingElse();
+            manyConnectionsWithFewBuffersAllGetTheirValues();
+            try (RunningServer rs = server("zc")) {
+                assertTrue(((UringServer) rs.server).describe().contains("zero-copy send of device replies from 0 KiB"),
+                        ((UringServer) rs.server).describe());
+            }
+        });
+    }
+
+    @Test
     void manyConnectionsWithFewBuffersAllGetTheirValues() throws Exception {
         // 256 KiB of read buffers: GETs wait for room; a 1 MiB value is past the budget and read the other way.
         UringServerTest.withProperties(Map.of("rawio.uring.readBufferBytes", String.valueOf(256 << 10)), () -> {
-            try (RunningServer rs = server("few")) {
+            try (RunningServer rs = server("few" + System.nanoTime())) {
                 int keys = 40;
                 try (RespClient c = new RespClient(rs.server.address())) {
                     List<String[]> sets = new ArrayList<>();

@@ -73,8 +73,13 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     private static final int DEVICE_REPLIES = 4096;
     /** The store reads' buffers, in bytes at most ({@code -Drawio.uring.readBufferBytes}). */
     private static final long READ_BUFFER_BYTES = Long.getLong("rawio.uring.readBufferBytes", 64L << 20);
-    /** The zero-copy threshold unless told: see docs/PERFORMANCE.md for the measurement. */
-    static final long DEFAULT_ZERO_COPY_ABOVE = 64L << 10;
+    /**
+     * The zero-copy threshold unless told: off. Measured over loopback (docs/PERFORMANCE.md) SENDMSG_ZC
+     * was slower than SENDMSG at every size from 16 KiB to 1 MiB: the kernel copies for a local
+     * receiver anyway, and the notification comes only once the client has read the bytes, so the
+     * connection's next send waits for its client. A NIC that sends from the pages is where it pays.
+     */
+    static final long DEFAULT_ZERO_COPY_ABOVE = Long.MAX_VALUE;
 
     /** The loop cannot run here; the reason says why (the caller falls back to epoll). */
     public static final class Refused extends Exception {
@@ -221,7 +226,9 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                 zeroCopy(Long.MAX_VALUE, "zero-copy send needs Linux 6.1");
             } else {
                 long above = Long.getLong("rawio.uring.sendZcThreshold", DEFAULT_ZERO_COPY_ABOVE);
-                zeroCopy(above, "zero-copy send of device replies from " + (above >> 10) + " KiB");
+                zeroCopy(above, above == Long.MAX_VALUE
+                        ? "zero-copy send off (slower over loopback; -Drawio.uring.sendZcThreshold=BYTES turns it on)"
+                        : "zero-copy send of device replies from " + (above >> 10) + " KiB");
             }
             core.commands.ringRereads = () -> gets.rereads;
         } else {

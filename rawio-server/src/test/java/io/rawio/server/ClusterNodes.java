@@ -65,7 +65,7 @@ final class ClusterNodes implements AutoCloseable {
         }
     }
 
-    private Path store(int i) {
+    Path store(int i) {
         return dir.resolve("node" + i + ".store");
     }
 

@@ -13,7 +13,8 @@ import picocli.CommandLine.Spec;
 /** {@code bin/rawio}: the command line. */
 @Command(name = "rawio", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = {"Low-latency storage I/O for Linux on the JVM: measure, store, experiment.", ""},
-        subcommands = {BenchCommand.class, LabCommand.class, StoreCommand.class, ServeCommand.class, InfoCommand.class},
+        subcommands = {BenchCommand.class, LabCommand.class, StoreCommand.class, ServeCommand.class, ClusterCommand.class,
+            InfoCommand.class},
         footer = {"", "Run 'rawio COMMAND --help' for a command's options.",
             "Exit status: 0 done, 1 failed, 2 bad arguments."})
 public final class Main implements Callable<Integer> {

@@ -35,6 +35,10 @@ import picocli.CommandLine.Spec;
             + " SCAN (MATCH, COUNT, TYPE), KEYS, RANDOMKEY, DBSIZE, FLUSHDB, FLUSHALL, PING, ECHO, QUIT, AUTH, HELLO,"
             + " SELECT 0, CLIENT, COMMAND, INFO, CONFIG GET, TIME, SHUTDOWN, and CLUSTER (one node owning all 16384"
             + " slots, so cluster clients connect).",
+    "--cluster=FILE: one node of a static Redis Cluster that every node loads from the same FILE (lines of NAME"
+            + " HOST:PORT SLOTS..., e.g. 'a 127.0.0.1:7001 0-5460'): CLUSTER SLOTS/SHARDS/NODES give the whole map,"
+            + " a key of another node's slot gets -MOVED SLOT HOST:PORT, keys of several slots in one command"
+            + " -CROSSSLOT. Check the nodes with 'rawio cluster check FILE'.",
     "Listens on loopback unless --requirepass is given. SIGTERM, SIGINT or SHUTDOWN stop it: connections close,"
             + " the store writes a checkpoint and closes."})
 public final class ServeCommand implements Callable<Integer> {
@@ -111,6 +115,16 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Store reads and writes in flight at once (default: ${DEFAULT-VALUE})")
     int batch;
 
+    @Option(names = "--cluster", paramLabel = "FILE",
+            description = "Serve as one node of the static cluster FILE describes (lines of NAME HOST:PORT SLOTS...;"
+                    + " see the README); this node is the one whose HOST:PORT is --bind:--port, or --cluster-node")
+    Path cluster;
+
+    @Option(names = "--cluster-node", paramLabel = "NAME",
+            description = "With --cluster: this server is node NAME of the file (and listens on its port unless"
+                    + " --port is given)")
+    String clusterNode;
+
     @Mixin
     StoreCommand.Common common;
 
@@ -165,6 +179,10 @@ public final class ServeCommand implements Callable<Integer> {
                 throw new StoreCommand.BadArgument("--batch must be 1 to 4096: " + batch);
             }
             storeOptions = common.options().withDurability(StoreCommand.durability(durability)).withBatchSize(batch);
+            options = clusterNode(options, addr, err);
+        } catch (io.rawio.server.cluster.ClusterConfig.Invalid e) {
+            err.println("rawio serve: --cluster: " + e.getMessage());
+            return 2;
         } catch (StoreCommand.BadArgument | IllegalArgumentException | UnknownHostException e) {
             err.println("rawio serve: " + e.getMessage());
             return 2;
@@ -228,7 +246,10 @@ public final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         InetSocketAddress at = server.address();
         String where = at == null ? "unix:" + unixSocket : at.getAddress().getHostAddress() + ":" + at.getPort();
-        out.println("rawio serve: ready on " + where + " (loop " + loopName + ", store "
+        var map = options.cluster();
+        out.println("rawio serve: ready on " + where + (map == null ? "" : " as cluster node " + map.self().name() + " of "
+                + map.config().nodes().size() + " (slots " + (map.self().ranges().isEmpty() ? "none"
+                : io.rawio.server.cluster.ClusterConfig.format(map.self().ranges())) + ")") + " (loop " + loopName + ", store "
                 + path + ", " + store.classStats().size() + " slot class" + (store.classStats().size() == 1 ? "" : "es")
                 + ", largest value " + largest + " bytes, engine " + store.engineName() + ")");
         out.flush();
@@ -253,6 +274,48 @@ public final class ServeCommand implements Callable<Integer> {
         out.println("rawio serve: stopped; the store is closed");
         out.flush();
         return status;
+    }
+
+    /**
+     * With --cluster: the options of this node of the file (its port when --cluster-node names it and
+     * --port is not given); the slots no node owns are reported on {@code err}.
+     */
+    private ServerOptions clusterNode(ServerOptions options, InetAddress addr, PrintWriter err)
+            throws io.rawio.server.cluster.ClusterConfig.Invalid, StoreCommand.BadArgument {
+        if (cluster == null) {
+            if (clusterNode != null) {
+                throw new StoreCommand.BadArgument("--cluster-node goes with --cluster");
+            }
+            return options;
+        }
+        if (unixSocket != null) {
+            throw new StoreCommand.BadArgument("--cluster needs TCP: cluster clients are sent to HOST:PORT, not a"
+                    + " Unix socket");
+        }
+        var config = io.rawio.server.cluster.ClusterConfig.read(cluster);
+        io.rawio.server.cluster.ClusterMap map;
+        if (clusterNode != null) {
+            map = io.rawio.server.cluster.ClusterMap.as(config, clusterNode);
+            boolean portGiven = spec.commandLine().getParseResult() != null
+                    && spec.commandLine().getParseResult().hasMatchedOption("--port");
+            if (!portGiven) {
+                options = new ServerOptions(new InetSocketAddress(addr, map.self().port()), options.maxClients(),
+                        options.maxBulk(), options.maxQueryBytes(), options.password(), options.idleTimeoutMs(),
+                        options.maxOutputBytes(), null, null);
+            }
+        } else {
+            java.util.List<String> hosts = new java.util.ArrayList<>(java.util.List.of(bind, addr.getHostAddress()));
+            if (addr.isLoopbackAddress()) {
+                hosts.add("localhost");
+            }
+            map = io.rawio.server.cluster.ClusterMap.byAddress(config, port, hosts, addr.isAnyLocalAddress());
+        }
+        var gaps = config.unassigned();
+        if (!gaps.isEmpty()) {
+            err.println("rawio serve: --cluster: slots " + io.rawio.server.cluster.ClusterConfig.format(gaps)
+                    + " have no node (their keys get -CLUSTERDOWN)");
+        }
+        return options.withCluster(map);
     }
 
     private static boolean closeQuietly(SlotStore store, PrintWriter err) {

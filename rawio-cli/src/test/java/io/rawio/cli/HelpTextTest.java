@@ -48,7 +48,7 @@ class HelpTextTest {
         List<String> names = walk(new CommandLine(new Main())).stream()
                 .map(c -> c.getCommandSpec().qualifiedName()).toList();
         for (String n : List.of("rawio", "rawio bench", "rawio lab", "rawio info", "rawio store",
-                "rawio store export", "rawio store bench")) {
+                "rawio store export", "rawio store bench", "rawio cluster", "rawio cluster check")) {
             assertTrue(names.contains(n), n + " in " + names);
         }
     }

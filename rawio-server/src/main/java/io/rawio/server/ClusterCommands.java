@@ -1,30 +1,38 @@
 package io.rawio.server;
 
+import io.rawio.server.cluster.ClusterConfig;
+import io.rawio.server.cluster.ClusterMap;
+import io.rawio.server.cluster.KeySlot;
 import io.rawio.server.resp.ReplyWriter;
 import io.rawio.store.SlotStore;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * The Redis Cluster surface of a single node that owns all 16384 slots: CLUSTER SLOTS, SHARDS, NODES,
- * INFO, MYID, MYSHARDID, KEYSLOT, COUNTKEYSINSLOT, GETKEYSINSLOT, HELP, and READONLY/READWRITE, so that
- * cluster clients (redis-py RedisCluster, Jedis's cluster client, Lettuce) connect to one server as to a
- * cluster of one. The node's address in the replies is the one the client connected to. Called on the
- * event loop's thread only.
+ * The Redis Cluster surface: CLUSTER SLOTS, SHARDS, NODES, INFO, MYID, MYSHARDID, KEYSLOT,
+ * COUNTKEYSINSLOT, GETKEYSINSLOT, HELP, and READONLY/READWRITE. Without a cluster map the node owns all
+ * 16384 slots, so that cluster clients (redis-py RedisCluster, Jedis's cluster client, Lettuce) connect to
+ * one server as to a cluster of one, and its address in the replies is the one the client connected to.
+ * With a static map ({@code serve --cluster}) the replies give the whole map: every node, its address
+ * from the file and its slots. Called on the event loop's thread only.
  */
 final class ClusterCommands {
     private final SlotStore store;
     private final String nodeId;
     private final int port;
+    /** The static cluster, or null: one node, every slot. */
+    private final ClusterMap map;
 
     /**
-     * @param nodeId 40 hex digits, the same for the server's whole life
+     * @param nodeId 40 hex digits, the same for the server's whole life (without a map)
      * @param port   the port clients connect to
+     * @param map    the static cluster this node is one of, or null
      */
-    ClusterCommands(SlotStore store, String nodeId, int port) {
+    ClusterCommands(SlotStore store, String nodeId, int port, ClusterMap map) {
         this.store = store;
         this.nodeId = nodeId;
         this.port = port;
+        this.map = map;
     }
 
     /** A node id of 40 hex digits derived from {@code seed} (stable across restarts for the same seed). */
@@ -43,6 +51,42 @@ final class ClusterCommands {
         return colon > 0 ? a.substring(0, colon) : "127.0.0.1";
     }
 
+    /** The nodes the replies describe: the map's, or this one alone at the address the client used. */
+    private List<ClusterConfig.Node> nodes(Session session) {
+        if (map != null) {
+            return map.config().nodes();
+        }
+        return List.of(new ClusterConfig.Node(nodeId, ip(session), port, List.of(new int[] {0, KeySlot.SLOTS - 1})));
+    }
+
+    private boolean myself(ClusterConfig.Node n) {
+        return map == null || n == map.self();
+    }
+
+    private String myId() {
+        return map == null ? nodeId : map.self().id();
+    }
+
+    /** The Cluster section of INFO. */
+    String[] infoLines() {
+        // Cluster clients (redis-py's RedisCluster) read cluster_enabled first and refuse a node that says 0.
+        if (map == null) {
+            return new String[] {"cluster_enabled:1"};
+        }
+        long owned = 0;
+        long other = 0;
+        for (SlotStore.KeyInfo k : store.keys()) {
+            if (map.owns(KeySlot.of(k.key()))) {
+                owned++;
+            } else {
+                other++;
+            }
+        }
+        return new String[] {"cluster_enabled:1", "rawio_cluster_node:" + map.self().name(),
+            "rawio_cluster_digest:" + map.digest(), "rawio_keys_in_owned_slots:" + owned,
+            "rawio_keys_in_other_slots:" + other};
+    }
+
     void cluster(List<byte[]> args, ReplyWriter out, Session session) {
         if (args.size() < 2) {
             Commands.wrongArgs(out, "cluster");
@@ -50,33 +94,87 @@ final class ClusterCommands {
         }
         String sub = Commands.name(args.get(1));
         int n = args.size();
-        String ip = ip(session);
+        List<ClusterConfig.Node> nodes = nodes(session);
         switch (sub) {
             case "slots" -> {
-                // One range: start, end, then its master (replicas would follow it).
-                out.array(1).array(3).integer(0).integer(KeySlot.SLOTS - 1);
-                out.array(4).bulk(ip).integer(port).bulk(nodeId).map(0);
+                int ranges = 0;
+                for (ClusterConfig.Node node : nodes) {
+                    ranges += node.ranges().size();
+                }
+                // Each range: start, end, then its master (replicas would follow it); in slot order.
+                List<Object[]> sorted = new java.util.ArrayList<>();
+                for (ClusterConfig.Node node : nodes) {
+                    for (int[] r : node.ranges()) {
+                        sorted.add(new Object[] {r, node});
+                    }
+                }
+                sorted.sort((a, b) -> Integer.compare(((int[]) a[0])[0], ((int[]) b[0])[0]));
+                out.array(ranges);
+                for (Object[] e : sorted) {
+                    int[] r = (int[]) e[0];
+                    ClusterConfig.Node node = (ClusterConfig.Node) e[1];
+                    out.array(3).integer(r[0]).integer(r[1]);
+                    out.array(4).bulk(node.host()).integer(node.port()).bulk(node.id()).map(0);
+                }
             }
             case "shards" -> {
-                out.array(1).map(2);
-                out.bulk("slots").array(2).integer(0).integer(KeySlot.SLOTS - 1);
-                out.bulk("nodes").array(1).map(7);
-                out.bulk("id").bulk(nodeId);
-                out.bulk("port").integer(port);
-                out.bulk("ip").bulk(ip);
-                out.bulk("endpoint").bulk(ip);
-                out.bulk("role").bulk("master");
-                out.bulk("replication-offset").integer(0);
-                out.bulk("health").bulk("online");
+                out.array(nodes.size());
+                for (ClusterConfig.Node node : nodes) {
+                    out.map(2);
+                    out.bulk("slots").array(2 * node.ranges().size());
+                    for (int[] r : node.ranges()) {
+                        out.integer(r[0]).integer(r[1]);
+                    }
+                    out.bulk("nodes").array(1).map(7);
+                    out.bulk("id").bulk(node.id());
+                    out.bulk("port").integer(node.port());
+                    out.bulk("ip").bulk(node.host());
+                    out.bulk("endpoint").bulk(node.host());
+                    out.bulk("role").bulk("master");
+                    out.bulk("replication-offset").integer(0);
+                    out.bulk("health").bulk("online");
+                }
             }
-            case "nodes" -> out.bulk(nodeId + " " + ip + ":" + port + "@" + (port + 10000 > 65535 ? 0 : port + 10000)
-                    + " myself,master - 0 0 1 connected 0-" + (KeySlot.SLOTS - 1) + "\n");
-            case "info" -> out.bulk(String.join("\r\n", "cluster_state:ok",
-                    "cluster_slots_assigned:16384", "cluster_slots_ok:16384", "cluster_slots_pfail:0",
-                    "cluster_slots_fail:0", "cluster_known_nodes:1", "cluster_size:1", "cluster_current_epoch:1",
-                    "cluster_my_epoch:1", "cluster_stats_messages_sent:0", "cluster_stats_messages_received:0",
-                    "total_cluster_links_buffer_limit_exceeded:0") + "\r\n");
-            case "myid", "myshardid" -> out.bulk(nodeId);
+            case "nodes" -> {
+                StringBuilder sb = new StringBuilder();
+                int epoch = 0;
+                for (ClusterConfig.Node node : nodes) {
+                    epoch++;
+                    int bus = node.port() + 10000 > 65535 ? 0 : node.port() + 10000;
+                    sb.append(node.id()).append(' ').append(node.address()).append('@').append(bus)
+                            .append(myself(node) ? " myself,master" : " master").append(" - 0 0 ").append(epoch)
+                            .append(" connected");
+                    for (int[] r : node.ranges()) {
+                        sb.append(' ').append(r[0]);
+                        if (r[1] != r[0]) {
+                            sb.append('-').append(r[1]);
+                        }
+                    }
+                    sb.append('\n');
+                }
+                out.bulk(sb.toString());
+            }
+            case "info" -> {
+                int assigned = 0;
+                int sized = 0;
+                int myEpoch = 1;
+                for (int i = 0; i < nodes.size(); i++) {
+                    ClusterConfig.Node node = nodes.get(i);
+                    assigned += node.slotCount();
+                    sized += node.ranges().isEmpty() ? 0 : 1;
+                    if (myself(node)) {
+                        myEpoch = i + 1;
+                    }
+                }
+                // Redis (cluster-require-full-coverage yes): the state is fail while a slot has no node.
+                out.bulk(String.join("\r\n", "cluster_state:" + (assigned == KeySlot.SLOTS ? "ok" : "fail"),
+                        "cluster_slots_assigned:" + assigned, "cluster_slots_ok:" + assigned, "cluster_slots_pfail:0",
+                        "cluster_slots_fail:0", "cluster_known_nodes:" + nodes.size(), "cluster_size:" + sized,
+                        "cluster_current_epoch:" + nodes.size(), "cluster_my_epoch:" + myEpoch,
+                        "cluster_stats_messages_sent:0", "cluster_stats_messages_received:0",
+                        "total_cluster_links_buffer_limit_exceeded:0") + "\r\n");
+            }
+            case "myid", "myshardid" -> out.bulk(myId());
             case "keyslot" -> {
                 if (n != 3) {
                     wrongSub(out, sub);
@@ -88,7 +186,8 @@ final class ClusterCommands {
             case "help" -> {
                 String[] lines = {"CLUSTER <subcommand> [<arg> ...]. Subcommands are:", "SLOTS", "SHARDS", "NODES", "INFO",
                     "MYID", "MYSHARDID", "KEYSLOT <key>", "COUNTKEYSINSLOT <slot>", "GETKEYSINSLOT <slot> <count>",
-                    "(one node owning all 16384 slots)"};
+                    map == null ? "(one node owning all 16384 slots)"
+                            : "(a static cluster of " + nodes.size() + " nodes, from the file every node loads)"};
                 out.array(lines.length);
                 for (String l : lines) {
                     out.simple(l);

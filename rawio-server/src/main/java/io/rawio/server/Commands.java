@@ -12,12 +12,6 @@ import java.util.Map;
 
 /**
  * The command table: which command runs where, and the reply it writes. The string commands are in
- * {@link StringCommands}; here are the key commands (DEL, UNLINK, EXISTS, TYPE, TTL, PTTL, EXPIRE,
- * PEXPIRE, PERSIST, DBSIZE), the connection and server commands clients send at connect (PING, ECHO,
- * QUIT, SELECT 0, HELLO, COMMAND, CLIENT SETINFO/SETNAME/GETNAME, INFO, TIME), and SHUTDOWN. Replies and errors have Redis's shapes. Called on the event loop's thread only.
- */
-/**
- * The command table: which command runs where, and the reply it writes. The string commands are in
  * {@link StringCommands}, the connection's own (AUTH, HELLO, CLIENT) in {@link ClientCommands}, the
  * cluster surface in {@link ClusterCommands}, COMMAND in {@link CommandTable}, SCAN and KEYS in
  * {@link ScanCommands}; here are the key commands (DEL, UNLINK, EXISTS, TYPE, TTL, PTTL, EXPIRE,
@@ -48,6 +42,8 @@ final class Commands {
     private final ScanCommands scans;
     private final ClientCommands client;
     private final ClusterCommands cluster;
+    /** The static cluster's MOVED/CROSSSLOT check, or null when the node owns every slot. */
+    private final Redirects redirects;
     private final Clients clients;
     private final long startMs;
     /** Whether connections must AUTH first. */
@@ -58,16 +54,19 @@ final class Commands {
     private long connectionsAccepted;
 
     Commands(SlotStore store, java.time.InstantSource clock) {
-        this(store, clock, null, Clients.NONE, 0);
+        this(store, clock, null, Clients.NONE, 0, null);
     }
 
-    Commands(SlotStore store, java.time.InstantSource clock, byte[] password, Clients clients, int port) {
+    /** {@code map}: the static cluster this node is one of, or null (one node owning all slots). */
+    Commands(SlotStore store, java.time.InstantSource clock, byte[] password, Clients clients, int port,
+            io.rawio.server.cluster.ClusterMap map) {
         this.store = store;
         this.clock = clock;
         this.strings = new StringCommands(store, clock);
         this.scans = new ScanCommands(store);
         this.client = new ClientCommands(password, clients, clock);
-        this.cluster = new ClusterCommands(store, ClusterCommands.nodeId(store.superblock().uuid() + ":" + port), port);
+        this.cluster = new ClusterCommands(store, ClusterCommands.nodeId(store.superblock().uuid() + ":" + port), port, map);
+        this.redirects = map == null ? null : new Redirects(map);
         this.clients = clients;
         this.startMs = clock.millis();
         this.needsAuth = password != null;
@@ -90,6 +89,15 @@ final class Commands {
     /** Runs one request of a connection that needs no AUTH (tests). */
     After run(List<byte[]> args, ReplyWriter out) {
         return run(args, out, new Session(true));
+    }
+
+    /**
+     * Whether {@code key} is served here: always on a node owning every slot; in a static cluster when its
+     * slot is this node's. The batcher batches only these; the others go through {@link #run}, which
+     * redirects them.
+     */
+    boolean local(byte[] key) {
+        return redirects == null || redirects.local(key);
     }
 
     /** Counts requests the batcher ran without this table (plain GETs and SETs), for INFO. */
@@ -126,6 +134,13 @@ final class Commands {
         if (!session.authenticated && !cmd.equals("auth") && !cmd.equals("quit") && !cmd.equals("hello")) {
             out.error("NOAUTH Authentication required.");
             return After.CONTINUE;
+        }
+        if (redirects != null) {
+            String moved = redirects.check(spec, args);
+            if (moved != null) {
+                out.error(moved);
+                return After.CONTINUE;
+            }
         }
         try {
             switch (cmd) {
@@ -377,7 +392,7 @@ final class Commands {
         if (want.test("cluster")) {
             // The node answers CLUSTER as a cluster of one (ClusterCommands); cluster clients (redis-py's
             // RedisCluster) read this line first and refuse a node that says 0.
-            section(sb, "Cluster", "cluster_enabled:1");
+            section(sb, "Cluster", cluster.infoLines());
         }
         if (want.test("keyspace")) {
             section(sb, "Keyspace", st.keys() > 0 ? "db0:keys=" + st.keys() + ",expires=" + store.keysWithExpiry() + ",avg_ttl=0" : null);

@@ -93,7 +93,7 @@ final class LoopCore {
             this.address = options.unixSocket() != null ? null : Sockets.localAddress(listenFd);
             int port = address == null ? 0 : address.getPort();
             this.commands = new Commands(store, java.time.InstantSource.system(), options.password(),
-                    new Commands.Clients(this::clients, this::kill), port);
+                    new Commands.Clients(this::clients, this::kill), port, options.cluster());
             commands.port(port);
             commands.multiplexingApi = api;
             this.batcher = new RoundBatcher(store, commands, options.maxOutputBytes());

@@ -143,7 +143,8 @@ final class RoundBatcher {
                     continue;
                 }
                 more = true;
-                if (c.session.authenticated && plainGet(r)) {
+                // A key of another node's slot (a static cluster) goes through the command table: -MOVED.
+                if (c.session.authenticated && plainGet(r) && commands.local(r.get(1))) {
                     boolean toDevice = false;
                     int answered = 0;
                     do {
@@ -192,17 +193,18 @@ final class RoundBatcher {
                         }
                         r = c.peek();
                         // A run stops at the soft limit: the rest waits until these replies are sent.
-                    } while (r != null && plainGet(r) && c.out.size() < Connection.OUT_SOFT_LIMIT);
+                    } while (r != null && plainGet(r) && commands.local(r.get(1))
+                            && c.out.size() < Connection.OUT_SOFT_LIMIT);
                     commands.counted(answered);
                     c.session.lastCommand = "get";
-                } else if (c.session.authenticated && plainSet(r)) {
+                } else if (c.session.authenticated && plainSet(r) && commands.local(r.get(1))) {
                     do {
                         c.take();
                         setKeys.add(r.get(1));
                         setValues.add(value(r));
                         setOwners.add(c);
                         r = c.peek();
-                    } while (r != null && plainSet(r));
+                    } while (r != null && plainSet(r) && commands.local(r.get(1)));
                     c.session.lastCommand = "set";
                 } else {
                     c.take();

@@ -15,41 +15,50 @@ import java.net.InetSocketAddress;
  * @param idleTimeoutMs a connection that sends nothing for this long is closed (0: never; Redis's timeout)
  * @param maxOutputBytes a connection whose unsent replies pass this is closed (client-output-buffer-limit)
  * @param unixSocket    listen on this Unix domain socket instead of {@code bind}, or null
+ * @param cluster       the static cluster map this server is a node of (keys of other nodes' slots get
+ *                      {@code -MOVED}), or null: one node that owns all 16384 slots
  */
 public record ServerOptions(InetSocketAddress bind, int maxClients, long maxBulk, long maxQueryBytes,
-        byte[] password, long idleTimeoutMs, long maxOutputBytes, java.nio.file.Path unixSocket) {
+        byte[] password, long idleTimeoutMs, long maxOutputBytes, java.nio.file.Path unixSocket,
+        io.rawio.server.cluster.ClusterMap cluster) {
     /** The default output limit: 1 GiB of replies the client has not read. */
     public static final long DEFAULT_MAX_OUTPUT = 1L << 30;
 
     /** Options without a password, idle timeout, or output limit but the default. */
     public ServerOptions(InetSocketAddress bind, int maxClients, long maxBulk, long maxQueryBytes) {
-        this(bind, maxClients, maxBulk, maxQueryBytes, null, 0, DEFAULT_MAX_OUTPUT, null);
+        this(bind, maxClients, maxBulk, maxQueryBytes, null, 0, DEFAULT_MAX_OUTPUT, null, null);
     }
 
     /** The same options with AUTH required. */
     public ServerOptions withPassword(byte[] secret) {
         return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, secret == null ? null : secret.clone(),
-                idleTimeoutMs, maxOutputBytes, unixSocket);
+                idleTimeoutMs, maxOutputBytes, unixSocket, cluster);
     }
 
     /** The same options with another largest bulk string (the query limit stays). */
     public ServerOptions withMaxBulk(long bytes) {
-        return new ServerOptions(bind, maxClients, bytes, maxQueryBytes, password, idleTimeoutMs, maxOutputBytes, unixSocket);
+        return new ServerOptions(bind, maxClients, bytes, maxQueryBytes, password, idleTimeoutMs, maxOutputBytes, unixSocket, cluster);
     }
 
     /** The same options listening on the Unix domain socket {@code path} instead of TCP (null: TCP). */
     public ServerOptions withUnixSocket(java.nio.file.Path path) {
-        return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, password, idleTimeoutMs, maxOutputBytes, path);
+        return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, password, idleTimeoutMs, maxOutputBytes, path, cluster);
     }
 
     /** The same options with an idle timeout (0: none). */
     public ServerOptions withIdleTimeoutMs(long ms) {
-        return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, password, ms, maxOutputBytes, unixSocket);
+        return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, password, ms, maxOutputBytes, unixSocket, cluster);
     }
 
     /** The same options with another output limit. */
     public ServerOptions withMaxOutputBytes(long bytes) {
-        return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, password, idleTimeoutMs, bytes, unixSocket);
+        return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, password, idleTimeoutMs, bytes, unixSocket, cluster);
+    }
+
+    /** The same options as a node of a static cluster (null: one node owning every slot). */
+    public ServerOptions withCluster(io.rawio.server.cluster.ClusterMap map) {
+        return new ServerOptions(bind, maxClients, maxBulk, maxQueryBytes, password, idleTimeoutMs, maxOutputBytes,
+                unixSocket, map);
     }
 
     public ServerOptions {

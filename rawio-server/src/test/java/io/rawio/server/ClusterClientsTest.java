@@ -106,22 +106,11 @@ class ClusterClientsTest {
         assertEquals(2 * KEYS, running.store.keyCount());
     }
 
-    /** Runs a process to its end (bounded); returns its exit status and output. */
-    private static String[] exec(List<String> command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("did not finish: " + command);
-        }
-        return new String[] {Integer.toString(p.exitValue()), new String(out, StandardCharsets.UTF_8)};
-    }
 
     @Test
     void redisPyRedisCluster() throws Exception {
         assumeTrue(Files.isExecutable(PYTHON), "no " + PYTHON);
-        String[] probe = exec(List.of(PYTHON.toString(), "-c", "import redis.cluster"));
+        String[] probe = Tools.exec(List.of(PYTHON.toString(), "-c", "import redis.cluster"));
         assumeTrue(probe[0].equals("0"), "redis-py is not installed for " + PYTHON
                 + " (apt-get install python3-redis): " + probe[1].strip());
         String script = """
@@ -153,7 +142,7 @@ class ClusterClientsTest {
                 """;
         Path py = dir.resolve("cluster.py");
         Files.writeString(py, script);
-        String[] r = exec(List.of(PYTHON.toString(), py.toString(), Integer.toString(address.getPort()),
+        String[] r = Tools.exec(List.of(PYTHON.toString(), py.toString(), Integer.toString(address.getPort()),
                 Integer.toString(KEYS)));
         assertEquals("0", r[0], r[1]);
         assertTrue(r[1].strip().endsWith("done " + 2 * KEYS), r[1]);
@@ -164,18 +153,10 @@ class ClusterClientsTest {
         assertEquals(2 * KEYS, running.store.keyCount());
     }
 
-    private static boolean onPath(String tool) {
-        for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (!d.isEmpty() && Files.isExecutable(Path.of(d, tool))) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     @Test
     void redisCliInClusterMode() throws Exception {
-        assumeTrue(onPath("redis-cli"), "redis-cli not installed (apt-get install redis-tools)");
+        assumeTrue(Tools.onPath("redis-cli"), "redis-cli not installed (apt-get install redis-tools)");
         List<String> base = List.of("redis-cli", "-c", "-h", "127.0.0.1", "-p", Integer.toString(address.getPort()));
         Map<List<String>, String> script = new java.util.LinkedHashMap<>();
         script.put(List.of("SET", "cli-key", "hello cluster"), "OK");
@@ -187,7 +168,7 @@ class ClusterClientsTest {
         for (var e : script.entrySet()) {
             List<String> c = new ArrayList<>(base);
             c.addAll(e.getKey());
-            String[] r = exec(c);
+            String[] r = Tools.exec(c);
             assertEquals("0", r[0], r[1]);
             assertEquals(e.getValue(), r[1].strip(), String.join(" ", e.getKey()));
         }

@@ -52,22 +52,7 @@ class RedisClientsTest {
         running.close();
     }
 
-    private static boolean onPath(String tool) {
-        for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (Files.isExecutable(Path.of(d, tool))) {
-                return true;
-            }
-        }
-        return false;
-    }
 
-    /** Runs a process to its end (bounded); returns its exit status and output. */
-    private static String[] exec(List<String> command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "finished: " + command);
-        return new String[] {Integer.toString(p.exitValue()), new String(out, StandardCharsets.UTF_8)};
-    }
 
     private String port() {
         return Integer.toString(server.address().getPort());
@@ -75,7 +60,7 @@ class RedisClientsTest {
 
     @Test
     void redisCli() throws Exception {
-        assumeTrue(onPath("redis-cli"), "redis-cli not installed (apt-get install redis-tools)");
+        assumeTrue(Tools.onPath("redis-cli"), "redis-cli not installed (apt-get install redis-tools)");
         List<String> base = List.of("redis-cli", "-h", "127.0.0.1", "-p", port());
         String[][] script = {
             {"SET", "greeting", "hello world"}, {"OK"},
@@ -90,7 +75,7 @@ class RedisClientsTest {
         for (int i = 0; i < script.length; i += 2) {
             List<String> c = new ArrayList<>(base);
             c.addAll(List.of(script[i]));
-            String[] r = exec(c);
+            String[] r = Tools.exec(c);
             assertEquals("0", r[0], r[1]);
             assertTrue(r[1].startsWith(script[i + 1][0]), String.join(" ", script[i]) + " -> " + r[1]);
         }
@@ -98,8 +83,8 @@ class RedisClientsTest {
 
     @Test
     void redisBenchmarkRunsToTheEnd() throws Exception {
-        assumeTrue(onPath("redis-benchmark"), "redis-benchmark not installed (apt-get install redis-tools)");
-        String[] r = exec(List.of("redis-benchmark", "-h", "127.0.0.1", "-p", port(), "-t", "set,get", "-n", "4000",
+        assumeTrue(Tools.onPath("redis-benchmark"), "redis-benchmark not installed (apt-get install redis-tools)");
+        String[] r = Tools.exec(List.of("redis-benchmark", "-h", "127.0.0.1", "-p", port(), "-t", "set,get", "-n", "4000",
                 "-c", "10", "-P", "8", "-d", "1000", "-q"));
         assertEquals("0", r[0], r[1]);
         assertTrue(r[1].contains("SET: ") && r[1].contains("GET: ") && r[1].contains("requests per second"), r[1]);
@@ -112,7 +97,7 @@ class RedisClientsTest {
     @Test
     void redisPyLmcacheStyleSession() throws Exception {
         assumeTrue(Files.isExecutable(PYTHON), "no " + PYTHON);
-        String[] probe = exec(List.of(PYTHON.toString(), "-c", "import redis"));
+        String[] probe = Tools.exec(List.of(PYTHON.toString(), "-c", "import redis"));
         assumeTrue(probe[0].equals("0"), "python3-redis not installed (apt-get install python3-redis)");
         String script = """
                 import redis, sys, threading, hashlib
@@ -142,7 +127,7 @@ class RedisClientsTest {
                 """;
         Path py = dir.resolve("session.py");
         Files.writeString(py, script);
-        String[] r = exec(List.of(PYTHON.toString(), py.toString(), port()));
+        String[] r = Tools.exec(List.of(PYTHON.toString(), py.toString(), port()));
         assertEquals("0", r[0], r[1]);
         assertEquals(80, store.keyCount(), "4 threads x 10 chunks x 2 keys");
     }

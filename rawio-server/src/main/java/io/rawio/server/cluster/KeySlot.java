@@ -1,12 +1,12 @@
-package io.rawio.server;
+package io.rawio.server.cluster;
 
 /**
  * The Redis Cluster hash slot of a key: CRC16 (XMODEM: polynomial 0x1021, initial value 0) of the key,
  * or of its hash tag (the bytes between the first '{' and the first '}' after it, when not empty),
  * modulo 16384. Clients compute the same number to pick the node of a key.
  */
-final class KeySlot {
-    static final int SLOTS = 16384;
+public final class KeySlot {
+    public static final int SLOTS = 16384;
     private static final int[] TABLE = new int[256];
 
     static {
@@ -23,7 +23,7 @@ final class KeySlot {
     }
 
     /** CRC16/XMODEM of {@code b[from, to)}. */
-    static int crc16(byte[] b, int from, int to) {
+    public static int crc16(byte[] b, int from, int to) {
         int crc = 0;
         for (int i = from; i < to; i++) {
             crc = ((crc << 8) ^ TABLE[((crc >>> 8) ^ b[i]) & 0xff]) & 0xffff;
@@ -32,7 +32,7 @@ final class KeySlot {
     }
 
     /** The key's slot, 0 to 16383. */
-    static int of(byte[] key) {
+    public static int of(byte[] key) {
         int open = -1;
         for (int i = 0; i < key.length; i++) {
             if (key[i] == '{') {

@@ -195,7 +195,7 @@ public final class Numa {
             case Errno.EFAULT -> "the address is not mapped";
             default -> Errno.describe(e);
         };
-        return "get_mempolicy: " + Errno.name(e) + " (" + meaning + ")";
+        return "get_mempolicy: " + Errno.name(e) + ", " + meaning;
     }
 
     /**

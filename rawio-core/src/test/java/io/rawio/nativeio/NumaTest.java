@@ -101,7 +101,7 @@ class NumaTest {
 
     @Test
     void refusalsSayWhy() {
-        assertTrue(Numa.whyUnknown(-Errno.ENOSYS).startsWith("get_mempolicy: ENOSYS ("));
+        assertTrue(Numa.whyUnknown(-Errno.ENOSYS).startsWith("get_mempolicy: ENOSYS, "));
         assertTrue(Numa.whyUnknown(-Errno.EPERM).contains("seccomp"));
     }
 

@@ -7,11 +7,14 @@ import io.rawio.memory.AlignedMemory;
 import io.rawio.nativeio.ArchConstants;
 import io.rawio.nativeio.BlockDevices;
 import io.rawio.nativeio.NativeFile;
+import io.rawio.nativeio.Numa;
 import io.rawio.nativeio.OpenFlag;
 import io.rawio.nativeio.Statx;
 import io.rawio.nativeio.Uname;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,7 +30,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code rawio info}: what this machine supports, each missing item with its reason. */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Show what this machine supports: kernel, io_uring, O_DIRECT alignment, huge pages, engines"
+        description = "Show what this machine supports: kernel, io_uring, O_DIRECT alignment, huge pages, NUMA nodes"
+                + " (and the node the store's buffers land on), engines"
                 + " (each available or why not), native AIO limits (fs.aio-nr, fs.aio-max-nr).")
 public final class InfoCommand implements Callable<Integer> {
     @Spec
@@ -99,6 +103,7 @@ public final class InfoCommand implements Callable<Integer> {
         String thp = AlignedMemory.hugePagesStatus();
         items.add(new Item("memory", "transparent huge pages", thp.replaceFirst("^(un)?available: ", ""),
                 thp.startsWith("available")));
+        items.addAll(numa());
         for (String e : IoEngines.names()) {
             var reason = IoEngines.unavailableReason(e);
             items.add(new Item("engines", e, reason.orElseGet(() -> "available: "
@@ -144,6 +149,65 @@ public final class InfoCommand implements Callable<Integer> {
             }
         }
         return items;
+    }
+
+    /**
+     * NUMA: the nodes sysfs lists, the node the store's buffers land on (allocated as the store allocates
+     * them, touched here), the node of the disk under --dir where sysfs has one, and, with one node,
+     * that binding cannot be measured.
+     */
+    private List<Item> numa() {
+        List<Item> items = new ArrayList<>();
+        List<Numa.Node> nodes;
+        try {
+            nodes = Numa.nodes();
+        } catch (IOException | RuntimeException e) {
+            items.add(new Item("NUMA", "nodes", "cannot read " + Numa.SYSFS_NODES + " (" + e.getMessage() + ")",
+                    false));
+            return items;
+        }
+        if (nodes.isEmpty()) {
+            items.add(new Item("NUMA", "nodes", "no NUMA information (" + Numa.SYSFS_NODES
+                    + " absent: kernel without CONFIG_NUMA or no sysfs), one node implied", false));
+        } else {
+            items.add(new Item("NUMA", "nodes", nodes.size() + " (" + Numa.SYSFS_NODES + ")", true));
+            for (Numa.Node n : nodes) {
+                items.add(new Item("NUMA", "node " + n.id(), (n.cpus().isEmpty() ? "no CPUs" : "CPUs " + n.cpuList())
+                        + ", memory " + (n.memTotalBytes() >> 20) + " MiB (" + (n.memFreeBytes() >> 20) + " MiB free)",
+                        true));
+            }
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            // As ScratchBuffers maps a region (2 MiB-aligned, MADV_HUGEPAGE) and LeaseBuffers its slab
+            // (a mapping past AlignedMemory.MMAP_THRESHOLD): anonymous pages placed at first touch, by
+            // the default policy on the node of the CPU that touches them.
+            items.add(bufferNode("store scratch buffers", AlignedMemory.mapAnonymous(arena,
+                    AlignedMemory.HUGE_PAGE_SIZE, true), "a 2 MiB MADV_HUGEPAGE mapping, as the store's read and"
+                    + " write regions"));
+            items.add(bufferNode("store lease slab", AlignedMemory.allocate(arena, 32L << 20, 4096),
+                    "a 32 MiB mapping, as the store's zero-copy read slab"));
+        }
+        var disk = BlockDevices.diskOf(dir.toAbsolutePath().normalize());
+        if (disk.isPresent()) {
+            var node = Numa.nodeOfDisk(disk.get());
+            if (node.isPresent()) {
+                items.add(new Item("NUMA", "disk node", disk.get() + ": " + (node.getAsInt() < 0
+                        ? "none (numa_node -1: the platform ties the device to no node)"
+                        : "node " + node.getAsInt()), true));
+            }
+        }
+        if (nodes.size() <= 1) {
+            items.add(new Item("NUMA", "binding", "there is only one node, so binding buffers and threads to the"
+                    + " device's node (numactl --membind/--cpunodebind, mbind) cannot be measured here", false));
+        }
+        return items;
+    }
+
+    private static Item bufferNode(String name, MemorySegment buffer, String how) {
+        int node = Numa.nodeOf(buffer);
+        return node >= 0
+                ? new Item("NUMA", name, "node " + node + " (" + how + ", first touched by this thread)", true)
+                : new Item("NUMA", name, "unknown (" + Numa.whyUnknown(node) + ")", false);
     }
 
     /**

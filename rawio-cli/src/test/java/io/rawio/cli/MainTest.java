@@ -6,11 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.rawio.nativeio.Numa;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class MainTest {
@@ -100,6 +103,34 @@ class MainTest {
         JsonNode root = new ObjectMapper().readTree(r.out());
         assertTrue(root.get("system").get("kernel").get("value").asText().startsWith("Linux"));
         assertTrue(root.get("engines").get("psync").get("available").asBoolean());
+    }
+
+    @Test
+    void infoListsTheNumaNodesSysfsHas() throws Exception {
+        Run r = run("info");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("\nNUMA\n"), r.out());
+        List<String> sysfs = new ArrayList<>();
+        if (Files.isDirectory(Numa.SYSFS_NODES)) {
+            try (var dirs = Files.newDirectoryStream(Numa.SYSFS_NODES, "node[0-9]*")) {
+                dirs.forEach(d -> sysfs.add("node " + d.getFileName().toString().substring(4)));
+            }
+        }
+        JsonNode numa = new ObjectMapper().readTree(run("info", "--output-format=json").out()).get("NUMA");
+        List<String> listed = new ArrayList<>();
+        numa.fieldNames().forEachRemaining(n -> {
+            if (n.matches("node \\d+")) {
+                listed.add(n);
+            }
+        });
+        assertEquals(sysfs.stream().sorted().toList(), listed.stream().sorted().toList());
+        for (String node : sysfs) {
+            assertTrue(r.out().contains("  " + node + " "), node + " in " + r.out());
+        }
+        assertTrue(numa.has("store scratch buffers"), numa.toString());
+        if (sysfs.size() <= 1) {
+            assertTrue(numa.get("binding").get("value").asText().contains("cannot be measured here"), numa.toString());
+        }
     }
 
     @Test

@@ -24,6 +24,7 @@ import java.util.Locale;
  * @param sysIoSubmit    syscall number of io_submit
  * @param sysIoGetevents syscall number of io_getevents
  * @param sysIoCancel    syscall number of io_cancel
+ * @param sysGetMempolicy syscall number of get_mempolicy (239 on x86-64, 236 in asm-generic)
  * @param blkGetSize64 {@code BLKGETSIZE64} = _IOR(0x12, 114, size_t)
  * @param blkSszGet    {@code BLKSSZGET} = _IO(0x12, 104)
  * @param blkPbszGet   {@code BLKPBSZGET} = _IO(0x12, 123)
@@ -42,17 +43,18 @@ public record ArchConstants(
         long sysIoSubmit,
         long sysIoGetevents,
         long sysIoCancel,
+        long sysGetMempolicy,
         long blkGetSize64,
         long blkSszGet,
         long blkPbszGet) {
 
     /** x86-64: arch/x86/include/uapi/asm/fcntl.h, arch/x86/entry/syscalls/syscall_64.tbl. */
     public static final ArchConstants X86_64 = new ArchConstants(
-            "x86_64", 0x4000, 0x10000, 0x20000, 0x8000, 425, 426, 427, 206, 207, 209, 208, 210, 0x80081272L, 0x1268, 0x127b);
+            "x86_64", 0x4000, 0x10000, 0x20000, 0x8000, 425, 426, 427, 206, 207, 209, 208, 210, 239, 0x80081272L, 0x1268, 0x127b);
 
     /** aarch64: arch/arm64/include/uapi/asm/fcntl.h, include/uapi/asm-generic/unistd.h. */
     public static final ArchConstants AARCH64 = new ArchConstants(
-            "aarch64", 0x10000, 0x4000, 0x8000, 0x20000, 425, 426, 427, 0, 1, 2, 4, 3, 0x80081272L, 0x1268, 0x127b);
+            "aarch64", 0x10000, 0x4000, 0x8000, 0x20000, 425, 426, 427, 0, 1, 2, 4, 3, 236, 0x80081272L, 0x1268, 0x127b);
 
     private static final ArchConstants CURRENT = forName(System.getProperty("os.arch", ""));
 

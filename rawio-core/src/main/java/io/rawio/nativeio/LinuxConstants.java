@@ -111,6 +111,12 @@ public final class LinuxConstants {
     /** include/uapi/asm-generic/resource.h (x86-64 and aarch64 alike): descriptors a process may have open. */
     public static final int RLIMIT_NOFILE = 7;
 
+    // include/uapi/linux/mempolicy.h: get_mempolicy flags
+    /** Return a node id instead of the policy mode. */
+    public static final int MPOL_F_NODE = 1;
+    /** Look up the policy (with MPOL_F_NODE: the node) of the page at the given address. */
+    public static final int MPOL_F_ADDR = 2;
+
     /** The page size rawio assumes for alignment when nothing better is known. */
     public static final int DEFAULT_ALIGNMENT = 4096;
 

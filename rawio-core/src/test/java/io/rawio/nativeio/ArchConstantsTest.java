@@ -34,6 +34,13 @@ class ArchConstantsTest {
     }
 
     @Test
+    void getMempolicyHasItsOwnNumberPerArchitecture() {
+        // arch/x86/entry/syscalls/syscall_64.tbl vs include/uapi/asm-generic/unistd.h
+        assertEquals(239, ArchConstants.X86_64.sysGetMempolicy());
+        assertEquals(236, ArchConstants.AARCH64.sysGetMempolicy());
+    }
+
+    @Test
     void osArchNamesMapToTables() {
         assertSame(ArchConstants.X86_64, ArchConstants.forName("amd64"));
         assertSame(ArchConstants.X86_64, ArchConstants.forName("x86_64"));

@@ -239,7 +239,12 @@ final class LoopCore {
                     close(c);
                     continue;
                 }
-                io.settle(c);
+                try {
+                    io.settle(c);
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    close(c); // its replies cannot be sent: that connection, not the loop
+                    continue;
+                }
                 if (c.shutdown) {
                     stop = true; // SHUTDOWN: the loop ends; the caller closes the store (a checkpoint)
                 }
@@ -279,8 +284,12 @@ final class LoopCore {
                 }
             }
             for (Connection c : round) {
-                if (!c.dead && !io.send(c)) {
-                    c.dead = true;
+                try {
+                    if (!c.dead && !io.send(c)) {
+                        c.dead = true;
+                    }
+                } catch (RuntimeException | OutOfMemoryError e) {
+                    c.dead = true; // its replies cannot be sent: that connection, not the loop
                 }
             }
             io.sendsQueued();

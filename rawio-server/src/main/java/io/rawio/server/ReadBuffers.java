@@ -12,8 +12,8 @@ import java.util.ArrayDeque;
  * buffer fits, free buffers of other sizes are given back to make room; when every byte is in use,
  * {@link #take} says so (null) and the caller waits for buffers to come back.
  *
- * <p>Single-threaded: the loop's thread only. {@link #close()} frees everything; call it only when no
- * read or send can still use a buffer.
+ * <p>Single-threaded: the loop's thread only (each buffer's arena is confined to it). {@link #close()}
+ * frees everything; call it only when no read or send can still use a buffer.
  */
 final class ReadBuffers implements AutoCloseable {
     /** The smallest buffer: a 4 KiB value's read (header and value in two blocks) and its reply's tail. */
@@ -94,7 +94,7 @@ final class ReadBuffers implements AutoCloseable {
         if (allocatedBytes + need > budgetBytes) {
             return null;
         }
-        Arena arena = Arena.ofShared(); // closed by whichever thread closes the loop
+        Arena arena = Arena.ofConfined(); // the loop's thread makes, recycles and frees every buffer
         MemorySegment m = AlignedMemory.allocate(arena, need, alignment);
         allocatedBytes += need;
         inUse++;

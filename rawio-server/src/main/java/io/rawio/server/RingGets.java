@@ -8,8 +8,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * The io_uring loop's GETs from the device: the store plans each read ({@link SlotStore#planRead}), the
@@ -21,9 +19,11 @@ import java.util.List;
  * failed read is an {@code -ERR} to its client.
  *
  * <p>Bounds: {@link #MAX_PER_CONNECTION} device replies per connection (and about
- * {@link #BYTES_PER_CONNECTION} of them), {@code capacity} in all, and the buffers' byte budget; a GET
- * past a bound waits in its connection until replies are sent ({@link Start#NO_ROOM}), and the
- * connections that waited for buffers are made ready as buffers come back.
+ * {@link #BYTES_PER_CONNECTION} of them): a GET past them waits in its connection until its replies are
+ * sent ({@link Start#NO_ROOM}). {@code capacity} replies in all and the buffers' byte budget: a GET that
+ * finds them spent (clients that do not read their replies hold them) is read the other way, by the
+ * wave's getMany ({@link Start#ELSEWHERE}), so no connection waits on another's. A value larger than
+ * an eighth of the budget is read that way too.
  *
  * <p>Single-threaded: the loop's thread only.
  */
@@ -60,8 +60,6 @@ final class RingGets implements RoundBatcher.DeviceGets {
     /** The head areas, {@link #HEAD} bytes per entry. */
     private final MemorySegment heads;
     private final MemorySegment crlf;
-    /** Connections that waited for a buffer or an entry: made ready when one comes back. */
-    private final List<Connection> waiting = new ArrayList<>();
     private int inFlight;
     /** Counters for INFO: reads issued, reads issued again, replies sent from read buffers. */
     long reads;
@@ -89,17 +87,13 @@ final class RingGets implements RoundBatcher.DeviceGets {
         if (read == null) {
             return Start.ABSENT;
         }
-        if (freeIds.isEmpty()) {
-            waitForRoom(c);
-            return Start.NO_ROOM;
+        if (freeIds.isEmpty() || ReadBuffers.classBytes(ReadBuffers.sizeClass(read.length() + 2L))
+                > buffers.budgetBytes() / 8) {
+            return Start.ELSEWHERE;
         }
         ReadBuffers.Buffer b = buffers.take(read.length() + 2L);
         if (b == null) {
-            if (ReadBuffers.classBytes(ReadBuffers.sizeClass(read.length() + 2L)) > buffers.budgetBytes()) {
-                return Start.TOO_LARGE;
-            }
-            waitForRoom(c);
-            return Start.NO_ROOM;
+            return Start.ELSEWHERE;
         }
         int id = freeIds.poll();
         DeviceReply r = new DeviceReply(id, c);
@@ -110,12 +104,6 @@ final class RingGets implements RoundBatcher.DeviceGets {
         c.readsInFlight++;
         issue(r);
         return Start.STARTED;
-    }
-
-    private void waitForRoom(Connection c) {
-        if (!waiting.contains(c)) {
-            waiting.add(c);
-        }
     }
 
     private void issue(DeviceReply r) {
@@ -144,18 +132,23 @@ final class RingGets implements RoundBatcher.DeviceGets {
         long at = store.finishRead(r.read, buf, res);
         if (at == SlotStore.READ_AGAIN) {
             DeviceRead again = r.attempts < MAX_ATTEMPTS ? store.planRead(r.read.key()) : null;
-            if (again != null && again.length() + 2L <= buf.byteSize()) {
-                rereads++;
-                r.read = again;
-                issue(r);
+            if (again == null) {
+                finish(r, nullReply(r));
                 return;
             }
-            if (again != null) {
-                // It moved to a larger class than this buffer: the reply says absent only if it is.
-                finish(r, error(r, "ERR value moved while it was read; retry"));
-                return;
+            if (again.length() + 2L > buf.byteSize()) {
+                // Rewritten into a larger class while it was read: a larger buffer for the new value.
+                ReadBuffers.Buffer larger = buffers.take(again.length() + 2L);
+                if (larger == null) {
+                    finish(r, error(r, "ERR value moved while it was read and no read buffer is free; retry"));
+                    return;
+                }
+                buffers.give(r.buffer);
+                r.buffer = larger;
             }
-            finish(r, nullReply(r));
+            rereads++;
+            r.read = again;
+            issue(r);
             return;
         }
         if (at == SlotStore.CORRUPT) {
@@ -230,12 +223,6 @@ final class RingGets implements RoundBatcher.DeviceGets {
         freeIds.push(r.id);
         buffers.give(r.buffer);
         r.buffer = null;
-        if (!waiting.isEmpty()) {
-            for (Connection c : waiting) {
-                ring.ready(c);
-            }
-            waiting.clear();
-        }
     }
 
     /**
@@ -251,7 +238,6 @@ final class RingGets implements RoundBatcher.DeviceGets {
             }
         }
         c.deferred.clear();
-        waiting.remove(c);
     }
 
     /** Reads in the ring (the loop waits for them before freeing the buffers). */

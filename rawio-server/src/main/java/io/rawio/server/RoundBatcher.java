@@ -103,10 +103,10 @@ final class RoundBatcher {
             STARTED,
             /** The key is absent: the caller replies null. */
             ABSENT,
-            /** No room now (buffers, the connection's bound): the GET waits, its connection made ready later. */
+            /** The connection holds its share of device replies: the GET waits until they are sent. */
             NO_ROOM,
-            /** The value is larger than the reads' buffers can ever hold: the caller reads it another way. */
-            TOO_LARGE
+            /** Not on the ring (its buffers are spent, or the value is too large for them): the caller reads it. */
+            ELSEWHERE
         }
 
         Start start(Connection c, byte[] key);
@@ -171,12 +171,12 @@ final class RoundBatcher {
                         } else if (!toDevice && deviceGets != null) {
                             DeviceGets.Start started = deviceGets.start(c, key);
                             if (started == DeviceGets.Start.NO_ROOM) {
-                                c.waitsForDevice = true; // made ready when replies are sent or buffers free
+                                c.waitsForDevice = true; // made ready as its replies are sent
                                 break;
                             }
                             if (started == DeviceGets.Start.ABSENT) {
                                 c.out.nullBulk();
-                            } else if (started == DeviceGets.Start.TOO_LARGE) {
+                            } else if (started == DeviceGets.Start.ELSEWHERE) {
                                 toDevice = true;
                                 getKeys.add(key);
                                 getOwners.add(c);

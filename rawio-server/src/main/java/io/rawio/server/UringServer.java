@@ -579,6 +579,11 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         boolean stopped = false;
         for (DeviceReply r : c.deferred) {
             int heapTo = (int) r.at;
+            // Room for the heap replies before it and all its pieces, or the send ends before them.
+            if (count + (heapTo > heapFrom ? 1 : 0) + r.pieceCount > MAX_IOV) {
+                stopped = true;
+                break;
+            }
             if (heapTo > heapFrom) {
                 int k = Math.min(heapTo - heapFrom, want - copied);
                 if (k > 0) {
@@ -593,7 +598,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                 }
                 heapFrom = heapTo;
             }
-            if (!r.done || count + r.pieceCount > MAX_IOV || total >= MAX_SEND) {
+            if (!r.done || total >= MAX_SEND) {
                 stopped = true;
                 break;
             }
@@ -669,6 +674,10 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                 // The result; the memory is the kernel's until the notification, so the send stays in flight.
                 if (!l.closed && res >= 0) {
                     l.c.sentStream(res, l.sentAwaitingNotif::add);
+                } else if (res == -Errno.EOPNOTSUPP || res == -Errno.EINVAL) {
+                    // Refused (a Unix socket, say): nothing was sent; after the notification the
+                    // connection is ready again and its replies go with SENDMSG, copied.
+                    zeroCopy(Long.MAX_VALUE, "zero-copy send refused (" + Errno.name(-res) + "): sendmsg");
                 } else if (!l.closed && res != -Errno.EINTR && res != -Errno.EAGAIN) {
                     fail(l.c);
                 }

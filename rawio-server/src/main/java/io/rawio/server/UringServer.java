@@ -12,9 +12,7 @@ import io.rawio.uring.BufferRing;
 import io.rawio.uring.IoUring;
 import io.rawio.uring.SocketSqes;
 import io.rawio.uring.SqeDescriptor;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -62,73 +60,18 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     private static final int BUFFER_GROUP = 0;
     /** A plain RECV's own buffer, per connection. */
     private static final int RECV_BUFFER = 16 * 1024;
-    /** The most one SEND carries: a larger reply goes in several. */
-    private static final int MAX_SEND = 1 << 20;
     /** A send buffer larger than this is given back when its connection is idle. */
     private static final int KEEP_SEND_BUFFER = 64 * 1024;
     private static final long WAIT_NANOS = 100_000_000L;
-    /** Pieces of one SENDMSG at most (heap replies and device replies in their order). */
-    private static final int MAX_IOV = 64;
     /** Device replies in flight or unsent, in all. */
     private static final int DEVICE_REPLIES = 4096;
     /** The store reads' buffers, in bytes at most ({@code -Drawio.uring.readBufferBytes}). */
     private static final long READ_BUFFER_BYTES = Long.getLong("rawio.uring.readBufferBytes", 64L << 20);
-    /**
-     * The zero-copy threshold unless told: off. Measured over loopback (docs/PERFORMANCE.md) SENDMSG_ZC
-     * was slower than SENDMSG at every size from 16 KiB to 1 MiB: the kernel copies for a local
-     * receiver anyway, and the notification comes only once the client has read the bytes, so the
-     * connection's next send waits for its client. A NIC that sends from the pages is where it pays.
-     */
-    static final long DEFAULT_ZERO_COPY_ABOVE = Long.MAX_VALUE;
 
     /** The loop cannot run here; the reason says why (the caller falls back to epoll). */
     public static final class Refused extends Exception {
         Refused(String reason) {
             super(reason);
-        }
-    }
-
-    /** The loop's side of a connection: its requests in the ring and its native buffers. */
-    private static final class Link {
-        final Connection c;
-        final long id;
-        final Arena arena = Arena.ofConfined();
-        /** A RECV of it is in the ring (a multishot one until a CQE without IORING_CQE_F_MORE). */
-        boolean recvArmed;
-        /** Its RECV ended and is to be submitted again. */
-        boolean rearm;
-        boolean sendInFlight;
-        /** The SEND in flight is a SENDMSG of heap and device replies (counted by {@link Connection#sentStream}). */
-        boolean streamSend;
-        /** A msghdr and its iovecs, for SENDMSG; made on first use. */
-        MemorySegment msg;
-        /**
-         * The SEND in flight is zero-copy: it stays in flight until its notification, and the device
-         * replies it sent whole wait here for it before their buffers go back.
-         */
-        boolean zeroCopy;
-        final List<DeviceReply> sentAwaitingNotif = new ArrayList<>();
-        MemorySegment recvBuffer;
-        MemorySegment sendBuffer;
-        Arena sendArena;
-        /** The connection is closed; the link waits for its requests to end, then is freed. */
-        boolean closed;
-
-        Link(Connection c, long id) {
-            this.c = c;
-            this.id = id;
-        }
-
-        boolean idle() {
-            return !recvArmed && !sendInFlight;
-        }
-
-        void free() {
-            if (sendArena != null) {
-                sendArena.close();
-                sendArena = null;
-            }
-            arena.close();
         }
     }
 
@@ -138,10 +81,10 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     private BufferRing buffers;
     private MemorySegment sqes;
     /** Every link with a request in the ring or an open connection, by id. */
-    private final Map<Long, Link> links = new HashMap<>();
+    private final Map<Long, UringLink> links = new HashMap<>();
     /** The open connections' links, by descriptor. */
-    private final Map<Integer, Link> byFd = new HashMap<>();
-    private final List<Link> toRearm = new ArrayList<>();
+    private final Map<Integer, UringLink> byFd = new HashMap<>();
+    private final List<UringLink> toRearm = new ArrayList<>();
     private long nextId = 1;
     private boolean acceptArmed;
     /** When accepting stopped for lack of descriptors (EMFILE), when to try again (nanoTime), or 0. */
@@ -154,13 +97,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     /** The store's file is registered with the ring (IOSQE_FIXED_FILE, index 0). */
     private int storeFd = -1;
     private boolean storeFileFixed;
-    /**
-     * A SENDMSG carrying at least this many bytes of device replies is zero-copy (IORING_OP_SENDMSG_ZC);
-     * {@link Long#MAX_VALUE} when off ({@code -Drawio.uring.sendZc=false}, a kernel without it, or
-     * refused while running). {@code -Drawio.uring.sendZcThreshold=BYTES} sets it.
-     */
-    private long zeroCopyAbove;
-    private String zeroCopyNote;
+    private final UringSends sends;
     /** {@link #run()} began: what it drained it freed, and what it did not must stay. */
     private boolean ran;
 
@@ -220,21 +157,36 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             this.gets = new RingGets(store, new StoreReads(), readBuffers, DEVICE_REPLIES);
             core.batcher.deviceGets(gets);
             core.commands.ringReads = () -> gets.reads;
-            if (!Boolean.parseBoolean(System.getProperty("rawio.uring.sendZc", "true"))) {
-                zeroCopy(Long.MAX_VALUE, "zero-copy send off (-Drawio.uring.sendZc=false)");
-            } else if (!IoUring.supports(IORING_OP_SENDMSG_ZC)) {
-                zeroCopy(Long.MAX_VALUE, "zero-copy send needs Linux 6.1");
-            } else {
-                long above = Long.getLong("rawio.uring.sendZcThreshold", DEFAULT_ZERO_COPY_ABOVE);
-                zeroCopy(above, above == Long.MAX_VALUE
-                        ? "zero-copy send off (slower over loopback; -Drawio.uring.sendZcThreshold=BYTES turns it on)"
-                        : "zero-copy send of device replies from " + (above >> 10) + " KiB");
-            }
-            core.commands.ringRereads = () -> gets.rereads;
         } else {
             this.readBuffers = null;
             this.gets = null;
         }
+        this.sends = new UringSends(sqes, gets, new UringSends.Loop() {
+            @Override
+            public long sqe() {
+                return UringServer.this.sqe();
+            }
+
+            @Override
+            public long tag(UringLink l) {
+                return UringServer.tag(SEND, l.id);
+            }
+
+            @Override
+            public void ready(Connection c) {
+                core.ready(c);
+            }
+
+            @Override
+            public void fail(Connection c) {
+                UringServer.this.fail(c);
+            }
+
+            @Override
+            public void forget(UringLink l) {
+                UringServer.this.forget(l);
+            }
+        });
     }
 
     /** How {@link RingGets} puts the store's reads into this ring. */
@@ -270,7 +222,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
 
         @Override
         public void ready(Connection c) {
-            Link l = byFd.get(c.fd);
+            UringLink l = byFd.get(c.fd);
             if (l != null && l.c == c) {
                 core.ready(c);
             }
@@ -289,13 +241,8 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
 
     /** One line for the ready line: the socket features, and where the store's reads go. */
     public String describe() {
-        return features.describe() + "; " + (gets != null ? "store reads on this ring; " + zeroCopyNote
+        return features.describe() + "; " + (gets != null ? "store reads on this ring; " + sends.zeroCopyNote()
                 : "store reads by the store's engine (-Drawio.uring.storeReads=false)");
-    }
-
-    private void zeroCopy(long above, String note) {
-        zeroCopyAbove = above;
-        zeroCopyNote = note;
     }
 
     /** What the loop uses (multishot accept and recv, the buffer ring) and what it does without. */
@@ -376,7 +323,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         if (buffers != null) {
             buffers.publish();
         }
-        for (Link l : toRearm) {
+        for (UringLink l : toRearm) {
             l.rearm = false;
             if (!l.closed && !l.recvArmed) {
                 armRecv(l);
@@ -394,7 +341,12 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         switch (kind) {
             case ACCEPT -> accepted(res, flags);
             case RECV -> received(links.get(id), res, flags);
-            case SEND -> sent(links.get(id), res, flags);
+            case SEND -> {
+                UringLink l = links.get(id);
+                if (l != null) {
+                    sends.completed(l, res, flags);
+                }
+            }
             case DEVREAD -> gets.completed((int) id, res);
             default -> { } // a cancel's own completion
         }
@@ -417,7 +369,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                 Sockets.close(res);
             } else if (core.admit(res)) {
                 Connection c = core.open(res, nowMs);
-                Link l = new Link(c, nextId++);
+                UringLink l = new UringLink(c, nextId++);
                 links.put(l.id, l);
                 byFd.put(c.fd, l);
                 if (buffers == null) {
@@ -439,7 +391,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
 
     // ------------------------------------------------------------------ receive
 
-    private void armRecv(Link l) {
+    private void armRecv(UringLink l) {
         long at = sqe();
         if (buffers != null) {
             SocketSqes.recvSelect(sqes, at, l.c.fd, buffers.group(), 0, features.multishotRecv(), tag(RECV, l.id));
@@ -449,7 +401,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         l.recvArmed = true;
     }
 
-    private void received(Link l, int res, int flags) {
+    private void received(UringLink l, int res, int flags) {
         int bid = SocketSqes.bufferId(flags);
         boolean more = SocketSqes.more(flags);
         if (l == null) {
@@ -503,7 +455,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         }
     }
 
-    private void rearmIfEnded(Link l) {
+    private void rearmIfEnded(UringLink l) {
         if (!l.recvArmed && !l.rearm) {
             l.rearm = true;
             toRearm.add(l);
@@ -527,119 +479,14 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
 
     // ------------------------------------------------------------------ send
 
-    /** Starts a SEND of the replies waiting (unless one is in flight); its completion comes later. */
+    /** Starts a send of the replies waiting (unless one is in flight); its completion comes later. */
     @Override
     public boolean send(Connection c) {
-        Link l = byFd.get(c.fd);
-        if (l == null || l.sendInFlight || !c.wantsWrite()) {
-            return true;
+        UringLink l = byFd.get(c.fd);
+        if (l != null && !l.sendInFlight && c.wantsWrite()) {
+            sends.start(l);
         }
-        if (!c.deferred.isEmpty()) {
-            sendStream(l, c);
-            return true;
-        }
-        int n = (int) Math.min(c.unsentBytes(), MAX_SEND);
-        if (l.sendBuffer == null || l.sendBuffer.byteSize() < n) {
-            if (l.sendArena != null) {
-                l.sendArena.close();
-            }
-            l.sendArena = Arena.ofConfined();
-            l.sendBuffer = l.sendArena.allocate(Math.max(4096, Integer.highestOneBit(Math.max(1, n - 1)) << 1), 64);
-        }
-        int k = c.unsentInto(l.sendBuffer.asSlice(0, n));
-        SocketSqes.send(sqes, sqe(), c.fd, l.sendBuffer, k, NetConstants.MSG_NOSIGNAL, tag(SEND, l.id));
-        l.sendInFlight = true;
         return true;
-    }
-
-    /**
-     * One SENDMSG of the replies that can go now, in their order: the heap replies (copied into the send
-     * buffer) and the device replies (their pieces, sent from the memory the values were read into), up
-     * to the first device reply whose read has not completed.
-     */
-    private void sendStream(Link l, Connection c) {
-        if (l.msg == null) {
-            l.msg = l.arena.allocate(SocketSqes.MSGHDR_SIZE + 16L * MAX_IOV, 64);
-        }
-        int heapUnsent = c.out.size() - c.sentOffset();
-        int want = Math.min(heapUnsent, MAX_SEND);
-        if (want > 0 && (l.sendBuffer == null || l.sendBuffer.byteSize() < want)) {
-            if (l.sendArena != null) {
-                l.sendArena.close();
-            }
-            l.sendArena = Arena.ofConfined();
-            l.sendBuffer = l.sendArena.allocate(Math.max(4096, Integer.highestOneBit(Math.max(1, want - 1)) << 1), 64);
-        }
-        MemorySegment iov = l.msg.asSlice(SocketSqes.MSGHDR_SIZE);
-        int count = 0;
-        long total = 0;
-        long deviceBytes = 0;
-        int copied = 0;
-        int heapFrom = c.sentOffset();
-        boolean stopped = false;
-        for (DeviceReply r : c.deferred) {
-            int heapTo = (int) r.at;
-            // Room for the heap replies before it and all its pieces, or the send ends before them.
-            if (count + (heapTo > heapFrom ? 1 : 0) + r.pieceCount > MAX_IOV) {
-                stopped = true;
-                break;
-            }
-            if (heapTo > heapFrom) {
-                int k = Math.min(heapTo - heapFrom, want - copied);
-                if (k > 0) {
-                    MemorySegment.copy(c.out.buffer(), heapFrom, l.sendBuffer, ValueLayout.JAVA_BYTE, copied, k);
-                    count = iovec(iov, count, l.sendBuffer.address() + copied, k);
-                    copied += k;
-                    total += k;
-                }
-                if (heapFrom + k < heapTo) {
-                    stopped = true; // the send buffer is full
-                    break;
-                }
-                heapFrom = heapTo;
-            }
-            if (!r.done || total >= MAX_SEND) {
-                stopped = true;
-                break;
-            }
-            long skip = r.sent;
-            for (int i = 0; i < r.pieceCount; i++) {
-                MemorySegment p = r.pieces[i];
-                if (skip >= p.byteSize()) {
-                    skip -= p.byteSize();
-                    continue;
-                }
-                count = iovec(iov, count, p.address() + skip, p.byteSize() - skip);
-                total += p.byteSize() - skip;
-                deviceBytes += p.byteSize() - skip;
-                skip = 0;
-            }
-        }
-        if (!stopped && heapFrom < c.out.size() && count < MAX_IOV) {
-            int k = Math.min(c.out.size() - heapFrom, want - copied);
-            if (k > 0) {
-                MemorySegment.copy(c.out.buffer(), heapFrom, l.sendBuffer, ValueLayout.JAVA_BYTE, copied, k);
-                count = iovec(iov, count, l.sendBuffer.address() + copied, k);
-            }
-        }
-        if (count == 0) {
-            return; // the first reply's read is still in flight: its completion brings the connection back
-        }
-        SocketSqes.msghdr(l.msg, iov, count);
-        if (deviceBytes >= zeroCopyAbove) {
-            SocketSqes.sendmsgZc(sqes, sqe(), c.fd, l.msg, NetConstants.MSG_NOSIGNAL, tag(SEND, l.id));
-            l.zeroCopy = true;
-        } else {
-            SocketSqes.sendmsg(sqes, sqe(), c.fd, l.msg, NetConstants.MSG_NOSIGNAL, tag(SEND, l.id));
-        }
-        l.sendInFlight = true;
-        l.streamSend = true;
-    }
-
-    private static int iovec(MemorySegment iov, int count, long address, long length) {
-        iov.set(ValueLayout.JAVA_LONG, 16L * count, address);
-        iov.set(ValueLayout.JAVA_LONG, 16L * count + 8, length);
-        return count + 1;
     }
 
     /** The pass's sends go to the kernel; those the sockets took complete now. */
@@ -655,90 +502,17 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     /** A reply not all sent when the round ends: its SEND is in flight, or starts now. */
     @Override
     public void settle(Connection c) {
-        Link l = byFd.get(c.fd);
+        UringLink l = byFd.get(c.fd);
         if (l != null && c.wantsWrite() && !l.sendInFlight) {
             send(c);
         }
     }
 
-    private void sent(Link l, int res, int flags) {
-        if (l == null) {
-            return;
-        }
-        if (l.zeroCopy) {
-            if (SocketSqes.notification(flags)) {
-                zeroCopyDone(l); // the kernel is done with the memory: the buffers go back, the next send may start
-                return;
-            }
-            if (SocketSqes.more(flags)) {
-                // The result; the memory is the kernel's until the notification, so the send stays in flight.
-                if (!l.closed && res >= 0) {
-                    l.c.sentStream(res, l.sentAwaitingNotif::add);
-                } else if (res == -Errno.EOPNOTSUPP || res == -Errno.EINVAL) {
-                    // Refused (a Unix socket, say): nothing was sent; after the notification the
-                    // connection is ready again and its replies go with SENDMSG, copied.
-                    zeroCopy(Long.MAX_VALUE, "zero-copy send refused (" + Errno.name(-res) + "): sendmsg");
-                } else if (!l.closed && res != -Errno.EINTR && res != -Errno.EAGAIN) {
-                    fail(l.c);
-                }
-                return;
-            }
-            l.zeroCopy = false; // no notification follows (a failure): an ordinary completion
-            if (res == -Errno.EOPNOTSUPP || res == -Errno.EINVAL) {
-                zeroCopy(Long.MAX_VALUE, "zero-copy send refused (" + Errno.name(-res) + "): sendmsg");
-                res = -Errno.EAGAIN; // sent again, copied
-            }
-        }
-        l.sendInFlight = false;
-        if (l.closed) {
-            l.streamSend = false;
-            if (l.idle()) {
-                forget(l);
-            }
-            return;
-        }
-        Connection c = l.c;
-        boolean stream = l.streamSend;
-        l.streamSend = false;
-        if (res >= 0) {
-            if (stream) {
-                c.sentStream(res, gets::release);
-            } else {
-                c.sentBytes(res);
-            }
-            core.ready(c); // as EPOLLOUT: the rest of the replies, the requests behind them, or the close
-        } else if (res == -Errno.EINTR || res == -Errno.EAGAIN) {
-            core.ready(c);
-        } else {
-            fail(c);
-        }
-    }
-
-    /** A zero-copy send's notification: what it sent whole goes back, and the connection goes on. */
-    private void zeroCopyDone(Link l) {
-        l.zeroCopy = false;
-        l.sendInFlight = false;
-        l.streamSend = false;
-        for (DeviceReply r : l.sentAwaitingNotif) {
-            gets.release(r);
-        }
-        l.sentAwaitingNotif.clear();
-        if (l.closed) {
-            if (l.idle()) {
-                forget(l);
-            }
-            return;
-        }
-        core.ready(l.c);
-    }
-
     @Override
     public void trim(Connection c) {
-        Link l = byFd.get(c.fd);
-        if (l != null && !l.sendInFlight && l.sendBuffer != null && l.sendBuffer.byteSize() > KEEP_SEND_BUFFER) {
-            l.sendArena.close();
-            l.sendArena = null;
-            l.sendBuffer = null;
+        UringLink l = byFd.get(c.fd);
+        if (l != null) {
+            l.trimSendBuffer(KEEP_SEND_BUFFER);
         }
     }
 
@@ -750,7 +524,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
      */
     @Override
     public void close(Connection c) {
-        Link l = byFd.remove(c.fd);
+        UringLink l = byFd.remove(c.fd);
         Sockets.shutdown(c.fd, NetConstants.SHUT_RDWR);
         if (l != null && l.sendInFlight) {
             // A SEND queued in this pass and not yet submitted would name the descriptor after the close
@@ -771,7 +545,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         }
     }
 
-    private void forget(Link l) {
+    private void forget(UringLink l) {
         if (gets != null) {
             gets.dropped(l.c); // its device replies' buffers: back now, or when their reads end
         }

@@ -15,6 +15,10 @@ package io.rawio.store;
 public final class DeviceRead {
     /** The memory a read lands in starts at a multiple of this (and the length is one). */
     public static final int ALIGNMENT = SlotStore.BLOCK_SIZE;
+    /** {@link SlotStore#finishRead}'s answer for a key that left its slot while it was read: plan it again. */
+    public static final long READ_AGAIN = -2;
+    /** {@link SlotStore#finishRead}'s answer for a slot that failed its check: the key was dropped. */
+    public static final long CORRUPT = -3;
 
     final byte[] key;
     final long position;

@@ -410,7 +410,6 @@ public final class SlotStore implements AutoCloseable {
         return gate.get(() -> ring.scan(cursor, count, prefix));
     }
 
-
     /** Live keys (keys that expired and were not yet found expired may be counted). */
     public long keyCount() {
         return ring.keyCount();
@@ -425,7 +424,6 @@ public final class SlotStore implements AutoCloseable {
     public List<ClassStats> classStats() {
         return gate.get(() -> ring.classStats());
     }
-
 
     /**
      * The value without a copy, or null when the key is absent: a {@link ValueLease} on the buffer its
@@ -456,10 +454,8 @@ public final class SlotStore implements AutoCloseable {
         return gate.call(() -> reads.getManyLeases(keys));
     }
 
-    /** {@link #finishRead}'s answer for a key that left its slot while it was read: plan the read again. */
-    public static final long READ_AGAIN = -2;
-    /** {@link #finishRead}'s answer for a slot that failed its check: the key was dropped. */
-    public static final long CORRUPT = -3;
+    /** {@link #finishRead}'s answers besides an offset: see {@link DeviceRead#READ_AGAIN}, {@link DeviceRead#CORRUPT}. */
+    public static final long READ_AGAIN = DeviceRead.READ_AGAIN, CORRUPT = DeviceRead.CORRUPT;
 
     /**
      * Plans a get's device read that the caller issues on its own ring ({@link DeviceRead}); null when
@@ -470,12 +466,8 @@ public final class SlotStore implements AutoCloseable {
     }
 
     /**
-     * Checks what a planned read put into {@code buf} ({@code bytesRead} bytes from its start), as a
-     * getMany checks its reads; a value that checks out is offered to the DRAM tier. Returns where in
-     * {@code buf} the value starts ({@link DeviceRead#valueLength()} bytes), {@link #READ_AGAIN} when
-     * the key was written, moved or deleted while the read was in flight (plan it again: a get racing a
-     * put sees the old value or the new one), or {@link #CORRUPT} when the slot failed its CRC (the key
-     * was dropped, as a getMany drops it; {@link DeviceRead#corrupt()} says why).
+     * Checks a planned read's {@code bytesRead} bytes in {@code buf} as getMany checks its reads: where the
+     * value starts in {@code buf}, or {@link #READ_AGAIN} / {@link #CORRUPT} (see {@link DeviceRead}).
      */
     public long finishRead(DeviceRead read, MemorySegment buf, long bytesRead) {
         gate.enter();

@@ -58,6 +58,16 @@ public abstract class ForwardingIoEngine implements IoEngine {
     }
 
     @Override
+    public boolean shareRing(io.rawio.uring.IoUring ring, io.rawio.uring.IoUring.CqeVisitor others) {
+        return inner.shareRing(ring, others);
+    }
+
+    @Override
+    public void unshareRing() {
+        inner.unshareRing();
+    }
+
+    @Override
     public boolean worksOnCallerThreads() {
         return inner.worksOnCallerThreads();
     }

@@ -92,6 +92,22 @@ public interface IoEngine extends AutoCloseable {
     }
 
     /**
+     * The calling thread's batches from now on go to {@code ring}, an io_uring ring this thread already
+     * drives (an event loop's, set up and enabled on it), instead of a ring of the engine's own:
+     * one ring for the thread's sockets and its file I/O. Completions on it that are not the engine's
+     * (their user_data above 32 bits) go to {@code others}, in the order reaped, for the ring's owner to
+     * handle after the batch. Returns false when this engine does not use io_uring (nothing changes).
+     * {@link #unshareRing()} ends it; call it on the same thread before the ring is closed.
+     */
+    default boolean shareRing(io.rawio.uring.IoUring ring, io.rawio.uring.IoUring.CqeVisitor others) {
+        return false;
+    }
+
+    /** The calling thread's batches go to a ring of the engine's own again ({@link #shareRing}). */
+    default void unshareRing() {
+    }
+
+    /**
      * Whether all the engine's work happens on the threads that call {@link #execute} (so their CPU
      * time is the engine's). False for engines with worker threads of their own.
      */

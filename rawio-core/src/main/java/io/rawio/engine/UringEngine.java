@@ -139,16 +139,32 @@ public final class UringEngine extends AbstractIoEngine {
         int[] finished = new int[64];
         int finishedCount;
 
+        /** Completions that are not this engine's, on a ring it shares ({@link #shareRing}); else null. */
+        final IoUring.CqeVisitor others;
+
         Ring() throws NativeIoException {
             IoUring.Setup setup = IoUring.Setup.of(entries);
             this.uring = IoUring.create(PLAIN_SETUP ? setup.plain() : setup);
             this.iovs = arena.allocate((long) uring.sqEntries() * MAX_IOV_PER_OP * Iovec.SIZE, 8);
+            this.others = null;
             for (String f : uring.fallbacks()) {
                 notices.addIfAbsent(f);
             }
         }
 
+        /** A ring the thread's owner set up: the engine registers no files on it and never closes it. */
+        Ring(IoUring shared, IoUring.CqeVisitor others) {
+            this.uring = shared;
+            this.iovs = arena.allocate((long) uring.sqEntries() * MAX_IOV_PER_OP * Iovec.SIZE, 8);
+            this.others = others;
+            this.filesRefused = true; // its owner's registered files are its own
+        }
+
         void close() {
+            if (others != null) {
+                arena.close(); // the ring is its owner's to close
+                return;
+            }
             if (fileTable.length > 0) {
                 // Registered files hold references to their files; the ring's own teardown drops them
                 // later, asynchronously. Unregister now, so a closed file is really closed (its flock
@@ -163,6 +179,30 @@ public final class UringEngine extends AbstractIoEngine {
             }
             uring.close();
             arena.close();
+        }
+    }
+
+    @Override
+    public boolean shareRing(IoUring shared, IoUring.CqeVisitor others) {
+        checkOpen();
+        Ring old = local.get();
+        if (old != null && old.others == null) {
+            rings.remove(old);
+            old.close();
+        }
+        Ring r = new Ring(shared, java.util.Objects.requireNonNull(others, "others"));
+        local.set(r);
+        rings.add(r);
+        return true;
+    }
+
+    @Override
+    public void unshareRing() {
+        Ring r = local.get();
+        if (r != null && r.others != null) {
+            local.remove();
+            rings.remove(r);
+            r.close();
         }
     }
 
@@ -524,6 +564,10 @@ public final class UringEngine extends AbstractIoEngine {
 
         @Override
         public void completion(long userData, int res, int cqeFlags) {
+            if (r.others != null && (userData >>> 32) != 0) {
+                r.others.completion(userData, res, cqeFlags); // the ring's owner's, not a batch's
+                return;
+            }
             int i = (int) userData;
             r.inflight--;
             if (res >= 0 && batch.op(i).isVectored() && res < batch.length(i)) {

@@ -112,6 +112,8 @@ final class Commands {
     /** Store reads the loop issued on its own ring, and those issued again (the key moved), for INFO. */
     java.util.function.LongSupplier ringReads = () -> 0;
     java.util.function.LongSupplier ringRereads = () -> 0;
+    /** The store's batches run on the loop's own ring (the io_uring loop, an io_uring engine). */
+    java.util.function.BooleanSupplier storeOnLoopRing = () -> false;
 
     /** Runs one request; the reply goes to {@code out}. */
     After run(List<byte[]> args, ReplyWriter out, Session session) {
@@ -404,6 +406,7 @@ final class Commands {
                     "failed:" + (store.isFailed() ? 1 : 0),
                     "loop_rounds:" + rounds, "put_batches:" + putBatches, "get_batches:" + getBatches,
                     "ring_reads:" + ringReads.getAsLong(), "ring_rereads:" + ringRereads.getAsLong(),
+                    "store_batches_on_loop_ring:" + (storeOnLoopRing.getAsBoolean() ? 1 : 0),
                     "loop_cpu_ms:" + loopCpuNanos() / 1_000_000, "loop_allocated_bytes:" + loopAllocatedBytes());
         }
         return sb.toString();

@@ -9,9 +9,9 @@ import io.rawio.net.NetConstants;
 import io.rawio.net.Sockets;
 import io.rawio.store.SlotStore;
 import io.rawio.uring.BufferRing;
+import io.rawio.uring.CqeStash;
 import io.rawio.uring.IoUring;
 import io.rawio.uring.SocketSqes;
-import io.rawio.uring.SqeDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -66,7 +66,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     /** Device replies in flight or unsent, in all. */
     private static final int DEVICE_REPLIES = 4096;
     /** The store reads' buffers, in bytes at most ({@code -Drawio.uring.readBufferBytes}). */
-    private static final long READ_BUFFER_BYTES = Long.getLong("rawio.uring.readBufferBytes", 64L << 20);
+    private static final long READ_BUFFER_BYTES = 64L << 20;
 
     /** The loop cannot run here; the reason says why (the caller falls back to epoll). */
     public static final class Refused extends Exception {
@@ -94,10 +94,13 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     /** The store's reads on this ring (null with {@code -Drawio.uring.storeReads=false}). */
     private final RingGets gets;
     private final ReadBuffers readBuffers;
-    /** The store's file is registered with the ring (IOSQE_FIXED_FILE, index 0). */
-    private int storeFd = -1;
-    private boolean storeFileFixed;
+    private final UringStoreReads storeReads;
     private final UringSends sends;
+    private final SlotStore store;
+    /** Our completions reaped by the store's batches on this ring ({@link SlotStore#shareRing}). */
+    private final CqeStash stash = new CqeStash();
+    /** The store's batches from this thread run on this ring. */
+    private boolean storeOnRing;
     /** {@link #run()} began: what it drained it freed, and what it did not must stay. */
     private boolean ran;
 
@@ -140,6 +143,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         }
         try {
             this.core = new LoopCore(store, options, false, "io_uring");
+            this.store = store;
         } catch (NativeIoException | RuntimeException e) {
             if (b != null) {
                 b.close();
@@ -152,15 +156,24 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         this.features = f;
         this.sqes = r.sqeArray();
         core.io(this);
+        UringStoreReads sr = null;
         if (Boolean.parseBoolean(System.getProperty("rawio.uring.storeReads", "true")) && IoUring.supports(IORING_OP_READ)) {
-            this.readBuffers = new ReadBuffers(READ_BUFFER_BYTES, io.rawio.store.DeviceRead.ALIGNMENT);
-            this.gets = new RingGets(store, new StoreReads(), readBuffers, DEVICE_REPLIES);
+            this.readBuffers = new ReadBuffers(Long.getLong("rawio.uring.readBufferBytes", READ_BUFFER_BYTES),
+                    io.rawio.store.DeviceRead.ALIGNMENT);
+            this.gets = new RingGets(store, sr = new UringStoreReads(r, this::sqe, id -> tag(DEVREAD, id), c -> {
+                UringLink l = byFd.get(c.fd);
+                if (l != null && l.c == c) {
+                    core.ready(c); // still open
+                }
+            }), readBuffers, DEVICE_REPLIES);
             core.batcher.deviceGets(gets);
             core.commands.ringReads = () -> gets.reads;
+            core.commands.storeOnLoopRing = () -> storeOnRing;
         } else {
             this.readBuffers = null;
             this.gets = null;
         }
+        this.storeReads = sr;
         this.sends = new UringSends(sqes, gets, new UringSends.Loop() {
             @Override
             public long sqe() {
@@ -189,46 +202,6 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         });
     }
 
-    /** How {@link RingGets} puts the store's reads into this ring. */
-    private final class StoreReads implements RingGets.Ring {
-        @Override
-        public void read(int fd, MemorySegment buf, int length, long offset, long userData) {
-            if (storeFd == -1) {
-                // The store's file, once: registered with the ring (a read then takes no reference on the
-                // file), unless the kernel refuses or -Drawio.uring.fixedFiles=false.
-                storeFd = fd;
-                if (Boolean.parseBoolean(System.getProperty("rawio.uring.fixedFiles", "true"))) {
-                    try {
-                        ring.registerFiles(fd);
-                        storeFileFixed = true;
-                    } catch (NativeIoException | RuntimeException e) {
-                        storeFileFixed = false;
-                    }
-                }
-            }
-            long at = sqe();
-            if (storeFileFixed && fd == storeFd) {
-                SqeDescriptor.prep(sqes, at, IORING_OP_READ, 0, buf.address(), length, offset, userData);
-                SqeDescriptor.flags(sqes, at, IOSQE_FIXED_FILE);
-            } else {
-                SqeDescriptor.prep(sqes, at, IORING_OP_READ, fd, buf.address(), length, offset, userData);
-            }
-        }
-
-        @Override
-        public long tag(int id) {
-            return UringServer.tag(DEVREAD, id);
-        }
-
-        @Override
-        public void ready(Connection c) {
-            UringLink l = byFd.get(c.fd);
-            if (l != null && l.c == c) {
-                core.ready(c);
-            }
-        }
-    }
-
     @Override
     public InetSocketAddress address() {
         return core.address;
@@ -241,7 +214,8 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
 
     /** One line for the ready line: the socket features, and where the store's reads go. */
     public String describe() {
-        return features.describe() + "; " + (gets != null ? "store reads on this ring; " + sends.zeroCopyNote()
+        return features.describe() + "; " + (gets != null
+                ? "store reads on this ring (and its batches, with an io_uring engine); " + sends.zeroCopyNote()
                 : "store reads by the store's engine (-Drawio.uring.storeReads=false)");
     }
 
@@ -286,6 +260,10 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         } catch (NativeIoException e) {
             throw new IllegalStateException(e.getMessage(), e);
         }
+        // The store's own batches from this thread (SETs, getMany) on this ring too, where its engine is
+        // io_uring: they wait for their completions, and ours reaped meanwhile are kept for the loop.
+        storeOnRing = gets != null && Boolean.parseBoolean(System.getProperty("rawio.uring.storeWrites", "true"))
+                && store.shareRing(ring, stash);
         try {
             armAccept();
             while (!core.stopped()) {
@@ -304,6 +282,9 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                 core.sweepIfDue(nowMs);
             }
         } finally {
+            if (storeOnRing) {
+                store.unshareRing(); // the store's batches after the loop (its closing checkpoint) run elsewhere
+            }
             core.closeAll();
             boolean drained = drain();
             if (drained && buffers != null) {
@@ -314,11 +295,15 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                 gets.close();
                 readBuffers.close();
             }
+            if (storeReads != null) {
+                storeReads.unregister(); // the store's file: released when the store closes, not later
+            }
         }
     }
 
     /** Takes every completion ready, then submits again the receives that ended. */
     private void reap() {
+        stash.drainTo(onCompletion); // what the store's batches reaped of ours, first
         ring.reap(onCompletion);
         if (buffers != null) {
             buffers.publish();
@@ -565,6 +550,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         while ((acceptArmed || !links.isEmpty() || (gets != null && gets.inFlight() > 0))
                 && System.nanoTime() < deadline) {
             ring.submitAndWait(1, WAIT_NANOS);
+            stash.drainTo(onCompletion);
             ring.reap(onCompletion);
             if (buffers != null) {
                 buffers.publish();

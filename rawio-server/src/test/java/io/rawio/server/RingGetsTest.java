@@ -276,4 +276,57 @@ class RingGetsTest {
             }
         });
     }
+
+    @Test
+    void withAnIoUringEngineTheStoresBatchesRunOnTheLoopsRingToo() throws Exception {
+        assumeTrue(io.rawio.engine.UringEngine.unavailableReason().isEmpty(),
+                () -> "io_uring engine unavailable: " + io.rawio.engine.UringEngine.unavailableReason().orElse(""));
+        for (io.rawio.store.StoreOptions.Durability d : io.rawio.store.StoreOptions.Durability.values()) {
+            io.rawio.store.StoreOptions o = io.rawio.store.StoreOptions.defaults().withEngine("uring").withDurability(d);
+            java.nio.file.Path at = java.nio.file.Files.createDirectories(dir.resolve("shared-" + d));
+            try (RunningServer rs = new RunningServer("uring", at, 256L << 20,
+                    SlotClasses.ofEqualSpace(List.of(4096L, 64L << 10, (1L << 20) + 8192)), 2L << 20, opt -> opt, o)) {
+                List<CompletableFuture<Void>> all = new ArrayList<>();
+                for (int t = 0; t < 6; t++) {
+                    int id = t;
+                    all.add(CompletableFuture.runAsync(() -> {
+                        try (RespClient c = new RespClient(rs.server.address())) {
+                            for (int round = 0; round < 4; round++) {
+                                List<String[]> reqs = new ArrayList<>();
+                                List<String> expect = new ArrayList<>();
+                                for (int k = 0; k < 20; k++) {
+                                    String key = "s" + id + ":" + k;
+                                    String v = value(key + round, k % 4 == 0 ? 70_000 : 200 + k * 50);
+                                    reqs.add(new String[] {"SET", key, v});
+                                    expect.add("+OK\r\n");
+                                    reqs.add(new String[] {"GET", key});
+                                    expect.add(bulk(v));
+                                }
+                                reqs.add(new String[] {"MGET", "s" + id + ":1", "nope"});
+                                expect.add("*2\r\n" + bulk(value("s" + id + ":1" + round, 250)) + "$-1\r\n");
+                                reqs.add(new String[] {"DEL", "s" + id + ":2"});
+                                expect.add(":1\r\n");
+                                c.sendAll(reqs.toArray(new String[0][]));
+                                for (int i = 0; i < expect.size(); i++) {
+                                    assertEquals(expect.get(i), c.reply(), d + " reply " + i);
+                                }
+                            }
+                        } catch (Exception e) {
+                            throw new RuntimeException(e);
+                        }
+                    }, r -> Thread.ofPlatform().start(r)));
+                }
+                CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+                try (RespClient c = new RespClient(rs.server.address())) {
+                    assertEquals(1, info(c, "store_batches_on_loop_ring"), "the store's batches ran on the loop's ring");
+                    assertTrue(info(c, "put_batches") > 0);
+                }
+            }
+            // The store closed (a checkpoint) after the loop ended: it opens with every key of the last round.
+            try (io.rawio.store.SlotStore s = io.rawio.store.SlotStore.open(at.resolve("s.store"), o)) {
+                assertEquals(6 * 19, s.keyCount(), d.toString());
+                assertEquals(value("s3:5" + 3, 450), new String(s.get("s3:5".getBytes())));
+            }
+        }
+    }
 }

@@ -45,9 +45,14 @@ final class RunningServer implements AutoCloseable {
      */
     RunningServer(String kind, Path dir, long storeBytes, SlotClasses classes, long maxBulk,
             UnaryOperator<ServerOptions> tune) throws Exception {
+        this(kind, dir, storeBytes, classes, maxBulk, tune, StoreOptions.defaults().withEngine("psync"));
+    }
+
+    /** The same on a store with options {@code o} (another engine, durability). */
+    RunningServer(String kind, Path dir, long storeBytes, SlotClasses classes, long maxBulk,
+            UnaryOperator<ServerOptions> tune, StoreOptions o) throws Exception {
         assumeLoop(kind);
         Path p = dir.resolve("s.store");
-        StoreOptions o = StoreOptions.defaults().withEngine("psync");
         SlotStore.format(p, storeBytes, classes, false, o, SlotStore.Preallocation.FALLOCATE,
                 SlotStore.FormatProgress.NONE);
         store = SlotStore.open(p, o);

@@ -190,18 +190,8 @@ public final class SlotStore implements AutoCloseable {
     public void put(byte[] key, MemorySegment value, long expiresAtMs) throws IOException {
         Result r = putMany(List.of(key), List.of(value), expiresAtMs).getFirst();
         if (!r.ok()) {
-            throw failureFor(r);
+            throw StoreException.of(r, failure);
         }
-    }
-
-    private StoreException failureFor(Result r) {
-        return switch (r.status()) {
-            case INVALID -> new StoreException.Invalid(r.error());
-            case FULL -> new StoreException.Full(r.error());
-            case FAILED -> failure.isSet() ? new StoreException.Failed(r.error(), failure.get())
-                    : new StoreException(r.error());
-            case OK -> throw new IllegalStateException("not a failure: " + r);
-        };
     }
 
     /**
@@ -251,7 +241,7 @@ public final class SlotStore implements AutoCloseable {
                 return writes.deleteInPlace(key);
             }
             if (!r[0].ok()) {
-                throw failureFor(r[0]);
+                throw StoreException.of(r[0], failure);
             }
             return true;
         } finally {
@@ -476,6 +466,16 @@ public final class SlotStore implements AutoCloseable {
         } finally {
             gate.exit();
         }
+    }
+
+    /** This thread's store I/O goes to {@code ring}, if the engine can ({@link IoEngine#shareRing}). */
+    public boolean shareRing(io.rawio.uring.IoUring ring, io.rawio.uring.IoUring.CqeVisitor others) {
+        return file.engine().shareRing(ring, others);
+    }
+
+    /** This thread's store I/O goes to the engine's own rings again. */
+    public void unshareRing() {
+        file.engine().unshareRing();
     }
 
     /** Every key with its value length, in no particular order. */

@@ -53,4 +53,14 @@ public class StoreException extends IOException {
             super(message);
         }
     }
+
+    /** The exception for a put or delete that did not end OK ({@code failure}: why the store failed, if it did). */
+    static StoreException of(SlotStore.Result r, FailureLatch failure) {
+        return switch (r.status()) {
+            case INVALID -> new Invalid(r.error());
+            case FULL -> new Full(r.error());
+            case FAILED -> failure.isSet() ? new Failed(r.error(), failure.get()) : new StoreException(r.error());
+            case OK -> throw new IllegalStateException("not a failure: " + r);
+        };
+    }
 }

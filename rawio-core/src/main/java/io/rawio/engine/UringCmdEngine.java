@@ -64,6 +64,18 @@ public final class UringCmdEngine extends AbstractIoEngine {
      * architectures rawio runs on, so the limit is never overestimated.
      */
     static final int PAGE_SIZE = 4096;
+    /**
+     * Registered memory is registered in slices of this many bytes, one io_uring buffer each. Linux
+     * 6.1's io_import_fixed leaves the iterator's segment count at the registered buffer's pages from
+     * the command's start to the buffer's END, and blk_rq_map_user_bvec refuses more segments than
+     * max_segments with EINVAL: a command in a large registered region always failed. 32 pages stay
+     * under the 33 segments of the smallest common NVMe limit (128 KiB transfers); a command that
+     * crosses two slices goes without IORING_URING_CMD_FIXED.
+     */
+    static final int FIXED_SLICE_BYTES = 32 * PAGE_SIZE;
+
+    /** user_data: operation index in bits 32-62, command index in 0-31, this bit when sent FIXED. */
+    private static final long FIXED_BIT = 1L << 63;
 
     private final int entries;
     private final int maxInflight;
@@ -213,6 +225,8 @@ public final class UringCmdEngine extends AbstractIoEngine {
         final IoUring uring;
         int registeredVersion = -1;
         MemorySegment[] registered = new MemorySegment[0];
+        /** The kernel refused a registered buffer (EINVAL): commands go without it from then on. */
+        boolean fixedRefused;
         int inflight;
         int completed;
         IoBatch batch;
@@ -255,8 +269,14 @@ public final class UringCmdEngine extends AbstractIoEngine {
         @Override
         public void completion(long userData, int res, int cqeFlags) {
             inflight--;
-            int i = (int) (userData >>> 32);
-            if (res == -Errno.EAGAIN || res == -Errno.EINTR) {
+            int i = (int) (userData >>> 32) & 0x7fffffff;
+            boolean fixedRefusedNow = res == -Errno.EINVAL && (userData & FIXED_BIT) != 0;
+            if (fixedRefusedNow && !fixedRefused) {
+                fixedRefused = true;
+                notices.addIfAbsent("the kernel refused a registered buffer for a passthrough command (EINVAL):"
+                        + " commands go without IORING_URING_CMD_FIXED");
+            }
+            if (res == -Errno.EAGAIN || res == -Errno.EINTR || fixedRefusedNow) {
                 if (retryCount == retry.length) {
                     retry = java.util.Arrays.copyOf(retry, retry.length * 2);
                 }
@@ -307,7 +327,13 @@ public final class UringCmdEngine extends AbstractIoEngine {
                 r.uring.unregisterBuffers();
             }
             r.registered = new MemorySegment[0];
-            MemorySegment[] all = regions.toArray(MemorySegment[]::new);
+            List<MemorySegment> slices = new ArrayList<>();
+            for (MemorySegment region : regions) {
+                for (long at = 0; at < region.byteSize(); at += FIXED_SLICE_BYTES) {
+                    slices.add(region.asSlice(at, Math.min(FIXED_SLICE_BYTES, region.byteSize() - at)));
+                }
+            }
+            MemorySegment[] all = slices.toArray(MemorySegment[]::new);
             if (all.length > 0) {
                 r.uring.registerBuffers(all);
                 r.registered = all;
@@ -341,7 +367,7 @@ public final class UringCmdEngine extends AbstractIoEngine {
             while (r.inflight < capacity) {
                 if (r.retryCount > 0) {
                     long ud = r.retry[--r.retryCount];
-                    send(r, batch, (int) (ud >>> 32), (int) ud);
+                    send(r, batch, (int) (ud >>> 32) & 0x7fffffff, (int) ud);
                     continue;
                 }
                 if (current >= 0 && r.nextChunk[current] < r.chunkCount[current]) {
@@ -456,7 +482,7 @@ public final class UringCmdEngine extends AbstractIoEngine {
         }
         MemorySegment sqes = r.uring.sqeArray();
         NvmeFile f = (NvmeFile) batch.file(i);
-        long userData = ((long) i << 32) | k;
+        long userData = ((long) i << 32) | (k & 0xffffffffL);
         IoOp op = batch.op(i);
         if (op.isSync()) {
             SqeDescriptor.prepUringCmd(sqes, sqe, f.fd(), NvmeUringCmdDescriptor.NVME_URING_CMD_IO, 0, userData);
@@ -464,7 +490,10 @@ public final class UringCmdEngine extends AbstractIoEngine {
                     f.nsid(), 0, 0, 0, 0);
         } else {
             locate(r, f, batch, i, k);
-            int bi = bufferIndex(r, r.chunkAddr, r.chunkLen);
+            int bi = r.fixedRefused ? -1 : bufferIndex(r, r.chunkAddr, r.chunkLen);
+            if (bi >= 0) {
+                userData |= FIXED_BIT;
+            }
             SqeDescriptor.prepUringCmd(sqes, sqe, f.fd(), NvmeUringCmdDescriptor.NVME_URING_CMD_IO,
                     bi >= 0 ? IORING_URING_CMD_FIXED : 0, userData);
             if (bi >= 0) {

@@ -109,8 +109,35 @@ public final class InfoCommand implements Callable<Integer> {
             items.add(new Item("engines", e, reason.orElseGet(() -> "available: "
                     + IoEngines.kind(e).orElseThrow().description()), reason.isEmpty()));
         }
+        items.addAll(nvme());
         items.addAll(nativeAio());
         items.addAll(ioUring());
+        return items;
+    }
+
+    /** Each NVMe generic device, and whether uring-cmd passthrough works on it (opened read-only). */
+    private static List<Item> nvme() {
+        List<Item> items = new ArrayList<>();
+        List<java.nio.file.Path> devices = io.rawio.nvme.NvmeDevices.list();
+        if (devices.isEmpty()) {
+            items.add(new Item("nvme", "generic devices", "none (/dev/ngXnY: an NVMe namespace on Linux 5.13+)", false));
+            return items;
+        }
+        var unavailable = io.rawio.engine.UringCmdEngine.unavailableReason();
+        for (java.nio.file.Path d : devices) {
+            if (unavailable.isPresent()) {
+                items.add(new Item("nvme", d.toString(), "passthrough unavailable: " + unavailable.get(), false));
+                continue;
+            }
+            try (var engine = new io.rawio.engine.UringCmdEngine(io.rawio.engine.EngineConfig.DEFAULT);
+                    var f = (io.rawio.engine.NvmeFile) engine.open(d, io.rawio.engine.OpenOptions.readOnly())) {
+                items.add(new Item("nvme", d.toString(), "passthrough works: nsid=" + f.nsid() + ", " + f.lbaSize()
+                        + "-byte blocks, " + f.size() + " bytes, commands up to " + f.transferLimit().bytes()
+                        + " bytes (" + f.transferLimit().source() + ")", true));
+            } catch (java.io.IOException | RuntimeException e) {
+                items.add(new Item("nvme", d.toString(), "passthrough fails: " + e.getMessage(), false));
+            }
+        }
         return items;
     }
 

@@ -38,6 +38,8 @@ public final class IoBatch {
     private long[] completedNs;
     private boolean[] canceled;
     private boolean[] notified;
+    /** A status the device gave a failed operation (NVMe passthrough), 0 when none. */
+    private int[] deviceStatus;
     private int size;
     private Preparer preparer;
     private int preparedUpTo;
@@ -59,6 +61,7 @@ public final class IoBatch {
         completedNs = new long[capacity];
         canceled = new boolean[capacity];
         notified = new boolean[capacity];
+        deviceStatus = new int[capacity];
     }
 
     /** Removes every operation; the storage is kept. */
@@ -212,6 +215,7 @@ public final class IoBatch {
         completedNs[i] = 0;
         canceled[i] = false;
         notified[i] = false;
+        deviceStatus[i] = 0;
         return i;
     }
 
@@ -241,6 +245,7 @@ public final class IoBatch {
         completedNs = Arrays.copyOf(completedNs, n);
         canceled = Arrays.copyOf(canceled, n);
         notified = Arrays.copyOf(notified, n);
+        deviceStatus = Arrays.copyOf(deviceStatus, n);
     }
 
     /** Adds a read of {@code buffer.byteSize()} bytes at {@code offset}; returns its index. */
@@ -346,6 +351,20 @@ public final class IoBatch {
         completedNs[i] = nanoTime;
     }
 
+    /**
+     * Engines that talk to the device directly (uring-cmd) call this when operation {@code i} failed
+     * with a status from the device: its result is then the errno that status maps to, and
+     * {@link #failure(int)} names the status.
+     */
+    void deviceStatus(int i, int status) {
+        deviceStatus[checkIndex(i)] = status;
+    }
+
+    /** The NVMe status a failed operation got from the device (uring-cmd), or 0 when it got none. */
+    public int deviceStatus(int i) {
+        return deviceStatus[checkIndex(i)];
+    }
+
     /** {@link System#nanoTime()} when operation {@code i} was issued, or 0 when the engine did not say. */
     public long issuedNs(int i) {
         return issuedNs[checkIndex(i)];
@@ -428,6 +447,9 @@ public final class IoBatch {
 
     private String hint(int i, int errno) {
         IoFile f = files[i];
+        if (deviceStatus[i] != 0) {
+            return io.rawio.nvme.NvmeStatus.describe(deviceStatus[i]);
+        }
         String engines = f.engine().failureHint(ops[i], errno);
         if (engines != null) {
             return engines;

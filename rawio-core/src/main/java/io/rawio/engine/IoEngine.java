@@ -5,8 +5,8 @@ import java.nio.file.Path;
 
 /**
  * The one dispatcher: every byte rawio moves goes through {@link #execute(IoBatch)}, whatever the
- * engine underneath (psync, pvsync, filechannel, asyncchannel, mmap, uring, uring-fixed, libaio,
- * posixaio). Callers never branch
+ * engine underneath (psync, pvsync, filechannel, asyncchannel, mmap, uring, uring-fixed, uring-cmd,
+ * libaio, posixaio). Callers never branch
  * on the engine: where engines differ in a way a caller must plan for, the engine states it as a
  * quantity ({@link #buffersHeld(int)}), not as a flag to test.
  *

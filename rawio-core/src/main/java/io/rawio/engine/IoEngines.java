@@ -38,6 +38,9 @@ public final class IoEngines {
                 c -> new UringEngine(false, c), UringEngine::unavailableReason, "psync"));
         register(new Kind("uring-fixed", "io_uring with registered buffers (READ_FIXED/WRITE_FIXED) and files",
                 c -> new UringEngine(true, c), UringEngine::unavailableReason, "uring"));
+        register(new Kind("uring-cmd",
+                "NVMe passthrough: io_uring URING_CMD to a generic device /dev/ngXnY (NVMe Read/Write/Flush, no block layer)",
+                c -> new UringCmdEngine(c), UringCmdEngine::unavailableReason, null));
         register(new Kind("libaio", "native AIO (io_submit/io_getevents by raw syscalls); asynchronous under O_DIRECT",
                 c -> new LibaioEngine(c), LibaioEngine::unavailableReason, "psync"));
         register(new Kind("posixaio",

@@ -43,6 +43,7 @@ public final class LinuxConstants {
     public static final int S_IFMT = 0xf000;
     public static final int S_IFREG = 0x8000;
     public static final int S_IFBLK = 0x6000;
+    public static final int S_IFCHR = 0x2000;
     public static final int S_IFDIR = 0x4000;
 
     // include/uapi/linux/fs.h: RWF_* flags of preadv2/pwritev2 and io_uring rw_flags

@@ -103,6 +103,18 @@ public record Statx(
         return (mode & LinuxConstants.S_IFMT) == LinuxConstants.S_IFBLK;
     }
 
+    public boolean isCharacterDevice() {
+        return (mode & LinuxConstants.S_IFMT) == LinuxConstants.S_IFCHR;
+    }
+
+    /**
+     * A device written in place, never created, deleted or grown: a block device, or a character
+     * device (an NVMe generic device /dev/ngXnY, which the uring-cmd engine drives).
+     */
+    public boolean isDevice() {
+        return isBlockDevice() || isCharacterDevice();
+    }
+
     public boolean isDirectory() {
         return (mode & LinuxConstants.S_IFMT) == LinuxConstants.S_IFDIR;
     }

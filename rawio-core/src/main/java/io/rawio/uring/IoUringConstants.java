@@ -78,6 +78,10 @@ public final class IoUringConstants {
     public static final int IORING_CQE_F_NOTIF = 1 << 3;
     public static final int IORING_CQE_BUFFER_SHIFT = 16;
 
+    // sqe->uring_cmd_flags of URING_CMD
+    /** The command's buffer is registered buffer sqe->buf_index (6.1). */
+    public static final int IORING_URING_CMD_FIXED = 1;
+
     // sqe->fsync_flags
     public static final int IORING_FSYNC_DATASYNC = 1;
 

@@ -38,6 +38,14 @@ public final class SqeDescriptor {
     public static final long PERSONALITY_OFFSET = 42;
     public static final long SPLICE_FD_IN_OFFSET = 44;
     public static final long ADDR3_OFFSET = 48;
+    /** URING_CMD: the command's op code (u32, where off is), e.g. NVME_URING_CMD_IO. */
+    public static final long CMD_OP_OFFSET = 8;
+    /** URING_CMD: uring_cmd_flags (u32, where rw_flags is), e.g. IORING_URING_CMD_FIXED. */
+    public static final long URING_CMD_FLAGS_OFFSET = 28;
+    /** URING_CMD: the command itself, 16 bytes here, 80 in an SQE of a ring with IORING_SETUP_SQE128. */
+    public static final long CMD_OFFSET = 48;
+    /** Bytes of an SQE of a ring set up with IORING_SETUP_SQE128. */
+    public static final int SIZE_128 = 128;
 
     private SqeDescriptor() {
     }
@@ -80,6 +88,20 @@ public final class SqeDescriptor {
 
     public static void bufIndex(MemorySegment sqes, long base, short index) {
         sqes.set(ValueLayout.JAVA_SHORT, base + BUF_INDEX_OFFSET, index);
+    }
+
+    /**
+     * Clears a 128-byte SQE (IORING_SETUP_SQE128) and fills a URING_CMD: {@code cmdOp} on {@code fd},
+     * with {@code uringCmdFlags}; the caller writes the command at {@link #CMD_OFFSET}.
+     */
+    public static void prepUringCmd(MemorySegment sqes, long base, int fd, int cmdOp, int uringCmdFlags,
+            long userData) {
+        for (long i = SIZE; i < SIZE_128; i += 8) {
+            sqes.set(ValueLayout.JAVA_LONG, base + i, 0L);
+        }
+        prep(sqes, base, IoUringConstants.IORING_OP_URING_CMD, fd, 0, 0, 0, userData);
+        sqes.set(ValueLayout.JAVA_INT, base + CMD_OP_OFFSET, cmdOp);
+        sqes.set(ValueLayout.JAVA_INT, base + URING_CMD_FLAGS_OFFSET, uringCmdFlags);
     }
 
     public static void spliceFdIn(MemorySegment sqes, long base, int fd) {

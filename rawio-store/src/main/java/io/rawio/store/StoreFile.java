@@ -63,7 +63,7 @@ final class StoreFile implements AutoCloseable {
             if (!Files.exists(path)) {
                 throw new NoSuchFileException(path.toString(), null, "no such store");
             }
-            boolean device = Statx.of(path).isBlockDevice();
+            boolean device = Statx.of(path).isDevice();
             file = engine.open(path, OpenOptions.readWrite().withDirect(options.direct()).withExclusive(device));
             if (!file.nativeFile().flock(LinuxConstants.LOCK_EX | LinuxConstants.LOCK_NB)) {
                 throw new StoreException.InUse("store is in use by another process: " + path);

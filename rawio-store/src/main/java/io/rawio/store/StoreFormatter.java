@@ -52,7 +52,7 @@ final class StoreFormatter {
     static void format(Path path, long sizeBytes, SlotClasses classes, boolean force, StoreOptions options,
             SlotStore.Preallocation prealloc, SlotStore.FormatProgress progress) throws IOException {
         boolean exists = Files.exists(path);
-        boolean device = exists && Statx.of(path).isBlockDevice();
+        boolean device = exists && Statx.of(path).isDevice();
         if (exists && Files.isDirectory(path)) {
             throw new IllegalArgumentException("is a directory: " + path);
         }

@@ -37,6 +37,7 @@ public final class FioRunner {
     public static String fioEngine(String rawioEngine) {
         return switch (rawioEngine) {
             case "uring", "uring-fixed" -> "io_uring";
+            case "uring-cmd" -> "io_uring_cmd";
             case "pvsync" -> "pvsync";
             case "mmap" -> "mmap";
             case "asyncchannel" -> "posixaio";
@@ -64,7 +65,8 @@ public final class FioRunner {
             c.add("--iodepth_batch_submit=" + job.iodepthBatchSubmit());
         }
         c.add("--numjobs=" + job.numjobs());
-        c.add("--direct=" + (job.direct() ? 1 : 0));
+        // io_uring_cmd talks to /dev/ngXnY, which has no page cache and refuses O_DIRECT at open.
+        c.add("--direct=" + (job.direct() && !engine.equals("uring-cmd") ? 1 : 0));
         switch (job.sync()) {
             case SYNC -> c.add("--sync=sync");
             case DSYNC -> c.add("--sync=dsync");
@@ -87,6 +89,9 @@ public final class FioRunner {
         }
         if (job.rateIops() > 0) {
             c.add("--rate_iops=" + job.rateIops());
+        }
+        if (engine.equals("uring-cmd")) {
+            c.add("--cmd_type=nvme");
         }
         if (engine.equals("uring-fixed")) {
             c.add("--fixedbufs=1");

@@ -99,13 +99,14 @@ public final class JobValidator {
                 throw new BadJobException(e.getMessage());
             }
         }
-        boolean device = st != null && st.isBlockDevice();
+        boolean device = st != null && st.isDevice();
         if (device && job.rw().writes() && !job.allowDeviceWrite()) {
-            throw new BadJobException("refusing to write to block device " + path
+            throw new BadJobException("refusing to write to " + (st.isBlockDevice() ? "block" : "character")
+                    + " device " + path
                     + ": it destroys the data on it; pass --allow-device-write to do it anyway");
         }
         if (st != null && !st.isRegularFile() && !device) {
-            throw new BadJobException("not a regular file or block device: " + path);
+            throw new BadJobException("not a regular file or device: " + path);
         }
         if (st != null) {
             if (writes && !Files.isWritable(path)) {

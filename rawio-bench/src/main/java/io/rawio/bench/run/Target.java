@@ -37,7 +37,7 @@ public final class Target implements AutoCloseable {
     public static Target prepare(JobSpec job, ProgressListener progress) throws IOException {
         Path path = job.path();
         boolean exists = Files.exists(path);
-        boolean device = exists && Statx.of(path).isBlockDevice();
+        boolean device = exists && Statx.of(path).isDevice();
         Target t = new Target(job, path, !exists);
         if (!device) {
             long size = exists ? Files.size(path) : 0;

@@ -188,7 +188,7 @@ public final class StoreCommand implements Callable<Integer> {
         @Override
         int run(PrintWriter out) throws IOException {
             SlotClasses slotClasses = StoreArgs.slotClasses(slot, classes, maxValue, classShare);
-            boolean device = Files.exists(path) && io.rawio.nativeio.Statx.of(path).isBlockDevice();
+            boolean device = Files.exists(path) && io.rawio.nativeio.Statx.of(path).isDevice();
             long sizeBytes = 0;
             if (!device) {
                 if (size == null) {

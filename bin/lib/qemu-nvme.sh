@@ -7,8 +7,9 @@
 #
 #   bin/lib/qemu-nvme.sh [--lba=512|4096] [--mdts=N] [--disk-mb=N] [--results=DIR] -- COMMAND [ARG...]
 #
-# COMMAND runs as root, chrooted into the host's root, with /dev, /proc, /sys and a tmpfs /tmp of the
-# guest's own, and RAWIO_RESULTS naming the results folder (the host's DIR). Exit status: COMMAND's;
+# COMMAND runs as root, chrooted into the host's root (read-only, /tmp included: a clone of the project
+# there is seen as it is), with /dev, /proc, /sys, a tmpfs /run of the guest's own (HOME, TMPDIR and
+# java.io.tmpdir are /run/tmp), and RAWIO_RESULTS naming the results folder (the host's DIR). Exit status: COMMAND's;
 # 77 when this machine cannot run the guest (the reason on stderr); 124 on timeout
 # (RAWIO_QEMU_TIMEOUT seconds, default 600).
 #
@@ -85,7 +86,7 @@ kernel="$vmlinux"
 [ -s "$kernel" ] || kernel="/boot/vmlinuz-$kver" # no ELF found: boot the compressed image (slower)
 
 # --- the initramfs: busybox, the nvme and 9p modules, an init that runs the command -----------------
-initrd="$cache/initrd.cpio"
+initrd="$cache/initrd-$(sha1sum "$0" | cut -c1-12).cpio" # a new script builds a new one
 if [ ! -s "$initrd" ]; then
   root="$cache/initramfs"
   rm -rf "$root"
@@ -124,11 +125,14 @@ while [ ! -e /dev/ng0n1 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 mount --bind /dev /host/dev
 mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
-mount -t tmpfs -o size=256m tmp /host/tmp
-mkdir -p /host/tmp/rawio-results
-mount --bind /results /host/tmp/rawio-results
-chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
-  RAWIO_RESULTS=/tmp/rawio-results /bin/sh /tmp/rawio-results/command.sh
+# The guest's writable space is a tmpfs over the host's /run (nothing there matters in the guest); the
+# host's /tmp stays visible, as the project may be there.
+mount -t tmpfs -o size=256m run /host/run
+mkdir -p /host/run/tmp /host/run/rawio-results
+mount --bind /results /host/run/rawio-results
+chroot /host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/run/tmp \
+  TMPDIR=/run/tmp JAVA_TOOL_OPTIONS=-Djava.io.tmpdir=/run/tmp RAWIO_RESULTS=/run/rawio-results \
+  /bin/sh /run/rawio-results/command.sh
 echo $? > /results/exit-status
 sync
 poweroff -f

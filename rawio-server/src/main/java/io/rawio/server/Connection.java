@@ -317,7 +317,6 @@ final class Connection {
         }
     }
 
-
     /** {@code r}'s bytes go after the replies written so far and before those written next. */
     void defer(DeviceReply r) {
         r.at = out.size();
@@ -355,7 +354,7 @@ final class Connection {
         clearIfSent();
     }
 
-    /** The heap replies from the first unsent byte up to {@code to}: offset into {@link ReplyWriter#buffer()}. */
+    /** Where the first unsent byte of the heap replies is in {@link ReplyWriter#buffer()}. */
     int sentOffset() {
         return sent;
     }

@@ -9,7 +9,8 @@
 #
 # COMMAND runs as root, chrooted into the host's root (read-only, /tmp included: a clone of the project
 # there is seen as it is), with /dev, /proc, /sys, a tmpfs /run of the guest's own (HOME, TMPDIR and
-# java.io.tmpdir are /run/tmp), and RAWIO_RESULTS naming the results folder (the host's DIR). Exit status: COMMAND's;
+# java.io.tmpdir are /run/tmp; under TCG JAVA_TOOL_OPTIONS also turns the JDK's CDS archive off, which
+# costs a JVM ~10 s there), and RAWIO_RESULTS naming the results folder (the host's DIR). Exit status: COMMAND's;
 # 77 when this machine cannot run the guest (the reason on stderr); 124 on timeout
 # (RAWIO_QEMU_TIMEOUT seconds, default 600).
 #
@@ -117,7 +118,8 @@ mount -t sysfs sys /sys
 for m in $(cat /mod/order); do
   insmod "/mod/$m" 2>/dev/null # a module for a CPU feature TCG lacks (crct10dif-pclmul) may refuse: fine
 done
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 hostroot /host
+# The host's root does not change while the guest runs: cache it (the JVM's jars are read by each JVM).
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroot /host
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results /results
 # The namespace appears once the controller is probed (asynchronously).
 i=0
@@ -151,8 +153,19 @@ if [ -z "$results" ]; then
 fi
 mkdir -p "$results"
 rm -f "$results/exit-status"
+accel=(-accel tcg,thread=multi -cpu max)
+accel_name=tcg
+if grep -qE '^(kvm_intel|kvm_amd) ' /proc/modules 2>/dev/null && [ -w /dev/kvm ]; then
+  accel=(-enable-kvm -cpu host)
+  accel_name=kvm
+fi
 {
   echo "cd /"
+  if [ "$accel_name" = tcg ]; then
+    # Under TCG a JVM with the JDK's CDS archive spends ~10 s mapping it ("Genesis" in
+    # -Xlog:startuptime), from 9p or tmpfs alike; without it java -version takes ~3 s.
+    echo 'export JAVA_TOOL_OPTIONS="$JAVA_TOOL_OPTIONS -Xshare:off"'
+  fi
   printf '%q ' "${command[@]}"
   echo
 } > "$results/command.sh"
@@ -160,12 +173,6 @@ disk="$cache/nvme-$$.img"
 truncate -s "${disk_mb}M" "$disk"
 trap 'rm -f "$disk"; [ -z "$own_results" ] || rm -rf "$results"' EXIT
 
-accel=(-accel tcg,thread=multi -cpu max)
-accel_name=tcg
-if grep -qE '^(kvm_intel|kvm_amd) ' /proc/modules 2>/dev/null && [ -w /dev/kvm ]; then
-  accel=(-enable-kvm -cpu host)
-  accel_name=kvm
-fi
 start=$(date +%s.%N)
 status=0
 timeout "${RAWIO_QEMU_TIMEOUT:-600}" "$qemu" -nodefaults -no-user-config -nographic -no-reboot \

@@ -43,13 +43,15 @@ import picocli.CommandLine.Spec;
             "  rawio bench",
             "  rawio bench --engine=psync,uring --rw=randwrite --bs=16k --iodepth=8 --runtime=5s",
             "  rawio bench --engine=uring --vs-fio --output-format=json --output=result.json",
+            "  rawio bench --engine=uring-cmd --filename=/dev/ng0n1 --vs-fio",
             "Exit status: 0 done, 1 the job failed, 2 bad options."})
 public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--filename", paramLabel = "PATH",
-            description = "File or block device (default: a scratch file rawio-bench.dat in the current directory)",
+            description = "File or block device, or an NVMe generic device /dev/ngXnY for --engine=uring-cmd"
+                    + " (default: a scratch file rawio-bench.dat in the current directory)",
             defaultValue = "")
     String filename;
 
@@ -78,7 +80,8 @@ public final class BenchCommand implements Callable<Integer> {
     int numjobs;
 
     @Option(names = "--engine", paramLabel = "E[,E...]", defaultValue = "psync,filechannel,uring,uring-fixed",
-            description = "Engines to run in turn: psync, pvsync, filechannel, mmap, uring, uring-fixed, asyncchannel, libaio, posixaio"
+            description = "Engines to run in turn: psync, pvsync, filechannel, mmap, uring, uring-fixed, asyncchannel, libaio, posixaio;"
+                    + " uring-cmd (NVMe passthrough) alone, on a --filename=/dev/ngXnY"
                     + " (default: ${DEFAULT-VALUE})")
     String engine;
 

@@ -53,6 +53,19 @@ class BenchCommandTest {
     }
 
     @Test
+    void uringCmdIsRefusedAnythingButAnNvmeGenericDevice() throws IOException {
+        Files.write(file(), new byte[1 << 20]);
+        for (String[] args : List.of(new String[] {"--filename=" + file(), "--engine=uring-cmd", "--size=512k"},
+                new String[] {"--filename=" + dir.resolve("new.dat"), "--engine=uring-cmd", "--size=512k"})) {
+            Run r = run(args);
+            assertEquals(2, r.exit(), String.join(" ", args) + " -> " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+            assertTrue(r.err().startsWith("rawio bench: engine uring-cmd") && r.err().contains("/dev/ngXnY"), r.err());
+        }
+        assertFalse(Files.exists(dir.resolve("new.dat")));
+    }
+
+    @Test
     void badInputIsOneLineExitTwoAndWritesNothing() throws IOException {
         String f = "--filename=" + file();
         List<String[]> cases = List.of(

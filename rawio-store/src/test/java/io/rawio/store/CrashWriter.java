@@ -19,10 +19,16 @@ import java.util.SplittableRandom;
  * acknowledged {@code ack KEY GEN .}; the value of a write follows from its key, generation and
  * length ({@link #value}). It stops writing to a class once {@code BUDGETS} (one count per class,
  * comma-separated) writes went there, so no ring comes round and nothing acknowledged is evicted.
+ *
+ * <p>The store is opened with the psync engine, or the one {@code -Drawio.crashWriter.engine} names
+ * (uring-cmd on an NVMe generic device in {@link NvmeGuestChecks}).
  */
 public final class CrashWriter {
     private CrashWriter() {
     }
+
+    /** The system property naming the engine the store is opened with (default psync). */
+    static final String ENGINE_PROPERTY = "rawio.crashWriter.engine";
 
     /** How far ahead an expiring batch expires. */
     static final long EXPIRY_MS = 200;
@@ -36,8 +42,8 @@ public final class CrashWriter {
         String prefix = args[1];
         int maxKeys = Integer.parseInt(args[2]);
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false);
-        StoreOptions options = StoreTesting.psyncOptions().withDurability(StoreOptions.Durability.DURABLE)
-                .withBatchSize(16).withCheckpointIntervalMs(50);
+        StoreOptions options = StoreTesting.psyncOptions().withEngine(System.getProperty(ENGINE_PROPERTY, "psync"))
+                .withDurability(StoreOptions.Durability.DURABLE).withBatchSize(16).withCheckpointIntervalMs(50);
         SplittableRandom random = new SplittableRandom(prefix.hashCode());
         try (SlotStore store = SlotStore.open(path, options)) {
             out.println("open");

@@ -1,12 +1,16 @@
 package io.rawio.bench.job;
 
+import io.rawio.engine.IoEngine;
 import io.rawio.engine.IoEngines;
+import io.rawio.engine.IoFile;
+import io.rawio.engine.OpenOptions;
 import io.rawio.nativeio.Alignment;
 import io.rawio.nativeio.BlockDevices;
 import io.rawio.nativeio.NativeFile;
 import io.rawio.nativeio.NativeIoException;
 import io.rawio.nativeio.OpenFlag;
 import io.rawio.nativeio.Statx;
+import io.rawio.nvme.NvmeDevices;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,6 +112,8 @@ public final class JobValidator {
         if (st != null && !st.isRegularFile() && !device) {
             throw new BadJobException("not a regular file or device: " + path);
         }
+        boolean generic = device && !st.isBlockDevice() && NvmeDevices.whyNotGeneric(path).isEmpty();
+        checkEnginesFor(job, path, st, generic);
         if (st != null) {
             if (writes && !Files.isWritable(path)) {
                 throw new BadJobException("not writable: " + path);
@@ -123,6 +129,10 @@ public final class JobValidator {
             if (!Files.isWritable(parent)) {
                 throw new BadJobException("cannot create " + path + ": directory not writable: " + parent);
             }
+        }
+        if (generic) {
+            checkNamespace(job, path);
+            return;
         }
         if (device && st != null) {
             try (NativeFile f = NativeFile.open(path, OpenFlag.RDONLY)) {
@@ -141,6 +151,54 @@ public final class JobValidator {
                 throw new BadJobException("bs=" + job.bs() + " is not a multiple of the direct-I/O alignment "
                         + a.offset() + " of " + path + " (from " + a.source() + "); use a multiple or --direct=0");
             }
+        }
+    }
+
+    /**
+     * An NVMe generic device ({@code /dev/ngXnY}) takes passthrough commands only, and the uring-cmd
+     * engine takes nothing else: refuses any other pairing with what to run instead.
+     */
+    private static void checkEnginesFor(JobSpec job, Path path, Statx st, boolean generic) {
+        for (String e : job.engines()) {
+            if (generic && !e.equals("uring-cmd")) {
+                String block = NvmeDevices.blockNameOf(path.getFileName().toString()).map(b -> "/dev/" + b)
+                        .orElse("/dev/nvmeXnY");
+                throw new BadJobException("engine " + e + " cannot do I/O on the NVMe generic device " + path
+                        + ": only --engine=uring-cmd can (the other engines run on the namespace's block device "
+                        + block + ")");
+            }
+            if (!generic && e.equals("uring-cmd")) {
+                throw new BadJobException(st == null || job.usesScratchFile()
+                        ? "engine uring-cmd needs --filename=/dev/ngXnY, an NVMe namespace's generic character device"
+                        : "engine uring-cmd: " + NvmeDevices.whyNotGeneric(path).orElse(path
+                                + " is not an NVMe generic character device (/dev/ngXnY)"));
+            }
+        }
+    }
+
+    /**
+     * The size and block size of the namespace behind a generic device, from Identify Namespace (statx
+     * gives a character device neither): opened read-only with the uring-cmd engine, as the job will.
+     */
+    private static void checkNamespace(JobSpec job, Path path) {
+        IoEngines.unavailableReason("uring-cmd").ifPresent(why -> {
+            throw new BadJobException("engine uring-cmd unavailable: " + why);
+        });
+        long cap;
+        Alignment a;
+        try (IoEngine e = IoEngines.create("uring-cmd"); IoFile f = e.open(path, OpenOptions.readOnly())) {
+            cap = f.size();
+            a = f.alignment();
+        } catch (IOException | IllegalArgumentException e) {
+            throw new BadJobException(e.getMessage());
+        }
+        if (job.sizeBytes() > cap) {
+            throw new BadJobException("size is larger than the namespace: size=" + job.sizeBytes()
+                    + ", namespace=" + cap + " (" + path + "; give --size=" + Units.formatSize(cap) + " or less)");
+        }
+        if (job.bs() % a.offset() != 0) {
+            throw new BadJobException("bs=" + job.bs() + " is not a multiple of the block size " + a.offset()
+                    + " of " + path + " (from " + a.source() + ")");
         }
     }
 

@@ -45,7 +45,7 @@ echo "| --- | --- | ---: | ---: | ---: |"
 for r in $(seq "$rounds"); do
   redis-benchmark -p $pa "$@" --csv 2>/dev/null | sed 1d | tr -d '"' >"$work/a.csv"
   redis-benchmark -p $pb "$@" --csv 2>/dev/null | sed 1d | tr -d '"' >"$work/b.csv"
-  paste -d, "$work/a.csv" "$work/b.csv" | while IFS=, read -r t ra _ _ _ _ _ pa99 _ _ rb _ _ _ _ _ pb99 _; do
+  paste -d, "$work/a.csv" "$work/b.csv" | while IFS=, read -r t ra _ _ _ _ pa99 _ _ rb _ _ _ _ pb99 _; do
     echo "| $r | $t | ${ra%.*} ($pa99) | ${rb%.*} ($pb99) | $(awk -v x="$ra" -v y="$rb" 'BEGIN {printf "%.2f", x/y}') |"
     awk -v x="$ra" -v y="$rb" 'BEGIN {print x/y}' >>"$work/ratio.$t"
   done

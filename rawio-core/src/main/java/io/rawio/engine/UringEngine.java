@@ -8,7 +8,6 @@ import io.rawio.nativeio.NativeIoException;
 import io.rawio.uring.IoUring;
 import io.rawio.uring.IoUringConstants;
 import io.rawio.uring.SqeDescriptor;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -58,8 +57,8 @@ public final class UringEngine extends AbstractIoEngine {
     private final int maxInflight;
     /** SQEs per io_uring_enter while filling (0: all of them in the call that also waits). */
     private final int submitBatch;
-    private final ThreadLocal<Ring> local = new ThreadLocal<>();
-    private final List<Ring> rings = Collections.synchronizedList(new ArrayList<>());
+    private final ThreadLocal<UringEngineRing> local = new ThreadLocal<>();
+    private final List<UringEngineRing> rings = Collections.synchronizedList(new ArrayList<>());
     private final CopyOnWriteArrayList<MemorySegment> regions = new CopyOnWriteArrayList<>();
     private final CopyOnWriteArrayList<String> notices = new CopyOnWriteArrayList<>();
 
@@ -119,78 +118,16 @@ public final class UringEngine extends AbstractIoEngine {
         return fixed;
     }
 
-    /** One thread's ring and its per-batch scratch state. */
-    private final class Ring {
-        final IoUring uring;
-        final Arena arena = Arena.ofShared();
-        final MemorySegment iovs;
-        final TransferProgress progress = new TransferProgress();
-        int registeredVersion = -1;
-        MemorySegment[] registered = new MemorySegment[0];
-        IoFile[] fileTable = new IoFile[0];
-        /** The kernel refused to register files: descriptors from then on, no retry per batch. */
-        boolean filesRefused;
-        int inflight;
-        final Reaper reaper = new Reaper(this);
-        /** Batch indexes of the SQEs filled since the last submission, to stamp their issue time. */
-        int[] unsubmitted = new int[64];
-        int unsubmittedCount;
-        /** Batch indexes of operations completed but not yet told to the batch's completer. */
-        int[] finished = new int[64];
-        int finishedCount;
-
-        /** Completions that are not this engine's, on a ring it shares ({@link #shareRing}); else null. */
-        final IoUring.CqeVisitor others;
-
-        Ring() throws NativeIoException {
-            IoUring.Setup setup = IoUring.Setup.of(entries);
-            this.uring = IoUring.create(PLAIN_SETUP ? setup.plain() : setup);
-            this.iovs = arena.allocate((long) uring.sqEntries() * MAX_IOV_PER_OP * Iovec.SIZE, 8);
-            this.others = null;
-            for (String f : uring.fallbacks()) {
-                notices.addIfAbsent(f);
-            }
-        }
-
-        /** A ring the thread's owner set up: the engine registers no files on it and never closes it. */
-        Ring(IoUring shared, IoUring.CqeVisitor others) {
-            this.uring = shared;
-            this.iovs = arena.allocate((long) uring.sqEntries() * MAX_IOV_PER_OP * Iovec.SIZE, 8);
-            this.others = others;
-            this.filesRefused = true; // its owner's registered files are its own
-        }
-
-        void close() {
-            if (others != null) {
-                arena.close(); // the ring is its owner's to close
-                return;
-            }
-            if (fileTable.length > 0) {
-                // Registered files hold references to their files; the ring's own teardown drops them
-                // later, asynchronously. Unregister now, so a closed file is really closed (its flock
-                // released) when the engine's close returns. Fails harmlessly from a thread other
-                // than a SINGLE_ISSUER ring's owner.
-                try {
-                    uring.unregisterFiles();
-                } catch (NativeIoException e) {
-                    // the asynchronous teardown still releases them
-                }
-                fileTable = new IoFile[0];
-            }
-            uring.close();
-            arena.close();
-        }
-    }
-
     @Override
     public boolean shareRing(IoUring shared, IoUring.CqeVisitor others) {
         checkOpen();
-        Ring old = local.get();
+        UringEngineRing old = local.get();
         if (old != null && old.others == null) {
             rings.remove(old);
             old.close();
         }
-        Ring r = new Ring(shared, java.util.Objects.requireNonNull(others, "others"));
+        UringEngineRing r = new UringEngineRing(shared, java.util.Objects.requireNonNull(others, "others"));
+        r.reaper = new Reaper(r);
         local.set(r);
         rings.add(r);
         return true;
@@ -198,7 +135,7 @@ public final class UringEngine extends AbstractIoEngine {
 
     @Override
     public void unshareRing() {
-        Ring r = local.get();
+        UringEngineRing r = local.get();
         if (r != null && r.others != null) {
             local.remove();
             rings.remove(r);
@@ -206,11 +143,12 @@ public final class UringEngine extends AbstractIoEngine {
         }
     }
 
-    private Ring ring() {
-        Ring r = local.get();
+    private UringEngineRing ring() {
+        UringEngineRing r = local.get();
         if (r == null) {
             try {
-                r = new Ring();
+                r = new UringEngineRing(entries, PLAIN_SETUP, notices);
+                r.reaper = new Reaper(r);
             } catch (NativeIoException e) {
                 throw new IllegalStateException("cannot set up an io_uring ring: " + e.getMessage(), e);
             }
@@ -220,7 +158,7 @@ public final class UringEngine extends AbstractIoEngine {
         return r;
     }
 
-    private void syncRegistrations(Ring r, IoBatch batch) {
+    private void syncRegistrations(UringEngineRing r, IoBatch batch) {
         if (!fixed) {
             return;
         }
@@ -286,7 +224,7 @@ public final class UringEngine extends AbstractIoEngine {
     }
 
     /** Whether every file of the batch is registered and none registered is closed (the usual case). */
-    private static boolean filesUnchanged(Ring r, IoBatch batch) {
+    private static boolean filesUnchanged(UringEngineRing r, IoBatch batch) {
         for (IoFile f : r.fileTable) {
             if (f.isClosed()) {
                 return false;
@@ -303,7 +241,7 @@ public final class UringEngine extends AbstractIoEngine {
         return true;
     }
 
-    private static int fileIndex(Ring r, IoFile f) {
+    private static int fileIndex(UringEngineRing r, IoFile f) {
         IoFile[] t = r.fileTable;
         for (int i = 0; i < t.length; i++) {
             if (t[i] == f) {
@@ -313,7 +251,7 @@ public final class UringEngine extends AbstractIoEngine {
         return -1;
     }
 
-    private static int bufferIndex(Ring r, long address, long length) {
+    private static int bufferIndex(UringEngineRing r, long address, long length) {
         MemorySegment[] regs = r.registered;
         for (int i = 0; i < regs.length; i++) {
             long start = regs[i].address();
@@ -326,7 +264,7 @@ public final class UringEngine extends AbstractIoEngine {
 
     @Override
     protected void run(IoBatch batch) {
-        Ring r = ring();
+        UringEngineRing r = ring();
         syncRegistrations(r, batch);
         try {
             runOn(r, batch);
@@ -338,7 +276,7 @@ public final class UringEngine extends AbstractIoEngine {
         }
     }
 
-    private void drain(Ring r, IoBatch batch) {
+    private void drain(UringEngineRing r, IoBatch batch) {
         r.finishedCount = 0;
         r.progress.clearRetries();
         while (r.inflight > 0 && local.get() == r) {
@@ -350,16 +288,16 @@ public final class UringEngine extends AbstractIoEngine {
                 r.close();
                 return;
             }
-            r.reaper.batch = batch;
-            r.reaper.tell = false;
+            reaper(r).batch = batch;
+            reaper(r).tell = false;
             r.uring.reap(r.reaper);
-            r.reaper.batch = null;
+            reaper(r).batch = null;
             r.progress.clearRetries();
         }
         r.finishedCount = 0;
     }
 
-    private void runOn(Ring r, IoBatch batch) {
+    private void runOn(UringEngineRing r, IoBatch batch) {
         int n = batch.size();
         r.progress.start(n);
         r.inflight = 0;
@@ -455,7 +393,7 @@ public final class UringEngine extends AbstractIoEngine {
         }
     }
 
-    private static void finished(Ring r, boolean tell, int i) {
+    private static void finished(UringEngineRing r, boolean tell, int i) {
         if (!tell) {
             return;
         }
@@ -470,7 +408,7 @@ public final class UringEngine extends AbstractIoEngine {
      * has been refilled and handed to the kernel, so that the completer's work overlaps the device's
      * work on the operations in flight. Returns false when the ring failed (the batch is then over).
      */
-    private boolean tellFinished(Ring r, IoBatch batch) {
+    private boolean tellFinished(UringEngineRing r, IoBatch batch) {
         if (r.uring.pendingSubmissions() > 0) {
             int s = r.uring.submitAndWait(0);
             syscalls.increment();
@@ -496,7 +434,7 @@ public final class UringEngine extends AbstractIoEngine {
         return s < 0 && s != -Errno.EINTR && s != -Errno.EAGAIN && s != -Errno.EBUSY;
     }
 
-    private void prepare(Ring r, IoBatch batch, int i, MemorySegment sqes, long sqe) {
+    private void prepare(UringEngineRing r, IoBatch batch, int i, MemorySegment sqes, long sqe) {
         IoFile f = batch.file(i);
         int fileIndex = fixed ? fileIndex(r, f) : -1;
         int fd = fileIndex >= 0 ? fileIndex : f.fd();
@@ -545,20 +483,24 @@ public final class UringEngine extends AbstractIoEngine {
         SqeDescriptor.flags(sqes, sqe, sqeFlags);
     }
 
-    private void reap(Ring r, IoBatch batch) {
-        r.reaper.batch = batch;
-        r.reaper.tell = batch.hasCompleter();
+    private void reap(UringEngineRing r, IoBatch batch) {
+        reaper(r).batch = batch;
+        reaper(r).tell = batch.hasCompleter();
         r.uring.reap(r.reaper);
-        r.reaper.batch = null;
+        reaper(r).batch = null;
+    }
+
+    private static Reaper reaper(UringEngineRing r) {
+        return (Reaper) r.reaper;
     }
 
     /** Handles one CQE of the ring's current batch; one per ring, so reaping allocates nothing. */
     private final class Reaper implements IoUring.CqeVisitor {
-        private final Ring r;
+        private final UringEngineRing r;
         IoBatch batch;
         boolean tell;
 
-        Reaper(Ring r) {
+        Reaper(UringEngineRing r) {
             this.r = r;
         }
 
@@ -583,13 +525,13 @@ public final class UringEngine extends AbstractIoEngine {
     }
 
     /** Records operation {@code i}'s result and queues it for the completer. */
-    private void complete(Ring r, IoBatch batch, boolean tell, int i, long result) {
+    private void complete(UringEngineRing r, IoBatch batch, boolean tell, int i, long result) {
         r.progress.complete(batch, i, result);
         finished(r, tell, i);
     }
 
     /** The ring itself failed (not one operation): every operation still in flight gets the error. */
-    private void failInflight(Ring r, IoBatch batch, int errno) {
+    private void failInflight(UringEngineRing r, IoBatch batch, int errno) {
         // Drain what did complete, then mark the rest.
         reap(r, batch);
         for (int i = 0; i < batch.size(); i++) {
@@ -634,7 +576,7 @@ public final class UringEngine extends AbstractIoEngine {
         }
         super.close();
         synchronized (rings) {
-            for (Ring r : rings) {
+            for (UringEngineRing r : rings) {
                 r.close();
             }
             rings.clear();

@@ -21,7 +21,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
@@ -79,8 +78,7 @@ public final class UringCmdEngine extends AbstractIoEngine {
 
     private final int entries;
     private final int maxInflight;
-    private final ThreadLocal<Ring> local = new ThreadLocal<>();
-    private final List<Ring> rings = Collections.synchronizedList(new ArrayList<>());
+    private final ThreadRings<Ring> rings = new ThreadRings<>(Ring::close);
     private final CopyOnWriteArrayList<MemorySegment> regions = new CopyOnWriteArrayList<>();
     private final CopyOnWriteArrayList<String> notices = new CopyOnWriteArrayList<>();
     private final LongAdder commands = new LongAdder();
@@ -303,15 +301,14 @@ public final class UringCmdEngine extends AbstractIoEngine {
     }
 
     private Ring ring() {
-        Ring r = local.get();
+        Ring r = rings.current();
         if (r == null) {
             try {
                 r = new Ring();
             } catch (NativeIoException e) {
                 throw new IllegalStateException("cannot set up an io_uring ring with SQE128|CQE32: " + e.getMessage(), e);
             }
-            local.set(r);
-            rings.add(r);
+            rings.set(r);
         }
         return r;
     }
@@ -547,9 +544,7 @@ public final class UringCmdEngine extends AbstractIoEngine {
                 batch.complete(i, errno, System.nanoTime());
             }
         }
-        rings.remove(r);
-        local.remove();
-        r.close();
+        rings.drop(r);
     }
 
     @Override
@@ -558,11 +553,6 @@ public final class UringCmdEngine extends AbstractIoEngine {
             return;
         }
         super.close();
-        synchronized (rings) {
-            for (Ring r : rings) {
-                r.close();
-            }
-            rings.clear();
-        }
+        rings.closeAll();
     }
 }

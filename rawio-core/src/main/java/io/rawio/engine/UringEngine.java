@@ -57,8 +57,7 @@ public final class UringEngine extends AbstractIoEngine {
     private final int maxInflight;
     /** SQEs per io_uring_enter while filling (0: all of them in the call that also waits). */
     private final int submitBatch;
-    private final ThreadLocal<UringEngineRing> local = new ThreadLocal<>();
-    private final List<UringEngineRing> rings = Collections.synchronizedList(new ArrayList<>());
+    private final ThreadRings<UringEngineRing> rings = new ThreadRings<>(UringEngineRing::close);
     private final CopyOnWriteArrayList<MemorySegment> regions = new CopyOnWriteArrayList<>();
     private final CopyOnWriteArrayList<String> notices = new CopyOnWriteArrayList<>();
 
@@ -121,30 +120,26 @@ public final class UringEngine extends AbstractIoEngine {
     @Override
     public boolean shareRing(IoUring shared, IoUring.CqeVisitor others) {
         checkOpen();
-        UringEngineRing old = local.get();
+        UringEngineRing old = rings.current();
         if (old != null && old.others == null) {
-            rings.remove(old);
-            old.close();
+            rings.drop(old);
         }
         UringEngineRing r = new UringEngineRing(shared, java.util.Objects.requireNonNull(others, "others"));
         r.reaper = new Reaper(r);
-        local.set(r);
-        rings.add(r);
+        rings.set(r);
         return true;
     }
 
     @Override
     public void unshareRing() {
-        UringEngineRing r = local.get();
+        UringEngineRing r = rings.current();
         if (r != null && r.others != null) {
-            local.remove();
-            rings.remove(r);
-            r.close();
+            rings.drop(r);
         }
     }
 
     private UringEngineRing ring() {
-        UringEngineRing r = local.get();
+        UringEngineRing r = rings.current();
         if (r == null) {
             try {
                 r = new UringEngineRing(entries, PLAIN_SETUP, notices);
@@ -152,8 +147,7 @@ public final class UringEngine extends AbstractIoEngine {
             } catch (NativeIoException e) {
                 throw new IllegalStateException("cannot set up an io_uring ring: " + e.getMessage(), e);
             }
-            local.set(r);
-            rings.add(r);
+            rings.set(r);
         }
         return r;
     }
@@ -279,13 +273,11 @@ public final class UringEngine extends AbstractIoEngine {
     private void drain(UringEngineRing r, IoBatch batch) {
         r.finishedCount = 0;
         r.progress.clearRetries();
-        while (r.inflight > 0 && local.get() == r) {
+        while (r.inflight > 0 && rings.current() == r) {
             int s = r.uring.submitAndWait(r.inflight);
             syscalls.increment();
             if (ringFailed(s)) {
-                rings.remove(r);
-                local.remove();
-                r.close();
+                rings.drop(r);
                 return;
             }
             reaper(r).batch = batch;
@@ -540,9 +532,7 @@ public final class UringEngine extends AbstractIoEngine {
             }
         }
         // The ring's state is unknown: drop it; the thread gets a new one on its next batch.
-        rings.remove(r);
-        local.remove();
-        r.close();
+        rings.drop(r);
     }
 
     /** A vectored operation done with preadv/pwritev on this thread (IOV_MAX buffers per call). */
@@ -575,11 +565,6 @@ public final class UringEngine extends AbstractIoEngine {
             return;
         }
         super.close();
-        synchronized (rings) {
-            for (UringEngineRing r : rings) {
-                r.close();
-            }
-            rings.clear();
-        }
+        rings.closeAll();
     }
 }

@@ -7,7 +7,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 
 /**
  * The io_uring loop's GETs from the device: the store plans each read ({@link SlotStore#planRead}), the
@@ -55,7 +54,9 @@ final class RingGets implements RoundBatcher.DeviceGets {
     private final Ring ring;
     private final ReadBuffers buffers;
     private final DeviceReply[] table;
-    private final ArrayDeque<Integer> freeIds = new ArrayDeque<>();
+    /** Free entries of {@link #table}: a stack, freeIds[0, freeCount). */
+    private final int[] freeIds;
+    private int freeCount;
     private final Arena arena = Arena.ofShared();
     /** The head areas, {@link #HEAD} bytes per entry. */
     private final MemorySegment heads;
@@ -70,8 +71,9 @@ final class RingGets implements RoundBatcher.DeviceGets {
         this.ring = ring;
         this.buffers = buffers;
         this.table = new DeviceReply[capacity];
+        this.freeIds = new int[capacity];
         for (int i = 0; i < capacity; i++) {
-            freeIds.add(i);
+            freeIds[freeCount++] = capacity - 1 - i;
         }
         this.heads = arena.allocate((long) HEAD * capacity, 64);
         this.crlf = arena.allocateFrom(ValueLayout.JAVA_BYTE, (byte) '\r', (byte) '\n');
@@ -87,7 +89,7 @@ final class RingGets implements RoundBatcher.DeviceGets {
         if (read == null) {
             return Start.ABSENT;
         }
-        if (freeIds.isEmpty() || ReadBuffers.classBytes(ReadBuffers.sizeClass(read.length() + 2L))
+        if (freeCount == 0 || ReadBuffers.classBytes(ReadBuffers.sizeClass(read.length() + 2L))
                 > buffers.budgetBytes() / 8) {
             return Start.ELSEWHERE;
         }
@@ -95,7 +97,7 @@ final class RingGets implements RoundBatcher.DeviceGets {
         if (b == null) {
             return Start.ELSEWHERE;
         }
-        int id = freeIds.poll();
+        int id = freeIds[--freeCount];
         DeviceReply r = new DeviceReply(id, c);
         r.buffer = b;
         r.read = read;
@@ -156,21 +158,21 @@ final class RingGets implements RoundBatcher.DeviceGets {
             return;
         }
         int len = r.read.valueLength();
-        byte[] header = ("$" + len + "\r\n").getBytes(StandardCharsets.US_ASCII);
+        int headerLength = headerLength(len);
         boolean crlfAfter = at + len + 2 <= buf.byteSize();
-        if (at >= header.length) {
-            MemorySegment.copy(header, 0, buf, ValueLayout.JAVA_BYTE, at - header.length, header.length);
+        if (at >= headerLength) {
+            writeHeader(buf, at - headerLength, len, headerLength);
             if (crlfAfter) {
                 buf.set(ValueLayout.JAVA_BYTE, at + len, (byte) '\r');
                 buf.set(ValueLayout.JAVA_BYTE, at + len + 1, (byte) '\n');
-                r.piece(buf.asSlice(at - header.length, header.length + len + 2L));
+                r.piece(buf.asSlice(at - headerLength, headerLength + len + 2L));
             } else {
-                r.piece(buf.asSlice(at - header.length, header.length + (long) len));
+                r.piece(buf.asSlice(at - headerLength, headerLength + (long) len));
                 r.piece(crlf);
             }
         } else {
-            MemorySegment head = heads.asSlice((long) HEAD * r.id, header.length);
-            MemorySegment.copy(header, 0, head, ValueLayout.JAVA_BYTE, 0, header.length);
+            MemorySegment head = heads.asSlice((long) HEAD * r.id, headerLength);
+            writeHeader(head, 0, len, headerLength);
             r.piece(head);
             if (crlfAfter) {
                 buf.set(ValueLayout.JAVA_BYTE, at + len, (byte) '\r');
@@ -184,6 +186,27 @@ final class RingGets implements RoundBatcher.DeviceGets {
             }
         }
         finish(r, null);
+    }
+
+    /** Bytes of {@code $<len>\r\n}. */
+    static int headerLength(int len) {
+        int digits = 1;
+        for (int v = len; v >= 10; v /= 10) {
+            digits++;
+        }
+        return 3 + digits;
+    }
+
+    /** {@code $<len>\r\n} written at {@code at} ({@code n} bytes: {@link #headerLength}), nothing allocated. */
+    static void writeHeader(MemorySegment to, long at, int len, int n) {
+        to.set(ValueLayout.JAVA_BYTE, at, (byte) '$');
+        long end = at + n - 2;
+        for (long i = end - 1; i > at; i--) {
+            to.set(ValueLayout.JAVA_BYTE, i, (byte) ('0' + len % 10));
+            len /= 10;
+        }
+        to.set(ValueLayout.JAVA_BYTE, end, (byte) '\r');
+        to.set(ValueLayout.JAVA_BYTE, end + 1, (byte) '\n');
     }
 
     /** A whole reply written at the start of the buffer (null, an error): its one piece. */
@@ -220,7 +243,7 @@ final class RingGets implements RoundBatcher.DeviceGets {
     /** {@code r} was sent whole (or its connection is gone and its read ended): its buffer and entry go back. */
     void release(DeviceReply r) {
         table[r.id] = null;
-        freeIds.push(r.id);
+        freeIds[freeCount++] = r.id;
         buffers.give(r.buffer);
         r.buffer = null;
     }

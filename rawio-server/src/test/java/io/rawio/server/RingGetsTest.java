@@ -57,6 +57,21 @@ class RingGetsTest {
     }
 
     @Test
+    void theBulkHeaderIsWrittenInPlace() {
+        try (java.lang.foreign.Arena a = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment m = a.allocate(32);
+            for (int len : new int[] {0, 9, 10, 99, 100, 4096, 1_048_576, Integer.MAX_VALUE}) {
+                int n = RingGets.headerLength(len);
+                String want = "$" + len + "\r\n";
+                assertEquals(want.length(), n, "length for " + len);
+                RingGets.writeHeader(m, 5, len, n);
+                assertEquals(want, new String(m.asSlice(5, n).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+                        java.nio.charset.StandardCharsets.US_ASCII));
+            }
+        }
+    }
+
+    @Test
     void repliesKeepTheirOrderAmongEverythingElse() throws Exception {
         try (RunningServer rs = server("order" + System.nanoTime()); RespClient c = new RespClient(rs.server.address())) {
             // sizes: in one block with the header, two blocks, a block-aligned value read alone, large

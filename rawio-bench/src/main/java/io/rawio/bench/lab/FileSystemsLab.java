@@ -79,9 +79,7 @@ public final class FileSystemsLab implements Lab {
                         "device writes", "flushes"));
         String refused = refusal();
         if (refused != null) {
-            r.finding(refused);
-            r.raw("refused", refused);
-            return r;
+            return r.refused(refused);
         }
         Sizes sizes = Sizes.of(ctx.quick());
         List<Measure> all = new ArrayList<>();
@@ -111,14 +109,14 @@ public final class FileSystemsLab implements Lab {
 
     private static Measure measure(String fs, String dev, Path mnt, String workload, Workload w) throws IOException {
         syncfs(mnt);
-        settle(dev);
+        LabDevice.settle(dev);
         DeviceStats before = sample(dev);
         long t0 = System.nanoTime();
         long[] done = w.run();
         long nanos = System.nanoTime() - t0;
         // What the file system still writes for it (journal commit, log, metadata) counts, off the clock.
         syncfs(mnt);
-        settle(dev);
+        LabDevice.settle(dev);
         return new Measure(fs, workload, done[0], done[1], nanos, sample(dev).minus(before));
     }
 
@@ -254,26 +252,6 @@ public final class FileSystemsLab implements Lab {
 
     private static DeviceStats sample(String dev) {
         return DeviceStats.sample(dev).orElse(new DeviceStats(dev, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
-    }
-
-    /** Waits (up to 2 s) until the device has nothing in flight and its counters stopped moving. */
-    static void settle(String dev) {
-        long deadline = System.nanoTime() + 2_000_000_000L;
-        DeviceStats last = DeviceStats.sample(dev).orElse(null);
-        while (last != null && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(30);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            DeviceStats now = DeviceStats.sample(dev).orElse(null);
-            if (now == null || (now.inFlight() == 0 && now.readSectors() == last.readSectors()
-                    && now.writeSectors() == last.writeSectors())) {
-                return;
-            }
-            last = now;
-        }
     }
 
     static Measure find(List<Measure> all, String fs, String workloadPrefix) {

@@ -100,9 +100,7 @@ public final class HugePagesLab implements Lab {
         if (!Privileges.isRoot() || !Shell.has("losetup")) {
             String why = "lab hugepages needs root and losetup: it reserves 2 MiB pages in /proc/sys/vm/nr_hugepages"
                     + " (released after) and reads a loop device it creates. Run it as root.";
-            r.finding(why);
-            r.raw("refused", why);
-            return r;
+            return r.refused(why);
         }
         boolean quick = ctx.quick();
         long walkBytes = quick ? 128L << 20 : 1L << 30;
@@ -163,7 +161,7 @@ public final class HugePagesLab implements Lab {
             MemorySegment buf = m.asSlice(0, READ);
             SplittableRandom rnd = new SplittableRandom(5);
             long blocks = devBytes / READ;
-            FileSystemsLab.settle(dev);
+            LabDevice.settle(dev);
             DeviceStats before = DeviceStats.sample(dev).orElseThrow();
             long reads = 0;
             long t0 = System.nanoTime();

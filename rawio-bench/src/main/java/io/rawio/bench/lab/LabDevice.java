@@ -94,6 +94,11 @@ final class LabDevice implements AutoCloseable {
      * asynchronous readahead or writeback of one step is not counted in the next.
      */
     void settle() {
+        settle(device);
+    }
+
+    /** {@link #settle()} for any block device by name (sda, loop3). */
+    static void settle(String device) {
         long deadline = System.nanoTime() + 2_000_000_000L;
         DeviceStats last = DeviceStats.sample(device).orElse(null);
         while (last != null && System.nanoTime() < deadline) {

@@ -54,6 +54,11 @@ public final class LabResult {
         return this;
     }
 
+    /** The lab cannot run here ({@code why}: what it needs): its one finding, and raw "refused". */
+    public LabResult refused(String why) {
+        return finding(why).raw("refused", why);
+    }
+
     public String lab() {
         return lab;
     }

@@ -90,9 +90,7 @@ public final class SchedulersLab implements Lab {
         if (!Privileges.isRoot() || !Shell.has("losetup")) {
             String why = "lab schedulers needs root and losetup: it creates a loop device and switches that device's"
                     + " scheduler, nr_requests and read_ahead_kb (never the machine's own disks). Run it as root.";
-            r.finding(why);
-            r.raw("refused", why);
-            return r;
+            return r.refused(why);
         }
         boolean quick = ctx.quick();
         long half = quick ? 128L << 20 : 512L << 20;
@@ -201,7 +199,7 @@ public final class SchedulersLab implements Lab {
             throws IOException {
         try (NativeFile f = NativeFile.open(dev, OpenFlag.RDONLY)) {
             PageCache.drop(f);
-            FileSystemsLab.settle(name);
+            LabDevice.settle(name);
             MemorySegment buf = AlignedMemory.allocate(a, 16 << 10, BLOCK);
             DeviceStats before = DeviceStats.sample(name).orElseThrow(() -> new IOException("no /sys/block/" + name + "/stat"));
             long t0 = System.nanoTime();
@@ -209,7 +207,7 @@ public final class SchedulersLab implements Lab {
                 f.readFully(buf, off);
             }
             long nanos = System.nanoTime() - t0;
-            FileSystemsLab.settle(name);
+            LabDevice.settle(name);
             DeviceStats d = DeviceStats.sample(name).orElseThrow().minus(before);
             PageCache.drop(f);
             return new Sequential(ra, nr, bytes, nanos, d.readIos(), d.readBytes());

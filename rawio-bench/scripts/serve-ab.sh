@@ -4,7 +4,8 @@
 # round, and the median ratio A / B per test.
 #
 #   rawio-bench/scripts/serve-ab.sh --a='-Dx=1' --b='-Dx=0' [--serve='--loop=uring --cache=1g'] \
-#       [--rounds=N] -- REDIS_BENCHMARK_ARGS...
+#       [--rounds=N] [--warmup=N] -- REDIS_BENCHMARK_ARGS...
+# --warmup=N (default 1): untimed rounds against each first, while the JIT compiles the servers' paths.
 #
 # e.g. rawio-bench/scripts/serve-ab.sh --b=-Drawio.uring.storeWrites=false --serve=--loop=uring \
 #        --rounds=5 -- -t set -n 20000 -c 8 -P 2 -d 1048576
@@ -13,15 +14,16 @@
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 rawio=${RAWIO:-$root/bin/rawio}
-rounds=3 a="" b="" serve=""
+rounds=3 warmup=1 a="" b="" serve=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds=*) rounds=${1#*=} ;;
+    --warmup=*) warmup=${1#*=} ;;
     --a=*) a=${1#*=} ;;
     --b=*) b=${1#*=} ;;
     --serve=*) serve=${1#*=} ;;
     --) shift; break ;;
-    -h|--help) sed -n 2,12p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n 2,13p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "serve-ab: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -40,6 +42,10 @@ for s in a b; do
   echo "$s ($opts): $(grep -m1 'ready on' "$work/$s.log")"
 done
 echo "redis-benchmark $*"
+for _ in $(seq "$warmup"); do # untimed
+  redis-benchmark -p $pa "$@" >/dev/null 2>&1 || true
+  redis-benchmark -p $pb "$@" >/dev/null 2>&1 || true
+done
 echo "| round | test | A req/s (p99 ms) | B req/s (p99 ms) | A / B |"
 echo "| --- | --- | ---: | ---: | ---: |"
 for r in $(seq "$rounds"); do

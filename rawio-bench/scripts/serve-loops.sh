@@ -3,7 +3,8 @@
 # on its own store, the same redis-benchmark against each in alternating rounds; requests per second
 # and p99 per round. Everything listens on loopback and stops by itself.
 #
-#   rawio-bench/scripts/serve-loops.sh [--rounds=N] [--serve='--cache=1g ...'] -- REDIS_BENCHMARK_ARGS...
+#   rawio-bench/scripts/serve-loops.sh [--rounds=N] [--warmup=N] [--serve='--cache=1g ...'] -- REDIS_BENCHMARK_ARGS...
+# --warmup=N (default 1): untimed rounds against each first, while the JIT compiles the servers' paths.
 #
 # e.g. rawio-bench/scripts/serve-loops.sh --rounds=3 -- -t set,get -n 200000 -c 50 -P 16 -d 4096
 # RAWIO, when set, is the command that runs rawio (default: bin/rawio).
@@ -11,13 +12,15 @@ set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 rawio=${RAWIO:-$root/bin/rawio}
 rounds=3
+warmup=1
 serve_opts="--cache=1g"
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds=*) rounds=${1#*=} ;;
+    --warmup=*) warmup=${1#*=} ;;
     --serve=*) serve_opts=${1#*=} ;;
     --) shift; break ;;
-    -h|--help) sed -n 2,9p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n 2,10p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "serve-loops: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -47,6 +50,9 @@ for _ in $(seq 600); do
 done
 for l in $loops; do grep -m1 "ready on" "$work/$l.log" || { cat "$work/$l.log"; exit 1; }; done
 echo "redis-benchmark $*"
+for _ in $(seq "$warmup"); do # untimed
+  for i in 0 1 2; do redis-benchmark -p $((base + i)) "$@" >/dev/null 2>&1 || true; done
+done
 echo "| round | loop | test | req/s | p99 ms |"
 echo "| --- | --- | --- | ---: | ---: |"
 for r in $(seq "$rounds"); do

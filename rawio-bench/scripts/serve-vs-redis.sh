@@ -3,8 +3,11 @@
 # redis-benchmark in alternating rounds; prints requests per second and p99 per round and the median
 # ratio per test. Everything listens on loopback and stops by itself.
 #
-#   rawio-bench/scripts/serve-vs-redis.sh [--rounds=N] [--serve='--cache=1g ...'] [--redis='--appendonly yes ...'] \
-#       [--format='--size=4g --max-value=1m'] -- REDIS_BENCHMARK_ARGS...
+#   rawio-bench/scripts/serve-vs-redis.sh [--rounds=N] [--warmup=N] [--serve='--cache=1g ...'] \
+#       [--redis='--appendonly yes ...'] [--format='--size=4g --max-value=1m'] -- REDIS_BENCHMARK_ARGS...
+#
+# --warmup=N (default 1): untimed rounds against each server first, as JMH warms up; the JVM's JIT
+# compiles the server's paths during its first seconds of load, and a server is measured as it runs.
 #
 # RAWIO, when set, is the command that runs rawio (default: bin/rawio).
 # e.g. rawio-bench/scripts/serve-vs-redis.sh --rounds=3 --serve=--cache=1g -- -t set,get -n 200000 -c 50 -P 16 -d 4096
@@ -12,17 +15,19 @@ set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 rawio=${RAWIO:-$root/bin/rawio}   # RAWIO="java ... -jar rawio.jar" runs a build set aside
 rounds=3
+warmup=1
 serve_opts="--cache=1g"
 redis_opts="--save '' --appendonly no"
 format_opts="--size=4g --max-value=1m"
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds=*) rounds=${1#*=} ;;
+    --warmup=*) warmup=${1#*=} ;;
     --serve=*) serve_opts=${1#*=} ;;
     --redis=*) redis_opts=${1#*=} ;;
     --format=*) format_opts=${1#*=} ;;
     --) shift; break ;;
-    -h|--help) sed -n 2,10p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n 2,13p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "serve-vs-redis: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -49,6 +54,10 @@ for _ in $(seq 600); do
 done
 grep -m1 "ready on" "$work/serve.log" || { cat "$work/serve.log"; exit 1; }
 echo "redis-benchmark $*"
+for _ in $(seq "$warmup"); do # untimed
+  redis-benchmark -p "$sport" "$@" >/dev/null 2>&1 || true
+  redis-benchmark -p "$rport" "$@" >/dev/null 2>&1 || true
+done
 : >"$work/results"
 loopstat() { # the serving loop's CPU ms, heap bytes allocated, commands run
   redis-cli -p "$sport" info everything | tr -d '\r' \

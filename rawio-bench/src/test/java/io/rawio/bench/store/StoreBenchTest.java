@@ -49,6 +49,14 @@ class StoreBenchTest {
     }
 
     @Test
+    void keysAreTheFormattedNumbers() {
+        for (int i : new int[] {0, 1, 9, 10, 99, 12345, 1_000_000_000, Integer.MAX_VALUE}) {
+            assertEquals(String.format("bench-%010d", i),
+                    new String(StoreBench.key(i), java.nio.charset.StandardCharsets.US_ASCII));
+        }
+    }
+
+    @Test
     void putThenGetOfEveryKeyCountsEachKeyOnce() throws IOException {
         Result put = StoreBench.run(store, options, new Spec(Op.PUT, VALUE, KEYS, 16, 0, Order.RANDOM));
         assertSane(put, KEYS);

@@ -212,11 +212,7 @@ final class Commands {
                         wrongArgs(out, cmd);
                         break;
                     }
-                    long deleted = 0;
-                    for (int i = 1; i < n; i++) {
-                        deleted += store.delete(args.get(i)) ? 1 : 0;
-                    }
-                    out.integer(deleted);
+                    out.integer(store.deleteMany(args.subList(1, n))); // one batch of tombstones
                 }
                 case "exists" -> {
                     if (n < 2) {
@@ -512,16 +508,18 @@ final class Commands {
         }
     }
 
-    /** FLUSHDB / FLUSHALL [ASYNC|SYNC]: deletes every key, one store delete each. */
+    /** FLUSHDB / FLUSHALL [ASYNC|SYNC]: deletes every key, their tombstones written in batches. */
     private void flush(String cmd, List<byte[]> args, ReplyWriter out) throws IOException {
         if (args.size() > 2 || (args.size() == 2 && !name(args.get(1)).equals("async")
                 && !name(args.get(1)).equals("sync"))) {
             out.error("ERR syntax error");
             return;
         }
+        List<byte[]> keys = new java.util.ArrayList<>();
         for (SlotStore.KeyInfo k : store.keys()) {
-            store.delete(k.key());
+            keys.add(k.key());
         }
+        store.deleteMany(keys);
         out.ok();
     }
 

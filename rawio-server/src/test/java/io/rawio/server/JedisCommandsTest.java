@@ -606,6 +606,8 @@ class JedisCommandsTest {
         assertEquals(2, j.unlink("c", "m1", "nope"));
         assertEquals(1, j.unlink("m2"));
         assertEquals(0, j.dbSize());
+        j.set("twice", "x");
+        assertEquals(1, j.del("twice", "twice"), "a key given twice is deleted once (Redis: 1)");
         assertEquals("ERR wrong number of arguments for 'mset' command",
                 error(() -> j.sendCommand(Protocol.Command.MSET, "a", "1", "b")));
     }

@@ -230,20 +230,19 @@ public final class SlotStore implements AutoCloseable {
 
     /** Removes a key (a tombstone write, so the delete survives restart). Returns false when absent. */
     public boolean delete(byte[] key) throws IOException {
+        return deleteMany(List.of(key)) == 1;
+    }
+
+    /**
+     * Removes many keys, their tombstones written in batches as putMany writes values; returns how many
+     * were present (a key listed twice counts once).
+     *
+     * @throws StoreException for the first key that could not be deleted (those before it are gone)
+     */
+    public int deleteMany(List<byte[]> keys) throws IOException {
         gate.enter();
         try {
-            if (!ring.contains(key)) {
-                return false;
-            }
-            Result[] r = new Result[1];
-            writes.writeAll(List.of(key), List.of(MemorySegment.NULL), r, SlotDescriptor.FLAG_TOMBSTONE);
-            if (r[0].status() == Status.FULL && !failure.isSet()) {
-                return writes.deleteInPlace(key);
-            }
-            if (!r[0].ok()) {
-                throw StoreException.of(r[0], failure);
-            }
-            return true;
+            return writes.deleteAll(keys);
         } finally {
             gate.exit();
         }

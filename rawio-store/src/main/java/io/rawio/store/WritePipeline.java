@@ -76,6 +76,40 @@ final class WritePipeline {
     }
 
     /**
+     * Deletes every key present (each listed once counts once) with tombstone writes batched as
+     * {@link #writeAll} batches puts; a key the ring has no room to write a tombstone for is deleted in
+     * place ({@link #deleteInPlace}). Returns how many were present and are gone.
+     *
+     * @throws IOException for the first key that could not be deleted (those before it are gone)
+     */
+    int deleteAll(List<byte[]> keys) throws IOException {
+        List<byte[]> present = new java.util.ArrayList<>();
+        java.util.Set<java.nio.ByteBuffer> seen = new java.util.HashSet<>();
+        for (byte[] k : keys) {
+            if (ring.contains(k) && seen.add(java.nio.ByteBuffer.wrap(k))) {
+                present.add(k);
+            }
+        }
+        if (present.isEmpty()) {
+            return 0;
+        }
+        SlotStore.Result[] r = new SlotStore.Result[present.size()];
+        writeAll(present, java.util.Collections.nCopies(present.size(), MemorySegment.NULL), r,
+                SlotDescriptor.FLAG_TOMBSTONE);
+        int deleted = 0;
+        for (int i = 0; i < r.length; i++) {
+            if (r[i].ok()) {
+                deleted++;
+            } else if (r[i].status() == SlotStore.Status.FULL && !failure.isSet()) {
+                deleted += deleteInPlace(present.get(i)) ? 1 : 0;
+            } else {
+                throw StoreException.of(r[i], failure);
+            }
+        }
+        return deleted;
+    }
+
+    /**
      * The smallest slot class whose slot holds a key of {@code keyLength} bytes and a value of
      * {@code valueLength}, or -1 when none does.
      */

@@ -171,6 +171,36 @@ class SlotStoreTest {
     }
 
     @Test
+    void deleteManyRemovesThePresentKeysCountsEachOnceAndSurvivesACrash() throws IOException {
+        Path p = store();
+        SlotStore s = SlotStore.open(p, StoreTesting.psyncOptions().withDurability(StoreOptions.Durability.DURABLE));
+        for (int i = 0; i < 50; i++) {
+            s.put(key("k" + i), StoreTesting.valueFor("k" + i, 3000));
+        }
+        List<byte[]> gone = new ArrayList<>();
+        for (int i = 0; i < 50; i += 2) {
+            gone.add(key("k" + i));
+        }
+        gone.add(key("k0")); // twice: counted once
+        gone.add(key("absent"));
+        assertEquals(25, s.deleteMany(gone));
+        assertEquals(0, s.deleteMany(List.of(key("k0"), key("absent"))), "nothing left to delete");
+        assertEquals(0, s.deleteMany(List.of()));
+        assertEquals(25, s.stats().keys());
+        s.abandon(); // no checkpoint: the tombstones are found by the scan
+        try (SlotStore t = open(p)) {
+            for (int i = 0; i < 50; i++) {
+                if (i % 2 == 0) {
+                    assertNull(t.get(key("k" + i)), "k" + i + " stays deleted after a crash");
+                } else {
+                    assertArrayEquals(StoreTesting.valueFor("k" + i, 3000), t.get(key("k" + i)));
+                }
+            }
+            assertEquals(25, t.stats().keys());
+        }
+    }
+
+    @Test
     void durablePutManyIsOneBatchAndSurvivesACrash() throws IOException {
         Path p = store();
         SlotStore s = SlotStore.open(p, StoreTesting.psyncOptions().withDurability(StoreOptions.Durability.DURABLE));

@@ -23,21 +23,21 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 
 /**
- * Random puts, batched puts, gets, deletes and reopens (clean, and abandoned as in a crash) against a
+ * Random puts, batched puts, gets, deletes (one and many) and reopens (clean, and abandoned as in a crash) against a
  * model map that applies FIFO eviction the way the ring does: every put and delete takes the next
  * position, and a key written at position p is gone once position p + slots has been taken.
  */
 class SlotStoreModelProperties {
     static final int SLOTS_SIZE = 8192;
 
-    /** kind: 0 put, 1 putMany, 2 get, 3 delete, 4 reopen, 5 crash-reopen, 6 checkpoint. */
+    /** kind: 0 put, 1 putMany, 2 get, 3 delete, 4 reopen, 5 crash-reopen, 6 checkpoint, 7 deleteMany. */
     record Op(int kind, int key, int count, int valueLength) {
     }
 
     @Provide
     Arbitrary<List<Op>> ops() {
         Arbitrary<Op> op = Combinators.combine(
-                Arbitraries.integers().between(0, 6).withDistribution(net.jqwik.api.RandomDistribution.uniform())
+                Arbitraries.integers().between(0, 7).withDistribution(net.jqwik.api.RandomDistribution.uniform())
                         .edgeCases(c -> c.includeOnly(0)),
                 Arbitraries.integers().between(0, 40),
                 Arbitraries.integers().between(1, 20),
@@ -142,6 +142,25 @@ class SlotStoreModelProperties {
                         case 5 -> {
                             store.abandon();
                             store = SlotStore.open(path, StoreTesting.psyncOptions().withBatchSize(4));
+                        }
+                        case 7 -> {
+                            // Keys given (some twice, some absent): each one present at the start gets a
+                            // tombstone, in the order given, each taking the next position.
+                            List<byte[]> keys = new ArrayList<>();
+                            List<String> present = new ArrayList<>();
+                            for (int i = 0; i < op.count(); i++) {
+                                String kk = "key-" + ((op.key() + (i * 5) % 13) % 41); // repeats past 13
+                                keys.add(StoreTesting.key(kk));
+                                if (model.values.containsKey(kk) && !present.contains(kk)) {
+                                    present.add(kk);
+                                }
+                            }
+                            assertEquals(present.size(), store.deleteMany(keys), "keys deleted");
+                            for (String kk : present) {
+                                model.take();
+                                model.values.remove(kk);
+                                model.positions.remove(kk);
+                            }
                         }
                         default -> store.checkpoint();
                     }

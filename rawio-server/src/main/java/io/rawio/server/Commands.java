@@ -212,7 +212,7 @@ final class Commands {
                         wrongArgs(out, cmd);
                         break;
                     }
-                    out.integer(store.deleteMany(args.subList(1, n))); // one batch of tombstones
+                    out.integer(store.deleteMany(args.subList(1, n))); // tombstones in batches
                 }
                 case "exists" -> {
                     if (n < 2) {
@@ -508,6 +508,9 @@ final class Commands {
         }
     }
 
+    /** Keys per deleteMany of a FLUSHDB. */
+    private static final int FLUSH_SLICE = 65_536;
+
     /** FLUSHDB / FLUSHALL [ASYNC|SYNC]: deletes every key, their tombstones written in batches. */
     private void flush(String cmd, List<byte[]> args, ReplyWriter out) throws IOException {
         if (args.size() > 2 || (args.size() == 2 && !name(args.get(1)).equals("async")
@@ -515,11 +518,15 @@ final class Commands {
             out.error("ERR syntax error");
             return;
         }
-        List<byte[]> keys = new java.util.ArrayList<>();
-        for (SlotStore.KeyInfo k : store.keys()) {
-            keys.add(k.key());
+        // In slices, so the store's own lists for one call stay small whatever the number of keys.
+        List<SlotStore.KeyInfo> all = store.keys();
+        for (int from = 0; from < all.size(); from += FLUSH_SLICE) {
+            List<byte[]> keys = new java.util.ArrayList<>();
+            for (SlotStore.KeyInfo k : all.subList(from, Math.min(all.size(), from + FLUSH_SLICE))) {
+                keys.add(k.key());
+            }
+            store.deleteMany(keys);
         }
-        store.deleteMany(keys);
         out.ok();
     }
 

@@ -237,7 +237,8 @@ public final class SlotStore implements AutoCloseable {
      * Removes many keys, their tombstones written in batches as putMany writes values; returns how many
      * were present (a key listed twice counts once).
      *
-     * @throws StoreException for the first key that could not be deleted (those before it are gone)
+     * @throws StoreException for a key that could not be deleted (keys before and after it may be gone)
+     * @throws IllegalStateException when the store is closed
      */
     public int deleteMany(List<byte[]> keys) throws IOException {
         gate.enter();

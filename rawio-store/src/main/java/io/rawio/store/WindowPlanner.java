@@ -115,6 +115,14 @@ final class WindowPlanner {
                     continue;
                 }
                 int c = w.classOf(i);
+                if (w.isDelete() && index.find(w.keys.get(i)) < 0) {
+                    // Its key left the index since the caller looked (evicted by this window's earlier
+                    // tombstones, say): it is gone, and no tombstone is written for it (which would evict
+                    // the next key for nothing).
+                    left[c]--;
+                    w.results[i] = SlotStore.Result.OK;
+                    continue;
+                }
                 // Pending before its slot is chosen: a reinsertion this allocation makes must not
                 // rewrite the key's old value after its new one.
                 writeOrder.planned(w.keys.get(i));

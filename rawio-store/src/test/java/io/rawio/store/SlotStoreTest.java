@@ -201,6 +201,52 @@ class SlotStoreTest {
     }
 
     @Test
+    void deleteManyEvictsNoKeyItWasNotGiven() throws IOException {
+        // A full FIFO ring: the first tombstone takes k0's slot (k0 is evicted, and still counts: it was
+        // there when the call began); k0's own tombstone is then not written, so k1 stays.
+        Path p = store();
+        try (SlotStore s = open(p)) {
+            long n = s.superblock().slotCount();
+            for (long i = 0; i < n; i++) {
+                s.put(key("f" + i), new byte[16]);
+            }
+            assertEquals(n, s.stats().keys(), "test setup: every slot holds a key");
+            assertEquals(2, s.deleteMany(List.of(key("f5"), key("f0"))));
+            assertNull(s.get(key("f5")));
+            assertNull(s.get(key("f0")));
+            assertArrayEquals(new byte[16], s.get(key("f1")), "a key not given is not evicted");
+            assertEquals(n - 2, s.stats().keys());
+        }
+    }
+
+    @Test
+    void deleteManyOfAFullRingWithoutEvictionDeletesEveryKeyAndSurvivesACrash() throws IOException {
+        Path p = dir.resolve("full.store");
+        StoreOptions o = StoreTesting.psyncOptions().withEviction(StoreOptions.Eviction.REJECT).withBatchSize(16);
+        SlotStore.format(p, SIZE, SLOT, false, o);
+        SlotStore s = SlotStore.open(p, o);
+        List<byte[]> keys = new ArrayList<>();
+        for (int i = 0; ; i++) {
+            byte[] k = key("r" + i);
+            if (!s.putMany(List.of(k), List.of(MemorySegment.ofArray(StoreTesting.valueFor("r" + i, 100)))).get(0).ok()) {
+                break; // full
+            }
+            keys.add(k);
+        }
+        java.util.Collections.reverse(keys); // not the order they were written in
+        assertEquals(keys.size(), s.deleteMany(keys));
+        assertEquals(0, s.stats().keys());
+        s.abandon();
+        try (SlotStore t = SlotStore.open(p, o)) {
+            for (byte[] k : keys) {
+                assertFalse(t.contains(k), "a deleted key came back after a crash");
+            }
+            assertTrue(t.putMany(List.of(key("after")), List.of(MemorySegment.ofArray(new byte[10]))).get(0).ok(),
+                    "room again");
+        }
+    }
+
+    @Test
     void durablePutManyIsOneBatchAndSurvivesACrash() throws IOException {
         Path p = store();
         SlotStore s = SlotStore.open(p, StoreTesting.psyncOptions().withDurability(StoreOptions.Durability.DURABLE));

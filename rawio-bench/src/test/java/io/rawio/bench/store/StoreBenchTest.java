@@ -51,7 +51,7 @@ class StoreBenchTest {
     @Test
     void keysAreTheFormattedNumbers() {
         for (int i : new int[] {0, 1, 9, 10, 99, 12345, 1_000_000_000, Integer.MAX_VALUE}) {
-            assertEquals(String.format("bench-%010d", i),
+            assertEquals(String.format(java.util.Locale.ROOT, "bench-%010d", i),
                     new String(StoreBench.key(i), java.nio.charset.StandardCharsets.US_ASCII));
         }
     }

@@ -487,7 +487,7 @@ public final class UringCmdEngine extends AbstractIoEngine {
                     f.nsid(), 0, 0, 0, 0);
         } else {
             locate(r, f, batch, i, k);
-            int bi = r.fixedRefused ? -1 : bufferIndex(r, r.chunkAddr, r.chunkLen);
+            int bi = r.fixedRefused ? -1 : IoUring.registeredIndex(r.registered, r.chunkAddr, r.chunkLen);
             if (bi >= 0) {
                 userData |= FIXED_BIT;
             }
@@ -510,17 +510,6 @@ public final class UringCmdEngine extends AbstractIoEngine {
         }
         r.inflight++;
         commands.increment();
-    }
-
-    private static int bufferIndex(Ring r, long address, long length) {
-        MemorySegment[] regs = r.registered;
-        for (int i = 0; i < regs.length; i++) {
-            long start = regs[i].address();
-            if (address >= start && address + length <= start + regs[i].byteSize()) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     /** Records operation {@code i}'s result once every command it takes has been sent and settled. */

@@ -245,17 +245,6 @@ public final class UringEngine extends AbstractIoEngine {
         return -1;
     }
 
-    private static int bufferIndex(UringEngineRing r, long address, long length) {
-        MemorySegment[] regs = r.registered;
-        for (int i = 0; i < regs.length; i++) {
-            long start = regs[i].address();
-            if (address >= start && address + length <= start + regs[i].byteSize()) {
-                return i;
-            }
-        }
-        return -1;
-    }
-
     @Override
     protected void run(IoBatch batch) {
         UringEngineRing r = ring();
@@ -437,7 +426,7 @@ public final class UringEngine extends AbstractIoEngine {
                 MemorySegment buf = batch.buffer(i);
                 long addr = buf.address() + d;
                 long len = batch.length(i) - d;
-                int bi = fixed ? bufferIndex(r, addr, len) : -1;
+                int bi = fixed ? IoUring.registeredIndex(r.registered, addr, len) : -1;
                 byte code = op == IoOp.READ
                         ? (bi >= 0 ? IORING_OP_READ_FIXED : IORING_OP_READ)
                         : (bi >= 0 ? IORING_OP_WRITE_FIXED : IORING_OP_WRITE);

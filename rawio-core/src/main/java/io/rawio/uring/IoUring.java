@@ -392,6 +392,21 @@ public final class IoUring implements AutoCloseable {
     }
 
     /**
+     * The index, among {@code registered} (the regions given to {@link #registerBuffers}, in order), of
+     * the one that holds {@code [address, address + length)} whole, or -1: a READ_FIXED or WRITE_FIXED
+     * of that range names this buffer index.
+     */
+    public static int registeredIndex(MemorySegment[] registered, long address, long length) {
+        for (int i = 0; i < registered.length; i++) {
+            long start = registered[i].address();
+            if (address >= start && address + length <= start + registered[i].byteSize()) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
      * IORING_REGISTER_BUFFERS: pins the regions so READ_FIXED/WRITE_FIXED skip the per-I/O page
      * mapping. Buffer i of the registration is {@code regions[i]}.
      */

@@ -158,4 +158,18 @@ class IoUringTest {
         assertTrue(IoUringSetupHints.setupHint(Errno.EPERM).contains("io_uring_disabled"));
         assertTrue(IoUringSetupHints.setupHint(Errno.ENOMEM).contains("RLIMIT_MEMLOCK"));
     }
+
+    @Test
+    void aRangeNamesTheRegisteredBufferThatHoldsItWhole() {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment first = a.allocate(8192, 4096);
+            MemorySegment second = a.allocate(4096, 4096);
+            MemorySegment[] regs = {first, second};
+            assertEquals(0, IoUring.registeredIndex(regs, first.address(), 8192));
+            assertEquals(1, IoUring.registeredIndex(regs, second.address() + 1024, 3072), "up to its very end");
+            assertEquals(-1, IoUring.registeredIndex(regs, second.address() + 1024, 3073), "one byte past it");
+            assertEquals(-1, IoUring.registeredIndex(regs, first.address() - 1, 10), "one byte before it");
+            assertEquals(-1, IoUring.registeredIndex(new MemorySegment[0], first.address(), 1), "none registered");
+        }
+    }
 }

@@ -195,8 +195,9 @@ public final class SlotStore implements AutoCloseable {
     }
 
     /**
-     * Stores many values: chunks of {@code batchSize} keys, each chunk one dispatcher batch of one write
-     * per key (plus one fdatasync when durable), committed to the index when the chunk is acknowledged.
+     * Stores many values: windows of up to {@link #MAX_CHUNKS_IN_FLIGHT} chunks of {@code batchSize} keys,
+     * each ONE dispatcher batch of a write per key (and one fdatasync after them all when durable: group
+     * commit); chunks are committed to the index in order as they are acknowledged.
      * One result per key. A key given twice keeps its last value.
      *
      * @throws IllegalStateException when the store is closed

@@ -15,14 +15,17 @@ import java.util.List;
 
 /**
  * The write path: a putMany (or a delete's tombstone) as windows of chunks, each window ONE dispatcher
- * batch of one write per key (header, key and value in one aligned buffer) plus one fdatasync per
- * chunk when durable. Each slot is filled as the engine issues its write, into a buffer a completed
- * write gave back; chunks commit to the ring state in order as their last operation completes. A
- * failed operation fails its chunk, every chunk after it, and the store.
+ * batch of one write per key (header, key and value in one aligned buffer) plus, when durable, ONE
+ * fdatasync after all of them (the window's group commit). Each slot is filled as the engine issues
+ * its write, into a buffer a completed write gave back; chunks commit to the ring state in order as
+ * their last operation completes (when durable, the window's fdatasync is the last operation of every
+ * chunk). A failed operation fails its chunk, every chunk after it, and the store.
  */
 final class WritePipeline {
     /** Chunks one dispatcher batch carries at most. */
     static final int MAX_WINDOW_CHUNKS = SlotStore.MAX_CHUNKS_IN_FLIGHT;
+    /** refOf of the window's fdatasync (durable). */
+    private static final int WINDOW_SYNC = Integer.MIN_VALUE;
 
     private final StoreFile f;
     private final Superblock sb;
@@ -239,7 +242,8 @@ final class WritePipeline {
         for (Planned pl : w.planned) {
             largest = Math.max(largest, w.slotBytes(pl, sb));
         }
-        int ops = w.planned.size() + w.reinserts.size() + w.nChunks;
+        boolean durable = options.durability() == Durability.DURABLE;
+        int ops = w.planned.size() + w.reinserts.size() + 1;
         region.reset(f.engine().buffersHeld(w.planned.size()) * largest);
         IoBatch batch = new IoBatch(ops);
         w.batch = batch;
@@ -255,6 +259,7 @@ final class WritePipeline {
         long written = 0;
         int p = 0;
         int r = 0;
+        int lastWithWork = -1;
         for (int c = 0; c < w.nChunks; c++) {
             if (!w.hasWork[c]) {
                 continue;
@@ -273,12 +278,17 @@ final class WritePipeline {
                 w.refOf[op] = -1 - r;
                 written += SlotStore.BLOCK_SIZE;
             }
-            if (options.durability() == Durability.DURABLE) {
-                int op = batch.fdatasync(f.file());
-                w.chunkOf[op] = c;
-                w.refOf[op] = Integer.MIN_VALUE;
-            }
-            w.remaining[c] = batch.size() - first;
+            // When durable, the window's one fdatasync (below) is also an operation of this chunk.
+            w.remaining[c] = batch.size() - first + (durable ? 1 : 0);
+            lastWithWork = c;
+        }
+        if (durable && lastWithWork >= 0) {
+            // One group commit for the window: the dispatcher issues it once every write before it
+            // completed, and no chunk commits before it succeeded. (One per chunk drained the queue at
+            // each chunk and flushed the device cache that many times more.)
+            int op = batch.fdatasync(f.file());
+            w.chunkOf[op] = lastWithWork;
+            w.refOf[op] = WINDOW_SYNC;
         }
         ScratchBuffers.Recycler buffers = new ScratchBuffers.Recycler(region, arena, largest);
         // Each slot is filled (copy, CRC32C, header) as the engine issues its write, into a buffer a
@@ -326,6 +336,11 @@ final class WritePipeline {
 
     private void prepare(WriteWindow w, int op, ScratchBuffers.Recycler buffers) {
         IoBatch batch = w.batch;
+        if (w.refOf[op] == WINDOW_SYNC) {
+            // Issued even after a failure: the chunks before the failed one, whose writes completed,
+            // are then durable and acknowledged, as they would be had the failure come a window later.
+            return;
+        }
         if (failure.isSet() || w.thrown != null) {
             batch.cancel(op);
             return;
@@ -357,28 +372,44 @@ final class WritePipeline {
 
     private void complete(WriteWindow w, int op, ScratchBuffers.Recycler buffers) {
         IoBatch batch = w.batch;
-        int c = w.chunkOf[op];
         if (w.bufOf[op] != null) {
             buffers.giveBack(w.bufOf[op]);
             w.bufOf[op] = null;
         }
         long res = batch.result(op);
-        if (res == -Errno.ECANCELED) {
-            w.canceled[c] = true;
-        } else if (res < 0 && w.chunkError[c] == null) {
+        String error = null;
+        if (res < 0 && res != -Errno.ECANCELED) {
             NativeIoException e = batch.failure(op);
-            w.chunkError[c] = e.getMessage();
+            error = e.getMessage();
             // At once, so the writes not yet issued are canceled.
             fail(e.getMessage(), e);
         }
-        if (--w.remaining[c] == 0) {
-            while (w.nextCommit < w.nChunks && (!w.hasWork[w.nextCommit] || w.remaining[w.nextCommit] == 0)) {
-                if (w.hasWork[w.nextCommit] && !w.committed[w.nextCommit]) {
-                    ring.commit(w, w.nextCommit);
+        if (w.refOf[op] == WINDOW_SYNC) {
+            // The group commit: every chunk with work was waiting for it.
+            for (int c = 0; c < w.nChunks; c++) {
+                if (w.hasWork[c]) {
+                    settle(w, c, res, error);
                 }
-                w.nextCommit++;
             }
+        } else {
+            settle(w, w.chunkOf[op], res, error);
         }
+        while (w.nextCommit < w.nChunks && (!w.hasWork[w.nextCommit] || w.remaining[w.nextCommit] == 0)) {
+            if (w.hasWork[w.nextCommit] && !w.committed[w.nextCommit]) {
+                ring.commit(w, w.nextCommit);
+            }
+            w.nextCommit++;
+        }
+    }
+
+    /** One operation of chunk {@code c} completed with {@code res} ({@code error}: its failure, or null). */
+    private static void settle(WriteWindow w, int c, long res, String error) {
+        if (res == -Errno.ECANCELED) {
+            w.canceled[c] = true;
+        } else if (error != null && w.chunkError[c] == null) {
+            w.chunkError[c] = error;
+        }
+        w.remaining[c]--;
     }
 
     /**

@@ -29,8 +29,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * putMany keeps the next chunk's writes in flight while the previous chunk completes (one dispatcher
- * batch for several chunks, on io_uring): chunks still commit one by one and in order, and a write
- * error fails its chunk and every chunk after it, even those whose writes were already in flight.
+ * batch for several chunks, on io_uring): chunks still commit one by one and in order, a durable
+ * window is one group commit (one fdatasync after all its writes), and a write error fails its chunk
+ * and every chunk after it, even those whose writes were already in flight.
  */
 class SlotStorePipelineTest {
     static final int BATCH = 16;
@@ -182,6 +183,72 @@ class SlotStorePipelineTest {
     @Timeout(60)
     void aFailureInTheFirstChunkFailsTheChunksAlreadyInFlightAfterIt(boolean durable) throws IOException {
         failAt(BATCH, durable);
+    }
+
+    /** io_uring, recording each batch of slot writes: its writes, its fdatasyncs and where they are. */
+    static final class CountingSyncs extends ForwardingIoEngine {
+        final List<int[]> batches = new ArrayList<>(); // {writes, syncs, index of the first sync}
+
+        CountingSyncs() {
+            super(new UringEngine(false, new EngineConfig(BATCH, 0)));
+        }
+
+        @Override
+        public String name() {
+            return "counting(uring)";
+        }
+
+        @Override
+        public void execute(IoBatch batch) {
+            if (batch.preparer() != null) {
+                int writes = 0;
+                int syncs = 0;
+                int firstSync = -1;
+                for (int i = 0; i < batch.size(); i++) {
+                    if (batch.op(i) == IoOp.WRITE) {
+                        writes++;
+                    } else if (batch.op(i) == IoOp.FDATASYNC) {
+                        syncs++;
+                        firstSync = firstSync < 0 ? i : firstSync;
+                    }
+                }
+                batches.add(new int[] {writes, syncs, firstSync, batch.size()});
+            }
+            inner.execute(batch);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    @Timeout(60)
+    void aDurableWindowOfSeveralChunksIsOneGroupCommitAfterAllItsWrites(boolean durable) throws IOException {
+        Path p = dir.resolve("sync" + durable + ".store");
+        SlotStore.format(p, 64L << 20, 32768, false, options(durable));
+        int n = 6 * BATCH;
+        CountingSyncs engine = new CountingSyncs();
+        try (SlotStore s = SlotStore.open(p, options(durable), engine)) {
+            List<SlotStore.Result> r = s.putMany(keys(n), values(n));
+            assertTrue(r.stream().allMatch(SlotStore.Result::ok), r.toString());
+            int writes = 0;
+            boolean severalChunks = false;
+            for (int[] b : engine.batches) {
+                writes += b[0];
+                severalChunks |= b[0] > BATCH;
+                // One fdatasync when durable (none otherwise), after every write of the window.
+                assertEquals(durable ? 1 : 0, b[1], "fdatasyncs in a window of " + b[0] + " writes");
+                if (durable) {
+                    assertEquals(b[3] - 1, b[2], "the group commit is the window's last operation");
+                }
+            }
+            assertEquals(n, writes);
+            assertTrue(severalChunks, "chunks went to the engine together");
+        }
+        try (SlotStore t = SlotStore.open(p, options(durable))) {
+            List<SlotStore.GetResult> got = t.getMany(keys(n));
+            for (int i = 0; i < n; i++) {
+                assertArrayEquals(StoreTesting.valueFor(name(i), MAX_VALUE), got.get(i).value(), name(i));
+            }
+        }
     }
 
     @Test

@@ -28,6 +28,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "serve-ab: --rounds must be a whole number of at least 1: $rounds" >&2; exit 2; }
+[[ $warmup =~ ^[0-9]+$ ]] || { echo "serve-ab: --warmup must be a whole number (0 for none): $warmup" >&2; exit 2; }
 [ $# -gt 0 ] || { echo "serve-ab: give redis-benchmark's arguments after -- (try --help)" >&2; exit 2; }
 command -v redis-benchmark >/dev/null || { echo "serve-ab: redis-benchmark is not installed" >&2; exit 2; }
 work=$(mktemp -d /tmp/serve-ab.XXXXXX)

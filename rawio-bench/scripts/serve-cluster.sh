@@ -29,6 +29,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "serve-cluster: --rounds must be a whole number of at least 1: $rounds" >&2; exit 2; }
+[[ $nodes =~ ^[1-9][0-9]*$ ]] || { echo "serve-cluster: --nodes must be a whole number of at least 1: $nodes" >&2; exit 2; }
 [ $# -gt 0 ] || { echo "serve-cluster: give redis-benchmark arguments after --" >&2; exit 2; }
 for t in redis-benchmark redis-cli; do
   command -v $t >/dev/null || { echo "serve-cluster: $t is not installed (apt-get install redis-tools)" >&2; exit 2; }

@@ -22,6 +22,9 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "serve-cold-get: --rounds must be a whole number of at least 1: $rounds" >&2; exit 2; }
+[[ $keys =~ ^[1-9][0-9]*$ ]] || { echo "serve-cold-get: --keys must be a whole number of at least 1: $keys" >&2; exit 2; }
+[[ $depth =~ ^[1-9][0-9]*$ ]] || { echo "serve-cold-get: --depth must be a whole number of at least 1: $depth" >&2; exit 2; }
 for t in redis-benchmark redis-cli fio; do
   command -v $t >/dev/null || { echo "serve-cold-get: $t is not installed" >&2; exit 2; }
 done

@@ -25,6 +25,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "serve-loops: --rounds must be a whole number of at least 1: $rounds" >&2; exit 2; }
+[[ $warmup =~ ^[0-9]+$ ]] || { echo "serve-loops: --warmup must be a whole number (0 for none): $warmup" >&2; exit 2; }
 [ $# -gt 0 ] || { echo "serve-loops: give redis-benchmark arguments after --" >&2; exit 2; }
 work=$(mktemp -d /tmp/serve-loops.XXXXXX)
 base=$((20000 + RANDOM % 10000))

@@ -32,6 +32,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "serve-vs-redis: --rounds must be a whole number of at least 1: $rounds" >&2; exit 2; }
+[[ $warmup =~ ^[0-9]+$ ]] || { echo "serve-vs-redis: --warmup must be a whole number (0 for none): $warmup" >&2; exit 2; }
 [ $# -gt 0 ] || { echo "serve-vs-redis: give redis-benchmark arguments after --" >&2; exit 2; }
 for t in redis-server redis-benchmark redis-cli; do
   command -v $t >/dev/null || { echo "serve-vs-redis: $t is not installed (apt-get install redis-server redis-tools)" >&2; exit 2; }

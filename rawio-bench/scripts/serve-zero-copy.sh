@@ -21,6 +21,9 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "serve-zero-copy: --rounds must be a whole number of at least 1: $rounds" >&2; exit 2; }
+[[ $keys =~ ^[1-9][0-9]*$ ]] || { echo "serve-zero-copy: --keys must be a whole number of at least 1: $keys" >&2; exit 2; }
+[[ $sizes =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || { echo "serve-zero-copy: --sizes must be byte counts separated by commas: $sizes" >&2; exit 2; }
 for t in redis-benchmark redis-cli; do
   command -v $t >/dev/null || { echo "serve-zero-copy: $t is not installed" >&2; exit 2; }
 done

@@ -19,7 +19,8 @@ import java.util.List;
  * fdatasync after all of them (the window's group commit). Each slot is filled as the engine issues
  * its write, into a buffer a completed write gave back; chunks commit to the ring state in order as
  * their last operation completes (when durable, the window's fdatasync is the last operation of every
- * chunk). A failed operation fails its chunk, every chunk after it, and the store.
+ * chunk). A failed write fails its chunk, every chunk after it, and the store; a failed fdatasync
+ * fails every chunk of its window, and the store.
  */
 final class WritePipeline {
     /** Chunks one dispatcher batch carries at most. */
@@ -287,7 +288,7 @@ final class WritePipeline {
             // completed, and no chunk commits before it succeeded. (One per chunk drained the queue at
             // each chunk and flushed the device cache that many times more.)
             int op = batch.fdatasync(f.file());
-            w.chunkOf[op] = lastWithWork;
+            w.chunkOf[op] = lastWithWork; // unused: its completion settles every chunk with work
             w.refOf[op] = WINDOW_SYNC;
         }
         ScratchBuffers.Recycler buffers = new ScratchBuffers.Recycler(region, arena, largest);
@@ -337,8 +338,12 @@ final class WritePipeline {
     private void prepare(WriteWindow w, int op, ScratchBuffers.Recycler buffers) {
         IoBatch batch = w.batch;
         if (w.refOf[op] == WINDOW_SYNC) {
-            // Issued even after a failure: the chunks before the failed one, whose writes completed,
-            // are then durable and acknowledged, as they would be had the failure come a window later.
+            // Issued even after a failure (this window's or another caller's): the chunks before the
+            // failed write, whose writes completed, are then durable and acknowledged, as they would be
+            // had the failure come a window later. Not when no write of the window was issued.
+            if (w.writesIssued == 0) {
+                batch.cancel(op);
+            }
             return;
         }
         if (failure.isSet() || w.thrown != null) {
@@ -347,6 +352,7 @@ final class WritePipeline {
         }
         int ref = w.refOf[op];
         if (ref < 0) {
+            w.writesIssued++; // a reinsert's head, filled before the batch
             return;
         }
         Planned pl = w.planned.get(ref);
@@ -368,6 +374,7 @@ final class WritePipeline {
             return;
         }
         batch.buffer(op, slot);
+        w.writesIssued++;
     }
 
     private void complete(WriteWindow w, int op, ScratchBuffers.Recycler buffers) {

@@ -76,9 +76,11 @@ final class WriteWindow {
     long[] cacheTokens;
 
     IoBatch batch;
+    /** Writes of the window the preparer let through (not canceled): the group commit needs one. */
+    int writesIssued;
     /** Per op: its chunk. */
     int[] chunkOf;
-    /** Per op: the planned write's index, -1 - the reinsert's index, or Integer.MIN_VALUE (a sync). */
+    /** Per op: the planned write's index, -1 - the reinsert's index, or Integer.MIN_VALUE (the window's sync). */
     int[] refOf;
     /** Per op: the recycled buffer it holds until it completes, or null. */
     MemorySegment[] bufOf;

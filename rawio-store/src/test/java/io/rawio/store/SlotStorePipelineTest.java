@@ -8,8 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.rawio.engine.EngineConfig;
+import io.rawio.engine.FaultConfig;
+import io.rawio.engine.FaultInjectingEngine;
 import io.rawio.engine.ForwardingIoEngine;
 import io.rawio.engine.IoBatch;
+import io.rawio.engine.IoEngines;
 import io.rawio.engine.IoOp;
 import io.rawio.engine.UringEngine;
 import io.rawio.memory.AlignedMemory;
@@ -187,7 +190,7 @@ class SlotStorePipelineTest {
 
     /** io_uring, recording each batch of slot writes: its writes, its fdatasyncs and where they are. */
     static final class CountingSyncs extends ForwardingIoEngine {
-        final List<int[]> batches = new ArrayList<>(); // {writes, syncs, index of the first sync}
+        final List<int[]> batches = new ArrayList<>(); // {writes, syncs, index of the first sync, ops}
 
         CountingSyncs() {
             super(new UringEngine(false, new EngineConfig(BATCH, 0)));
@@ -247,6 +250,29 @@ class SlotStorePipelineTest {
             List<SlotStore.GetResult> got = t.getMany(keys(n));
             for (int i = 0; i < n; i++) {
                 assertArrayEquals(StoreTesting.valueFor(name(i), MAX_VALUE), got.get(i).value(), name(i));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"uring", "psync"})
+    @Timeout(60)
+    void aFailedGroupCommitAcknowledgesNoChunkOfItsWindow(String engineName) throws IOException {
+        Path p = dir.resolve("flush-" + engineName + ".store");
+        SlotStore.format(p, 64L << 20, 32768, false, options(true));
+        int n = 6 * BATCH;
+        FaultInjectingEngine engine = new FaultInjectingEngine(
+                IoEngines.create(engineName, new EngineConfig(BATCH, 1)), FaultConfig.none(7).withFlushErrorOneIn(1));
+        try (SlotStore s = SlotStore.open(p, options(true), engine)) {
+            List<SlotStore.Result> r = s.putMany(keys(n), values(n));
+            // Every chunk's writes completed, but none is durable: none may be acknowledged or visible.
+            for (int i = 0; i < n; i++) {
+                assertEquals(SlotStore.Status.FAILED, r.get(i).status(), "key " + i + ": " + r.get(i));
+            }
+            assertTrue(s.isFailed());
+            List<SlotStore.GetResult> got = s.getMany(keys(n));
+            for (int i = 0; i < n; i++) {
+                assertNull(got.get(i).value(), "not in the index: " + name(i));
             }
         }
     }

@@ -15,7 +15,8 @@ import java.util.List;
 
 /**
  * The write path: a putMany (or a delete's tombstone) as windows of chunks, each window ONE dispatcher
- * batch of one write per key (header, key and value in one aligned buffer) plus, when durable, ONE
+ * batch of one write per key (header, key and value in one aligned buffer; the slots of a chunk that
+ * lie next to each other on the device go as one write, {@link SlotRuns}) plus, when durable, ONE
  * fdatasync after all of them (the window's group commit). Each slot is filled as the engine issues
  * its write, into a buffer a completed write gave back; chunks commit to the ring state in order as
  * their last operation completes (when durable, the window's fdatasync is the last operation of every
@@ -239,13 +240,27 @@ final class WritePipeline {
     }
 
     private void run(WriteWindow w, ScratchBuffers.Region region, Arena arena) {
+        // Adjacent slots of a chunk go as one write (SlotRuns): runs[k] planned writes from start[k].
+        int[] runStart = new int[w.planned.size()];
+        int[] runLength = new int[w.planned.size()];
+        int runs = 0;
         long largest = 0;
-        for (Planned pl : w.planned) {
-            largest = Math.max(largest, w.slotBytes(pl, sb));
+        for (int p = 0; p < w.planned.size(); ) {
+            int end = p;
+            while (end < w.planned.size() && w.planned.get(end).chunk() == w.planned.get(p).chunk()) {
+                end++;
+            }
+            while (p < end) {
+                int n = SlotRuns.length(w.planned, p, end, sb::positionOffset, sb::slotSizeAt, pl -> w.slotBytes(pl, sb));
+                largest = Math.max(largest, runBytes(w, p, n));
+                runStart[runs] = p;
+                runLength[runs++] = n;
+                p += n;
+            }
         }
         boolean durable = options.durability() == Durability.DURABLE;
-        int ops = w.planned.size() + w.reinserts.size() + 1;
-        region.reset(f.engine().buffersHeld(w.planned.size()) * largest);
+        int ops = runs + w.reinserts.size() + 1;
+        region.reset(f.engine().buffersHeld(runs) * largest);
         IoBatch batch = new IoBatch(ops);
         w.batch = batch;
         w.dataCrcs = new int[w.planned.size()];
@@ -256,9 +271,10 @@ final class WritePipeline {
         }
         w.chunkOf = new int[ops];
         w.refOf = new int[ops];
+        w.runOf = new int[ops];
         w.bufOf = new MemorySegment[ops];
         long written = 0;
-        int p = 0;
+        int k = 0;
         int r = 0;
         int lastWithWork = -1;
         for (int c = 0; c < w.nChunks; c++) {
@@ -266,12 +282,14 @@ final class WritePipeline {
                 continue;
             }
             int first = batch.size();
-            for (; p < w.planned.size() && w.planned.get(p).chunk() == c; p++) {
-                written += w.slotBytes(w.planned.get(p), sb);
+            for (; k < runs && w.planned.get(runStart[k]).chunk() == c; k++) {
+                written += runBytes(w, runStart[k], runLength[k]);
                 // The buffer is chosen and filled as the op is issued (see the preparer).
-                int op = batch.write(f.file(), sb.positionOffset(w.planned.get(p).position()), MemorySegment.NULL);
+                int op = batch.write(f.file(), sb.positionOffset(w.planned.get(runStart[k]).position()),
+                        MemorySegment.NULL);
                 w.chunkOf[op] = c;
-                w.refOf[op] = p;
+                w.refOf[op] = runStart[k];
+                w.runOf[op] = runLength[k];
             }
             for (; r < w.reinserts.size() && w.reinserts.get(r).chunk() == c; r++) {
                 int op = batch.write(f.file(), sb.positionOffset(w.reinserts.get(r).newPosition()), heads[r]);
@@ -355,14 +373,19 @@ final class WritePipeline {
             w.writesIssued++; // a reinsert's head, filled before the batch
             return;
         }
-        Planned pl = w.planned.get(ref);
         MemorySegment b = buffers.take();
         w.bufOf[op] = b;
-        MemorySegment slot = b.asSlice(0, w.slotBytes(pl, sb));
+        long base = sb.positionOffset(w.planned.get(ref).position());
+        long end = 0;
         try {
-            w.dataCrcs[ref] = SlotDescriptor.fill(slot, w.keys.get(pl.keyIndex()), w.values.get(pl.keyIndex()), w.flags,
-                    pl.position(), sb.storeId(), sb.slotSizeAt(pl.position()), pl.version(), w.expiryMs,
-                    pl.previousSlot());
+            for (int q = ref; q < ref + w.runOf[op]; q++) {
+                Planned pl = w.planned.get(q);
+                long at = q == ref ? 0 : sb.positionOffset(pl.position()) - base;
+                end = at + w.slotBytes(pl, sb);
+                w.dataCrcs[q] = SlotDescriptor.fill(b.asSlice(at, end - at), w.keys.get(pl.keyIndex()),
+                        w.values.get(pl.keyIndex()), w.flags, pl.position(), sb.storeId(), sb.slotSizeAt(pl.position()),
+                        pl.version(), w.expiryMs, pl.previousSlot());
+            }
         } catch (RuntimeException e) {
             // The value became unreadable after it was validated (its arena closed meanwhile). This
             // write and the ones after it are canceled, and their positions stay unwritten: the store
@@ -373,8 +396,15 @@ final class WritePipeline {
             fail("a value could not be read: " + e, e);
             return;
         }
-        batch.buffer(op, slot);
+        batch.buffer(op, b.asSlice(0, end));
         w.writesIssued++;
+    }
+
+    /** Bytes the write of the run of {@code n} planned writes from {@code first} covers. */
+    private long runBytes(WriteWindow w, int first, int n) {
+        Planned last = w.planned.get(first + n - 1);
+        return sb.positionOffset(last.position()) - sb.positionOffset(w.planned.get(first).position())
+                + w.slotBytes(last, sb);
     }
 
     private void complete(WriteWindow w, int op, ScratchBuffers.Recycler buffers) {

@@ -80,6 +80,8 @@ final class WriteWindow {
     int writesIssued;
     /** Per op: its chunk. */
     int[] chunkOf;
+    /** Per op: the planned writes it carries, from refOf on (a run of adjacent slots, {@link SlotRuns}). */
+    int[] runOf;
     /** Per op: the planned write's index, -1 - the reinsert's index, or Integer.MIN_VALUE (the window's sync). */
     int[] refOf;
     /** Per op: the recycled buffer it holds until it completes, or null. */

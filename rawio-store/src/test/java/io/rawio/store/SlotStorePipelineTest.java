@@ -191,6 +191,7 @@ class SlotStorePipelineTest {
     /** io_uring, recording each batch of slot writes: its writes, its fdatasyncs and where they are. */
     static final class CountingSyncs extends ForwardingIoEngine {
         final List<int[]> batches = new ArrayList<>(); // {writes, syncs, index of the first sync, ops}
+        final List<Long> writeLengths = new ArrayList<>();
 
         CountingSyncs() {
             super(new UringEngine(false, new EngineConfig(BATCH, 0)));
@@ -216,6 +217,13 @@ class SlotStorePipelineTest {
                     }
                 }
                 batches.add(new int[] {writes, syncs, firstSync, batch.size()});
+                IoBatch.Preparer store = batch.preparer();
+                batch.preparer(i -> {
+                    store.prepare(i);
+                    if (batch.op(i) == IoOp.WRITE && !batch.isCanceled(i)) {
+                        writeLengths.add(batch.length(i));
+                    }
+                });
             }
             inner.execute(batch);
         }
@@ -251,6 +259,49 @@ class SlotStorePipelineTest {
             for (int i = 0; i < n; i++) {
                 assertArrayEquals(StoreTesting.valueFor(name(i), MAX_VALUE), got.get(i).value(), name(i));
             }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    @Timeout(60)
+    void adjacentWholeSlotsOfAChunkGoAsOneWrite(boolean durable) throws IOException {
+        Path p = dir.resolve("runs" + durable + ".store");
+        SlotStore.format(p, 64L << 20, 8192, false, options(durable));
+        int n = 6 * BATCH;
+        List<MemorySegment> values = new ArrayList<>();
+        List<byte[]> expected = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            // Header, key and 4,100 bytes fill both blocks of an 8 KiB slot: whole slots, side by side.
+            byte[] v = StoreTesting.valueFor(name(i), 8192);
+            v = java.util.Arrays.copyOf(v, 4100 + i % 50);
+            expected.add(v);
+            values.add(MemorySegment.ofArray(v));
+        }
+        CountingSyncs engine = new CountingSyncs();
+        try (SlotStore s = SlotStore.open(p, options(durable), engine)) {
+            List<SlotStore.Result> r = s.putMany(keys(n), values);
+            assertTrue(r.stream().allMatch(SlotStore.Result::ok), r.toString());
+            int writes = 0;
+            for (int[] b : engine.batches) {
+                writes += b[0];
+            }
+            // One write per chunk of 16 slots (a run never spans chunks): 6, not 96.
+            assertEquals(n / BATCH, writes, "writes for " + n + " adjacent slots");
+            for (long len : engine.writeLengths) {
+                assertEquals(BATCH * 8192L, len);
+            }
+            List<SlotStore.GetResult> got = s.getMany(keys(n));
+            for (int i = 0; i < n; i++) {
+                assertArrayEquals(expected.get(i), got.get(i).value(), name(i));
+            }
+        }
+        try (SlotStore t = SlotStore.open(p, options(durable))) {
+            List<SlotStore.GetResult> got = t.getMany(keys(n));
+            for (int i = 0; i < n; i++) {
+                assertArrayEquals(expected.get(i), got.get(i).value(), name(i));
+            }
+            assertTrue(t.check().healthy());
         }
     }
 

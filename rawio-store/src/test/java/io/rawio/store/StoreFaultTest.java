@@ -35,12 +35,13 @@ class StoreFaultTest {
 
     enum Fault { WRITE_EIO, ENOSPC, TORN, FLUSH_EIO, CRASH }
 
-    private static FaultConfig config(Fault f, long seed) {
+    /** {@code perWrite}: slots one write carries, about (write faults are that much more frequent). */
+    private static FaultConfig config(Fault f, long seed, int perWrite) {
         FaultConfig c = FaultConfig.none(seed).withTrackUnflushed(true);
         return switch (f) {
-            case WRITE_EIO -> c.withWriteErrorOneIn(40);
-            case ENOSPC -> c.withEnospcOneIn(40);
-            case TORN -> c.withTornWriteOneIn(30);
+            case WRITE_EIO -> c.withWriteErrorOneIn(Math.max(2, 40 / perWrite));
+            case ENOSPC -> c.withEnospcOneIn(Math.max(2, 40 / perWrite));
+            case TORN -> c.withTornWriteOneIn(Math.max(2, 30 / perWrite));
             case FLUSH_EIO -> c.withFlushErrorOneIn(8);
             case CRASH -> c;
         };
@@ -55,19 +56,30 @@ class StoreFaultTest {
         if (IoEngines.unavailableReason("uring").isEmpty()) {
             engines.add("uring");
         }
-        return engines.stream().flatMap(e -> Stream.of(Fault.values()).map(f -> Arguments.of(f, e)));
+        return engines.stream().flatMap(e -> Stream.of(Fault.values())
+                .flatMap(f -> Stream.of(Arguments.of(f, e, false), Arguments.of(f, e, true))));
+    }
+
+    /**
+     * The value of key {@code k}: up to MAX_VALUE bytes, or with {@code wholeSlots} 12,300 bytes more,
+     * so that header, key and value fill every block of a 16 KiB slot and a batch's slots, side by
+     * side, go as runs of several slots per write ({@link SlotRuns}): a fault then hits a run.
+     */
+    private static byte[] value(String k, boolean wholeSlots) {
+        byte[] v = StoreTesting.valueFor(k, wholeSlots ? 3_900 : MAX_VALUE);
+        return wholeSlots ? java.util.Arrays.copyOf(v, 12_300 + v.length) : v;
     }
 
     @ParameterizedTest
     @MethodSource("faultsAndEngines")
-    void acknowledgedDurableWritesSurviveFaults(Fault fault, String inner) throws IOException {
+    void acknowledgedDurableWritesSurviveFaults(Fault fault, String inner, boolean wholeSlots) throws IOException {
         String faultName = fault.name();
         for (long seed = 1; seed <= 4; seed++) {
             Path path = dir.resolve(faultName + seed + ".store");
             SlotStore.format(path, 16L << 20, 16384, false, StoreTesting.psyncOptions());
             // The queue depth the store gives the engines it creates: its batch size.
             FaultInjectingEngine engine = new FaultInjectingEngine(IoEngines.create(inner, new EngineConfig(8, 1)),
-                    config(fault, seed));
+                    config(fault, seed, wholeSlots ? 8 : 1));
             StoreOptions options = StoreTesting.psyncOptions().withDurability(StoreOptions.Durability.DURABLE)
                     .withBatchSize(8);
             SlotStore store = SlotStore.open(path, options, engine);
@@ -81,7 +93,7 @@ class StoreFaultTest {
                     String k = "s" + seed + "-" + batch + "-" + i;
                     names.add(k);
                     keys.add(StoreTesting.key(k));
-                    values.add(MemorySegment.ofArray(StoreTesting.valueFor(k, MAX_VALUE)));
+                    values.add(MemorySegment.ofArray(value(k, wholeSlots)));
                 }
                 List<SlotStore.Result> r = store.putMany(keys, values);
                 boolean anyFailed = false;
@@ -98,7 +110,7 @@ class StoreFaultTest {
                     assertTrue(r.stream().noneMatch(SlotStore.Result::ok), "the whole batch fails");
                     // Reads keep working on a failed store.
                     for (String k : acked) {
-                        assertArrayEquals(StoreTesting.valueFor(k, MAX_VALUE), store.get(StoreTesting.key(k)));
+                        assertArrayEquals(value(k, wholeSlots), store.get(StoreTesting.key(k)));
                     }
                     assertThrows(StoreException.class, () -> store.put(StoreTesting.key("more"), new byte[1]));
                     break;
@@ -109,20 +121,20 @@ class StoreFaultTest {
             }
             store.abandon();
             if (fault != Fault.CRASH) {
-                assertTrue(failedBatches > 0, fault + " over " + inner + " seed " + seed + " injected nothing");
+                assertTrue(failedBatches > 0, fault + " over " + inner + (wholeSlots ? " (whole slots)" : "") + " seed " + seed + " injected nothing");
             }
             try (SlotStore reopened = SlotStore.open(path, StoreTesting.psyncOptions())) {
                 for (String k : acked) {
                     byte[] v = reopened.get(StoreTesting.key(k));
-                    assertNotNull(v, fault + " over " + inner + " seed " + seed + ": acknowledged key lost: " + k);
-                    assertArrayEquals(StoreTesting.valueFor(k, MAX_VALUE), v, "value of " + k);
+                    assertNotNull(v, fault + " over " + inner + (wholeSlots ? " (whole slots)" : "") + " seed " + seed + ": acknowledged key lost: " + k);
+                    assertArrayEquals(value(k, wholeSlots), v, "value of " + k);
                 }
                 for (SlotStore.KeyInfo info : reopened.keys()) {
                     String k = new String(info.key());
                     try {
                         byte[] v = reopened.get(info.key());
                         if (v != null) {
-                            assertArrayEquals(StoreTesting.valueFor(k, MAX_VALUE), v, "nothing reads back wrong: " + k);
+                            assertArrayEquals(value(k, wholeSlots), v, "nothing reads back wrong: " + k);
                         }
                     } catch (StoreException.Corrupt e) {
                         assertTrue(!acked.contains(k), "an acknowledged key is corrupt: " + k);

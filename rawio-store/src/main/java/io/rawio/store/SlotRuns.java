@@ -1,5 +1,6 @@
 package io.rawio.store;
 
+import io.rawio.store.SuperblockDescriptor.Superblock;
 import io.rawio.store.WriteWindow.Planned;
 import java.util.List;
 import java.util.function.LongUnaryOperator;
@@ -10,11 +11,12 @@ import java.util.function.ToLongFunction;
  * each other on the device, each but the last written whole (a slot written only up to its value's
  * last block leaves a gap before the next), up to {@link #MAX_RUN_SLOTS} slots and
  * {@link #MAX_RUN_BYTES} bytes. A run is filled into one buffer and is one request for the device
- * instead of one per slot: small values written in a batch lie in consecutive slots of their class's
- * ring, and a device that serves a bounded number of requests a second (or a queue of a bounded depth)
- * then writes many slots per request. A run never spans chunks, so a failed write fails one chunk as a
- * failed slot write did. Each slot keeps its own header and CRCs: a torn run lands a prefix of whole
- * slots, each valid or not on its own, as separate writes would.
+ * instead of one per slot: consecutive keys of a batch that go to the same class get consecutive
+ * slots of its ring, and a device that serves a bounded number of requests a second (or a queue of a
+ * bounded depth) then writes many slots per request. Only keys next to each other in the batch join
+ * (a batch alternating between two classes forms no runs). A run never spans chunks, so a failed
+ * write fails one chunk as a failed slot write did. Each slot keeps its own header and CRCs: whatever
+ * part of a torn run lands, each slot in it is valid or not on its own, as with separate writes.
  */
 final class SlotRuns {
     /** The most bytes one run writes. */
@@ -23,6 +25,55 @@ final class SlotRuns {
     static final int MAX_RUN_SLOTS = 32;
 
     private SlotRuns() {
+    }
+
+    /** A window's writes: {@code length[k]} planned writes from {@code start[k]}, k < count; the largest run's bytes. */
+    record Plan(int[] start, int[] length, int count, long largest) {
+    }
+
+    /**
+     * The runs of a window's chunks. Every buffer of the window has the largest run's size, so when the
+     * buffers the engine holds at once ({@code held}, of a number of writes) would then take more than
+     * a scratch region and more than one write per slot took (an engine that prepares every write of a
+     * window first, many short runs and one long one), it is one write per slot instead.
+     */
+    static Plan plan(WriteWindow w, Superblock sb, java.util.function.IntToLongFunction held) {
+        int n = w.planned.size();
+        long largestSlot = 0;
+        for (Planned pl : w.planned) {
+            largestSlot = Math.max(largestSlot, w.slotBytes(pl, sb));
+        }
+        long bound = Math.max(ScratchBuffers.REGION_MAX, held.applyAsLong(n) * largestSlot);
+        Plan joined = plan(w, sb, true);
+        return held.applyAsLong(joined.count()) * joined.largest() <= bound ? joined : plan(w, sb, false);
+    }
+
+    private static Plan plan(WriteWindow w, Superblock sb, boolean join) {
+        int[] start = new int[w.planned.size()];
+        int[] length = new int[w.planned.size()];
+        int count = 0;
+        long largest = 0;
+        for (int p = 0; p < w.planned.size(); ) {
+            int end = p;
+            while (end < w.planned.size() && w.planned.get(end).chunk() == w.planned.get(p).chunk()) {
+                end++;
+            }
+            while (p < end) {
+                int k = join ? length(w.planned, p, end, sb::positionOffset, sb::slotSizeAt, pl -> w.slotBytes(pl, sb)) : 1;
+                largest = Math.max(largest, bytes(w, sb, p, k));
+                start[count] = p;
+                length[count++] = k;
+                p += k;
+            }
+        }
+        return new Plan(start, length, count, largest);
+    }
+
+    /** Bytes the write of the run of {@code n} planned writes from {@code first} covers. */
+    static long bytes(WriteWindow w, Superblock sb, int first, int n) {
+        Planned last = w.planned.get(first + n - 1);
+        return sb.positionOffset(last.position()) - sb.positionOffset(w.planned.get(first).position())
+                + w.slotBytes(last, sb);
     }
 
     /**

@@ -22,7 +22,7 @@ import java.util.List;
  * <p>Writes go round the slots as a ring: the p-th write (its position) lands in slot p mod N with
  * sequence p, so the slots written since a checkpoint are the positions after it, and recovery reads
  * only those. A slot is filled in one aligned buffer (header, key, value) and written with one write,
- * or with its neighbours' ({@link SlotRuns}), so putMany of n keys is at most n writes, in batches of
+ * or with its neighbours' ({@link SlotRuns}), so putMany of n keys is at most n slot writes, batches of
  * {@link #MAX_CHUNKS_IN_FLIGHT} chunks of {@code batchSize} keys; over all threads, the positions in
  * flight span at most {@link RingBounds#MAX_AHEAD}. Every read checks both CRC32Cs and never returns
  * bytes that fail them.

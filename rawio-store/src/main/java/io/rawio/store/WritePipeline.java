@@ -240,27 +240,12 @@ final class WritePipeline {
     }
 
     private void run(WriteWindow w, ScratchBuffers.Region region, Arena arena) {
-        // Adjacent slots of a chunk go as one write (SlotRuns): runs[k] planned writes from start[k].
-        int[] runStart = new int[w.planned.size()];
-        int[] runLength = new int[w.planned.size()];
-        int runs = 0;
-        long largest = 0;
-        for (int p = 0; p < w.planned.size(); ) {
-            int end = p;
-            while (end < w.planned.size() && w.planned.get(end).chunk() == w.planned.get(p).chunk()) {
-                end++;
-            }
-            while (p < end) {
-                int n = SlotRuns.length(w.planned, p, end, sb::positionOffset, sb::slotSizeAt, pl -> w.slotBytes(pl, sb));
-                largest = Math.max(largest, runBytes(w, p, n));
-                runStart[runs] = p;
-                runLength[runs++] = n;
-                p += n;
-            }
-        }
+        // Adjacent slots of a chunk go as one write; every buffer has the largest run's size.
+        SlotRuns.Plan runs = SlotRuns.plan(w, sb, f.engine()::buffersHeld);
+        long largest = runs.largest();
         boolean durable = options.durability() == Durability.DURABLE;
-        int ops = runs + w.reinserts.size() + 1;
-        region.reset(f.engine().buffersHeld(runs) * largest);
+        int ops = runs.count() + w.reinserts.size() + 1;
+        region.reset(f.engine().buffersHeld(runs.count()) * largest);
         IoBatch batch = new IoBatch(ops);
         w.batch = batch;
         w.dataCrcs = new int[w.planned.size()];
@@ -282,14 +267,14 @@ final class WritePipeline {
                 continue;
             }
             int first = batch.size();
-            for (; k < runs && w.planned.get(runStart[k]).chunk() == c; k++) {
-                written += runBytes(w, runStart[k], runLength[k]);
+            for (; k < runs.count() && w.planned.get(runs.start()[k]).chunk() == c; k++) {
+                int from = runs.start()[k];
+                written += SlotRuns.bytes(w, sb, from, runs.length()[k]);
                 // The buffer is chosen and filled as the op is issued (see the preparer).
-                int op = batch.write(f.file(), sb.positionOffset(w.planned.get(runStart[k]).position()),
-                        MemorySegment.NULL);
+                int op = batch.write(f.file(), sb.positionOffset(w.planned.get(from).position()), MemorySegment.NULL);
                 w.chunkOf[op] = c;
-                w.refOf[op] = runStart[k];
-                w.runOf[op] = runLength[k];
+                w.refOf[op] = from;
+                w.runOf[op] = runs.length()[k];
             }
             for (; r < w.reinserts.size() && w.reinserts.get(r).chunk() == c; r++) {
                 int op = batch.write(f.file(), sb.positionOffset(w.reinserts.get(r).newPosition()), heads[r]);
@@ -400,12 +385,6 @@ final class WritePipeline {
         w.writesIssued++;
     }
 
-    /** Bytes the write of the run of {@code n} planned writes from {@code first} covers. */
-    private long runBytes(WriteWindow w, int first, int n) {
-        Planned last = w.planned.get(first + n - 1);
-        return sb.positionOffset(last.position()) - sb.positionOffset(w.planned.get(first).position())
-                + w.slotBytes(last, sb);
-    }
 
     private void complete(WriteWindow w, int op, ScratchBuffers.Recycler buffers) {
         IoBatch batch = w.batch;

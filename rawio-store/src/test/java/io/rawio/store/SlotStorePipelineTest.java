@@ -194,7 +194,19 @@ class SlotStorePipelineTest {
         final List<Long> writeLengths = new ArrayList<>();
 
         CountingSyncs() {
-            super(new UringEngine(false, new EngineConfig(BATCH, 0)));
+            this(new UringEngine(false, new EngineConfig(BATCH, 0)));
+        }
+
+        CountingSyncs(io.rawio.engine.IoEngine inner) {
+            super(inner);
+        }
+
+        int writes() {
+            int n = 0;
+            for (int[] b : batches) {
+                n += b[0];
+            }
+            return n;
         }
 
         @Override
@@ -263,18 +275,19 @@ class SlotStorePipelineTest {
     }
 
     @ParameterizedTest
-    @ValueSource(booleans = {false, true})
+    @org.junit.jupiter.params.provider.CsvSource({"false, 8192", "true, 8192", "false, 4096", "true, 4096"})
     @Timeout(60)
-    void adjacentWholeSlotsOfAChunkGoAsOneWrite(boolean durable) throws IOException {
-        Path p = dir.resolve("runs" + durable + ".store");
-        SlotStore.format(p, 64L << 20, 8192, false, options(durable));
+    void adjacentWholeSlotsOfAChunkGoAsOneWrite(boolean durable, int slot) throws IOException {
+        Path p = dir.resolve("runs" + durable + slot + ".store");
+        SlotStore.format(p, 64L << 20, slot, false, options(durable));
         int n = 6 * BATCH;
         List<MemorySegment> values = new ArrayList<>();
         List<byte[]> expected = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            // Header, key and 4,100 bytes fill both blocks of an 8 KiB slot: whole slots, side by side.
+            // Header, key and value fill every block of the slot (two of 8 KiB, one of 4 KiB): whole
+            // slots, side by side. 16 of 4 KiB stay under a run's 128 KiB: the chunk's end ends the run.
             byte[] v = StoreTesting.valueFor(name(i), 8192);
-            v = java.util.Arrays.copyOf(v, 4100 + i % 50);
+            v = java.util.Arrays.copyOf(v, (slot == 8192 ? 4100 : 3000) + i % 50);
             expected.add(v);
             values.add(MemorySegment.ofArray(v));
         }
@@ -282,14 +295,10 @@ class SlotStorePipelineTest {
         try (SlotStore s = SlotStore.open(p, options(durable), engine)) {
             List<SlotStore.Result> r = s.putMany(keys(n), values);
             assertTrue(r.stream().allMatch(SlotStore.Result::ok), r.toString());
-            int writes = 0;
-            for (int[] b : engine.batches) {
-                writes += b[0];
-            }
             // One write per chunk of 16 slots (a run never spans chunks): 6, not 96.
-            assertEquals(n / BATCH, writes, "writes for " + n + " adjacent slots");
+            assertEquals(n / BATCH, engine.writes(), "writes for " + n + " adjacent slots");
             for (long len : engine.writeLengths) {
-                assertEquals(BATCH * 8192L, len);
+                assertEquals(BATCH * (long) slot, len);
             }
             List<SlotStore.GetResult> got = s.getMany(keys(n));
             for (int i = 0; i < n; i++) {
@@ -302,6 +311,38 @@ class SlotStorePipelineTest {
                 assertArrayEquals(expected.get(i), got.get(i).value(), name(i));
             }
             assertTrue(t.check().healthy());
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void anEngineThatPreparesEveryWriteFirstGetsRunsOnlyWhereTheirBuffersFit() throws IOException {
+        // psync holds a buffer for every write of a window. Keys alternating between a 4 KiB and an
+        // 8 KiB class form no runs, but 32 keys of one class first form one of 128 KiB: every buffer
+        // of the window would be 128 KiB, about 4,000 of them. The window goes one write per slot.
+        Path p = dir.resolve("held.store");
+        StoreOptions o = StoreOptions.defaults().withEngine("psync").withBatchSize(256);
+        SlotStore.format(p, 256L << 20, SlotClasses.of(List.of(4096L, 8192L)), false, o,
+                SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
+        int n = 4096;
+        List<MemorySegment> values = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            values.add(MemorySegment.ofArray(new byte[i < 32 || i % 2 == 0 ? 4100 : 3000]));
+        }
+        CountingSyncs engine = new CountingSyncs(new io.rawio.engine.PsyncEngine());
+        try (SlotStore s = SlotStore.open(p, o, engine)) {
+            assertTrue(s.putMany(keys(n), values).stream().allMatch(SlotStore.Result::ok));
+            assertEquals(n, engine.writes(), "one write per slot");
+        }
+        // The same keys all in the 8 KiB class: runs, and far fewer writes.
+        Path q = dir.resolve("held2.store");
+        SlotStore.format(q, 256L << 20, SlotClasses.of(List.of(4096L, 8192L)), false, o,
+                SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
+        CountingSyncs again = new CountingSyncs(new io.rawio.engine.PsyncEngine());
+        try (SlotStore s = SlotStore.open(q, o, again)) {
+            List<MemorySegment> same = java.util.Collections.nCopies(n, MemorySegment.ofArray(new byte[4100]));
+            assertTrue(s.putMany(keys(n), same).stream().allMatch(SlotStore.Result::ok));
+            assertTrue(again.writes() <= n / 16, "runs of 16 slots: " + again.writes());
         }
     }
 

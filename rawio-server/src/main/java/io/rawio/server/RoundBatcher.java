@@ -242,7 +242,7 @@ final class RoundBatcher {
         int n = setKeys.size();
         // For each SET, the index of the later SET of its key that is written instead (itself if none).
         int[] writtenAs = new int[n];
-        java.util.Map<java.nio.ByteBuffer, Integer> last = new java.util.HashMap<>();
+        java.util.Map<java.nio.ByteBuffer, Integer> last = java.util.HashMap.newHashMap(n); // sized once per wave
         List<byte[]> keys = setKeys;
         List<MemorySegment> values = setValues;
         boolean merged = false;

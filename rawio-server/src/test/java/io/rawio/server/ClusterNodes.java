@@ -36,6 +36,17 @@ final class ClusterNodes implements AutoCloseable {
         RunningServer.assumeLoop(loop);
         this.loop = loop;
         this.dir = dir;
+        stores = new SlotStore[n];
+        servers = new ServerLoop[n];
+        threads = new Thread[n];
+        StoreOptions o = StoreOptions.defaults().withEngine("psync");
+        for (int i = 0; i < n; i++) {
+            // Half the space in 4 KiB slots: every key a test writes stays (no ring wraps).
+            SlotStore.format(store(i), 64L << 20, SlotClasses.ofEqualSpace(List.of(4096L, 256L << 10)), false, o,
+                    SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
+        }
+        // Picked last, just before the servers bind them: the shorter that gap, the less likely another
+        // socket takes a port meanwhile.
         ports = freePorts(n);
         StringBuilder text = new StringBuilder("# a test cluster\n");
         for (int i = 0; i < n; i++) {
@@ -46,15 +57,6 @@ final class ClusterNodes implements AutoCloseable {
         Files.writeString(file, text);
         config = ClusterConfig.read(file);
         view = ClusterMap.as(config, "n0");
-        stores = new SlotStore[n];
-        servers = new ServerLoop[n];
-        threads = new Thread[n];
-        StoreOptions o = StoreOptions.defaults().withEngine("psync");
-        for (int i = 0; i < n; i++) {
-            // Half the space in 4 KiB slots: every key a test writes stays (no ring wraps).
-            SlotStore.format(store(i), 64L << 20, SlotClasses.ofEqualSpace(List.of(4096L, 256L << 10)), false, o,
-                    SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
-        }
         try {
             for (int i = 0; i < n; i++) {
                 start(i);

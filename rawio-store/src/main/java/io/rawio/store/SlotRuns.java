@@ -3,6 +3,7 @@ package io.rawio.store;
 import io.rawio.store.SuperblockDescriptor.Superblock;
 import io.rawio.store.WriteWindow.Planned;
 import java.util.List;
+import java.util.function.IntToLongFunction;
 import java.util.function.LongUnaryOperator;
 import java.util.function.ToLongFunction;
 
@@ -37,7 +38,7 @@ final class SlotRuns {
      * a scratch region and more than one write per slot took (an engine that prepares every write of a
      * window first, many short runs and one long one), it is one write per slot instead.
      */
-    static Plan plan(WriteWindow w, Superblock sb, java.util.function.IntToLongFunction held) {
+    static Plan plan(WriteWindow w, Superblock sb, IntToLongFunction held) {
         int n = w.planned.size();
         long largestSlot = 0;
         for (Planned pl : w.planned) {
@@ -53,13 +54,17 @@ final class SlotRuns {
         int[] length = new int[w.planned.size()];
         int count = 0;
         long largest = 0;
+        // Made once for the window, not per run.
+        LongUnaryOperator offsetOf = sb::positionOffset;
+        LongUnaryOperator slotSizeOf = sb::slotSizeAt;
+        ToLongFunction<Planned> bytesOf = pl -> w.slotBytes(pl, sb);
         for (int p = 0; p < w.planned.size(); ) {
             int end = p;
             while (end < w.planned.size() && w.planned.get(end).chunk() == w.planned.get(p).chunk()) {
                 end++;
             }
             while (p < end) {
-                int k = join ? length(w.planned, p, end, sb::positionOffset, sb::slotSizeAt, pl -> w.slotBytes(pl, sb)) : 1;
+                int k = join ? length(w.planned, p, end, offsetOf, slotSizeOf, bytesOf) : 1;
                 largest = Math.max(largest, bytes(w, sb, p, k));
                 start[count] = p;
                 length[count++] = k;

@@ -47,6 +47,31 @@ final class ThreadPeak implements AutoCloseable {
         }
     }
 
+    /**
+     * {@link #count()} once it has stopped changing for 1.1 s (at most 3 s): glibc's POSIX AIO threads
+     * outlive their last request by a second, so a count taken right after one run of it includes
+     * threads the next run then reuses, and that run would seem to start none.
+     */
+    static int settledCount() {
+        int last = count();
+        long deadline = System.nanoTime() + 3_000_000_000L;
+        long stableSince = System.nanoTime();
+        while (System.nanoTime() < deadline && System.nanoTime() - stableSince < 1_100_000_000L) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            int n = count();
+            if (n != last) {
+                last = n;
+                stableSince = System.nanoTime();
+            }
+        }
+        return last;
+    }
+
     private static boolean jvmThread(Path task) {
         try {
             String comm = Files.readString(task.resolve("comm")).strip();

@@ -68,6 +68,26 @@ public abstract class ForwardingIoEngine implements IoEngine {
     }
 
     @Override
+    public boolean ringCompletion(long userData, int res) {
+        return inner.ringCompletion(userData, res);
+    }
+
+    @Override
+    public void runStarted() {
+        inner.runStarted();
+    }
+
+    @Override
+    public int startedInFlight() {
+        return inner.startedInFlight();
+    }
+
+    @Override
+    public void awaitStarted() {
+        inner.awaitStarted();
+    }
+
+    @Override
     public boolean worksOnCallerThreads() {
         return inner.worksOnCallerThreads();
     }

@@ -108,6 +108,56 @@ public interface IoEngine extends AutoCloseable {
     }
 
     /**
+     * Starts {@code batch} and returns before it completes where the calling thread's batches go to a
+     * ring it shares ({@link #shareRing}): its operations go into that ring, and the thread goes on with
+     * other work while the device does them. The ring's owner hands each completion whose user_data is
+     * the engine's to {@link #ringCompletion} as it reaps, and calls {@link #runStarted()} after each
+     * reap: that refills the ring, runs the batch's completer, and once every operation has its result,
+     * calls {@code done} (with null, or what the preparer or completer threw; the batch is then over,
+     * its unissued operations NOT_EXECUTED). Elsewhere the batch runs at once, as {@link #execute} runs
+     * it, and {@code done} is called before this returns. {@code done} always runs on the calling thread,
+     * outside any reap, so it may run batches of its own.
+     */
+    default void start(IoBatch batch, java.util.function.Consumer<RuntimeException> done) {
+        RuntimeException thrown = null;
+        try {
+            execute(batch);
+        } catch (RuntimeException e) {
+            thrown = e;
+        }
+        done.accept(thrown);
+    }
+
+    /**
+     * A completion the owner of a shared ring reaped ({@link #shareRing}): returns whether it is one of
+     * the calling thread's started batches' ({@link #start}), kept for {@link #runStarted()}. Nothing
+     * else is done here: the owner may be in the middle of reaping.
+     */
+    default boolean ringCompletion(long userData, int res) {
+        return false;
+    }
+
+    /**
+     * Handles the completions {@link #ringCompletion} kept: resubmits what must be, issues the next
+     * operations of the started batches, runs their completers, and the {@code done} of each batch
+     * that is over. Call it on the thread that started them, after reaping.
+     */
+    default void runStarted() {
+    }
+
+    /** Batches the calling thread started ({@link #start}) that are not over. */
+    default int startedInFlight() {
+        return 0;
+    }
+
+    /**
+     * Waits until every batch the calling thread started is over (their {@code done} called), reaping
+     * the shared ring itself; the owner's completions reaped meanwhile go to its {@code others}.
+     */
+    default void awaitStarted() {
+    }
+
+    /**
      * Whether all the engine's work happens on the threads that call {@link #execute} (so their CPU
      * time is the engine's). False for engines with worker threads of their own.
      */

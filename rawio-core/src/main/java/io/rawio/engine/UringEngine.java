@@ -134,8 +134,69 @@ public final class UringEngine extends AbstractIoEngine {
     public void unshareRing() {
         UringEngineRing r = rings.current();
         if (r != null && r.others != null) {
+            if (r.started != null) {
+                r.started.await(); // nothing started may be left in a ring the engine lets go of
+            }
             rings.drop(r);
         }
+    }
+
+    /**
+     * On a shared ring ({@link #shareRing}) the batch's operations go into that ring and it completes
+     * as its owner hands the completions back ({@link UringStartedBatches}); elsewhere it runs at once.
+     */
+    @Override
+    public void start(IoBatch batch, java.util.function.Consumer<RuntimeException> done) {
+        checkOpen();
+        UringEngineRing r = rings.current();
+        if (r == null || r.others == null) {
+            super.start(batch, done);
+            return;
+        }
+        batch.checkFiles(this);
+        syncRegistrations(r, batch);
+        if (r.started == null) {
+            r.started = new UringStartedBatches(this, r);
+        }
+        r.started.start(batch, done);
+    }
+
+    @Override
+    public boolean ringCompletion(long userData, int res) {
+        UringEngineRing r = rings.current();
+        return r != null && r.started != null && r.started.offer(userData, res);
+    }
+
+    @Override
+    public void runStarted() {
+        UringEngineRing r = rings.current();
+        if (r != null && r.started != null) {
+            r.started.run();
+        }
+    }
+
+    @Override
+    public int startedInFlight() {
+        UringEngineRing r = rings.current();
+        return r == null || r.started == null ? 0 : r.started.inFlight();
+    }
+
+    @Override
+    public void awaitStarted() {
+        UringEngineRing r = rings.current();
+        if (r != null && r.started != null) {
+            r.started.await();
+        }
+    }
+
+    /** Operations of one batch in flight at most on {@code r}. */
+    int capacity(UringEngineRing r) {
+        return Math.min(r.uring.sqEntries(), maxInflight);
+    }
+
+    /** Counts a system call of the engine's (a submit a started batch made). */
+    void countSyscall() {
+        syscalls.increment();
     }
 
     private UringEngineRing ring() {
@@ -328,7 +389,7 @@ public final class UringEngine extends AbstractIoEngine {
                     r.progress.retry(i);
                     break;
                 }
-                prepare(r, batch, i, r.uring.sqeArray(), sqe);
+                prepare(r, r.progress, batch, i, r.uring.sqeArray(), sqe, 0);
                 r.inflight++;
                 if (submitBatch > 0) {
                     if (r.unsubmittedCount == r.unsubmitted.length) {
@@ -411,16 +472,21 @@ public final class UringEngine extends AbstractIoEngine {
     }
 
     /** An io_uring_enter result that means the ring is broken (not an interruption or a full queue). */
-    private static boolean ringFailed(int s) {
+    static boolean ringFailed(int s) {
         return s < 0 && s != -Errno.EINTR && s != -Errno.EAGAIN && s != -Errno.EBUSY;
     }
 
-    private void prepare(UringEngineRing r, IoBatch batch, int i, MemorySegment sqes, long sqe) {
+    /**
+     * Fills the SQE at {@code sqe} for operation {@code i} of {@code batch}, from where {@code progress}
+     * says it stands; its user_data is {@code tag | i} (tag 0 for a batch run by {@link #run}).
+     */
+    void prepare(UringEngineRing r, TransferProgress progress, IoBatch batch, int i, MemorySegment sqes, long sqe,
+            long tag) {
         IoFile f = batch.file(i);
         int fileIndex = fixed ? fileIndex(r, f) : -1;
         int fd = fileIndex >= 0 ? fileIndex : f.fd();
         IoOp op = batch.op(i);
-        long d = r.progress.done(i);
+        long d = progress.done(i);
         switch (op) {
             case READ, WRITE -> {
                 MemorySegment buf = batch.buffer(i);
@@ -431,7 +497,7 @@ public final class UringEngine extends AbstractIoEngine {
                         ? (bi >= 0 ? IORING_OP_READ_FIXED : IORING_OP_READ)
                         : (bi >= 0 ? IORING_OP_WRITE_FIXED : IORING_OP_WRITE);
                 SqeDescriptor.prep(sqes, sqe, code, fd, addr, (int) Math.min(len, Integer.MAX_VALUE & ~4095L),
-                        batch.offset(i) + d, i);
+                        batch.offset(i) + d, tag | i);
                 SqeDescriptor.opFlags(sqes, sqe, batch.rwFlags(i));
                 if (bi >= 0) {
                     SqeDescriptor.bufIndex(sqes, sqe, (short) bi);
@@ -449,11 +515,11 @@ public final class UringEngine extends AbstractIoEngine {
                     Iovec.set(iov, k, v[k], v[k].byteSize());
                 }
                 SqeDescriptor.prep(sqes, sqe, op == IoOp.READV ? IORING_OP_READV : IORING_OP_WRITEV, fd,
-                        iov.address(), v.length, batch.offset(i), i);
+                        iov.address(), v.length, batch.offset(i), tag | i);
                 SqeDescriptor.opFlags(sqes, sqe, batch.rwFlags(i));
             }
             case FSYNC, FDATASYNC -> {
-                SqeDescriptor.prep(sqes, sqe, IORING_OP_FSYNC, fd, 0, 0, 0, i);
+                SqeDescriptor.prep(sqes, sqe, IORING_OP_FSYNC, fd, 0, 0, 0, tag | i);
                 SqeDescriptor.opFlags(sqes, sqe, op == IoOp.FDATASYNC ? IORING_FSYNC_DATASYNC : 0);
             }
         }
@@ -487,9 +553,14 @@ public final class UringEngine extends AbstractIoEngine {
 
         @Override
         public void completion(long userData, int res, int cqeFlags) {
-            if (r.others != null && (userData >>> 32) != 0) {
-                r.others.completion(userData, res, cqeFlags); // the ring's owner's, not a batch's
-                return;
+            if ((userData >>> 32) != 0) {
+                if (r.started != null && r.started.offer(userData, res)) {
+                    return; // a started batch's: handled by runStarted, after this reap
+                }
+                if (r.others != null) {
+                    r.others.completion(userData, res, cqeFlags); // the ring's owner's, not a batch's
+                    return;
+                }
             }
             int i = (int) userData;
             r.inflight--;
@@ -525,7 +596,7 @@ public final class UringEngine extends AbstractIoEngine {
     }
 
     /** A vectored operation done with preadv/pwritev on this thread (IOV_MAX buffers per call). */
-    private long vectoredSync(IoBatch batch, int i) {
+    long vectoredSync(IoBatch batch, int i) {
         return PosixTransfers.transferv(batch.op(i) == IoOp.WRITEV, batch.file(i).fd(), batch.vector(i),
                 batch.offset(i), batch.rwFlags(i), syscalls);
     }

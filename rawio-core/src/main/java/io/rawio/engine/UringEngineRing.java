@@ -31,6 +31,8 @@ final class UringEngineRing {
     /** Batch indexes of operations completed but not yet told to the batch's completer. */
     int[] finished = new int[64];
     int finishedCount;
+    /** Batches started on the shared ring and not over ({@link IoEngine#start}); null until the first. */
+    UringStartedBatches started;
     /** Completions that are not the engine's, on a ring it shares; else null. */
     final IoUring.CqeVisitor others;
 

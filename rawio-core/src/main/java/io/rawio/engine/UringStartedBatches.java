@@ -1,0 +1,280 @@
+package io.rawio.engine;
+
+import io.rawio.nativeio.Errno;
+import java.util.Arrays;
+import java.util.function.Consumer;
+
+/**
+ * The batches one thread started on a ring it shares with its owner ({@link IoEngine#start}): each
+ * one's operations go into the ring, at most a queue depth at a time, and the thread goes on. The
+ * owner reaps the ring, hands the engine's completions over ({@link #offer}, which only keeps them:
+ * the owner may be in the middle of a reap) and calls {@link #run()}, which settles them as a batch run
+ * by {@link UringEngine} settles its own (resubmits, short transfers), issues the next operations,
+ * runs the completers, and calls each finished batch's {@code done}.
+ *
+ * <p>user_data: {@code id << 32 | index}, the batch's id in [1, 2^24) so that the top byte, which an
+ * owner's own requests use, stays 0. An id is reused only once its batch is over (nothing of it is
+ * left in the ring). Used by the ring's thread only.
+ */
+final class UringStartedBatches {
+    private static final int MAX_ID = (1 << 24) - 1;
+
+    /** One started batch and its progress. */
+    private static final class Run {
+        final int id;
+        final IoBatch batch;
+        final Consumer<RuntimeException> done;
+        final TransferProgress progress = new TransferProgress();
+        final boolean tell;
+        final long startNs = System.nanoTime();
+        int inflight;
+        int next;
+        int[] finished = new int[16];
+        int finishedCount;
+        /** What a preparer or completer threw: nothing more is issued or told, and the batch ends. */
+        RuntimeException thrown;
+
+        Run(int id, IoBatch batch, Consumer<RuntimeException> done) {
+            this.id = id;
+            this.batch = batch;
+            this.done = done;
+            this.tell = batch.hasCompleter();
+            progress.start(batch.size());
+        }
+
+        long tag() {
+            return (long) id << 32;
+        }
+
+        boolean over() {
+            return inflight == 0 && (progress.completed() == batch.size() || thrown != null);
+        }
+    }
+
+    private final UringEngine engine;
+    private final UringEngineRing r;
+    /** By id - 1; null where free. */
+    private Run[] runs = new Run[8];
+    private int live;
+    /** Completions kept by {@link #offer}, not yet settled. */
+    private long[] keptData = new long[64];
+    private int[] keptRes = new int[64];
+    private int kept;
+
+    UringStartedBatches(UringEngine engine, UringEngineRing r) {
+        this.engine = engine;
+        this.r = r;
+    }
+
+    /** Batches started and not over. */
+    int inFlight() {
+        return live;
+    }
+
+    void start(IoBatch batch, Consumer<RuntimeException> done) {
+        int slot = 0;
+        while (slot < runs.length && runs[slot] != null) {
+            slot++;
+        }
+        if (slot == runs.length) {
+            if (runs.length >= MAX_ID) {
+                throw new IllegalStateException("too many batches started on one ring: " + live);
+            }
+            runs = Arrays.copyOf(runs, Math.min(MAX_ID, runs.length * 2));
+        }
+        Run run = new Run(slot + 1, batch, done);
+        runs[slot] = run;
+        live++;
+        fill(run);
+        if (run.over()) {
+            finish(run); // nothing to issue (an empty batch, every operation failed its precheck)
+        }
+    }
+
+    /** Keeps a completion that is one of these batches' (see the class comment); false if it is not. */
+    boolean offer(long userData, int res) {
+        if ((userData >>> 56) != 0) {
+            return false;
+        }
+        int id = (int) (userData >>> 32);
+        if (id < 1 || id > runs.length || runs[id - 1] == null) {
+            return false;
+        }
+        if (kept == keptData.length) {
+            keptData = Arrays.copyOf(keptData, kept * 2);
+            keptRes = Arrays.copyOf(keptRes, kept * 2);
+        }
+        keptData[kept] = userData;
+        keptRes[kept] = res;
+        kept++;
+        return true;
+    }
+
+    /** Settles what was kept, refills, tells the completers, and ends the batches that are over. */
+    void run() {
+        while (kept > 0) {
+            // Settling calls nothing outside: no completion is kept meanwhile.
+            for (int k = 0; k < kept; k++) {
+                settle(runs[(int) (keptData[k] >>> 32) - 1], (int) keptData[k], keptRes[k]);
+            }
+            kept = 0;
+            // A done may start batches, run batches of its own (whose reaps keep more completions) or
+            // await the started ones (this, nested: a batch is removed before its done is called):
+            // the loop goes on until nothing is kept.
+            for (int slot = 0; slot < runs.length; slot++) {
+                Run run = runs[slot];
+                if (run == null) {
+                    continue;
+                }
+                fill(run);
+                tell(run);
+                if (runs[slot] == run && run.over()) {
+                    finish(run);
+                }
+            }
+        }
+    }
+
+    /** Waits, reaping the ring itself, until every started batch is over. */
+    void await() {
+        while (live > 0) {
+            run();
+            if (live == 0) {
+                break;
+            }
+            int s = r.uring.submitAndWait(1);
+            engine.countSyscall();
+            if (UringEngine.ringFailed(s)) {
+                failAll(s);
+                return;
+            }
+            r.uring.reap(r.reaper); // ours are kept; the owner's go to its others
+        }
+    }
+
+    private void settle(Run run, int i, int res) {
+        run.inflight--;
+        IoBatch batch = run.batch;
+        if (res >= 0 && batch.op(i).isVectored() && res < batch.length(i)) {
+            complete(run, i, engine.vectoredSync(batch, i)); // a short vectored transfer (rare)
+            return;
+        }
+        long out = run.progress.settle(batch, i, res);
+        if (out != TransferProgress.RETRY) {
+            complete(run, i, out);
+        }
+    }
+
+    private void complete(Run run, int i, long result) {
+        run.progress.complete(run.batch, i, result);
+        if (run.tell && run.thrown == null) {
+            if (run.finishedCount == run.finished.length) {
+                run.finished = Arrays.copyOf(run.finished, run.finishedCount * 2);
+            }
+            run.finished[run.finishedCount++] = i;
+        }
+    }
+
+    /** Issues retries, then new operations, while the batch has room (as {@link UringEngine#run} fills). */
+    private void fill(Run run) {
+        IoBatch batch = run.batch;
+        int n = batch.size();
+        int capacity = engine.capacity(r);
+        while (run.thrown == null && run.inflight < capacity && (run.progress.hasRetry() || run.next < n)) {
+            int i;
+            if (run.progress.hasRetry()) {
+                i = run.progress.takeRetry();
+            } else {
+                if (batch.op(run.next).isSync() && run.inflight > 0) {
+                    return; // a sync goes once everything before it completed
+                }
+                if (run.inflight + run.finishedCount >= 2 * capacity) {
+                    return; // completed ones still hold their buffers: told first (see UringEngine#run)
+                }
+                i = run.next++;
+                try {
+                    batch.prepareThrough(i);
+                } catch (RuntimeException e) {
+                    run.thrown = e;
+                    return;
+                }
+                batch.issued(i, System.nanoTime());
+                long pre = batch.precheck(i);
+                if (pre < 0) {
+                    complete(run, i, pre);
+                    continue;
+                }
+                if (batch.op(i).isVectored() && batch.vector(i).length > UringEngine.MAX_IOV_PER_OP) {
+                    complete(run, i, engine.vectoredSync(batch, i));
+                    continue;
+                }
+            }
+            long sqe = r.uring.nextSqeOffset();
+            if (sqe < 0) {
+                // The ring's submission queue is full (the owner's requests and ours): hand it over.
+                int s = r.uring.submitAndWait(0);
+                engine.countSyscall();
+                sqe = UringEngine.ringFailed(s) ? -1 : r.uring.nextSqeOffset();
+                if (sqe < 0) {
+                    run.progress.retry(i); // issued from the next run()
+                    return;
+                }
+            }
+            engine.prepare(r, run.progress, batch, i, r.uring.sqeArray(), sqe, run.tag());
+            run.inflight++;
+        }
+    }
+
+    /** Runs the completer for the operations completed since the last time. */
+    private void tell(Run run) {
+        if (run.finishedCount == 0 || run.thrown != null) {
+            run.finishedCount = 0;
+            return;
+        }
+        try {
+            for (int k = 0; k < run.finishedCount; k++) {
+                run.batch.notifyCompleted(run.finished[k]);
+            }
+        } catch (RuntimeException e) {
+            run.thrown = e;
+        }
+        run.finishedCount = 0;
+        // Told ones gave their buffers back: the batch may have room for more now.
+        fill(run);
+    }
+
+    private void finish(Run run) {
+        runs[run.id - 1] = null;
+        live--;
+        run.batch.fillTimes(run.startNs, System.nanoTime());
+        RuntimeException thrown = run.thrown;
+        if (thrown == null) {
+            try {
+                run.batch.notifyAllCompleted();
+            } catch (RuntimeException e) {
+                thrown = e;
+            }
+        }
+        run.done.accept(thrown);
+    }
+
+    /** The ring failed: every operation still in flight gets the error, and every batch ends. */
+    private void failAll(int errno) {
+        kept = 0;
+        for (Run run : runs) {
+            if (run == null) {
+                continue;
+            }
+            for (int i = 0; i < run.batch.size(); i++) {
+                if (run.batch.result(i) == IoBatch.NOT_EXECUTED && i < run.next) {
+                    run.progress.complete(run.batch, i, errno);
+                }
+            }
+            run.inflight = 0;
+            if (run.thrown == null && run.progress.completed() < run.batch.size()) {
+                run.thrown = new IllegalStateException("the io_uring ring failed: " + Errno.name(-errno));
+            }
+            finish(run);
+        }
+    }
+}

@@ -1,0 +1,227 @@
+package io.rawio.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.rawio.uring.CqeStash;
+import io.rawio.uring.IoUring;
+import io.rawio.uring.IoUringConstants;
+import io.rawio.uring.SqeDescriptor;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Batches started on a ring the thread shares with its owner ({@link IoEngine#start}): they complete as
+ * the owner reaps the ring and hands the engine's completions back, the owner's own completions stay
+ * the owner's, and a batch run meanwhile, or an await, finishes them.
+ */
+class UringStartedBatchesTest {
+    private static final int BLOCK = 4096;
+    /** user_data of the owner's own request: a kind in the top byte, as an event loop tags them. */
+    private static final long OWNER_TAG = (3L << 56) | 7;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void available() {
+        assumeTrue(IoUring.available(), () -> "io_uring unavailable: " + IoUring.unavailableReason().orElse(""));
+    }
+
+    /** A batch of {@code n} block writes whose buffers the preparer fills (op i: bytes of value i + 1), then a sync. */
+    private static IoBatch writes(IoFile file, Arena arena, int n, List<Integer> told) {
+        IoBatch b = new IoBatch(n + 1);
+        for (int i = 0; i < n; i++) {
+            b.write(file, (long) i * BLOCK, MemorySegment.NULL);
+        }
+        b.fdatasync(file);
+        b.preparer(i -> {
+            if (i < n) {
+                MemorySegment buf = arena.allocate(BLOCK, BLOCK);
+                buf.fill((byte) (i + 1));
+                b.buffer(i, buf);
+            }
+        });
+        b.completer(told::add);
+        return b;
+    }
+
+    private static void nop(IoUring ring, long userData) {
+        long sqe = ring.nextSqeOffset();
+        SqeDescriptor.prep(ring.sqeArray(), sqe, IoUringConstants.IORING_OP_NOP, -1, 0, 0, 0, userData);
+    }
+
+    private static void assertWritten(IoEngine engine, IoFile file, Arena arena, int n) {
+        IoBatch check = new IoBatch(n);
+        MemorySegment[] bufs = new MemorySegment[n];
+        for (int i = 0; i < n; i++) {
+            bufs[i] = arena.allocate(BLOCK, BLOCK);
+            check.read(file, (long) i * BLOCK, bufs[i]);
+        }
+        engine.execute(check);
+        for (int i = 0; i < n; i++) {
+            assertEquals(BLOCK, check.result(i));
+            assertEquals((byte) (i + 1), bufs[i].get(ValueLayout.JAVA_BYTE, BLOCK - 1), "block " + i);
+        }
+    }
+
+    @Test
+    void aStartedBatchCompletesAsTheOwnerReapsItsRing() throws IOException {
+        int n = 20; // five times the queue depth: refilled as completions come back
+        try (IoEngine engine = IoEngines.create("uring", new EngineConfig(4));
+             IoFile file = engine.open(dir.resolve("f"), OpenOptions.readWrite().withCreate(true).withDirect(true)
+                     .withSize((long) n * BLOCK));
+             IoUring ring = IoUring.create(IoUring.Setup.of(64));
+             Arena arena = Arena.ofConfined()) {
+            CqeStash stash = new CqeStash();
+            assertTrue(engine.shareRing(ring, stash));
+            List<Integer> told = new ArrayList<>();
+            IoBatch batch = writes(file, arena, n, told);
+            AtomicInteger dones = new AtomicInteger();
+            AtomicReference<RuntimeException> thrown = new AtomicReference<>();
+            engine.start(batch, t -> {
+                dones.incrementAndGet();
+                thrown.set(t);
+            });
+            assertEquals(0, dones.get(), "nothing completes before the owner reaps");
+            assertEquals(1, engine.startedInFlight());
+            nop(ring, OWNER_TAG);
+            List<Long> owners = new ArrayList<>();
+            for (int round = 0; round < 10_000 && dones.get() == 0; round++) {
+                ring.submitAndWait(1);
+                ring.reap((userData, res, flags) -> {
+                    if (!engine.ringCompletion(userData, res)) {
+                        owners.add(userData);
+                    }
+                });
+                engine.runStarted();
+            }
+            assertEquals(1, dones.get(), "done once");
+            assertNull(thrown.get());
+            assertEquals(0, engine.startedInFlight());
+            assertEquals(List.of(OWNER_TAG), owners, "the owner's completion stays the owner's");
+            for (int i = 0; i <= n; i++) {
+                assertEquals(i < n ? BLOCK : 0, batch.result(i), "op " + i);
+            }
+            assertEquals(n + 1, told.size(), "the completer told of every operation: " + told);
+            assertEquals(n, told.getLast(), "the sync last, after every write");
+            assertWritten(engine, file, arena, n);
+            engine.unshareRing();
+        }
+    }
+
+    @Test
+    void aBatchRunMeanwhileKeepsTheStartedOnesCompletionsAndAnAwaitEndsThem() throws IOException {
+        int n = 12;
+        try (IoEngine engine = IoEngines.create("uring", new EngineConfig(4));
+             IoFile file = engine.open(dir.resolve("f"), OpenOptions.readWrite().withCreate(true).withDirect(true)
+                     .withSize((long) (n + 8) * BLOCK));
+             IoUring ring = IoUring.create(IoUring.Setup.of(64));
+             Arena arena = Arena.ofConfined()) {
+            CqeStash stash = new CqeStash();
+            assertTrue(engine.shareRing(ring, stash));
+            List<Integer> told = new ArrayList<>();
+            AtomicInteger dones = new AtomicInteger();
+            IoBatch first = writes(file, arena, n, told);
+            engine.start(first, t -> dones.incrementAndGet());
+            nop(ring, OWNER_TAG);
+            // A batch of the thread's own, run meanwhile: it reaps the ring, the started batch's completions
+            // are kept for it and the owner's go to the stash.
+            IoBatch other = new IoBatch(1);
+            MemorySegment b = arena.allocate(BLOCK, BLOCK);
+            b.fill((byte) 9);
+            other.write(file, (long) (n + 4) * BLOCK, b);
+            engine.execute(other);
+            assertEquals(BLOCK, other.result(0));
+            // A second batch started while the first is in flight.
+            List<Integer> told2 = new ArrayList<>();
+            IoBatch second = new IoBatch(1);
+            second.fdatasync(file);
+            second.completer(told2::add);
+            engine.start(second, t -> dones.incrementAndGet());
+            engine.awaitStarted();
+            assertEquals(2, dones.get());
+            assertEquals(0, engine.startedInFlight());
+            assertEquals(n + 1, told.size());
+            assertEquals(List.of(0), told2);
+            assertEquals(0, second.result(0));
+            assertWritten(engine, file, arena, n);
+            List<Long> owners = new ArrayList<>();
+            stash.drainTo((userData, res, flags) -> owners.add(userData));
+            assertEquals(List.of(OWNER_TAG), owners, "the owner's completion, reaped by the engine, kept for it");
+            engine.unshareRing();
+        }
+    }
+
+    @Test
+    void whatAPreparerThrowsEndsTheBatchAndReachesDone() throws IOException {
+        try (IoEngine engine = IoEngines.create("uring", new EngineConfig(2));
+             IoFile file = engine.open(dir.resolve("f"), OpenOptions.readWrite().withCreate(true).withDirect(true)
+                     .withSize(16L * BLOCK));
+             IoUring ring = IoUring.create(IoUring.Setup.of(64));
+             Arena arena = Arena.ofConfined()) {
+            assertTrue(engine.shareRing(ring, new CqeStash()));
+            IoBatch batch = new IoBatch(8);
+            for (int i = 0; i < 8; i++) {
+                batch.write(file, (long) i * BLOCK, MemorySegment.NULL);
+            }
+            IllegalStateException boom = new IllegalStateException("boom");
+            batch.preparer(i -> {
+                if (i == 5) {
+                    throw boom;
+                }
+                batch.buffer(i, arena.allocate(BLOCK, BLOCK));
+            });
+            AtomicReference<RuntimeException> thrown = new AtomicReference<>();
+            AtomicInteger dones = new AtomicInteger();
+            engine.start(batch, t -> {
+                dones.incrementAndGet();
+                thrown.set(t);
+            });
+            engine.awaitStarted();
+            assertEquals(1, dones.get());
+            assertSame(boom, thrown.get());
+            for (int i = 0; i < 5; i++) {
+                assertEquals(BLOCK, batch.result(i), "issued before the throw: " + i);
+            }
+            for (int i = 5; i < 8; i++) {
+                assertEquals(IoBatch.NOT_EXECUTED, batch.result(i), "never issued: " + i);
+            }
+            engine.unshareRing();
+        }
+    }
+
+    @Test
+    void withoutASharedRingABatchRunsAtOnce() throws IOException {
+        for (String name : List.of("uring", "psync")) {
+            try (IoEngine engine = IoEngines.create(name, new EngineConfig(4));
+                 IoFile file = engine.open(dir.resolve(name), OpenOptions.readWrite().withCreate(true)
+                         .withDirect(true).withSize(8L * BLOCK));
+                 Arena arena = Arena.ofConfined()) {
+                List<Integer> told = new ArrayList<>();
+                IoBatch batch = writes(file, arena, 4, told);
+                AtomicInteger dones = new AtomicInteger();
+                engine.start(batch, t -> dones.incrementAndGet());
+                assertEquals(1, dones.get(), name + ": done before start returned");
+                assertEquals(5, told.size());
+                assertFalse(engine.ringCompletion(1L << 32, 0), "nothing started to hand back");
+                assertEquals(0, engine.startedInFlight());
+                assertWritten(engine, file, arena, 4);
+            }
+        }
+    }
+}

@@ -102,6 +102,19 @@ final class RingState {
     }
 
     /**
+     * Plans a window as {@link #plan} does if its positions fit each class's budget now (or the store
+     * failed); returns false, planning nothing, when it would have to wait for room.
+     */
+    boolean tryPlan(WriteWindow w) {
+        lock.lock();
+        try {
+            return planner.plan(w, need -> planner.fitsAll(need) || failure.isSet());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Commits chunk {@code c} (see {@link WindowPlanner#commit}). Either way the chunk leaves the
      * in-flight set and waiting writers are woken.
      */

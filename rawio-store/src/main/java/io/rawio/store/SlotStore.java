@@ -229,6 +229,58 @@ public final class SlotStore implements AutoCloseable {
         }
     }
 
+    /** What a started putMany ({@link #startPutMany}) gives its caller when it is over. */
+    @FunctionalInterface
+    public interface PutsDone {
+        /** One result per key, or the failure that a putMany would have thrown (results then null). */
+        void done(List<Result> results, Exception failure);
+    }
+
+    /**
+     * A putMany that returns before its writes complete where this thread's store I/O goes to a ring it
+     * shares ({@link #shareRing}): the writes go into that ring, and {@code done} is called on this
+     * thread from {@link #runStarted()} (or {@link #awaitStarted()}) once every key has its result, as
+     * putMany would return them (when durable, after the group commit). Elsewhere it runs at once and
+     * {@code done} is called before this returns. The values must stay readable and unchanged until then.
+     * Writes of one thread keep their order: a key put by a later call wins.
+     *
+     * @throws IllegalStateException when the store is closed
+     */
+    public void startPutMany(List<byte[]> keys, List<MemorySegment> values, PutsDone done) {
+        if (keys.size() != values.size()) {
+            throw new IllegalArgumentException("keys and values differ in count: keys=" + keys.size() + ", values="
+                    + values.size());
+        }
+        gate.enter();
+        Result[] results = new Result[keys.size()];
+        writes.startAll(keys, values, results, SlotDescriptor.FLAG_LIVE, 0, failure -> {
+            gate.exit();
+            if (failure == null) {
+                done.done(Arrays.asList(results), null);
+            } else {
+                done.done(null, failure instanceof Exception e ? e : new IllegalStateException(failure));
+            }
+        });
+    }
+
+    /**
+     * A completion reaped from the ring this thread shares ({@link #shareRing}): true when it is one of
+     * the store's started writes' (kept for {@link #runStarted()}), false when it is the caller's own.
+     */
+    public boolean ringCompletion(long userData, int res) {
+        return file.engine().ringCompletion(userData, res);
+    }
+
+    /** Goes on with this thread's started putManys after a reap; calls the {@code done} of those over. */
+    public void runStarted() {
+        file.engine().runStarted();
+    }
+
+    /** Waits until every putMany this thread started is over (their {@code done} called). */
+    public void awaitStarted() {
+        file.engine().awaitStarted();
+    }
+
     /** Removes a key (a tombstone write, so the delete survives restart). Returns false when absent. */
     public boolean delete(byte[] key) throws IOException {
         return deleteMany(List.of(key)) == 1;
@@ -594,6 +646,7 @@ public final class SlotStore implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
+        file.engine().awaitStarted(); // this thread's started putManys, or close would wait for them forever
         parts.close(true);
     }
 }

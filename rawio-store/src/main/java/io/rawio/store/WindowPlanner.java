@@ -80,23 +80,25 @@ final class WindowPlanner {
      * each key without a result a position, evicting or reinserting the residents on the way. A failed
      * store plans nothing and evicts nothing: every key gets FAILED. The chunks that planned anything
      * are in flight until {@link #commit}. {@code waitUntilFits} is the ring state's wait for room
-     * (it releases the lock while it waits).
+     * (it releases the lock while it waits); when it answers false, nothing is planned and false returned.
      */
-    void plan(WriteWindow w, java.util.function.Predicate<long[]> waitUntilFits) {
+    boolean plan(WriteWindow w, java.util.function.Predicate<long[]> waitUntilFits) {
         long[] need = new long[rings.length];
         for (int i = w.from; i < w.to; i++) {
             if (w.results[i] == null) {
                 need[w.classOf(i)]++;
             }
         }
-        waitUntilFits.test(need);
+        if (!waitUntilFits.test(need)) {
+            return false; // no room now, and the caller will not wait here
+        }
         if (failure.isSet()) {
             for (int i = w.from; i < w.to; i++) {
                 if (w.results[i] == null) {
                     w.results[i] = SlotStore.Result.fail(SlotStore.Status.FAILED, failure.refusal());
                 }
             }
-            return;
+            return true;
         }
         w.planStamp = n.nextVersion;
         long[] limit = new long[rings.length];
@@ -149,6 +151,7 @@ final class WindowPlanner {
                 }
             }
         }
+        return true;
     }
 
     /** The slot {@code key}'s value lives in when that is a class other than {@code c}, or -1. */

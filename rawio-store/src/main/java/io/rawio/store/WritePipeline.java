@@ -75,6 +75,7 @@ final class WritePipeline {
      */
     void writeAll(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags,
             long expiryMs) throws IOException {
+        f.engine().awaitStarted(); // this thread's started calls come first, as they were made first
         for (int from = 0; from < keys.size(); ) {
             from = writeWindow(keys, values, from, keys.size(), results, flags, expiryMs);
         }
@@ -92,6 +93,7 @@ final class WritePipeline {
      *     be gone already
      */
     int deleteAll(List<byte[]> keys) throws IOException {
+        f.engine().awaitStarted(); // this thread's started calls come first
         List<byte[]> present = new java.util.ArrayList<>(Math.min(keys.size(), 1024));
         java.util.Set<java.nio.ByteBuffer> seen = keys.size() > 1 ? new java.util.HashSet<>() : null;
         for (byte[] k : keys) {
@@ -168,6 +170,182 @@ final class WritePipeline {
      */
     private int writeWindow(List<byte[]> keys, List<MemorySegment> values, int from, int to,
             SlotStore.Result[] results, short flags, long expiryMs) throws IOException {
+        WriteWindow w = window(keys, values, from, to, results, flags, expiryMs);
+        ring.plan(w);
+        if (!w.hasWork()) {
+            checkpointer.afterWrites();
+            return w.to;
+        }
+        ScratchBuffers.Region region = scratch.acquire();
+        Arena arena = Arena.ofConfined();
+        RuntimeException thrown = null;
+        try {
+            IoBatch batch = batch(w, region, arena);
+            if (batch != null) {
+                f.execute(batch);
+            }
+        } catch (RuntimeException e) {
+            thrown = e;
+        }
+        end(w, region, arena, thrown);
+        return w.to;
+    }
+
+    /**
+     * Puts (or deletes) every key as {@link #writeAll} does, each window's batch started on the engine
+     * ({@link io.rawio.engine.IoEngine#start}): on a ring the calling thread shares, this returns while
+     * the first window is written, and {@code done} is called on this thread once the last window is
+     * over (with null, or what a window threw; the keys after it then have no result).
+     *
+     * <p>A thread's started calls plan their windows in the order they were made (so a later call's
+     * value of a key wins): a call plans its first window once the calls before it planned their last.
+     * A window that finds no room in the ring while this thread's own started windows hold it waits
+     * for them ({@link io.rawio.engine.IoEngine#awaitStarted}), not for itself.
+     */
+    void startAll(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags,
+            long expiryMs, java.util.function.Consumer<Throwable> done) {
+        Chain c = new Chain(keys, values, results, flags, expiryMs, done);
+        java.util.ArrayDeque<Chain> queue = chains.get();
+        queue.add(c);
+        if (queue.size() == 1) {
+            c.next();
+        }
+    }
+
+    /**
+     * This thread's started calls that have windows left to plan, in the order they were made; the
+     * first one plans. Each thread's own.
+     */
+    private final ThreadLocal<java.util.ArrayDeque<Chain>> chains = ThreadLocal.withInitial(java.util.ArrayDeque::new);
+
+    /** One started call's windows, planned and written one after another. Used by the thread that started it. */
+    private final class Chain {
+        final List<byte[]> keys;
+        final List<MemorySegment> values;
+        final SlotStore.Result[] results;
+        final short flags;
+        final long expiryMs;
+        final java.util.function.Consumer<Throwable> done;
+        int from;
+        /** {@link #next} was called once: it plans from now on, or has planned everything. */
+        boolean began;
+        /** It left the queue of calls that plan: every window planned, or it failed. */
+        boolean passedOn;
+        /** A window's start has not returned yet: if it ends now, {@link #next} goes on in its loop. */
+        boolean starting;
+        boolean endedWhileStarting;
+        /** What ending a window threw while its start had not returned. */
+        Exception failedStarting;
+
+        Chain(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags, long expiryMs,
+                java.util.function.Consumer<Throwable> done) {
+            this.keys = keys;
+            this.values = values;
+            this.results = results;
+            this.flags = flags;
+            this.expiryMs = expiryMs;
+            this.done = done;
+        }
+
+        /** Plans and starts the next windows until one is in flight, or, after the last, calls done. */
+        void next() {
+            began = true;
+            try {
+                while (from < keys.size()) {
+                    WriteWindow w = window(keys, values, from, keys.size(), results, flags, expiryMs);
+                    if (!ring.tryPlan(w)) {
+                        f.engine().awaitStarted(); // this thread's own started windows hold the room
+                        ring.plan(w);
+                    }
+                    from = w.to;
+                    if (!w.hasWork()) {
+                        checkpointer.afterWrites();
+                        continue;
+                    }
+                    starting = true;
+                    endedWhileStarting = false;
+                    try {
+                        start(w);
+                    } finally {
+                        starting = false;
+                    }
+                    if (failedStarting != null) {
+                        throw failedStarting;
+                    }
+                    if (!endedWhileStarting) {
+                        if (from >= keys.size()) {
+                            passOn(); // its last window is planned: the next call may plan while it is written
+                        }
+                        return; // in flight: its end goes on
+                    }
+                }
+            } catch (Exception e) {
+                passOn();
+                done.accept(e);
+                return;
+            }
+            passOn();
+            done.accept(null);
+        }
+
+        /** Leaves the queue of calls that plan, and lets the next one begin. */
+        private void passOn() {
+            if (passedOn) {
+                return;
+            }
+            passedOn = true;
+            java.util.ArrayDeque<Chain> queue = chains.get();
+            queue.remove(this);
+            Chain head = queue.peek();
+            if (head != null && !head.began) {
+                head.next();
+            }
+        }
+
+        private void start(WriteWindow w) {
+            ScratchBuffers.Region region = scratch.acquire();
+            Arena arena = Arena.ofConfined();
+            IoBatch batch;
+            try {
+                batch = batch(w, region, arena);
+            } catch (RuntimeException e) {
+                ended(w, region, arena, e);
+                return;
+            }
+            if (batch == null) {
+                ended(w, region, arena, null);
+                return;
+            }
+            f.engine().start(batch, thrown -> ended(w, region, arena, thrown));
+        }
+
+        private void ended(WriteWindow w, ScratchBuffers.Region region, Arena arena, RuntimeException thrown) {
+            try {
+                end(w, region, arena, thrown);
+            } catch (IOException | RuntimeException e) {
+                if (starting) {
+                    failedStarting = e; // next() is on the stack: it fails the call
+                    endedWhileStarting = true;
+                    return;
+                }
+                passOn();
+                done.accept(e);
+                return;
+            }
+            if (starting) {
+                endedWhileStarting = true; // next() goes on in its loop: no recursion per window
+            } else {
+                next();
+            }
+        }
+    }
+
+    /**
+     * The window of keys {@code [from, to)}, or of the first chunks of them, that one dispatcher batch
+     * carries: the keys validated, each given its slot class; not yet planned.
+     */
+    private WriteWindow window(List<byte[]> keys, List<MemorySegment> values, int from, int to,
+            SlotStore.Result[] results, short flags, long expiryMs) {
         int bs = options.batchSize();
         int nChunks = (int) Math.min(windowChunks(), (to - from + (long) bs - 1) / bs);
         to = Math.min(to, from + nChunks * bs);
@@ -196,50 +374,57 @@ final class WritePipeline {
             }
             end = i + 1;
         }
-        to = end;
-        WriteWindow w = new WriteWindow(keys, values, results, flags, expiryMs, classes, sb.classes().size(), from, to,
-                bs);
-        ring.plan(w);
-        if (w.hasWork()) {
-            ScratchBuffers.Region region = scratch.acquire();
-            try (Arena arena = Arena.ofConfined()) {
-                run(w, region, arena);
-            } finally {
-                try {
-                    scratch.release(region);
-                    // Chunks not committed (the engine threw): failed, their positions released.
-                    for (int c = 0; c < w.nChunks; c++) {
-                        if (w.hasWork[c] && !w.committed[c]) {
-                            if (w.chunkError[c] == null) {
-                                w.chunkError[c] = "write not completed";
-                            }
-                            ring.commit(w, c);
-                        }
+        return new WriteWindow(keys, values, results, flags, expiryMs, classes, sb.classes().size(), from, end, bs);
+    }
+
+    /**
+     * A planned window's batch ran, or could not ({@code thrown}): the chunks not committed are failed
+     * and committed, the old slots retired, the memory given back; then the values written are offered
+     * to the DRAM tier, and a checkpoint is written if one is due.
+     */
+    private void end(WriteWindow w, ScratchBuffers.Region region, Arena arena, RuntimeException thrown)
+            throws IOException {
+        try {
+            arena.close();
+            scratch.release(region);
+            // Chunks not committed (the engine threw): failed, their positions released.
+            for (int c = 0; c < w.nChunks; c++) {
+                if (w.hasWork[c] && !w.committed[c]) {
+                    if (w.chunkError[c] == null) {
+                        w.chunkError[c] = "write not completed";
                     }
-                } finally {
-                    // Whatever happened, the old slots are retired (or the store failed) and released.
-                    retire(w);
+                    ring.commit(w, c);
                 }
             }
-            if (w.thrown != null) {
-                throw w.thrown;
-            }
-            if (options.cacheWrites() && cache.enabled() && !w.isDelete()) {
-                // Write-through: admitted only if no later write of the key came after this one's commit.
-                for (int q = 0; q < w.planned.size(); q++) {
-                    WriteWindow.Planned pl = w.planned.get(q);
-                    if (results[pl.keyIndex()] == SlotStore.Result.OK && w.cacheTokens[q] != 0) {
-                        cache.put(keys.get(pl.keyIndex()), values.get(pl.keyIndex()), w.cacheTokens[q]);
-                    }
+        } finally {
+            // Whatever happened, the old slots are retired (or the store failed) and released.
+            retire(w);
+        }
+        if (thrown != null) {
+            throw thrown;
+        }
+        if (w.thrown != null) {
+            throw w.thrown;
+        }
+        ring.addBytesWritten(w.bytesWritten);
+        if (options.cacheWrites() && cache.enabled() && !w.isDelete()) {
+            // Write-through: admitted only if no later write of the key came after this one's commit.
+            for (int q = 0; q < w.planned.size(); q++) {
+                WriteWindow.Planned pl = w.planned.get(q);
+                if (w.results[pl.keyIndex()] == SlotStore.Result.OK && w.cacheTokens[q] != 0) {
+                    cache.put(w.keys.get(pl.keyIndex()), w.values.get(pl.keyIndex()), w.cacheTokens[q]);
                 }
             }
         }
         // Recovery reads the positions after the checkpoint: keep that range short.
         checkpointer.afterWrites();
-        return to;
     }
 
-    private void run(WriteWindow w, ScratchBuffers.Region region, Arena arena) {
+    /**
+     * A planned window's dispatcher batch, with its preparer and completer; null when reading the
+     * reinserted residents' heads failed (the window's chunks are then failed and committed).
+     */
+    private IoBatch batch(WriteWindow w, ScratchBuffers.Region region, Arena arena) {
         // Adjacent slots of a chunk go as one write; every buffer has the largest run's size.
         SlotRuns.Plan runs = SlotRuns.plan(w, sb, f.engine()::buffersHeld);
         long largest = runs.largest();
@@ -252,7 +437,7 @@ final class WritePipeline {
         w.cacheTokens = new long[w.planned.size()];
         MemorySegment[] heads = readReinsertedHeads(w, batch, arena);
         if (heads == null) {
-            return;
+            return null;
         }
         w.chunkOf = new int[ops];
         w.refOf = new int[ops];
@@ -300,8 +485,8 @@ final class WritePipeline {
         // the previous ones, and buffers for the writes in flight are all the memory needed.
         batch.preparer(op -> prepare(w, op, buffers));
         batch.completer(op -> complete(w, op, buffers));
-        f.execute(batch);
-        ring.addBytesWritten(written);
+        w.bytesWritten = written;
+        return batch;
     }
 
     /**

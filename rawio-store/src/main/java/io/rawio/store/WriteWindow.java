@@ -76,6 +76,8 @@ final class WriteWindow {
     long[] cacheTokens;
 
     IoBatch batch;
+    /** Bytes the window's batch writes (counted once it ran). */
+    long bytesWritten;
     /** Writes of the window the preparer let through (not canceled): the group commit needs one. */
     int writesIssued;
     /** Per op: its chunk. */

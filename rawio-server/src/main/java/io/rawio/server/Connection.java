@@ -66,6 +66,12 @@ final class Connection {
     /** Of {@link #deferred}, those whose read has not completed. */
     int readsInFlight;
     /**
+     * Its SETs' started putManys not yet over (the io_uring loop, {@link RoundBatcher}): their values are
+     * views into the query buffer, which is then never written over in place, and their replies are held
+     * in {@link #deferred} until the writes end.
+     */
+    int writesInFlight;
+    /**
      * Its next request waits for device reads (its own to complete, or buffers to free): the loop makes
      * it ready when they do, so it is neither run again nor left over in this round.
      */
@@ -106,9 +112,14 @@ final class Connection {
         }
     }
 
+    /** Whether parsed requests waiting to run, or values being written, are views into {@link #in}. */
+    private boolean viewsHeld() {
+        return next < pending.size() || writesInFlight > 0;
+    }
+
     /** All parsed and run: the next bytes go to the start (no request holds views here). */
     private void rewind() {
-        if (start == end && next >= pending.size()) {
+        if (start == end && !viewsHeld()) {
             start = 0;
             end = 0;
         }
@@ -166,8 +177,9 @@ final class Connection {
 
     /**
      * Room for at least READ_AT_LEAST more bytes: compacts, or grows to what the request needs. While
-     * parsed requests wait to run, their arguments are views into this array ({@code RequestArgs}), so
-     * it is never compacted in place then: the unparsed bytes move to a new array.
+     * parsed requests wait to run, their arguments are views into this array ({@code RequestArgs}), as
+     * are the values of SETs being written, so it is never compacted in place then: the unparsed bytes
+     * move to a new array.
      */
     private void makeRoom() {
         int live = end - start;
@@ -175,7 +187,7 @@ final class Connection {
         // huge bulk or count makes the buffer grow as its bytes come, never ahead of them.
         long want = Math.max((long) live + READ_AT_LEAST,
                 Math.min(Math.min(needAtLeast, maxQuery + 1), 2L * live + READ_AT_LEAST));
-        if (want <= in.length && next < pending.size()) {
+        if (want <= in.length && viewsHeld()) {
             in = Arrays.copyOfRange(in, start, start + in.length);
         } else if (want <= in.length) {
             System.arraycopy(in, start, in, 0, live); // compact
@@ -255,6 +267,9 @@ final class Connection {
             next = 0;
             start = 0;
             end = 0;
+            if (writesInFlight > 0) {
+                in = new byte[READ_AT_LEAST]; // the values being written stay as they are
+            }
         }
     }
 

@@ -4,7 +4,8 @@ import io.rawio.store.DeviceRead;
 import java.lang.foreign.MemorySegment;
 
 /**
- * A GET reply whose bytes a device read brings (the io_uring loop, {@link RingGets}). It sits in its
+ * A GET reply whose bytes a device read brings (the io_uring loop, {@link RingGets}), or the replies of
+ * a connection's SETs whose putMany is being written ({@link RoundBatcher}). It sits in its
  * connection's replies at {@link #at}: the heap replies before that position go out first, then its
  * bytes, then the heap replies after it. Once the read is checked its bytes are one to three pieces of
  * native memory ({@code $<len>\r\n}, the value, {@code \r\n}), mostly one: the header written over
@@ -12,7 +13,11 @@ import java.lang.foreign.MemorySegment;
  * sent from the memory it was read into. Used by the loop's thread only.
  */
 final class DeviceReply {
-    /** Its entry in {@link RingGets}' table: the read's user_data, and the head area of an aligned value. */
+    /**
+     * Its entry in {@link RingGets}' table: the read's user_data, and the head area of an aligned value;
+     * -1 for the held replies of a connection's SETs while their putMany is written ({@link RoundBatcher}),
+     * which have no read and no buffer.
+     */
     final int id;
     final Connection owner;
     /** The position in the owner's heap replies its bytes go before. */

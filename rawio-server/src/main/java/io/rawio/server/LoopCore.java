@@ -220,6 +220,14 @@ final class LoopCore {
         leftover = swap;
     }
 
+    /**
+     * Some connection has work the last round left, or was made ready since (a write or read of the
+     * store that ended): the loop should not wait for its sockets.
+     */
+    boolean hasReady() {
+        return !leftover.isEmpty() || !round.isEmpty();
+    }
+
     /** Some connection has work the last round left: the loop should not wait for its sockets. */
     boolean hasLeftover() {
         return !leftover.isEmpty();

@@ -240,8 +240,14 @@ final class RingGets implements RoundBatcher.DeviceGets {
         ring.ready(r.owner);
     }
 
-    /** {@code r} was sent whole (or its connection is gone and its read ended): its buffer and entry go back. */
+    /**
+     * {@code r} was sent whole (or its connection is gone and its read ended): its buffer and entry go
+     * back. Nothing for a held SET reply.
+     */
     void release(DeviceReply r) {
+        if (r.id < 0) {
+            return; // a held SET reply (RoundBatcher): no entry, no buffer
+        }
         table[r.id] = null;
         freeIds[freeCount++] = r.id;
         buffers.give(r.buffer);

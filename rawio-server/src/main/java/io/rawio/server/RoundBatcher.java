@@ -5,6 +5,7 @@ import io.rawio.server.resp.RequestArgs;
 import io.rawio.store.LeaseResult;
 import io.rawio.store.SlotStore;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -142,6 +143,12 @@ final class RoundBatcher {
                     c.waitsForDevice = true;
                     continue;
                 }
+                if (c.writesInFlight > 0 && !(c.session.authenticated && plainSet(r) && commands.local(r.get(1)))) {
+                    // Its SETs are still being written: what comes after them (a GET of the same key, say)
+                    // waits until they are; more SETs go on, and the store keeps their order.
+                    c.waitsForDevice = true;
+                    continue;
+                }
                 more = true;
                 // A key of another node's slot (a static cluster) goes through the command table: -MOVED.
                 if (c.session.authenticated && plainGet(r) && commands.local(r.get(1))) {
@@ -236,15 +243,17 @@ final class RoundBatcher {
      * and at once overwritten (the order a client of each sees is kept; what is on the device after
      * the +OKs is what a one-at-a-time run would leave). A value the store would refuse is never the
      * one that stands in for others.
+     *
+     * <p>The putMany is started ({@link SlotStore#startPutMany}): where the store's batches share the
+     * loop's ring, the loop goes on while it is written, each connection's replies to it held in its
+     * place ({@link SetWave}); elsewhere it runs at once and the replies are written as it returns.
      */
     private void sets() {
         commands.counted(setKeys.size());
         int n = setKeys.size();
         // For each SET, the index of the later SET of its key that is written instead (itself if none).
         int[] writtenAs = new int[n];
-        java.util.Map<java.nio.ByteBuffer, Integer> last = java.util.HashMap.newHashMap(n); // sized once per wave
-        List<byte[]> keys = setKeys;
-        List<MemorySegment> values = setValues;
+        java.util.Map<java.nio.ByteBuffer, Integer> last = n == 1 ? null : java.util.HashMap.newHashMap(n);
         boolean merged = false;
         for (int i = n - 1; i >= 0; i--) {
             writtenAs[i] = i;
@@ -261,10 +270,13 @@ final class RoundBatcher {
                 merged = true;
             }
         }
+        // The store keeps the lists until the putMany is over: the wave's own, not these reused ones.
+        List<byte[]> keys;
+        List<MemorySegment> values;
         int[] slot = null;
         if (merged) {
-            keys = new ArrayList<>();
-            values = new ArrayList<>();
+            keys = new ArrayList<>(n);
+            values = new ArrayList<>(n);
             slot = new int[n];
             for (int i = 0; i < n; i++) {
                 if (writtenAs[i] == i) {
@@ -273,29 +285,149 @@ final class RoundBatcher {
                     values.add(setValues.get(i));
                 }
             }
+        } else {
+            keys = new ArrayList<>(setKeys);
+            values = new ArrayList<>(setValues);
         }
+        SetWave wave = new SetWave(setOwners.toArray(Connection[]::new), writtenAs, slot);
         try {
             commands.putBatches++;
-            List<SlotStore.Result> results = store.putMany(keys, values);
-            for (int i = 0; i < n; i++) {
-                int w = writtenAs[i];
-                SlotStore.Result res = results.get(slot == null ? w : slot[w]);
-                Connection owner = setOwners.get(i);
-                if (res.ok()) {
-                    owner.out.ok();
-                } else {
-                    owner.out.error("ERR " + res.error());
-                }
-                withinLimit(owner);
+            if (putsInFlight >= MAX_PUTS_IN_FLIGHT) {
+                store.awaitStarted(); // clients that keep sending SETs meet the device's pace here
             }
-        } catch (IOException | RuntimeException e) {
-            for (Connection c : setOwners) {
-                c.out.error("ERR " + e.getMessage());
+            putsInFlight++;
+            store.startPutMany(keys, values, wave::answer);
+            if (!wave.answered) {
+                if (heldReady == null) {
+                    store.awaitStarted(); // a loop that holds no replies (its store batches never wait here)
+                } else {
+                    wave.hold();
+                }
+            }
+        } catch (RuntimeException e) {
+            if (!wave.answered) {
+                wave.answer(null, e); // refused before it started (the store closed)
             }
         } finally {
             setKeys.clear();
             setValues.clear();
             setOwners.clear();
+        }
+    }
+
+    /** Started putManys not yet over. */
+    private int putsInFlight;
+    /** Started putManys in flight at most; the next wave's waits for them. */
+    static final int MAX_PUTS_IN_FLIGHT = 4;
+    /** Brings a connection whose held SET replies are written back into a round; null: the loop holds none. */
+    private java.util.function.Consumer<Connection> heldReady;
+
+    /**
+     * The wave's SET replies may be held while its putMany is written (the io_uring loop): {@code ready}
+     * brings a connection back once they are (when it is still open).
+     */
+    void holdSetReplies(java.util.function.Consumer<Connection> ready) {
+        this.heldReady = ready;
+    }
+
+    /** "+OK\r\n" many times: the held replies of a connection's SETs that all succeeded, sent from here. */
+    private static final int HELD_OKS = 1024;
+    private static final MemorySegment OKS;
+
+    static {
+        byte[] ok = "+OK\r\n".getBytes(StandardCharsets.US_ASCII);
+        OKS = Arena.global().allocate((long) ok.length * HELD_OKS);
+        for (int i = 0; i < HELD_OKS; i++) {
+            MemorySegment.copy(ok, 0, OKS, java.lang.foreign.ValueLayout.JAVA_BYTE, (long) i * ok.length, ok.length);
+        }
+    }
+
+    /**
+     * One wave's SETs and their owners, in order (each connection's SETs side by side), and, once its
+     * putMany is in flight, each connection's held reply: a {@link DeviceReply} in its place among the
+     * connection's replies, its bytes set when the putMany is over.
+     */
+    private final class SetWave {
+        final Connection[] owners;
+        final int[] writtenAs;
+        final int[] slot;
+        boolean answered;
+        /** By SET: its connection's held reply; null while the replies are written as they come. */
+        DeviceReply[] held;
+
+        SetWave(Connection[] owners, int[] writtenAs, int[] slot) {
+            this.owners = owners;
+            this.writtenAs = writtenAs;
+            this.slot = slot;
+        }
+
+        /** The putMany is in flight: each connection's replies are held in their place. */
+        void hold() {
+            held = new DeviceReply[owners.length];
+            for (int a = 0; a < owners.length; ) {
+                Connection c = owners[a];
+                DeviceReply r = new DeviceReply(-1, c);
+                c.defer(r);
+                c.writesInFlight++;
+                for (; a < owners.length && owners[a] == c; a++) {
+                    held[a] = r;
+                }
+            }
+        }
+
+        private SlotStore.Result result(List<SlotStore.Result> results, int i) {
+            int w = writtenAs[i];
+            return results.get(slot == null ? w : slot[w]);
+        }
+
+        /** The putMany is over: its results (one per key written), or why it failed. */
+        void answer(List<SlotStore.Result> results, Exception failure) {
+            answered = true;
+            putsInFlight--;
+            if (held == null) {
+                for (int i = 0; i < owners.length; i++) {
+                    Connection owner = owners[i];
+                    SlotStore.Result res = failure == null ? result(results, i) : null;
+                    if (res != null && res.ok()) {
+                        owner.out.ok();
+                    } else {
+                        owner.out.error("ERR " + (res == null ? failure.getMessage() : res.error()));
+                    }
+                    withinLimit(owner);
+                }
+                return;
+            }
+            for (int a = 0; a < owners.length; ) {
+                DeviceReply r = held[a];
+                int b = a;
+                boolean allOk = failure == null;
+                for (; b < owners.length && held[b] == r; b++) {
+                    allOk = allOk && result(results, b).ok();
+                }
+                r.owner.writesInFlight--;
+                if (!r.abandoned) {
+                    if (allOk && b - a <= HELD_OKS) {
+                        r.piece(OKS.asSlice(0, 5L * (b - a)));
+                    } else {
+                        ReplyWriter out = new ReplyWriter(64);
+                        for (int i = a; i < b; i++) {
+                            SlotStore.Result res = failure == null ? result(results, i) : null;
+                            if (res != null && res.ok()) {
+                                out.ok();
+                            } else {
+                                out.error("ERR " + (res == null ? failure.getMessage() : res.error()));
+                            }
+                        }
+                        MemorySegment bytes = Arena.ofAuto().allocate(out.size());
+                        MemorySegment.copy(out.buffer(), 0, bytes, java.lang.foreign.ValueLayout.JAVA_BYTE, 0,
+                                out.size());
+                        r.piece(bytes);
+                    }
+                    r.done = true;
+                    heldReady.accept(r.owner);
+                }
+                a = b;
+            }
         }
     }
 

@@ -160,12 +160,8 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         if (Boolean.parseBoolean(System.getProperty("rawio.uring.storeReads", "true")) && IoUring.supports(IORING_OP_READ)) {
             this.readBuffers = new ReadBuffers(Long.getLong("rawio.uring.readBufferBytes", READ_BUFFER_BYTES),
                     io.rawio.store.DeviceRead.ALIGNMENT);
-            this.gets = new RingGets(store, sr = new UringStoreReads(r, this::sqe, id -> tag(DEVREAD, id), c -> {
-                UringLink l = byFd.get(c.fd);
-                if (l != null && l.c == c) {
-                    core.ready(c); // still open
-                }
-            }), readBuffers, DEVICE_REPLIES);
+            this.gets = new RingGets(store, sr = new UringStoreReads(r, this::sqe, id -> tag(DEVREAD, id),
+                    this::readyIfOpen), readBuffers, DEVICE_REPLIES);
             core.batcher.deviceGets(gets);
             core.commands.ringReads = () -> gets.reads;
             core.commands.storeOnLoopRing = () -> storeOnRing;
@@ -264,6 +260,10 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         // io_uring: they wait for their completions, and ours reaped meanwhile are kept for the loop.
         storeOnRing = gets != null && Boolean.parseBoolean(System.getProperty("rawio.uring.storeWrites", "true"))
                 && store.shareRing(ring, stash);
+        if (storeOnRing) {
+            // The wave's putMany goes into this ring and the loop goes on; the SET replies wait in place.
+            core.batcher.holdSetReplies(this::readyIfOpen);
+        }
         try {
             armAccept();
             while (!core.stopped()) {
@@ -271,7 +271,10 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                     acceptPausedUntil = 0;
                     armAccept();
                 }
-                int r = core.hasLeftover() ? ring.submitAndGetEvents() : ring.submitAndWait(1, WAIT_NANOS);
+                if (storeOnRing) {
+                    store.runStarted(); // what the round's own store batches reaped of the started writes
+                }
+                int r = core.hasReady() ? ring.submitAndGetEvents() : ring.submitAndWait(1, WAIT_NANOS);
                 if (r < 0 && r != -Errno.ETIME && r != -Errno.EINTR && r != -Errno.EAGAIN && r != -Errno.EBUSY) {
                     throw new IllegalStateException("io_uring_enter: " + Errno.name(-r));
                 }
@@ -318,6 +321,17 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         if (!acceptArmed && acceptPausedUntil == 0 && !core.stopped()) {
             armAccept();
         }
+        if (storeOnRing) {
+            store.runStarted(); // the started writes' completions reaped above: refills, commits, replies
+        }
+    }
+
+    /** {@code c} has something to do, if it is still open. */
+    private void readyIfOpen(Connection c) {
+        UringLink l = byFd.get(c.fd);
+        if (l != null && l.c == c) {
+            core.ready(c);
+        }
     }
 
     private void completion(long userData, int res, int flags) {
@@ -333,6 +347,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                 }
             }
             case DEVREAD -> gets.completed((int) id, res);
+            case 0 -> store.ringCompletion(userData, res); // a started putMany's write or sync
             default -> { } // a cancel's own completion
         }
     }

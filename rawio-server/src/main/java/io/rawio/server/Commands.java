@@ -107,6 +107,8 @@ final class Commands {
 
     /** The batcher's counters, for INFO's rawio section: putMany and getMany calls and the rounds run. */
     long putBatches;
+    /** Waves of SETs whose replies were held while their putMany was written (the io_uring loop). */
+    long heldSetWaves;
     long getBatches;
     long rounds;
     /** Store reads the loop issued on its own ring, and those issued again (the key moved), for INFO. */
@@ -400,7 +402,8 @@ final class Commands {
                     "slots:" + st.slots(), "value_bytes:" + st.valueBytes(), "bytes_written:" + st.bytesWritten(),
                     "corruptions:" + st.corruptions(), "dram_hits:" + st.cacheHits(), "dram_misses:" + st.cacheMisses(),
                     "failed:" + (store.isFailed() ? 1 : 0),
-                    "loop_rounds:" + rounds, "put_batches:" + putBatches, "get_batches:" + getBatches,
+                    "loop_rounds:" + rounds, "put_batches:" + putBatches,
+                    "held_set_waves:" + heldSetWaves, "get_batches:" + getBatches,
                     "ring_reads:" + ringReads.getAsLong(), "ring_rereads:" + ringRereads.getAsLong(),
                     "store_batches_on_loop_ring:" + (storeOnLoopRing.getAsBoolean() ? 1 : 0),
                     "loop_cpu_ms:" + loopCpuNanos() / 1_000_000, "loop_allocated_bytes:" + loopAllocatedBytes());

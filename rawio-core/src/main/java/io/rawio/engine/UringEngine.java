@@ -214,96 +214,9 @@ public final class UringEngine extends AbstractIoEngine {
     }
 
     private void syncRegistrations(UringEngineRing r, IoBatch batch) {
-        if (!fixed) {
-            return;
+        if (fixed) {
+            UringRegistrations.sync(r, batch, regions, notices);
         }
-        // regions only grows: its size is the version a ring has registered
-        int version = regions.size();
-        if (r.registeredVersion != version) {
-            r.registeredVersion = version;
-            try {
-                if (r.registered.length > 0) {
-                    r.uring.unregisterBuffers();
-                }
-                MemorySegment[] all = regions.toArray(MemorySegment[]::new);
-                r.registered = new MemorySegment[0];
-                if (all.length > 0) {
-                    r.uring.registerBuffers(all);
-                    r.registered = all;
-                }
-            } catch (NativeIoException e) {
-                String n = "registered buffers refused, using plain READ/WRITE: " + e.getMessage();
-                notices.addIfAbsent(n);
-            }
-        }
-        // Registered files: drop closed ones, add the batch's new ones (between batches only).
-        if (r.filesRefused || filesUnchanged(r, batch)) {
-            return;
-        }
-        boolean change = false;
-        List<IoFile> table = new ArrayList<>();
-        for (IoFile f : r.fileTable) {
-            if (f != null && !f.isClosed()) {
-                table.add(f);
-            } else {
-                change = true;
-            }
-        }
-        for (int i = 0; i < batch.size(); i++) {
-            IoFile f = batch.file(i);
-            if (!table.contains(f) && table.size() < MAX_FIXED_FILES) {
-                table.add(f);
-                change = true;
-            }
-        }
-        if (change) {
-            try {
-                if (r.fileTable.length > 0) {
-                    r.uring.unregisterFiles();
-                }
-                r.fileTable = new IoFile[0];
-                int[] fds = new int[table.size()];
-                for (int i = 0; i < fds.length; i++) {
-                    fds[i] = table.get(i).fd();
-                }
-                if (fds.length > 0) {
-                    r.uring.registerFiles(fds);
-                    r.fileTable = table.toArray(IoFile[]::new);
-                }
-            } catch (NativeIoException e) {
-                r.filesRefused = true;
-                String n = "registered files refused, using descriptors: " + e.getMessage();
-                notices.addIfAbsent(n);
-            }
-        }
-    }
-
-    /** Whether every file of the batch is registered and none registered is closed (the usual case). */
-    private static boolean filesUnchanged(UringEngineRing r, IoBatch batch) {
-        for (IoFile f : r.fileTable) {
-            if (f.isClosed()) {
-                return false;
-            }
-        }
-        IoFile last = null;
-        for (int i = 0; i < batch.size(); i++) {
-            IoFile f = batch.file(i);
-            if (f != last && fileIndex(r, f) < 0 && r.fileTable.length < MAX_FIXED_FILES) {
-                return false;
-            }
-            last = f;
-        }
-        return true;
-    }
-
-    private static int fileIndex(UringEngineRing r, IoFile f) {
-        IoFile[] t = r.fileTable;
-        for (int i = 0; i < t.length; i++) {
-            if (t[i] == f) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     @Override
@@ -483,7 +396,7 @@ public final class UringEngine extends AbstractIoEngine {
     void prepare(UringEngineRing r, TransferProgress progress, IoBatch batch, int i, MemorySegment sqes, long sqe,
             long tag) {
         IoFile f = batch.file(i);
-        int fileIndex = fixed ? fileIndex(r, f) : -1;
+        int fileIndex = fixed ? UringRegistrations.fileIndex(r, f) : -1;
         int fd = fileIndex >= 0 ? fileIndex : f.fd();
         IoOp op = batch.op(i);
         long d = progress.done(i);

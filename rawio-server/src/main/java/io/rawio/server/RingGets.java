@@ -3,15 +3,16 @@ package io.rawio.server;
 import io.rawio.nativeio.Errno;
 import io.rawio.store.DeviceRead;
 import io.rawio.store.SlotStore;
+import io.rawio.store.StoreRing;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The io_uring loop's GETs from the device: the store plans each read ({@link SlotStore#planRead}), the
+ * The io_uring loop's GETs from the device: the store plans each read ({@link StoreRing#planRead}), the
  * loop issues it as a READ on the same ring as its sockets' requests (no thread hop, nothing waits), and
- * when it completes the store checks it ({@link SlotStore#finishRead}) and the reply is sent from the
+ * when it completes the store checks it ({@link StoreRing#finishRead}) and the reply is sent from the
  * buffer the value was read into (no copy onto the heap). Meanwhile the loop goes on with other
  * connections, and with this connection's later GETs: its replies keep their order
  * ({@link DeviceReply}). A key that moved while it was read is read again (as a getMany does); a
@@ -85,7 +86,7 @@ final class RingGets implements RoundBatcher.DeviceGets {
                 || (!c.deferred.isEmpty() && c.unsentBytes() >= BYTES_PER_CONNECTION)) {
             return Start.NO_ROOM; // its own replies come back as they are sent, and it is made ready
         }
-        DeviceRead read = store.planRead(key);
+        DeviceRead read = store.onRing().planRead(key);
         if (read == null) {
             return Start.ABSENT;
         }
@@ -131,9 +132,9 @@ final class RingGets implements RoundBatcher.DeviceGets {
             finish(r, error(r, "ERR read failed: " + Errno.name(-res) + " offset=" + r.read.offset()));
             return;
         }
-        long at = store.finishRead(r.read, buf, res);
-        if (at == SlotStore.READ_AGAIN) {
-            DeviceRead again = r.attempts < MAX_ATTEMPTS ? store.planRead(r.read.key()) : null;
+        long at = store.onRing().finishRead(r.read, buf, res);
+        if (at == StoreRing.READ_AGAIN) {
+            DeviceRead again = r.attempts < MAX_ATTEMPTS ? store.onRing().planRead(r.read.key()) : null;
             if (again == null) {
                 finish(r, nullReply(r));
                 return;
@@ -153,7 +154,7 @@ final class RingGets implements RoundBatcher.DeviceGets {
             issue(r);
             return;
         }
-        if (at == SlotStore.CORRUPT) {
+        if (at == StoreRing.CORRUPT) {
             finish(r, error(r, "ERR " + r.read.corrupt()));
             return;
         }

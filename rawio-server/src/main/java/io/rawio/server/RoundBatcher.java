@@ -244,7 +244,7 @@ final class RoundBatcher {
      * the +OKs is what a one-at-a-time run would leave). A value the store would refuse is never the
      * one that stands in for others.
      *
-     * <p>The putMany is started ({@link SlotStore#startPutMany}): where the store's batches share the
+     * <p>The putMany is started ({@link io.rawio.store.StoreRing#startPutMany}): where the store's batches share the
      * loop's ring, the loop goes on while it is written, each connection's replies to it held in its
      * place ({@link SetWave}), unless a value is large ({@link #HOLD_BELOW}); elsewhere it runs at once
      * and the replies are written as it returns.
@@ -298,13 +298,13 @@ final class RoundBatcher {
         try {
             commands.putBatches++;
             if (putsInFlight >= MAX_PUTS_IN_FLIGHT) {
-                store.awaitStarted(); // clients that keep sending SETs meet the device's pace here
+                store.onRing().awaitStarted(); // clients that keep sending SETs meet the device's pace here
             }
             putsInFlight++;
-            store.startPutMany(keys, values, wave::answer);
+            store.onRing().startPutMany(keys, values, wave::answer);
             if (!wave.answered) {
                 if (heldReady == null || largest >= HOLD_BELOW) {
-                    store.awaitStarted(); // a loop that holds no replies (its store batches never wait here)
+                    store.onRing().awaitStarted(); // a loop that holds no replies (its store batches never wait here)
                 } else {
                     wave.hold();
                     commands.heldSetWaves++;

@@ -97,7 +97,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     private final UringStoreReads storeReads;
     private final UringSends sends;
     private final SlotStore store;
-    /** Our completions reaped by the store's batches on this ring ({@link SlotStore#shareRing}). */
+    /** Our completions reaped by the store's batches on this ring ({@link io.rawio.store.StoreRing#share}). */
     private final CqeStash stash = new CqeStash();
     /** The store's batches from this thread run on this ring. */
     private boolean storeOnRing;
@@ -259,7 +259,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         // The store's own batches from this thread (SETs, getMany) on this ring too, where its engine is
         // io_uring: they wait for their completions, and ours reaped meanwhile are kept for the loop.
         storeOnRing = gets != null && Boolean.parseBoolean(System.getProperty("rawio.uring.storeWrites", "true"))
-                && store.shareRing(ring, stash);
+                && store.onRing().share(ring, stash);
         if (storeOnRing) {
             // The wave's putMany goes into this ring and the loop goes on; the SET replies wait in place.
             core.batcher.holdSetReplies(this::readyIfOpen);
@@ -272,7 +272,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                     armAccept();
                 }
                 if (storeOnRing) {
-                    store.runStarted(); // what the round's own store batches reaped of the started writes
+                    store.onRing().runStarted(); // what the round's own store batches reaped of the started writes
                 }
                 int r = core.hasReady() ? ring.submitAndGetEvents() : ring.submitAndWait(1, WAIT_NANOS);
                 if (r < 0 && r != -Errno.ETIME && r != -Errno.EINTR && r != -Errno.EAGAIN && r != -Errno.EBUSY) {
@@ -286,7 +286,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             }
         } finally {
             if (storeOnRing) {
-                store.unshareRing(); // the store's batches after the loop (its closing checkpoint) run elsewhere
+                store.onRing().unshare(); // the store's batches after the loop (its closing checkpoint) run elsewhere
             }
             core.closeAll();
             boolean drained = drain();
@@ -322,7 +322,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             armAccept();
         }
         if (storeOnRing) {
-            store.runStarted(); // the started writes' completions reaped above: refills, commits, replies
+            store.onRing().runStarted(); // the started writes' completions reaped above: refills, commits, replies
         }
     }
 
@@ -347,7 +347,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                 }
             }
             case DEVREAD -> gets.completed((int) id, res);
-            case 0 -> store.ringCompletion(userData, res); // a started putMany's write or sync
+            case 0 -> store.onRing().completion(userData, res); // a started putMany's write or sync
             default -> { } // a cancel's own completion
         }
     }

@@ -221,7 +221,7 @@ class RingGetsTest {
         try (RunningServer rs = server("corrupt"); RespClient c = new RespClient(rs.server.address())) {
             c.send("SET", "bad", value("bad", 3000));
             assertEquals("+OK\r\n", c.reply());
-            DeviceRead r = rs.store.planRead("bad".getBytes());
+            DeviceRead r = rs.store.onRing().planRead("bad".getBytes());
             try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(rs.store.path().toFile(), "rw")) {
                 long at = r.offset() + 64 + 3 + 1000; // inside the value
                 f.seek(at);

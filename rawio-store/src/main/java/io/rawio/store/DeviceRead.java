@@ -3,9 +3,9 @@ package io.rawio.store;
 /**
  * One get's device read, issued by the caller on its own ring rather than by the store's engine: an
  * event loop that serves sockets and the store's reads from one io_uring ring plans the read with
- * {@link SlotStore#planRead}, reads {@link #length()} bytes at {@link #offset()} of descriptor
+ * {@link StoreRing#planRead}, reads {@link #length()} bytes at {@link #offset()} of descriptor
  * {@link #fd()} into memory aligned to {@link #ALIGNMENT} (the store's file may be open with O_DIRECT),
- * and hands the bytes to {@link SlotStore#finishRead}, which checks them (CRC32C, the slot's header)
+ * and hands the bytes to {@link StoreRing#finishRead}, which checks them (CRC32C, the slot's header)
  * as a getMany does, and puts the value into the DRAM tier. The store never sees the caller's ring.
  *
  * <p>A key written, evicted or deleted while its read is in flight is caught by the check
@@ -15,9 +15,9 @@ package io.rawio.store;
 public final class DeviceRead {
     /** The memory a read lands in starts at a multiple of this (and the length is one). */
     public static final int ALIGNMENT = SlotStore.BLOCK_SIZE;
-    /** {@link SlotStore#finishRead}'s answer for a key that left its slot while it was read: plan it again. */
+    /** {@link StoreRing#finishRead}'s answer for a key that left its slot while it was read: plan it again. */
     public static final long READ_AGAIN = -2;
-    /** {@link SlotStore#finishRead}'s answer for a slot that failed its check: the key was dropped. */
+    /** {@link StoreRing#finishRead}'s answer for a slot that failed its check: the key was dropped. */
     public static final long CORRUPT = -3;
 
     final byte[] key;
@@ -29,7 +29,7 @@ public final class DeviceRead {
     private final int fd;
     private final long offset;
     private final int length;
-    /** Why the slot was rejected, once {@link SlotStore#finishRead} said {@link SlotStore#CORRUPT}. */
+    /** Why the slot was rejected, once {@link StoreRing#finishRead} said {@link StoreRing#CORRUPT}. */
     String corrupt;
 
     DeviceRead(byte[] key, long position, int valueLength, int dataCrc, long token, int fd, long offset, int length) {
@@ -68,7 +68,7 @@ public final class DeviceRead {
         return key;
     }
 
-    /** Why the slot was rejected (the key was dropped), after {@link SlotStore#CORRUPT}; else null. */
+    /** Why the slot was rejected (the key was dropped), after {@link StoreRing#CORRUPT}; else null. */
     public String corrupt() {
         return corrupt;
     }

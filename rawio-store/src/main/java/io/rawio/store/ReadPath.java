@@ -350,10 +350,10 @@ final class ReadPath {
             }
         });
         if (valueAt == MOVED) {
-            return SlotStore.READ_AGAIN;
+            return DeviceRead.READ_AGAIN;
         }
         if (valueAt < 0) {
-            return SlotStore.CORRUPT;
+            return DeviceRead.CORRUPT;
         }
         if (cache.enabled()) {
             cache.put(r.key, buf.asSlice(valueAt, r.valueLength), r.token);

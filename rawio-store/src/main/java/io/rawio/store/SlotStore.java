@@ -56,6 +56,7 @@ public final class SlotStore implements AutoCloseable {
     private final WritePipeline writes;
     private final ReadPath reads;
     private final ValueCache cache;
+    private final StoreRing onRing;
 
     // ------------------------------------------------------------------ format and open
 
@@ -143,6 +144,7 @@ public final class SlotStore implements AutoCloseable {
         this.writes = parts.writes();
         this.reads = parts.reads();
         this.cache = parts.cache();
+        this.onRing = new StoreRing(gate, file, writes, reads);
     }
 
     // ------------------------------------------------------------------ writes
@@ -227,58 +229,6 @@ public final class SlotStore implements AutoCloseable {
         } finally {
             gate.exit();
         }
-    }
-
-    /** What a started putMany ({@link #startPutMany}) gives its caller when it is over. */
-    @FunctionalInterface
-    public interface PutsDone {
-        /** One result per key, or the failure that a putMany would have thrown (results then null). */
-        void done(List<Result> results, Exception failure);
-    }
-
-    /**
-     * A putMany that returns before its writes complete where this thread's store I/O goes to a ring it
-     * shares ({@link #shareRing}): the writes go into that ring, and {@code done} is called on this
-     * thread from {@link #runStarted()} (or {@link #awaitStarted()}) once every key has its result, as
-     * putMany would return them (when durable, after the group commit). Elsewhere it runs at once and
-     * {@code done} is called before this returns. The values must stay readable and unchanged until then.
-     * Writes of one thread keep their order: a key put by a later call wins.
-     *
-     * @throws IllegalStateException when the store is closed
-     */
-    public void startPutMany(List<byte[]> keys, List<MemorySegment> values, PutsDone done) {
-        if (keys.size() != values.size()) {
-            throw new IllegalArgumentException("keys and values differ in count: keys=" + keys.size() + ", values="
-                    + values.size());
-        }
-        gate.enter();
-        Result[] results = new Result[keys.size()];
-        writes.startAll(keys, values, results, SlotDescriptor.FLAG_LIVE, 0, failure -> {
-            gate.exit();
-            if (failure == null) {
-                done.done(Arrays.asList(results), null);
-            } else {
-                done.done(null, failure instanceof Exception e ? e : new IllegalStateException(failure));
-            }
-        });
-    }
-
-    /**
-     * A completion reaped from the ring this thread shares ({@link #shareRing}): true when it is one of
-     * the store's started writes' (kept for {@link #runStarted()}), false when it is the caller's own.
-     */
-    public boolean ringCompletion(long userData, int res) {
-        return file.engine().ringCompletion(userData, res);
-    }
-
-    /** Goes on with this thread's started putManys after a reap; calls the {@code done} of those over. */
-    public void runStarted() {
-        file.engine().runStarted();
-    }
-
-    /** Waits until every putMany this thread started is over (their {@code done} called). */
-    public void awaitStarted() {
-        file.engine().awaitStarted();
     }
 
     /** Removes a key (a tombstone write, so the delete survives restart). Returns false when absent. */
@@ -497,39 +447,11 @@ public final class SlotStore implements AutoCloseable {
         return gate.call(() -> reads.getManyLeases(keys));
     }
 
-    /** {@link #finishRead}'s answers besides an offset: see {@link DeviceRead#READ_AGAIN}, {@link DeviceRead#CORRUPT}. */
-    public static final long READ_AGAIN = DeviceRead.READ_AGAIN, CORRUPT = DeviceRead.CORRUPT;
-
-    /**
-     * Plans a get's device read that the caller issues on its own ring ({@link DeviceRead}); null when
-     * the key is absent or expired. Ask the DRAM tier first ({@link #getIfCached}): this does not.
-     */
-    public DeviceRead planRead(byte[] key) {
-        return gate.get(() -> reads.plan(key));
+    /** The store's I/O on a ring the calling thread drives (an event loop's): {@link StoreRing}. */
+    public StoreRing onRing() {
+        return onRing;
     }
 
-    /**
-     * Checks a planned read's {@code bytesRead} bytes in {@code buf} as getMany checks its reads: where the
-     * value starts in {@code buf}, or {@link #READ_AGAIN} / {@link #CORRUPT} (see {@link DeviceRead}).
-     */
-    public long finishRead(DeviceRead read, MemorySegment buf, long bytesRead) {
-        gate.enter();
-        try {
-            return reads.finish(read, buf, bytesRead);
-        } finally {
-            gate.exit();
-        }
-    }
-
-    /** This thread's store I/O goes to {@code ring}, if the engine can ({@link IoEngine#shareRing}). */
-    public boolean shareRing(io.rawio.uring.IoUring ring, io.rawio.uring.IoUring.CqeVisitor others) {
-        return file.engine().shareRing(ring, others);
-    }
-
-    /** This thread's store I/O goes to the engine's own rings again. */
-    public void unshareRing() {
-        file.engine().unshareRing();
-    }
 
     /** Every key with its value length, in no particular order. */
     public List<KeyInfo> keys() {

@@ -192,159 +192,60 @@ final class WritePipeline {
     }
 
     /**
-     * Puts (or deletes) every key as {@link #writeAll} does, each window's batch started on the engine
-     * ({@link io.rawio.engine.IoEngine#start}): on a ring the calling thread shares, this returns while
-     * the first window is written, and {@code done} is called on this thread once the last window is
-     * over (with null, or what a window threw; the keys after it then have no result).
-     *
-     * <p>A thread's started calls plan their windows in the order they were made (so a later call's
-     * value of a key wins): a call plans its first window once the calls before it planned their last.
-     * A window that finds no room in the ring while this thread's own started windows hold it waits
-     * for them ({@link io.rawio.engine.IoEngine#awaitStarted}), not for itself.
+     * Plans a started window ({@link StartedWrites}): where it finds no room in the ring while this
+     * thread's own started windows hold it, it waits for them ({@link io.rawio.engine.IoEngine#awaitStarted}),
+     * not for itself.
      */
-    void startAll(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags,
-            long expiryMs, java.util.function.Consumer<Throwable> done) {
-        Chain c = new Chain(keys, values, results, flags, expiryMs, done);
-        java.util.ArrayDeque<Chain> queue = chains.get();
-        queue.add(c);
-        if (queue.size() == 1) {
-            c.next();
+    void planStarted(WriteWindow w) {
+        if (!ring.tryPlan(w)) {
+            f.engine().awaitStarted();
+            ring.plan(w);
         }
     }
 
+    /** A window with nothing to write was planned: a checkpoint if one is due. */
+    void nothingWritten() throws IOException {
+        checkpointer.afterWrites();
+    }
+
     /**
-     * This thread's started calls that have windows left to plan, in the order they were made; the
-     * first one plans. Each thread's own.
+     * Starts a planned window's batch on the engine ({@link io.rawio.engine.IoEngine#start}); once it is
+     * over and ended as {@link #writeWindow} ends one, {@code ended} gets null or what it threw. Where the
+     * engine runs it at once, that is before this returns.
      */
-    private final ThreadLocal<java.util.ArrayDeque<Chain>> chains = ThreadLocal.withInitial(java.util.ArrayDeque::new);
-
-    /** One started call's windows, planned and written one after another. Used by the thread that started it. */
-    private final class Chain {
-        final List<byte[]> keys;
-        final List<MemorySegment> values;
-        final SlotStore.Result[] results;
-        final short flags;
-        final long expiryMs;
-        final java.util.function.Consumer<Throwable> done;
-        int from;
-        /** {@link #next} was called once: it plans from now on, or has planned everything. */
-        boolean began;
-        /** It left the queue of calls that plan: every window planned, or it failed. */
-        boolean passedOn;
-        /** A window's start has not returned yet: if it ends now, {@link #next} goes on in its loop. */
-        boolean starting;
-        boolean endedWhileStarting;
-        /** What ending a window threw while its start had not returned. */
-        Exception failedStarting;
-
-        Chain(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags, long expiryMs,
-                java.util.function.Consumer<Throwable> done) {
-            this.keys = keys;
-            this.values = values;
-            this.results = results;
-            this.flags = flags;
-            this.expiryMs = expiryMs;
-            this.done = done;
+    void startWindow(WriteWindow w, java.util.function.Consumer<Exception> ended) {
+        ScratchBuffers.Region region = scratch.acquire();
+        Arena arena = Arena.ofConfined();
+        IoBatch batch;
+        try {
+            batch = batch(w, region, arena);
+        } catch (RuntimeException e) {
+            endStarted(w, region, arena, e, ended);
+            return;
         }
-
-        /** Plans and starts the next windows until one is in flight, or, after the last, calls done. */
-        void next() {
-            began = true;
-            try {
-                while (from < keys.size()) {
-                    WriteWindow w = window(keys, values, from, keys.size(), results, flags, expiryMs);
-                    if (!ring.tryPlan(w)) {
-                        f.engine().awaitStarted(); // this thread's own started windows hold the room
-                        ring.plan(w);
-                    }
-                    from = w.to;
-                    if (!w.hasWork()) {
-                        checkpointer.afterWrites();
-                        continue;
-                    }
-                    starting = true;
-                    endedWhileStarting = false;
-                    try {
-                        start(w);
-                    } finally {
-                        starting = false;
-                    }
-                    if (failedStarting != null) {
-                        throw failedStarting;
-                    }
-                    if (!endedWhileStarting) {
-                        if (from >= keys.size()) {
-                            passOn(); // its last window is planned: the next call may plan while it is written
-                        }
-                        return; // in flight: its end goes on
-                    }
-                }
-            } catch (Exception e) {
-                passOn();
-                done.accept(e);
-                return;
-            }
-            passOn();
-            done.accept(null);
+        if (batch == null) {
+            endStarted(w, region, arena, null, ended);
+            return;
         }
+        f.engine().start(batch, thrown -> endStarted(w, region, arena, thrown, ended));
+    }
 
-        /** Leaves the queue of calls that plan, and lets the next one begin. */
-        private void passOn() {
-            if (passedOn) {
-                return;
-            }
-            passedOn = true;
-            java.util.ArrayDeque<Chain> queue = chains.get();
-            queue.remove(this);
-            Chain head = queue.peek();
-            if (head != null && !head.began) {
-                head.next();
-            }
+    private void endStarted(WriteWindow w, ScratchBuffers.Region region, Arena arena, RuntimeException thrown,
+            java.util.function.Consumer<Exception> ended) {
+        Exception failure = null;
+        try {
+            end(w, region, arena, thrown);
+        } catch (IOException | RuntimeException e) {
+            failure = e;
         }
-
-        private void start(WriteWindow w) {
-            ScratchBuffers.Region region = scratch.acquire();
-            Arena arena = Arena.ofConfined();
-            IoBatch batch;
-            try {
-                batch = batch(w, region, arena);
-            } catch (RuntimeException e) {
-                ended(w, region, arena, e);
-                return;
-            }
-            if (batch == null) {
-                ended(w, region, arena, null);
-                return;
-            }
-            f.engine().start(batch, thrown -> ended(w, region, arena, thrown));
-        }
-
-        private void ended(WriteWindow w, ScratchBuffers.Region region, Arena arena, RuntimeException thrown) {
-            try {
-                end(w, region, arena, thrown);
-            } catch (IOException | RuntimeException e) {
-                if (starting) {
-                    failedStarting = e; // next() is on the stack: it fails the call
-                    endedWhileStarting = true;
-                    return;
-                }
-                passOn();
-                done.accept(e);
-                return;
-            }
-            if (starting) {
-                endedWhileStarting = true; // next() goes on in its loop: no recursion per window
-            } else {
-                next();
-            }
-        }
+        ended.accept(failure);
     }
 
     /**
      * The window of keys {@code [from, to)}, or of the first chunks of them, that one dispatcher batch
      * carries: the keys validated, each given its slot class; not yet planned.
      */
-    private WriteWindow window(List<byte[]> keys, List<MemorySegment> values, int from, int to,
+    WriteWindow window(List<byte[]> keys, List<MemorySegment> values, int from, int to,
             SlotStore.Result[] results, short flags, long expiryMs) {
         int bs = options.batchSize();
         int nChunks = (int) Math.min(windowChunks(), (to - from + (long) bs - 1) / bs);
@@ -670,49 +571,8 @@ final class WritePipeline {
         return largestSlot() - SlotDescriptor.HEADER_SIZE - keyLength;
     }
 
-    /**
-     * Delete when the ring has no slot for a tombstone (eviction off and full): the key's own slot is
-     * rewritten as a tombstone at the key's own position, its value blocks zeroed, then a checkpoint
-     * without the key is written. Recovery that reaches the position applies the tombstone (no hole
-     * in the ring: the position stays written), and a checkpoint from before that still lists the key
-     * points at the tombstone (read as a miss) or at value blocks that fail the data CRC: the deleted
-     * value never comes back.
-     */
+    /** A delete in place, when the ring has no slot for a tombstone: see {@link InPlaceDelete}. */
     boolean deleteInPlace(byte[] key) throws IOException {
-        WindowPlanner.InPlace d = ring.takeForDeleteInPlace(key);
-        if (d == null) {
-            return false;
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment slot = AlignedMemory.allocate(arena, d.usedBytes(), SlotStore.BLOCK_SIZE);
-            long slotSize = sb.slotSizeAt(d.position());
-            SlotDescriptor.fill(slot, key, MemorySegment.NULL, SlotDescriptor.FLAG_TOMBSTONE, d.position(), sb.storeId(),
-                    slotSize, d.version(), 0);
-            // A get of a block-aligned value reads the value blocks alone and checks them against the
-            // data CRC an older checkpoint may still hold: zeros must not pass it, which they would if
-            // the deleted value was all zeros. Then the blocks are filled with ones instead.
-            if (SlotDescriptor.valueAligned(key.length, d.valueLength(), slotSize)) {
-                long valueAt = SlotDescriptor.valueOffset(key.length, d.valueLength(), slotSize);
-                if (Le.crc32c(key, slot, valueAt, d.valueLength()) == d.dataCrc()) {
-                    slot.asSlice(valueAt, d.valueLength()).fill((byte) 0xff);
-                }
-            }
-            IoBatch b = new IoBatch(2);
-            b.write(f.file(), sb.positionOffset(d.position()), slot);
-            b.fdatasync(f.file());
-            f.execute(b);
-            for (int i = 0; i < b.size(); i++) {
-                if (b.result(i) < 0) {
-                    StoreException.Failed e = failure.fail("delete write", b.failure(i).getMessage(), b.failure(i));
-                    ring.failed();
-                    throw e;
-                }
-            }
-        } finally {
-            // No put may take the slot until the tombstone has landed, or it could land over the put.
-            ring.releaseInPlace(d);
-        }
-        checkpointer.write();
-        return true;
+        return InPlaceDelete.delete(f, ring, failure, checkpointer, key);
     }
 }

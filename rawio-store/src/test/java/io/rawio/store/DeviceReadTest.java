@@ -46,7 +46,7 @@ class DeviceReadTest {
         assertEquals(0, r.length() % DeviceRead.ALIGNMENT, "whole blocks");
         long n = Libc.pread(r.fd(), buf, r.length(), r.offset());
         assertTrue(n > 0, "pread: " + n);
-        return s.finishRead(r, buf, n);
+        return s.onRing().finishRead(r, buf, n);
     }
 
     @Test
@@ -58,7 +58,7 @@ class DeviceReadTest {
                 s.put(key("k" + n), value("v" + n, n));
             }
             for (int n : sizes) {
-                DeviceRead r = s.planRead(key("k" + n));
+                DeviceRead r = s.onRing().planRead(key("k" + n));
                 assertNotNull(r, "present: " + n);
                 assertEquals(n, r.valueLength());
                 MemorySegment buf = a.allocate(r.length(), DeviceRead.ALIGNMENT);
@@ -66,7 +66,7 @@ class DeviceReadTest {
                 assertTrue(at >= 0, "value found for " + n + ": " + at);
                 assertArrayEquals(value("v" + n, n), buf.asSlice(at, n).toArray(ValueLayout.JAVA_BYTE), "size " + n);
             }
-            assertNull(s.planRead(key("absent")));
+            assertNull(s.onRing().planRead(key("absent")));
         }
     }
 
@@ -74,15 +74,15 @@ class DeviceReadTest {
     void aWriteDuringTheReadAsksForTheReadAgain() throws Exception {
         try (SlotStore s = open(StoreTesting.psyncOptions()); Arena a = Arena.ofConfined()) {
             s.put(key("k"), value("old", 3000));
-            DeviceRead r = s.planRead(key("k"));
+            DeviceRead r = s.onRing().planRead(key("k"));
             // A newer put goes to another slot; the ring goes round until the old slot is rewritten.
             for (int i = 0; i < 5000; i++) {
                 s.put(key(i % 2 == 0 ? "k" : "other" + i), value("new" + i, 3000));
             }
             MemorySegment buf = a.allocate(r.length(), DeviceRead.ALIGNMENT);
             long at = readAndFinish(s, r, buf);
-            assertEquals(SlotStore.READ_AGAIN, at, "the slot read holds something else now");
-            DeviceRead again = s.planRead(key("k"));
+            assertEquals(StoreRing.READ_AGAIN, at, "the slot read holds something else now");
+            DeviceRead again = s.onRing().planRead(key("k"));
             long at2 = readAndFinish(s, again, buf.asSlice(0, again.length()));
             assertTrue(at2 >= 0);
             assertArrayEquals(value("new4998", 3000), buf.asSlice(at2, 3000).toArray(ValueLayout.JAVA_BYTE));
@@ -96,13 +96,13 @@ class DeviceReadTest {
             s.put(key("k"), value("v", 3000));
         }
         try (SlotStore s = SlotStore.open(p, StoreTesting.psyncOptions()); Arena a = Arena.ofConfined()) {
-            DeviceRead r = s.planRead(key("k"));
+            DeviceRead r = s.onRing().planRead(key("k"));
             StoreTesting.flipByte(p, r.offset() + SlotDescriptor.HEADER_SIZE + 1 + 500); // inside the value
             MemorySegment buf = a.allocate(r.length(), DeviceRead.ALIGNMENT);
-            assertEquals(SlotStore.CORRUPT, readAndFinish(s, r, buf));
+            assertEquals(StoreRing.CORRUPT, readAndFinish(s, r, buf));
             assertNotNull(r.corrupt());
             assertTrue(r.corrupt().contains("corrupt slot"), r.corrupt());
-            assertNull(s.planRead(key("k")), "dropped");
+            assertNull(s.onRing().planRead(key("k")), "dropped");
         }
     }
 
@@ -113,7 +113,7 @@ class DeviceReadTest {
             MemorySegment into = a.allocate(8192);
             // A put does not fill the tier; the first get is the device's.
             assertEquals(SlotStore.NOT_CACHED, s.getIfCached(key("k"), into));
-            DeviceRead r = s.planRead(key("k"));
+            DeviceRead r = s.onRing().planRead(key("k"));
             MemorySegment buf = a.allocate(r.length(), DeviceRead.ALIGNMENT);
             assertTrue(readAndFinish(s, r, buf) >= 0);
             assertEquals(5000, s.getIfCached(key("k"), into), "in the tier now");

@@ -24,7 +24,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * putManys started on a ring the thread shares ({@link SlotStore#startPutMany}): they return before their
+ * putManys started on a ring the thread shares ({@link StoreRing#startPutMany}): they return before their
  * writes complete, their results come as the ring's owner reaps and hands the store its completions,
  * several can be in flight (a later one's value of a key wins, and stays after a reopen), and a ring
  * too small for the next window waits for the thread's own started ones instead of for itself.
@@ -57,7 +57,7 @@ class StartedPutsTest {
         final AtomicReference<Exception> failure = new AtomicReference<>();
         int calls;
 
-        SlotStore.PutsDone done() {
+        StoreRing.PutsDone done() {
             return (r, f) -> {
                 calls++;
                 results.set(r);
@@ -73,7 +73,7 @@ class StartedPutsTest {
             keys.add(key(i));
             values.add(MemorySegment.ofArray(value(i, round)));
         }
-        store.startPutMany(keys, values, o.done());
+        store.onRing().startPutMany(keys, values, o.done());
     }
 
     /** Reaps the ring as an event loop does until every outcome is in; returns the owner's completions. */
@@ -82,7 +82,7 @@ class StartedPutsTest {
         for (int round = 0; round < 100_000; round++) {
             // What a batch of the thread's own kept for the started ones first: waiting for the ring
             // before that could wait for completions already reaped.
-            store.runStarted();
+            store.onRing().runStarted();
             boolean all = true;
             for (Outcome o : outcomes) {
                 all &= o.calls > 0;
@@ -92,7 +92,7 @@ class StartedPutsTest {
             }
             ring.submitAndWait(1);
             ring.reap((userData, res, flags) -> {
-                if (!store.ringCompletion(userData, res)) {
+                if (!store.onRing().completion(userData, res)) {
                     owners.add(userData);
                 }
             });
@@ -119,7 +119,7 @@ class StartedPutsTest {
         format(p, 4096, o);
         try (IoUring ring = IoUring.create(IoUring.Setup.of(256))) {
             try (SlotStore store = SlotStore.open(p, o)) {
-                assertTrue(store.shareRing(ring, new CqeStash()));
+                assertTrue(store.onRing().share(ring, new CqeStash()));
                 Outcome a = new Outcome();
                 Outcome b = new Outcome();
                 start(store, 0, 600, 1, a); // several windows of 16 chunks
@@ -140,7 +140,7 @@ class StartedPutsTest {
                 assertValues(store, 0, 300, 1);
                 assertValues(store, 300, 700, 2); // the later call's value wins
                 assertArrayEquals(value(5000, 3), store.get(key(5000)));
-                store.unshareRing();
+                store.onRing().unshare();
             }
             try (SlotStore store = SlotStore.open(p, o)) {
                 assertValues(store, 0, 300, 1);
@@ -158,7 +158,7 @@ class StartedPutsTest {
         SlotStore.format(p, 64 * SLOT + (3L << 20), SLOT, true, o);
         try (IoUring ring = IoUring.create(IoUring.Setup.of(64));
              SlotStore store = SlotStore.open(p, o)) {
-            assertTrue(store.shareRing(ring, new CqeStash()));
+            assertTrue(store.onRing().share(ring, new CqeStash()));
             long slots = store.superblock().classes().getFirst().slotCount();
             int calls = (int) (slots * 3 / 4 / 5); // keys for three quarters of the ring: no eviction
             assertTrue(calls * 5L > slots / 2, "more keys than may be in flight: slots=" + slots);
@@ -168,7 +168,7 @@ class StartedPutsTest {
                 all.add(x);
                 start(store, call * 5, call * 5 + 5, call, x);
             }
-            store.awaitStarted();
+            store.onRing().awaitStarted();
             for (Outcome x : all) {
                 assertEquals(1, x.calls);
                 assertNull(x.failure.get());
@@ -177,7 +177,7 @@ class StartedPutsTest {
             for (int call = 0; call < calls; call++) {
                 assertValues(store, call * 5, call * 5 + 5, call);
             }
-            store.unshareRing();
+            store.onRing().unshare();
         }
     }
 
@@ -204,16 +204,16 @@ class StartedPutsTest {
         format(p, 256, o);
         try (IoUring ring = IoUring.create(IoUring.Setup.of(64));
              SlotStore store = SlotStore.open(p, o)) {
-            assertTrue(store.shareRing(ring, new CqeStash()));
+            assertTrue(store.onRing().share(ring, new CqeStash()));
             Outcome x = new Outcome();
-            store.startPutMany(List.of(key(1), key(2)),
+            store.onRing().startPutMany(List.of(key(1), key(2)),
                     List.of(MemorySegment.ofArray(value(1, 0)), MemorySegment.ofArray(new byte[(int) SLOT * 2])), x.done());
             drive(store, ring, x);
             assertTrue(x.results.get().get(0).ok());
             assertEquals(SlotStore.Status.INVALID, x.results.get().get(1).status());
             assertArrayEquals(value(1, 0), store.get(key(1)));
             assertNull(store.get(key(2)));
-            store.unshareRing();
+            store.onRing().unshare();
         }
     }
 }

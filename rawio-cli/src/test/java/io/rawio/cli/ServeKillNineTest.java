@@ -67,8 +67,8 @@ class ServeKillNineTest {
     }
 
     /**
-     * With psync the loop waits for each wave's putMany; with io_uring the putMany goes into the loop's
-     * ring and the +OKs are held until its group commit (the held replies of RoundBatcher).
+     * The epoll loop on psync waits for each wave's putMany; the io_uring loop on the io_uring engine puts
+     * it into its ring and holds the +OKs until its group commit (the held replies of RoundBatcher).
      */
     @ParameterizedTest
     @ValueSource(strings = {"psync", "uring"})
@@ -86,7 +86,7 @@ class ServeKillNineTest {
             String java = ProcessHandle.current().info().command().orElse("java");
             Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
                     System.getProperty("java.class.path"), Main.class.getName(), "serve", store.toString(), "--port=0",
-                    "--durability=durable", "--engine=" + engine)
+                    "--durability=durable", "--engine=" + engine, "--loop=" + (engine.equals("uring") ? "uring" : "epoll"))
                     .redirectErrorStream(true).redirectOutput(out.toFile()).start();
             try {
                 Pattern ready = Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+)");

@@ -56,6 +56,10 @@ final class UringEngineRing {
     }
 
     void close() {
+        if (started != null && started.inFlight() > 0) {
+            // Dropped with batches started (the ring failed): they end with an error, their done told.
+            started.abandon(-io.rawio.nativeio.Errno.EIO);
+        }
         if (others != null) {
             arena.close(); // the ring is its owner's to close
             return;

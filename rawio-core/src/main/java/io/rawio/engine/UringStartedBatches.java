@@ -85,9 +85,9 @@ final class UringStartedBatches {
         Run run = new Run(slot + 1, batch, done);
         runs[slot] = run;
         live++;
-        fill(run);
+        advance(run);
         if (run.over()) {
-            finish(run); // nothing to issue (an empty batch, every operation failed its precheck)
+            finish(run); // nothing in flight (an empty batch, every operation failed its precheck)
         }
     }
 
@@ -110,9 +110,14 @@ final class UringStartedBatches {
         return true;
     }
 
-    /** Settles what was kept, refills, tells the completers, and ends the batches that are over. */
+    /**
+     * Settles what was kept, then moves every batch on (refills, tells its completer) and ends those that
+     * are over. Every batch is visited, kept completions or not: one with nothing in flight (its
+     * operations all canceled, say, or the submission queue full) goes on only here.
+     */
     void run() {
-        while (kept > 0) {
+        boolean again = true;
+        while (again) {
             // Settling calls nothing outside: no completion is kept meanwhile.
             for (int k = 0; k < kept; k++) {
                 settle(runs[(int) (keptData[k] >>> 32) - 1], (int) keptData[k], keptRes[k]);
@@ -126,12 +131,17 @@ final class UringStartedBatches {
                 if (run == null) {
                     continue;
                 }
-                fill(run);
-                tell(run);
+                advance(run);
                 if (runs[slot] == run && run.over()) {
                     finish(run);
                 }
             }
+            again = kept > 0;
+        }
+        if (failed != 0) {
+            int errno = failed;
+            failed = 0;
+            abandon(errno);
         }
     }
 
@@ -142,13 +152,45 @@ final class UringStartedBatches {
             if (live == 0) {
                 break;
             }
+            if (inflightAll() == 0) {
+                continue; // nothing to wait for: the next run() issues what could not be issued
+            }
             int s = r.uring.submitAndWait(1);
             engine.countSyscall();
             if (UringEngine.ringFailed(s)) {
-                failAll(s);
+                abandon(s);
                 return;
             }
             r.uring.reap(r.reaper); // ours are kept; the owner's go to its others
+        }
+    }
+
+    private int inflightAll() {
+        int n = 0;
+        for (Run run : runs) {
+            if (run != null) {
+                n += run.inflight;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Issues and tells what it can: while nothing of the batch is in flight and it is not over, it goes
+     * on as long as that issues or completes something (operations failing their precheck one after
+     * another, the completer handing buffers back), so a batch never waits for a completion that will
+     * not come.
+     */
+    private void advance(Run run) {
+        while (true) {
+            int completed = run.progress.completed();
+            int next = run.next;
+            fill(run);
+            tell(run);
+            if (run.over() || run.inflight > 0
+                    || (run.progress.completed() == completed && run.next == next && run.finishedCount == 0)) {
+                return;
+            }
         }
     }
 
@@ -214,11 +256,16 @@ final class UringStartedBatches {
                 // The ring's submission queue is full (the owner's requests and ours): hand it over.
                 int s = r.uring.submitAndWait(0);
                 engine.countSyscall();
-                sqe = UringEngine.ringFailed(s) ? -1 : r.uring.nextSqeOffset();
-                if (sqe < 0) {
-                    run.progress.retry(i); // issued from the next run()
+                run.progress.retry(i); // issued again below, or from the next run()
+                if (UringEngine.ringFailed(s)) {
+                    failed = s; // every batch ends with the error once this pass is over (abandon)
                     return;
                 }
+                sqe = r.uring.nextSqeOffset();
+                if (sqe < 0) {
+                    return;
+                }
+                i = run.progress.takeRetry();
             }
             engine.prepare(r, run.progress, batch, i, r.uring.sqeArray(), sqe, run.tag());
             run.inflight++;
@@ -239,8 +286,6 @@ final class UringStartedBatches {
             run.thrown = e;
         }
         run.finishedCount = 0;
-        // Told ones gave their buffers back: the batch may have room for more now.
-        fill(run);
     }
 
     private void finish(Run run) {
@@ -258,15 +303,19 @@ final class UringStartedBatches {
         run.done.accept(thrown);
     }
 
-    /** The ring failed: every operation still in flight gets the error, and every batch ends. */
-    private void failAll(int errno) {
+    /**
+     * The ring failed (or is being let go of): every operation not yet complete gets {@code errno}, and
+     * every batch ends, its done told. What the kernel still holds of them is the ring's to cancel.
+     */
+    void abandon(int errno) {
         kept = 0;
-        for (Run run : runs) {
+        for (int slot = 0; slot < runs.length; slot++) {
+            Run run = runs[slot];
             if (run == null) {
                 continue;
             }
-            for (int i = 0; i < run.batch.size(); i++) {
-                if (run.batch.result(i) == IoBatch.NOT_EXECUTED && i < run.next) {
+            for (int i = 0; i < run.next; i++) {
+                if (run.batch.result(i) == IoBatch.NOT_EXECUTED) {
                     run.progress.complete(run.batch, i, errno);
                 }
             }
@@ -274,7 +323,12 @@ final class UringStartedBatches {
             if (run.thrown == null && run.progress.completed() < run.batch.size()) {
                 run.thrown = new IllegalStateException("the io_uring ring failed: " + Errno.name(-errno));
             }
-            finish(run);
+            if (runs[slot] == run) {
+                finish(run);
+            }
         }
     }
+
+    /** A submit in {@link #fill} said the ring failed: the batches end after the current pass. */
+    private int failed;
 }

@@ -205,6 +205,48 @@ class UringStartedBatchesTest {
         }
     }
 
+    /**
+     * A store that failed cancels every write it has not issued: a started batch whose operations all
+     * fail their precheck, far more of them than the queue depth, with nothing in flight to complete,
+     * still ends.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 30, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void aBatchWhoseOperationsAreAllCanceledStillEnds() throws IOException {
+        int n = 64; // sixteen times the queue depth
+        try (IoEngine engine = IoEngines.create("uring", new EngineConfig(4));
+             IoFile file = engine.open(dir.resolve("f"), OpenOptions.readWrite().withCreate(true).withDirect(true)
+                     .withSize((long) n * BLOCK));
+             IoUring ring = IoUring.create(IoUring.Setup.of(64));
+             Arena arena = Arena.ofConfined()) {
+            assertTrue(engine.shareRing(ring, new CqeStash()));
+            IoBatch batch = new IoBatch(n + 1);
+            for (int i = 0; i < n; i++) {
+                batch.write(file, (long) i * BLOCK, MemorySegment.NULL);
+            }
+            batch.fdatasync(file);
+            List<Integer> told = new ArrayList<>();
+            batch.preparer(i -> {
+                if (i == 0) {
+                    batch.buffer(i, arena.allocate(BLOCK, BLOCK));
+                } else {
+                    batch.cancel(i); // as the store's preparer does once it failed
+                }
+            });
+            batch.completer(told::add);
+            AtomicInteger dones = new AtomicInteger();
+            engine.start(batch, t -> dones.incrementAndGet());
+            engine.awaitStarted();
+            assertEquals(1, dones.get());
+            assertEquals(BLOCK, batch.result(0));
+            for (int i = 1; i <= n; i++) {
+                assertEquals(-io.rawio.nativeio.Errno.ECANCELED, batch.result(i), "op " + i);
+            }
+            assertEquals(n + 1, told.size(), "the completer told of every operation");
+            engine.unshareRing();
+        }
+    }
+
     @Test
     void withoutASharedRingABatchRunsAtOnce() throws IOException {
         for (String name : List.of("uring", "psync")) {

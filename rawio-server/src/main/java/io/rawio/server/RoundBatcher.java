@@ -215,6 +215,11 @@ final class RoundBatcher {
                     c.session.lastCommand = "set";
                 } else {
                     c.take();
+                    if (putsInFlight > 0) {
+                        // Another command sees every SET before it done: a SETNX, GETDEL or EXPIRE of a key
+                        // whose SET is in flight must not act on the value before it.
+                        store.onRing().awaitStarted();
+                    }
                     if (r.getFirst() == Connection.PROTOCOL_ERROR) {
                         c.out.error("ERR " + new String(r.get(1), StandardCharsets.UTF_8));
                         c.after(Commands.After.CLOSE);
@@ -295,29 +300,33 @@ final class RoundBatcher {
             largest = Math.max(largest, v.byteSize());
         }
         SetWave wave = new SetWave(setOwners.toArray(Connection[]::new), writtenAs, slot);
+        setKeys.clear();
+        setValues.clear();
+        setOwners.clear();
+        commands.putBatches++;
+        if (putsInFlight >= MAX_PUTS_IN_FLIGHT) {
+            store.onRing().awaitStarted(); // clients that keep sending SETs meet the device's pace here
+        }
+        putsInFlight++;
         try {
-            commands.putBatches++;
-            if (putsInFlight >= MAX_PUTS_IN_FLIGHT) {
-                store.onRing().awaitStarted(); // clients that keep sending SETs meet the device's pace here
-            }
-            putsInFlight++;
             store.onRing().startPutMany(keys, values, wave::answer);
-            if (!wave.answered) {
-                if (heldReady == null || largest >= HOLD_BELOW) {
-                    store.onRing().awaitStarted(); // a loop that holds no replies (its store batches never wait here)
-                } else {
-                    wave.hold();
-                    commands.heldSetWaves++;
+        } catch (RuntimeException e) {
+            wave.answer(null, e); // refused before it started (the store closed): its done never comes
+            return;
+        }
+        if (!wave.answered) {
+            if (heldReady != null && largest < HOLD_BELOW) {
+                wave.hold();
+                commands.heldSetWaves++;
+            } else {
+                try {
+                    store.onRing().awaitStarted(); // large values, or a loop that holds no replies
+                } finally {
+                    if (!wave.answered && heldReady != null) {
+                        wave.hold(); // (the await failed) its replies, when they come, keep their place
+                    }
                 }
             }
-        } catch (RuntimeException e) {
-            if (!wave.answered) {
-                wave.answer(null, e); // refused before it started (the store closed)
-            }
-        } finally {
-            setKeys.clear();
-            setValues.clear();
-            setOwners.clear();
         }
     }
 
@@ -420,28 +429,39 @@ final class RoundBatcher {
                 }
                 r.owner.writesInFlight--;
                 if (!r.abandoned) {
-                    if (allOk && b - a <= HELD_OKS) {
-                        r.piece(OKS.asSlice(0, 5L * (b - a)));
-                    } else {
-                        ReplyWriter out = new ReplyWriter(64);
-                        for (int i = a; i < b; i++) {
-                            SlotStore.Result res = failure == null ? result(results, i) : null;
-                            if (res != null && res.ok()) {
-                                out.ok();
-                            } else {
-                                out.error("ERR " + (res == null ? failure.getMessage() : res.error()));
-                            }
-                        }
-                        MemorySegment bytes = Arena.ofAuto().allocate(out.size());
-                        MemorySegment.copy(out.buffer(), 0, bytes, java.lang.foreign.ValueLayout.JAVA_BYTE, 0,
-                                out.size());
-                        r.piece(bytes);
+                    try {
+                        fill(r, a, b, allOk, results, failure);
+                    } catch (RuntimeException | OutOfMemoryError e) {
+                        r.owner.dead = true; // its replies cannot be made: that client only
+                        r.pieceCount = 0;
+                        r.piece(OKS.asSlice(0, 0));
                     }
                     r.done = true;
                     heldReady.accept(r.owner);
                 }
                 a = b;
             }
+        }
+
+        /** The bytes of held reply {@code r}: the replies of SETs {@code [a, b)}. */
+        private void fill(DeviceReply r, int a, int b, boolean allOk, List<SlotStore.Result> results,
+                Exception failure) {
+            if (allOk && b - a <= HELD_OKS) {
+                r.piece(OKS.asSlice(0, 5L * (b - a)));
+                return;
+            }
+            ReplyWriter out = new ReplyWriter(64);
+            for (int i = a; i < b; i++) {
+                SlotStore.Result res = failure == null ? result(results, i) : null;
+                if (res != null && res.ok()) {
+                    out.ok();
+                } else {
+                    out.error("ERR " + (res == null ? failure.getMessage() : res.error()));
+                }
+            }
+            MemorySegment bytes = Arena.ofAuto().allocate(out.size());
+            MemorySegment.copy(out.buffer(), 0, bytes, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, out.size());
+            r.piece(bytes);
         }
     }
 

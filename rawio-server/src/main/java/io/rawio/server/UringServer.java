@@ -274,7 +274,9 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                 if (storeOnRing) {
                     store.onRing().runStarted(); // what the round's own store batches reaped of the started writes
                 }
-                int r = core.hasReady() ? ring.submitAndGetEvents() : ring.submitAndWait(1, WAIT_NANOS);
+                // (the stash: our completions a store batch of the last round, or a done above, reaped)
+                int r = core.hasReady() || stash.size() > 0 ? ring.submitAndGetEvents()
+                        : ring.submitAndWait(1, WAIT_NANOS);
                 if (r < 0 && r != -Errno.ETIME && r != -Errno.EINTR && r != -Errno.EAGAIN && r != -Errno.EBUSY) {
                     throw new IllegalStateException("io_uring_enter: " + Errno.name(-r));
                 }

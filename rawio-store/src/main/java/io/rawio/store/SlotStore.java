@@ -559,6 +559,7 @@ public final class SlotStore implements AutoCloseable {
      * what was on the device. Waits for calls in progress, as close does. For crash tests.
      */
     void abandon() throws IOException {
+        file.engine().awaitStarted(); // this thread's started putManys, or close would wait for them forever
         parts.close(false);
     }
 

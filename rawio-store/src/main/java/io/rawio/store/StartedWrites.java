@@ -57,6 +57,8 @@ final class StartedWrites {
         boolean endedWhileStarting;
         /** What ending a window threw while its start had not returned. */
         Exception failedStarting;
+        /** Its done was called. */
+        boolean finished;
 
         Call(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags, long expiryMs,
                 Consumer<Throwable> done) {
@@ -71,6 +73,8 @@ final class StartedWrites {
         /** Plans and starts the next windows until one is in flight, or, after the last, calls done. */
         void next() {
             began = true;
+            Exception failure = null;
+            boolean inFlight = false;
             try {
                 while (from < keys.size()) {
                     WriteWindow w = writes.window(keys, values, from, keys.size(), results, flags, expiryMs);
@@ -91,19 +95,21 @@ final class StartedWrites {
                         throw failedStarting;
                     }
                     if (!endedWhileStarting) {
-                        if (from >= keys.size()) {
-                            passOn(); // its last window is planned: the next call may plan while it is written
-                        }
-                        return; // in flight: its end goes on
+                        inFlight = true; // its end goes on
+                        break;
                     }
                 }
             } catch (Exception e) {
-                passOn();
-                done.accept(e);
+                failure = e;
+            }
+            if (inFlight) {
+                if (from >= keys.size()) {
+                    passOn(); // its last window is planned: the next call may plan while it is written
+                }
                 return;
             }
             passOn();
-            done.accept(null);
+            finish(failure);
         }
 
         private void ended(Exception failure) {
@@ -113,9 +119,17 @@ final class StartedWrites {
                 failedStarting = failure;
             } else if (failure != null) {
                 passOn();
-                done.accept(failure);
+                finish(failure);
             } else {
                 next();
+            }
+        }
+
+        /** Tells the caller, once. */
+        private void finish(Throwable failure) {
+            if (!finished) {
+                finished = true;
+                done.accept(failure);
             }
         }
 

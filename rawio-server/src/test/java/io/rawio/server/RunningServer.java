@@ -40,12 +40,23 @@ final class RunningServer implements AutoCloseable {
     }
 
     /**
+     * The store engine of the server tests: io_uring where the system has it, so that the io_uring loop
+     * runs the store's batches on its own ring (the wave's SETs going on while written, their replies
+     * held) and the other loops run them synchronously; psync elsewhere. {@code -Drawio.test.serverEngine}
+     * picks another.
+     */
+    static String engine() {
+        return System.getProperty("rawio.test.serverEngine",
+                io.rawio.engine.UringEngine.unavailableReason().isEmpty() ? "uring" : "psync");
+    }
+
+    /**
      * A store of these slot classes (each class is a ring: a test that writes more keys than its class
      * has slots sees the oldest evicted), bulk strings up to {@code maxBulk}.
      */
     RunningServer(String kind, Path dir, long storeBytes, SlotClasses classes, long maxBulk,
             UnaryOperator<ServerOptions> tune) throws Exception {
-        this(kind, dir, storeBytes, classes, maxBulk, tune, StoreOptions.defaults().withEngine("psync"));
+        this(kind, dir, storeBytes, classes, maxBulk, tune, StoreOptions.defaults().withEngine(engine()));
     }
 
     /** The same on a store with options {@code o} (another engine, durability). */

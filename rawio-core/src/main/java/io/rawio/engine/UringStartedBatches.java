@@ -72,6 +72,9 @@ final class UringStartedBatches {
     }
 
     void start(IoBatch batch, Consumer<RuntimeException> done) {
+        if (dead) {
+            throw new IllegalStateException("the io_uring ring failed: no batch is started on it");
+        }
         int slot = 0;
         while (slot < runs.length && runs[slot] != null) {
             slot++;
@@ -95,6 +98,9 @@ final class UringStartedBatches {
     boolean offer(long userData, int res) {
         if ((userData >>> 56) != 0) {
             return false;
+        }
+        if (dead) {
+            return (userData >>> 32) != 0; // an abandoned batch's: its id is never given again
         }
         int id = (int) (userData >>> 32);
         if (id < 1 || id > runs.length || runs[id - 1] == null) {
@@ -147,14 +153,24 @@ final class UringStartedBatches {
 
     /** Waits, reaping the ring itself, until every started batch is over. */
     void await() {
+        int idle = 0;
         while (live > 0) {
             run();
             if (live == 0) {
                 break;
             }
             if (inflightAll() == 0) {
-                continue; // nothing to wait for: the next run() issues what could not be issued
+                // Nothing to wait for (the submission queue was full): the next run() issues it. Reaping
+                // lets an overflowing completion queue drain; a queue that never takes it ends the batches.
+                r.uring.reap(r.reaper);
+                if (++idle > 100_000) {
+                    abandon(-io.rawio.nativeio.Errno.EBUSY);
+                    return;
+                }
+                Thread.onSpinWait();
+                continue;
             }
+            idle = 0;
             int s = r.uring.submitAndWait(1);
             engine.countSyscall();
             if (UringEngine.ringFailed(s)) {
@@ -305,10 +321,12 @@ final class UringStartedBatches {
 
     /**
      * The ring failed (or is being let go of): every operation not yet complete gets {@code errno}, and
-     * every batch ends, its done told. What the kernel still holds of them is the ring's to cancel.
+     * every batch ends, its done told. Nothing is started here afterwards, and late completions of the
+     * abandoned operations are dropped; what the kernel still holds of them is the ring's to cancel.
      */
     void abandon(int errno) {
         kept = 0;
+        dead = true; // no id is given again: a late completion of an abandoned operation is dropped
         for (int slot = 0; slot < runs.length; slot++) {
             Run run = runs[slot];
             if (run == null) {
@@ -331,4 +349,6 @@ final class UringStartedBatches {
 
     /** A submit in {@link #fill} said the ring failed: the batches end after the current pass. */
     private int failed;
+    /** The batches were abandoned ({@link #abandon}): nothing more is started here. */
+    private boolean dead;
 }

@@ -311,7 +311,9 @@ final class RoundBatcher {
         try {
             store.onRing().startPutMany(keys, values, wave::answer);
         } catch (RuntimeException e) {
-            wave.answer(null, e); // refused before it started (the store closed): its done never comes
+            if (!wave.answered) {
+                wave.answer(null, e); // refused before it started (the store closed): its done never comes
+            }
             return;
         }
         if (!wave.answered) {
@@ -405,6 +407,9 @@ final class RoundBatcher {
 
         /** The putMany is over: its results (one per key written), or why it failed. */
         void answer(List<SlotStore.Result> results, Exception failure) {
+            if (answered) {
+                return; // once
+            }
             answered = true;
             putsInFlight--;
             if (held == null) {

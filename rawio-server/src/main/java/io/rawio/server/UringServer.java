@@ -287,21 +287,24 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                 core.sweepIfDue(nowMs);
             }
         } finally {
-            if (storeOnRing) {
-                store.onRing().unshare(); // the store's batches after the loop (its closing checkpoint) run elsewhere
-            }
-            core.closeAll();
-            boolean drained = drain();
-            if (drained && buffers != null) {
-                buffers.close(); // unregistered from the ring's own thread
-            }
-            buffers = null; // not drained: left mapped, as a request may still write into it
-            if (drained && gets != null) {
-                gets.close();
-                readBuffers.close();
-            }
-            if (storeReads != null) {
-                storeReads.unregister(); // the store's file: released when the store closes, not later
+            try {
+                if (storeOnRing) {
+                    store.onRing().unshare(); // the store's batches after the loop (its closing checkpoint) run elsewhere
+                }
+            } finally {
+                core.closeAll();
+                boolean drained = drain();
+                if (drained && buffers != null) {
+                    buffers.close(); // unregistered from the ring's own thread
+                }
+                buffers = null; // not drained: left mapped, as a request may still write into it
+                if (drained && gets != null) {
+                    gets.close();
+                    readBuffers.close();
+                }
+                if (storeReads != null) {
+                    storeReads.unregister(); // the store's file: released when the store closes, not later
+                }
             }
         }
     }

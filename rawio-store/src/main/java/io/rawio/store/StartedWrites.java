@@ -73,7 +73,7 @@ final class StartedWrites {
         /** Plans and starts the next windows until one is in flight, or, after the last, calls done. */
         void next() {
             began = true;
-            Exception failure = null;
+            Throwable failure = null;
             boolean inFlight = false;
             try {
                 while (from < keys.size()) {
@@ -99,8 +99,8 @@ final class StartedWrites {
                         break;
                     }
                 }
-            } catch (Exception e) {
-                failure = e;
+            } catch (Throwable t) {
+                failure = t; // an Error too: the call must end, or every later call of the thread waits for it
             }
             if (inFlight) {
                 if (from >= keys.size()) {
@@ -108,8 +108,11 @@ final class StartedWrites {
                 }
                 return;
             }
-            passOn();
-            finish(failure);
+            try {
+                finish(failure);
+            } finally {
+                passOn();
+            }
         }
 
         private void ended(Exception failure) {
@@ -118,8 +121,11 @@ final class StartedWrites {
                 endedWhileStarting = true;
                 failedStarting = failure;
             } else if (failure != null) {
-                passOn();
-                finish(failure);
+                try {
+                    finish(failure);
+                } finally {
+                    passOn();
+                }
             } else {
                 next();
             }

@@ -227,7 +227,19 @@ final class WritePipeline {
             endStarted(w, region, arena, null, ended);
             return;
         }
-        f.engine().start(batch, thrown -> endStarted(w, region, arena, thrown, ended));
+        boolean[] over = new boolean[1];
+        try {
+            f.engine().start(batch, thrown -> {
+                over[0] = true;
+                endStarted(w, region, arena, thrown, ended);
+            });
+        } catch (RuntimeException e) {
+            if (!over[0]) {
+                endStarted(w, region, arena, e, ended); // refused (the ring failed): the window ends here
+            } else {
+                throw e;
+            }
+        }
     }
 
     private void endStarted(WriteWindow w, ScratchBuffers.Region region, Arena arena, RuntimeException thrown,

@@ -185,6 +185,25 @@ class StartedPutsTest {
     }
 
     @Test
+    void aSynchronousPutOfTheThreadComesAfterItsStartedOnes() throws IOException {
+        StoreOptions o = StoreOptions.defaults().withEngine("uring").withBatchSize(16);
+        Path p = dir.resolve("order");
+        format(p, 1024, o);
+        try (IoUring ring = IoUring.create(IoUring.Setup.of(64));
+             SlotStore store = SlotStore.open(p, o)) {
+            assertTrue(store.onRing().share(ring, new CqeStash()));
+            Outcome a = new Outcome();
+            start(store, 0, 100, 1, a);
+            assertEquals(0, a.calls);
+            store.put(key(5), value(5, 9)); // made after the started call: it waits for it, then wins
+            assertEquals(1, a.calls, "the started call ended before the put ran");
+            assertArrayEquals(value(5, 9), store.get(key(5)));
+            assertValues(store, 6, 100, 1);
+            store.onRing().unshare();
+        }
+    }
+
+    @Test
     void withoutASharedRingAStartedPutManyRunsAtOnce() throws IOException {
         for (String engine : List.of("uring", "psync")) {
             StoreOptions o = StoreOptions.defaults().withEngine(engine);

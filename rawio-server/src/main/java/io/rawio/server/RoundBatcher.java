@@ -89,6 +89,15 @@ final class RoundBatcher {
         return r.size() == 3 && isCommand(r, "set");
     }
 
+    /**
+     * Whether a request may act on the keyspace: every command but those of the connection group (PING,
+     * ECHO, AUTH, HELLO, CLIENT, SELECT, QUIT), which need not wait for the SETs in flight.
+     */
+    private static boolean touchesKeyspace(List<byte[]> r) {
+        CommandTable.Spec s = CommandTable.SPECS.get(Commands.name(r.getFirst()));
+        return s == null || !s.group().equals("connection");
+    }
+
     /** A SET's value without a copy when the parser gave a view. */
     private static MemorySegment value(List<byte[]> r) {
         return r instanceof RequestArgs a ? a.segment(2) : MemorySegment.ofArray(r.get(2));
@@ -215,7 +224,7 @@ final class RoundBatcher {
                     c.session.lastCommand = "set";
                 } else {
                     c.take();
-                    if (putsInFlight > 0) {
+                    if (putsInFlight > 0 && touchesKeyspace(r)) {
                         // Another command sees every SET before it done: a SETNX, GETDEL or EXPIRE of a key
                         // whose SET is in flight must not act on the value before it.
                         store.onRing().awaitStarted();

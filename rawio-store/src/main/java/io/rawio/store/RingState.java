@@ -101,10 +101,7 @@ final class RingState {
         }
     }
 
-    /**
-     * Plans a window as {@link #plan} does if its positions fit each class's budget now (or the store
-     * failed); returns false, planning nothing, when it would have to wait for room.
-     */
+    /** {@link #plan} if the window fits the budget now (or the store failed); else false, planning nothing. */
     boolean tryPlan(WriteWindow w) {
         lock.lock();
         try {

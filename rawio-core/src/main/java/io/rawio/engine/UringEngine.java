@@ -9,7 +9,6 @@ import io.rawio.uring.IoUring;
 import io.rawio.uring.IoUringConstants;
 import io.rawio.uring.SqeDescriptor;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

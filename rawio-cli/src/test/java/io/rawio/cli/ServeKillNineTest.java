@@ -27,9 +27,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * kill -9 of {@code rawio serve --durability=durable} in the middle of pipelined SETs, three times, on
- * the psync and io_uring engines: after each, every key the server answered +OK for reads back exactly
- * from the store.
+ * kill -9 of {@code rawio serve --durability=durable} in the middle of pipelined SETs from four clients,
+ * three times, on the psync and io_uring engines: after each, every key the server answered +OK for
+ * reads back exactly from the store.
  */
 @Timeout(180)
 class ServeKillNineTest {
@@ -80,7 +80,7 @@ class ServeKillNineTest {
         SlotStore.format(store, 1L << 30, io.rawio.store.SlotClasses.forMaxValue(64 << 10), false, o,
                 SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
         List<String> acked = new ArrayList<>();
-        long[] killAfterMs = {300, 500, 200};
+        long[] killAfterMs = {150, 250, 100}; // four clients: about 6,000-9,000 keys at 300, 500, 200 ms
         for (int round = 0; round < killAfterMs.length; round++) {
             Path out = dir.resolve("serve-" + round + ".out");
             String java = ProcessHandle.current().info().command().orElse("java");
@@ -99,36 +99,53 @@ class ServeKillNineTest {
                 }
                 int port = Integer.parseInt(m.group(1));
                 long killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(killAfterMs[round]);
-                try (Socket s = new Socket("127.0.0.1", port)) {
-                    s.setSoTimeout(10_000);
-                    OutputStream os = s.getOutputStream();
-                    DataInputStream in = new DataInputStream(s.getInputStream());
+                // Four clients, each pipelining 16 SETs before any reads its replies: several waves (and
+                // on io_uring several putManys, their +OKs held) are in flight when the kill comes.
+                List<Socket> clients = new ArrayList<>();
+                try {
+                    for (int c = 0; c < 4; c++) {
+                        Socket s = new Socket("127.0.0.1", port);
+                        s.setSoTimeout(10_000);
+                        clients.add(s);
+                    }
                     int batch = 0;
                     boolean killed = false;
                     while (!killed) {
-                        List<String> keys = new ArrayList<>();
-                        ByteArrayOutputStream b = new ByteArrayOutputStream();
-                        for (int i = 0; i < 16; i++) {
-                            String k = "r" + round + "-" + batch + "-" + i;
-                            keys.add(k);
-                            b.writeBytes(set(k));
+                        List<List<String>> sent = new ArrayList<>();
+                        for (int c = 0; c < clients.size(); c++) {
+                            List<String> keys = new ArrayList<>();
+                            ByteArrayOutputStream b = new ByteArrayOutputStream();
+                            for (int i = 0; i < 16; i++) {
+                                String k = "r" + round + "-" + batch + "-" + c + "-" + i;
+                                keys.add(k);
+                                b.writeBytes(set(k));
+                            }
+                            OutputStream os = clients.get(c).getOutputStream();
+                            os.write(b.toByteArray());
+                            os.flush();
+                            sent.add(keys);
                         }
                         batch++;
-                        os.write(b.toByteArray());
-                        os.flush();
                         if (System.nanoTime() > killAt) {
-                            child.destroyForcibly(); // SIGKILL while this batch is in flight
+                            child.destroyForcibly(); // SIGKILL while these batches are in flight
                             killed = true;
                         }
-                        try {
-                            for (String k : keys) {
-                                if (line(in).equals("+OK")) {
-                                    acked.add(k);
+                        for (int c = 0; c < clients.size(); c++) {
+                            DataInputStream in = new DataInputStream(clients.get(c).getInputStream());
+                            try {
+                                for (String k : sent.get(c)) {
+                                    if (line(in).equals("+OK")) {
+                                        acked.add(k);
+                                    }
                                 }
+                            } catch (IOException e) {
+                                killed = true; // the server is gone: the rest of the batch is unanswered
                             }
-                        } catch (IOException e) {
-                            killed = true; // the server is gone: the rest of the batch is unanswered
                         }
+                    }
+                } finally {
+                    for (Socket s : clients) {
+                        s.close();
                     }
                 }
             } finally {

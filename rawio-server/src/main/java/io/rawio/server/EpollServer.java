@@ -60,7 +60,7 @@ public final class EpollServer implements ServerLoop, LoopCore.Io {
                     acceptPausedUntil = 0;
                     epoll.modify(core.listenFd, NetConstants.EPOLLIN, LISTENER);
                 }
-                int n = epoll.await(core.hasLeftover() ? 0 : 100);
+                int n = epoll.await(core.hasReady() ? 0 : 100);
                 if (n < 0 && n != -Errno.EINTR) {
                     throw new IllegalStateException("epoll_wait: " + Errno.name(-n));
                 }

@@ -228,11 +228,6 @@ final class LoopCore {
         return !leftover.isEmpty() || !round.isEmpty();
     }
 
-    /** Some connection has work the last round left: the loop should not wait for its sockets. */
-    boolean hasLeftover() {
-        return !leftover.isEmpty();
-    }
-
     /** Parses, runs and sends, a few passes, for the connections of this round. */
     void runRound() {
         if (round.isEmpty()) {

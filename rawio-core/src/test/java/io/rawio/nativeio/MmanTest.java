@@ -37,6 +37,21 @@ class MmanTest {
     }
 
     @Test
+    void residencySaysWhichPagesAreInMemory() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment anon = Mman.map(arena, null, 0, 8 * 4096,
+                    LinuxConstants.PROT_READ | LinuxConstants.PROT_WRITE, LinuxConstants.MAP_PRIVATE);
+            anon.set(ValueLayout.JAVA_BYTE, 1 * 4096 + 7, (byte) 1);
+            anon.set(ValueLayout.JAVA_BYTE, 6 * 4096, (byte) 1);
+            java.util.BitSet r = Mman.residency(anon);
+            assertEquals(java.util.BitSet.valueOf(new long[] {(1L << 1) | (1L << 6)}), r);
+            assertEquals(2, Mman.residentPages(anon));
+            // A slice counts from the page its first byte is in.
+            assertEquals(java.util.BitSet.valueOf(new long[] {1L}), Mman.residency(anon.asSlice(4096 + 100, 10)));
+        }
+    }
+
+    @Test
     void closingTheArenaUnmaps() throws IOException {
         Path p = Files.write(dir.resolve("u"), new byte[4096]);
         MemorySegment m;

@@ -18,6 +18,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -57,10 +58,18 @@ public final class VectoredLab implements Lab {
         }
     }
 
-    /** What RWF_NOWAIT did over every page of a file: pages returned, EAGAINs, and what mincore said. */
-    record NowaitCount(long pages, long cachedByMincore, long returned, long eagain, long other) {
+    /**
+     * What RWF_NOWAIT did over every page of a file, against what mincore said just before: pages
+     * returned, EAGAINs, other results; {@code cachedRefused} cached pages that did not come back,
+     * {@code arrived} pages mincore saw uncached that came back all the same (an earlier EAGAIN's read,
+     * or another reader, brought them in during the pass).
+     */
+    record NowaitCount(long pages, long cachedByMincore, long returned, long eagain, long other, long cachedRefused,
+            long arrived) {
+        /** Every page mincore saw cached came back, and every other page either failed with EAGAIN or arrived. */
         boolean agreesWithMincore() {
-            return returned == cachedByMincore && returned + eagain + other == pages;
+            return cachedRefused == 0 && other == 0 && returned + eagain == pages
+                    && returned == cachedByMincore + arrived;
         }
     }
 
@@ -191,28 +200,38 @@ public final class VectoredLab implements Lab {
         }
     }
 
-    /** Counts one RWF_NOWAIT preadv2 of each page: the bytes came back, or EAGAIN, or something else. */
-    static NowaitCount countNowait(int fd, long pages, long cachedByMincore, MemorySegment iov) {
+    /**
+     * Counts one RWF_NOWAIT preadv2 of each page: the bytes came back, or EAGAIN, or something else,
+     * each against whether mincore saw the page cached ({@code cached}, bit per page).
+     */
+    static NowaitCount countNowait(int fd, long pages, BitSet cached, MemorySegment iov) {
         long returned = 0;
         long eagain = 0;
         long other = 0;
-        for (long p = 0; p < pages; p++) {
+        long cachedRefused = 0;
+        long arrived = 0;
+        for (int p = 0; p < pages; p++) {
             long r = Libc.preadv2(fd, iov, 1, p * PAGE, LinuxConstants.RWF_NOWAIT);
+            boolean wasCached = cached.get(p);
             if (r == PAGE) {
                 returned++;
-            } else if (r == -Errno.EAGAIN) {
-                eagain++;
+                arrived += wasCached ? 0 : 1;
             } else {
-                other++;
+                cachedRefused += wasCached ? 1 : 0;
+                if (r == -Errno.EAGAIN) {
+                    eagain++;
+                } else {
+                    other++;
+                }
             }
         }
-        return new NowaitCount(pages, cachedByMincore, returned, eagain, other);
+        return new NowaitCount(pages, cached.cardinality(), returned, eagain, other, cachedRefused, arrived);
     }
 
-    private static long cachedPages(NativeFile f, long size) throws IOException {
+    private static BitSet cachedPages(NativeFile f, long size) throws IOException {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment m = Mman.map(a, f, 0, size, LinuxConstants.PROT_READ, LinuxConstants.MAP_SHARED);
-            return Mman.residentPages(m);
+            return Mman.residency(m);
         }
     }
 
@@ -229,25 +248,35 @@ public final class VectoredLab implements Lab {
             for (long p = 0; p < pages; p += 2) {
                 f.readFully(buf.asSlice(0, PAGE), p * PAGE);
             }
-            long cached = cachedPages(f, size);
+            BitSet cached = cachedPages(f, size);
             long t0 = System.nanoTime();
             NowaitCount first = countNowait(f.fd(), pages, cached, iov);
             long nanos = System.nanoTime() - t0;
             // EAGAIN does not mean nothing happened: the kernel may have started reading the page.
             sleep(200);
-            long cachedLater = cachedPages(f, size);
+            BitSet cachedLater = cachedPages(f, size);
             NowaitCount second = countNowait(f.fd(), pages, cachedLater, iov);
             rows.add(new Object[] {"RWF_NOWAIT", "preadv2, every other page cached", pages + " x 4 KiB",
                     nanos / 1000.0 / pages, String.format(Locale.ROOT,
-                            "%d returned, %d EAGAIN, %d other; mincore: %d cached (%s)", first.returned(), first.eagain(),
-                            first.other(), first.cachedByMincore(), first.agreesWithMincore() ? "agrees" : "differs")});
+                            "%d returned (%d arrived during the pass), %d EAGAIN, %d other; mincore: %d cached (%s)",
+                            first.returned(), first.arrived(), first.eagain(), first.other(), first.cachedByMincore(),
+                            first.agreesWithMincore() ? "agrees" : "differs")});
             rows.add(new Object[] {"RWF_NOWAIT", "again, 200 ms later", pages + " x 4 KiB", "",
                     String.format(Locale.ROOT, "%d returned, %d EAGAIN; mincore: %d cached", second.returned(),
                             second.eagain(), second.cachedByMincore())});
-            raw.put("nowait", Map.of("pages", pages, "cached_by_mincore", first.cachedByMincore(), "returned",
-                    first.returned(), "eagain", first.eagain(), "other", first.other(), "nanos", nanos,
-                    "second_returned", second.returned(), "second_eagain", second.eagain(),
-                    "second_cached_by_mincore", second.cachedByMincore()));
+            Map<String, Object> nw = new LinkedHashMap<>();
+            nw.put("pages", pages);
+            nw.put("cached_by_mincore", first.cachedByMincore());
+            nw.put("returned", first.returned());
+            nw.put("eagain", first.eagain());
+            nw.put("other", first.other());
+            nw.put("cached_refused", first.cachedRefused());
+            nw.put("arrived", first.arrived());
+            nw.put("nanos", nanos);
+            nw.put("second_returned", second.returned());
+            nw.put("second_eagain", second.eagain());
+            nw.put("second_cached_by_mincore", second.cachedByMincore());
+            raw.put("nowait", nw);
         }
     }
 
@@ -390,11 +419,12 @@ public final class VectoredLab implements Lab {
         Map<String, Object> nw = (Map<String, Object>) raw.get("nowait");
         if (nw != null) {
             r.finding(String.format(Locale.ROOT, "RWF_NOWAIT over %d pages of which mincore saw %d cached: %d came back"
-                    + " at once and %d failed with EAGAIN instead of waiting for the device; 200 ms later %d came back:"
-                    + " an EAGAIN may still have started the read (the kernel's readahead runs before it gives up), so"
-                    + " an event loop can try again later or hand the read to a thread.",
-                    nw.get("pages"), nw.get("cached_by_mincore"), nw.get("returned"), nw.get("eagain"),
-                    nw.get("second_returned")));
+                    + " at once (%d of them uncached a moment before) and %d failed with EAGAIN instead of waiting for"
+                    + " the device; 200 ms later %d came back: an EAGAIN may still have started the read (the kernel's"
+                    + " readahead runs before it gives up), so an event loop can try again later or hand the read to a"
+                    + " thread.",
+                    nw.get("pages"), nw.get("cached_by_mincore"), nw.get("returned"), nw.get("arrived"),
+                    nw.get("eagain"), nw.get("second_returned")));
         }
         Map<String, Object> h = (Map<String, Object>) raw.get("hipri");
         if (h != null) {

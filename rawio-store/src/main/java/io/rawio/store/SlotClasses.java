@@ -9,10 +9,14 @@ import java.util.List;
  * share of the slot space each class gets. A value goes to the smallest class whose slot holds its
  * header, key and value.
  *
- * <p>{@link #forMaxValue} derives classes as memcached's slab classes do, with a factor of 4: slots of
- * 4, 16, 64, 256 KiB, 1, 4, 16 ... MiB below the largest value, then one class sized for the largest
- * value with a key of up to {@link #KEY_ALLOWANCE} bytes. No value then takes more than 4 times its
- * size, or one 4 KiB block.
+ * <p>{@link #forMaxValue} derives classes as memcached's slab classes do, with a factor of 4: a class
+ * of 4 KiB slots for small values, then slots of 4, 16, 64, 256 KiB, 1, 4 ... MiB <em>plus one block</em>
+ * (8, 20, 68, 260, 1028 KiB ...) below the largest value, then one class sized for the largest value
+ * with a key of up to {@link #KEY_ALLOWANCE} bytes. The extra block holds the header and key, so a value
+ * of exactly a power of 4 KiB (a 4 KiB page, a 64 KiB or 1 MiB chunk), the commonest sizes, fills its
+ * slot whole instead of taking the next class's; filled slots side by side go to the device as one
+ * write ({@link SlotRuns}), where a 4 KiB value in a 16 KiB slot went as one write each. No value takes
+ * more than 4 times its size, or one 4 KiB block.
  *
  * <p>The default split ({@link #of(List)}, {@link #forMaxValue}) gives every class the same number of
  * slots, so each class's share of the space is in proportion to its slot size. That fits the reference
@@ -97,14 +101,19 @@ public record SlotClasses(List<Long> slotSizes, List<Double> shares) {
             throw new IllegalArgumentException("max value must not be negative: max=" + maxValue);
         }
         long last = Blocks.roundUp(SlotDescriptor.HEADER_SIZE + KEY_ALLOWANCE + maxValue, SlotStore.BLOCK_SIZE);
+        long block = SlotStore.BLOCK_SIZE;
         List<Long> sizes = new ArrayList<>();
-        // A power of 4 within a quarter of the last class would be a near twin of it: the last class
-        // takes its values instead (at most 4x and a bit: 4 MiB + 4 KiB for values over 1 MiB).
-        for (long s = SlotStore.BLOCK_SIZE; s * 5 < last * 4 && sizes.size() < SuperblockDescriptor.MAX_CLASSES - 1;
-                s *= 4) {
-            sizes.add(s);
+        sizes.add(block);
+        // A power of 4 (plus its block) within a quarter of the last class would be a near twin of it:
+        // the last class takes its values instead (at most 4x and a bit: 4 MiB + 4 KiB for values over
+        // 1 MiB + 4 KiB).
+        for (long v = block; (v + block) * 5 < last * 4 && sizes.size() < SuperblockDescriptor.MAX_CLASSES - 1;
+                v *= 4) {
+            sizes.add(v + block);
         }
-        sizes.add(last);
+        if (last > sizes.getLast()) {
+            sizes.add(last);
+        }
         return of(sizes);
     }
 

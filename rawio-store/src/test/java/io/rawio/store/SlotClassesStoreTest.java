@@ -255,7 +255,12 @@ class SlotClassesStoreTest {
     @Test
     void defaultClassesWasteNoMoreThanFourTimesAValueOrOneBlock() {
         SlotClasses c = SlotClasses.forMaxValue(4L << 20);
-        assertEquals(List.of(4096L, 16384L, 65536L, 262144L, 1048576L), c.slotSizes().subList(0, 5));
+        assertEquals(List.of(4096L, 8192L, 20480L, 69632L, 266240L, 1052672L), c.slotSizes().subList(0, 6));
+        // A value of a power of 4 KiB fills a slot of its size and one block (runs of such slots are one write).
+        for (long v = 4096; v <= 1L << 20; v *= 4) {
+            assertEquals(v + 4096, c.slotSizeFor(16, v), "the slot of a value of " + v);
+            assertEquals(v + 4096, SlotDescriptor.usedBytes(16, v, v + 4096), "a value of " + v + " fills its slot");
+        }
         long largest = c.slotSizes().getLast();
         assertTrue(largest >= (4L << 20) + 64 + SlotClasses.KEY_ALLOWANCE && largest < (4L << 20) + 8192, "" + largest);
         for (long v = 0; v <= 4L << 20; v = v * 3 / 2 + 1) {

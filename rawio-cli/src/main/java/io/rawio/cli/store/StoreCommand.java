@@ -168,8 +168,9 @@ public final class StoreCommand implements Callable<Integer> {
         String classes;
 
         @Option(names = "--max-value", paramLabel = "SIZE",
-                description = "Classes for values up to SIZE: slots of 4k, 16k, 64k ... (x4) below it, then one"
-                        + " for SIZE with a key of up to 256 bytes (default when no class option: "
+                description = "Classes for values up to SIZE: slots of 4k, then 8k, 20k, 68k, 260k ... (4^n KiB"
+                        + " and a block for header and key) below it, then one for SIZE with a key of up to 256"
+                        + " bytes (default when no class option: "
                         + StoreArgs.DEFAULT_MAX_VALUE + ")")
         String maxValue;
 

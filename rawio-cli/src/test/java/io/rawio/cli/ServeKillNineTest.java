@@ -76,7 +76,7 @@ class ServeKillNineTest {
         assumeTrue(!engine.equals("uring") || io.rawio.uring.IoUring.available(), "io_uring unavailable");
         Path store = dir.resolve("s.store");
         StoreOptions o = StoreOptions.defaults().withEngine(engine);
-        // Room for every key the rounds write (about 11,000 slots a class): nothing acknowledged is evicted.
+        // Room for every key the rounds write (about 10,400 slots a class): nothing acknowledged is evicted.
         SlotStore.format(store, 1L << 30, io.rawio.store.SlotClasses.forMaxValue(64 << 10), false, o,
                 SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
         List<String> acked = new ArrayList<>();

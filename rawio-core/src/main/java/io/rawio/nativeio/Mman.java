@@ -58,30 +58,43 @@ public final class Mman {
 
     /** mincore(2): how many pages of the segment are resident in memory. */
     public static long residentPages(MemorySegment segment) throws NativeIoException {
-        return residency(segment).cardinality();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment vec = mincore(arena, segment);
+            long resident = 0;
+            for (long i = 0; i < vec.byteSize(); i++) {
+                resident += vec.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) & 1;
+            }
+            return resident;
+        }
     }
 
     /**
      * mincore(2): which pages of the segment are resident in memory, bit {@code i} for the segment's
-     * {@code i}th page (counted from the page its first byte is in).
+     * {@code i}th page (counted from the page its first byte is in); at most 2^31 - 1 pages.
      */
     public static java.util.BitSet residency(MemorySegment segment) throws NativeIoException {
-        long start = segment.address() & -PAGE;
-        long end = segment.address() + segment.byteSize();
-        long pages = (end - start + PAGE - 1) / PAGE;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment vec = arena.allocate(Math.max(1, pages));
-            int r = Libc.mincore(start, end - start, vec);
-            if (r < 0) {
-                throw new NativeIoException("mincore", -r, null, -1, start, end - start, null);
-            }
-            java.util.BitSet resident = new java.util.BitSet(Math.toIntExact(pages));
-            for (int i = 0; i < pages; i++) {
+            MemorySegment vec = mincore(arena, segment);
+            java.util.BitSet resident = new java.util.BitSet(Math.toIntExact(vec.byteSize()));
+            for (int i = 0; i < vec.byteSize(); i++) {
                 if ((vec.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) & 1) != 0) {
                     resident.set(i);
                 }
             }
             return resident;
         }
+    }
+
+    /** mincore(2)'s vector for the pages the segment touches, one byte a page, in {@code arena}. */
+    private static MemorySegment mincore(Arena arena, MemorySegment segment) throws NativeIoException {
+        long start = segment.address() & -PAGE;
+        long end = segment.address() + segment.byteSize();
+        long pages = (end - start + PAGE - 1) / PAGE;
+        MemorySegment vec = arena.allocate(Math.max(1, pages));
+        int r = Libc.mincore(start, end - start, vec);
+        if (r < 0) {
+            throw new NativeIoException("mincore", -r, null, -1, start, end - start, null);
+        }
+        return vec.asSlice(0, pages);
     }
 }

@@ -41,6 +41,7 @@ class MmanTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment anon = Mman.map(arena, null, 0, 8 * 4096,
                     LinuxConstants.PROT_READ | LinuxConstants.PROT_WRITE, LinuxConstants.MAP_PRIVATE);
+            Mman.madvise(anon, LinuxConstants.MADV_NOHUGEPAGE); // one fault, one page
             anon.set(ValueLayout.JAVA_BYTE, 1 * 4096 + 7, (byte) 1);
             anon.set(ValueLayout.JAVA_BYTE, 6 * 4096, (byte) 1);
             java.util.BitSet r = Mman.residency(anon);

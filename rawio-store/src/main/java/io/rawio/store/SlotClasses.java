@@ -14,9 +14,11 @@ import java.util.List;
  * (8, 20, 68, 260, 1028 KiB ...) below the largest value, then one class sized for the largest value
  * with a key of up to {@link #KEY_ALLOWANCE} bytes. The extra block holds the header and key, so a value
  * of exactly a power of 4 KiB (a 4 KiB page, a 64 KiB or 1 MiB chunk), the commonest sizes, fills its
- * slot whole instead of taking the next class's; filled slots side by side go to the device as one
- * write ({@link SlotRuns}), where a 4 KiB value in a 16 KiB slot went as one write each. No value takes
- * more than 4 times its size, or one 4 KiB block.
+ * slot whole instead of taking the next class's, four times larger (a 1 MiB value took a 4 MiB + 4 KiB
+ * slot). Filled slots of up to {@link SlotRuns#MAX_RUN_BYTES} side by side also go to the device as one
+ * write ({@link SlotRuns}: 16 slots of 8 KiB), where a 4 KiB value in a 16 KiB slot went as one write
+ * each. No value takes more than 4 times its size, or one 4 KiB block, except below a largest value
+ * within a quarter of a power of 4 (a near twin class is left out): there up to 5 times.
  *
  * <p>The default split ({@link #of(List)}, {@link #forMaxValue}) gives every class the same number of
  * slots, so each class's share of the space is in proportion to its slot size. That fits the reference

@@ -256,7 +256,7 @@ class SlotClassesStoreTest {
     void defaultClassesWasteNoMoreThanFourTimesAValueOrOneBlock() {
         SlotClasses c = SlotClasses.forMaxValue(4L << 20);
         assertEquals(List.of(4096L, 8192L, 20480L, 69632L, 266240L, 1052672L), c.slotSizes().subList(0, 6));
-        // A value of a power of 4 KiB fills a slot of its size and one block (runs of such slots are one write).
+        // A value of a power of 4 KiB fills a slot of its size and one block, not one four times larger.
         for (long v = 4096; v <= 1L << 20; v *= 4) {
             assertEquals(v + 4096, c.slotSizeFor(16, v), "the slot of a value of " + v);
             assertEquals(v + 4096, SlotDescriptor.usedBytes(16, v, v + 4096), "a value of " + v + " fills its slot");
@@ -273,6 +273,30 @@ class SlotClassesStoreTest {
             }
             assertTrue(slot > 0, "a class for " + v);
             assertTrue(slot <= Math.max(4096, 4 * (v + 64 + 16)), "value " + v + " takes a slot of " + slot);
+        }
+    }
+
+    /**
+     * The worst case of each derived layout: the smallest value that does not fit a class goes to the
+     * next one. That slot is at most 4 times the value and its header and key (5 times below a largest
+     * value within a quarter above a power of 4, where a near twin class is left out), or one block.
+     */
+    @Test
+    void derivedClassesWasteAtMostFiveTimesAValueJustPastAClass() {
+        for (long max : new long[] {0, 1, 3776, 4096, 8192, 80 << 10, 100_000, 1L << 20, 3L << 20, 4L << 20, 5L << 20}) {
+            SlotClasses c = SlotClasses.forMaxValue(max);
+            List<Long> sizes = c.slotSizes();
+            assertTrue(sizes.getLast() >= SlotDescriptor.usedBytes(SlotClasses.KEY_ALLOWANCE, max, sizes.getLast()),
+                    "the last class holds the largest value: " + max + " " + sizes);
+            long worst = 0;
+            for (long s : sizes.subList(0, sizes.size() - 1)) {
+                long v = s - SlotDescriptor.HEADER_SIZE - 16 + 1; // just too large for s, with a 16-byte key
+                long slot = c.slotSizeFor(16, v);
+                assertTrue(slot > s, "value " + v + " takes a slot of " + slot + " in " + sizes);
+                worst = Math.max(worst, slot * 1000 / (v + SlotDescriptor.HEADER_SIZE + 16));
+            }
+            boolean nearTwin = max == (5L << 20) || max == (80 << 10);
+            assertTrue(worst <= (nearTwin ? 5000 : 4000), "max " + max + ": " + sizes + " wastes " + worst / 1000.0 + "x");
         }
     }
 

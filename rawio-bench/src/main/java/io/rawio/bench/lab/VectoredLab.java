@@ -210,8 +210,8 @@ public final class VectoredLab implements Lab {
         long other = 0;
         long cachedRefused = 0;
         long arrived = 0;
-        for (int p = 0; p < pages; p++) {
-            long r = Libc.preadv2(fd, iov, 1, p * PAGE, LinuxConstants.RWF_NOWAIT);
+        for (int p = 0; p < Math.toIntExact(pages); p++) {
+            long r = Libc.preadv2(fd, iov, 1, (long) p * PAGE, LinuxConstants.RWF_NOWAIT);
             boolean wasCached = cached.get(p);
             if (r == PAGE) {
                 returned++;

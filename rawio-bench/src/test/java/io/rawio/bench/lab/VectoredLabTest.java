@@ -53,7 +53,7 @@ class VectoredLabTest {
         assertEquals(0L, ((Number) nw.get("other")).longValue(), nw.toString());
         assertEquals(pages / 2 + arrived, ((Number) nw.get("returned")).longValue(), nw.toString());
         assertEquals(pages - pages / 2 - arrived, ((Number) nw.get("eagain")).longValue(), nw.toString());
-        assertTrue(((Number) nw.get("eagain")).longValue() > 0, "uncached pages fail with EAGAIN: " + nw);
+        assertTrue(arrived < (pages - pages / 2) / 2, "most uncached pages fail with EAGAIN: " + nw);
         assertFalse(Files.exists(dir.resolve("rawio-lab-vectored.dat")), "scratch file removed");
         assertTrue(r.findings().size() >= 4, r.findings().toString());
     }

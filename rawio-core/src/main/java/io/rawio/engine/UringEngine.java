@@ -188,6 +188,17 @@ public final class UringEngine extends AbstractIoEngine {
         }
     }
 
+    /**
+     * Ends this thread's started batches as a failed ring does ({@link UringStartedBatches#abandon}), for
+     * tests: no ring failure can be caused on purpose.
+     */
+    void abandonStarted(int errno) {
+        UringEngineRing r = rings.current();
+        if (r != null && r.started != null) {
+            r.started.abandon(errno);
+        }
+    }
+
     /** Operations of one batch in flight at most on {@code r}. */
     int capacity(UringEngineRing r) {
         return Math.min(r.uring.sqEntries(), maxInflight);

@@ -247,6 +247,61 @@ class UringStartedBatchesTest {
         }
     }
 
+    /**
+     * A ring that fails ends its started batches with the error, once, and starts none after; the
+     * completions of their operations that come later are dropped (never handed to the owner, never
+     * taken for another batch's), while the owner's own still reach it.
+     */
+    @Test
+    void aFailedRingEndsItsStartedBatchesAndDropsTheirLateCompletions() throws IOException {
+        int n = 8;
+        try (IoEngine engine = IoEngines.create("uring", new EngineConfig(4));
+             IoFile file = engine.open(dir.resolve("f"), OpenOptions.readWrite().withCreate(true).withDirect(true)
+                     .withSize((long) n * BLOCK));
+             IoUring ring = IoUring.create(IoUring.Setup.of(64));
+             Arena arena = Arena.ofConfined()) {
+            CqeStash stash = new CqeStash();
+            assertTrue(engine.shareRing(ring, stash));
+            IoBatch batch = writes(file, arena, n, new ArrayList<>());
+            AtomicInteger dones = new AtomicInteger();
+            AtomicReference<RuntimeException> thrown = new AtomicReference<>();
+            engine.start(batch, t -> {
+                dones.incrementAndGet();
+                thrown.set(t);
+            });
+            assertEquals(1, engine.startedInFlight());
+            ((UringEngine) engine).abandonStarted(-io.rawio.nativeio.Errno.EIO);
+            assertEquals(1, dones.get(), "done once, at the failure");
+            assertTrue(thrown.get() != null && thrown.get().getMessage().contains("EIO"), String.valueOf(thrown.get()));
+            assertEquals(0, engine.startedInFlight());
+            IoBatch later = writes(file, arena, 1, new ArrayList<>());
+            IllegalStateException refused = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                    () -> engine.start(later, t -> dones.incrementAndGet()));
+            assertTrue(refused.getMessage().contains("failed"), refused.getMessage());
+            // The abandoned writes were issued (their SQEs in the ring): the owner's reaps meet them later.
+            nop(ring, OWNER_TAG);
+            List<Long> owners = new ArrayList<>();
+            int dropped = 0;
+            for (int round = 0; round < 10_000 && (owners.isEmpty() || dropped < 4); round++) {
+                ring.submitAndWait(1);
+                int[] d = {0};
+                ring.reap((userData, res, flags) -> {
+                    if (engine.ringCompletion(userData, res)) {
+                        d[0]++;
+                    } else {
+                        owners.add(userData);
+                    }
+                });
+                dropped += d[0];
+                engine.runStarted();
+            }
+            assertEquals(List.of(OWNER_TAG), owners, "only the owner's own completion reaches it");
+            assertEquals(4, dropped, "the queue depth's worth of issued writes, dropped");
+            assertEquals(1, dones.get(), "no second done");
+            engine.unshareRing();
+        }
+    }
+
     @Test
     void withoutASharedRingABatchRunsAtOnce() throws IOException {
         for (String name : List.of("uring", "psync")) {

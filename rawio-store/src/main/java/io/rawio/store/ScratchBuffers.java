@@ -77,6 +77,8 @@ final class ScratchBuffers implements AutoCloseable {
         private long used;
         /** The most a batch asked for since the region was last sized; the next reset grows to it. */
         private long peak;
+        /** Which of the region's bytes may be non-zero (see {@link SlotPadding}). */
+        private SlotPadding padding = new SlotPadding(0);
 
         /** Starts a batch that expects to take about {@code expected} bytes. */
         void reset(long expected) {
@@ -89,6 +91,7 @@ final class ScratchBuffers implements AutoCloseable {
                 // Transparent huge pages where the kernel allows them: O_DIRECT pins a buffer's pages
                 // for every I/O, and a 2 MiB page is one entry to pin instead of 512.
                 region = AlignedMemory.mapAnonymous(arena, Blocks.roundUp(want, AlignedMemory.HUGE_PAGE_SIZE), true);
+                padding = new SlotPadding(region.byteSize()); // a fresh mapping is all zeros
             }
             peak = 0;
         }
@@ -112,11 +115,23 @@ final class ScratchBuffers implements AutoCloseable {
             return region.byteSize();
         }
 
+        /** The tracker of which bytes of the region may be non-zero. */
+        SlotPadding padding() {
+            return padding;
+        }
+
+        /** Where {@code s} starts in the region, or -1 when it is not the region's memory (a fallback). */
+        long offsetOf(MemorySegment s) {
+            long off = s.address() - region.address();
+            return region.byteSize() > 0 && off >= 0 && off + s.byteSize() <= region.byteSize() ? off : -1;
+        }
+
         private void free() {
             if (arena != null) {
                 arena.close();
                 arena = null;
                 region = MemorySegment.NULL;
+                padding = new SlotPadding(0);
             }
         }
     }
@@ -129,17 +144,47 @@ final class ScratchBuffers implements AutoCloseable {
         private final Region region;
         private final Arena fallback;
         private final long bufferSize;
+        /** Its buffers are written only by slot fills that keep the region's {@link SlotPadding}. */
+        private final boolean slotFills;
         private final ArrayDeque<MemorySegment> free = new ArrayDeque<>();
 
+        /** Buffers written by anything (reads): each is marked dirty in the region as it is taken. */
         Recycler(Region region, Arena fallback, long bufferSize) {
+            this(region, fallback, bufferSize, false);
+        }
+
+        private Recycler(Region region, Arena fallback, long bufferSize, boolean slotFills) {
             this.region = region;
             this.fallback = fallback;
             this.bufferSize = bufferSize;
+            this.slotFills = slotFills;
+        }
+
+        /**
+         * Buffers written only by {@link SlotDescriptor#fill(MemorySegment, byte[], MemorySegment, short, long,
+         * long, long, long, long, int, SlotPadding, long)} with the region's padding tracker.
+         */
+        static Recycler forSlotFills(Region region, Arena fallback, long bufferSize) {
+            return new Recycler(region, fallback, bufferSize, true);
         }
 
         MemorySegment take() {
             MemorySegment b = free.poll();
-            return b != null ? b : region.take(bufferSize, fallback);
+            if (b == null) {
+                b = region.take(bufferSize, fallback);
+            }
+            if (!slotFills) {
+                long at = region.offsetOf(b);
+                if (at >= 0) {
+                    region.padding().dirty(at, b.byteSize());
+                }
+            }
+            return b;
+        }
+
+        /** The region the buffers are carved from. */
+        Region region() {
+            return region;
         }
 
         void giveBack(MemorySegment b) {

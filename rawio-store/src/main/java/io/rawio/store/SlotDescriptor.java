@@ -213,6 +213,29 @@ public final class SlotDescriptor {
     }
 
     /**
+     * {@link #fill} into a slot at offset {@code at} of a scratch region whose bytes {@code padding}
+     * tracks: the padding is zeroed only where an earlier use of the region left it non-zero.
+     */
+    static int fill(MemorySegment slot, byte[] key, MemorySegment value, short flags, long sequence, long storeId,
+            long slotSize, long version, long expiryMs, int previousSlot, SlotPadding padding, long at) {
+        int vl = (int) value.byteSize();
+        long keyEnd = HEADER_SIZE + (long) key.length;
+        long valueAt = valueOffset(key.length, vl, slotSize);
+        boolean packed = valueAt == keyEnd;
+        long headEnd = packed ? keyEnd + vl : keyEnd;
+        long bodyAt = packed ? 0 : valueAt;
+        long bodyEnd = packed ? 0 : valueAt + vl;
+        padding.clearOutside(slot, at, headEnd, bodyAt, bodyEnd);
+        MemorySegment.copy(key, 0, slot, ValueLayout.JAVA_BYTE, HEADER_SIZE, key.length);
+        if (vl > 0) {
+            MemorySegment.copy(value, 0, slot, valueAt, vl);
+        }
+        int crc = encodeHeader(slot, flags, sequence, key.length, vl, storeId, slotSize, version, expiryMs, previousSlot);
+        padding.written(slot, at, headEnd, bodyAt, bodyEnd);
+        return crc;
+    }
+
+    /**
      * Whether a read of {@code r} bytes from the start of a slot holds {@code key}'s live value of
      * {@code valueLength} bytes: a valid header of this store, the live flag, the lengths, the key as
      * stored, and the data CRC. Not its sequence.

@@ -392,7 +392,7 @@ final class WritePipeline {
             w.chunkOf[op] = lastWithWork; // unused: its completion settles every chunk with work
             w.refOf[op] = WINDOW_SYNC;
         }
-        ScratchBuffers.Recycler buffers = new ScratchBuffers.Recycler(region, arena, largest);
+        ScratchBuffers.Recycler buffers = ScratchBuffers.Recycler.forSlotFills(region, arena, largest);
         // Each slot is filled (copy, CRC32C, header) as the engine issues its write, into a buffer a
         // completed write gave back: on io_uring the next slots are prepared while the device writes
         // the previous ones, and buffers for the writes in flight are all the memory needed.
@@ -460,14 +460,22 @@ final class WritePipeline {
         w.bufOf[op] = b;
         long base = sb.positionOffset(w.planned.get(ref).position());
         long end = 0;
+        // Where the buffer lies in its region: its padding is zeroed only where dirty (SlotPadding).
+        long inRegion = buffers.region().offsetOf(b);
         try {
             for (int q = ref; q < ref + w.runOf[op]; q++) {
                 Planned pl = w.planned.get(q);
                 long at = q == ref ? 0 : sb.positionOffset(pl.position()) - base;
                 end = at + w.slotBytes(pl, sb);
-                w.dataCrcs[q] = SlotDescriptor.fill(b.asSlice(at, end - at), w.keys.get(pl.keyIndex()),
-                        w.values.get(pl.keyIndex()), w.flags, pl.position(), sb.storeId(), sb.slotSizeAt(pl.position()),
-                        pl.version(), w.expiryMs, pl.previousSlot());
+                MemorySegment slot = b.asSlice(at, end - at);
+                byte[] key = w.keys.get(pl.keyIndex());
+                MemorySegment value = w.values.get(pl.keyIndex());
+                long slotSize = sb.slotSizeAt(pl.position());
+                w.dataCrcs[q] = inRegion >= 0
+                        ? SlotDescriptor.fill(slot, key, value, w.flags, pl.position(), sb.storeId(), slotSize,
+                                pl.version(), w.expiryMs, pl.previousSlot(), buffers.region().padding(), inRegion + at)
+                        : SlotDescriptor.fill(slot, key, value, w.flags, pl.position(), sb.storeId(), slotSize,
+                                pl.version(), w.expiryMs, pl.previousSlot());
             }
         } catch (RuntimeException e) {
             // The value became unreadable after it was validated (its arena closed meanwhile). This

@@ -253,6 +253,7 @@ class UringStartedBatchesTest {
      * taken for another batch's), while the owner's own still reach it.
      */
     @Test
+    @org.junit.jupiter.api.Timeout(60)
     void aFailedRingEndsItsStartedBatchesAndDropsTheirLateCompletions() throws IOException {
         int n = 8;
         try (IoEngine engine = IoEngines.create("uring", new EngineConfig(4));

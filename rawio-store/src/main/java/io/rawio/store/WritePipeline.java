@@ -462,6 +462,9 @@ final class WritePipeline {
         long end = 0;
         // Where the buffer lies in its region: its padding is zeroed only where dirty (SlotPadding).
         long inRegion = buffers.region().offsetOf(b);
+        if (inRegion % SlotStore.BLOCK_SIZE != 0) {
+            inRegion = -1; // the tracker keeps whole blocks (a buffer size that is not one: zero everything)
+        }
         try {
             for (int q = ref; q < ref + w.runOf[op]; q++) {
                 Planned pl = w.planned.get(q);

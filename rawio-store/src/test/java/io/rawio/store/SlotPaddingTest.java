@@ -96,7 +96,8 @@ class SlotPaddingTest {
                 Arrays.fill(k, (byte) 0x11);
                 byte[] v = new byte[valueLength];
                 Arrays.fill(v, (byte) 0x22);
-                long before = nonZero(slot);
+                long valueAt0 = SlotDescriptor.valueOffset(keyLength, valueLength, slotSize);
+                long before = nonZeroPadding(slot, SlotDescriptor.HEADER_SIZE + keyLength, valueAt0, valueLength);
                 SlotDescriptor.fill(slot, k, MemorySegment.ofArray(v), SlotDescriptor.FLAG_LIVE, 1, 2, slotSize, 3, 0, -1,
                         padding, (long) at * BLOCK);
                 zeroed += before;
@@ -114,15 +115,71 @@ class SlotPaddingTest {
                 assertTrue(SlotDescriptor.dataValid(slot, slotSize), "round " + round);
             }
         }
-        assertTrue(zeroed > 0, "the rounds met dirty memory");
+        assertTrue(zeroed > 0, "the rounds met dirty padding");
     }
 
-    private static long nonZero(MemorySegment s) {
+    /** Non-zero bytes of a slot outside its header, key and value. */
+    private static long nonZeroPadding(MemorySegment s, long keyEnd, long valueAt, long valueLength) {
         long n = 0;
-        for (long i = 0; i < s.byteSize(); i++) {
-            n += s.get(ValueLayout.JAVA_BYTE, i) != 0 ? 1 : 0;
+        for (long i = keyEnd; i < s.byteSize(); i++) {
+            if (!(i >= valueAt && i < valueAt + valueLength) && s.get(ValueLayout.JAVA_BYTE, i) != 0) {
+                n++;
+            }
         }
         return n;
+    }
+
+    /**
+     * The tracked fill gives the bytes the zeroing fill gives, over random dirtying of the region; and it
+     * skips zeroing what it knows to be zero (bytes changed behind its back, unmarked, stay as they are).
+     */
+    @Test
+    void theTrackedFillWritesWhatTheZeroingFillWrites() {
+        int blocks = 16;
+        SplittableRandom rnd = new SplittableRandom(5);
+        SlotPadding padding = new SlotPadding((long) blocks * BLOCK);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment region = a.allocate((long) blocks * BLOCK, BLOCK);
+            MemorySegment expected = a.allocate(8L * BLOCK, BLOCK);
+            for (int round = 0; round < 2000; round++) {
+                if (rnd.nextInt(8) == 0) {
+                    int at = rnd.nextInt(blocks);
+                    padding.dirty((long) at * BLOCK, BLOCK);
+                    region.asSlice((long) at * BLOCK, BLOCK).fill((byte) (1 + rnd.nextInt(255)));
+                }
+                int slotBlocks = 1 + rnd.nextInt(4);
+                long slotSize = (long) slotBlocks * BLOCK;
+                int keyLength = 1 + rnd.nextInt(300);
+                int valueLength = rnd.nextInt((int) (slotSize - SlotDescriptor.HEADER_SIZE - keyLength) + 1);
+                long bytes = Blocks.roundUp(SlotDescriptor.usedBytes(keyLength, valueLength, slotSize), BLOCK);
+                int at = rnd.nextInt((int) (blocks - bytes / BLOCK) + 1);
+                byte[] k = new byte[keyLength];
+                rnd.nextBytes(k);
+                byte[] v = new byte[valueLength];
+                rnd.nextBytes(v);
+                MemorySegment want = expected.asSlice(0, bytes);
+                want.fill((byte) 0x77);
+                int crc1 = SlotDescriptor.fill(want, k, MemorySegment.ofArray(v), SlotDescriptor.FLAG_LIVE, 9, 8, slotSize,
+                        7, 0, -1);
+                MemorySegment got = region.asSlice((long) at * BLOCK, bytes);
+                int crc2 = SlotDescriptor.fill(got, k, MemorySegment.ofArray(v), SlotDescriptor.FLAG_LIVE, 9, 8, slotSize,
+                        7, 0, -1, padding, (long) at * BLOCK);
+                assertEquals(crc1, crc2);
+                assertEquals(-1, want.mismatch(got), "round " + round + ": slot " + slotSize + ", key " + keyLength
+                        + ", value " + valueLength);
+            }
+            // What it knows to be zero it does not zero again: a byte changed behind its back stays.
+            MemorySegment slot = region.asSlice(0, 2 * BLOCK);
+            byte[] k = key("k");
+            MemorySegment v = MemorySegment.ofArray(new byte[BLOCK]);
+            SlotDescriptor.fill(slot, k, v, SlotDescriptor.FLAG_LIVE, 1, 2, 2 * BLOCK, 3, 0, -1, padding, 0);
+            slot.set(ValueLayout.JAVA_BYTE, 2000, (byte) 9);
+            SlotDescriptor.fill(slot, k, v, SlotDescriptor.FLAG_LIVE, 1, 2, 2 * BLOCK, 3, 0, -1, padding, 0);
+            assertEquals(9, slot.get(ValueLayout.JAVA_BYTE, 2000), "padding known to be zero is not written again");
+            padding.dirty(0, BLOCK);
+            SlotDescriptor.fill(slot, k, v, SlotDescriptor.FLAG_LIVE, 1, 2, 2 * BLOCK, 3, 0, -1, padding, 0);
+            assertEquals(0, slot.get(ValueLayout.JAVA_BYTE, 2000), "dirty padding is zeroed");
+        }
     }
 
     /**

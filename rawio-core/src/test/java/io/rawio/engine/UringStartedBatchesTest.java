@@ -60,6 +60,45 @@ class UringStartedBatchesTest {
         return b;
     }
 
+    /**
+     * A uring engine of queue depth {@code depth} whose batches share a ring the test owns (its other
+     * completions go to a stash), an O_DIRECT file of {@code bytes}, and an arena for buffers.
+     */
+    private record Shared(IoEngine engine, IoFile file, IoUring ring, Arena arena, CqeStash stash)
+            implements AutoCloseable {
+        static Shared open(Path path, int depth, long bytes) throws IOException {
+            IoEngine engine = IoEngines.create("uring", new EngineConfig(depth));
+            IoFile file = null;
+            try {
+                file = engine.open(path, OpenOptions.readWrite().withCreate(true).withDirect(true).withSize(bytes));
+                IoUring ring = IoUring.create(IoUring.Setup.of(64));
+                CqeStash stash = new CqeStash();
+                if (!engine.shareRing(ring, stash)) {
+                    ring.close();
+                    throw new AssertionError("the uring engine shares the ring");
+                }
+                return new Shared(engine, file, ring, Arena.ofConfined(), stash);
+            } catch (IOException | RuntimeException | Error e) {
+                if (file != null) {
+                    file.close();
+                }
+                engine.close();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                arena.close();
+                ring.close();
+                file.close();
+            } finally {
+                engine.close();
+            }
+        }
+    }
+
     private static void nop(IoUring ring, long userData) {
         long sqe = ring.nextSqeOffset();
         SqeDescriptor.prep(ring.sqeArray(), sqe, IoUringConstants.IORING_OP_NOP, -1, 0, 0, 0, userData);
@@ -82,13 +121,11 @@ class UringStartedBatchesTest {
     @Test
     void aStartedBatchCompletesAsTheOwnerReapsItsRing() throws IOException {
         int n = 20; // five times the queue depth: refilled as completions come back
-        try (IoEngine engine = IoEngines.create("uring", new EngineConfig(4));
-             IoFile file = engine.open(dir.resolve("f"), OpenOptions.readWrite().withCreate(true).withDirect(true)
-                     .withSize((long) n * BLOCK));
-             IoUring ring = IoUring.create(IoUring.Setup.of(64));
-             Arena arena = Arena.ofConfined()) {
-            CqeStash stash = new CqeStash();
-            assertTrue(engine.shareRing(ring, stash));
+        try (Shared s = Shared.open(dir.resolve("f"), 4, (long) n * BLOCK)) {
+            IoEngine engine = s.engine();
+            IoFile file = s.file();
+            IoUring ring = s.ring();
+            Arena arena = s.arena();
             List<Integer> told = new ArrayList<>();
             IoBatch batch = writes(file, arena, n, told);
             AtomicInteger dones = new AtomicInteger();
@@ -127,13 +164,12 @@ class UringStartedBatchesTest {
     @Test
     void aBatchRunMeanwhileKeepsTheStartedOnesCompletionsAndAnAwaitEndsThem() throws IOException {
         int n = 12;
-        try (IoEngine engine = IoEngines.create("uring", new EngineConfig(4));
-             IoFile file = engine.open(dir.resolve("f"), OpenOptions.readWrite().withCreate(true).withDirect(true)
-                     .withSize((long) (n + 8) * BLOCK));
-             IoUring ring = IoUring.create(IoUring.Setup.of(64));
-             Arena arena = Arena.ofConfined()) {
-            CqeStash stash = new CqeStash();
-            assertTrue(engine.shareRing(ring, stash));
+        try (Shared s = Shared.open(dir.resolve("f"), 4, (long) (n + 8) * BLOCK)) {
+            IoEngine engine = s.engine();
+            IoFile file = s.file();
+            IoUring ring = s.ring();
+            Arena arena = s.arena();
+            CqeStash stash = s.stash();
             List<Integer> told = new ArrayList<>();
             AtomicInteger dones = new AtomicInteger();
             IoBatch first = writes(file, arena, n, told);
@@ -169,12 +205,11 @@ class UringStartedBatchesTest {
 
     @Test
     void whatAPreparerThrowsEndsTheBatchAndReachesDone() throws IOException {
-        try (IoEngine engine = IoEngines.create("uring", new EngineConfig(2));
-             IoFile file = engine.open(dir.resolve("f"), OpenOptions.readWrite().withCreate(true).withDirect(true)
-                     .withSize(16L * BLOCK));
-             IoUring ring = IoUring.create(IoUring.Setup.of(64));
-             Arena arena = Arena.ofConfined()) {
-            assertTrue(engine.shareRing(ring, new CqeStash()));
+        try (Shared s = Shared.open(dir.resolve("f"), 2, 16L * BLOCK)) {
+            IoEngine engine = s.engine();
+            IoFile file = s.file();
+            IoUring ring = s.ring();
+            Arena arena = s.arena();
             IoBatch batch = new IoBatch(8);
             for (int i = 0; i < 8; i++) {
                 batch.write(file, (long) i * BLOCK, MemorySegment.NULL);
@@ -214,12 +249,11 @@ class UringStartedBatchesTest {
     @org.junit.jupiter.api.Timeout(value = 30, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
     void aBatchWhoseOperationsAreAllCanceledStillEnds() throws IOException {
         int n = 64; // sixteen times the queue depth
-        try (IoEngine engine = IoEngines.create("uring", new EngineConfig(4));
-             IoFile file = engine.open(dir.resolve("f"), OpenOptions.readWrite().withCreate(true).withDirect(true)
-                     .withSize((long) n * BLOCK));
-             IoUring ring = IoUring.create(IoUring.Setup.of(64));
-             Arena arena = Arena.ofConfined()) {
-            assertTrue(engine.shareRing(ring, new CqeStash()));
+        try (Shared s = Shared.open(dir.resolve("f"), 4, (long) n * BLOCK)) {
+            IoEngine engine = s.engine();
+            IoFile file = s.file();
+            IoUring ring = s.ring();
+            Arena arena = s.arena();
             IoBatch batch = new IoBatch(n + 1);
             for (int i = 0; i < n; i++) {
                 batch.write(file, (long) i * BLOCK, MemorySegment.NULL);
@@ -256,13 +290,11 @@ class UringStartedBatchesTest {
     @org.junit.jupiter.api.Timeout(60)
     void aFailedRingEndsItsStartedBatchesAndDropsTheirLateCompletions() throws IOException {
         int n = 8;
-        try (IoEngine engine = IoEngines.create("uring", new EngineConfig(4));
-             IoFile file = engine.open(dir.resolve("f"), OpenOptions.readWrite().withCreate(true).withDirect(true)
-                     .withSize((long) n * BLOCK));
-             IoUring ring = IoUring.create(IoUring.Setup.of(64));
-             Arena arena = Arena.ofConfined()) {
-            CqeStash stash = new CqeStash();
-            assertTrue(engine.shareRing(ring, stash));
+        try (Shared s = Shared.open(dir.resolve("f"), 4, (long) n * BLOCK)) {
+            IoEngine engine = s.engine();
+            IoFile file = s.file();
+            IoUring ring = s.ring();
+            Arena arena = s.arena();
             IoBatch batch = writes(file, arena, n, new ArrayList<>());
             AtomicInteger dones = new AtomicInteger();
             AtomicReference<RuntimeException> thrown = new AtomicReference<>();

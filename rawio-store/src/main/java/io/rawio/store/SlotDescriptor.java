@@ -214,10 +214,14 @@ public final class SlotDescriptor {
 
     /**
      * {@link #fill} into a slot at offset {@code at} of a scratch region whose bytes {@code padding}
-     * tracks: the padding is zeroed only where an earlier use of the region left it non-zero.
+     * tracks: the padding is zeroed only where an earlier use of the region left it non-zero. With a
+     * null {@code padding}, as {@link #fill} (everything zeroed).
      */
     static int fill(MemorySegment slot, byte[] key, MemorySegment value, short flags, long sequence, long storeId,
             long slotSize, long version, long expiryMs, int previousSlot, SlotPadding padding, long at) {
+        if (padding == null) {
+            return fill(slot, key, value, flags, sequence, storeId, slotSize, version, expiryMs, previousSlot);
+        }
         int vl = (int) value.byteSize();
         long keyEnd = HEADER_SIZE + (long) key.length;
         long valueAt = valueOffset(key.length, vl, slotSize);

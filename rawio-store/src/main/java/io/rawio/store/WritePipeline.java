@@ -462,23 +462,15 @@ final class WritePipeline {
         long end = 0;
         // Where the buffer lies in its region: its padding is zeroed only where dirty (SlotPadding).
         long inRegion = buffers.region().offsetOf(b);
-        if (inRegion % SlotStore.BLOCK_SIZE != 0) {
-            inRegion = -1; // the tracker keeps whole blocks (a buffer size that is not one: zero everything)
-        }
+        SlotPadding padding = inRegion >= 0 && inRegion % SlotStore.BLOCK_SIZE == 0 ? buffers.region().padding() : null;
         try {
             for (int q = ref; q < ref + w.runOf[op]; q++) {
                 Planned pl = w.planned.get(q);
                 long at = q == ref ? 0 : sb.positionOffset(pl.position()) - base;
                 end = at + w.slotBytes(pl, sb);
-                MemorySegment slot = b.asSlice(at, end - at);
-                byte[] key = w.keys.get(pl.keyIndex());
-                MemorySegment value = w.values.get(pl.keyIndex());
-                long slotSize = sb.slotSizeAt(pl.position());
-                w.dataCrcs[q] = inRegion >= 0
-                        ? SlotDescriptor.fill(slot, key, value, w.flags, pl.position(), sb.storeId(), slotSize,
-                                pl.version(), w.expiryMs, pl.previousSlot(), buffers.region().padding(), inRegion + at)
-                        : SlotDescriptor.fill(slot, key, value, w.flags, pl.position(), sb.storeId(), slotSize,
-                                pl.version(), w.expiryMs, pl.previousSlot());
+                w.dataCrcs[q] = SlotDescriptor.fill(b.asSlice(at, end - at), w.keys.get(pl.keyIndex()),
+                        w.values.get(pl.keyIndex()), w.flags, pl.position(), sb.storeId(), sb.slotSizeAt(pl.position()),
+                        pl.version(), w.expiryMs, pl.previousSlot(), padding, inRegion + at);
             }
         } catch (RuntimeException e) {
             // The value became unreadable after it was validated (its arena closed meanwhile). This

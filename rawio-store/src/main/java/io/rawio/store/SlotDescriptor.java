@@ -203,13 +203,9 @@ public final class SlotDescriptor {
         int vl = (int) value.byteSize();
         long keyEnd = HEADER_SIZE + (long) key.length;
         long valueAt = valueOffset(key.length, vl, slotSize);
-        MemorySegment.copy(key, 0, slot, ValueLayout.JAVA_BYTE, HEADER_SIZE, key.length);
         slot.asSlice(keyEnd, valueAt - keyEnd).fill((byte) 0);
-        if (vl > 0) {
-            MemorySegment.copy(value, 0, slot, valueAt, vl);
-        }
         slot.asSlice(valueAt + vl).fill((byte) 0);
-        return encodeHeader(slot, flags, sequence, key.length, vl, storeId, slotSize, version, expiryMs, previousSlot);
+        return write(slot, key, value, valueAt, flags, sequence, storeId, slotSize, version, expiryMs, previousSlot);
     }
 
     /**
@@ -230,13 +226,20 @@ public final class SlotDescriptor {
         long bodyAt = packed ? 0 : valueAt;
         long bodyEnd = packed ? 0 : valueAt + vl;
         padding.clearOutside(slot, at, headEnd, bodyAt, bodyEnd);
+        int crc = write(slot, key, value, valueAt, flags, sequence, storeId, slotSize, version, expiryMs, previousSlot);
+        padding.written(slot, at, headEnd, bodyAt, bodyEnd);
+        return crc;
+    }
+
+    /** The key, the value at {@code valueAt} and the header of a slot whose padding is zero already. */
+    private static int write(MemorySegment slot, byte[] key, MemorySegment value, long valueAt, short flags,
+            long sequence, long storeId, long slotSize, long version, long expiryMs, int previousSlot) {
+        int vl = (int) value.byteSize();
         MemorySegment.copy(key, 0, slot, ValueLayout.JAVA_BYTE, HEADER_SIZE, key.length);
         if (vl > 0) {
             MemorySegment.copy(value, 0, slot, valueAt, vl);
         }
-        int crc = encodeHeader(slot, flags, sequence, key.length, vl, storeId, slotSize, version, expiryMs, previousSlot);
-        padding.written(slot, at, headEnd, bodyAt, bodyEnd);
-        return crc;
+        return encodeHeader(slot, flags, sequence, key.length, vl, storeId, slotSize, version, expiryMs, previousSlot);
     }
 
     /**

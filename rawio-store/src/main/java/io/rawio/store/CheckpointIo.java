@@ -10,9 +10,10 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The two checkpoint regions on the device: reading their headers and checked payloads, and writing a
- * checkpoint so that a header is never valid over a payload that did not land (payload, fdatasync,
- * header, fdatasync). Generation g goes to region g mod 2. No policy: when to write is the
- * {@link Checkpointer}'s.
+ * checkpoint (payload and header together, then one fdatasync). A header that landed over a payload
+ * that did not fails the payload CRC32C it holds, and recovery loads the other region, whose checkpoint
+ * was flushed before this one began. Generation g goes to region g mod 2. No policy: when to write is
+ * the {@link Checkpointer}'s.
  */
 final class CheckpointIo {
     static final int BLOCK_SIZE = SlotStore.BLOCK_SIZE;
@@ -101,8 +102,8 @@ final class CheckpointIo {
 
     /**
      * Writes checkpoint {@code generation}: the payload ({@code payloadLength} bytes of {@code payload},
-     * which holds whole blocks; the rest of its last block is zeroed here), fdatasync, the header,
-     * fdatasync. Returns the bytes written.
+     * which holds whole blocks; the rest of its last block is zeroed here) and the header in one batch,
+     * then one fdatasync. Returns the bytes written.
      *
      * @throws NativeIoException the first write or flush that failed
      */
@@ -123,14 +124,13 @@ final class CheckpointIo {
         MemorySegment header = AlignedMemory.allocate(arena, CheckpointDescriptor.HEADER_SIZE, BLOCK_SIZE);
         CheckpointDescriptor.encodeHeader(header, new Header(generation, scanStarts, count, payloadLength,
                 Le.crc32c(payload, 0, payloadLength), nextVersion, CheckpointDescriptor.FORMAT_VERSION));
-        IoBatch b = new IoBatch(2);
+        // One flush, not one for the payload and one for the header: the header names the payload's length
+        // and CRC32C, so a header that lands without its payload is refused on open (the other region,
+        // flushed before this write began, loads instead).
+        IoBatch b = new IoBatch(3);
         if (payloadLength > 0) {
             b.write(f.file(), region + CheckpointDescriptor.HEADER_SIZE, payload.asSlice(0, payloadBlocks));
         }
-        b.fdatasync(f.file());
-        f.execute(b);
-        b.throwIfFailed();
-        b.clear();
         b.write(f.file(), region, header);
         b.fdatasync(f.file());
         f.execute(b);

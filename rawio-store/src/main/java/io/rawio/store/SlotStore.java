@@ -468,7 +468,7 @@ public final class SlotStore implements AutoCloseable {
     // ------------------------------------------------------------------ checkpoint and check
 
     /**
-     * Writes the index to the older checkpoint region (payload, fdatasync, header, fdatasync). Returns
+     * Writes the index to the older checkpoint region (payload and header, then one fdatasync). Returns
      * false when the index does not fit the region; recovery then scans from the previous checkpoint.
      */
     public boolean checkpoint() throws IOException {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.rawio.engine.IoBatch;
+import io.rawio.engine.IoOp;
 import io.rawio.memory.AlignedMemory;
 import io.rawio.store.CheckpointDescriptor.Header;
 import java.io.IOException;
@@ -215,6 +216,40 @@ class CheckpointIoTest {
             b.fdatasync(f.file());
             f.execute(b);
             b.throwIfFailed();
+        }
+    }
+
+    /** A checkpoint is one batch: the payload and the header, then one fdatasync after both. */
+    @Test
+    void aCheckpointIsItsTwoWritesThenOneFlush() throws IOException {
+        List<List<IoOp>> batches = new ArrayList<>();
+        io.rawio.engine.IoEngine recording = new io.rawio.engine.ForwardingIoEngine(
+                StoreFile.createEngine(options, s -> { })) {
+            @Override
+            public void execute(IoBatch batch) {
+                List<IoOp> ops = new ArrayList<>();
+                for (int i = 0; i < batch.size(); i++) {
+                    ops.add(batch.op(i));
+                }
+                batches.add(ops);
+                super.execute(batch);
+            }
+        };
+        try (StoreFile f = StoreFile.open(path, options, recording, ""); Arena arena = Arena.ofConfined()) {
+            CheckpointIo io = new CheckpointIo(f);
+            MemorySegment payload = AlignedMemory.allocate(arena, 1 << 16, 4096);
+            batches.clear();
+            io.write(arena, 2, 77, 50, payload, encode(payload, 0, 50));
+            assertEquals(List.of(List.of(IoOp.WRITE, IoOp.WRITE,
+                    IoOp.FDATASYNC)), batches);
+            batches.clear();
+            io.write(arena, 3, 80, 0, payload, 0);
+            assertEquals(List.of(List.of(IoOp.WRITE, IoOp.FDATASYNC)), batches,
+                    "no entries: the header and the flush");
+            Header[] h = io.readHeaders(arena);
+            assertEquals(2, h[0].generation());
+            assertEquals(expected(0, 50), decode(io.payload(arena, io.regionOf(2), h[0]), 50));
+            assertEquals(3, h[1].generation());
         }
     }
 

@@ -205,8 +205,14 @@ final class KeyIndex {
      * slot no longer holds a live key). Returns the earlier position, or -1.
      */
     long put(byte[] key, long position, int valueLength, int dataCrc) {
-        int h = hash(key);
-        int e = find(key, h);
+        return putAt(find(key), key, position, valueLength, dataCrc);
+    }
+
+    /**
+     * {@link #put} for a key whose entry the caller found with {@link #find} ({@code e}, or -1 when
+     * absent), the table unchanged since: the key is not looked up again.
+     */
+    long putAt(int e, byte[] key, long position, int valueLength, int dataCrc) {
         long previous = -1;
         if (e >= 0) {
             previous = positions[e];
@@ -222,7 +228,7 @@ final class KeyIndex {
                 rehash(keys.length * 2);
             }
             int mask = keys.length - 1;
-            int i = home(h, keys.length);
+            int i = home(hash(key), keys.length);
             while (keys[i] != null) {
                 i = (i + 1) & mask;
             }
@@ -241,7 +247,14 @@ final class KeyIndex {
 
     /** Removes a key; returns its position, or -1 when it was absent. */
     long remove(byte[] key) {
-        int e = find(key);
+        return removeAt(find(key));
+    }
+
+    /**
+     * {@link #remove} of the key whose entry the caller found with {@link #find} ({@code e}, or -1 when
+     * absent: nothing is removed), the table unchanged since.
+     */
+    long removeAt(int e) {
         if (e < 0) {
             return -1;
         }

@@ -56,8 +56,9 @@ final class WindowPlanner {
 
     /** {@link #dropLocked(byte[])} by a change of {@code version} (0: none of its own). */
     private void dropLocked(byte[] key, long version) {
-        removing(key, version);
-        index.remove(key);
+        int e = index.find(key);
+        removing(key, e, version);
+        index.removeAt(e);
         expiries.forget(key);
         if (cache.enabled()) {
             cache.invalidate(key);
@@ -65,12 +66,12 @@ final class WindowPlanner {
     }
 
     /**
-     * Records that {@code key} leaves the index, with the higher of its entry's version and
-     * {@code version} (a tombstone's), for the next checkpoint ({@link RemovedKeys}).
+     * Records that {@code key} leaves the index, with the higher of its entry's version ({@code e}, from
+     * {@link KeyIndex#find}; -1 when absent) and {@code version} (a tombstone's), for the next checkpoint
+     * ({@link RemovedKeys}).
      */
-    private void removing(byte[] key, long version) {
+    private void removing(byte[] key, int e, long version) {
         if (removed.enabled()) {
-            int e = index.find(key);
             removed.removed(key, Math.max(version, e >= 0 ? index.versionAt(e) : 0), n.nextVersion);
         }
     }
@@ -176,15 +177,14 @@ final class WindowPlanner {
     }
 
     /**
-     * Before a committed write of {@code key} at {@code position} replaces (or, a tombstone, removes) the
-     * key's entry: when that entry is in another class, its slot is to be retired once this write's
+     * Before a committed write of a key at {@code position} replaces (or, a tombstone, removes) the key's
+     * entry {@code e} ({@link KeyIndex#find}; -1 when absent): when that entry is in another class, its slot is to be retired once this write's
      * chunk is done ({@link SlotRetirement}); null otherwise. Called before the index changes.
      */
-    private SlotRetirement.Stale staleOf(byte[] key, long position) {
+    private SlotRetirement.Stale staleOf(int e, long position) {
         if (rings.length == 1) {
             return null;
         }
-        int e = index.find(key);
         if (e < 0) {
             return null;
         }
@@ -252,10 +252,16 @@ final class WindowPlanner {
                     ring.cursor++;
                     continue;
                 }
+                byte[] gone;
                 if (resident != KeyIndex.BUSY) {
-                    removing(resident, 0);
+                    // (e: the resident's entry when the policy or the expiries looked it up above)
+                    int at = e >= 0 ? e : index.find(resident);
+                    removing(resident, at, 0);
+                    index.removeAt(at);
+                    gone = resident;
+                } else {
+                    gone = index.evictSlot(slot);
                 }
-                byte[] gone = index.evictSlot(slot);
                 if (gone != null && gone.length > 0) {
                     expiries.forget(gone);
                     if (cache.enabled()) {
@@ -292,19 +298,20 @@ final class WindowPlanner {
                 }
                 if (w.isDelete()) {
                     if (newest) {
-                        SlotRetirement.Stale stale = staleOf(key, pl.position());
-                        removing(key, pl.version());
-                        index.remove(key);
+                        int e = index.find(key);
+                        SlotRetirement.Stale stale = staleOf(e, pl.position());
+                        removing(key, e, pl.version());
+                        index.removeAt(e);
                         expiries.forget(key);
                         queueRetire(w, c, stale);
                     }
                 } else {
                     long valueLength = w.values.get(pl.keyIndex()).byteSize();
                     if (newest) {
-                        SlotRetirement.Stale stale = staleOf(key, pl.position());
-                        int e = index.find(key);
+                        int e = index.find(key); // once: the stale slot and the put use the same entry
+                        SlotRetirement.Stale stale = staleOf(e, pl.position());
                         // a new key is kept by the index, so it gets its own copy; an update keeps the index's
-                        index.put(e < 0 ? key.clone() : key, pl.position(), (int) valueLength, w.dataCrcs[q]);
+                        index.putAt(e, e < 0 ? key.clone() : key, pl.position(), (int) valueLength, w.dataCrcs[q]);
                         index.setVersion(pl.position(), pl.version());
                         expiries.set(key, w.expiryMs);
                         queueRetire(w, c, stale);

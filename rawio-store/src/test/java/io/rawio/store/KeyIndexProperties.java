@@ -1,0 +1,93 @@
+package io.rawio.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+
+/**
+ * The index against a model map, driven as the window planner drives it: a key looked up once
+ * ({@link KeyIndex#find}) and then put or removed by that entry ({@link KeyIndex#putAt},
+ * {@link KeyIndex#removeAt}), a slot's resident evicted before a put lands there. Over random puts,
+ * moves and removes that grow and shrink the table, every key's position, value length and CRC, every
+ * slot's key, and the counts match the model.
+ */
+class KeyIndexProperties {
+    private static final int SLOTS = 64;
+
+    /** A put of key k at position p (value length, CRC from it), or a remove of k (p < 0). */
+    record Op(int key, long position) {
+    }
+
+    @Provide
+    Arbitrary<List<Op>> ops() {
+        Arbitrary<Op> op = net.jqwik.api.Combinators.combine(Arbitraries.integers().between(0, 40),
+                Arbitraries.longs().between(-20, 200)).as(Op::new);
+        return op.list().ofMinSize(1).ofMaxSize(300);
+    }
+
+    private static byte[] key(int k) {
+        return ("key:" + k).getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Property(tries = 200)
+    void putsAndRemovesByEntryMatchAModel(@ForAll("ops") List<Op> ops) {
+        KeyIndex index = new KeyIndex(SLOTS);
+        java.util.Map<Integer, Long> model = new java.util.HashMap<>(); // key -> position
+        for (Op o : ops) {
+            byte[] k = key(o.key());
+            Long was = model.get(o.key());
+            if (o.position() < 0) {
+                assertEquals(was == null ? -1 : was, index.removeAt(index.find(k)), "remove " + o);
+                model.remove(o.key());
+            } else {
+                int slot = (int) (o.position() % SLOTS);
+                byte[] resident = index.keyInSlot(slot);
+                if (resident != null) {
+                    index.removeAt(index.find(resident));
+                    String r = new String(resident, StandardCharsets.UTF_8);
+                    model.remove(Integer.parseInt(r.substring(4)));
+                    was = model.get(o.key());
+                }
+                int e = index.find(k);
+                assertEquals(was == null ? -1 : was,
+                        index.putAt(e, e < 0 ? k.clone() : k, o.position(), o.key() * 3, o.key() * 7), "put " + o);
+                model.put(o.key(), o.position());
+            }
+            assertEquals(model.size(), index.size());
+            long keyBytes = 0;
+            long valueBytes = 0;
+            for (int m : model.keySet()) {
+                keyBytes += key(m).length;
+                valueBytes += m * 3L;
+            }
+            assertEquals(keyBytes, index.keyBytes());
+            assertEquals(valueBytes, index.valueBytes());
+        }
+        for (int k = 0; k <= 40; k++) {
+            int e = index.find(key(k));
+            Long p = model.get(k);
+            assertEquals(p == null, e < 0, "key " + k);
+            if (p != null) {
+                assertEquals(p, index.positionAt(e));
+                assertEquals(k * 3, index.valueLengthAt(e));
+                assertEquals(k * 7, index.dataCrcAt(e));
+            }
+        }
+        for (int s = 0; s < SLOTS; s++) {
+            byte[] expect = null;
+            for (var m : model.entrySet()) {
+                if (m.getValue() % SLOTS == s) {
+                    expect = key(m.getKey());
+                }
+            }
+            assertArrayEquals(expect, index.keyInSlot(s), "slot " + s);
+        }
+    }
+}

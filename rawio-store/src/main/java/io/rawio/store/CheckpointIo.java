@@ -12,7 +12,8 @@ import java.lang.foreign.MemorySegment;
  * The two checkpoint regions on the device: reading their headers and checked payloads, and writing a
  * checkpoint (payload and header together, then one fdatasync). A header that landed over a payload
  * that did not fails the payload CRC32C it holds, and recovery loads the other region, whose checkpoint
- * was flushed before this one began. Generation g goes to region g mod 2. No policy: when to write is
+ * was flushed before this one began; the next checkpoint then goes to the region that did not load
+ * ({@link Recovery}). Generation g goes to region g mod 2. No policy: when to write is
  * the {@link Checkpointer}'s.
  */
 final class CheckpointIo {

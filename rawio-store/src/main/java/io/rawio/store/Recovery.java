@@ -30,7 +30,9 @@ final class Recovery {
      * What recovery found.
      *
      * @param cursors             by slot class, the next global position to write
-     * @param generation          the highest checkpoint generation on the device
+     * @param generation          the highest checkpoint generation on the device (one more when the next
+     *                            checkpoint, generation + 1, would otherwise go to the region of the one that
+     *                            loaded: then it goes to the region whose newer header did not load)
      * @param scanStarts          by slot class, where recovery would start reading if the process died now
      * @param recoveredKeys       live keys the scan applied
      * @param scanned             slots the scan read
@@ -136,6 +138,12 @@ final class Recovery {
                         cursors[c] = scanStarts[c];
                     }
                     loaded = true;
+                    if (checkpoints.regionOf(generation + 1) == regions[r]) {
+                        // The newest header lies over a payload that did not load (a checkpoint a crash or a
+                        // failed write left torn): the next checkpoint goes to that region, never over the
+                        // one that loaded, so a crash during it still leaves this one to load.
+                        generation++;
+                    }
                     break;
                 }
             }

@@ -40,7 +40,10 @@ class KeyIndexProperties {
     void putsAndRemovesByEntryMatchAModel(@ForAll("ops") List<Op> ops) {
         KeyIndex index = new KeyIndex(SLOTS);
         java.util.Map<Integer, Long> model = new java.util.HashMap<>(); // key -> position
+        java.util.Map<Integer, int[]> lengthAndCrc = new java.util.HashMap<>(); // key -> {value length, CRC}
+        int step = 0;
         for (Op o : ops) {
+            step++;
             byte[] k = key(o.key());
             Long was = model.get(o.key());
             if (o.position() < 0) {
@@ -56,16 +59,20 @@ class KeyIndexProperties {
                     was = model.get(o.key());
                 }
                 int e = index.find(k);
+                // Length and CRC differ from put to put of a key: an update must replace them.
+                int length = o.key() * 3 + step;
+                int crc = o.key() * 7 + 31 * step;
                 assertEquals(was == null ? -1 : was,
-                        index.putAt(e, e < 0 ? k.clone() : k, o.position(), o.key() * 3, o.key() * 7), "put " + o);
+                        index.putAt(e, e < 0 ? k.clone() : k, o.position(), length, crc), "put " + o);
                 model.put(o.key(), o.position());
+                lengthAndCrc.put(o.key(), new int[] {length, crc});
             }
             assertEquals(model.size(), index.size());
             long keyBytes = 0;
             long valueBytes = 0;
             for (int m : model.keySet()) {
                 keyBytes += key(m).length;
-                valueBytes += m * 3L;
+                valueBytes += lengthAndCrc.get(m)[0];
             }
             assertEquals(keyBytes, index.keyBytes());
             assertEquals(valueBytes, index.valueBytes());
@@ -76,8 +83,8 @@ class KeyIndexProperties {
             assertEquals(p == null, e < 0, "key " + k);
             if (p != null) {
                 assertEquals(p, index.positionAt(e));
-                assertEquals(k * 3, index.valueLengthAt(e));
-                assertEquals(k * 7, index.dataCrcAt(e));
+                assertEquals(lengthAndCrc.get(k)[0], index.valueLengthAt(e));
+                assertEquals(lengthAndCrc.get(k)[1], index.dataCrcAt(e));
             }
         }
         for (int s = 0; s < SLOTS; s++) {

@@ -335,7 +335,9 @@ class RecoveryTest {
             Recovery.Result r = recover(f, index);
             // Generation 1 (the format's empty checkpoint, scan from 0) is loaded instead.
             assertFalse(r.fullScan());
-            assertEquals(2, r.generation(), "the highest generation on the device, for the next checkpoint");
+            assertEquals(3, r.generation(), "past the highest generation on the device (2), so that the next "
+                    + "checkpoint goes to the corrupt region, not over the one that loaded");
+            assertEquals(f.superblock().checkpoint0(), new CheckpointIo(f).regionOf(r.generation() + 1));
             assertEquals(0, r.checkpointScanStart());
             assertEquals(10, r.cursor());
             List<String> expected = new ArrayList<>();
@@ -375,16 +377,20 @@ class RecoveryTest {
                 crcs3.add(crcs[q]);
             }
             writeCheckpoint(f, 3, 7, keys3, positions3, lengths3, crcs3);
-            // Generation 4 goes to region 0, over generation 2: only its header landed. Its entries have
-            // generation 2's length, so only the CRC tells the payloads apart.
+            // Generation 4 goes to region 0, over generation 2: only its header landed. Its entries are
+            // generation 2's keys at other positions, the same length: only the CRC tells the payloads apart.
             long length;
             int crc;
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment meant = AlignedMemory.allocate(arena, 1 << 16, 4096);
+                MemorySegment old = AlignedMemory.allocate(arena, 1 << 16, 4096);
                 long at = 0;
+                long oldAt = 0;
                 for (int i = 0; i < keys2.size(); i++) {
-                    at = CheckpointDescriptor.encodeEntry(meant, at, key("only-in-" + i), 100 + i, 40, 7);
+                    at = CheckpointDescriptor.encodeEntry(meant, at, key(keys2.get(i)), 100 + i, 40, 7);
+                    oldAt = CheckpointDescriptor.encodeEntry(old, oldAt, key(keys2.get(i)), i, 40, 7);
                 }
+                assertEquals(oldAt, at, "generation 2's payload has generation 4's length");
                 length = at;
                 crc = Le.crc32c(meant, 0, length);
             }
@@ -394,8 +400,11 @@ class RecoveryTest {
             KeyIndex index = new KeyIndex(256);
             Recovery.Result r = recover(f, index);
             assertFalse(r.fullScan());
-            assertEquals(4, r.generation(), "the highest generation on the device, for the next checkpoint");
             assertEquals(7, r.checkpointScanStart(), "generation 3 loaded");
+            // The next checkpoint goes to region 0, over the torn one, not over generation 3 (region 1): a
+            // crash during it leaves generation 3 to load.
+            assertEquals(5, r.generation(), "past the highest generation on the device (4)");
+            assertEquals(io.regionOf(4), io.regionOf(r.generation() + 1));
             List<String> expected = new ArrayList<>();
             for (int q = 0; q < 10; q++) {
                 expected.add("key-" + q);

@@ -315,6 +315,13 @@ final class WindowPlanner {
                         index.setVersion(pl.position(), pl.version());
                         expiries.set(key, w.expiryMs);
                         queueRetire(w, c, stale);
+                    } else if (rings.length > 1) {
+                        // Overtaken: a write of the key planned later committed first, so this value never
+                        // enters the index, yet its slot is on the device, older than that write. Retired
+                        // like a moved key's old slot: once the newer slot is gone (evicted, its ring come
+                        // round), a full scan must not bring this value back.
+                        queueRetire(w, c, new SlotRetirement.Stale(key.clone(), pl.position(), pl.version(),
+                                sb.slotOf(pl.position())));
                     }
                     n.bytesStored += key.length + valueLength;
                 }

@@ -101,6 +101,51 @@ class ClassMoveRecoveryTest {
     }
 
     /**
+     * A put in class 2 is overtaken by a later put of the same key in class 0 (planned after it, written
+     * before it): the class-2 value never enters the index, but its slot lands on the device. Once class
+     * 0 comes round over the newer slot (the key is evicted) and no checkpoint loads, a full scan must
+     * not bring the overtaken, older value back.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void anOvertakenPutInAnotherClassDoesNotComeBackAfterAFullScan() throws Exception {
+        StoreOptions o = StoreTesting.psyncOptions();
+        Path p = format("overtaken.store", o);
+        Thread[] victim = new Thread[1];
+        ParkingEngine engine = new ParkingEngine(b -> Thread.currentThread() == victim[0] && CrashDefectsTest.hasWrite(b));
+        SlotStore s = SlotStore.open(p, o, engine);
+        byte[] k = key("k");
+        Throwable[] failed = new Throwable[1];
+        Thread put = Thread.ofPlatform().unstarted(() -> {
+            try {
+                s.put(k, SlotClassesStoreTest.value("old", 50_000)); // class 2, parked before its write
+            } catch (Throwable e) {
+                failed[0] = e;
+            }
+        });
+        victim[0] = put;
+        put.start();
+        assertTrue(engine.parked.await(30, java.util.concurrent.TimeUnit.SECONDS));
+        s.put(k, SlotClassesStoreTest.value("new", 100)); // class 0: planned after it, committed first
+        engine.release.countDown();
+        put.join();
+        assertNull(failed[0]);
+        assertArrayEquals(SlotClassesStoreTest.value("new", 100), s.get(k), "the later put stands");
+        fillClass0(s, s.classStats().get(0).slots() + 1);
+        assertNull(s.get(k), "test setup: evicted");
+        long cp0 = s.superblock().checkpoint0();
+        long cp1 = s.superblock().checkpoint1();
+        s.abandon();
+        StoreTesting.flipByte(p, cp0 + 20);
+        StoreTesting.flipByte(p, cp1 + 20);
+        try (SlotStore r = SlotStore.open(p, o)) {
+            byte[] got = r.get(k);
+            assertTrue(got == null || Arrays.equals(SlotClassesStoreTest.value("new", 100), got),
+                    () -> "the overtaken put's older value came back: " + got.length + " bytes");
+        }
+    }
+
+    /**
      * A move retires the key's old slot: it is rewritten in place as a tombstone of the key, at its own
      * position and with its own version, so the ring still reads it as written there.
      */

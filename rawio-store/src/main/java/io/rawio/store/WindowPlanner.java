@@ -196,6 +196,20 @@ final class WindowPlanner {
     }
 
     /**
+     * Whether {@code key}'s entry lies in the class of {@code position}, after it: its ring then writes
+     * over {@code position} before the entry's slot, so a full scan never finds the older slot alone and
+     * an overtaken put there needs no retirement (a key absent or in another class is retired).
+     */
+    private boolean laterInSameClass(byte[] key, long position) {
+        int e = index.find(key);
+        if (e < 0) {
+            return false;
+        }
+        long at = index.positionAt(e);
+        return at > position && sb.classOf(at).id() == sb.classOf(position).id();
+    }
+
+    /**
      * After the index changed: the stale slot, freed by the change, is marked busy and queued; not one
      * that holds another key or is busy already, nor one with a reinsertion in flight.
      */
@@ -315,7 +329,7 @@ final class WindowPlanner {
                         index.setVersion(pl.position(), pl.version());
                         expiries.set(key, w.expiryMs);
                         queueRetire(w, c, stale);
-                    } else if (rings.length > 1) {
+                    } else if (rings.length > 1 && !laterInSameClass(key, pl.position())) {
                         // Overtaken: a write of the key planned later committed first, so this value never
                         // enters the index, yet its slot is on the device, older than that write. Retired
                         // like a moved key's old slot: once the newer slot is gone (evicted, its ring come

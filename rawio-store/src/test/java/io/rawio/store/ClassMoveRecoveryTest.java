@@ -101,6 +101,40 @@ class ClassMoveRecoveryTest {
     }
 
     /**
+     * A store on an engine that parks the writes of one thread, and a put on that thread, parked before
+     * its write: {@link Overtaken#finish} lets it write and waits for it.
+     */
+    private record Overtaken(SlotStore store, ParkingEngine engine, Thread[] victim, Throwable[] failed) {
+        static Overtaken open(Path p, StoreOptions o) throws Exception {
+            Thread[] victim = new Thread[1];
+            ParkingEngine engine = new ParkingEngine(b -> Thread.currentThread() == victim[0]
+                    && CrashDefectsTest.hasWrite(b));
+            return new Overtaken(SlotStore.open(p, o, engine), engine, victim, new Throwable[1]);
+        }
+
+        /** Puts {@code value} on a thread of its own; returns once its write is parked. */
+        Thread park(byte[] k, byte[] value) throws Exception {
+            Thread put = Thread.ofPlatform().unstarted(() -> {
+                try {
+                    store.put(k, value);
+                } catch (Throwable e) {
+                    failed[0] = e;
+                }
+            });
+            victim[0] = put;
+            put.start();
+            assertTrue(engine.parked.await(30, java.util.concurrent.TimeUnit.SECONDS));
+            return put;
+        }
+
+        void finish(Thread put) throws Exception {
+            engine.release.countDown();
+            put.join();
+            assertNull(failed[0]);
+        }
+    }
+
+    /**
      * A put in class 2 is overtaken by a later put of the same key in class 0, or by its delete (the
      * tombstone in class 0), planned after it and written before it: the class-2 value never enters the
      * index, but its slot lands on the device. Once class 0 comes round over the newer slot and no
@@ -112,32 +146,19 @@ class ClassMoveRecoveryTest {
     void anOvertakenPutInAnotherClassDoesNotComeBackAfterAFullScan(String overtakenBy) throws Exception {
         StoreOptions o = StoreTesting.psyncOptions();
         Path p = format("overtaken-" + overtakenBy + ".store", o);
-        Thread[] victim = new Thread[1];
-        ParkingEngine engine = new ParkingEngine(b -> Thread.currentThread() == victim[0] && CrashDefectsTest.hasWrite(b));
-        SlotStore s = SlotStore.open(p, o, engine);
+        Overtaken ov = Overtaken.open(p, o);
+        SlotStore s = ov.store();
         byte[] k = key("k");
         if (overtakenBy.equals("delete")) {
             s.put(k, SlotClassesStoreTest.value("first", 100)); // class 0: there is something to delete
         }
-        Throwable[] failed = new Throwable[1];
-        Thread put = Thread.ofPlatform().unstarted(() -> {
-            try {
-                s.put(k, SlotClassesStoreTest.value("old", 50_000)); // class 2, parked before its write
-            } catch (Throwable e) {
-                failed[0] = e;
-            }
-        });
-        victim[0] = put;
-        put.start();
-        assertTrue(engine.parked.await(30, java.util.concurrent.TimeUnit.SECONDS));
+        Thread put = ov.park(k, SlotClassesStoreTest.value("old", 50_000)); // class 2
         if (overtakenBy.equals("put")) {
             s.put(k, SlotClassesStoreTest.value("new", 100)); // class 0: planned after it, committed first
         } else {
             assertTrue(s.delete(k)); // its tombstone in class 0: planned after the put, committed first
         }
-        engine.release.countDown();
-        put.join();
-        assertNull(failed[0]);
+        ov.finish(put);
         if (overtakenBy.equals("put")) {
             assertArrayEquals(SlotClassesStoreTest.value("new", 100), s.get(k), "the later put stands");
         } else {
@@ -167,25 +188,12 @@ class ClassMoveRecoveryTest {
     void anOvertakenPutInTheSameClassIsLeftAsItIs() throws Exception {
         StoreOptions o = StoreTesting.psyncOptions();
         Path p = format("overtaken-same.store", o);
-        Thread[] victim = new Thread[1];
-        ParkingEngine engine = new ParkingEngine(b -> Thread.currentThread() == victim[0] && CrashDefectsTest.hasWrite(b));
-        try (SlotStore s = SlotStore.open(p, o, engine)) {
+        Overtaken ov = Overtaken.open(p, o);
+        try (SlotStore s = ov.store()) {
             byte[] k = key("k");
-            Throwable[] failed = new Throwable[1];
-            Thread put = Thread.ofPlatform().unstarted(() -> {
-                try {
-                    s.put(k, SlotClassesStoreTest.value("old", 100)); // class 0, parked before its write
-                } catch (Throwable e) {
-                    failed[0] = e;
-                }
-            });
-            victim[0] = put;
-            put.start();
-            assertTrue(engine.parked.await(30, java.util.concurrent.TimeUnit.SECONDS));
+            Thread put = ov.park(k, SlotClassesStoreTest.value("old", 100)); // class 0
             s.put(k, SlotClassesStoreTest.value("new", 100)); // class 0, the next position, committed first
-            engine.release.countDown();
-            put.join();
-            assertNull(failed[0]);
+            ov.finish(put);
             long newer = s.keys().getFirst().position();
             MemorySegment older = header(p, s, newer - 1);
             assertEquals(newer - 1, SlotDescriptor.sequence(older), "test setup: the overtaken put's slot");

@@ -23,6 +23,7 @@ final class InPlaceDelete {
     static boolean delete(StoreFile f, RingState ring, FailureLatch failure, Checkpointer checkpointer, byte[] key)
             throws IOException {
         Superblock sb = f.superblock();
+        f.engine().awaitStarted(); // this thread's started writes end first: the take below may wait for them
         WindowPlanner.InPlace d = ring.takeForDeleteInPlace(key);
         if (d == null) {
             return false;

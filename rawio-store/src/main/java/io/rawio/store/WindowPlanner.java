@@ -400,6 +400,11 @@ final class WindowPlanner {
         }
     }
 
+    /** Whether a write (put or delete) of {@code key} is planned and not yet over. */
+    boolean writePending(byte[] key) {
+        return writeOrder.pending(key);
+    }
+
     /**
      * A key deleted in place: where its slot is, the blocks its value covered, and the value's length
      * and data CRC as the index had them.

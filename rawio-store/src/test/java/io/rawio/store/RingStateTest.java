@@ -236,20 +236,33 @@ class RingStateTest {
         assertArrayEquals(key("k1"), s.keys().getFirst().key());
     }
 
-    /** A delete in place between a put's plan and its commit: the put, planned first, does not come back. */
+    /**
+     * A delete in place while a put of its key is in flight waits until the put is over, then deletes
+     * the key where the put left it: the put, planned first, does not come back (its slot, at a later
+     * position than the key's older one, would win in a recovery that goes by positions).
+     */
     @Test
-    void aPutPlannedBeforeADeleteInPlaceDoesNotComeBackWhenItCommitsAfter() {
+    @org.junit.jupiter.api.Timeout(30)
+    void aDeleteInPlaceWaitsForAPutOfItsKeyInFlightAndDeletesAfterIt() throws Exception {
         RingState s = state(64, StoreOptions.Eviction.FIFO);
         WriteWindow first = window(1, "k", 1);
         s.plan(first);
         commitAll(s, first);
         WriteWindow second = window(1, "k", 1); // the same key, a newer value, in flight
         s.plan(second);
-        WindowPlanner.InPlace d = s.takeForDeleteInPlace(key("k0"));
-        assertTrue(d != null);
-        s.releaseInPlace(d);
+        long secondAt = second.planned.getFirst().position();
+        java.util.concurrent.CompletableFuture<WindowPlanner.InPlace> taken =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> s.takeForDeleteInPlace(key("k0")),
+                        r -> Thread.ofPlatform().start(r));
+        Thread.sleep(200);
+        assertFalse(taken.isDone(), "the delete waits while the put of its key is in flight");
+        assertTrue(s.contains(key("k0")));
         commitAll(s, second);
+        WindowPlanner.InPlace d = taken.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue(d != null);
+        assertEquals(secondAt, d.position(), "deleted where the put left it");
+        s.releaseInPlace(d);
         assertFalse(s.contains(key("k0")), "the delete was the later change");
-        assertEquals(SlotStore.Result.OK, second.results[0], "the put is still acknowledged: it was overtaken");
+        assertEquals(SlotStore.Result.OK, second.results[0], "the put is acknowledged");
     }
 }

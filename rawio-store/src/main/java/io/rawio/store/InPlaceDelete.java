@@ -28,6 +28,10 @@ final class InPlaceDelete {
         if (d == null) {
             return false;
         }
+        if (failure.isSet()) {
+            ring.releaseInPlace(d); // the store failed while the take waited: nothing more is written
+            failure.throwIfSet();
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment slot = AlignedMemory.allocate(arena, d.usedBytes(), SlotStore.BLOCK_SIZE);
             long slotSize = sb.slotSizeAt(d.position());

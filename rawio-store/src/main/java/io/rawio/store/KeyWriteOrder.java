@@ -4,7 +4,8 @@ import java.nio.ByteBuffer;
 import java.util.HashMap;
 
 /**
- * The keys with a write (value or tombstone) planned and not yet committed: how many, and the version
+ * The keys with a write (value or tombstone) planned and not yet left flight (committed, and its old
+ * slots retired): how many, and the version
  * of the last one committed. A write planned earlier that commits later never replaces a newer one of
  * the same key (in any slot class), and a reinserting policy never reinserts a key with a write
  * pending (its old value must not land after the new one). Not thread-safe: GUARDED_BY(RingState.lock).
@@ -32,7 +33,7 @@ final class KeyWriteOrder {
         }
     }
 
-    /** Whether a write of {@code key} is planned and not yet committed. */
+    /** Whether a write of {@code key} is planned and has not yet left flight. */
     boolean pending(byte[] key) {
         return keys.containsKey(ByteBuffer.wrap(key));
     }

@@ -415,7 +415,8 @@ final class WindowPlanner {
     /**
      * Takes a key out of the index for a delete in place and marks its slot busy (no put may take the
      * slot until the ring state's {@code releaseInPlace}); null when the key is absent. The delete gets a
-     * version, and a put of the key planned before it and still in flight must not come back after it.
+     * version, and a write of the key planned before it must not come back after it (the ring state waits
+     * for such writes before this; one can still be in flight only after the store failed).
      */
     InPlace takeForDeleteInPlace(byte[] key) {
         int e = index.find(key);
@@ -428,7 +429,7 @@ final class WindowPlanner {
         int dataCrc = index.dataCrcAt(e);
         long used = SlotDescriptor.usedBlocks(key.length, valueLength, sb.slotSizeAt(position));
         long version = n.nextVersion++;
-        // A put of the key planned before this delete and still in flight must not come back after it.
+        // A write of the key planned before this delete must not come back after it.
         writeOrder.committedElsewhere(key, version);
         dropLocked(key, version);
         markBusy(slot);

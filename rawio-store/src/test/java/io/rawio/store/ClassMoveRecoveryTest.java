@@ -65,11 +65,7 @@ class ClassMoveRecoveryTest {
         assertNull(s.get(key("k")));
         long class0Slots = s.classStats().get(0).slots();
         fillClass0(s, class0Slots + 1); // one lap: the expired key's slot is written over
-        long cp0 = s.superblock().checkpoint0();
-        long cp1 = s.superblock().checkpoint1();
-        s.abandon();
-        StoreTesting.flipByte(p, cp0 + 20);
-        StoreTesting.flipByte(p, cp1 + 20);
+        crashWithNoCheckpoint(s, p);
         try (SlotStore r = SlotStore.open(p, o)) {
             assertAbsent(r, "an expired key came back with the value it had before");
         }
@@ -88,11 +84,7 @@ class ClassMoveRecoveryTest {
         s.put(key("k"), SlotClassesStoreTest.value("new", 100));    // class 0
         fillClass0(s, s.classStats().get(0).slots() + 1);
         assertNull(s.get(key("k")), "test setup: evicted");
-        long cp0 = s.superblock().checkpoint0();
-        long cp1 = s.superblock().checkpoint1();
-        s.abandon();
-        StoreTesting.flipByte(p, cp0 + 20);
-        StoreTesting.flipByte(p, cp1 + 20);
+        crashWithNoCheckpoint(s, p);
         try (SlotStore r = SlotStore.open(p, o)) {
             byte[] got = r.get(key("k"));
             assertTrue(got == null || Arrays.equals(SlotClassesStoreTest.value("new", 100), got),
@@ -166,11 +158,7 @@ class ClassMoveRecoveryTest {
         }
         fillClass0(s, s.classStats().get(0).slots() + 1);
         assertNull(s.get(k), "test setup: evicted");
-        long cp0 = s.superblock().checkpoint0();
-        long cp1 = s.superblock().checkpoint1();
-        s.abandon();
-        StoreTesting.flipByte(p, cp0 + 20);
-        StoreTesting.flipByte(p, cp1 + 20);
+        crashWithNoCheckpoint(s, p);
         try (SlotStore r = SlotStore.open(p, o)) {
             byte[] got = r.get(k);
             assertTrue(got == null || Arrays.equals(SlotClassesStoreTest.value("new", 100), got),
@@ -251,11 +239,7 @@ class ClassMoveRecoveryTest {
                     "the open retired the old slot");
             fillClass0(r, r.classStats().get(0).slots() + 1);
             assertNull(r.get(key("k")), "test setup: evicted");
-            long cp0 = r.superblock().checkpoint0();
-            long cp1 = r.superblock().checkpoint1();
-            r.abandon();
-            StoreTesting.flipByte(p, cp0 + 20);
-            StoreTesting.flipByte(p, cp1 + 20);
+            crashWithNoCheckpoint(r, p);
         }
         try (SlotStore r = SlotStore.open(p, o)) {
             assertTrue(r.stats().recoveredKeys() > 0, "a full scan");
@@ -350,6 +334,15 @@ class ClassMoveRecoveryTest {
     private static void assertAbsent(SlotStore r, String why) throws Exception {
         byte[] got = r.get(key("k"));
         assertTrue(got == null, () -> why + ": " + got.length + " bytes");
+    }
+
+    /** The process dies ({@code s} abandoned) and neither checkpoint loads: the next open reads every slot. */
+    private static void crashWithNoCheckpoint(SlotStore s, Path p) throws Exception {
+        long cp0 = s.superblock().checkpoint0();
+        long cp1 = s.superblock().checkpoint1();
+        s.abandon();
+        StoreTesting.flipByte(p, cp0 + 20);
+        StoreTesting.flipByte(p, cp1 + 20);
     }
 
     private static void fillClass0(SlotStore s, long n) throws Exception {

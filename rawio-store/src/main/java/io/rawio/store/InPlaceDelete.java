@@ -14,6 +14,12 @@ import java.lang.foreign.MemorySegment;
  * in the ring: the position stays written), and a checkpoint from before that still lists the key
  * points at the tombstone (read as a miss) or at value blocks that fail the data CRC: the deleted
  * value never comes back.
+ *
+ * <p>A write of the key still in flight is waited for first ({@link RingState#takeForDeleteInPlace}): in
+ * a store of one class it lands at a later position than the tombstone, and the scan from a checkpoint
+ * applies a one-class store's slots in position order, so it would apply that write after the delete
+ * (stores of several classes go by versions). The caller's own started writes must be over before
+ * (they could never end within that wait): {@link WritePipeline#deleteAll}, the one caller, awaits them.
  */
 final class InPlaceDelete {
     private InPlaceDelete() {
@@ -23,7 +29,6 @@ final class InPlaceDelete {
     static boolean delete(StoreFile f, RingState ring, FailureLatch failure, Checkpointer checkpointer, byte[] key)
             throws IOException {
         Superblock sb = f.superblock();
-        f.engine().awaitStarted(); // this thread's started writes end first: the take below may wait for them
         WindowPlanner.InPlace d = ring.takeForDeleteInPlace(key);
         if (d == null) {
             return false;

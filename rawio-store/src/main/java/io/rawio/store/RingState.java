@@ -152,14 +152,8 @@ final class RingState {
         }
     }
 
-    /**
-     * Takes a key out of the index for a delete in place (see {@link WindowPlanner#takeForDeleteInPlace});
-     * null when the key is absent. First waits until no write of the key is in flight (or the store
-     * failed): in a store of one class such a write lands at a later position than the tombstone written
-     * in place, and the scan from a checkpoint applies a one-class store's slots in position order, so it
-     * would apply the write after the delete (stores of several classes go by versions). The caller's own
-     * started writes must be over (they would never end while it waits here).
-     */
+    /** {@link WindowPlanner#takeForDeleteInPlace} once no write of the key is in flight, or the store failed
+     * ({@link InPlaceDelete} says why); null when the key is absent. */
     WindowPlanner.InPlace takeForDeleteInPlace(byte[] key) {
         lock.lock();
         try {

@@ -93,7 +93,8 @@ final class WritePipeline {
      *     be gone already
      */
     int deleteAll(List<byte[]> keys) throws IOException {
-        f.engine().awaitStarted(); // this thread's started calls come first
+        // This thread's started calls come first (and a delete in place waits for writes in flight).
+        f.engine().awaitStarted();
         List<byte[]> present = new java.util.ArrayList<>(Math.min(keys.size(), 1024));
         java.util.Set<java.nio.ByteBuffer> seen = keys.size() > 1 ? new java.util.HashSet<>() : null;
         for (byte[] k : keys) {

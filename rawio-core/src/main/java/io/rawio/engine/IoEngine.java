@@ -173,6 +173,16 @@ public interface IoEngine extends AutoCloseable {
         return null;
     }
 
+    /**
+     * The calling thread does no more I/O on this engine: what the engine keeps for it (an io_uring
+     * ring) is released now, by that thread, not when the engine closes. A ring set up SINGLE_ISSUER
+     * unregisters its files only from the thread that owns it; from any other, its references to the
+     * files (and so their flocks) outlive the engine's close until the kernel's own teardown. A later
+     * batch on this thread sets up what it needs again. Call it with no batch of the thread's started.
+     */
+    default void releaseThread() {
+    }
+
     /** Syscalls this engine has made so far (all threads), for syscalls-per-I/O figures. */
     long syscalls();
 

@@ -543,6 +543,14 @@ public final class UringEngine extends AbstractIoEngine {
     }
 
     @Override
+    public void releaseThread() {
+        UringEngineRing r = rings.current();
+        if (r != null && r.others == null) {
+            rings.drop(r);
+        }
+    }
+
+    @Override
     public void close() {
         if (isClosed()) {
             return;

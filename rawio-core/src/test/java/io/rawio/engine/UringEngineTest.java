@@ -96,4 +96,41 @@ class UringEngineTest {
         engine.close();
         assertTrue(engine.isClosed());
     }
+
+    /**
+     * A thread's uring-fixed ring registers the files it uses; only that thread can unregister them
+     * (SINGLE_ISSUER), so without releaseThread the file's flock outlives its close and the engine's.
+     */
+    @Test
+    void aReleasedThreadsRingNoLongerHoldsItsFiles() throws Exception {
+        Path p = dir.resolve("locked");
+        Files.write(p, new byte[1 << 16]);
+        for (int round = 0; round < 5; round++) {
+            UringEngine engine = new UringEngine(true, new EngineConfig(4));
+            IoFile file = engine.open(p, OpenOptions.readWrite());
+            assertTrue(file.nativeFile().flock(io.rawio.nativeio.LinuxConstants.LOCK_EX
+                    | io.rawio.nativeio.LinuxConstants.LOCK_NB), "round " + round + ": the file is free");
+            Throwable[] failed = new Throwable[1];
+            Thread t = Thread.ofPlatform().start(() -> {
+                try (Arena a = Arena.ofConfined()) {
+                    IoBatch b = new IoBatch(1);
+                    b.write(file, 0, a.allocate(512).fill((byte) 7));
+                    engine.execute(b);
+                    b.throwIfFailed();
+                    engine.releaseThread();
+                } catch (Throwable e) {
+                    failed[0] = e;
+                }
+            });
+            t.join();
+            assertEquals(null, failed[0]);
+            file.close();
+            engine.close();
+        }
+        try (UringEngine engine = new UringEngine(false, new EngineConfig(4));
+             IoFile file = engine.open(p, OpenOptions.readWrite())) {
+            assertTrue(file.nativeFile().flock(io.rawio.nativeio.LinuxConstants.LOCK_EX
+                    | io.rawio.nativeio.LinuxConstants.LOCK_NB), "the file is free after the last round");
+        }
+    }
 }

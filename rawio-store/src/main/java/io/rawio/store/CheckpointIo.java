@@ -32,6 +32,11 @@ final class CheckpointIo {
         return generation % 2 == 0 ? sb.checkpoint0() : sb.checkpoint1();
     }
 
+    /** The calling thread writes no more checkpoints: the engine releases what it keeps for it ({@link io.rawio.engine.IoEngine#releaseThread}). */
+    void releaseThread() {
+        f.engine().releaseThread();
+    }
+
     /** Both regions' offsets, region 0 first. */
     long[] regions() {
         return new long[] {sb.checkpoint0(), sb.checkpoint1()};

@@ -13,6 +13,14 @@ import java.util.concurrent.TimeUnit;
  * store was written to, and on close. One checkpoint is written at a time (its own monitor, never the
  * store object's); the index snapshot is taken under the ring's lock, the I/O outside it.
  *
+ * <p>The one due after writes is written on the checkpoint thread, not by the writer that found it
+ * due: a checkpoint is not needed for any write's durability (each write is flushed, or not, by its
+ * own batch), only to keep recovery's scan short, so writers go on while it is written. A writer waits
+ * for it only when its ring ran on past {@link #overduePositions} since the last checkpoint that landed,
+ * half way from the threshold to the point where the ring would come round to that checkpoint's scan
+ * start (after which recovery could not start there). Every checkpoint the thread writes passes the
+ * store's {@link CallGate}, so close waits for one in progress and none starts after it.
+ *
  * <p>Lock order: {@code writeMonitor} before the ring state's lock.
  */
 final class Checkpointer implements AutoCloseable {
@@ -22,8 +30,12 @@ final class Checkpointer implements AutoCloseable {
     private final long slotCount;
     /** Held while a checkpoint is snapshotted and written: one at a time, in generation order. */
     private final Object writeMonitor = new Object();
-    /** The periodic timer, started once the store is open; null when off or closed. */
-    private volatile ScheduledExecutorService timer;
+    /** The checkpoint thread (after-writes and periodic checkpoints), started once the store is open; null before and after. */
+    private volatile ScheduledExecutorService worker;
+    /** The store's gate, which every checkpoint on {@link #worker} passes; set with it. */
+    private volatile CallGate gate;
+    /** Whether an after-writes checkpoint was handed to {@link #worker} and has not ended yet. */
+    private final java.util.concurrent.atomic.AtomicBoolean queued = new java.util.concurrent.atomic.AtomicBoolean();
 
     Checkpointer(RingState ring, CheckpointIo io, FailureLatch failure, long slotCount) {
         this.ring = ring;
@@ -72,54 +84,129 @@ final class Checkpointer implements AutoCloseable {
         return Math.min(slots / 2, Math.max(4096, slots / 8));
     }
 
-    /** After a window of writes: a checkpoint when an eighth of any class's ring was written since the last. */
+    /**
+     * The threshold past which a writer waits for the checkpoint in progress: half way from
+     * {@link #autoPositions(long)} to a whole ring of {@code slots}.
+     */
+    static long overduePositions(long slots) {
+        long auto = autoPositions(slots);
+        return auto + (slots - auto) / 2;
+    }
+
+    /**
+     * After a window of writes: when an eighth of any class's ring was written since the last
+     * checkpoint, one is handed to the checkpoint thread (none when one is already there); the writer
+     * writes it itself, waiting first for the one in progress, only when its ring is
+     * {@link #overduePositions overdue} or the thread is not running.
+     */
     void afterWrites() throws IOException {
-        if (!failure.isSet() && ring.checkpointDue(Checkpointer::autoPositions)) {
-            write();
+        if (failure.isSet() || !ring.checkpointDue(Checkpointer::autoPositions)) {
+            return;
+        }
+        ScheduledExecutorService w = worker;
+        if (w != null && queued.compareAndSet(false, true)) {
+            try {
+                w.execute(this::inBackground);
+                return;
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                queued.set(false);
+            }
+        }
+        if (w == null || ring.checkpointDue(Checkpointer::overduePositions)) {
+            writeIfDue();
+        }
+    }
+
+    /** A checkpoint if one is still due once this thread holds the write monitor. */
+    private void writeIfDue() throws IOException {
+        synchronized (writeMonitor) {
+            if (!failure.isSet() && ring.checkpointDue(Checkpointer::autoPositions)) {
+                write();
+            }
+        }
+    }
+
+    private void inBackground() {
+        try {
+            passGate(this::writeIfDue);
+        } finally {
+            queued.set(false);
         }
     }
 
     /**
-     * Starts writing a checkpoint every {@code intervalMs} when there were writes since the last; each
-     * runs through {@code gate}, so close waits for one in progress and none starts after it.
+     * Starts the checkpoint thread: it writes the checkpoints found due after writes and, every
+     * {@code intervalMs} (0: never) when there were writes since the last, a periodic one. Each passes
+     * {@code gate}.
      */
-    void startPeriodic(long intervalMs, CallGate gate) {
-        if (intervalMs <= 0) {
-            return;
-        }
-        ScheduledExecutorService ex = Executors.newSingleThreadScheduledExecutor(r -> {
+    void start(long intervalMs, CallGate gate) {
+        start(intervalMs, gate, Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "rawio-store-checkpoint");
             t.setDaemon(true);
             return t;
-        });
-        ex.scheduleWithFixedDelay(() -> periodic(gate), intervalMs, intervalMs, TimeUnit.MILLISECONDS);
-        timer = ex;
+        }));
     }
 
-    private void periodic(CallGate gate) {
+    /** {@link #start(long, CallGate)} on {@code ex}, a single thread (tests pass one they can hold up). */
+    void start(long intervalMs, CallGate gate, ScheduledExecutorService ex) {
+        this.gate = gate;
+        if (intervalMs > 0) {
+            ex.scheduleWithFixedDelay(this::periodic, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
+        }
+        worker = ex;
+    }
+
+    private void periodic() {
+        passGate(() -> {
+            if (ring.writesSinceCheckpoint() > 0 && !failure.isSet()) {
+                write();
+            }
+        });
+    }
+
+    /** Runs a checkpoint on the checkpoint thread inside the store's gate; nothing once the store is closing. */
+    private void passGate(CheckpointCall checkpoint) {
+        CallGate g = gate;
         try {
-            gate.enter();
+            g.enter();
         } catch (IllegalStateException closed) {
             return;
         }
         try {
-            if (ring.writesSinceCheckpoint() > 0 && !failure.isSet()) {
-                write();
-            }
+            checkpoint.run();
         } catch (IOException | RuntimeException e) {
             // A failed checkpoint latched the store's failure; the next write reports it.
         } finally {
-            gate.exit();
+            g.exit();
         }
     }
 
-    /** Stops the periodic timer. Idempotent. */
+    @FunctionalInterface
+    private interface CheckpointCall {
+        void run() throws IOException;
+    }
+
+    /**
+     * Stops the checkpoint thread, after it released what the engine kept for it (its ring, and with
+     * it the file's references: see {@link io.rawio.engine.IoEngine#releaseThread}). Call it once the
+     * store's gate is closed: no checkpoint is then in progress on it, and none starts. Idempotent.
+     */
     @Override
     public void close() {
-        ScheduledExecutorService t = timer;
-        timer = null;
-        if (t != null) {
+        ScheduledExecutorService t = worker;
+        worker = null;
+        if (t == null) {
+            return;
+        }
+        t.execute(io::releaseThread);
+        t.shutdown(); // the periodic task is cancelled; what was queued runs, and finds the gate closed
+        try {
+            if (!t.awaitTermination(30, TimeUnit.SECONDS)) {
+                t.shutdownNow();
+            }
+        } catch (InterruptedException e) {
             t.shutdownNow();
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -46,7 +46,7 @@ record StoreParts(StoreFile file, StoreOptions options, FailureLatch failure, Ca
             Checker checker = new Checker(file, options, ring, checkpoints);
             StoreParts parts = new StoreParts(file, options, failure, gate, cache, leaseBuffers, ring, scratch,
                     checkpointer, writes, reads, checker, (System.nanoTime() - start) / 1_000_000);
-            checkpointer.startPeriodic(options.checkpointIntervalMs(), gate);
+            checkpointer.start(options.checkpointIntervalMs(), gate);
             return parts;
         } catch (IOException | RuntimeException e) {
             try {

@@ -239,7 +239,7 @@ class CheckpointerTest {
             RingState ring = ring(sb, new KeyIndex(SLOTS), failure);
             Checkpointer c = new Checkpointer(ring, io, failure, SLOTS);
             CallGate gate = new CallGate(path);
-            c.startPeriodic(10, gate);
+            c.start(10, gate);
             List<Thread> started = new ArrayList<>(checkpointThreads());
             started.removeAll(before);
             assertEquals(1, started.size(), "one checkpoint thread");
@@ -284,7 +284,7 @@ class CheckpointerTest {
             CallGate gate = new CallGate(path);
             commitPut(ring, key("k"));
             assertTrue(gate.close());
-            c.startPeriodic(10, gate);
+            c.start(10, gate);
             try {
                 Thread.sleep(300);
                 assertEquals(1, newest(headers(io)), "a closed store writes no periodic checkpoint");
@@ -292,6 +292,72 @@ class CheckpointerTest {
             } finally {
                 c.close();
             }
+        }
+    }
+
+    /** Waits until every task handed to {@code worker} before now has run. */
+    static void drain(java.util.concurrent.ExecutorService worker) throws Exception {
+        worker.submit(() -> { }).get(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aDueCheckpointIsWrittenOnTheCheckpointThreadUnlessTheWriterIsOverdue() throws Exception {
+        try (StoreFile f = open()) {
+            Superblock sb = f.superblock();
+            CheckpointIo io = new CheckpointIo(f);
+            FailureLatch failure = new FailureLatch(path);
+            long auto = Checkpointer.autoPositions(SLOTS);
+            long overdue = Checkpointer.overduePositions(SLOTS);
+            assertEquals(128, auto, "test geometry");
+            assertEquals(192, overdue, "half way from the threshold to a whole ring");
+            // Due (auto + 10 positions since the last checkpoint's scan start), not overdue.
+            RingState ring = new RingState(sb, new KeyIndex(SLOTS),
+                    new Recovery.Result(auto + 10, 1, 0, 0, auto + 10, false), EvictionPolicy.FIFO, failure);
+            Checkpointer c = new Checkpointer(ring, io, failure, SLOTS);
+            CallGate gate = new CallGate(path);
+            java.util.concurrent.ScheduledExecutorService worker =
+                    java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            worker.execute(() -> {
+                try {
+                    held.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            c.start(0, gate, worker);
+            try {
+                c.afterWrites();
+                c.afterWrites(); // one is queued: no second
+                assertEquals(1, newest(headers(io)), "the writer handed the checkpoint on and went on");
+
+                for (long p = auto + 10; p <= overdue; p++) {
+                    commitPut(ring, key("k" + p));
+                }
+                c.afterWrites();
+                Header[] h = headers(io);
+                assertEquals(2, newest(h), "an overdue writer writes the checkpoint itself");
+                assertEquals(overdue + 1, h[0].scanStart());
+
+                held.countDown();
+                drain(worker);
+                assertEquals(2, newest(headers(io)), "the queued one found nothing due any more");
+
+                for (long p = 0; p <= auto; p++) {
+                    commitPut(ring, key("m" + p));
+                }
+                c.afterWrites();
+                drain(worker);
+                h = headers(io);
+                assertEquals(3, newest(h), "the checkpoint thread wrote the next one");
+                assertEquals(overdue + 1 + auto + 1, h[1].scanStart());
+                assertNull(failure.get());
+            } finally {
+                held.countDown();
+                gate.close();
+                c.close();
+            }
+            assertTrue(worker.isShutdown(), "close stops the checkpoint thread");
         }
     }
 }

@@ -54,7 +54,7 @@ final class Checkpointer implements AutoCloseable {
         synchronized (writeMonitor) {
             failure.throwIfSet();
             try (Arena arena = Arena.ofConfined()) {
-                RingState.Snapshot s = ring.snapshot(arena, io.maxPayload());
+                IndexSnapshot s = ring.snapshot(arena, io.maxPayload());
                 if (s == null) {
                     return false;
                 }

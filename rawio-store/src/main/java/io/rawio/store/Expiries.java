@@ -19,6 +19,11 @@ final class Expiries {
         this.clock = clock;
     }
 
+    /** A copy (of the keys with an expiry only: nothing when none has one), for encoding outside the lock. */
+    Expiries copy() {
+        return new Expiries(at, clock);
+    }
+
     long now() {
         return clock.millis();
     }

@@ -57,6 +57,32 @@ final class KeyIndex {
         allocate(16);
     }
 
+    /**
+     * A copy of what a checkpoint encodes, made of a few array copies, so that the lock guarding this
+     * index is held only for those while the entries are encoded from the copy: it answers
+     * {@link #forEachEntry}, {@link #keyAt}, {@link #positionAt}, {@link #valueLengthAt},
+     * {@link #dataCrcAt}, {@link #versionAt}, {@link #size} and {@link #keyBytes} as this index did when
+     * copied, and nothing else (it knows no slot's key). The keys are shared: the index never changes a
+     * key's bytes.
+     */
+    KeyIndex entriesCopy() {
+        return new KeyIndex(this);
+    }
+
+    private KeyIndex(KeyIndex from) {
+        this.slotCount = from.slotCount;
+        this.slotOfPosition = from.slotOfPosition;
+        this.keys = from.keys.clone();
+        this.positions = from.positions.clone();
+        this.size = from.size;
+        this.valueBytes = from.valueBytes;
+        this.keyBytes = from.keyBytes;
+        this.slotKeys = null;
+        this.slotValueLengths = from.slotValueLengths.clone();
+        this.slotDataCrcs = from.slotDataCrcs.clone();
+        this.slotVersions = from.slotVersions == null ? null : from.slotVersions.clone();
+    }
+
     /** The entry's version, or 0 where the index keeps none (one slot class). */
     long versionAt(int entry) {
         return slotVersions == null ? 0 : slotVersions[slotOf(positions[entry])];

@@ -1,6 +1,5 @@
 package io.rawio.store;
 
-import io.rawio.memory.AlignedMemory;
 import io.rawio.store.SuperblockDescriptor.Superblock;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -480,21 +479,16 @@ final class RingState {
 
     // ------------------------------------------------------------------ checkpoints
 
-    /** What a checkpoint writes, taken under the lock. */
-    record Snapshot(long generation, long[] scanStarts, long nextVersion, long count, MemorySegment payload,
-            long payloadLength) {
-        /** Class 0's scan start. */
-        long scanStart() {
-            return scanStarts[0];
-        }
-    }
-
     /**
-     * Encodes the index into a payload from {@code arena} and hands out the next generation; null when
-     * the entries need more than {@code maxPayload} bytes. Each ring's scan start is its oldest position
-     * still in flight (or its cursor), so a write acknowledged after the snapshot is found by the scan.
+     * What the next checkpoint writes, and the next generation handed out; null when the entries need
+     * more than {@code maxPayload} bytes. Each ring's scan start is its oldest position still in flight
+     * (or its cursor), so a write acknowledged after the snapshot is found by the scan. The lock is held
+     * only to copy the index's arrays ({@link KeyIndex#entriesCopy}); the entries are encoded into a
+     * payload from {@code arena} after it is released, so writers are not held up for the length of the
+     * index. Called under the checkpointer's write monitor (one at a time, in generation order).
      */
-    Snapshot snapshot(Arena arena, long maxPayload) {
+    IndexSnapshot snapshot(Arena arena, long maxPayload) {
+        IndexSnapshot.Copy copy;
         lock.lock();
         try {
             long[] scanStarts = new long[rings.length];
@@ -507,14 +501,13 @@ final class RingState {
             if (payloadLength > maxPayload) {
                 return null;
             }
-            MemorySegment payload = AlignedMemory.allocate(arena,
-                    Math.max(SlotStore.BLOCK_SIZE, Blocks.roundUp(payloadLength, SlotStore.BLOCK_SIZE)), SlotStore.BLOCK_SIZE);
-            CheckpointDescriptor.encodeIndex(index, expiries, gone, payload, payloadLength);
             n.writesSinceCheckpoint = 0;
-            return new Snapshot(++n.generation, scanStarts, n.nextVersion, count, payload, payloadLength);
+            copy = new IndexSnapshot.Copy(++n.generation, scanStarts, n.nextVersion, index.entriesCopy(),
+                    expiries.copy(), gone, count, payloadLength);
         } finally {
             lock.unlock();
         }
+        return copy.encode(arena);
     }
 
     void checkpointWritten(long[] scanStarts, long bytes) {

@@ -36,6 +36,34 @@ class KeyIndexProperties {
         return ("key:" + k).getBytes(StandardCharsets.UTF_8);
     }
 
+    /** Applies {@code o} to the index as the planner would, and to the model (key -> position; key -> {length, CRC}). */
+    private static void apply(KeyIndex index, java.util.Map<Integer, Long> model,
+            java.util.Map<Integer, int[]> lengthAndCrc, Op o, int step) {
+        byte[] k = key(o.key());
+        Long was = model.get(o.key());
+        if (o.position() < 0) {
+            assertEquals(was == null ? -1 : was, index.removeAt(index.find(k)), "remove " + o);
+            model.remove(o.key());
+            return;
+        }
+        int slot = (int) (o.position() % SLOTS);
+        byte[] resident = index.keyInSlot(slot);
+        if (resident != null) {
+            index.removeAt(index.find(resident));
+            String r = new String(resident, StandardCharsets.UTF_8);
+            model.remove(Integer.parseInt(r.substring(4)));
+            was = model.get(o.key());
+        }
+        int e = index.find(k);
+        // Length and CRC differ from put to put of a key: an update must replace them.
+        int length = o.key() * 3 + step;
+        int crc = o.key() * 7 + 31 * step;
+        assertEquals(was == null ? -1 : was, index.putAt(e, e < 0 ? k.clone() : k, o.position(), length, crc),
+                "put " + o);
+        model.put(o.key(), o.position());
+        lengthAndCrc.put(o.key(), new int[] {length, crc});
+    }
+
     @Property(tries = 200)
     void putsAndRemovesByEntryMatchAModel(@ForAll("ops") List<Op> ops) {
         KeyIndex index = new KeyIndex(SLOTS);
@@ -43,30 +71,7 @@ class KeyIndexProperties {
         java.util.Map<Integer, int[]> lengthAndCrc = new java.util.HashMap<>(); // key -> {value length, CRC}
         int step = 0;
         for (Op o : ops) {
-            step++;
-            byte[] k = key(o.key());
-            Long was = model.get(o.key());
-            if (o.position() < 0) {
-                assertEquals(was == null ? -1 : was, index.removeAt(index.find(k)), "remove " + o);
-                model.remove(o.key());
-            } else {
-                int slot = (int) (o.position() % SLOTS);
-                byte[] resident = index.keyInSlot(slot);
-                if (resident != null) {
-                    index.removeAt(index.find(resident));
-                    String r = new String(resident, StandardCharsets.UTF_8);
-                    model.remove(Integer.parseInt(r.substring(4)));
-                    was = model.get(o.key());
-                }
-                int e = index.find(k);
-                // Length and CRC differ from put to put of a key: an update must replace them.
-                int length = o.key() * 3 + step;
-                int crc = o.key() * 7 + 31 * step;
-                assertEquals(was == null ? -1 : was,
-                        index.putAt(e, e < 0 ? k.clone() : k, o.position(), length, crc), "put " + o);
-                model.put(o.key(), o.position());
-                lengthAndCrc.put(o.key(), new int[] {length, crc});
-            }
+            apply(index, model, lengthAndCrc, o, ++step);
             assertEquals(model.size(), index.size());
             long keyBytes = 0;
             long valueBytes = 0;
@@ -96,5 +101,37 @@ class KeyIndexProperties {
             }
             assertArrayEquals(expect, index.keyInSlot(s), "slot " + s);
         }
+    }
+
+    /**
+     * A checkpoint encodes from {@link KeyIndex#entriesCopy} after the lock is released, while the
+     * index goes on changing: the copy answers with what the index held when copied.
+     */
+    @Property(tries = 200)
+    void anEntriesCopyKeepsWhatTheIndexHeldWhenCopied(@ForAll("ops") List<Op> before, @ForAll("ops") List<Op> after) {
+        KeyIndex index = new KeyIndex(SLOTS);
+        java.util.Map<Integer, Long> model = new java.util.HashMap<>();
+        java.util.Map<Integer, int[]> lengthAndCrc = new java.util.HashMap<>();
+        int step = 0;
+        for (Op o : before) {
+            apply(index, model, lengthAndCrc, o, ++step);
+        }
+        KeyIndex copy = index.entriesCopy();
+        java.util.Map<Integer, Long> modelThen = new java.util.HashMap<>(model);
+        java.util.Map<Integer, int[]> lengthAndCrcThen = new java.util.HashMap<>(lengthAndCrc);
+        long keyBytesThen = index.keyBytes();
+        for (Op o : after) {
+            apply(index, model, lengthAndCrc, o, ++step);
+        }
+        assertEquals(modelThen.size(), copy.size());
+        assertEquals(keyBytesThen, copy.keyBytes());
+        java.util.Map<Integer, Long> seen = new java.util.HashMap<>();
+        copy.forEachEntry(e -> {
+            int k = Integer.parseInt(new String(copy.keyAt(e), StandardCharsets.UTF_8).substring(4));
+            seen.put(k, copy.positionAt(e));
+            assertEquals(lengthAndCrcThen.get(k)[0], copy.valueLengthAt(e), "length of key " + k);
+            assertEquals(lengthAndCrcThen.get(k)[1], copy.dataCrcAt(e), "CRC of key " + k);
+        });
+        assertEquals(modelThen, seen);
     }
 }

@@ -209,7 +209,7 @@ class RingStateTest {
         WriteWindow inFlight = window(3, "f", 3);
         s.plan(inFlight);
         try (Arena arena = Arena.ofConfined()) {
-            RingState.Snapshot snap = s.snapshot(arena, 1 << 20);
+            IndexSnapshot snap = s.snapshot(arena, 1 << 20);
             assertEquals(5, snap.scanStart(), "a write acknowledged after the snapshot is found by the scan");
             assertEquals(5, snap.count());
             assertEquals(1, snap.generation());

@@ -16,9 +16,11 @@ import java.util.concurrent.TimeUnit;
  * <p>The one due after writes is written on the checkpoint thread, not by the writer that found it
  * due: a checkpoint is not needed for any write's durability (each write is flushed, or not, by its
  * own batch), only to keep recovery's scan short, so writers go on while it is written. A writer waits
- * for it only when its ring ran on past {@link #overduePositions} since the last checkpoint that landed,
- * half way from the threshold to the point where the ring would come round to that checkpoint's scan
- * start (after which recovery could not start there). Every checkpoint the thread writes passes the
+ * for it only when its ring ran on past {@link #overduePositions} since the last checkpoint that landed:
+ * half again the threshold, so recovery's scan stays within 1.5 times what it was when writers wrote
+ * their checkpoints themselves, and never past half way from the threshold to where the ring would come
+ * round to that checkpoint's scan start (after which recovery could not start there). Every
+ * checkpoint the thread writes passes the
  * store's {@link CallGate}, so close waits for one in progress and none starts after it.
  *
  * <p>Lock order: {@code writeMonitor} before the ring state's lock.
@@ -85,12 +87,12 @@ final class Checkpointer implements AutoCloseable {
     }
 
     /**
-     * The threshold past which a writer waits for the checkpoint in progress: half way from
-     * {@link #autoPositions(long)} to a whole ring of {@code slots}.
+     * The threshold past which a writer waits for the checkpoint in progress: 1.5 times
+     * {@link #autoPositions(long)}, at most half way from it to a whole ring of {@code slots}.
      */
     static long overduePositions(long slots) {
         long auto = autoPositions(slots);
-        return auto + (slots - auto) / 2;
+        return auto + Math.min(auto / 2, (slots - auto) / 2);
     }
 
     /**

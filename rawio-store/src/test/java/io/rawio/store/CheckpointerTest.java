@@ -310,6 +310,8 @@ class CheckpointerTest {
             long overdue = Checkpointer.overduePositions(SLOTS);
             assertEquals(128, auto, "test geometry");
             assertEquals(192, overdue, "half way from the threshold to a whole ring");
+            assertEquals(187_500, Checkpointer.overduePositions(1_000_000), "1.5 times the threshold");
+            assertEquals(2265, Checkpointer.overduePositions(3020), "half way to a whole ring");
             // Due (auto + 10 positions since the last checkpoint's scan start), not overdue.
             RingState ring = new RingState(sb, new KeyIndex(SLOTS),
                     new Recovery.Result(auto + 10, 1, 0, 0, auto + 10, false), EvictionPolicy.FIFO, failure);

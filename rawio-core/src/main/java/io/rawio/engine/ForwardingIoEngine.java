@@ -88,6 +88,11 @@ public abstract class ForwardingIoEngine implements IoEngine {
     }
 
     @Override
+    public void releaseThread() {
+        inner.releaseThread();
+    }
+
+    @Override
     public boolean worksOnCallerThreads() {
         return inner.worksOnCallerThreads();
     }

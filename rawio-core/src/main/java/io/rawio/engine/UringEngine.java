@@ -544,6 +544,9 @@ public final class UringEngine extends AbstractIoEngine {
 
     @Override
     public void releaseThread() {
+        if (isClosed()) {
+            return; // closed with the engine
+        }
         UringEngineRing r = rings.current();
         if (r != null && r.others == null) {
             rings.drop(r);

@@ -193,17 +193,26 @@ public final class CheckpointDescriptor {
     /** {@link #encodeIndex(KeyIndex, Expiries, MemorySegment, long)}, then one {@link #REMOVED} entry per removal. */
     static void encodeIndex(KeyIndex index, Expiries expiries, java.util.List<RemovedKeys.Removal> removed,
             MemorySegment payload, long payloadLength) {
-        long[] at = {0};
-        index.forEachEntry(e -> {
-            byte[] k = index.keyAt(e);
-            at[0] = encodeEntry(payload, at[0], k, index.positionAt(e), index.valueLengthAt(e), index.dataCrcAt(e),
-                    index.versionAt(e), expiries.of(k));
-        });
-        for (RemovedKeys.Removal r : removed) {
-            at[0] = encodeEntry(payload, at[0], r.key(), REMOVED, 0, 0, r.version(), 0);
+        encodeEntries(index.entriesCopy(), expiries, removed, payload, payloadLength);
+    }
+
+    /**
+     * Writes every entry of {@code entries} (with its version, and its expiry from {@code expiries}), then
+     * one {@link #REMOVED} entry per removal, into {@code payload}, {@code payloadLength} bytes in all.
+     */
+    static void encodeEntries(IndexEntries entries, Expiries expiries, java.util.List<RemovedKeys.Removal> removed,
+            MemorySegment payload, long payloadLength) {
+        long at = 0;
+        for (int i = 0; i < entries.size(); i++) {
+            byte[] k = entries.keys()[i];
+            at = encodeEntry(payload, at, k, entries.positions()[i], entries.valueLengths()[i], entries.dataCrcs()[i],
+                    entries.versionAt(i), expiries.of(k));
         }
-        if (at[0] != payloadLength) {
-            throw new IllegalStateException("index key bytes out of step: wrote " + at[0] + " checkpoint bytes, expected "
+        for (RemovedKeys.Removal r : removed) {
+            at = encodeEntry(payload, at, r.key(), REMOVED, 0, 0, r.version(), 0);
+        }
+        if (at != payloadLength) {
+            throw new IllegalStateException("index key bytes out of step: wrote " + at + " checkpoint bytes, expected "
                     + payloadLength);
         }
     }

@@ -3,25 +3,27 @@ package io.rawio.store;
 import io.rawio.nativeio.NativeIoException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * When checkpoints are written: on demand, after an eighth of the ring was written since the last one
+ * When checkpoints are written: on demand, after an eighth of a ring was written since the last one
  * (so recovery's scan stays short, and ends well before the ring comes round), periodically when the
  * store was written to, and on close. One checkpoint is written at a time (its own monitor, never the
- * store object's); the index snapshot is taken under the ring's lock, the I/O outside it.
+ * store object's); the index's entries are copied under the ring state's lock, encoded and written
+ * outside it.
  *
  * <p>The one due after writes is written on the checkpoint thread, not by the writer that found it
  * due: a checkpoint is not needed for any write's durability (each write is flushed, or not, by its
- * own batch), only to keep recovery's scan short, so writers go on while it is written. A writer waits
- * for it only when its ring ran on past {@link #overduePositions} since the last checkpoint that landed:
- * half again the threshold, so recovery's scan stays within 1.5 times what it was when writers wrote
- * their checkpoints themselves, and never past half way from the threshold to where the ring would come
- * round to that checkpoint's scan start (after which recovery could not start there). Every
- * checkpoint the thread writes passes the
- * store's {@link CallGate}, so close waits for one in progress and none starts after it.
+ * own batch), only to keep recovery's scan short, so writers go on while it is written. A writer
+ * writes it itself, after the one in progress, once a ring ran on past {@link #overduePositions}
+ * since the last checkpoint that landed: half again the threshold, within room for one more window
+ * before the ring comes round (see {@link #afterWrites}). The other writers of checkpoints
+ * ({@link SlotStore#checkpoint()}, a delete in place, close) write theirs on their own thread. Every
+ * checkpoint the thread writes passes the store's {@link CallGate}, so close waits for one in progress
+ * and none starts after it.
  *
  * <p>Lock order: {@code writeMonitor} before the ring state's lock.
  */
@@ -55,19 +57,25 @@ final class Checkpointer implements AutoCloseable {
     boolean write() throws IOException {
         synchronized (writeMonitor) {
             failure.throwIfSet();
+            IndexSnapshot s = ring.snapshot(io.maxPayload());
+            if (s == null) {
+                return false;
+            }
             try (Arena arena = Arena.ofConfined()) {
-                IndexSnapshot s = ring.snapshot(arena, io.maxPayload());
-                if (s == null) {
-                    return false;
-                }
+                MemorySegment payload = s.encode(arena);
+                // The generation is taken only now: a snapshot that failed before this point wrote
+                // nothing and uses none, so the next checkpoint still goes to the older region.
+                long generation = ring.nextGeneration();
                 long bytes;
                 try {
-                    bytes = io.write(arena, s.generation(), s.scanStarts(), s.nextVersion(), s.count(), s.payload(),
+                    bytes = io.write(arena, generation, s.scanStarts(), s.nextVersion(), s.count(), payload,
                             s.payloadLength());
-                } catch (NativeIoException e) {
-                    throw failure.fail("checkpoint write", e.getMessage(), e);
+                } catch (NativeIoException | RuntimeException | Error e) {
+                    // The region may be half written and its generation is spent: the store fails, so no
+                    // later checkpoint can go over the one that loads.
+                    throw failure.fail("checkpoint write", e.getMessage() == null ? e.toString() : e.getMessage(), e);
                 }
-                ring.checkpointWritten(s.scanStarts(), bytes);
+                ring.checkpointWritten(s, bytes);
                 return true;
             }
         }
@@ -87,35 +95,43 @@ final class Checkpointer implements AutoCloseable {
     }
 
     /**
-     * The threshold past which a writer waits for the checkpoint in progress: 1.5 times
-     * {@link #autoPositions(long)}, at most half way from it to a whole ring of {@code slots}.
+     * The threshold past which a writer writes the checkpoint itself (after the one in progress): 1.5
+     * times {@link #autoPositions(long)}, but no more than leaves room for one more window's positions
+     * in flight ({@link RingBounds#aheadBudget()}) before the ring comes round to the last checkpoint's
+     * scan start. So a ring of up to 8,192 slots, where the threshold is already half the ring, gets its
+     * checkpoints from its writer as before; a larger one from the checkpoint thread.
      */
     static long overduePositions(long slots) {
         long auto = autoPositions(slots);
-        return auto + Math.min(auto / 2, (slots - auto) / 2);
+        long window = Math.min(RingBounds.MAX_AHEAD, slots / 2);
+        return Math.max(auto, Math.min(auto + auto / 2, slots - window));
     }
 
     /**
-     * After a window of writes: when an eighth of any class's ring was written since the last
-     * checkpoint, one is handed to the checkpoint thread (none when one is already there); the writer
-     * writes it itself, waiting first for the one in progress, only when its ring is
-     * {@link #overduePositions overdue} or the thread is not running.
+     * After a window of writes: when an eighth of any class's ring (at least 4,096 positions, at most
+     * half) was written since the last checkpoint, one is handed to the checkpoint thread (none when one
+     * is already there). The writer writes it itself, after the one in progress, when any ring is
+     * {@link #overduePositions overdue} or the thread is not running. Each writer may plan one more
+     * window before it checks again: with one writer, no ring comes round to the scan start of the
+     * checkpoint recovery would load; with several, each may add a window first (as when writers wrote
+     * every checkpoint themselves), and a ring that comes round makes recovery read every slot.
      */
     void afterWrites() throws IOException {
         if (failure.isSet() || !ring.checkpointDue(Checkpointer::autoPositions)) {
             return;
         }
         ScheduledExecutorService w = worker;
-        if (w != null && queued.compareAndSet(false, true)) {
-            try {
-                w.execute(this::inBackground);
-                return;
-            } catch (java.util.concurrent.RejectedExecutionException closing) {
-                queued.set(false);
-            }
-        }
         if (w == null || ring.checkpointDue(Checkpointer::overduePositions)) {
             writeIfDue();
+            return;
+        }
+        if (queued.compareAndSet(false, true)) {
+            try {
+                w.execute(this::inBackground);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                queued.set(false);
+                writeIfDue();
+            }
         }
     }
 
@@ -177,7 +193,8 @@ final class Checkpointer implements AutoCloseable {
         try {
             checkpoint.run();
         } catch (IOException | RuntimeException e) {
-            // A failed checkpoint latched the store's failure; the next write reports it.
+            // A failed write latched the store's failure, which the next write reports; a snapshot that
+            // failed before writing spent nothing, and the next one due tries again.
         } finally {
             g.exit();
         }
@@ -202,12 +219,23 @@ final class Checkpointer implements AutoCloseable {
         }
         t.execute(io::releaseThread);
         t.shutdown(); // the periodic task is cancelled; what was queued runs, and finds the gate closed
-        try {
-            if (!t.awaitTermination(30, TimeUnit.SECONDS)) {
-                t.shutdownNow();
+        // Uninterruptibly, as the gate's close waits: an interrupted closer must still let the thread
+        // give its ring back, or the file's flock outlives the store.
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!t.isTerminated()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                t.shutdownNow(); // a checkpoint thread stuck this long: the engine's close reclaims its ring
+                break;
             }
-        } catch (InterruptedException e) {
-            t.shutdownNow();
+            try {
+                t.awaitTermination(left, TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
     }

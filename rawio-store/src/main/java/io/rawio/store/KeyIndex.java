@@ -58,29 +58,30 @@ final class KeyIndex {
     }
 
     /**
-     * A copy of what a checkpoint encodes, made of a few array copies, so that the lock guarding this
-     * index is held only for those while the entries are encoded from the copy: it answers
-     * {@link #forEachEntry}, {@link #keyAt}, {@link #positionAt}, {@link #valueLengthAt},
-     * {@link #dataCrcAt}, {@link #versionAt}, {@link #size} and {@link #keyBytes} as this index did when
-     * copied, and nothing else (it knows no slot's key). The keys are shared: the index never changes a
-     * key's bytes.
+     * What a checkpoint encodes, copied in one pass over the table (O(table) time, O(keys) memory),
+     * so that the lock guarding this index is held only for the copy ({@link IndexEntries}).
      */
-    KeyIndex entriesCopy() {
-        return new KeyIndex(this);
-    }
-
-    private KeyIndex(KeyIndex from) {
-        this.slotCount = from.slotCount;
-        this.slotOfPosition = from.slotOfPosition;
-        this.keys = from.keys.clone();
-        this.positions = from.positions.clone();
-        this.size = from.size;
-        this.valueBytes = from.valueBytes;
-        this.keyBytes = from.keyBytes;
-        this.slotKeys = null;
-        this.slotValueLengths = from.slotValueLengths.clone();
-        this.slotDataCrcs = from.slotDataCrcs.clone();
-        this.slotVersions = from.slotVersions == null ? null : from.slotVersions.clone();
+    IndexEntries entriesCopy() {
+        byte[][] k = new byte[size][];
+        long[] p = new long[size];
+        int[] lengths = new int[size];
+        int[] crcs = new int[size];
+        long[] v = slotVersions == null ? null : new long[size];
+        int j = 0;
+        for (int i = 0; i < keys.length; i++) {
+            if (keys[i] != null) {
+                int slot = slotOf(positions[i]);
+                k[j] = keys[i];
+                p[j] = positions[i];
+                lengths[j] = slotValueLengths[slot] & Integer.MAX_VALUE;
+                crcs[j] = slotDataCrcs[slot];
+                if (v != null) {
+                    v[j] = slotVersions[slot];
+                }
+                j++;
+            }
+        }
+        return new IndexEntries(k, p, lengths, crcs, v, keyBytes);
     }
 
     /** The entry's version, or 0 where the index keeps none (one slot class). */

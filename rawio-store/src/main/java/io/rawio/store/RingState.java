@@ -480,15 +480,13 @@ final class RingState {
     // ------------------------------------------------------------------ checkpoints
 
     /**
-     * What the next checkpoint writes, and the next generation handed out; null when the entries need
-     * more than {@code maxPayload} bytes. Each ring's scan start is its oldest position still in flight
-     * (or its cursor), so a write acknowledged after the snapshot is found by the scan. The lock is held
-     * only to copy the index's arrays ({@link KeyIndex#entriesCopy}); the entries are encoded into a
-     * payload from {@code arena} after it is released, so writers are not held up for the length of the
-     * index. Called under the checkpointer's write monitor (one at a time, in generation order).
+     * What the next checkpoint writes; null when the entries need more than {@code maxPayload} bytes.
+     * Each ring's scan start is its oldest position still in flight (or its cursor), so a write
+     * acknowledged after the snapshot is found by the scan. The lock is held only to copy the index's
+     * entries ({@link KeyIndex#entriesCopy}); {@link IndexSnapshot#encode} runs after it is released, so
+     * writers are not held up for the encoding. Called under the checkpointer's write monitor.
      */
-    IndexSnapshot snapshot(Arena arena, long maxPayload) {
-        IndexSnapshot.Copy copy;
+    IndexSnapshot snapshot(long maxPayload) {
         lock.lock();
         try {
             long[] scanStarts = new long[rings.length];
@@ -501,21 +499,31 @@ final class RingState {
             if (payloadLength > maxPayload) {
                 return null;
             }
-            n.writesSinceCheckpoint = 0;
-            copy = new IndexSnapshot.Copy(++n.generation, scanStarts, n.nextVersion, index.entriesCopy(),
-                    expiries.copy(), gone, count, payloadLength);
+            return new IndexSnapshot(scanStarts, n.nextVersion, index.entriesCopy(), expiries.copy(), gone, count,
+                    payloadLength, n.writesSinceCheckpoint);
         } finally {
             lock.unlock();
         }
-        return copy.encode(arena);
     }
 
-    void checkpointWritten(long[] scanStarts, long bytes) {
+    /** The generation of the checkpoint about to be written: one past the last handed out. */
+    long nextGeneration() {
+        lock.lock();
+        try {
+            return ++n.generation;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Checkpoint {@code s} landed ({@code bytes} written): its scan starts are where recovery starts now. */
+    void checkpointWritten(IndexSnapshot s, long bytes) {
         lock.lock();
         try {
             for (int c = 0; c < rings.length; c++) {
-                rings[c].checkpointScanStart = scanStarts[c];
+                rings[c].checkpointScanStart = s.scanStarts()[c];
             }
+            n.writesSinceCheckpoint -= s.writes();
             n.checkpoints++;
             n.bytesWritten += bytes;
         } finally {

@@ -300,33 +300,53 @@ class CheckpointerTest {
         worker.submit(() -> { }).get(30, java.util.concurrent.TimeUnit.SECONDS);
     }
 
+    /** A single-thread executor whose thread is held by a first task until {@code held} counts down. */
+    static java.util.concurrent.ScheduledExecutorService heldWorker(java.util.concurrent.CountDownLatch held) {
+        java.util.concurrent.ScheduledExecutorService worker =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        worker.execute(() -> {
+            try {
+                held.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        return worker;
+    }
+
+    @Test
+    void theOverdueThresholdLeavesAWindowBeforeTheRingComesRound() {
+        assertEquals(6144, Checkpointer.overduePositions(16_384), "1.5 times the threshold");
+        assertEquals(187_500, Checkpointer.overduePositions(1_000_000), "1.5 times the threshold");
+        assertEquals(4904, Checkpointer.overduePositions(9000), "a window of room before the ring comes round");
+        assertEquals(1510, Checkpointer.overduePositions(3020), "a small ring: its writer writes them");
+        assertEquals(128, Checkpointer.overduePositions(SLOTS));
+        for (long n : new long[] {64, 3020, 8192, 9000, 14_336, 16_384, 100_000, 1_000_000}) {
+            long overdue = Checkpointer.overduePositions(n);
+            assertTrue(overdue >= Checkpointer.autoPositions(n), "never before the threshold: " + n);
+            assertTrue(overdue + Math.min(RingBounds.MAX_AHEAD, n / 2) <= n, "a window of room: " + n);
+        }
+    }
+
     @Test
     void aDueCheckpointIsWrittenOnTheCheckpointThreadUnlessTheWriterIsOverdue() throws Exception {
-        try (StoreFile f = open()) {
+        Path big = dir.resolve("big.store");
+        SlotStore.format(big, RecoveryTest.META + 16_384L * 4096, 4096, false, options);
+        try (StoreFile f = StoreFile.open(big, options, StoreFile.createEngine(options, s -> { }), "")) {
             Superblock sb = f.superblock();
+            long slots = sb.slotCount();
             CheckpointIo io = new CheckpointIo(f);
-            FailureLatch failure = new FailureLatch(path);
-            long auto = Checkpointer.autoPositions(SLOTS);
-            long overdue = Checkpointer.overduePositions(SLOTS);
-            assertEquals(128, auto, "test geometry");
-            assertEquals(192, overdue, "half way from the threshold to a whole ring");
-            assertEquals(187_500, Checkpointer.overduePositions(1_000_000), "1.5 times the threshold");
-            assertEquals(2265, Checkpointer.overduePositions(3020), "half way to a whole ring");
+            FailureLatch failure = new FailureLatch(big);
+            long auto = Checkpointer.autoPositions(slots);
+            long overdue = Checkpointer.overduePositions(slots);
+            assertTrue(overdue > auto + 1000, "test geometry: " + slots + " slots");
             // Due (auto + 10 positions since the last checkpoint's scan start), not overdue.
-            RingState ring = new RingState(sb, new KeyIndex(SLOTS),
+            RingState ring = new RingState(sb, new KeyIndex(sb),
                     new Recovery.Result(auto + 10, 1, 0, 0, auto + 10, false), EvictionPolicy.FIFO, failure);
-            Checkpointer c = new Checkpointer(ring, io, failure, SLOTS);
-            CallGate gate = new CallGate(path);
-            java.util.concurrent.ScheduledExecutorService worker =
-                    java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+            Checkpointer c = new Checkpointer(ring, io, failure, slots);
+            CallGate gate = new CallGate(big);
             java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-            worker.execute(() -> {
-                try {
-                    held.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
+            java.util.concurrent.ScheduledExecutorService worker = heldWorker(held);
             c.start(0, gate, worker);
             try {
                 c.afterWrites();
@@ -360,6 +380,32 @@ class CheckpointerTest {
                 c.close();
             }
             assertTrue(worker.isShutdown(), "close stops the checkpoint thread");
+        }
+    }
+
+    @Test
+    void aSmallRingsWriterWritesItsCheckpointItself() throws Exception {
+        try (StoreFile f = open()) {
+            Superblock sb = f.superblock();
+            CheckpointIo io = new CheckpointIo(f);
+            FailureLatch failure = new FailureLatch(path);
+            long auto = Checkpointer.autoPositions(SLOTS);
+            RingState ring = new RingState(sb, new KeyIndex(SLOTS),
+                    new Recovery.Result(auto + 1, 1, 0, 0, auto + 1, false), EvictionPolicy.FIFO, failure);
+            Checkpointer c = new Checkpointer(ring, io, failure, SLOTS);
+            CallGate gate = new CallGate(path);
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            c.start(0, gate, heldWorker(held));
+            try {
+                c.afterWrites();
+                Header[] h = headers(io);
+                assertEquals(2, newest(h), "written at once, with the checkpoint thread held");
+                assertEquals(auto + 1, h[0].scanStart());
+            } finally {
+                held.countDown();
+                gate.close();
+                c.close();
+            }
         }
     }
 }

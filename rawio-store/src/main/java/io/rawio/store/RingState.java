@@ -480,11 +480,9 @@ final class RingState {
     // ------------------------------------------------------------------ checkpoints
 
     /**
-     * What the next checkpoint writes; null when the entries need more than {@code maxPayload} bytes.
-     * Each ring's scan start is its oldest position still in flight (or its cursor), so a write
-     * acknowledged after the snapshot is found by the scan. The lock is held only to copy the index's
-     * entries ({@link KeyIndex#entriesCopy}); {@link IndexSnapshot#encode} runs after it is released, so
-     * writers are not held up for the encoding. Called under the checkpointer's write monitor.
+     * What the next checkpoint writes, copied under the lock ({@link IndexSnapshot}); null when the
+     * entries need more than {@code maxPayload} bytes. Each ring's scan start is its oldest position still
+     * in flight (or its cursor), so a write acknowledged after the snapshot is found by the scan.
      */
     IndexSnapshot snapshot(long maxPayload) {
         lock.lock();

@@ -33,11 +33,13 @@ final class ThreadRings<R> {
 
     /** Closes the calling thread's ring {@code r} and forgets it. */
     void drop(R r) {
-        all.remove(r);
+        boolean mine = all.remove(r);
         if (local.get() == r) {
             local.remove();
         }
-        closer.accept(r);
+        if (mine) {
+            closer.accept(r); // else closeAll closed it already
+        }
     }
 
     /** Closes every thread's ring (the engine closes). */

@@ -183,20 +183,6 @@ public final class CheckpointDescriptor {
     }
 
     /**
-     * Writes every entry of {@code index} (with its version, and its expiry from {@code expiries}) into
-     * {@code payload}, {@code payloadLength} bytes in all; the caller holds the lock that guards both.
-     */
-    static void encodeIndex(KeyIndex index, Expiries expiries, MemorySegment payload, long payloadLength) {
-        encodeIndex(index, expiries, java.util.List.of(), payload, payloadLength);
-    }
-
-    /** {@link #encodeIndex(KeyIndex, Expiries, MemorySegment, long)}, then one {@link #REMOVED} entry per removal. */
-    static void encodeIndex(KeyIndex index, Expiries expiries, java.util.List<RemovedKeys.Removal> removed,
-            MemorySegment payload, long payloadLength) {
-        encodeEntries(index.entriesCopy(), expiries, removed, payload, payloadLength);
-    }
-
-    /**
      * Writes every entry of {@code entries} (with its version, and its expiry from {@code expiries}), then
      * one {@link #REMOVED} entry per removal, into {@code payload}, {@code payloadLength} bytes in all.
      */

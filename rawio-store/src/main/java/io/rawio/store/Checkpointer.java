@@ -104,7 +104,7 @@ final class Checkpointer implements AutoCloseable {
     static long overduePositions(long slots) {
         long auto = autoPositions(slots);
         long window = Math.min(RingBounds.MAX_AHEAD, slots / 2);
-        return Math.max(auto, Math.min(auto + auto / 2, slots - window));
+        return Math.max(auto, Math.min(auto + auto / 2, slots - window - 1));
     }
 
     /**
@@ -192,9 +192,10 @@ final class Checkpointer implements AutoCloseable {
         }
         try {
             checkpoint.run();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             // A failed write latched the store's failure, which the next write reports; a snapshot that
-            // failed before writing spent nothing, and the next one due tries again.
+            // failed before writing (out of memory, say) spent nothing, and the next one due tries again
+            // (an Error let through would end the periodic schedule for good).
         } finally {
             g.exit();
         }
@@ -226,7 +227,9 @@ final class Checkpointer implements AutoCloseable {
         while (!t.isTerminated()) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                t.shutdownNow(); // a checkpoint thread stuck this long: the engine's close reclaims its ring
+                // A checkpoint thread stuck this long: its ring, if it keeps one, goes with the engine's
+                // close, and the kernel's own teardown of it releases the file's flock later.
+                t.shutdownNow();
                 break;
             }
             try {

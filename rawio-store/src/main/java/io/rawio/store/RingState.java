@@ -529,9 +529,8 @@ final class RingState {
         }
     }
 
-    /** The most positions any ring allocated since the scan start of the last checkpoint, as a share of
-     * the threshold {@code autoPositions} gives for that ring's size: the checkpointer writes one when
-     * any ring passes its threshold. */
+    /** Whether any ring allocated more positions since the scan start of the last checkpoint that landed
+     * than {@code autoPositions} gives for that ring's size. */
     boolean checkpointDue(java.util.function.LongUnaryOperator autoPositions) {
         lock.lock();
         try {

@@ -318,13 +318,17 @@ class CheckpointerTest {
     void theOverdueThresholdLeavesAWindowBeforeTheRingComesRound() {
         assertEquals(6144, Checkpointer.overduePositions(16_384), "1.5 times the threshold");
         assertEquals(187_500, Checkpointer.overduePositions(1_000_000), "1.5 times the threshold");
-        assertEquals(4904, Checkpointer.overduePositions(9000), "a window of room before the ring comes round");
+        assertEquals(4903, Checkpointer.overduePositions(9000), "a window of room before the ring comes round");
+        assertEquals(1510, Checkpointer.overduePositions(3021), "an odd count of slots too");
         assertEquals(1510, Checkpointer.overduePositions(3020), "a small ring: its writer writes them");
         assertEquals(128, Checkpointer.overduePositions(SLOTS));
-        for (long n : new long[] {64, 3020, 8192, 9000, 14_336, 16_384, 100_000, 1_000_000}) {
+        for (long n : new long[] {64, 65, 3020, 3021, 8191, 8192, 8193, 9000, 14_336, 16_384, 100_000, 1_000_000}) {
             long overdue = Checkpointer.overduePositions(n);
             assertTrue(overdue >= Checkpointer.autoPositions(n), "never before the threshold: " + n);
             assertTrue(overdue + Math.min(RingBounds.MAX_AHEAD, n / 2) <= n, "a window of room: " + n);
+            if (n <= 8192) {
+                assertEquals(Checkpointer.autoPositions(n), overdue, "a small ring's writer writes them: " + n);
+            }
         }
     }
 

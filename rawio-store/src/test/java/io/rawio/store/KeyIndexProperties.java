@@ -116,6 +116,12 @@ class KeyIndexProperties {
         for (Op o : before) {
             apply(index, model, lengthAndCrc, o, ++step);
         }
+        for (int k = 0; k <= 40; k += 3) {
+            int e = index.find(key(k));
+            if (e >= 0) {
+                index.markHot(e); // the hot flag shares the length's word: the copy masks it
+            }
+        }
         IndexEntries copy = index.entriesCopy();
         java.util.Map<Integer, Long> modelThen = new java.util.HashMap<>(model);
         java.util.Map<Integer, int[]> lengthAndCrcThen = new java.util.HashMap<>(lengthAndCrc);

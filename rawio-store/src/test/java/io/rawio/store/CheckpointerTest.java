@@ -50,6 +50,15 @@ class CheckpointerTest {
                 failure);
     }
 
+    /**
+     * A ring state over {@code index} whose ring has {@code written} positions written since the last
+     * checkpoint's scan start (0), as recovery leaves it (generation 1 on disk).
+     */
+    static RingState ringWritten(Superblock sb, KeyIndex index, long written, FailureLatch failure) {
+        return new RingState(sb, index, new Recovery.Result(written, 1, 0, 0, written, false), EvictionPolicy.FIFO,
+                failure);
+    }
+
     static Header[] headers(CheckpointIo io) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             return io.readHeaders(arena);
@@ -187,13 +196,10 @@ class CheckpointerTest {
             FailureLatch failure = new FailureLatch(path);
             long auto = new Checkpointer(null, null, null, SLOTS).autoPositions();
             assertEquals(128, auto, "test geometry");
-            RingState at = new RingState(sb, new KeyIndex(SLOTS), new Recovery.Result(auto, 1, 0, 0, auto, false),
-                    EvictionPolicy.FIFO, failure);
+            RingState at = ringWritten(sb, new KeyIndex(SLOTS), auto, failure);
             new Checkpointer(at, io, failure, SLOTS).afterWrites();
             assertEquals(1, newest(headers(io)), "not yet at " + auto + " positions");
-            RingState past = new RingState(sb, new KeyIndex(SLOTS),
-                    new Recovery.Result(auto + 1, 1, 0, 0, auto + 1, false), EvictionPolicy.FIFO,
-                    failure);
+            RingState past = ringWritten(sb, new KeyIndex(SLOTS), auto + 1, failure);
             new Checkpointer(past, io, failure, SLOTS).afterWrites();
             Header[] h = headers(io);
             assertEquals(2, newest(h));
@@ -345,8 +351,7 @@ class CheckpointerTest {
             long overdue = Checkpointer.overduePositions(slots);
             assertTrue(overdue > auto + 1000, "test geometry: " + slots + " slots");
             // Due (auto + 10 positions since the last checkpoint's scan start), not overdue.
-            RingState ring = new RingState(sb, new KeyIndex(sb),
-                    new Recovery.Result(auto + 10, 1, 0, 0, auto + 10, false), EvictionPolicy.FIFO, failure);
+            RingState ring = ringWritten(sb, new KeyIndex(sb), auto + 10, failure);
             Checkpointer c = new Checkpointer(ring, io, failure, slots);
             CallGate gate = new CallGate(big);
             java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
@@ -394,8 +399,7 @@ class CheckpointerTest {
             CheckpointIo io = new CheckpointIo(f);
             FailureLatch failure = new FailureLatch(path);
             long auto = Checkpointer.autoPositions(SLOTS);
-            RingState ring = new RingState(sb, new KeyIndex(SLOTS),
-                    new Recovery.Result(auto + 1, 1, 0, 0, auto + 1, false), EvictionPolicy.FIFO, failure);
+            RingState ring = ringWritten(sb, new KeyIndex(SLOTS), auto + 1, failure);
             Checkpointer c = new Checkpointer(ring, io, failure, SLOTS);
             CallGate gate = new CallGate(path);
             java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);

@@ -4,7 +4,8 @@
 # round, and the median ratio A / B per test.
 #
 #   rawio-bench/scripts/serve-ab.sh --a='-Dx=1' --b='-Dx=0' [--serve='--loop=uring --cache=1g'] \
-#       [--rounds=N] [--warmup=N] [--format='--size=4g --max-value=1m'] -- REDIS_BENCHMARK_ARGS...
+#       [--rounds=N] [--warmup=N] [--format='--size=4g --max-value=1m'] [--format-b='...'] -- REDIS_BENCHMARK_ARGS...
+# --format-b: B's store formatted otherwise (default: as A's, --format); the servers may then share JVM options.
 # --warmup=N (default 1): untimed rounds against each first, while the JIT compiles the servers' paths.
 #
 # e.g. rawio-bench/scripts/serve-ab.sh --b=-Drawio.uring.storeWrites=false --serve=--loop=uring \
@@ -14,7 +15,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 rawio=${RAWIO:-$root/bin/rawio}
-rounds=3 warmup=1 a="" b="" serve="" format_opts="--size=4g --max-value=1m"
+rounds=3 warmup=1 a="" b="" serve="" format_opts="--size=4g --max-value=1m" format_b=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds=*) rounds=${1#*=} ;;
@@ -23,8 +24,9 @@ while [ $# -gt 0 ]; do
     --b=*) b=${1#*=} ;;
     --serve=*) serve=${1#*=} ;;
     --format=*) format_opts=${1#*=} ;;
+    --format-b=*) format_b=${1#*=} ;;
     --) shift; break ;;
-    -h|--help) sed -n 2,13p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n 2,14p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "serve-ab: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -37,14 +39,15 @@ work=$(mktemp -d /tmp/serve-ab.XXXXXX)
 pa=$((20000 + RANDOM % 5000)) pb=$((25000 + RANDOM % 5000))
 trap 'redis-cli -p $pa shutdown >/dev/null 2>&1 || true; redis-cli -p $pb shutdown >/dev/null 2>&1 || true; sleep 1; rm -rf "$work"' EXIT
 for s in a b; do
-  port=$pa opts=$a; [ $s = b ] && port=$pb opts=$b
-  if ! $rawio store format "$work/$s.store" $format_opts >"$work/$s.format" 2>&1; then
-    echo "serve-ab: store format $format_opts failed:" >&2; cat "$work/$s.format" >&2; exit 2
+  port=$pa opts=$a fmt=$format_opts; [ $s = b ] && port=$pb opts=$b fmt=${format_b:-$format_opts}
+  # shellcheck disable=SC2086
+  if ! $rawio store format "$work/$s.store" $fmt >"$work/$s.format" 2>&1; then
+    echo "serve-ab: store format $fmt failed:" >&2; cat "$work/$s.format" >&2; exit 2
   fi
   # shellcheck disable=SC2086
   RAWIO_JAVA_OPTS="$opts" $rawio serve "$work/$s.store" --port=$port $serve >"$work/$s.log" 2>&1 &
   for _ in $(seq 600); do redis-cli -p $port ping >/dev/null 2>&1 && break; sleep 0.2; done
-  echo "$s ($opts): $(grep -m1 'ready on' "$work/$s.log")"
+  echo "$s ($opts; format $fmt): $(grep -m1 'ready on' "$work/$s.log")"
 done
 echo "redis-benchmark $*"
 for _ in $(seq "$warmup"); do # untimed

@@ -40,8 +40,13 @@ public final class SlotDescriptor {
     public static final int MAGIC = 0x544f4c53; // "SLOT" little-endian
     public static final short FORMAT_VERSION = 2;
     public static final int HEADER_SIZE = 64;
-    /** The block values are aligned to. */
+    /** The block values are aligned to in a slot whose size is a multiple of it. */
     public static final int BLOCK = 4096;
+    /**
+     * The granule of a sector class: a slot whose size is a multiple of 512 bytes but not of
+     * {@link #BLOCK} is written, read and value-aligned in 512-byte sectors ({@link #granule}).
+     */
+    public static final int SECTOR = 512;
 
     public static final long MAGIC_OFFSET = 0;
     public static final long VERSION_OFFSET = 4;
@@ -107,15 +112,24 @@ public final class SlotDescriptor {
         return Le.crc32c(slot, HEADER_SIZE, keyLength, v, valueLength);
     }
 
+    /**
+     * The unit a slot of {@code slotSize} is written and read in, and its value aligned to: a 4 KiB
+     * block, or a 512-byte sector in a sector class (a slot size that is not a multiple of 4 KiB).
+     */
+    static long granule(long slotSize) {
+        return slotSize % BLOCK == 0 ? BLOCK : SECTOR;
+    }
+
     /** Where the value of a slot with these lengths starts (see the class comment). */
     static long valueOffset(int keyLength, long valueLength, long slotSize) {
         long packed = HEADER_SIZE + (long) keyLength;
         if (valueLength <= 0) {
             return packed;
         }
-        long aligned = Blocks.roundUp(packed, BLOCK);
+        long g = granule(slotSize);
+        long aligned = Blocks.roundUp(packed, g);
         long end = aligned + valueLength;
-        return end <= slotSize && Blocks.roundUp(end, BLOCK) <= Blocks.roundUp(packed + valueLength, BLOCK) ? aligned : packed;
+        return end <= slotSize && Blocks.roundUp(end, g) <= Blocks.roundUp(packed + valueLength, g) ? aligned : packed;
     }
 
     /** Whether the value starts on a block boundary, so that it can be read alone. */
@@ -258,9 +272,9 @@ public final class SlotDescriptor {
                 && dataValid(slot, slotSize);
     }
 
-    /** Whole blocks a slot of this key and value writes (and a whole-slot read reads). */
+    /** Whole blocks (sectors in a sector class) a slot of this key and value writes (and a whole-slot read reads). */
     static long usedBlocks(int keyLength, long valueLength, long slotSize) {
-        return Blocks.roundUp(usedBytes(keyLength, valueLength, slotSize), BLOCK);
+        return Blocks.roundUp(usedBytes(keyLength, valueLength, slotSize), granule(slotSize));
     }
 
     /** Where in its slot a get starts reading: at the value when it is block-aligned, else at the header. */
@@ -270,7 +284,7 @@ public final class SlotDescriptor {
 
     /** Bytes a get reads: the value's blocks when it is block-aligned, else header, key and value. */
     static long getReadBytes(int keyLength, int valueLength, long slotSize) {
-        return valueAligned(keyLength, valueLength, slotSize) ? Blocks.roundUp(valueLength, BLOCK)
+        return valueAligned(keyLength, valueLength, slotSize) ? Blocks.roundUp(valueLength, granule(slotSize))
                 : usedBlocks(keyLength, valueLength, slotSize);
     }
 

@@ -69,6 +69,15 @@ final class StoreFile implements AutoCloseable {
                 throw new StoreException.InUse("store is in use by another process: " + path);
             }
             Superblock sb = readSuperblock(engine, file, path);
+            long unit = StoreFormatter.directUnit(file, file.isDirect());
+            for (SuperblockDescriptor.SlotClass c : sb.classes()) {
+                if (c.slotSize() % unit != 0) {
+                    throw new StoreException("store " + path + " has a class of " + c.slotSize() + "-byte slots,"
+                            + " written in 512-byte sectors, but direct I/O here takes " + unit + "-byte units ("
+                            + file.alignment().describe() + "); open it without O_DIRECT (--direct=0), or"
+                            + " export its keys and format it here");
+                }
+            }
             return new StoreFile(path, engine, file, sb, notice.isEmpty() ? null : notice);
         } catch (NativeIoException e) {
             closeQuietly(file, engine);

@@ -76,7 +76,7 @@ final class StoreFormatter {
                     throw new IllegalArgumentException("refusing to format " + path
                             + ": the device holds data (pass --force to destroy it)");
                 }
-                Superblock sb = layout(size, classes);
+                Superblock sb = layout(size, fitting(classes, f, options));
                 if (!device && prealloc == SlotStore.Preallocation.WRITE_ZEROS) {
                     // Whole blocks: a tail shorter than a block lies past the last slot and is left as it is.
                     writeZeros(engine, f, arena, 0, size / BLOCK_SIZE * BLOCK_SIZE, progress);
@@ -197,6 +197,24 @@ final class StoreFormatter {
         return false;
     }
 
+    /**
+     * The classes a store on {@code f} gets: without its sector classes when the store will use direct
+     * I/O and the file takes it only in units larger than a sector (offsets, lengths or memory).
+     */
+    static SlotClasses fitting(SlotClasses classes, IoFile f, StoreOptions options) throws IOException {
+        long unit = directUnit(f, options.direct() && f.engine().supportsDirect());
+        return unit > SlotDescriptor.SECTOR ? classes.fitting(unit) : classes;
+    }
+
+    /** The unit direct I/O on {@code f} takes (offsets, lengths and memory), at most a block; 1 when not {@code direct}. */
+    static long directUnit(IoFile f, boolean direct) throws IOException {
+        if (!direct) {
+            return 1;
+        }
+        io.rawio.nativeio.Alignment a = f.alignment();
+        return Math.min(SlotDescriptor.BLOCK, Math.max(a.offset(), a.memory()));
+    }
+
     /** The geometry of a store of {@code size} bytes with {@code slotSize} slots. */
     static Superblock layout(long size, long slotSize) {
         return layout(size, SlotClasses.of(slotSize));
@@ -230,7 +248,7 @@ final class StoreFormatter {
                         + String.format(java.util.Locale.ROOT, "%.2f", classes.share(i) * 100) + "%)" : "") + "; need at least 2");
             }
             list.add(new SuperblockDescriptor.SlotClass(i, slotSize, count, at, first));
-            at += count * slotSize;
+            at = Blocks.roundUp(at + count * slotSize, BLOCK_SIZE); // after a sector class, the next starts on a block
             first += count;
         }
         if (first > Integer.MAX_VALUE - 8) {

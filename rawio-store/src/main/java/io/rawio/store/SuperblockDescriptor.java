@@ -33,8 +33,15 @@ import java.util.UUID;
  */
 public final class SuperblockDescriptor {
     public static final long MAGIC = 0x5254534f49574152L; // "RAWIOSTR" little-endian
-    /** 3: slot classes. 2: slots may hold their value block-aligned, checkpoint entries carry the data CRC. */
-    public static final int FORMAT_VERSION = 3;
+    /**
+     * 4: a class's slot size may be a multiple of 512 bytes (a sector class, {@link SlotDescriptor#granule});
+     * written only by a store that has one, so that a rawio that reads 3 refuses it instead of writing
+     * 4 KiB blocks across its slots. 3: slot classes. 2: slots may hold their value block-aligned,
+     * checkpoint entries carry the data CRC.
+     */
+    public static final int FORMAT_VERSION = 4;
+    /** The version of a store with slot classes of whole 4 KiB blocks only. */
+    public static final int BLOCK_CLASSES_VERSION = 3;
     /** The oldest format version this version opens. */
     public static final int OLDEST_READABLE_VERSION = 2;
     public static final int SIZE = 4096;
@@ -65,6 +72,16 @@ public final class SuperblockDescriptor {
     private SuperblockDescriptor() {
     }
 
+    /** The format version a store of these classes is written with: 4 with a sector class, else 3. */
+    static int versionFor(List<SlotClass> classes) {
+        for (SlotClass c : classes) {
+            if (c.slotSize() % SlotDescriptor.BLOCK != 0) {
+                return FORMAT_VERSION;
+            }
+        }
+        return BLOCK_CLASSES_VERSION;
+    }
+
     /**
      * One slot class: a ring of {@code slotCount} slots of {@code slotSize} bytes from {@code slotsOffset};
      * {@code firstSlot} is its first slot's number among the slots of all classes.
@@ -79,18 +96,18 @@ public final class SuperblockDescriptor {
     /**
      * The decoded superblock. {@code slotSize} is the largest class's slot size, {@code slotCount} the
      * slots of all classes, {@code slotsOffset} where the first class starts; {@code classes} in order
-     * of slot size; {@code formatVersion} the version the store was formatted with (2 or 3; a store of
+     * of slot size; {@code formatVersion} the version the store was formatted with (2, 3 or 4; a store of
      * version 2 is read as one class).
      */
     public record Superblock(UUID uuid, int blockSize, long slotSize, long slotCount, long checkpoint0,
             long checkpoint1, long checkpointSize, long slotsOffset, int maxKeyLength, long createdMs,
             List<SlotClass> classes, int formatVersion) {
 
-        /** A superblock of this format version. */
+        /** A superblock of the version its classes need: 4 with a sector class, else 3. */
         public Superblock(UUID uuid, int blockSize, long slotSize, long slotCount, long checkpoint0, long checkpoint1,
                 long checkpointSize, long slotsOffset, int maxKeyLength, long createdMs, List<SlotClass> classes) {
             this(uuid, blockSize, slotSize, slotCount, checkpoint0, checkpoint1, checkpointSize, slotsOffset,
-                    maxKeyLength, createdMs, classes, FORMAT_VERSION);
+                    maxKeyLength, createdMs, classes, versionFor(classes));
         }
 
         public Superblock {

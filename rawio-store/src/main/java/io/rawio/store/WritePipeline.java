@@ -463,7 +463,7 @@ final class WritePipeline {
         long end = 0;
         // Where the buffer lies in its region: its padding is zeroed only where dirty (SlotPadding).
         long inRegion = buffers.region().offsetOf(b);
-        SlotPadding padding = inRegion >= 0 && inRegion % SlotStore.BLOCK_SIZE == 0 ? buffers.region().padding() : null;
+        SlotPadding padding = inRegion >= 0 && inRegion % SlotDescriptor.SECTOR == 0 ? buffers.region().padding() : null;
         try {
             for (int q = ref; q < ref + w.runOf[op]; q++) {
                 Planned pl = w.planned.get(q);

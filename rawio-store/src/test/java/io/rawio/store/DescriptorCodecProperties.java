@@ -28,14 +28,19 @@ class DescriptorCodecProperties {
     @Property(tries = 300)
     void aFilledSlotHoldsItsKeyAndValueWhereAGetReadsThem(@ForAll @Size(min = 1, max = 1024) byte[] key,
             @ForAll @IntRange(min = 0, max = 20_000) int valueLength, @ForAll @IntRange(min = 1, max = 8) int blocks,
-            @ForAll long sequence) {
-        long slotSize = (long) blocks * 4096 + (valueLength + key.length + 64 > blocks * 4096L ? 24_576 : 0);
+            @ForAll @IntRange(min = 0, max = 7) int sectors, @ForAll long sequence) {
+        // Whole blocks, or (sectors > 0) a sector class: its slots are written and read in 512-byte sectors.
+        long slotSize = (long) blocks * 4096 + sectors * 512L
+                + (valueLength + key.length + 64 > blocks * 4096L + sectors * 512L ? 24_576 : 0);
+        long unit = sectors == 0 ? 4096 : 512;
+        assertEquals(unit, SlotDescriptor.granule(slotSize));
         byte[] value = new byte[valueLength];
         for (int i = 0; i < value.length; i++) {
             value[i] = (byte) (i * 7 + key.length);
         }
         long used = SlotDescriptor.usedBlocks(key.length, valueLength, slotSize);
-        assertTrue(used <= Blocks.roundUp(slotSize, 4096));
+        assertTrue(used <= slotSize, "a slot's write stays within the slot: " + used + " of " + slotSize);
+        assertEquals(0, used % unit, "a slot is written in whole units");
         MemorySegment slot = MemorySegment.ofArray(new byte[(int) used]);
         slot.fill((byte) 0x5a); // garbage from a previous use of the buffer
         int crc = SlotDescriptor.fill(slot, key, MemorySegment.ofArray(value), SlotDescriptor.FLAG_LIVE, sequence,
@@ -47,8 +52,8 @@ class DescriptorCodecProperties {
         // header and key; either way those bytes are the value and the CRC over key ++ value is the slot's.
         long at = SlotDescriptor.getReadOffset(key.length, valueLength, slotSize);
         long n = SlotDescriptor.getReadBytes(key.length, valueLength, slotSize);
-        assertEquals(0, at % 4096, "reads start on a block");
-        assertEquals(0, n % 4096, "reads are whole blocks");
+        assertEquals(0, at % unit, "reads start on a block (a sector in a sector class)");
+        assertEquals(0, n % unit, "reads are whole blocks (sectors)");
         assertTrue(at + n <= used, "a get reads within the written part");
         long valueAt = SlotDescriptor.valueOffset(key.length, valueLength, slotSize);
         assertArrayEquals(value, slot.asSlice(valueAt, valueLength).toArray(ValueLayout.JAVA_BYTE));

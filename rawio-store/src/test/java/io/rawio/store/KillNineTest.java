@@ -83,8 +83,11 @@ class KillNineTest {
         final List<Write> history = new ArrayList<>();
     }
 
+    /** Slot classes of 4 KiB, 4.5 KiB (written in 512-byte sectors), 16 and 64 KiB, the same space each. */
+    static final SlotClasses CLASSES = SlotClasses.ofEqualSpace(List.of(4096L, 4608L, 16384L, 65536L));
+
     /**
-     * A store of three slot classes, four children killed with SIGKILL in the middle of durable putMany
+     * A store of four slot classes, one of them a sector class ({@link #CLASSES}), four children killed with SIGKILL in the middle of durable putMany
      * loops of values from 0 bytes to the largest class (class boundaries included), the same keys
      * overwritten with values of other sizes so they move class, some batches expiring 200 ms later.
      * After each kill, once those expiries have passed: every key reads back its last acknowledged value
@@ -95,7 +98,7 @@ class KillNineTest {
     void acknowledgedWritesOfKeysThatMoveClassSurviveKillNineAndExpiredOnesStayAbsent() throws Exception {
         Path path = dir.resolve("classes.store");
         StoreOptions o = StoreTesting.psyncOptions();
-        SlotStore.format(path, 256L << 20, SlotClassesStoreTest.CLASSES, false, o, SlotStore.Preallocation.FALLOCATE,
+        SlotStore.format(path, 256L << 20, CLASSES, false, o, SlotStore.Preallocation.FALLOCATE,
                 SlotStore.FormatProgress.NONE);
         int rounds = 4;
         StringBuilder budgets = new StringBuilder();
@@ -212,7 +215,7 @@ class KillNineTest {
 
     /** The slot class a value of {@code length} bytes under {@code key} goes to. */
     private static int classOf(String key, int length) {
-        List<Long> sizes = SlotClassesStoreTest.CLASSES.slotSizes();
+        List<Long> sizes = CLASSES.slotSizes();
         int c = 0;
         while (length > CrashWriter.classMax(StoreTesting.key(key).length, sizes.get(c))) {
             c++;

@@ -255,9 +255,14 @@ class SlotClassesStoreTest {
     @Test
     void defaultClassesWasteNoMoreThanFourTimesAValueOrOneBlock() {
         SlotClasses c = SlotClasses.forMaxValue(4L << 20);
-        assertEquals(List.of(4096L, 8192L, 20480L, 69632L, 266240L, 1052672L), c.slotSizes().subList(0, 6));
-        // A value of a power of 4 KiB fills a slot of its size and one block, not one four times larger.
-        for (long v = 4096; v <= 1L << 20; v *= 4) {
+        assertEquals(List.of(4096L, 4608L, 8192L, 20480L, 69632L, 266240L, 1052672L), c.slotSizes().subList(0, 7));
+        // A value of a power of 4 KiB fills a slot of its size and one block, not one four times larger;
+        // a 4 KiB value, its size and one sector (the sector class).
+        assertEquals(4608, c.slotSizeFor(16, 4096));
+        assertEquals(4608, SlotDescriptor.usedBytes(16, 4096, 4608), "a 4 KiB value fills a sector class slot");
+        assertEquals(4608, c.slotSizeFor(512 - 64, 4096), "a key of up to 448 bytes");
+        assertEquals(8192, c.slotSizeFor(512 - 63, 4096));
+        for (long v = 16384; v <= 1L << 20; v *= 4) {
             assertEquals(v + 4096, c.slotSizeFor(16, v), "the slot of a value of " + v);
             assertEquals(v + 4096, SlotDescriptor.usedBytes(16, v, v + 4096), "a value of " + v + " fills its slot");
         }

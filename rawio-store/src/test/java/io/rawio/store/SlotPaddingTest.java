@@ -34,15 +34,22 @@ class SlotPaddingTest {
 
     @Test
     void prefixesOfEachLayout() {
-        // aligned: header and key in block 0, the value from block 1
+        // Per 512-byte sector. Aligned: header and key in sector 0, padding, the value from sector 8 (4096).
         assertEquals(80, SlotPadding.prefix(0, 80, 4096, 8192));
-        assertEquals(4096, SlotPadding.prefix(1, 80, 4096, 8192));
-        // packed over two blocks
-        assertEquals(4096, SlotPadding.prefix(0, 5080, 0, 0));
-        assertEquals(984, SlotPadding.prefix(1, 5080, 0, 0));
-        assertEquals(0, SlotPadding.prefix(2, 5080, 0, 0));
+        assertEquals(0, SlotPadding.prefix(1, 80, 4096, 8192));
+        assertEquals(0, SlotPadding.prefix(7, 80, 4096, 8192));
+        assertEquals(512, SlotPadding.prefix(8, 80, 4096, 8192));
+        assertEquals(512, SlotPadding.prefix(15, 80, 4096, 8192));
+        // packed over ten sectors
+        assertEquals(512, SlotPadding.prefix(0, 5080, 0, 0));
+        assertEquals(472, SlotPadding.prefix(9, 5080, 0, 0));
+        assertEquals(0, SlotPadding.prefix(10, 5080, 0, 0));
         // an aligned value ending inside its last block
-        assertEquals(100, SlotPadding.prefix(2, 80, 4096, 8292));
+        assertEquals(100, SlotPadding.prefix(16, 80, 4096, 8292));
+        // a sector class: the value from sector 1
+        assertEquals(80, SlotPadding.prefix(0, 80, 512, 4608));
+        assertEquals(512, SlotPadding.prefix(1, 80, 512, 4608));
+        assertEquals(512, SlotPadding.prefix(8, 80, 512, 4608));
     }
 
     @Test
@@ -81,17 +88,18 @@ class SlotPaddingTest {
                     }
                     continue;
                 }
+                // Slots of whole blocks, or of a sector class (whole 512-byte sectors), at any sector.
                 int slotBlocks = 1 + rnd.nextInt(6);
-                int at = rnd.nextInt(blocks - slotBlocks + 1);
-                long slotSize = (long) slotBlocks * BLOCK;
+                long slotSize = (long) slotBlocks * BLOCK + (rnd.nextBoolean() ? 512L * rnd.nextInt(1, 8) : 0);
+                long slotSectors = Blocks.roundUp(slotSize, 512) / 512;
+                long atByte = 512L * rnd.nextLong(blocks * 8L - slotSectors + 1);
                 int keyLength = 1 + rnd.nextInt(1024);
                 long room = slotSize - SlotDescriptor.HEADER_SIZE - keyLength;
                 if (room < 0) {
                     continue;
                 }
                 int valueLength = rnd.nextInt((int) room + 1);
-                MemorySegment slot = region.asSlice((long) at * BLOCK,
-                        Blocks.roundUp(SlotDescriptor.usedBytes(keyLength, valueLength, slotSize), BLOCK));
+                MemorySegment slot = region.asSlice(atByte, SlotDescriptor.usedBlocks(keyLength, valueLength, slotSize));
                 byte[] k = new byte[keyLength];
                 Arrays.fill(k, (byte) 0x11);
                 byte[] v = new byte[valueLength];
@@ -99,7 +107,7 @@ class SlotPaddingTest {
                 long valueAt0 = SlotDescriptor.valueOffset(keyLength, valueLength, slotSize);
                 long before = nonZeroPadding(slot, SlotDescriptor.HEADER_SIZE + keyLength, valueAt0, valueLength);
                 SlotDescriptor.fill(slot, k, MemorySegment.ofArray(v), SlotDescriptor.FLAG_LIVE, 1, 2, slotSize, 3, 0, -1,
-                        padding, (long) at * BLOCK);
+                        padding, atByte);
                 zeroed += before;
                 long valueAt = SlotDescriptor.valueOffset(keyLength, valueLength, slotSize);
                 long keyEnd = SlotDescriptor.HEADER_SIZE + keyLength;

@@ -201,8 +201,12 @@ class SlotStoreModelProperties {
 
     // ------------------------------------------------------------------ several slot classes
 
-    /** Slot classes of 4, 16 and 64 KiB; the largest class gets the most space, so every ring is a few slots. */
-    static final SlotClasses CLASSES = SlotClasses.of(List.of(4096L, 16384L, 65536L)).withShares(List.of(1.0, 1.0, 3.0));
+    /**
+     * Slot classes of 4, 4.5 (a sector class: written and read in 512-byte sectors), 16 and 64 KiB; the
+     * largest class gets the most space, so every ring is a few slots.
+     */
+    static final SlotClasses CLASSES = SlotClasses.of(List.of(4096L, 4608L, 16384L, 65536L))
+            .withShares(List.of(1.0, 1.0, 1.0, 3.0));
     static final long CLASSES_STORE_SIZE = 2L * 1024 * 1024 + 640 * 1024;
 
     /**
@@ -220,7 +224,7 @@ class SlotStoreModelProperties {
                 Arbitraries.integers().between(0, 9).withDistribution(net.jqwik.api.RandomDistribution.uniform()),
                 Arbitraries.integers().between(0, 15),
                 Arbitraries.integers().between(1, 12),
-                Arbitraries.integers().between(0, 2),
+                Arbitraries.integers().between(0, CLASSES.slotSizes().size() - 1),
                 frac,
                 Arbitraries.integers().between(1, 300)).as(ClassOp::new);
         return op.list().ofMinSize(1).ofMaxSize(80);
@@ -323,7 +327,7 @@ class SlotStoreModelProperties {
                             List<Runnable> apply = new ArrayList<>();
                             for (int i = 0; i < op.count(); i++) {
                                 String kk = "key-" + ((op.key() + i * 7) % 16);
-                                int cls = (op.cls() + i) % 3;
+                                int cls = (op.cls() + i) % CLASSES.slotSizes().size();
                                 byte[] v = CrashWriter.value(kk, seq++, lengthIn(kk, cls, (op.frac() + i * 379) % 1001));
                                 keys.add(StoreTesting.key(kk));
                                 vals.add(MemorySegment.ofArray(v));

@@ -2,6 +2,7 @@ package io.rawio.cli.store;
 
 import io.rawio.bench.job.Units;
 import io.rawio.store.SlotClasses;
+import io.rawio.store.SlotDescriptor;
 import io.rawio.store.SlotStore;
 import io.rawio.store.SuperblockDescriptor;
 import java.util.ArrayList;
@@ -47,8 +48,8 @@ public final class StoreArgs {
             } catch (IllegalArgumentException e) {
                 throw bad("--classes", text, e.getMessage());
             }
-            if (s <= 0 || s % SlotStore.BLOCK_SIZE != 0) {
-                throw bad("--classes", text, p + " is not a multiple of 4k");
+            if (s < SlotStore.BLOCK_SIZE || s % SlotDescriptor.SECTOR != 0) {
+                throw bad("--classes", text, p + " is not 4k or more in whole 512-byte sectors");
             }
             if (!sizes.isEmpty() && s <= sizes.getLast()) {
                 throw bad("--classes", text, "sizes must ascend: " + p + " after "

@@ -220,6 +220,10 @@ public final class StoreCommand implements Callable<Integer> {
                     out.printf(Locale.ROOT, "  class %d: %,d slots of %s%n", c.id(), c.slotCount(),
                             Units.formatSize(c.slotSize()));
                 }
+                if (sb.classes().size() < slotClasses.slotSizes().size()) {
+                    out.printf(Locale.ROOT, "  (classes of 512-byte sectors left out: %s takes direct I/O only in"
+                            + " 4 KiB units)%n", path);
+                }
             }
             return 0;
         }

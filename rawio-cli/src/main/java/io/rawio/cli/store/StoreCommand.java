@@ -164,13 +164,15 @@ public final class StoreCommand implements Callable<Integer> {
 
         @Option(names = "--classes", paramLabel = "SIZE,...",
                 description = "Slot sizes of up to 16 classes, ascending, multiples of 4k, e.g. 4k,64k,1m,4m"
-                        + " (4m+ on the last reads the same: it takes every value up to its slot size)")
+                        + " (4m+ on the last reads the same: it takes every value up to its slot size); a size of"
+                        + " whole 512-byte sectors, e.g. 4608, is a sector class (needs 512-byte direct I/O)")
         String classes;
 
         @Option(names = "--max-value", paramLabel = "SIZE",
-                description = "Classes for values up to SIZE: slots of 4k, then 8k, 20k, 68k, 260k ... (4^n KiB"
-                        + " and a block for header and key) below it, then one for SIZE with a key of up to 256"
-                        + " bytes (default when no class option: "
+                description = "Classes for values up to SIZE: slots of 4k, 4608 (a 4 KiB value and its header"
+                        + " in 4.5 KiB, where the target takes 512-byte direct I/O), then 8k, 20k, 68k, 260k ..."
+                        + " (4^n KiB and a block for header and key) below it, then one for SIZE with a key of up"
+                        + " to 256 bytes (default when no class option: "
                         + StoreArgs.DEFAULT_MAX_VALUE + ")")
         String maxValue;
 

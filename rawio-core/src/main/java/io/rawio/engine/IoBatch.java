@@ -168,6 +168,19 @@ public final class IoBatch {
         lengths[i] = buffer.byteSize();
     }
 
+    /**
+     * Replaces the file offset and buffer of a READ or WRITE that has not been issued yet, so a
+     * {@link Preparer} can decide both as the operation is issued (a read whose position is looked up
+     * while the reads before it are in flight). The operation's length becomes the buffer's size.
+     */
+    public void target(int i, long offset, MemorySegment buffer) {
+        if (offset < 0) {
+            throw new IllegalArgumentException("offset must not be negative: offset=" + offset);
+        }
+        buffer(i, buffer);
+        offsets[i] = offset;
+    }
+
     /** Runs the preparer for every operation up to and including {@code index} not yet prepared. */
     void prepareThrough(int index) {
         if (preparer == null) {
@@ -220,12 +233,13 @@ public final class IoBatch {
     }
 
     /**
-     * Sets what operation {@code i} transfers (a READ or WRITE's buffer, or a READV or WRITEV's vector)
-     * and its length, as given: wrapping engines copy a prepared operation, or a prefix of it, into
-     * their inner batch with it.
+     * Sets where operation {@code i} goes and what it transfers (a READ or WRITE's buffer, or a READV or
+     * WRITEV's vector) and its length, as given: wrapping engines copy a prepared operation, or a prefix
+     * of it, into their inner batch with it (a preparer may have chosen its offset too: {@link #target}).
      */
-    void replace(int i, MemorySegment buffer, MemorySegment[] vector, long length) {
+    void replace(int i, long offset, MemorySegment buffer, MemorySegment[] vector, long length) {
         checkIndex(i);
+        offsets[i] = offset;
         buffers[i] = buffer;
         vectors[i] = vector;
         lengths[i] = length;

@@ -324,8 +324,8 @@ public final class FaultInjectingEngine extends ForwardingIoEngine {
         IoBatch in = s.inner;
         int i = s.outerIndex[j];
         batch.prepareThrough(i);
-        // The caller's preparer may have chosen the buffer.
-        in.replace(j, batch.buffer(i), batch.vector(i), batch.length(i));
+        // The caller's preparer may have chosen the buffer and the offset.
+        in.replace(j, batch.offset(i), batch.buffer(i), batch.vector(i), batch.length(i));
         IoOp op = batch.op(i);
         long pre = batch.precheck(i); // canceled, or bad buffer/alignment: fails as it would inside
         if (pre < 0) {
@@ -357,9 +357,9 @@ public final class FaultInjectingEngine extends ForwardingIoEngine {
             s.torn[j] = true;
             MemorySegment[] vector = batch.vector(i);
             if (vector != null) {
-                in.replace(j, null, prefix(vector, decision), decision);
+                in.replace(j, batch.offset(i), null, prefix(vector, decision), decision);
             } else {
-                in.replace(j, batch.buffer(i).asSlice(0, decision), null, decision);
+                in.replace(j, batch.offset(i), batch.buffer(i).asSlice(0, decision), null, decision);
             }
         }
     }

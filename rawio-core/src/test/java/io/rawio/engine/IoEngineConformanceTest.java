@@ -410,6 +410,38 @@ public abstract class IoEngineConformanceTest {
     }
 
     @Test
+    void aPreparerPlacesEachReadAsItIsIssued() throws IOException {
+        int n = 100;
+        Path path = dir.resolve("target.dat");
+        byte[] content = new byte[n * 512];
+        for (int b = 0; b < n; b++) {
+            java.util.Arrays.fill(content, b * 512, (b + 1) * 512, (byte) (b + 1));
+        }
+        Files.write(path, content);
+        try (IoFile file = engine.open(path, OpenOptions.readOnly())) {
+            // Added with no place and no buffer; the preparer sends read i to block n - 1 - i.
+            IoBatch batch = new IoBatch(8);
+            for (int i = 0; i < n; i++) {
+                batch.read(file, 0, MemorySegment.NULL);
+            }
+            MemorySegment[] into = new MemorySegment[n];
+            batch.preparer(i -> {
+                into[i] = arena.allocate(512, 512);
+                batch.target(i, (n - 1 - i) * 512L, into[i]);
+            });
+            engine.execute(batch);
+            batch.throwIfFailed();
+            for (int i = 0; i < n; i++) {
+                assertEquals(512, batch.result(i));
+                assertEquals((long) (n - 1 - i) * 512, batch.offset(i));
+                byte want = (byte) (n - i);
+                assertEquals(want, into[i].get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0), "read " + i);
+                assertEquals(want, into[i].get(java.lang.foreign.ValueLayout.JAVA_BYTE, 511), "read " + i);
+            }
+        }
+    }
+
+    @Test
     void preparerChoosesBuffersAndCancelsAndTheCompleterHearsOfEachOperationOnce() throws IOException {
         int n = 300;
         try (IoFile file = engine.open(dir.resolve("prep.dat"),

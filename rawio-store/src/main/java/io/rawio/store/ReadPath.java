@@ -13,7 +13,9 @@ import java.util.List;
 
 /**
  * The read path: getMany looks keys up in the ring state, answers what the DRAM tier holds, and reads
- * the other slots as dispatcher batches that keep {@code batchSize} reads in flight. Each read is
+ * the other slots as dispatcher batches that keep {@code batchSize} reads in flight. The keys are looked
+ * up a chunk at a time as their reads are issued, so on io_uring the lookups overlap the reads in flight
+ * ({@link GetBatch}). Each read is
  * checked (CRC32C) as it completes, while the reads after it are in flight; its value is copied out
  * (and its buffer goes to the next read issued) or, for a zero-copy get, handed out in its buffer as a
  * {@link ValueLease}. Bytes that fail a check are never returned: the key is dropped as corrupt, unless
@@ -192,123 +194,209 @@ final class ReadPath {
 
     private void readOnce(List<byte[]> keys, Sink sink, boolean lease, boolean askTier, List<Integer> moved)
             throws IOException {
-        // As many keys per dispatcher batch (looked up under the lock at once) as the buffers the engine
-        // holds at once allow; the engine, whose queue depth is the batch size, keeps batchSize reads in
-        // flight across it. Leased buffers stay with the caller, so they are not counted.
+        // As many keys per dispatcher batch as the buffers the engine holds at once allow; the engine,
+        // whose queue depth is the batch size, keeps batchSize reads in flight across it. Leased buffers
+        // stay with the caller, so they are not counted.
         int bs = lease ? Math.max(options.batchSize(), Math.min(MAX_GET_BATCH, keys.size()))
                 : ScratchBuffers.batchOps(f.engine(), sb.classes().getLast().slotSize(), MAX_GET_BATCH,
                         options.batchSize());
-        int cap = Math.min(bs, keys.size());
-        long[] pos = new long[cap];
-        int[] len = new int[cap];
-        int[] crc = new int[cap];
-        long[] tokens = new long[cap];
-        IoBatch batch = new IoBatch(Math.max(1, cap));
-        int[] keyOf = new int[cap];
-        MemorySegment[] bufOf = new MemorySegment[cap];
-        LeaseBuffers.Buffer[] leaseOf = new LeaseBuffers.Buffer[cap];
+        GetBatch g = new GetBatch(keys, sink, lease, askTier, moved, Math.min(bs, keys.size()));
         for (int from = 0; from < keys.size(); from += bs) {
-            int to = Math.min(keys.size(), from + bs);
-            int base = from;
-            if (cache.enabled()) {
-                // Before the lookup: a write of the key after this point refuses the value read (token rule).
-                for (int i = from; i < to; i++) {
-                    tokens[i - from] = cache.readToken(keys.get(i));
+            g.run(from, Math.min(keys.size(), from + bs));
+        }
+    }
+
+    /** Keys looked up at once (one lock of the ring state) as a getMany's reads are issued. */
+    static final int LOOKUP_CHUNK = 32;
+
+    /**
+     * One getMany's dispatcher batches: batch op {@code k} reads key {@code base + k}. The keys are looked
+     * up {@link #LOOKUP_CHUNK} at a time as their reads are issued (the preparer: an io_uring engine
+     * prepares each read as the ring has room for it), so the lookups of the later keys overlap the reads
+     * in flight instead of leaving the device idle before the batch starts. A key that is absent, or that
+     * the DRAM tier answers, is settled at its lookup and its op canceled. Single-threaded (the caller's).
+     */
+    private final class GetBatch {
+        private static final byte UNKNOWN = 0;
+        private static final byte READ = 1;
+        private static final byte SETTLED = 2;
+
+        private final List<byte[]> keys;
+        private final Sink sink;
+        private final boolean lease;
+        private final boolean askTier;
+        private final List<Integer> moved;
+        private final IoBatch batch;
+        private final long[] pos;
+        private final int[] len;
+        private final int[] crc;
+        private final long[] tokens;
+        private final long[] readAt;
+        private final long[] readBytes;
+        private final byte[] state;
+        private final MemorySegment[] bufOf;
+        private final LeaseBuffers.Buffer[] leaseOf;
+        private int base;
+        private int size;
+        private int lookedUp;
+        private int firstFailed;
+        private ScratchBuffers.SizedRecycler buffers;
+
+        GetBatch(List<byte[]> keys, Sink sink, boolean lease, boolean askTier, List<Integer> moved, int cap) {
+            this.keys = keys;
+            this.sink = sink;
+            this.lease = lease;
+            this.askTier = askTier;
+            this.moved = moved;
+            cap = Math.max(1, cap);
+            batch = new IoBatch(cap);
+            pos = new long[cap];
+            len = new int[cap];
+            crc = new int[cap];
+            tokens = new long[cap];
+            readAt = new long[cap];
+            readBytes = new long[cap];
+            state = new byte[cap];
+            bufOf = new MemorySegment[cap];
+            leaseOf = new LeaseBuffers.Buffer[cap];
+        }
+
+        /** Reads keys [from, to). */
+        void run(int from, int to) throws IOException {
+            base = from;
+            size = to - from;
+            lookedUp = 0;
+            firstFailed = Integer.MAX_VALUE;
+            batch.clear();
+            for (int k = 0; k < size; k++) {
+                state[k] = UNKNOWN;
+                batch.read(f.file(), 0, MemorySegment.NULL); // where and into what: decided as it is issued
+            }
+            long largest = lookUp(0, Math.min(size, LOOKUP_CHUNK));
+            if (lookedUp == size && largest == 0) {
+                return; // every key absent or in the tier: nothing to read
+            }
+            ScratchBuffers.Region region = scratch.acquire();
+            try (Arena arena = Arena.ofConfined()) {
+                region.reset(lease ? 0 : f.engine().buffersHeld(size) * largest);
+                buffers = new ScratchBuffers.SizedRecycler(region, arena);
+                batch.preparer(this::prepare);
+                batch.completer(this::completed);
+                if (lease) {
+                    leaseBuffers.prepare(); // registered before the batch starts (uring-fixed)
+                }
+                f.execute(batch);
+                if (firstFailed != Integer.MAX_VALUE) {
+                    throw batch.failure(firstFailed);
+                }
+            } finally {
+                buffers = null;
+                scratch.release(region);
+                // Buffers of reads the engine never completed (it threw): back to the pool.
+                for (int op = 0; op < size; op++) {
+                    if (leaseOf[op] != null) {
+                        leaseBuffers.give(leaseOf[op]);
+                        leaseOf[op] = null;
+                    }
+                    bufOf[op] = null;
                 }
             }
-            ring.lookup(keys, from, to, pos, len, crc);
-            batch.clear();
+        }
+
+        /**
+         * Looks up ops [a, b): an absent key or a DRAM tier hit is settled now, any other gets its read's
+         * offset and size. Returns the largest read among them (0 when none is to be read).
+         */
+        private long lookUp(int a, int b) {
+            if (cache.enabled()) {
+                // Before the lookup: a write of the key after this point refuses the value read (token rule).
+                for (int k = a; k < b; k++) {
+                    tokens[k] = cache.readToken(keys.get(base + k));
+                }
+            }
+            ring.lookup(keys, base + a, base + b, base, pos, len, crc);
             long largest = 0;
-            for (int i = from; i < to; i++) {
-                if (pos[i - from] < 0) {
+            for (int k = a; k < b; k++) {
+                int i = base + k;
+                if (pos[k] < 0) {
+                    state[k] = SETTLED;
                     sink.none(i, null);
                     continue;
                 }
                 if (askTier && cache.enabled()) {
                     ValueCache.Lease hit = cache.get(keys.get(i));
                     if (hit != null) {
+                        state[k] = SETTLED;
                         sink.value(i, hit.value(), hit::close);
                         continue;
                     }
                 }
                 int kl = keys.get(i).length;
-                long slotSize = sb.slotSizeAt(pos[i - from]);
-                largest = Math.max(largest, SlotDescriptor.getReadBytes(kl, len[i - from], slotSize));
-                // The buffer is chosen as the read is issued (see the preparer).
-                int op = batch.read(f.file(), sb.positionOffset(pos[i - from])
-                        + SlotDescriptor.getReadOffset(kl, len[i - from], slotSize), MemorySegment.NULL);
-                keyOf[op] = i;
+                long slotSize = sb.slotSizeAt(pos[k]);
+                readBytes[k] = SlotDescriptor.getReadBytes(kl, len[k], slotSize);
+                readAt[k] = sb.positionOffset(pos[k]) + SlotDescriptor.getReadOffset(kl, len[k], slotSize);
+                state[k] = READ;
+                largest = Math.max(largest, readBytes[k]);
             }
-            if (batch.isEmpty()) {
-                continue;
+            lookedUp = b;
+            return largest;
+        }
+
+        /** The preparer: op {@code k}'s key looked up (with the next ones) and its buffer chosen. */
+        private void prepare(int k) {
+            if (k >= lookedUp) {
+                lookUp(k, Math.min(size, k + LOOKUP_CHUNK));
             }
-            ScratchBuffers.Region region = scratch.acquire();
-            try (Arena arena = Arena.ofConfined()) {
-                region.reset(lease ? 0 : f.engine().buffersHeld(batch.size()) * largest);
-                ScratchBuffers.Recycler buffers = new ScratchBuffers.Recycler(region, arena, largest);
-                int[] firstFailed = {Integer.MAX_VALUE};
-                batch.preparer(op -> {
-                    int k = keyOf[op];
-                    long n = SlotDescriptor.getReadBytes(keys.get(k).length, len[k - base], sb.slotSizeAt(pos[k - base]));
-                    MemorySegment b;
-                    if (lease) {
-                        leaseOf[op] = leaseBuffers.take(n);
-                        b = leaseOf[op].segment();
-                    } else {
-                        b = buffers.take();
-                    }
-                    bufOf[op] = b;
-                    batch.buffer(op, b.asSlice(0, n));
-                });
-                batch.completer(op -> {
-                    int k = keyOf[op];
-                    LeaseBuffers.Buffer lb = leaseOf[op];
-                    leaseOf[op] = null;
-                    Runnable release = lb == null ? () -> { } : () -> leaseBuffers.give(lb);
-                    long valueAt = -1;
-                    if (batch.result(op) < 0) {
-                        firstFailed[0] = Math.min(firstFailed[0], op);
-                    } else {
-                        valueAt = check(keys.get(k), pos[k - base], len[k - base], crc[k - base], batch.buffer(op),
-                                batch.result(op), k, sink);
-                        if (valueAt == MOVED) {
-                            moved.add(k);
-                        }
-                    }
-                    if (valueAt >= 0) {
-                        MemorySegment value = batch.buffer(op).asSlice(valueAt, len[k - base]);
-                        try {
-                            if (cache.enabled()) {
-                                cache.put(keys.get(k), value, tokens[k - base]);
-                            }
-                        } finally {
-                            sink.value(k, value, release); // copies now, or leases the buffer to the caller
-                        }
-                    } else {
-                        release.run();
-                    }
-                    if (!lease && bufOf[op] != null) {
-                        buffers.giveBack(bufOf[op]);
-                    }
-                    bufOf[op] = null;
-                });
-                if (lease) {
-                    leaseBuffers.prepare(); // registered before the batch starts (uring-fixed)
-                }
-                f.execute(batch);
-                if (firstFailed[0] != Integer.MAX_VALUE) {
-                    throw batch.failure(firstFailed[0]);
-                }
-            } finally {
-                scratch.release(region);
-                // Buffers of reads the engine never completed (it threw): back to the pool.
-                for (int op = 0; op < batch.size(); op++) {
-                    if (leaseOf[op] != null) {
-                        leaseBuffers.give(leaseOf[op]);
-                        leaseOf[op] = null;
-                    }
+            if (state[k] != READ) {
+                batch.cancel(k);
+                return;
+            }
+            long n = readBytes[k];
+            MemorySegment b;
+            if (lease) {
+                leaseOf[k] = leaseBuffers.take(n);
+                b = leaseOf[k].segment();
+            } else {
+                b = buffers.take(n);
+            }
+            bufOf[k] = b;
+            batch.target(k, readAt[k], b.asSlice(0, n));
+        }
+
+        /** The completer: op {@code k}'s read checked, its value handed to the sink. */
+        private void completed(int k) {
+            if (state[k] != READ) {
+                return; // settled at its lookup, never read
+            }
+            int i = base + k;
+            LeaseBuffers.Buffer lb = leaseOf[k];
+            leaseOf[k] = null;
+            Runnable release = lb == null ? () -> { } : () -> leaseBuffers.give(lb);
+            long valueAt = -1;
+            if (batch.result(k) < 0) {
+                firstFailed = Math.min(firstFailed, k);
+            } else {
+                valueAt = check(keys.get(i), pos[k], len[k], crc[k], batch.buffer(k), batch.result(k), i, sink);
+                if (valueAt == MOVED) {
+                    moved.add(i);
                 }
             }
+            if (valueAt >= 0) {
+                MemorySegment value = batch.buffer(k).asSlice(valueAt, len[k]);
+                try {
+                    if (cache.enabled()) {
+                        cache.put(keys.get(i), value, tokens[k]);
+                    }
+                } finally {
+                    sink.value(i, value, release); // copies now, or leases the buffer to the caller
+                }
+            } else {
+                release.run();
+            }
+            if (!lease && bufOf[k] != null) {
+                buffers.giveBack(bufOf[k]);
+            }
+            bufOf[k] = null;
         }
     }
 

@@ -282,22 +282,27 @@ final class RingState {
      * at index {@code i - from}; counts hits and misses, and marks hits hot for a reinserting policy.
      */
     void lookup(List<byte[]> keys, int from, int to, long[] pos, int[] len, int[] crc) {
+        lookup(keys, from, to, from, pos, len, crc);
+    }
+
+    /** {@link #lookup(List, int, int, long[], int[], int[])}, key {@code i}'s answers at {@code i - base}. */
+    void lookup(List<byte[]> keys, int from, int to, int base, long[] pos, int[] len, int[] crc) {
         lock.lock();
         try {
             for (int i = from; i < to; i++) {
                 int e = liveEntry(keys.get(i));
                 if (e < 0) {
                     n.misses++;
-                    pos[i - from] = -1;
+                    pos[i - base] = -1;
                     continue;
                 }
                 n.hits++;
                 if (policy.tracksHotKeys()) {
                     index.markHot(e);
                 }
-                pos[i - from] = index.positionAt(e);
-                len[i - from] = index.valueLengthAt(e);
-                crc[i - from] = index.dataCrcAt(e);
+                pos[i - base] = index.positionAt(e);
+                len[i - base] = index.valueLengthAt(e);
+                crc[i - base] = index.dataCrcAt(e);
             }
         } finally {
             lock.unlock();

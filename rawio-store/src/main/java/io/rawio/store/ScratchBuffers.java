@@ -137,49 +137,31 @@ final class ScratchBuffers implements AutoCloseable {
     }
 
     /**
-     * Buffers of one size for one batch: {@link #take()} gives a buffer back from a completed operation
-     * when there is one, else a new slice of the region. Single-threaded (the batch's thread).
+     * Buffers of one size for one batch of slot writes: {@link #take()} gives a buffer back from a
+     * completed operation when there is one, else a new slice of the region. Its buffers are written only
+     * by {@link SlotDescriptor#fill(MemorySegment, byte[], MemorySegment, short, long, long, long, long,
+     * long, int, SlotPadding, long)} with the region's padding tracker, which keeps the region's
+     * {@link SlotPadding} itself. Single-threaded (the batch's thread).
      */
     static final class Recycler {
         private final Region region;
         private final Arena fallback;
         private final long bufferSize;
-        /** Its buffers are written only by slot fills that keep the region's {@link SlotPadding}. */
-        private final boolean slotFills;
         private final ArrayDeque<MemorySegment> free = new ArrayDeque<>();
 
-        /** Buffers written by anything (reads): each is marked dirty in the region as it is taken. */
-        Recycler(Region region, Arena fallback, long bufferSize) {
-            this(region, fallback, bufferSize, false);
-        }
-
-        private Recycler(Region region, Arena fallback, long bufferSize, boolean slotFills) {
+        private Recycler(Region region, Arena fallback, long bufferSize) {
             this.region = region;
             this.fallback = fallback;
             this.bufferSize = bufferSize;
-            this.slotFills = slotFills;
         }
 
-        /**
-         * Buffers written only by {@link SlotDescriptor#fill(MemorySegment, byte[], MemorySegment, short, long,
-         * long, long, long, long, int, SlotPadding, long)} with the region's padding tracker.
-         */
         static Recycler forSlotFills(Region region, Arena fallback, long bufferSize) {
-            return new Recycler(region, fallback, bufferSize, true);
+            return new Recycler(region, fallback, bufferSize);
         }
 
         MemorySegment take() {
             MemorySegment b = free.poll();
-            if (b == null) {
-                b = region.take(bufferSize, fallback);
-            }
-            if (!slotFills) {
-                long at = region.offsetOf(b);
-                if (at >= 0) {
-                    region.padding().dirty(at, b.byteSize());
-                }
-            }
-            return b;
+            return b != null ? b : region.take(bufferSize, fallback);
         }
 
         /** The region the buffers are carved from. */
@@ -189,6 +171,63 @@ final class ScratchBuffers implements AutoCloseable {
 
         void giveBack(MemorySegment b) {
             free.push(b);
+        }
+    }
+
+    /**
+     * Buffers of any size for one batch of reads whose sizes are known only as each is issued (a getMany
+     * looks its keys up as the ring refills): {@link #take(long)} gives back a buffer of exactly that
+     * size from a completed read when there is one, else a new slice of the region. Every buffer is
+     * marked dirty in the region as it is taken (a read writes anything). A batch's reads come in few
+     * sizes (one per slot class and value shape), so the free lists are searched in order, with no map
+     * and no boxing. Single-threaded (the batch's thread).
+     */
+    static final class SizedRecycler {
+        private final Region region;
+        private final Arena fallback;
+        private long[] sizes = new long[4];
+        @SuppressWarnings("unchecked")
+        private ArrayDeque<MemorySegment>[] free = new ArrayDeque[4];
+        private int lists;
+
+        SizedRecycler(Region region, Arena fallback) {
+            this.region = region;
+            this.fallback = fallback;
+        }
+
+        MemorySegment take(long size) {
+            ArrayDeque<MemorySegment> list = listOf(size, false);
+            MemorySegment b = list == null ? null : list.poll();
+            if (b == null) {
+                b = region.take(size, fallback);
+            }
+            long at = region.offsetOf(b);
+            if (at >= 0) {
+                region.padding().dirty(at, b.byteSize());
+            }
+            return b;
+        }
+
+        void giveBack(MemorySegment b) {
+            listOf(b.byteSize(), true).push(b);
+        }
+
+        private ArrayDeque<MemorySegment> listOf(long size, boolean make) {
+            for (int i = 0; i < lists; i++) {
+                if (sizes[i] == size) {
+                    return free[i];
+                }
+            }
+            if (!make) {
+                return null;
+            }
+            if (lists == sizes.length) {
+                sizes = java.util.Arrays.copyOf(sizes, lists * 2);
+                free = java.util.Arrays.copyOf(free, lists * 2);
+            }
+            sizes[lists] = size;
+            free[lists] = new ArrayDeque<>();
+            return free[lists++];
         }
     }
 

@@ -41,6 +41,11 @@ final class SlotPadding {
         }
     }
 
+    /** Bytes from the start of the sector at {@code at} of the region that may be non-zero, for tests. */
+    int dirtyPrefixAt(long at) {
+        return dirtyPrefix[(int) (at / SECTOR)];
+    }
+
     /**
      * Before a fill of {@code slot}, at offset {@code at} of the region (both block-aligned): zeroes
      * what may be non-zero outside the ranges the fill writes, {@code [0, headEnd)} and

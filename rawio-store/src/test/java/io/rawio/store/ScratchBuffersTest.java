@@ -59,12 +59,44 @@ class ScratchBuffersTest {
         try (ScratchBuffers s = new ScratchBuffers(4096); Arena a = Arena.ofConfined()) {
             ScratchBuffers.Region r = s.acquire();
             r.reset(2 * 8192);
-            ScratchBuffers.Recycler rec = new ScratchBuffers.Recycler(r, a, 8192);
+            ScratchBuffers.Recycler rec = ScratchBuffers.Recycler.forSlotFills(r, a, 8192);
             MemorySegment b1 = rec.take();
             MemorySegment b2 = rec.take();
             assertTrue(b1.address() != b2.address());
             rec.giveBack(b1);
             assertEquals(b1.address(), rec.take().address(), "the completed buffer is reused");
+        }
+    }
+
+    @Test
+    void theSizedRecyclerReusesABufferOnlyForItsOwnSizeAndMarksReadBuffersDirty() {
+        try (ScratchBuffers s = new ScratchBuffers(4096); Arena a = Arena.ofConfined()) {
+            ScratchBuffers.Region r = s.acquire();
+            r.reset(64 * 1024);
+            ScratchBuffers.SizedRecycler rec = new ScratchBuffers.SizedRecycler(r, a);
+            MemorySegment small = rec.take(4096);
+            MemorySegment big = rec.take(8192);
+            assertEquals(4096, small.byteSize());
+            assertEquals(8192, big.byteSize());
+            assertTrue(r.offsetOf(big) >= 0, "carved from the region");
+            for (long at = 0; at < 8192; at += SlotDescriptor.SECTOR) {
+                assertEquals(SlotDescriptor.SECTOR, r.padding().dirtyPrefixAt(r.offsetOf(big) + at),
+                        "a read buffer may hold anything: marked dirty at " + at);
+            }
+            rec.giveBack(small);
+            rec.giveBack(big);
+            assertEquals(big.address(), rec.take(8192).address(), "the 8 KiB buffer back for an 8 KiB read");
+            MemorySegment other = rec.take(8192);
+            assertTrue(other.address() != big.address() && other.address() != small.address(),
+                    "no free 8 KiB buffer left: a new one, not the 4 KiB buffer");
+            assertEquals(small.address(), rec.take(4096).address());
+            // Sizes past the first few lists still find their own list.
+            for (int k = 1; k <= 6; k++) {
+                rec.giveBack(rec.take(k * 512L));
+            }
+            for (int k = 1; k <= 6; k++) {
+                assertEquals(k * 512L, rec.take(k * 512L).byteSize());
+            }
         }
     }
 

@@ -54,6 +54,74 @@ class SlotStoreUringTest {
         }
     }
 
+    /**
+     * On io_uring a getMany looks its keys up as their reads are issued, a chunk at a time, so the later
+     * lookups overlap the reads in flight: when the batch starts only the first chunk has been looked
+     * up. Absent keys and DRAM tier hits met in later chunks are settled without a read; every value is
+     * still the one stored, across slot classes.
+     */
+    @Test
+    @Timeout(60)
+    void aGetManyLooksItsKeysUpAsItsReadsAreIssued() throws IOException {
+        Path p = dir.resolve("lazy.store");
+        StoreOptions o = StoreOptions.defaults().withEngine("uring").withCache(8L << 20);
+        SlotStore.format(p, 48L << 20, SlotClasses.of(List.of(4096L, 16384L, 65536L)), false, o,
+                SlotStore.Preallocation.WRITE_ZEROS, SlotStore.FormatProgress.NONE);
+        SlotStore[] store = new SlotStore[1];
+        List<Long> lookedUpAtStart = new ArrayList<>();
+        io.rawio.engine.IoEngine engine = new io.rawio.engine.ForwardingIoEngine(io.rawio.engine.IoEngines.create("uring")) {
+            @Override
+            public void execute(io.rawio.engine.IoBatch batch) {
+                if (store[0] != null && batch.size() > 0 && batch.op(0) == io.rawio.engine.IoOp.READ
+                        && batch.preparer() != null) {
+                    StoreStats st = store[0].stats();
+                    lookedUpAtStart.add(st.hits() + st.misses());
+                }
+                super.execute(batch);
+            }
+        };
+        try (SlotStore s = SlotStore.open(p, o, engine)) {
+            int n = 7 * ReadPath.LOOKUP_CHUNK + 5;
+            List<byte[]> keys = new ArrayList<>();
+            List<byte[]> stored = new ArrayList<>();
+            List<byte[]> putKeys = new ArrayList<>();
+            List<MemorySegment> putValues = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                byte[] k = StoreTesting.key("lazy" + i);
+                keys.add(k);
+                // Every third key absent; the others 100 B to 40 KB, across the three classes.
+                byte[] v = i % 3 == 2 ? null : StoreTesting.valueFor("lazy" + i, 100 + (i * 997) % 40_000);
+                stored.add(v);
+                if (v != null) {
+                    putKeys.add(k);
+                    putValues.add(MemorySegment.ofArray(v));
+                }
+            }
+            assertTrue(s.putMany(putKeys, putValues).stream().allMatch(SlotStore.Result::ok));
+            store[0] = s;
+            for (int pass = 0; pass < 2; pass++) { // the second pass finds the values in the DRAM tier
+                StoreStats before = s.stats();
+                lookedUpAtStart.clear();
+                List<SlotStore.GetResult> got = s.getMany(keys);
+                for (int i = 0; i < n; i++) {
+                    if (stored.get(i) == null) {
+                        assertTrue(!got.get(i).found(), "absent key " + i + " pass " + pass);
+                    } else {
+                        assertArrayEquals(stored.get(i), got.get(i).value(), "key " + i + " pass " + pass);
+                    }
+                }
+                StoreStats after = s.stats();
+                assertEquals(n, after.hits() + after.misses() - before.hits() - before.misses(), "each key looked up once");
+                if (pass == 0) {
+                    assertEquals(1, lookedUpAtStart.size(), "one dispatcher batch");
+                    assertEquals(ReadPath.LOOKUP_CHUNK, lookedUpAtStart.getFirst() - before.hits() - before.misses(),
+                            "only the first chunk looked up when the reads start");
+                }
+            }
+            assertTrue(s.stats().cacheHits() > 0, "the second pass was answered by the tier: " + s.stats());
+        }
+    }
+
     @Test
     @Timeout(120)
     void durableBatchesRoundTripAndSurviveACrashOnUring() throws IOException {

@@ -8,7 +8,6 @@ import io.rawio.engine.IoFile;
 import io.rawio.engine.OpenOptions;
 import io.rawio.memory.AlignedMemory;
 import io.rawio.nativeio.Errno;
-import io.rawio.nativeio.LinuxConstants;
 import io.rawio.nativeio.NativeIoException;
 import io.rawio.nativeio.Statx;
 import io.rawio.store.SuperblockDescriptor.Superblock;
@@ -63,9 +62,23 @@ final class StoreFile implements AutoCloseable {
             if (!Files.exists(path)) {
                 throw new NoSuchFileException(path.toString(), null, "no such store");
             }
-            boolean device = Statx.of(path).isDevice();
-            file = engine.open(path, OpenOptions.readWrite().withDirect(options.direct()).withExclusive(device));
-            if (!file.nativeFile().flock(LinuxConstants.LOCK_EX | LinuxConstants.LOCK_NB)) {
+            Statx stat = Statx.of(path);
+            boolean device = stat.isDevice();
+            OpenOptions how = OpenOptions.readWrite().withDirect(options.direct()).withExclusive(device);
+            file = StoreLock.waitingOutTheGone(stat, StoreLock.GRACE_NANOS, () -> {
+                try {
+                    return engine.open(path, how);
+                } catch (NativeIoException e) {
+                    if (e.errno() == Errno.EBUSY) {
+                        return null; // O_EXCL: another open of the device has it
+                    }
+                    throw e;
+                }
+            });
+            if (file == null) {
+                throw new StoreException.InUse("store is in use by another process (device busy): " + path);
+            }
+            if (!StoreLock.acquire(file.nativeFile(), stat, StoreLock.GRACE_NANOS)) {
                 throw new StoreException.InUse("store is in use by another process: " + path);
             }
             Superblock sb = readSuperblock(engine, file, path);
@@ -79,12 +92,6 @@ final class StoreFile implements AutoCloseable {
                 }
             }
             return new StoreFile(path, engine, file, sb, notice.isEmpty() ? null : notice);
-        } catch (NativeIoException e) {
-            closeQuietly(file, engine);
-            if (e.errno() == Errno.EBUSY) {
-                throw new StoreException.InUse("store is in use by another process (device busy): " + path);
-            }
-            throw e;
         } catch (IOException | RuntimeException e) {
             closeQuietly(file, engine);
             throw e;

@@ -9,8 +9,10 @@ import java.util.Map;
 
 /**
  * Aligned read buffers that outlive the read: a zero-copy get reads into one and hands the caller a
- * {@link ValueLease} on it, which gives it back here when closed. Buffers are whole powers of two of
- * 4 KiB blocks, kept per size between uses. The first {@link #SLAB_BYTES} of them are carved from one
+ * {@link ValueLease} on it, which gives it back here when closed. Buffers are whole 4 KiB blocks,
+ * rounded up to one of four sizes per power of two (a quarter of it apart: at most a quarter above what
+ * the read needs, where a power of two wasted up to half of the buffer: 512 KiB for a 260 KiB slot),
+ * kept per size between uses. The first {@link #SLAB_BYTES} of them are carved from one
  * slab, allocated at the first take and offered to the engine once ({@link
  * io.rawio.engine.IoEngine#registerMemory}: with uring-fixed, a lease is then read with READ_FIXED
  * into pinned memory); slab buffers are kept for reuse and the slab is freed once the store is closed
@@ -61,7 +63,7 @@ final class LeaseBuffers implements AutoCloseable {
         }
     }
 
-    /** A buffer of at least {@code bytes} (whole blocks, a power of two of them). */
+    /** A buffer of at least {@code bytes} ({@link #sizeFor}). */
     Buffer take(long bytes) {
         long size = sizeFor(bytes);
         synchronized (monitor) {
@@ -151,7 +153,9 @@ final class LeaseBuffers implements AutoCloseable {
 
     static long sizeFor(long bytes) {
         long blocks = Math.max(1, Blocks.roundUp(bytes, SlotStore.BLOCK_SIZE) / SlotStore.BLOCK_SIZE);
-        return Long.highestOneBit(blocks - 1 == 0 ? 1 : (blocks - 1) << 1) * SlotStore.BLOCK_SIZE;
+        // Steps of a quarter of the power of two below: 4, 5, 6, 7, 8, 10, 12, 14, 16, 20 ... blocks.
+        long step = Math.max(1, Long.highestOneBit(blocks - 1 == 0 ? 1 : blocks - 1) / 4);
+        return Blocks.roundUp(blocks, step) * SlotStore.BLOCK_SIZE;
     }
 
     /** Buffers lent out now. */

@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
 
 class LeaseBuffersTest {
@@ -62,5 +65,25 @@ class LeaseBuffersTest {
         lb.give(held);
         assertFalse(offered.getFirst().scope().isAlive(), "freed with the last slab buffer");
         assertNotNull(held);
+    }
+
+    /** A lease buffer is whole blocks, at least the read, and at most a quarter (or one block) above it. */
+    @Property
+    void aBufferIsAtMostAQuarterAboveTheReadItHolds(@ForAll @LongRange(min = 1, max = 64L << 20) long bytes) {
+        long size = LeaseBuffers.sizeFor(bytes);
+        long need = Blocks.roundUp(bytes, 4096);
+        assertEquals(0, size % 4096, "whole blocks");
+        assertTrue(size >= need, size + " holds " + bytes);
+        assertTrue(size <= need + need / 4, size + " wastes more than a quarter of " + need);
+    }
+
+    @Test
+    void sizesAreFourPerPowerOfTwo() {
+        java.util.TreeSet<Long> sizes = new java.util.TreeSet<>();
+        for (long b = (64L << 10) + 1; b <= 128L << 10; b += 512) {
+            sizes.add(LeaseBuffers.sizeFor(b));
+        }
+        assertEquals(java.util.List.of(80L << 10, 96L << 10, 112L << 10, 128L << 10), List.copyOf(sizes));
+        assertEquals(320L << 10, LeaseBuffers.sizeFor((256L << 10) + 100), "a 256 KiB value's read: 320 KiB, not 512");
     }
 }

@@ -289,6 +289,12 @@ final class ReadPath {
                 if (firstFailed != Integer.MAX_VALUE) {
                     throw batch.failure(firstFailed);
                 }
+                if (lookedUp < size) {
+                    // An engine that ends a batch early fails the ops it never issued; this is the guard
+                    // for one that would not say so: no key is left without an answer.
+                    throw new IOException("the engine ended a getMany of " + size + " keys after issuing "
+                            + lookedUp + " of them, with no error");
+                }
             } finally {
                 buffers = null;
                 scratch.release(region);
@@ -365,6 +371,13 @@ final class ReadPath {
 
         /** The completer: op {@code k}'s read checked, its value handed to the sink. */
         private void completed(int k) {
+            if (state[k] == UNKNOWN) {
+                // Never issued (never looked up): the engine failed the batch before it got here.
+                if (batch.result(k) < 0) {
+                    firstFailed = Math.min(firstFailed, k);
+                }
+                return;
+            }
             if (state[k] != READ) {
                 return; // settled at its lookup, never read
             }

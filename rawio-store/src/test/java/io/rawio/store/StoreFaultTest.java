@@ -176,4 +176,27 @@ class StoreFaultTest {
             }
         }
     }
+
+    /**
+     * An engine that ends a getMany after its first chunk of reads, failing only the reads it never
+     * issued (whose keys were never looked up): the call fails, rather than leaving those keys without
+     * an answer, and the store reads on.
+     */
+    @org.junit.jupiter.api.Test
+    void aGetManyTheEngineEndsPartwayFails() throws IOException {
+        Path p = dir.resolve("halt.store");
+        SlotStore.format(p, 16L << 20, 8192, false, StoreTesting.psyncOptions());
+        List<byte[]> keys = new ArrayList<>();
+        try (SlotStore s = SlotStore.open(p, StoreTesting.psyncOptions(),
+                new io.rawio.engine.HaltingEngine(IoEngines.create("psync"), ReadPath.LOOKUP_CHUNK))) {
+            for (int i = 0; i < 3 * ReadPath.LOOKUP_CHUNK; i++) {
+                byte[] k = StoreTesting.key("h" + i);
+                keys.add(k);
+                s.put(k, StoreTesting.valueFor("h" + i, 3000));
+            }
+            IOException e = assertThrows(IOException.class, () -> s.getMany(keys));
+            assertTrue(e.getMessage().contains("EIO") || e.getMessage().contains("Input/output"), e.getMessage());
+            assertArrayEquals(StoreTesting.valueFor("h70", 3000), s.get(keys.get(70)), "the store reads on");
+        }
+    }
 }

@@ -65,11 +65,12 @@ final class StoreFile implements AutoCloseable {
             Statx stat = Statx.of(path);
             boolean device = stat.isDevice();
             OpenOptions how = OpenOptions.readWrite().withDirect(options.direct()).withExclusive(device);
-            file = StoreLock.waitingOutTheGone(stat, StoreLock.GRACE_NANOS, () -> {
+            long deadline = System.nanoTime() + StoreLock.GRACE_NANOS;
+            file = StoreLock.waitingOutTheGone(stat, deadline, () -> {
                 try {
                     return engine.open(path, how);
                 } catch (NativeIoException e) {
-                    if (e.errno() == Errno.EBUSY) {
+                    if (device && e.errno() == Errno.EBUSY) {
                         return null; // O_EXCL: another open of the device has it
                     }
                     throw e;
@@ -78,7 +79,7 @@ final class StoreFile implements AutoCloseable {
             if (file == null) {
                 throw new StoreException.InUse("store is in use by another process (device busy): " + path);
             }
-            if (!StoreLock.acquire(file.nativeFile(), stat, StoreLock.GRACE_NANOS)) {
+            if (!StoreLock.acquire(file.nativeFile(), stat, deadline)) {
                 throw new StoreException.InUse("store is in use by another process: " + path);
             }
             Superblock sb = readSuperblock(engine, file, path);

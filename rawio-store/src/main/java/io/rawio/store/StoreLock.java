@@ -4,6 +4,7 @@ import io.rawio.nativeio.LinuxConstants;
 import io.rawio.nativeio.NativeFile;
 import io.rawio.nativeio.Statx;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,13 +20,13 @@ import java.util.concurrent.TimeUnit;
  * reads in flight) leaves references that the kernel drops later, in the ring's asynchronous
  * teardown, so for a moment after the process is gone the store still looks held. A server restarted
  * at once after {@code kill -9} must not be refused for that. So when the lock is taken, this reads
- * who holds it from {@code /proc/locks}: a holder that is a live process is refused at once; otherwise
- * (the holder is gone, a zombie, or not visible from this PID namespace) the lock is tried again until
- * a grace period ends. The exclusive open of a block device (O_EXCL, held the same way) is waited for
- * by the same rule.
+ * who holds it from {@code /proc/locks}: when every holder listed for the file is gone (exited, a
+ * zombie, or shown as 0 from outside this PID namespace) the lock is tried again until a deadline;
+ * a live holder, or none listed, is refused at once. The exclusive open of a block device (O_EXCL,
+ * held by the same open file) is waited for by the same rule, within the same deadline.
  */
 final class StoreLock {
-    /** How long a lock with no live holder is waited for before the store is refused as in use. */
+    /** How long a lock whose holders are all gone is waited for before the store is refused as in use. */
     static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long RETRY_MILLIS = 20;
     private static final Path PROC_LOCKS = Path.of("/proc/locks");
@@ -40,27 +41,39 @@ final class StoreLock {
     }
 
     /**
-     * Takes an exclusive flock on {@code file} (the file {@code stat} describes). Returns false when a
-     * live process holds it, or when the lock is still held after {@code graceNanos}.
+     * Takes an exclusive flock on {@code file} (the file {@code stat} describes). Returns false when it
+     * is held by a live process, or by no process /proc/locks can name, or still held at
+     * {@code deadlineNanos} ({@link System#nanoTime()}).
      */
-    static boolean acquire(NativeFile file, Statx stat, long graceNanos) throws IOException {
-        return waitingOutTheGone(stat, graceNanos,
+    static boolean acquire(NativeFile file, Statx stat, long deadlineNanos) throws IOException {
+        return waitingOutTheGone(stat, deadlineNanos,
                 () -> file.flock(LinuxConstants.LOCK_EX | LinuxConstants.LOCK_NB) ? Boolean.TRUE : null) != null;
     }
 
     /**
-     * Runs {@code attempt} until it gets its hold; while it is refused and no live process holds an flock
-     * on the file, tries again every 20 ms until {@code graceNanos} have passed. Null when refused.
+     * Runs {@code attempt} until it gets its hold. While it is refused and /proc/locks shows an flock on
+     * the file whose every holder is gone, tries again every 20 ms until {@code deadlineNanos}. Refused
+     * at once (null) when a holder is alive, or when no flock on the file is listed at all: then what
+     * holds it is not a process's remains (a mounted device, a file system whose device numbers
+     * /proc/locks gives otherwise), and waiting would not help.
+     *
+     * @throws InterruptedIOException when the thread is interrupted while it waits
      */
-    static <T> T waitingOutTheGone(Statx stat, long graceNanos, Attempt<T> attempt) throws IOException {
+    static <T> T waitingOutTheGone(Statx stat, long deadlineNanos, Attempt<T> attempt) throws IOException {
         T held = attempt.tryOnce();
-        long deadline = System.nanoTime() + graceNanos;
-        while (held == null && !anyHolderAlive(holders(stat)) && System.nanoTime() - deadline < 0) {
+        while (held == null) {
+            List<Long> holders = holders(stat);
+            if (holders.isEmpty()) {
+                return attempt.tryOnce(); // (or its holder let go between the try and the look)
+            }
+            if (anyHolderAlive(holders) || System.nanoTime() - deadlineNanos >= 0) {
+                return null;
+            }
             try {
                 Thread.sleep(RETRY_MILLIS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return null;
+                throw new InterruptedIOException("interrupted while waiting for the store's lock");
             }
             held = attempt.tryOnce();
         }

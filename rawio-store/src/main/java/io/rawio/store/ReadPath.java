@@ -422,7 +422,7 @@ final class ReadPath {
         long[] pos = new long[1];
         int[] len = new int[1];
         int[] crc = new int[1];
-        ring.lookup(List.of(key), 0, 1, pos, len, crc);
+        ring.lookup(List.of(key), 0, 1, 0, pos, len, crc);
         if (pos[0] < 0) {
             return null;
         }

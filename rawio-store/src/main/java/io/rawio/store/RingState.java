@@ -279,13 +279,8 @@ final class RingState {
 
     /**
      * Looks up keys [from, to): position (or -1 when absent), value length and data CRC into the arrays
-     * at index {@code i - from}; counts hits and misses, and marks hits hot for a reinserting policy.
+     * at index {@code i - base}; counts hits and misses, and marks hits hot for a reinserting policy.
      */
-    void lookup(List<byte[]> keys, int from, int to, long[] pos, int[] len, int[] crc) {
-        lookup(keys, from, to, from, pos, len, crc);
-    }
-
-    /** {@link #lookup(List, int, int, long[], int[], int[])}, key {@code i}'s answers at {@code i - base}. */
     void lookup(List<byte[]> keys, int from, int to, int base, long[] pos, int[] len, int[] crc) {
         lock.lock();
         try {

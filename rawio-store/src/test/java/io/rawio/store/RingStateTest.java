@@ -120,7 +120,7 @@ class RingStateTest {
         s.plan(fill);
         commitAll(s, fill);
         long[] pos = new long[8];
-        s.lookup(List.of(key("h0"), key("h1"), key("h2")), 0, 3, pos, new int[8], new int[8]); // hot
+        s.lookup(List.of(key("h0"), key("h1"), key("h2")), 0, 3, 0, pos, new int[8], new int[8]); // hot
         // A ring of 8 has a budget of 4 positions in flight: with nothing in flight the window may use
         // positions 8..11, and its one key needs the last, so at most 3 reinsertions (h0..h2, hot).
         WriteWindow w = window(1, "new", 1);
@@ -134,7 +134,7 @@ class RingStateTest {
         assertEquals(3, s.stats(0).reinsertions());
 
         // Now every resident of slots 4..7 is hot: a window of 1 key may reinsert up to 3, never 4.
-        s.lookup(List.of(key("h4"), key("h5"), key("h6"), key("h7")), 0, 4, pos, new int[8], new int[8]);
+        s.lookup(List.of(key("h4"), key("h5"), key("h6"), key("h7")), 0, 4, 0, pos, new int[8], new int[8]);
         WriteWindow w2 = window(1, "new2", 1);
         s.plan(w2);
         long span = w2.planned.get(0).position() + 1 - 12;

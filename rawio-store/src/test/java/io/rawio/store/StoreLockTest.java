@@ -117,63 +117,65 @@ class StoreLockTest {
      */
     @Test
     void aLockWhoseTakerIsGoneIsWaitedForUntilReleased() throws Exception {
-        assumeTrue(onPath("flock") && onPath("bash"), "the flock command (util-linux) is not installed");
         Path p = Files.createFile(dir.resolve("left"));
-        Statx st = Statx.of(p);
-        Process shell = leftLocked(p);
-        try (NativeFile f = NativeFile.open(p, OpenFlag.RDWR)) {
-            awaitHolders(st, true);
-            assertFalse(StoreLock.acquire(f, st, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50)),
-                    "refused when the deadline passes first");
-            assertTrue(shell.isAlive(), "the shell still holds it");
-            releaseSoon(shell);
-            assertTrue(StoreLock.acquire(f, st, System.nanoTime() + FAR), "taken once the shell lets go");
-        } finally {
-            shell.getOutputStream().close();
-            assertTrue(shell.waitFor(30, TimeUnit.SECONDS));
-        }
+        withALockLeftOn(p, shell -> {
+            Statx st = Statx.of(p);
+            try (NativeFile f = NativeFile.open(p, OpenFlag.RDWR)) {
+                assertFalse(StoreLock.acquire(f, st, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50)),
+                        "refused when the deadline passes first");
+                assertTrue(shell.isAlive(), "the shell still holds it");
+                releaseSoon(shell);
+                assertTrue(StoreLock.acquire(f, st, System.nanoTime() + FAR), "taken once the shell lets go");
+            }
+        });
     }
 
     @Test
     void aWaitIsInterruptible() throws Exception {
-        assumeTrue(onPath("flock") && onPath("bash"), "the flock command (util-linux) is not installed");
         Path p = Files.createFile(dir.resolve("stuck"));
-        Statx st = Statx.of(p);
-        Process shell = leftLocked(p);
-        try (NativeFile f = NativeFile.open(p, OpenFlag.RDWR)) {
-            awaitHolders(st, true);
-            Thread.currentThread().interrupt();
-            assertThrows(InterruptedIOException.class, () -> StoreLock.acquire(f, st, System.nanoTime() + FAR));
-            assertTrue(Thread.interrupted(), "the interrupt is kept");
-        } finally {
-            shell.getOutputStream().close();
-            assertTrue(shell.waitFor(30, TimeUnit.SECONDS));
-        }
+        withALockLeftOn(p, shell -> {
+            Statx st = Statx.of(p);
+            try (NativeFile f = NativeFile.open(p, OpenFlag.RDWR)) {
+                Thread.currentThread().interrupt();
+                assertThrows(InterruptedIOException.class, () -> StoreLock.acquire(f, st, System.nanoTime() + FAR));
+                assertTrue(Thread.interrupted(), "the interrupt is kept");
+            }
+        });
     }
 
     @Test
     void aStoreLeftLockedByAGoneProcessOpensOnceReleased() throws Exception {
-        assumeTrue(onPath("flock") && onPath("bash"), "the flock command (util-linux) is not installed");
         StoreOptions o = StoreTesting.psyncOptions();
         Path p = dir.resolve("s.store");
         SlotStore.format(p, RecoveryTest.META + 16 * 8192, 8192, false, o);
-        Process shell = leftLocked(p);
-        try {
-            awaitHolders(Statx.of(p), true);
+        withALockLeftOn(p, shell -> {
             releaseSoon(shell);
             try (SlotStore s = SlotStore.open(p, o)) {
                 s.put(new byte[] {1}, new byte[] {2});
             }
+        });
+    }
+
+    interface ShellBody {
+        void run(Process shell) throws Exception;
+    }
+
+    /**
+     * Runs {@code body} while a shell holds an flock on {@code p} that its taker (the flock command) has
+     * left, once /proc/locks shows it so; the shell lets go when its input closes (at the latest after
+     * the body). Skipped where bash or the flock command is missing.
+     */
+    private static void withALockLeftOn(Path p, ShellBody body) throws Exception {
+        assumeTrue(onPath("flock") && onPath("bash"), "the flock command (util-linux) is not installed");
+        Process shell = new ProcessBuilder("bash", "-c", "exec 9<>\"$1\"; flock -x 9; read -r _", "bash", p.toString())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            awaitHolders(Statx.of(p), true);
+            body.run(shell);
         } finally {
             shell.getOutputStream().close();
             assertTrue(shell.waitFor(30, TimeUnit.SECONDS));
         }
-    }
-
-    /** A shell holding an flock on {@code p} that its taker (the flock command) has left; until stdin closes. */
-    private static Process leftLocked(Path p) throws IOException {
-        return new ProcessBuilder("bash", "-c", "exec 9<>\"$1\"; flock -x 9; read -r _", "bash", p.toString())
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }
 
     /** Waits until /proc/locks lists the file's lock, its holders gone ({@code gone}) or alive. */

@@ -2,26 +2,51 @@ package io.rawio.store;
 
 import java.nio.ByteBuffer;
 import java.time.InstantSource;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
  * When the keys that have an expiry expire (ms since the epoch, by the store's clock). Only keys with
- * an expiry have an entry, so a store without expiries pays one {@code isEmpty} per lookup. Not
+ * an expiry have an entry, so a store without expiries pays one size check per lookup.
+ *
+ * <p>The entries are an open-addressing table (linear probing, at most half full, backward-shift
+ * deletion, the index's hash and home slots): two arrays, no object per entry. A checkpoint's snapshot
+ * copies them under the ring state's lock ({@link #copy()}), and two array clones cost a fraction of
+ * rebuilding a hash map of boxed entries, as the memory does (about 24 bytes a key besides the key).
+ * The keys are never changed once stored (a key is cloned as it is set), so a copy shares them. Not
  * thread-safe: GUARDED_BY(RingState.lock).
  */
 final class Expiries {
-    private final HashMap<ByteBuffer, Long> at;
+    private static final int MIN_CAPACITY = 16;
+
     private final InstantSource clock;
+    /** Keys by table entry; null where empty. */
+    private byte[][] keys;
+    /** The expiry of the key at the same entry. */
+    private long[] at;
+    private int size;
 
     Expiries(Map<ByteBuffer, Long> recovered, InstantSource clock) {
-        this.at = new HashMap<>(recovered);
         this.clock = clock;
+        allocate(capacityFor(recovered.size()));
+        for (Map.Entry<ByteBuffer, Long> e : recovered.entrySet()) {
+            ByteBuffer b = e.getKey().duplicate();
+            byte[] k = new byte[b.remaining()];
+            b.get(k);
+            put(k, e.getValue());
+        }
     }
 
-    /** A copy (of the keys with an expiry only: nothing when none has one), for encoding outside the lock. */
+    private Expiries(Expiries from) {
+        this.clock = from.clock;
+        this.keys = from.keys.clone();
+        this.at = from.at.clone();
+        this.size = from.size;
+    }
+
+    /** A copy, for encoding outside the lock. */
     Expiries copy() {
-        return new Expiries(at, clock);
+        return new Expiries(this);
     }
 
     long now() {
@@ -30,30 +55,30 @@ final class Expiries {
 
     /** Whether {@code key} has an expiry that has passed at {@code now}. */
     boolean expiredAt(byte[] key, long now) {
-        if (at.isEmpty()) {
+        if (size == 0) {
             return false;
         }
-        Long t = at.get(ByteBuffer.wrap(key));
-        return t != null && t <= now;
+        int e = find(key);
+        return e >= 0 && at[e] <= now;
     }
 
     boolean expiredNow(byte[] key) {
-        return !at.isEmpty() && expiredAt(key, clock.millis());
+        return size != 0 && expiredAt(key, clock.millis());
     }
 
     /** The key's expiry, or 0 for none. */
     long of(byte[] key) {
-        if (at.isEmpty()) {
+        if (size == 0) {
             return 0;
         }
-        Long t = at.get(ByteBuffer.wrap(key));
-        return t == null ? 0 : t;
+        int e = find(key);
+        return e < 0 ? 0 : at[e];
     }
 
     /** Sets the key's expiry; 0 removes it. */
     void set(byte[] key, long expiryMs) {
         if (expiryMs != 0) {
-            at.put(ByteBuffer.wrap(key.clone()), expiryMs);
+            put(key.clone(), expiryMs);
         } else {
             forget(key);
         }
@@ -61,16 +86,102 @@ final class Expiries {
 
     /** Keys with an expiry (some may have expired and not been found yet). */
     int size() {
-        return at.size();
+        return size;
     }
 
     void forget(byte[] key) {
-        if (!at.isEmpty()) {
-            at.remove(ByteBuffer.wrap(key));
+        if (size == 0) {
+            return;
+        }
+        int e = find(key);
+        if (e >= 0) {
+            deleteAt(e);
+            if (size * 8 < keys.length && keys.length > MIN_CAPACITY) {
+                rehash(keys.length / 2); // many expiries gone: a smaller table to copy
+            }
         }
     }
 
     boolean isEmpty() {
-        return at.isEmpty();
+        return size == 0;
+    }
+
+    // ------------------------------------------------------------------ the table
+
+    private static int capacityFor(int n) {
+        return Math.max(MIN_CAPACITY, Integer.highestOneBit(Math.max(1, 2 * n - 1)) << 1);
+    }
+
+    private void allocate(int capacity) {
+        keys = new byte[capacity][];
+        at = new long[capacity];
+    }
+
+    /** The entry of {@code key}, or -1. */
+    private int find(byte[] key) {
+        int mask = keys.length - 1;
+        for (int i = KeyIndex.home(KeyIndex.hash(key), keys.length); ; i = (i + 1) & mask) {
+            byte[] k = keys[i];
+            if (k == null) {
+                return -1;
+            }
+            if (Arrays.equals(k, key)) {
+                return i;
+            }
+        }
+    }
+
+    /** Sets {@code key}'s expiry, storing {@code key} itself when it is new (the caller's copy). */
+    private void put(byte[] key, long expiryMs) {
+        if (2 * (size + 1) > keys.length) {
+            rehash(keys.length * 2);
+        }
+        int mask = keys.length - 1;
+        int i = KeyIndex.home(KeyIndex.hash(key), keys.length);
+        while (keys[i] != null) {
+            if (Arrays.equals(keys[i], key)) {
+                at[i] = expiryMs;
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+        keys[i] = key;
+        at[i] = expiryMs;
+        size++;
+    }
+
+    private void deleteAt(int e) {
+        int mask = keys.length - 1;
+        keys[e] = null;
+        size--;
+        // Backward-shift deletion: move later members of the probe run into the hole.
+        int hole = e;
+        for (int i = (e + 1) & mask; keys[i] != null; i = (i + 1) & mask) {
+            int home = KeyIndex.home(KeyIndex.hash(keys[i]), keys.length);
+            boolean movable = hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
+            if (movable) {
+                keys[hole] = keys[i];
+                at[hole] = at[i];
+                keys[i] = null;
+                hole = i;
+            }
+        }
+    }
+
+    private void rehash(int capacity) {
+        byte[][] k = keys;
+        long[] t = at;
+        allocate(capacity);
+        int mask = capacity - 1;
+        for (int j = 0; j < k.length; j++) {
+            if (k[j] != null) {
+                int i = KeyIndex.home(KeyIndex.hash(k[j]), capacity);
+                while (keys[i] != null) {
+                    i = (i + 1) & mask;
+                }
+                keys[i] = k[j];
+                at[i] = t[j];
+            }
+        }
     }
 }

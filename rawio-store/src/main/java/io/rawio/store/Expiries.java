@@ -12,7 +12,8 @@ import java.util.Map;
  * <p>The entries are an open-addressing table (linear probing, at most half full, backward-shift
  * deletion, the index's hash and home slots): two arrays, no object per entry. A checkpoint's snapshot
  * copies them under the ring state's lock ({@link #copy()}), and two array clones cost a fraction of
- * rebuilding a hash map of boxed entries, as the memory does (about 24 bytes a key besides the key).
+ * rebuilding a hash map of boxed entries, as the memory does (12 bytes an entry, 24-48 a key while
+ * the table grows; it halves once under an eighth full).
  * The keys are never changed once stored (a key is cloned as it is set), so a copy shares them. Not
  * thread-safe: GUARDED_BY(RingState.lock).
  */

@@ -19,6 +19,7 @@ import java.util.Map;
  */
 final class Expiries {
     private static final int MIN_CAPACITY = 16;
+    private static final int MAX_CAPACITY = 1 << 30;
 
     private final InstantSource clock;
     /** Keys by table entry; null where empty. */
@@ -109,8 +110,13 @@ final class Expiries {
 
     // ------------------------------------------------------------------ the table
 
+    /** The least power of two of at least twice {@code n} entries (and {@link #MIN_CAPACITY}). */
     private static int capacityFor(int n) {
-        return Math.max(MIN_CAPACITY, Integer.highestOneBit(Math.max(1, 2 * n - 1)) << 1);
+        long capacity = Math.max(MIN_CAPACITY, Long.highestOneBit(Math.max(1, 2L * n - 1)) << 1);
+        if (capacity > MAX_CAPACITY) {
+            throw new IllegalArgumentException("too many keys with an expiry: " + n);
+        }
+        return (int) capacity;
     }
 
     private void allocate(int capacity) {
@@ -134,7 +140,10 @@ final class Expiries {
 
     /** Sets {@code key}'s expiry, storing {@code key} itself when it is new (the caller's copy). */
     private void put(byte[] key, long expiryMs) {
-        if (2 * (size + 1) > keys.length) {
+        if (2L * (size + 1) > keys.length) {
+            if (keys.length == MAX_CAPACITY) {
+                throw new IllegalStateException("too many keys with an expiry: " + size);
+            }
             rehash(keys.length * 2);
         }
         int mask = keys.length - 1;

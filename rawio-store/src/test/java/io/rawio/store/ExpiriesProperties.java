@@ -94,4 +94,61 @@ class ExpiriesProperties {
             assertEquals(want != 0 && want <= 1_000, e.expiredNow(key(k)), when + ": expired now " + k);
         }
     }
+
+    /**
+     * Phases of mostly sets and mostly forgets over 2,000 keys, some of them made to share one home
+     * slot of the table at its sizes up to 4,096 entries (their hashes agree in the top 12 bits): the
+     * table grows, shrinks back and grows again, and probe runs of colliding keys are shifted back as
+     * their members go.
+     */
+    @Property(tries = 30)
+    void theTableGrowsAndShrinksWithKeysThatCollide(@ForAll("phases") List<Boolean> setting,
+            @ForAll @net.jqwik.api.constraints.LongRange(min = 0, max = Long.MAX_VALUE) long seed) {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        List<byte[]> keys = new java.util.ArrayList<>(colliding(200));
+        for (int i = 0; keys.size() < 2_000; i++) {
+            keys.add(("w" + i).getBytes(StandardCharsets.UTF_8));
+        }
+        Expiries e = new Expiries(Map.of(), CLOCK);
+        Map<ByteBuffer, Long> model = new HashMap<>();
+        for (int p = 0; p < setting.size(); p++) {
+            for (int step = 0; step < 1_500; step++) {
+                byte[] k = keys.get(r.nextInt(keys.size()));
+                boolean set = r.nextInt(10) < (setting.get(p) ? 9 : 1);
+                if (set) {
+                    long ms = 1 + r.nextInt(2_000);
+                    e.set(k, ms);
+                    model.put(ByteBuffer.wrap(k), ms);
+                } else if (r.nextBoolean()) {
+                    e.forget(k);
+                    model.remove(ByteBuffer.wrap(k));
+                } else {
+                    e.set(k, 0);
+                    model.remove(ByteBuffer.wrap(k));
+                }
+            }
+            assertEquals(model.size(), e.size(), "phase " + p);
+            for (byte[] k : keys) {
+                assertEquals(model.getOrDefault(ByteBuffer.wrap(k), 0L), e.of(k), "phase " + p);
+            }
+        }
+    }
+
+    @Provide
+    Arbitrary<List<Boolean>> phases() {
+        return Arbitraries.of(true, false).list().ofMinSize(2).ofMaxSize(8);
+    }
+
+    /** {@code n} keys whose hashes agree in their top 12 bits: one home in every table of up to 4,096. */
+    private static List<byte[]> colliding(int n) {
+        List<byte[]> out = new java.util.ArrayList<>();
+        int top = KeyIndex.hash("c0".getBytes(StandardCharsets.UTF_8)) >>> 20;
+        for (int i = 0; out.size() < n; i++) {
+            byte[] k = ("c" + i).getBytes(StandardCharsets.UTF_8);
+            if (KeyIndex.hash(k) >>> 20 == top) {
+                out.add(k);
+            }
+        }
+        return out;
+    }
 }

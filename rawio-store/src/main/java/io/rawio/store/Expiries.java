@@ -167,9 +167,7 @@ final class Expiries {
         // Backward-shift deletion: move later members of the probe run into the hole.
         int hole = e;
         for (int i = (e + 1) & mask; keys[i] != null; i = (i + 1) & mask) {
-            int home = KeyIndex.home(KeyIndex.hash(keys[i]), keys.length);
-            boolean movable = hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
-            if (movable) {
+            if (KeyIndex.movesIntoHole(hole, i, KeyIndex.home(KeyIndex.hash(keys[i]), keys.length))) {
                 keys[hole] = keys[i];
                 at[hole] = at[i];
                 keys[i] = null;

@@ -119,6 +119,15 @@ final class KeyIndex {
         return (int) ((hash & 0xffffffffL) >>> (32 - Integer.numberOfTrailingZeros(capacity)));
     }
 
+    /**
+     * Backward-shift deletion in a linear-probing table: whether the entry at {@code i}, whose home is
+     * {@code home}, may move into the hole at {@code hole} (an earlier slot of its probe run), that is,
+     * whether its home is not in the slots after the hole up to {@code i}, going round the table.
+     */
+    static boolean movesIntoHole(int hole, int i, int home) {
+        return hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
+    }
+
     static int hash(byte[] key) {
         // Arrays.hashCode, then MurmurHash3's finalizer, so that the low bits the table uses depend on
         // every byte of the key.
@@ -312,9 +321,7 @@ final class KeyIndex {
         // Backward-shift deletion: move later members of the probe run into the hole.
         int hole = e;
         for (int i = (e + 1) & mask; keys[i] != null; i = (i + 1) & mask) {
-            int home = home(hash(keys[i]), keys.length);
-            boolean movable = hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
-            if (movable) {
+            if (movesIntoHole(hole, i, home(hash(keys[i]), keys.length))) {
                 keys[hole] = keys[i];
                 positions[hole] = positions[i];
                 keys[i] = null;

@@ -180,13 +180,9 @@ final class Expiries {
         byte[][] k = keys;
         long[] t = at;
         allocate(capacity);
-        int mask = capacity - 1;
         for (int j = 0; j < k.length; j++) {
             if (k[j] != null) {
-                int i = KeyIndex.home(KeyIndex.hash(k[j]), capacity);
-                while (keys[i] != null) {
-                    i = (i + 1) & mask;
-                }
+                int i = KeyIndex.freeEntry(keys, k[j]);
                 keys[i] = k[j];
                 at[i] = t[j];
             }

@@ -128,6 +128,16 @@ final class KeyIndex {
         return hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
     }
 
+    /** The first empty entry of {@code table} on {@code key}'s probe run (a key known not to be in it). */
+    static int freeEntry(byte[][] table, byte[] key) {
+        int mask = table.length - 1;
+        int i = home(hash(key), table.length);
+        while (table[i] != null) {
+            i = (i + 1) & mask;
+        }
+        return i;
+    }
+
     static int hash(byte[] key) {
         // Arrays.hashCode, then MurmurHash3's finalizer, so that the low bits the table uses depend on
         // every byte of the key.
@@ -263,11 +273,7 @@ final class KeyIndex {
             if ((size + 1) * 4L > keys.length * 3L) {
                 rehash(keys.length * 2);
             }
-            int mask = keys.length - 1;
-            int i = home(hash(key), keys.length);
-            while (keys[i] != null) {
-                i = (i + 1) & mask;
-            }
+            int i = freeEntry(keys, key);
             keys[i] = key;
             positions[i] = position;
             size++;
@@ -334,13 +340,9 @@ final class KeyIndex {
         byte[][] k = keys;
         long[] p = positions;
         allocate(capacity);
-        int mask = capacity - 1;
         for (int j = 0; j < k.length; j++) {
             if (k[j] != null) {
-                int i = home(hash(k[j]), capacity);
-                while (keys[i] != null) {
-                    i = (i + 1) & mask;
-                }
+                int i = freeEntry(keys, k[j]);
                 keys[i] = k[j];
                 positions[i] = p[j];
             }

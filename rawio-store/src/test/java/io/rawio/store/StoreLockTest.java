@@ -117,29 +117,21 @@ class StoreLockTest {
      */
     @Test
     void aLockWhoseTakerIsGoneIsWaitedForUntilReleased() throws Exception {
-        Path p = Files.createFile(dir.resolve("left"));
-        withALockLeftOn(p, shell -> {
-            Statx st = Statx.of(p);
-            try (NativeFile f = NativeFile.open(p, OpenFlag.RDWR)) {
-                assertFalse(StoreLock.acquire(f, st, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50)),
-                        "refused when the deadline passes first");
-                assertTrue(shell.isAlive(), "the shell still holds it");
-                releaseSoon(shell);
-                assertTrue(StoreLock.acquire(f, st, System.nanoTime() + FAR), "taken once the shell lets go");
-            }
+        withALockLeftOnAFile("left", (shell, f, st) -> {
+            assertFalse(StoreLock.acquire(f, st, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50)),
+                    "refused when the deadline passes first");
+            assertTrue(shell.isAlive(), "the shell still holds it");
+            releaseSoon(shell);
+            assertTrue(StoreLock.acquire(f, st, System.nanoTime() + FAR), "taken once the shell lets go");
         });
     }
 
     @Test
     void aWaitIsInterruptible() throws Exception {
-        Path p = Files.createFile(dir.resolve("stuck"));
-        withALockLeftOn(p, shell -> {
-            Statx st = Statx.of(p);
-            try (NativeFile f = NativeFile.open(p, OpenFlag.RDWR)) {
-                Thread.currentThread().interrupt();
-                assertThrows(InterruptedIOException.class, () -> StoreLock.acquire(f, st, System.nanoTime() + FAR));
-                assertTrue(Thread.interrupted(), "the interrupt is kept");
-            }
+        withALockLeftOnAFile("stuck", (shell, f, st) -> {
+            Thread.currentThread().interrupt();
+            assertThrows(InterruptedIOException.class, () -> StoreLock.acquire(f, st, System.nanoTime() + FAR));
+            assertTrue(Thread.interrupted(), "the interrupt is kept");
         });
     }
 
@@ -158,6 +150,20 @@ class StoreLockTest {
 
     interface ShellBody {
         void run(Process shell) throws Exception;
+    }
+
+    interface LockedFileBody {
+        void run(Process shell, NativeFile file, Statx stat) throws Exception;
+    }
+
+    /** {@link #withALockLeftOn} a new file {@code name}, with the file open here for the body. */
+    private void withALockLeftOnAFile(String name, LockedFileBody body) throws Exception {
+        Path p = Files.createFile(dir.resolve(name));
+        withALockLeftOn(p, shell -> {
+            try (NativeFile f = NativeFile.open(p, OpenFlag.RDWR)) {
+                body.run(shell, f, Statx.of(p));
+            }
+        });
     }
 
     /**

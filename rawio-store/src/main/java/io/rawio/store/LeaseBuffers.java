@@ -16,7 +16,9 @@ import java.util.Map;
  * slab, allocated at the first take and offered to the engine once ({@link
  * io.rawio.engine.IoEngine#registerMemory}: with uring-fixed, a lease is then read with READ_FIXED
  * into pinned memory); slab buffers are kept for reuse and the slab is freed once the store is closed
- * and every one of them is back. Past the slab a buffer has an arena of its own, kept for reuse up to
+ * and every one of them is back. When a take finds no room left in the slab and none of its buffers is
+ * lent, the slab is carved again from its start, so sizes that come later get it too. Past the slab a
+ * buffer has an arena of its own, kept for reuse up to
  * {@link #RETAINED_MAX_BYTES} of idle buffers in all and freed past that. Thread-safe.
  */
 final class LeaseBuffers implements AutoCloseable {
@@ -84,6 +86,9 @@ final class LeaseBuffers implements AutoCloseable {
             if (size <= SLAB_BYTES) {
                 slabLocked();
             }
+            if (slab != null && slabUsed + size > SLAB_BYTES && slabLent == 0 && size <= SLAB_BYTES) {
+                recarveLocked();
+            }
             lent++;
             if (slab != null && slabUsed + size <= SLAB_BYTES) {
                 Buffer carved = new Buffer(slab.asSlice(slabUsed, size), null);
@@ -116,6 +121,30 @@ final class LeaseBuffers implements AutoCloseable {
             if (register != null) {
                 register.accept(slab);
             }
+        }
+    }
+
+    /**
+     * The slab is carved again from its start: every buffer carved from it is idle (none lent), and a
+     * take found no room in it, as the sizes the reads need have moved on from those it was carved for.
+     * The idle slab buffers are forgotten (their memory is the slab's); idle buffers with their own arena
+     * stay. GUARDED_BY(monitor).
+     */
+    private void recarveLocked() {
+        for (ArrayDeque<Buffer> q : idle.values()) {
+            q.removeIf(Buffer::fromSlab);
+        }
+        idle.values().removeIf(ArrayDeque::isEmpty);
+        slabUsed = 0;
+        recarved++;
+    }
+
+    /** Times the slab was carved again ({@link #recarveLocked}), for tests. GUARDED_BY(monitor). */
+    private long recarved;
+
+    long recarved() {
+        synchronized (monitor) {
+            return recarved;
         }
     }
 

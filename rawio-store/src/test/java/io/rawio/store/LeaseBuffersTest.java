@@ -54,6 +54,55 @@ class LeaseBuffersTest {
     }
 
     @Test
+    void theSlabIsCarvedAgainForOtherSizesOnceNoneOfItIsLent() {
+        List<MemorySegment> offered = new ArrayList<>();
+        try (LeaseBuffers lb = new LeaseBuffers(offered::add)) {
+            List<LeaseBuffers.Buffer> taken = new ArrayList<>();
+            for (long used = 0; used < LeaseBuffers.SLAB_BYTES; used += 1 << 20) {
+                taken.add(lb.take(1 << 20));
+            }
+            LeaseBuffers.Buffer held = taken.removeLast();
+            taken.forEach(lb::give);
+            // One slab buffer still lent: the slab is not carved again, a new size goes past it.
+            LeaseBuffers.Buffer other = lb.take(320 << 10);
+            assertFalse(other.fromSlab());
+            assertEquals(0, lb.recarved());
+            lb.give(other);
+            lb.give(held);
+            // None lent: the idle buffer of that size goes first, then the size is carved from the slab's
+            // start, and 1 MiB buffers are carved anew.
+            assertEquals(other.segment().address(), lb.take(320 << 10).segment().address(), "the idle one first");
+            List<LeaseBuffers.Buffer> again = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                again.add(lb.take(320 << 10));
+            }
+            assertEquals(1, lb.recarved());
+            for (LeaseBuffers.Buffer b : again) {
+                assertTrue(b.fromSlab() && inside(offered.getFirst(), b.segment()));
+                assertEquals(320 << 10, b.segment().byteSize());
+            }
+            assertEquals(offered.getFirst().address(), again.getFirst().segment().address(), "from the start");
+            LeaseBuffers.Buffer mib = lb.take(1 << 20);
+            assertTrue(mib.fromSlab(), "the old 1 MiB buffers were forgotten, not handed out over the new ones");
+            assertTrue(mib.segment().address() >= again.getLast().segment().address() + (320 << 10));
+            // No two lent buffers overlap.
+            again.add(mib);
+            for (LeaseBuffers.Buffer x : again) {
+                for (LeaseBuffers.Buffer y : again) {
+                    if (x != y) {
+                        assertTrue(x.segment().address() + x.segment().byteSize() <= y.segment().address()
+                                || y.segment().address() + y.segment().byteSize() <= x.segment().address());
+                    }
+                }
+            }
+            again.forEach(lb::give);
+            lb.give(other);
+            assertEquals(0, lb.lent());
+            assertEquals(1, offered.size(), "the same slab: offered once");
+        }
+    }
+
+    @Test
     void aLeaseStillOpenAtCloseKeepsTheSlabUntilItIsGivenBack() {
         List<MemorySegment> offered = new ArrayList<>();
         LeaseBuffers lb = new LeaseBuffers(offered::add);

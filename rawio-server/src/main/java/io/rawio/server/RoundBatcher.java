@@ -5,7 +5,6 @@ import io.rawio.server.resp.RequestArgs;
 import io.rawio.store.LeaseResult;
 import io.rawio.store.SlotStore;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -59,6 +58,10 @@ final class RoundBatcher {
      * with a client past its client-output-buffer-limit. Returns whether it still stands.
      */
     private boolean withinLimit(Connection c) {
+        return withinLimit(c, maxOutputBytes);
+    }
+
+    static boolean withinLimit(Connection c, long maxOutputBytes) {
         if (c.unsentBytes() > maxOutputBytes) {
             c.dead = true;
         }
@@ -308,7 +311,8 @@ final class RoundBatcher {
         for (MemorySegment v : values) {
             largest = Math.max(largest, v.byteSize());
         }
-        SetWave wave = new SetWave(setOwners.toArray(Connection[]::new), writtenAs, slot);
+        SetWave wave = new SetWave(setOwners.toArray(Connection[]::new), writtenAs, slot, maxOutputBytes, heldReady,
+                () -> putsInFlight--);
         setKeys.clear();
         setValues.clear();
         setOwners.clear();
@@ -362,121 +366,6 @@ final class RoundBatcher {
      */
     void holdSetReplies(java.util.function.Consumer<Connection> ready) {
         this.heldReady = ready;
-    }
-
-    /** "+OK\r\n" many times: the held replies of a connection's SETs that all succeeded, sent from here. */
-    private static final int HELD_OKS = 1024;
-    private static final MemorySegment OKS;
-
-    static {
-        byte[] ok = "+OK\r\n".getBytes(StandardCharsets.US_ASCII);
-        OKS = Arena.global().allocate((long) ok.length * HELD_OKS);
-        for (int i = 0; i < HELD_OKS; i++) {
-            MemorySegment.copy(ok, 0, OKS, java.lang.foreign.ValueLayout.JAVA_BYTE, (long) i * ok.length, ok.length);
-        }
-    }
-
-    /**
-     * One wave's SETs and their owners, in order (each connection's SETs side by side), and, once its
-     * putMany is in flight, each connection's held reply: a {@link DeviceReply} in its place among the
-     * connection's replies, its bytes set when the putMany is over.
-     */
-    private final class SetWave {
-        final Connection[] owners;
-        final int[] writtenAs;
-        final int[] slot;
-        boolean answered;
-        /** By SET: its connection's held reply; null while the replies are written as they come. */
-        DeviceReply[] held;
-
-        SetWave(Connection[] owners, int[] writtenAs, int[] slot) {
-            this.owners = owners;
-            this.writtenAs = writtenAs;
-            this.slot = slot;
-        }
-
-        /** The putMany is in flight: each connection's replies are held in their place. */
-        void hold() {
-            held = new DeviceReply[owners.length];
-            for (int a = 0; a < owners.length; ) {
-                Connection c = owners[a];
-                DeviceReply r = new DeviceReply(-1, c);
-                c.defer(r);
-                c.writesInFlight++;
-                for (; a < owners.length && owners[a] == c; a++) {
-                    held[a] = r;
-                }
-            }
-        }
-
-        private SlotStore.Result result(List<SlotStore.Result> results, int i) {
-            int w = writtenAs[i];
-            return results.get(slot == null ? w : slot[w]);
-        }
-
-        /** The putMany is over: its results (one per key written), or why it failed. */
-        void answer(List<SlotStore.Result> results, Exception failure) {
-            if (answered) {
-                return; // once
-            }
-            answered = true;
-            putsInFlight--;
-            if (held == null) {
-                for (int i = 0; i < owners.length; i++) {
-                    Connection owner = owners[i];
-                    SlotStore.Result res = failure == null ? result(results, i) : null;
-                    if (res != null && res.ok()) {
-                        owner.out.ok();
-                    } else {
-                        owner.out.error("ERR " + (res == null ? failure.getMessage() : res.error()));
-                    }
-                    withinLimit(owner);
-                }
-                return;
-            }
-            for (int a = 0; a < owners.length; ) {
-                DeviceReply r = held[a];
-                int b = a;
-                boolean allOk = failure == null;
-                for (; b < owners.length && held[b] == r; b++) {
-                    allOk = allOk && result(results, b).ok();
-                }
-                r.owner.writesInFlight--;
-                if (!r.abandoned) {
-                    try {
-                        fill(r, a, b, allOk, results, failure);
-                    } catch (RuntimeException | OutOfMemoryError e) {
-                        r.owner.dead = true; // its replies cannot be made: that client only
-                        r.pieceCount = 0;
-                        r.piece(OKS.asSlice(0, 0));
-                    }
-                    r.done = true;
-                    heldReady.accept(r.owner);
-                }
-                a = b;
-            }
-        }
-
-        /** The bytes of held reply {@code r}: the replies of SETs {@code [a, b)}. */
-        private void fill(DeviceReply r, int a, int b, boolean allOk, List<SlotStore.Result> results,
-                Exception failure) {
-            if (allOk && b - a <= HELD_OKS) {
-                r.piece(OKS.asSlice(0, 5L * (b - a)));
-                return;
-            }
-            ReplyWriter out = new ReplyWriter(64);
-            for (int i = a; i < b; i++) {
-                SlotStore.Result res = failure == null ? result(results, i) : null;
-                if (res != null && res.ok()) {
-                    out.ok();
-                } else {
-                    out.error("ERR " + (res == null ? failure.getMessage() : res.error()));
-                }
-            }
-            MemorySegment bytes = Arena.ofAuto().allocate(out.size());
-            MemorySegment.copy(out.buffer(), 0, bytes, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, out.size());
-            r.piece(bytes);
-        }
     }
 
     private void gets() {

@@ -18,6 +18,15 @@ class LeaseBuffersTest {
         return b.address() >= region.address() && b.address() + b.byteSize() <= region.address() + region.byteSize();
     }
 
+    /** The whole slab taken as 1 MiB buffers. */
+    private static List<LeaseBuffers.Buffer> fillSlab(LeaseBuffers lb) {
+        List<LeaseBuffers.Buffer> taken = new ArrayList<>();
+        for (long used = 0; used < LeaseBuffers.SLAB_BYTES; used += 1 << 20) {
+            taken.add(lb.take(1 << 20));
+        }
+        return taken;
+    }
+
     @Test
     void theSlabIsOfferedOnceAndBuffersAreCarvedFromItThenReused() {
         List<MemorySegment> offered = new ArrayList<>();
@@ -39,10 +48,7 @@ class LeaseBuffersTest {
     void pastTheSlabBuffersHaveTheirOwnMemory() {
         List<MemorySegment> offered = new ArrayList<>();
         try (LeaseBuffers lb = new LeaseBuffers(offered::add)) {
-            List<LeaseBuffers.Buffer> taken = new ArrayList<>();
-            for (long used = 0; used < LeaseBuffers.SLAB_BYTES; used += 1 << 20) {
-                taken.add(lb.take(1 << 20));
-            }
+            List<LeaseBuffers.Buffer> taken = fillSlab(lb);
             LeaseBuffers.Buffer past = lb.take(1 << 20);
             assertFalse(past.fromSlab());
             assertFalse(inside(offered.getFirst(), past.segment()));
@@ -57,10 +63,7 @@ class LeaseBuffersTest {
     void theSlabIsCarvedAgainForOtherSizesOnceNoneOfItIsLent() {
         List<MemorySegment> offered = new ArrayList<>();
         try (LeaseBuffers lb = new LeaseBuffers(offered::add)) {
-            List<LeaseBuffers.Buffer> taken = new ArrayList<>();
-            for (long used = 0; used < LeaseBuffers.SLAB_BYTES; used += 1 << 20) {
-                taken.add(lb.take(1 << 20));
-            }
+            List<LeaseBuffers.Buffer> taken = fillSlab(lb);
             LeaseBuffers.Buffer held = taken.removeLast();
             taken.forEach(lb::give);
             // One slab buffer still lent: the slab is not carved again, a new size goes past it.

@@ -4,8 +4,10 @@
 # ratio per test. Everything listens on loopback and stops by itself.
 #
 #   rawio-bench/scripts/serve-vs-redis.sh [--rounds=N] [--warmup=N] [--serve='--cache=1g ...'] \
-#       [--redis='--appendonly yes ...'] [--format='--size=4g --max-value=1m'] -- REDIS_BENCHMARK_ARGS...
+#       [--redis='--appendonly yes ...'] [--format='--size=4g --max-value=1m'] [--dir=DIR] -- REDIS_BENCHMARK_ARGS...
 #
+# --dir=DIR (default /tmp): where the store (and redis-server's files) go; --dir=/dev/shm with
+# --serve='... --direct=0' takes the device out of the measurement.
 # --warmup=N (default 1): untimed rounds against each server first, as JMH warms up; the JVM's JIT
 # compiles the server's paths during its first seconds of load, and a server is measured as it runs.
 #
@@ -19,6 +21,7 @@ warmup=1
 serve_opts="--cache=1g"
 redis_opts="--save '' --appendonly no"
 format_opts="--size=4g --max-value=1m"
+dir=/tmp
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds=*) rounds=${1#*=} ;;
@@ -26,8 +29,9 @@ while [ $# -gt 0 ]; do
     --serve=*) serve_opts=${1#*=} ;;
     --redis=*) redis_opts=${1#*=} ;;
     --format=*) format_opts=${1#*=} ;;
+    --dir=*) dir=${1#*=} ;;
     --) shift; break ;;
-    -h|--help) sed -n 2,13p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n 2,16p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "serve-vs-redis: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -38,7 +42,8 @@ done
 for t in redis-server redis-benchmark redis-cli; do
   command -v $t >/dev/null || { echo "serve-vs-redis: $t is not installed (apt-get install redis-server redis-tools)" >&2; exit 2; }
 done
-work=$(mktemp -d /tmp/serve-vs-redis.XXXXXX)
+[ -d "$dir" ] && [ -w "$dir" ] || { echo "serve-vs-redis: --dir=$dir is not a writable directory" >&2; exit 2; }
+work=$(mktemp -d "$dir/serve-vs-redis.XXXXXX")
 rport=$((20000 + RANDOM % 10000)); sport=$((rport + 1))
 cleanup() {
   redis-cli -p "$rport" shutdown nosave >/dev/null 2>&1 || true

@@ -38,11 +38,11 @@ while [ $# -gt 0 ]; do
 done
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "serve-vs-redis: --rounds must be a whole number of at least 1: $rounds" >&2; exit 2; }
 [[ $warmup =~ ^[0-9]+$ ]] || { echo "serve-vs-redis: --warmup must be a whole number (0 for none): $warmup" >&2; exit 2; }
+[ -d "$dir" ] && [ -w "$dir" ] || { echo "serve-vs-redis: --dir=$dir is not a writable directory" >&2; exit 2; }
 [ $# -gt 0 ] || { echo "serve-vs-redis: give redis-benchmark arguments after --" >&2; exit 2; }
 for t in redis-server redis-benchmark redis-cli; do
   command -v $t >/dev/null || { echo "serve-vs-redis: $t is not installed (apt-get install redis-server redis-tools)" >&2; exit 2; }
 done
-[ -d "$dir" ] && [ -w "$dir" ] || { echo "serve-vs-redis: --dir=$dir is not a writable directory" >&2; exit 2; }
 work=$(mktemp -d "$dir/serve-vs-redis.XXXXXX")
 rport=$((20000 + RANDOM % 10000)); sport=$((rport + 1))
 cleanup() {

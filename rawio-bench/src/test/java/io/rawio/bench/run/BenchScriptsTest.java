@@ -49,6 +49,7 @@ class BenchScriptsTest {
         "serve-ab.sh|--warmup=-1|--warmup",
         "serve-vs-redis.sh|--rounds=|--rounds",
         "serve-vs-redis.sh|--warmup=two|--warmup",
+        "serve-vs-redis.sh|--dir=/nonexistent/dir|--dir",
         "serve-loops.sh|--warmup=1.5|--warmup",
         "serve-loops.sh|--rounds=-3|--rounds",
         "serve-cluster.sh|--nodes=0|--nodes",

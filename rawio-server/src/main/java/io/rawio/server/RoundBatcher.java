@@ -312,7 +312,7 @@ final class RoundBatcher {
             largest = Math.max(largest, v.byteSize());
         }
         SetWave wave = new SetWave(setOwners.toArray(Connection[]::new), writtenAs, slot, maxOutputBytes, heldReady,
-                () -> putsInFlight--);
+                putOver);
         setKeys.clear();
         setValues.clear();
         setOwners.clear();
@@ -355,6 +355,8 @@ final class RoundBatcher {
 
     /** Started putManys not yet over. */
     private int putsInFlight;
+    /** A wave's putMany is over ({@link SetWave#answer}). */
+    private final Runnable putOver = () -> putsInFlight--;
     /** Started putManys in flight at most; the next wave's waits for them. */
     static final int MAX_PUTS_IN_FLIGHT = 4;
     /** Brings a connection whose held SET replies are written back into a round; null: the loop holds none. */

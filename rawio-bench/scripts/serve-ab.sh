@@ -26,7 +26,7 @@ while [ $# -gt 0 ]; do
     --format=*) format_opts=${1#*=} ;;
     --format-b=*) format_b=${1#*=} ;;
     --) shift; break ;;
-    -h|--help) sed -n 2,14p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "serve-ab: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift

@@ -24,7 +24,7 @@ while [ $# -gt 0 ]; do
     --serve=*) serve_opts=${1#*=} ;;
     --format=*) format_opts=${1#*=} ;;
     --) shift; break ;;
-    -h|--help) sed -n 2,12p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "serve-cluster: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift

@@ -17,7 +17,7 @@ while [ $# -gt 0 ]; do
     --keys=*) keys=${1#*=} ;;
     --depth=*) depth=${1#*=} ;;
     --loops=*) loops=${1#*=} ;;
-    -h|--help) sed -n 2,9p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "serve-cold-get: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift

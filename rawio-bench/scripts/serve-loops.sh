@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
     --warmup=*) warmup=${1#*=} ;;
     --serve=*) serve_opts=${1#*=} ;;
     --) shift; break ;;
-    -h|--help) sed -n 2,10p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "serve-loops: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift

@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
     --format=*) format_opts=${1#*=} ;;
     --dir=*) dir=${1#*=} ;;
     --) shift; break ;;
-    -h|--help) sed -n 2,16p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "serve-vs-redis: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift
@@ -39,6 +39,7 @@ done
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "serve-vs-redis: --rounds must be a whole number of at least 1: $rounds" >&2; exit 2; }
 [[ $warmup =~ ^[0-9]+$ ]] || { echo "serve-vs-redis: --warmup must be a whole number (0 for none): $warmup" >&2; exit 2; }
 [ -d "$dir" ] && [ -w "$dir" ] || { echo "serve-vs-redis: --dir=$dir is not a writable directory" >&2; exit 2; }
+dir=$(cd "$dir" && pwd) # absolute: redis-server changes into its --dir before it opens its log file
 [ $# -gt 0 ] || { echo "serve-vs-redis: give redis-benchmark arguments after --" >&2; exit 2; }
 for t in redis-server redis-benchmark redis-cli; do
   command -v $t >/dev/null || { echo "serve-vs-redis: $t is not installed (apt-get install redis-server redis-tools)" >&2; exit 2; }
@@ -54,7 +55,7 @@ cleanup() {
 trap cleanup EXIT
 $rawio store format "$work/serve.store" $format_opts >/dev/null
 $rawio serve "$work/serve.store" --port="$sport" $serve_opts >"$work/serve.log" 2>&1 &
-eval "redis-server --port $rport --bind 127.0.0.1 --dir $work --daemonize yes --logfile $work/redis.log $redis_opts"
+eval "redis-server --port $rport --bind 127.0.0.1 --dir $(printf %q "$work") --daemonize yes --logfile $(printf %q "$work/redis.log") $redis_opts"
 for _ in $(seq 600); do
   redis-cli -p "$sport" ping >/dev/null 2>&1 && redis-cli -p "$rport" ping >/dev/null 2>&1 && break
   sleep 0.2

@@ -16,7 +16,7 @@ while [ $# -gt 0 ]; do
     --rounds=*) rounds=${1#*=} ;;
     --sizes=*) sizes=${1#*=} ;;
     --keys=*) keys=${1#*=} ;;
-    -h|--help) sed -n 2,10p "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "serve-zero-copy: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
   shift

@@ -76,5 +76,15 @@ class BenchScriptsTest {
         Run r = run(script, "--help");
         assertEquals(0, r.exit(), r::toString);
         assertTrue(r.stdout().contains("--rounds"), r.stdout());
+        // Exactly the comment block at the head of the script, without its '#': no line of code.
+        List<String> head = new ArrayList<>();
+        List<String> lines = Files.readAllLines(SCRIPTS.resolve(script));
+        for (String line : lines.subList(1, lines.size())) {
+            if (!line.startsWith("#")) {
+                break;
+            }
+            head.add(line.replaceFirst("^# ?", ""));
+        }
+        assertEquals(head, r.stdout().lines().toList());
     }
 }

@@ -382,18 +382,19 @@ final class ReadPath {
                 return; // settled at its lookup, never read
             }
             int i = base + k;
-            LeaseBuffers.Buffer lb = leaseOf[k];
-            leaseOf[k] = null;
-            Runnable release = lb == null ? () -> { } : () -> leaseBuffers.give(lb);
             long valueAt = -1;
             if (batch.result(k) < 0) {
                 firstFailed = Math.min(firstFailed, k);
             } else {
+                // (If the check throws, the lease buffer is still in leaseOf: run's finally gives it back.)
                 valueAt = check(keys.get(i), pos[k], len[k], crc[k], batch.buffer(k), batch.result(k), i, sink);
                 if (valueAt == MOVED) {
                     moved.add(i);
                 }
             }
+            LeaseBuffers.Buffer lb = leaseOf[k];
+            leaseOf[k] = null;
+            Runnable release = lb == null ? () -> { } : () -> leaseBuffers.give(lb);
             if (valueAt >= 0) {
                 MemorySegment value = batch.buffer(k).asSlice(valueAt, len[k]);
                 try {

@@ -87,7 +87,8 @@ class LeaseBuffersTest {
             assertEquals(offered.getFirst().address(), again.getFirst().segment().address(), "from the start");
             LeaseBuffers.Buffer mib = lb.take(1 << 20);
             assertTrue(mib.fromSlab(), "the old 1 MiB buffers were forgotten, not handed out over the new ones");
-            assertTrue(mib.segment().address() >= again.getLast().segment().address() + (320 << 10));
+            assertEquals(again.getLast().segment().address() + (320 << 10), mib.segment().address(),
+                    "carved right after the new buffers (an old idle one would sit elsewhere)");
             // No two lent buffers overlap.
             again.add(mib);
             for (LeaseBuffers.Buffer x : again) {

@@ -42,6 +42,8 @@ final class LeaseBuffers implements AutoCloseable {
     private MemorySegment slab;
     private Arena slabArena;
     private long slabUsed;
+    /** Times the slab was carved again ({@link #recarveLocked}), for tests. GUARDED_BY(monitor). */
+    private long recarved;
     /** GUARDED_BY(monitor). */
     private boolean closed;
 
@@ -85,9 +87,9 @@ final class LeaseBuffers implements AutoCloseable {
             }
             if (size <= SLAB_BYTES) {
                 slabLocked();
-            }
-            if (slab != null && slabUsed + size > SLAB_BYTES && slabLent == 0 && size <= SLAB_BYTES) {
-                recarveLocked();
+                if (slabUsed + size > SLAB_BYTES && slabLent == 0) {
+                    recarveLocked();
+                }
             }
             lent++;
             if (slab != null && slabUsed + size <= SLAB_BYTES) {
@@ -138,9 +140,6 @@ final class LeaseBuffers implements AutoCloseable {
         slabUsed = 0;
         recarved++;
     }
-
-    /** Times the slab was carved again ({@link #recarveLocked}), for tests. GUARDED_BY(monitor). */
-    private long recarved;
 
     long recarved() {
         synchronized (monitor) {

@@ -92,6 +92,7 @@ public final class IoUringConstants {
     public static final byte IORING_OP_FSYNC = 3;
     public static final byte IORING_OP_READ_FIXED = 4;
     public static final byte IORING_OP_WRITE_FIXED = 5;
+    public static final byte IORING_OP_POLL_ADD = 6;
     public static final byte IORING_OP_SENDMSG = 9;
     public static final byte IORING_OP_RECVMSG = 10;
     public static final byte IORING_OP_TIMEOUT = 11;

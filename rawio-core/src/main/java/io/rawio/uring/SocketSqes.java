@@ -8,13 +8,13 @@ import java.lang.foreign.ValueLayout;
 /**
  * Where an SQE is filled for the socket operations: ACCEPT (one-shot and multishot), RECV (into a
  * buffer, from a provided-buffer group, multishot), SEND, SENDMSG, PROVIDE_BUFFERS and REMOVE_BUFFERS,
- * ASYNC_CANCEL and SHUTDOWN. The fields each uses are those io_uring/net.c, kbuf.c and cancel.c read
+ * POLL_ADD, ASYNC_CANCEL and SHUTDOWN. The fields each uses are those io_uring/net.c, kbuf.c and cancel.c read
  * (include/uapi/linux/io_uring.h names them; liburing's io_uring_prep_* helpers fill the same). Each
  * fills the SQE at {@code base} in the SQE array ({@link IoUring#nextSqeOffset()}), clearing it first.
  *
  * <p>Kernels: ACCEPT, SEND, RECV 5.5-5.6; PROVIDE_BUFFERS 5.7; multishot ACCEPT and ring-provided
  * buffers ({@link BufferRing}) 5.19; multishot RECV 6.0. {@link IoUring#supports(int)} tells the
- * opcodes; a multishot flag an older kernel does not know is refused with EINVAL in the CQE.
+ * opcodes (POLL_ADD is 5.1); a multishot flag an older kernel does not know is refused with EINVAL in the CQE.
  */
 public final class SocketSqes {
     /** struct msghdr on a 64-bit kernel: name, namelen, iov, iovlen, control, controllen, flags. */
@@ -129,6 +129,15 @@ public final class SocketSqes {
     public static void removeBuffers(MemorySegment sqes, long base, int count, int group, long userData) {
         SqeDescriptor.prep(sqes, base, IORING_OP_REMOVE_BUFFERS, count, 0, 0, 0, userData);
         bufGroup(sqes, base, group);
+    }
+
+    /**
+     * A one-shot poll(2) of {@code fd} for {@code events} (POLLIN, ...): the CQE's res is the events that
+     * are ready (the mask poll(2) would return), or -errno. The request ends with its CQE.
+     */
+    public static void poll(MemorySegment sqes, long base, int fd, short events, long userData) {
+        SqeDescriptor.prep(sqes, base, IORING_OP_POLL_ADD, fd, 0, 0, 0, userData);
+        SqeDescriptor.opFlags(sqes, base, events & 0xffff); // poll32_events
     }
 
     /**

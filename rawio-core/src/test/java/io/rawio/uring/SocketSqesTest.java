@@ -131,6 +131,14 @@ class SocketSqesTest {
             assertEquals(IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL, i32(s, SqeDescriptor.OP_FLAGS_OFFSET));
 
             s = sqe(a);
+            SocketSqes.poll(s, 0, 14, NetConstants.POLLIN, 50);
+            assertEquals(IORING_OP_POLL_ADD, u8(s, SqeDescriptor.OPCODE_OFFSET));
+            assertEquals(14, i32(s, SqeDescriptor.FD_OFFSET));
+            assertEquals(NetConstants.POLLIN, i32(s, SqeDescriptor.OP_FLAGS_OFFSET), "poll32_events");
+            assertEquals(0, i32(s, SqeDescriptor.LEN_OFFSET), "one-shot: no IORING_POLL_ADD_MULTI");
+            assertEquals(50, i64(s, SqeDescriptor.USER_DATA_OFFSET));
+
+            s = sqe(a);
             SocketSqes.shutdown(s, 0, 13, NetConstants.SHUT_WR, 49);
             assertEquals(IORING_OP_SHUTDOWN, u8(s, SqeDescriptor.OPCODE_OFFSET));
             assertEquals(13, i32(s, SqeDescriptor.FD_OFFSET));
@@ -303,6 +311,32 @@ class SocketSqesTest {
             assertEquals("PING\r\n", text(mem.asSlice((long) (id - 10) * 32), 6));
             SocketSqes.removeBuffers(ring.sqeArray(), ring.nextSqeOffset(), 8, 7, 4);
             assertEquals(new Cqe(4, 3, 0), await(ring, 1).getFirst(), "three left to take back");
+            Sockets.close(fd);
+        } finally {
+            Sockets.close(listen);
+        }
+    }
+
+    /** A poll waits until the socket has bytes, then says POLLIN; the bytes are still there to read. */
+    @Test
+    void aPollCompletesWhenBytesArriveAndLeavesThemInTheSocket() throws Exception {
+        assumeRing();
+        int listen = Sockets.listenTcp(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 16, false);
+        try (IoUring ring = IoUring.create(IoUring.Setup.of(16));
+                Socket c = new Socket(InetAddress.getLoopbackAddress(), Sockets.localAddress(listen).getPort())) {
+            SocketSqes.accept(ring.sqeArray(), ring.nextSqeOffset(), listen, NetConstants.SOCK_CLOEXEC, false, 1);
+            int fd = await(ring, 1).getFirst().res();
+            assertTrue(fd >= 0, "accept: " + Errno.name(-fd));
+            SocketSqes.poll(ring.sqeArray(), ring.nextSqeOffset(), fd, NetConstants.POLLIN, 2);
+            ring.submitAndGetEvents();
+            assertEquals(-Errno.ETIME, ring.submitAndWait(1, 30_000_000L), "nothing sent yet: the poll waits");
+            c.getOutputStream().write("hello".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            Cqe q = await(ring, 1).getFirst();
+            assertEquals(2, q.userData());
+            assertTrue(q.res() > 0 && (q.res() & NetConstants.POLLIN) != 0, "POLLIN: " + q.res());
+            byte[] got = new byte[16];
+            assertEquals(5, Sockets.recvNow(fd, got, 0, got.length), "the poll read nothing");
+            assertEquals("hello", new String(got, 0, 5, java.nio.charset.StandardCharsets.US_ASCII));
             Sockets.close(fd);
         } finally {
             Sockets.close(listen);

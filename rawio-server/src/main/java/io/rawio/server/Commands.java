@@ -114,6 +114,8 @@ final class Commands {
     /** Store reads the loop issued on its own ring, and those issued again (the key moved), for INFO. */
     java.util.function.LongSupplier ringReads = () -> 0;
     java.util.function.LongSupplier ringRereads = () -> 0;
+    /** Bytes the io_uring loop read straight into query buffers, the rest of large values (INFO). */
+    java.util.function.LongSupplier directReadBytes = () -> 0;
     /** The store's batches run on the loop's own ring (the io_uring loop, an io_uring engine). */
     java.util.function.BooleanSupplier storeOnLoopRing = () -> false;
 
@@ -405,6 +407,7 @@ final class Commands {
                     "loop_rounds:" + rounds, "put_batches:" + putBatches,
                     "held_set_waves:" + heldSetWaves, "get_batches:" + getBatches,
                     "ring_reads:" + ringReads.getAsLong(), "ring_rereads:" + ringRereads.getAsLong(),
+                    "direct_read_bytes:" + directReadBytes.getAsLong(),
                     "store_batches_on_loop_ring:" + (storeOnLoopRing.getAsBoolean() ? 1 : 0),
                     "loop_cpu_ms:" + loopCpuNanos() / 1_000_000, "loop_allocated_bytes:" + loopAllocatedBytes());
         }

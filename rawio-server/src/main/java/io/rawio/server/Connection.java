@@ -33,6 +33,8 @@ final class Connection {
     private final long maxQuery;
     /** Received, not yet parsed: in[start, end). */
     private byte[] in = new byte[READ_AT_LEAST];
+    /** Bytes received in all (for a loop's counters). */
+    private long receivedBytes;
     /** The unparsed request needs at least this many bytes before it is worth parsing again. */
     private long needAtLeast;
     private int start;
@@ -112,6 +114,15 @@ final class Connection {
         }
     }
 
+    /**
+     * The bytes the request being received still lacks, at least, as its last parse found (0 when none is
+     * known to lack any): a loop may read that many straight from the socket, as none of them is a later
+     * request's.
+     */
+    long shortfall() {
+        return closing || eof ? 0 : Math.max(0, needAtLeast - (end - start));
+    }
+
     /** Whether parsed requests waiting to run, or values being written, are views into {@link #in}. */
     private boolean viewsHeld() {
         return next < pending.size() || writesInFlight > 0;
@@ -131,6 +142,7 @@ final class Connection {
      */
     private boolean took(int n) {
         end += n;
+        receivedBytes += n;
         starved = false;
         if ((long) end - start > maxQuery) {
             // Redis: "closing client that reached max query buffer length". The requests parsed and not
@@ -407,6 +419,16 @@ final class Connection {
             n += r.remaining();
         }
         return n;
+    }
+
+    /** The peer closed its side, or a read failed: nothing more is to be read. */
+    boolean atEof() {
+        return eof;
+    }
+
+    /** Bytes received since it was opened. */
+    long receivedBytes() {
+        return receivedBytes;
     }
 
     /** Bytes received and not yet parsed. */

@@ -9,9 +9,18 @@ import java.util.List;
  * the system properties: multishot accept (5.19), a buffer ring for receives (5.19), multishot recv
  * (6.0, needs the buffer ring). {@code notes} tells what was turned off and why; the loop turns a
  * feature off too when the kernel refuses it while running.
+ *
+ * <p>{@code directRead}: once a request lacks at least this many bytes (a large value on its way), its
+ * connection's RECV leaves the ring for a POLL, and what the socket holds is read straight into the
+ * query buffer when the poll completes: one copy fewer than through the ring's buffers (as the epoll
+ * loop reads). The connection takes a RECV again once its large values stop. 0 turns it off
+ * ({@code -Drawio.uring.directRead=BYTES}).
  */
 public record UringFeatures(boolean multishotAccept, boolean bufferRing, boolean multishotRecv, int buffers,
-        int bufferSize, List<String> notes) {
+        int bufferSize, int directRead, List<String> notes) {
+    /** The default of {@code directRead}. */
+    static final int DIRECT_READ = 64 * 1024;
+
     static UringFeatures probe() {
         List<String> notes = new ArrayList<>();
         int[] v = Uname.get().kernelVersion();
@@ -22,7 +31,8 @@ public record UringFeatures(boolean multishotAccept, boolean bufferRing, boolean
         boolean recv = feature("multishotRecv", k60 && ring, ring ? "Linux 6.0" : "the buffer ring", notes);
         int buffers = Integer.highestOneBit(Math.max(8, Math.min(32768, Integer.getInteger("rawio.uring.buffers", 1024))));
         int size = Math.max(4096, Math.min(1 << 20, Integer.getInteger("rawio.uring.bufferSize", 16 * 1024)));
-        return new UringFeatures(accept, ring, recv, buffers, size, notes);
+        int direct = Math.max(0, Integer.getInteger("rawio.uring.directRead", DIRECT_READ));
+        return new UringFeatures(accept, ring, recv, buffers, size, direct, notes);
     }
 
     private static boolean feature(String name, boolean kernelHasIt, String needs, List<String> notes) {
@@ -40,26 +50,29 @@ public record UringFeatures(boolean multishotAccept, boolean bufferRing, boolean
     UringFeatures withoutBufferRing(String why) {
         List<String> n = new ArrayList<>(notes);
         n.add("buffer ring refused: " + why);
-        return new UringFeatures(multishotAccept, false, false, buffers, bufferSize, n);
+        return new UringFeatures(multishotAccept, false, false, buffers, bufferSize, directRead, n);
     }
 
     UringFeatures withoutMultishotAccept(String why) {
         List<String> n = new ArrayList<>(notes);
         n.add(why);
-        return new UringFeatures(false, bufferRing, multishotRecv, buffers, bufferSize, n);
+        return new UringFeatures(false, bufferRing, multishotRecv, buffers, bufferSize, directRead, n);
     }
 
     UringFeatures withoutMultishotRecv(String why) {
         List<String> n = new ArrayList<>(notes);
         n.add(why);
-        return new UringFeatures(multishotAccept, bufferRing, false, buffers, bufferSize, n);
+        return new UringFeatures(multishotAccept, bufferRing, false, buffers, bufferSize, directRead, n);
     }
 
     /** One line: what the loop uses. */
     public String describe() {
         String s = (multishotAccept ? "multishot accept" : "accept") + "; "
                 + (bufferRing ? (multishotRecv ? "multishot recv" : "recv") + " from a buffer ring of " + buffers
-                        + " x " + (bufferSize >> 10) + "k" : "recv into each connection's buffer") + "; send";
+                        + " x " + (bufferSize >> 10) + "k" : "recv into each connection's buffer")
+                + (directRead > 0 ? "; values of " + (directRead >> 10) + "k or more read by poll straight into"
+                        + " the query buffer" : "")
+                + "; send";
         return notes.isEmpty() ? s : s + "; " + String.join("; ", notes);
     }
 }

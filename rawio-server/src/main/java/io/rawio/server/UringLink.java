@@ -24,6 +24,19 @@ final class UringLink {
     final Arena arena = Arena.ofConfined();
     /** A RECV of it is in the ring (a multishot one until a CQE without IORING_CQE_F_MORE). */
     boolean recvArmed;
+    /** Polls in a row that brought few bytes, after which a {@link #direct} link takes a RECV again. */
+    static final int SMALL_POLLS = 16;
+
+    /**
+     * It sends large values: instead of a RECV, a POLL is armed (still counted as {@link #recvArmed}, under
+     * the RECV's user_data), and the loop reads what the socket holds straight into the query buffer
+     * ({@link Connection#readAll}) when it completes, one copy fewer than through the ring's buffers.
+     */
+    boolean direct;
+    /** What is armed is that POLL (a one-shot request), not a RECV. */
+    boolean polling;
+    /** Of a {@link #direct} link: polls in a row that brought few bytes while no request lacked many. */
+    int smallPolls;
     /** Its RECV ended and is to be submitted again. */
     boolean rearm;
     boolean sendInFlight;

@@ -77,6 +77,8 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
 
     private final LoopCore core;
     private final IoUring ring;
+    /** {@link #directReadBytes()}; written by the loop thread (INFO runs there too, a test reads it after). */
+    private volatile long directBytes;
     private UringFeatures features;
     private BufferRing buffers;
     private MemorySegment sqes;
@@ -156,6 +158,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         this.features = f;
         this.sqes = r.sqeArray();
         core.io(this);
+        core.commands.directReadBytes = () -> directBytes;
         UringStoreReads sr = null;
         if (Boolean.parseBoolean(System.getProperty("rawio.uring.storeReads", "true")) && IoUring.supports(IORING_OP_READ)) {
             this.readBuffers = new ReadBuffers(Long.getLong("rawio.uring.readBufferBytes", READ_BUFFER_BYTES),
@@ -206,6 +209,11 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     @Override
     public String name() {
         return "uring";
+    }
+
+    /** Bytes read straight into query buffers after a POLL ({@link UringLink#direct}): for tests. */
+    long directReadBytes() {
+        return directBytes;
     }
 
     /** One line for the ready line: the socket features, and where the store's reads go. */
@@ -398,7 +406,10 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
 
     private void armRecv(UringLink l) {
         long at = sqe();
-        if (buffers != null) {
+        l.polling = l.direct;
+        if (l.direct) {
+            SocketSqes.poll(sqes, at, l.c.fd, NetConstants.POLLIN, tag(RECV, l.id));
+        } else if (buffers != null) {
             SocketSqes.recvSelect(sqes, at, l.c.fd, buffers.group(), 0, features.multishotRecv(), tag(RECV, l.id));
         } else {
             SocketSqes.recv(sqes, at, l.c.fd, l.recvBuffer, RECV_BUFFER, 0, tag(RECV, l.id));
@@ -413,8 +424,10 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             recycle(bid);
             return;
         }
+        boolean polled = l.polling;
         if (!more) {
             l.recvArmed = false;
+            l.polling = false;
         }
         if (l.closed) {
             recycle(bid);
@@ -424,6 +437,10 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             return;
         }
         Connection c = l.c;
+        if (polled) {
+            pollDone(l, res);
+            return;
+        }
         if (res > 0) {
             c.session.lastActiveMs = nowMs;
             try {
@@ -439,11 +456,16 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                     buffers.recycle(bid);
                 }
             }
+            goDirectIfLarge(l);
             rearmIfEnded(l);
             core.ready(c);
             return;
         }
         recycle(bid);
+        if (res == -Errno.ECANCELED && l.direct && !more) {
+            rearmIfEnded(l); // the RECV cancelled for the direct reads: a POLL goes in its place
+            return;
+        }
         if (res == 0) {
             c.session.lastActiveMs = nowMs;
             c.ended(0); // the peer closed: the round sends what is left, then closes
@@ -458,6 +480,70 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         } else {
             fail(c);
         }
+    }
+
+    /**
+     * A request of {@code l} lacks {@link UringFeatures#directRead} bytes or more (a large value on its
+     * way): from now on its bytes are read straight into the query buffer ({@link UringLink#direct}). The
+     * RECV in the ring is cancelled first; what it took before that comes in its CQEs, before its last,
+     * whose end arms a POLL in its place ({@link #armRecv}).
+     */
+    private void goDirectIfLarge(UringLink l) {
+        if (l.direct || l.closed || features.directRead() <= 0 || l.c.shortfall() < features.directRead()) {
+            return;
+        }
+        l.direct = true;
+        l.smallPolls = 0;
+        if (l.recvArmed && !l.polling) {
+            SocketSqes.cancel(sqes, sqe(), tag(RECV, l.id), tag(CANCEL, l.id));
+        }
+    }
+
+    /**
+     * The POLL armed in place of a RECV ({@link UringLink#direct}) completed: what the socket holds is
+     * read straight into the query buffer (nothing else reads it meanwhile). Another POLL follows, until
+     * {@link UringLink#SMALL_POLLS} polls in a row brought less than {@link UringFeatures#directRead} bytes
+     * while no request lacked that many: then the RECV again, as the large values have stopped coming.
+     */
+    private void pollDone(UringLink l, int res) {
+        Connection c = l.c;
+        if (res < 0 && res != -Errno.EINTR && res != -Errno.EAGAIN && res != -Errno.ECANCELED) {
+            if (c.ended(res)) {
+                core.ready(c);
+            } else {
+                fail(c);
+            }
+            return;
+        }
+        long read = 0;
+        if (res > 0) {
+            long before = c.receivedBytes();
+            boolean ok;
+            try {
+                ok = c.readAll();
+            } catch (RuntimeException | OutOfMemoryError e) {
+                ok = false;
+            }
+            if (!ok) {
+                fail(c);
+                return;
+            }
+            read = c.receivedBytes() - before;
+            if (read > 0) {
+                c.session.lastActiveMs = nowMs;
+                directBytes += read;
+            }
+            core.ready(c); // what it read, the end of the stream, or a limit passed: the round sees to it
+            if (c.atEof()) {
+                return; // as after a RECV's 0: nothing more to wait for
+            }
+        }
+        if (read >= features.directRead() || c.shortfall() >= features.directRead()) {
+            l.smallPolls = 0;
+        } else if (++l.smallPolls >= UringLink.SMALL_POLLS) {
+            l.direct = false;
+        }
+        rearmIfEnded(l);
     }
 
     private void rearmIfEnded(UringLink l) {
@@ -508,6 +594,9 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     @Override
     public void settle(Connection c) {
         UringLink l = byFd.get(c.fd);
+        if (l != null) {
+            goDirectIfLarge(l); // its requests were just parsed: what the next one lacks is known
+        }
         if (l != null && c.wantsWrite() && !l.sendInFlight) {
             send(c);
         }

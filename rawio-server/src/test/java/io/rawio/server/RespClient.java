@@ -54,6 +54,17 @@ final class RespClient implements AutoCloseable {
         out.flush();
     }
 
+    /** Sends {@code b[off, off + len)} as it is (a request in pieces, a malformed one). */
+    void sendRaw(byte[] b, int off, int len) throws IOException {
+        out.write(b, off, len);
+        out.flush();
+    }
+
+    /** Closes the sending side: the server reads the end of the stream. */
+    void halfClose() throws IOException {
+        socket.shutdownOutput();
+    }
+
     void send(String... args) throws IOException {
         out.write(encode(args));
         out.flush();

@@ -117,6 +117,89 @@ class UringServerTest {
         });
     }
 
+    /**
+     * Large values whose header came first: the rest of each is read straight into the query buffer
+     * (after a POLL, the multishot RECV cancelled first where there is one), and the requests pipelined
+     * behind it in the same write are received in their order. Every reply and value is checked; with
+     * the feature off ({@code directRead} 0) nothing is read that way and the replies are the same.
+     */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"multishot", "multishotRecv", "bufferRing", "off"})
+    void theRestOfALargeValueIsReadStraightIntoTheQueryBuffer(String mode) throws Exception {
+        assumeTrue(IoUring.available(), () -> "io_uring unavailable: " + IoUring.unavailableReason().orElse(""));
+        Map<String, String> props = switch (mode) {
+            case "off" -> Map.of("rawio.uring.directRead", "0");
+            case "multishot" -> Map.of();
+            default -> Map.of("rawio.uring." + mode, "false");
+        };
+        withProperties(props, () -> {
+            try (RunningServer rs = new RunningServer("uring", java.nio.file.Files.createDirectories(dir.resolve(mode)),
+                    256L << 20, SlotClasses.ofEqualSpace(List.of(4096L, 1L << 20)), 1L << 20, o -> o)) {
+                UringServer server = (UringServer) rs.server;
+                assertEquals(!mode.equals("off"), server.features().describe().contains("straight into the query buffer"),
+                        server.features().describe());
+                try (RespClient c = new RespClient(rs.server.address())) {
+                    java.util.Random r = new java.util.Random(7);
+                    for (int i = 0; i < 6; i++) {
+                        byte[] v = new byte[300_000 + r.nextInt(700_000)];
+                        r.nextBytes(v);
+                        String value = new String(v, java.nio.charset.StandardCharsets.ISO_8859_1);
+                        byte[] set = encodeLatin1("SET", "big" + i, value);
+                        byte[] after = encodeLatin1("SET", "small" + i, "x" + i);
+                        byte[] get = encodeLatin1("GET", "big" + i);
+                        // The header and a little of the value, then (once the server has parsed the
+                        // header) the rest with the requests behind it in one write.
+                        int head = set.length - v.length - 2 + 1000;
+                        c.sendRaw(set, 0, head);
+                        Thread.sleep(50);
+                        byte[] rest = new byte[set.length - head + after.length + get.length];
+                        System.arraycopy(set, head, rest, 0, set.length - head);
+                        System.arraycopy(after, 0, rest, set.length - head, after.length);
+                        System.arraycopy(get, 0, rest, set.length - head + after.length, get.length);
+                        c.sendRaw(rest, 0, rest.length);
+                        assertEquals("+OK\r\n", c.reply());
+                        assertEquals("+OK\r\n", c.reply());
+                        assertEquals("$" + v.length + "\r\n" + value + "\r\n", c.reply(), "value " + i);
+                        assertEquals("$2\r\nx" + i + "\r\n", c.call("GET", "small" + i));
+                    }
+                }
+                // The end of the stream in the middle of a large value: the connection is closed, the
+                // loop goes on serving others, and the partial value is not stored.
+                try (RespClient c = new RespClient(rs.server.address())) {
+                    byte[] set = encodeLatin1("SET", "cut", "v".repeat(900_000));
+                    c.sendRaw(set, 0, 1000);
+                    Thread.sleep(50);
+                    c.sendRaw(set, 1000, 300_000);
+                    Thread.sleep(50);
+                    c.halfClose();
+                    assertTrue(c.closedByServer(), "closed after the end of its stream");
+                }
+                try (RespClient c = new RespClient(rs.server.address())) {
+                    assertEquals("$-1\r\n", c.call("GET", "cut"));
+                    assertEquals("+PONG\r\n", c.call("PING"));
+                }
+                long direct = server.directReadBytes();
+                if (mode.equals("off")) {
+                    assertEquals(0, direct);
+                } else {
+                    assertTrue(direct >= 6 * 200_000L, "bytes read straight into query buffers: " + direct);
+                }
+            }
+        });
+    }
+
+    private static byte[] encodeLatin1(String... args) {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        b.writeBytes(("*" + args.length + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        for (String a : args) {
+            byte[] x = a.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+            b.writeBytes(("$" + x.length + "\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            b.writeBytes(x);
+            b.writeBytes("\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
+        return b.toByteArray();
+    }
+
     @Test
     void refusedItFallsBackToEpollAndSaysWhy() throws Exception {
         StoreOptions o = StoreOptions.defaults().withEngine("psync");

@@ -15,6 +15,13 @@ import java.util.Arrays;
  * store guards it.
  */
 final class KeyIndex {
+    /**
+     * The most slots (so the most live keys) a store may have: three quarters of the largest table of
+     * power-of-two length a Java array holds (2^30 entries), the load past which the table would have to
+     * double. The formatter refuses more and an open of a store with more fails clearly.
+     */
+    static final long MAX_SLOTS = 3L << 28;
+
     private byte[][] keys;
     private long[] positions;
     private int size;
@@ -48,6 +55,9 @@ final class KeyIndex {
     }
 
     private KeyIndex(long slotCount, java.util.function.LongToIntFunction slotOfPosition, boolean versions) {
+        if (slotCount < 0 || slotCount > MAX_SLOTS) {
+            throw new IllegalArgumentException("an index holds at most " + MAX_SLOTS + " slots: slotCount=" + slotCount);
+        }
         this.slotCount = slotCount;
         this.slotOfPosition = slotOfPosition;
         this.slotKeys = new byte[(int) slotCount][];

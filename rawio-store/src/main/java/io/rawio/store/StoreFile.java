@@ -144,6 +144,10 @@ final class StoreFile implements AutoCloseable {
                         + " and keys of up to " + good.maxKeyLength() + " bytes; this version reads block size "
                         + BLOCK_SIZE + " and keys of up to " + SlotStore.MAX_KEY_LENGTH);
             }
+            if (good.slotCount() > KeyIndex.MAX_SLOTS) {
+                throw new StoreException("store " + path + " has " + good.slotCount() + " slots; this version of rawio"
+                        + " indexes at most " + KeyIndex.MAX_SLOTS);
+            }
             if (first == null || second == null) {
                 // Repair the bad copy from the good one.
                 MemorySegment fix = first == null ? a : c;

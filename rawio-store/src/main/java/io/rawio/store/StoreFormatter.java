@@ -251,8 +251,9 @@ final class StoreFormatter {
             at = Blocks.roundUp(at + count * slotSize, BLOCK_SIZE); // after a sector class, the next starts on a block
             first += count;
         }
-        if (first > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("too many slots: " + first + " (use larger slots)");
+        if (first > KeyIndex.MAX_SLOTS) {
+            throw new IllegalArgumentException("too many slots: " + first + " (at most " + KeyIndex.MAX_SLOTS
+                    + "; use larger slots or a smaller size)");
         }
         return new Superblock(UUID.randomUUID(), BLOCK_SIZE, classes.slotSizes().getLast(), first, meta, meta + ckpt, ckpt,
                 slotsOffset, SlotStore.MAX_KEY_LENGTH, System.currentTimeMillis(), list);

@@ -57,4 +57,31 @@ class SuperblockGeometryTest {
                 e.getMessage());
         assertArrayEquals(bytes, Files.readAllBytes(file), "a refused open writes nothing");
     }
+
+    @Test
+    void moreSlotsThanTheIndexHoldsAreRefusedAtFormatAndAtOpen(@TempDir Path dir) throws IOException {
+        long fits = StoreFormatter.layout(3L << 40, 4096).slotCount();
+        assertTrue(fits <= KeyIndex.MAX_SLOTS, "3 TiB of 4 KiB slots fits: " + fits);
+        IllegalArgumentException tooMany = assertThrows(IllegalArgumentException.class,
+                () -> StoreFormatter.layout(4L << 40, 4096));
+        assertTrue(tooMany.getMessage().contains("too many slots") && tooMany.getMessage().contains("at most "
+                + KeyIndex.MAX_SLOTS), tooMany.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new KeyIndex(KeyIndex.MAX_SLOTS + 1));
+
+        Path file = dir.resolve("s.store");
+        SlotStore.format(file, 16L << 20, 8192, false, StoreTesting.psyncOptions());
+        byte[] bytes = Files.readAllBytes(file);
+        MemorySegment all = MemorySegment.ofArray(bytes);
+        SuperblockDescriptor.Superblock sb = SuperblockDescriptor.decode(all.asSlice(0, SuperblockDescriptor.SIZE));
+        SuperblockDescriptor.Superblock huge = new SuperblockDescriptor.Superblock(sb.uuid(), sb.blockSize(),
+                sb.slotSize(), KeyIndex.MAX_SLOTS + 1, sb.checkpoint0(), sb.checkpoint1(), sb.checkpointSize(),
+                sb.slotsOffset(), sb.maxKeyLength(), sb.createdMs());
+        SuperblockDescriptor.encode(huge, all.asSlice(0, SuperblockDescriptor.SIZE));
+        SuperblockDescriptor.encode(huge, all.asSlice(SuperblockDescriptor.SIZE, SuperblockDescriptor.SIZE));
+        Files.write(file, bytes);
+        StoreException e = assertThrows(StoreException.class,
+                () -> SlotStore.open(file, StoreTesting.psyncOptions()).close());
+        assertTrue(e.getMessage().contains("indexes at most " + KeyIndex.MAX_SLOTS), e.getMessage());
+        assertArrayEquals(bytes, Files.readAllBytes(file), "a refused open writes nothing");
+    }
 }

@@ -61,7 +61,25 @@ final class LeaseBuffers implements AutoCloseable {
      * One buffer and the arena that owns it (one each: a buffer is freed on its own); a null arena for
      * a buffer carved from the slab.
      */
-    record Buffer(MemorySegment segment, Arena arena) {
+    static final class Buffer {
+        private final MemorySegment segment;
+        private final Arena arena;
+        /** Taken and not yet given back: a second give is refused. GUARDED_BY(the LeaseBuffers' monitor). */
+        private boolean lent;
+
+        Buffer(MemorySegment segment, Arena arena) {
+            this.segment = segment;
+            this.arena = arena;
+        }
+
+        MemorySegment segment() {
+            return segment;
+        }
+
+        Arena arena() {
+            return arena;
+        }
+
         boolean fromSlab() {
             return arena == null;
         }
@@ -77,6 +95,7 @@ final class LeaseBuffers implements AutoCloseable {
             ArrayDeque<Buffer> q = idle.get(size);
             Buffer b = q == null ? null : q.poll();
             if (b != null) {
+                b.lent = true;
                 lent++;
                 if (b.fromSlab()) {
                     slabLent++;
@@ -94,13 +113,18 @@ final class LeaseBuffers implements AutoCloseable {
             lent++;
             if (slab != null && slabUsed + size <= SLAB_BYTES) {
                 Buffer carved = new Buffer(slab.asSlice(slabUsed, size), null);
+                carved.lent = true;
                 slabUsed += size;
                 slabLent++;
                 return carved;
             }
         }
         Arena arena = Arena.ofShared();
-        return new Buffer(AlignedMemory.allocate(arena, size, SlotStore.BLOCK_SIZE), arena);
+        Buffer own = new Buffer(AlignedMemory.allocate(arena, size, SlotStore.BLOCK_SIZE), arena);
+        synchronized (monitor) {
+            own.lent = true;
+        }
+        return own;
     }
 
     /**
@@ -147,10 +171,17 @@ final class LeaseBuffers implements AutoCloseable {
         }
     }
 
-    /** Takes a buffer back: kept for the next take of its size, or freed. */
+    /**
+     * Takes a buffer back: kept for the next take of its size, or freed. A buffer given back twice would
+     * be handed to two takers at once: refused with {@link IllegalStateException}, nothing changed.
+     */
     void give(Buffer b) {
         long size = b.segment().byteSize();
         synchronized (monitor) {
+            if (!b.lent) {
+                throw new IllegalStateException("lease buffer given back twice (" + size + " bytes)");
+            }
+            b.lent = false;
             lent--;
             if (b.fromSlab()) {
                 slabLent--;

@@ -3,6 +3,8 @@ package io.rawio.store;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
@@ -118,6 +120,25 @@ class LeaseBuffersTest {
         lb.give(held);
         assertFalse(offered.getFirst().scope().isAlive(), "freed with the last slab buffer");
         assertNotNull(held);
+    }
+
+    @Test
+    void aBufferGivenBackTwiceIsRefusedAndNeverLentToTwoTakers() {
+        try (LeaseBuffers lb = new LeaseBuffers()) {
+            for (long bytes : new long[] {8192, LeaseBuffers.SLAB_BYTES + 4096}) { // from the slab; its own arena
+                LeaseBuffers.Buffer b = lb.take(bytes);
+                lb.give(b);
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> lb.give(b));
+                assertTrue(e.getMessage().contains("given back twice"), e.getMessage());
+                assertEquals(0, lb.lent(), "the refused give changed no count");
+                LeaseBuffers.Buffer first = lb.take(bytes);
+                LeaseBuffers.Buffer second = lb.take(bytes);
+                assertNotSame(first.segment(), second.segment());
+                assertFalse(first.segment().address() == second.segment().address(), "two takers, two buffers");
+                lb.give(first);
+                lb.give(second);
+            }
+        }
     }
 
     /** A lease buffer is whole blocks, at least the read, and at most a quarter (or one block) above it. */

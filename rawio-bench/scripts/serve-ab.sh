@@ -4,7 +4,10 @@
 # round, and the median ratio A / B per test.
 #
 #   rawio-bench/scripts/serve-ab.sh --a='-Dx=1' --b='-Dx=0' [--serve='--loop=uring --cache=1g'] \
-#       [--rounds=N] [--warmup=N] [--format='--size=4g --max-value=1m'] [--format-b='...'] -- REDIS_BENCHMARK_ARGS...
+#       [--rounds=N] [--warmup=N] [--format='--size=4g --max-value=1m'] [--format-b='...'] [--dir=DIR] \
+#       -- REDIS_BENCHMARK_ARGS...
+# --dir=DIR (default /tmp): where the two stores go; --dir=/dev/shm with --serve='... --direct=0' takes
+# the device out of the measurement.
 # --format-b: B's store formatted otherwise (default: as A's, --format); the servers may then share JVM options.
 # --warmup=N (default 1): untimed rounds against each first, while the JIT compiles the servers' paths.
 #
@@ -15,7 +18,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 rawio=${RAWIO:-$root/bin/rawio}
-rounds=3 warmup=1 a="" b="" serve="" format_opts="--size=4g --max-value=1m" format_b=""
+rounds=3 warmup=1 a="" b="" serve="" dir=/tmp format_opts="--size=4g --max-value=1m" format_b=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds=*) rounds=${1#*=} ;;
@@ -25,6 +28,7 @@ while [ $# -gt 0 ]; do
     --serve=*) serve=${1#*=} ;;
     --format=*) format_opts=${1#*=} ;;
     --format-b=*) format_b=${1#*=} ;;
+    --dir=*) dir=${1#*=} ;;
     --) shift; break ;;
     -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "serve-ab: unknown option $1 (try --help)" >&2; exit 2 ;;
@@ -33,9 +37,10 @@ while [ $# -gt 0 ]; do
 done
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "serve-ab: --rounds must be a whole number of at least 1: $rounds" >&2; exit 2; }
 [[ $warmup =~ ^[0-9]+$ ]] || { echo "serve-ab: --warmup must be a whole number (0 for none): $warmup" >&2; exit 2; }
+[ -d "$dir" ] && [ -w "$dir" ] || { echo "serve-ab: --dir=$dir is not a writable directory" >&2; exit 2; }
 [ $# -gt 0 ] || { echo "serve-ab: give redis-benchmark's arguments after -- (try --help)" >&2; exit 2; }
 command -v redis-benchmark >/dev/null || { echo "serve-ab: redis-benchmark is not installed" >&2; exit 2; }
-work=$(mktemp -d /tmp/serve-ab.XXXXXX)
+work=$(mktemp -d "$dir/serve-ab.XXXXXX")
 pa=$((20000 + RANDOM % 5000)) pb=$((25000 + RANDOM % 5000))
 trap 'redis-cli -p $pa shutdown >/dev/null 2>&1 || true; redis-cli -p $pb shutdown >/dev/null 2>&1 || true; sleep 1; rm -rf "$work"' EXIT
 for s in a b; do

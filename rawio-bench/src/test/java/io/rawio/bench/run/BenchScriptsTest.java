@@ -47,6 +47,7 @@ class BenchScriptsTest {
         "serve-ab.sh|--rounds=0|--rounds",
         "serve-ab.sh|--rounds=x|--rounds",
         "serve-ab.sh|--warmup=-1|--warmup",
+        "serve-ab.sh|--dir=/nonexistent/dir|--dir",
         "serve-vs-redis.sh|--rounds=|--rounds",
         "serve-vs-redis.sh|--warmup=two|--warmup",
         "serve-vs-redis.sh|--dir=/nonexistent/dir|--dir",

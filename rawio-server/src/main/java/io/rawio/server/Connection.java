@@ -7,7 +7,6 @@ import io.rawio.server.resp.RequestParser;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -199,15 +198,19 @@ final class Connection {
         // huge bulk or count makes the buffer grow as its bytes come, never ahead of them.
         long want = Math.max((long) live + READ_AT_LEAST,
                 Math.min(Math.min(needAtLeast, maxQuery + 1), 2L * live + READ_AT_LEAST));
-        if (want <= in.length && viewsHeld()) {
-            in = Arrays.copyOfRange(in, start, start + in.length);
-        } else if (want <= in.length) {
+        if (want <= in.length && !viewsHeld()) {
             System.arraycopy(in, start, in, 0, live); // compact
         } else {
-            long size = Math.max(want, Math.min((long) in.length * 2, maxQuery + READ_AT_LEAST));
-            // Room for at least one more byte: a read of 0 bytes would look like the end of the stream.
-            size = Math.min(Integer.MAX_VALUE - 8L, Math.max(size, live + 1L));
-            in = Arrays.copyOfRange(in, start, start + (int) size);
+            long size = in.length;
+            if (want > in.length) {
+                size = Math.max(want, Math.min((long) in.length * 2, maxQuery + READ_AT_LEAST));
+                // Room for at least one more byte: a read of 0 bytes would look like the end of the stream.
+                size = Math.min(Integer.MAX_VALUE - 8L, Math.max(size, live + 1L));
+            }
+            // Only the unparsed bytes move (not the rest of the old array, parsed or never written).
+            byte[] moved = new byte[(int) size];
+            System.arraycopy(in, start, moved, 0, live);
+            in = moved;
         }
         start = 0;
         end = live;

@@ -13,13 +13,16 @@ import java.util.List;
  * <p>{@code directRead}: once a request lacks at least this many bytes (a large value on its way), its
  * connection's RECV leaves the ring for a POLL, and what the socket holds is read straight into the
  * query buffer when the poll completes: one copy fewer than through the ring's buffers (as the epoll
- * loop reads). The connection takes a RECV again once its large values stop. 0 turns it off
- * ({@code -Drawio.uring.directRead=BYTES}).
+ * loop reads). The connection takes a RECV again once its large values stop. Off (0) by default, on with
+ * {@code -Drawio.uring.directRead=BYTES} (e.g. 65536): it takes a quarter of the loop's CPU off each 1 MiB
+ * SET, but the receive's socket copy then runs after a wave's device write instead of during it (as the
+ * ring's task work, while the loop waits), and 1 MiB SETs measured 5% fewer a second with it on one
+ * machine, the same on another (docs/PERFORMANCE.md). For hosts where the loop's CPU is the limit.
  */
 public record UringFeatures(boolean multishotAccept, boolean bufferRing, boolean multishotRecv, int buffers,
         int bufferSize, int directRead, List<String> notes) {
-    /** The default of {@code directRead}. */
-    static final int DIRECT_READ = 64 * 1024;
+    /** The default of {@code directRead}: off. */
+    static final int DIRECT_READ = 0;
 
     static UringFeatures probe() {
         List<String> notes = new ArrayList<>();

@@ -84,7 +84,9 @@ public final class ServeCommand implements Callable<Integer> {
                     + " an io_uring ring; epoll when io_uring is refused here, saying why), threads (a thread per"
                     + " connection, blocking sockets, the store under one lock) (default: ${DEFAULT-VALUE}). The"
                     + " uring loop's features can be turned off with RAWIO_JAVA_OPTS=-Drawio.uring.multishotAccept=false,"
-                    + " -Drawio.uring.multishotRecv=false, -Drawio.uring.bufferRing=false")
+                    + " -Drawio.uring.multishotRecv=false, -Drawio.uring.bufferRing=false;"
+                    + " -Drawio.uring.directRead=65536 reads the rest of values of 64k or more straight from the"
+                    + " socket into the query buffer (less CPU, off by default)")
     String loop;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0",

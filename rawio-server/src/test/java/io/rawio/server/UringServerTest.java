@@ -121,14 +121,15 @@ class UringServerTest {
      * Large values whose header came first: the rest of each is read straight into the query buffer
      * (after a POLL, the multishot RECV cancelled first where there is one), and the requests pipelined
      * behind it in the same write are received in their order. Every reply and value is checked; with
-     * the feature off ({@code directRead} 0, the default) nothing is read that way and the replies are the same.
+     * the feature off ({@code directRead} 0, the default, pinned here) nothing is read that way and the replies are the same.
      */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"multishot", "multishotRecv", "bufferRing", "off"})
     void theRestOfALargeValueIsReadStraightIntoTheQueryBuffer(String mode) throws Exception {
+        assertEquals(0, UringFeatures.DIRECT_READ, "direct reads are off unless asked for");
         assumeTrue(IoUring.available(), () -> "io_uring unavailable: " + IoUring.unavailableReason().orElse(""));
         Map<String, String> props = switch (mode) {
-            case "off" -> Map.of(); // the default
+            case "off" -> Map.of("rawio.uring.directRead", "0");
             case "multishot" -> Map.of("rawio.uring.directRead", "65536");
             default -> Map.of("rawio.uring." + mode, "false", "rawio.uring.directRead", "65536");
         };

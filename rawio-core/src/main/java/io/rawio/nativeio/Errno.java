@@ -42,6 +42,7 @@ public final class Errno {
     public static final int EOVERFLOW = 75;
     public static final int ETIMEDOUT = 110;
     public static final int ECANCELED = 125;
+    public static final int EALREADY = 114;
     public static final int EINPROGRESS = 115;
 
     private static final String[] NAMES = new String[134];

@@ -1,6 +1,8 @@
 package io.rawio.server;
 
 import io.rawio.nativeio.Uname;
+import io.rawio.uring.IoUring;
+import io.rawio.uring.IoUringConstants;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -35,6 +37,10 @@ public record UringFeatures(boolean multishotAccept, boolean bufferRing, boolean
         int buffers = Integer.highestOneBit(Math.max(8, Math.min(32768, Integer.getInteger("rawio.uring.buffers", 1024))));
         int size = Math.max(4096, Math.min(1 << 20, Integer.getInteger("rawio.uring.bufferSize", 16 * 1024)));
         int direct = Math.max(0, Integer.getInteger("rawio.uring.directRead", DIRECT_READ));
+        if (direct > 0 && !IoUring.supports(IoUringConstants.IORING_OP_POLL_ADD)) {
+            notes.add("direct reads need IORING_OP_POLL_ADD");
+            direct = 0;
+        }
         return new UringFeatures(accept, ring, recv, buffers, size, direct, notes);
     }
 

@@ -14,9 +14,7 @@ import io.rawio.uring.IoUring;
 import io.rawio.uring.SocketSqes;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -24,9 +22,9 @@ import java.util.Map;
  * connection (multishot, Linux 5.19; else one SQE per connection); each connection has one RECV in the
  * ring that receives into buffers the kernel takes from a ring of provided buffers (IORING_REGISTER_PBUF_RING,
  * 5.19) and goes on receiving (multishot, 6.0), or, without those, a plain RECV into the connection's own
- * native buffer, submitted again after each completion. Received bytes are copied into the connection's
- * query buffer and the provided buffer goes straight back. Replies are copied into the connection's
- * native send buffer and sent with SEND, one in flight per connection.
+ * native buffer, submitted again after each completion ({@link UringReceives}). Received bytes are copied
+ * into the connection's query buffer and the provided buffer goes straight back. Replies are copied into
+ * the connection's native send buffer and sent with SEND, one in flight per connection ({@link UringSends}).
  *
  * <p>Requests run as in {@link EpollServer}: the connections that received bytes in one wait are one
  * round of {@link LoopCore} (a few passes of parse, run as store batches, send); the sends of a pass
@@ -58,8 +56,6 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     private static final int SQ_ENTRIES = 1024;
     private static final int CQ_ENTRIES = 16384;
     private static final int BUFFER_GROUP = 0;
-    /** A plain RECV's own buffer, per connection. */
-    private static final int RECV_BUFFER = 16 * 1024;
     /** A send buffer larger than this is given back when its connection is idle. */
     private static final int KEEP_SEND_BUFFER = 64 * 1024;
     private static final long WAIT_NANOS = 100_000_000L;
@@ -77,16 +73,13 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
 
     private final LoopCore core;
     private final IoUring ring;
-    /** {@link #directReadBytes()}; written by the loop thread (INFO runs there too, a test reads it after). */
-    private volatile long directBytes;
+    /** Turned off one by one as the kernel refuses them while running. */
     private UringFeatures features;
-    private BufferRing buffers;
-    private MemorySegment sqes;
+    private final MemorySegment sqes;
     /** Every link with a request in the ring or an open connection, by id. */
     private final Map<Long, UringLink> links = new HashMap<>();
     /** The open connections' links, by descriptor. */
     private final Map<Integer, UringLink> byFd = new HashMap<>();
-    private final List<UringLink> toRearm = new ArrayList<>();
     private long nextId = 1;
     private boolean acceptArmed;
     /** When accepting stopped for lack of descriptors (EMFILE), when to try again (nanoTime), or 0. */
@@ -98,6 +91,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     private final ReadBuffers readBuffers;
     private final UringStoreReads storeReads;
     private final UringSends sends;
+    private final UringReceives receives;
     private final SlotStore store;
     /** Our completions reaped by the store's batches on this ring ({@link io.rawio.store.StoreRing#share}). */
     private final CqeStash stash = new CqeStash();
@@ -154,11 +148,12 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             throw e;
         }
         this.ring = r;
-        this.buffers = b;
         this.features = f;
         this.sqes = r.sqeArray();
         core.io(this);
-        core.commands.directReadBytes = () -> directBytes;
+        Hooks hooks = new Hooks();
+        this.receives = new UringReceives(sqes, b, hooks);
+        core.commands.directReadBytes = receives::directReadBytes;
         UringStoreReads sr = null;
         if (Boolean.parseBoolean(System.getProperty("rawio.uring.storeReads", "true")) && IoUring.supports(IORING_OP_READ)) {
             this.readBuffers = new ReadBuffers(Long.getLong("rawio.uring.readBufferBytes", READ_BUFFER_BYTES),
@@ -173,32 +168,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             this.gets = null;
         }
         this.storeReads = sr;
-        this.sends = new UringSends(sqes, gets, new UringSends.Loop() {
-            @Override
-            public long sqe() {
-                return UringServer.this.sqe();
-            }
-
-            @Override
-            public long tag(UringLink l) {
-                return UringServer.tag(SEND, l.id);
-            }
-
-            @Override
-            public void ready(Connection c) {
-                core.ready(c);
-            }
-
-            @Override
-            public void fail(Connection c) {
-                UringServer.this.fail(c);
-            }
-
-            @Override
-            public void forget(UringLink l) {
-                UringServer.this.forget(l);
-            }
-        });
+        this.sends = new UringSends(sqes, gets, hooks);
     }
 
     @Override
@@ -213,7 +183,60 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
 
     /** Bytes read straight into query buffers after a POLL ({@link UringLink#direct}): for tests. */
     long directReadBytes() {
-        return directBytes;
+        return receives.directReadBytes();
+    }
+
+    /** What the sends and the receives need of the loop. */
+    private final class Hooks implements UringSends.Loop, UringReceives.Loop {
+        @Override
+        public long sqe() {
+            return UringServer.this.sqe();
+        }
+
+        @Override
+        public long tag(UringLink l) {
+            return UringServer.tag(SEND, l.id);
+        }
+
+        @Override
+        public long recvTag(UringLink l) {
+            return UringServer.tag(RECV, l.id);
+        }
+
+        @Override
+        public long cancelTag(UringLink l) {
+            return UringServer.tag(CANCEL, l.id);
+        }
+
+        @Override
+        public void ready(Connection c) {
+            core.ready(c);
+        }
+
+        @Override
+        public void fail(Connection c) {
+            UringServer.this.fail(c);
+        }
+
+        @Override
+        public void forget(UringLink l) {
+            UringServer.this.forget(l);
+        }
+
+        @Override
+        public long nowMs() {
+            return nowMs;
+        }
+
+        @Override
+        public UringFeatures features() {
+            return features;
+        }
+
+        @Override
+        public void features(UringFeatures f) {
+            features = f;
+        }
     }
 
     /** One line for the ready line: the socket features, and where the store's reads go. */
@@ -302,10 +325,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             } finally {
                 core.closeAll();
                 boolean drained = drain();
-                if (drained && buffers != null) {
-                    buffers.close(); // unregistered from the ring's own thread
-                }
-                buffers = null; // not drained: left mapped, as a request may still write into it
+                receives.closeBuffers(drained); // unregistered from the ring's own thread
                 if (drained && gets != null) {
                     gets.close();
                     readBuffers.close();
@@ -321,16 +341,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     private void reap() {
         stash.drainTo(onCompletion); // what the store's batches reaped of ours, first
         ring.reap(onCompletion);
-        if (buffers != null) {
-            buffers.publish();
-        }
-        for (UringLink l : toRearm) {
-            l.rearm = false;
-            if (!l.closed && !l.recvArmed) {
-                armRecv(l);
-            }
-        }
-        toRearm.clear();
+        receives.rearmEnded();
         if (!acceptArmed && acceptPausedUntil == 0 && !core.stopped()) {
             armAccept();
         }
@@ -352,7 +363,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         long id = userData & ID_MASK;
         switch (kind) {
             case ACCEPT -> accepted(res, flags);
-            case RECV -> received(links.get(id), res, flags);
+            case RECV -> receives.completed(links.get(id), res, flags);
             case SEND -> {
                 UringLink l = links.get(id);
                 if (l != null) {
@@ -361,7 +372,8 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             }
             case DEVREAD -> gets.completed((int) id, res);
             case 0 -> store.onRing().completion(userData, res); // a started putMany's write or sync
-            default -> { } // a cancel's own completion
+            case CANCEL -> receives.cancelled(links.get(id), res); // (of the ACCEPT too: id 0, no link)
+            default -> { }
         }
     }
 
@@ -385,10 +397,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                 UringLink l = new UringLink(c, nextId++);
                 links.put(l.id, l);
                 byFd.put(c.fd, l);
-                if (buffers == null) {
-                    l.recvBuffer = l.arena.allocate(RECV_BUFFER, 64);
-                }
-                armRecv(l);
+                receives.open(l);
             }
             return;
         }
@@ -400,163 +409,6 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             acceptPausedUntil = System.nanoTime() + 100_000_000L;
         }
         // EAGAIN, ECONNABORTED, EINTR, ECANCELED: reap() submits another ACCEPT unless one goes on.
-    }
-
-    // ------------------------------------------------------------------ receive
-
-    private void armRecv(UringLink l) {
-        long at = sqe();
-        l.polling = l.direct;
-        if (l.direct) {
-            SocketSqes.poll(sqes, at, l.c.fd, NetConstants.POLLIN, tag(RECV, l.id));
-        } else if (buffers != null) {
-            SocketSqes.recvSelect(sqes, at, l.c.fd, buffers.group(), 0, features.multishotRecv(), tag(RECV, l.id));
-        } else {
-            SocketSqes.recv(sqes, at, l.c.fd, l.recvBuffer, RECV_BUFFER, 0, tag(RECV, l.id));
-        }
-        l.recvArmed = true;
-    }
-
-    private void received(UringLink l, int res, int flags) {
-        int bid = SocketSqes.bufferId(flags);
-        boolean more = SocketSqes.more(flags);
-        if (l == null) {
-            recycle(bid);
-            return;
-        }
-        boolean polled = l.polling;
-        if (!more) {
-            l.recvArmed = false;
-            l.polling = false;
-        }
-        if (l.closed) {
-            recycle(bid);
-            if (l.idle()) {
-                forget(l);
-            }
-            return;
-        }
-        Connection c = l.c;
-        if (polled) {
-            pollDone(l, res);
-            return;
-        }
-        if (res > 0) {
-            c.session.lastActiveMs = nowMs;
-            try {
-                if (bid >= 0) {
-                    c.received(buffers.memory(), (long) bid * buffers.bufferSize(), res);
-                } else {
-                    c.received(l.recvBuffer, 0, res);
-                }
-            } catch (RuntimeException | OutOfMemoryError e) {
-                c.dead = true; // a query it cannot hold: that client's connection, no one else's
-            } finally {
-                if (bid >= 0) {
-                    buffers.recycle(bid);
-                }
-            }
-            goDirectIfLarge(l);
-            rearmIfEnded(l);
-            core.ready(c);
-            return;
-        }
-        recycle(bid);
-        if (res == -Errno.ECANCELED && l.direct && !more) {
-            rearmIfEnded(l); // the RECV cancelled for the direct reads: a POLL goes in its place
-            return;
-        }
-        if (res == 0) {
-            c.session.lastActiveMs = nowMs;
-            c.ended(0); // the peer closed: the round sends what is left, then closes
-            core.ready(c);
-        } else if (res == -Errno.ENOBUFS || res == -Errno.EINTR || res == -Errno.EAGAIN) {
-            rearmIfEnded(l); // the buffer ring ran dry: buffers come back as they are copied out
-        } else if (res == -Errno.EINVAL && features.multishotRecv() && !more) {
-            features = features.withoutMultishotRecv("multishot recv refused (EINVAL): one RECV per arrival");
-            rearmIfEnded(l);
-        } else if (c.ended(res)) {
-            core.ready(c); // a reset: the end of the stream
-        } else {
-            fail(c);
-        }
-    }
-
-    /**
-     * A request of {@code l} lacks {@link UringFeatures#directRead} bytes or more (a large value on its
-     * way): from now on its bytes are read straight into the query buffer ({@link UringLink#direct}). The
-     * RECV in the ring is cancelled first; what it took before that comes in its CQEs, before its last,
-     * whose end arms a POLL in its place ({@link #armRecv}).
-     */
-    private void goDirectIfLarge(UringLink l) {
-        if (l.direct || l.closed || features.directRead() <= 0 || l.c.shortfall() < features.directRead()) {
-            return;
-        }
-        l.direct = true;
-        l.smallPolls = 0;
-        if (l.recvArmed && !l.polling) {
-            SocketSqes.cancel(sqes, sqe(), tag(RECV, l.id), tag(CANCEL, l.id));
-        }
-    }
-
-    /**
-     * The POLL armed in place of a RECV ({@link UringLink#direct}) completed: what the socket holds is
-     * read straight into the query buffer (nothing else reads it meanwhile). Another POLL follows, until
-     * {@link UringLink#SMALL_POLLS} polls in a row brought less than {@link UringFeatures#directRead} bytes
-     * while no request lacked that many: then the RECV again, as the large values have stopped coming.
-     */
-    private void pollDone(UringLink l, int res) {
-        Connection c = l.c;
-        if (res < 0 && res != -Errno.EINTR && res != -Errno.EAGAIN && res != -Errno.ECANCELED) {
-            if (c.ended(res)) {
-                core.ready(c);
-            } else {
-                fail(c);
-            }
-            return;
-        }
-        long read = 0;
-        if (res > 0) {
-            long before = c.receivedBytes();
-            boolean ok;
-            try {
-                ok = c.readAll();
-            } catch (RuntimeException | OutOfMemoryError e) {
-                ok = false;
-            }
-            if (!ok) {
-                fail(c);
-                return;
-            }
-            read = c.receivedBytes() - before;
-            if (read > 0) {
-                c.session.lastActiveMs = nowMs;
-                directBytes += read;
-            }
-            core.ready(c); // what it read, the end of the stream, or a limit passed: the round sees to it
-            if (c.atEof()) {
-                return; // as after a RECV's 0: nothing more to wait for
-            }
-        }
-        if (read >= features.directRead() || c.shortfall() >= features.directRead()) {
-            l.smallPolls = 0;
-        } else if (++l.smallPolls >= UringLink.SMALL_POLLS) {
-            l.direct = false;
-        }
-        rearmIfEnded(l);
-    }
-
-    private void rearmIfEnded(UringLink l) {
-        if (!l.recvArmed && !l.rearm) {
-            l.rearm = true;
-            toRearm.add(l);
-        }
-    }
-
-    private void recycle(int bid) {
-        if (bid >= 0 && buffers != null) {
-            buffers.recycle(bid);
-        }
     }
 
     /** The socket failed: the connection goes now, or at the end of the round it is in. */
@@ -595,7 +447,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     public void settle(Connection c) {
         UringLink l = byFd.get(c.fd);
         if (l != null) {
-            goDirectIfLarge(l); // its requests were just parsed: what the next one lacks is known
+            receives.goDirectIfLarge(l); // its requests were just parsed: what the next one lacks is known
         }
         if (l != null && c.wantsWrite() && !l.sendInFlight) {
             send(c);
@@ -632,7 +484,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         }
         l.closed = true;
         if (l.recvArmed) {
-            SocketSqes.cancel(sqes, sqe(), tag(RECV, l.id), tag(CANCEL, l.id));
+            receives.cancel(l);
         }
         if (l.idle()) {
             forget(l);
@@ -661,10 +513,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             ring.submitAndWait(1, WAIT_NANOS);
             stash.drainTo(onCompletion);
             ring.reap(onCompletion);
-            if (buffers != null) {
-                buffers.publish();
-            }
-            toRearm.clear();
+            receives.drop();
         }
         return !acceptArmed && links.isEmpty() && (gets == null || gets.inFlight() == 0);
     }
@@ -673,10 +522,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     @Override
     public void close() {
         core.stop();
-        if (buffers != null) {
-            buffers.close();
-            buffers = null;
-        }
+        receives.closeBuffers(true);
         if (!ran && gets != null) {
             gets.close();
             readBuffers.close();

@@ -152,9 +152,9 @@ public final class ServeCommand implements Callable<Integer> {
                 throw new StoreCommand.BadArgument("--maxclients must be positive: " + maxClients);
             }
             long bulk = StoreCommand.parseSize("--max-bulk", maxBulk);
-            long cap = Integer.MAX_VALUE - 8L;
+            long cap = ServerOptions.MAX_QUERY_BYTES;
             if (bulk < 1 || bulk > cap - 64 * 1024) {
-                throw new StoreCommand.BadArgument("--max-bulk must be from 1 byte to under 2g: " + maxBulk);
+                throw new StoreCommand.BadArgument("--max-bulk must be from 1 byte to " + ((cap >> 20) - 1) + "m: " + maxBulk);
             }
             options = new ServerOptions(new InetSocketAddress(addr, port), maxClients, bulk,
                     Math.min(cap, Math.max(bulk + 64 * 1024, 1L << 30)))

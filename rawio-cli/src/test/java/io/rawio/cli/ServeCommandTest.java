@@ -144,6 +144,8 @@ class ServeCommandTest {
             {"serve", store, "--bind=10.1.2.3"},
             {"serve", store, "--maxclients=0"},
             {"serve", store, "--max-bulk=lots"},
+            {"serve", store, "--max-bulk=2047m"}, // a query buffer past what a Java array holds
+            {"serve", store, "--max-bulk=0"},
             {"serve", store},
             {"serve", store, "--loop=select"},
             {"serve", store, "--idle-timeout=soon"},
@@ -160,6 +162,9 @@ class ServeCommandTest {
             String e = err.toString(StandardCharsets.UTF_8).strip();
             assertEquals(1, e.lines().count(), String.join(" ", c) + " -> " + e);
             assertTrue(e.startsWith("rawio serve: "), e);
+            if (c.length > 2 && c[2].startsWith("--max-bulk")) {
+                assertTrue(e.contains("--max-bulk"), "the flag is named, not the missing store: " + e);
+            }
         }
     }
 

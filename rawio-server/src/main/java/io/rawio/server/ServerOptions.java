@@ -23,6 +23,11 @@ public record ServerOptions(InetSocketAddress bind, int maxClients, long maxBulk
         io.rawio.server.cluster.ClusterMap cluster) {
     /** The default output limit: 1 GiB of replies the client has not read. */
     public static final long DEFAULT_MAX_OUTPUT = 1L << 30;
+    /**
+     * The largest query buffer limit, 2047 MiB: a Java array holds a little under 2 GiB, and a connection
+     * at the limit still needs room to read the byte that passes it.
+     */
+    public static final long MAX_QUERY_BYTES = (1L << 31) - (1L << 20);
 
     /** Options without a password, idle timeout, or output limit but the default. */
     public ServerOptions(InetSocketAddress bind, int maxClients, long maxBulk, long maxQueryBytes) {
@@ -70,15 +75,15 @@ public record ServerOptions(InetSocketAddress bind, int maxClients, long maxBulk
                     + ", maxOutputBytes=" + maxOutputBytes);
         }
         if (bind == null || maxClients < 1 || maxBulk < 1 || maxQueryBytes < maxBulk
-                || maxQueryBytes > Integer.MAX_VALUE - 8) {
+                || maxQueryBytes > MAX_QUERY_BYTES) {
             throw new IllegalArgumentException("bad server options: bind=" + bind + ", maxClients=" + maxClients
-                    + ", maxBulk=" + maxBulk + ", maxQueryBytes=" + maxQueryBytes + " (at least maxBulk, under 2 GiB)");
+                    + ", maxBulk=" + maxBulk + ", maxQueryBytes=" + maxQueryBytes + " (at least maxBulk, at most " + (MAX_QUERY_BYTES >> 20) + " MiB)");
         }
     }
 
     /** Loopback, {@code port}, Redis's limits, bulk strings up to {@code maxBulk}. */
     public static ServerOptions loopback(int port, long maxBulk) {
         return new ServerOptions(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 10_000, maxBulk,
-                Math.min(Integer.MAX_VALUE - 8L, Math.max(maxBulk + RequestParser.MAX_INLINE, 1L << 30)));
+                Math.min(MAX_QUERY_BYTES, Math.max(maxBulk + RequestParser.MAX_INLINE, 1L << 30)));
     }
 }

@@ -110,19 +110,26 @@ final class LeaseBuffers implements AutoCloseable {
                     recarveLocked();
                 }
             }
-            lent++;
             if (slab != null && slabUsed + size <= SLAB_BYTES) {
                 Buffer carved = new Buffer(slab.asSlice(slabUsed, size), null);
                 carved.lent = true;
+                lent++;
                 slabUsed += size;
                 slabLent++;
                 return carved;
             }
         }
         Arena arena = Arena.ofShared();
-        Buffer own = new Buffer(AlignedMemory.allocate(arena, size, SlotStore.BLOCK_SIZE), arena);
+        Buffer own;
+        try {
+            own = new Buffer(AlignedMemory.allocate(arena, size, SlotStore.BLOCK_SIZE), arena);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            arena.close(); // nothing lent: the count stays as it was
+            throw e;
+        }
         synchronized (monitor) {
             own.lent = true;
+            lent++; // counted once it exists (an allocation that fails lends nothing)
         }
         return own;
     }

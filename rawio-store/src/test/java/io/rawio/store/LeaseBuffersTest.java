@@ -47,6 +47,18 @@ class LeaseBuffersTest {
     }
 
     @Test
+    void aBufferThatCannotBeAllocatedIsNotCountedAsLent() {
+        try (LeaseBuffers lb = new LeaseBuffers(null)) {
+            LeaseBuffers.Buffer a = lb.take(4096);
+            // 4 PiB: past any address space, so the allocation fails
+            assertThrows(OutOfMemoryError.class, () -> lb.take(1L << 52));
+            assertEquals(1, lb.lent());
+            lb.give(a);
+            assertEquals(0, lb.lent());
+        }
+    }
+
+    @Test
     void pastTheSlabBuffersHaveTheirOwnMemory() {
         List<MemorySegment> offered = new ArrayList<>();
         try (LeaseBuffers lb = new LeaseBuffers(offered::add)) {

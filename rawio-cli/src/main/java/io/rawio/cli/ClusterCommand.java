@@ -24,8 +24,7 @@ public final class ClusterCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        spec.commandLine().getErr().println("rawio cluster: a subcommand is required: check");
-        spec.commandLine().getErr().println("Try 'rawio cluster --help' for more information.");
+        spec.commandLine().getErr().println("rawio cluster: a subcommand is required: check (see 'rawio cluster --help')");
         return 2;
     }
 

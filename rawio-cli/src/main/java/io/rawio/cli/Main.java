@@ -58,8 +58,8 @@ public final class Main implements Callable<Integer> {
         boolean debug = "1".equals(System.getenv("RAWIO_DEBUG")) || java.util.Arrays.asList(args).contains("--debug");
         cl.setParameterExceptionHandler((ex, a) -> {
             CommandLine bad = ex.getCommandLine();
-            e.println(qualifiedName(bad) + ": " + ex.getMessage());
-            e.println("Try '" + qualifiedName(bad) + " --help' for more information.");
+            // One line: what is wrong, and where the help is.
+            e.println(qualifiedName(bad) + ": " + oneLine(ex) + " (see '" + qualifiedName(bad) + " --help')");
             return 2;
         });
         cl.setExecutionExceptionHandler((ex, bad, parsed) -> {

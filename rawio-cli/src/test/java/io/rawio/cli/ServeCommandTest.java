@@ -155,6 +155,9 @@ class ServeCommandTest {
             {"serve", store, "--batch=0"},
             {"serve", store, "--loop=threads", "--threads=-1"},
             {"serve", store, "--threads=4"},
+            {"serve", store, "--bogus"}, // picocli's own errors: one line too
+            {"serve", store, "--port=abc"},
+            {"serve"},
         };
         for (String[] c : cases) {
             ByteArrayOutputStream err = new ByteArrayOutputStream();

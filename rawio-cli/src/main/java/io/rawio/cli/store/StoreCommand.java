@@ -46,8 +46,7 @@ public final class StoreCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         spec.commandLine().getErr().println("rawio store: a subcommand is required: format, put, get, del, ttl,"
-                + " persist, ls, stat, import, export, check, bench");
-        spec.commandLine().getErr().println("Try 'rawio store --help' for more information.");
+                + " persist, ls, stat, import, export, check, bench (see 'rawio store --help')");
         return 2;
     }
 

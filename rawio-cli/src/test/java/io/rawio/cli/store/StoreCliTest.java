@@ -130,7 +130,7 @@ class StoreCliTest {
                 assertEquals(2, r.exit(), "a bad argument: " + String.join(" ", c) + " -> " + r.err());
             }
             long lines = r.err().strip().lines().count();
-            assertTrue(lines >= 1 && lines <= 2, String.join(" ", c) + " -> " + r.err());
+            assertEquals(1, lines, String.join(" ", c) + " -> " + r.err());
             assertFalse(r.err().contains("Exception"), r.err());
         }
         assertArrayEquals(before, Files.readAllBytes(Path.of(p)), "the store is byte for byte unchanged");

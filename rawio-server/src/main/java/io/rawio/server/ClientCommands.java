@@ -111,7 +111,7 @@ final class ClientCommands {
         out.bulk("version").bulk(Commands.REDIS_VERSION);
         out.bulk("proto").integer(proto);
         out.bulk("id").integer(session.id);
-        out.bulk("mode").bulk("standalone");
+        out.bulk("mode").bulk(Commands.REDIS_MODE);
         out.bulk("role").bulk("master");
         out.bulk("modules").array(0);
     }
@@ -183,14 +183,14 @@ final class ClientCommands {
                     out.error("ERR Unrecognized option '" + new String(args.get(2), StandardCharsets.UTF_8) + "'");
                 }
             }
-            case "info" -> out.bulk(line(session, clock.millis()) + "\n");
+            case "info" -> out.verbatim(line(session, clock.millis()) + "\n");
             case "list" -> {
                 StringBuilder sb = new StringBuilder();
                 long now = clock.millis();
                 for (Session s : clients.all().get()) {
                     sb.append(line(s, now)).append('\n');
                 }
-                out.bulk(sb.toString());
+                out.verbatim(sb.toString());
             }
             case "kill" -> kill(args, out, session);
             case "no-evict", "no-touch", "reply" -> {

@@ -152,7 +152,7 @@ final class ClusterCommands {
                     }
                     sb.append('\n');
                 }
-                out.bulk(sb.toString());
+                out.verbatim(sb.toString());
             }
             case "info" -> {
                 int assigned = 0;
@@ -167,7 +167,7 @@ final class ClusterCommands {
                     }
                 }
                 // Redis (cluster-require-full-coverage yes): the state is fail while a slot has no node.
-                out.bulk(String.join("\r\n", "cluster_state:" + (assigned == KeySlot.SLOTS ? "ok" : "fail"),
+                out.verbatim(String.join("\r\n", "cluster_state:" + (assigned == KeySlot.SLOTS ? "ok" : "fail"),
                         "cluster_slots_assigned:" + assigned, "cluster_slots_ok:" + assigned, "cluster_slots_pfail:0",
                         "cluster_slots_fail:0", "cluster_known_nodes:" + nodes.size(), "cluster_size:" + sized,
                         "cluster_current_epoch:" + nodes.size(), "cluster_my_epoch:" + myEpoch,

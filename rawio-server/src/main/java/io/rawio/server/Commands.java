@@ -22,6 +22,11 @@ import java.util.Map;
 final class Commands {
     /** The Redis version the server says it speaks (clients pick features by it). */
     static final String REDIS_VERSION = "7.0.0";
+    /**
+     * What HELLO and INFO say of the mode: cluster, as INFO's Cluster section says cluster_enabled:1 (the
+     * single-node cluster surface cluster clients connect to), and Redis says so then.
+     */
+    static final String REDIS_MODE = "cluster";
 
     /** What a command asks of its connection after its reply. */
     enum After {
@@ -207,7 +212,7 @@ final class Commands {
                     java.time.Instant now = clock.instant();
                     out.array(2).bulk(Long.toString(now.getEpochSecond())).bulk(Long.toString(now.getNano() / 1000));
                 }
-                case "info" -> out.bulk(info(args));
+                case "info" -> out.verbatim(info(args));
                 case "hello" -> client.hello(args, out, session);
                 case "get", "set", "setex", "psetex", "setnx", "getdel", "getex", "strlen", "mget", "mset", "msetnx" ->
                         strings.run(cmd, args, out);
@@ -366,7 +371,7 @@ final class Commands {
         StringBuilder sb = new StringBuilder();
         java.util.function.Predicate<String> want = sec -> all || asked.contains(sec);
         if (want.test("server")) {
-            section(sb, "Server", "redis_version:" + REDIS_VERSION, "rawio_version:1", "redis_mode:standalone",
+            section(sb, "Server", "redis_version:" + REDIS_VERSION, "rawio_version:1", "redis_mode:" + REDIS_MODE,
                     "os:" + System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
                             + System.getProperty("os.arch"), "arch_bits:64", "multiplexing_api:" + multiplexingApi,
                     "process_id:" + ProcessHandle.current().pid(), "tcp_port:" + portForInfo(),
@@ -536,17 +541,35 @@ final class Commands {
         out.ok();
     }
 
-    /** Redis's shape: {@code ERR unknown command 'x', with args beginning with: 'a' 'b' }. */
-    private static void unknown(List<byte[]> args, ReplyWriter out) {
-        byte[] c = args.getFirst();
-        StringBuilder sb = new StringBuilder("ERR unknown command '")
-                .append(new String(c, 0, Math.min(c.length, 128), StandardCharsets.UTF_8))
-                .append("', with args beginning with: ");
-        for (int i = 1; i < args.size() && sb.length() < 128; i++) {
-            byte[] a = args.get(i);
-            // Each argument cut to 128 bytes, as Redis does: a huge unknown request is not echoed back.
-            sb.append('\'').append(new String(a, 0, Math.min(a.length, 128), StandardCharsets.UTF_8)).append("' ");
+    /**
+     * Redis's shape, byte for byte: {@code ERR unknown command 'x', with args beginning with: 'a' 'b' }, the
+     * name cut to 128 bytes and the arguments listed while the list is under 128 bytes, each cut to what
+     * is left of those 128 (a huge unknown request is not echoed back); the bytes as the client sent
+     * them, up to a NUL as C's {@code %s} stops there, CR and LF as spaces.
+     */
+    static void unknown(List<byte[]> args, ReplyWriter out) {
+        java.io.ByteArrayOutputStream args128 = new java.io.ByteArrayOutputStream();
+        for (int i = 1; i < args.size() && args128.size() < 128; i++) {
+            int room = 128 - args128.size();
+            args128.write('\'');
+            cString(args.get(i), room, args128);
+            args128.write('\'');
+            args128.write(' ');
         }
-        out.error(sb.toString());
+        java.io.ByteArrayOutputStream m = new java.io.ByteArrayOutputStream();
+        m.writeBytes("ERR unknown command '".getBytes(StandardCharsets.US_ASCII));
+        cString(args.getFirst(), 128, m);
+        m.writeBytes("', with args beginning with: ".getBytes(StandardCharsets.US_ASCII));
+        m.writeBytes(args128.toByteArray());
+        out.error(m.toByteArray());
+    }
+
+    /** C's {@code %.*s}: at most {@code max} bytes of {@code b}, up to its first NUL. */
+    private static void cString(byte[] b, int max, java.io.ByteArrayOutputStream to) {
+        int n = 0;
+        while (n < b.length && n < max && b[n] != 0) {
+            n++;
+        }
+        to.write(b, 0, n);
     }
 }

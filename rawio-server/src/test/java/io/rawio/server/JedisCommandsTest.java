@@ -219,13 +219,13 @@ class JedisCommandsTest {
         // HELLO 3 again: a map (RESP3), the same id.
         Object hello3 = text(three.sendCommand(Protocol.Command.HELLO, "3"));
         assertEquals(List.of(List.of("server", "redis"), List.of("version", Commands.REDIS_VERSION),
-                List.of("proto", 3L), List.of("id", id), List.of("mode", "standalone"), List.of("role", "master"),
+                List.of("proto", 3L), List.of("id", id), List.of("mode", "cluster"), List.of("role", "master"),
                 List.of("modules", List.of())), hello3);
         // HELLO 2 with AUTH and SETNAME: a flat array, and the connection speaks RESP2 from then on.
         Object hello2 = text(three.sendCommand(Protocol.Command.HELLO, "2", "AUTH", "default", PASSWORD, "SETNAME",
                 "now-two"));
         assertEquals(List.of("server", "redis", "version", Commands.REDIS_VERSION, "proto", 2L, "id", id, "mode",
-                "standalone", "role", "master", "modules", List.of()), hello2);
+                "cluster", "role", "master", "modules", List.of()), hello2);
         assertEquals("2", clientFields(three.clientInfo()).get("resp"));
         assertEquals("now-two", three.clientGetname());
         assertEquals("NOPROTO unsupported protocol version", error(() -> three.sendCommand(Protocol.Command.HELLO, "4")));
@@ -389,7 +389,7 @@ class JedisCommandsTest {
         assertFalse(server.contains("# Clients"), server);
         Map<String, String> s = fields(server);
         assertEquals(Commands.REDIS_VERSION, s.get("redis_version"));
-        assertEquals("standalone", s.get("redis_mode"));
+        assertEquals("cluster", s.get("redis_mode"));
         assertEquals(Integer.toString(address.getPort()), s.get("tcp_port"));
         assertEquals(Long.toString(ProcessHandle.current().pid()), s.get("process_id"));
         Map<String, String> clients = fields(j.info("clients"));

@@ -46,6 +46,29 @@ class RedisRepliesTest {
     }
 
     /**
+     * After HELLO 3, text meant for people comes as Redis 7 sends it: a verbatim string ({@code =len},
+     * {@code txt:}, the text) for INFO, CLIENT INFO and LIST, CLUSTER INFO and NODES; a bulk string in RESP2.
+     */
+    @Test
+    void textRepliesAreVerbatimStringsInResp3() throws Exception {
+        String two = c.call("CLUSTER", "INFO");
+        assertTrue(two.startsWith("$") && two.contains("cluster_state:ok"), two);
+        assertTrue(c.call("HELLO", "3").startsWith("%7\r\n"));
+        for (String[] cmd : new String[][] {{"INFO", "server"}, {"CLIENT", "INFO"}, {"CLIENT", "LIST"},
+                {"CLUSTER", "INFO"}, {"CLUSTER", "NODES"}}) {
+            String r = c.call(cmd);
+            int eol = r.indexOf("\r\n");
+            int len = Integer.parseInt(r.substring(1, eol));
+            assertTrue(r.startsWith("=") && r.startsWith("txt:", eol + 2), String.join(" ", cmd) + " -> " + r);
+            assertEquals(eol + 2 + len + 2, r.length(), "the length counts txt: and the text: " + r);
+        }
+        String three = c.call("CLUSTER", "INFO");
+        assertEquals(two.substring(two.indexOf("\r\n") + 2), three.substring(three.indexOf("\r\n") + 2 + 4),
+                "the same text");
+        assertEquals("+PONG\r\n", c.call("PING"));
+    }
+
+    /**
      * CLUSTER SLOTS: one range, and its entry is [start, end, master] (three elements, replicas would
      * follow); a wrong count makes a cluster client wait for an element that never comes.
      */

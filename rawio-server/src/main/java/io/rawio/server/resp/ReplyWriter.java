@@ -18,6 +18,7 @@ public final class ReplyWriter {
     private static final byte[] NULL_BULK = "$-1\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] NULL_ARRAY = "*-1\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] NULL3 = "_\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] TXT = "txt:".getBytes(StandardCharsets.US_ASCII);
 
     private byte[] buf;
     private int size;
@@ -59,6 +60,34 @@ public final class ReplyWriter {
      */
     public ReplyWriter error(String message) {
         return line('-', message.replace('\r', ' ').replace('\n', ' '));
+    }
+
+    /** The same, of bytes as they are (a client's own, not text of ours): CR and LF become spaces. */
+    public ReplyWriter error(byte[] message) {
+        put((byte) '-');
+        int at = size;
+        raw(message, 0, message.length);
+        for (int i = at; i < size; i++) {
+            if (buf[i] == '\r' || buf[i] == '\n') {
+                buf[i] = ' ';
+            }
+        }
+        return raw(CRLF, 0, 2);
+    }
+
+    /**
+     * Text meant for people (INFO, CLIENT LIST, CLUSTER NODES): a verbatim string {@code =len txt:...} in
+     * RESP3, as Redis 7 sends it, a bulk string in RESP2.
+     */
+    public ReplyWriter verbatim(String text) {
+        byte[] b = text.getBytes(StandardCharsets.UTF_8);
+        if (protocol != 3) {
+            return bulk(b);
+        }
+        header('=', b.length + 4L);
+        raw(TXT, 0, TXT.length);
+        raw(b, 0, b.length);
+        return raw(CRLF, 0, 2);
     }
 
     /** An integer: {@code :n}. */

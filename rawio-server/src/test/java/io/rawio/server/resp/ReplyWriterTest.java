@@ -36,6 +36,20 @@ class ReplyWriterTest {
     }
 
     @Test
+    void textForPeopleIsAVerbatimStringInResp3AndABulkStringInResp2() {
+        assertEquals("$10\r\n# Server\r\n\r\n", s(new ReplyWriter().verbatim("# Server\r\n")));
+        ReplyWriter w = new ReplyWriter();
+        w.protocol(3);
+        assertEquals("=14\r\ntxt:# Server\r\n\r\n", s(w.verbatim("# Server\r\n")));
+    }
+
+    @Test
+    void anErrorOfAClientsBytesKeepsThemAndIsOneLine() {
+        byte[] m = {'E', 'R', 'R', ' ', (byte) 0xff, '\r', '\n', 'x'};
+        assertEquals("-ERR \u00ff  x\r\n", s(new ReplyWriter().error(m)));
+    }
+
+    @Test
     void anErrorIsAlwaysOneLine() {
         assertEquals("-ERR a  b\r\n", s(new ReplyWriter().error("ERR a\r\nb")));
     }

@@ -67,18 +67,21 @@ for _ in $(seq "$warmup"); do # untimed
   redis-benchmark -p "$rport" "$@" >/dev/null 2>&1 || true
 done
 : >"$work/results"
-loopstat() { # the serving loop's CPU ms, heap bytes allocated, commands run
-  redis-cli -p "$sport" info everything | tr -d '\r' \
-    | awk -F: '/^loop_cpu_ms:/{c=$2} /^loop_allocated_bytes:/{a=$2} /^total_commands_processed:/{n=$2} END {print c, a, n}'
+hz=$(getconf CLK_TCK)
+srvstat() { # a server's loop CPU ms and heap bytes (rawio's INFO; 0 for redis), commands run, process CPU ticks
+  redis-cli -p "$1" info everything | tr -d '\r' \
+    | awk -F: '/^loop_cpu_ms:/{c=$2} /^loop_allocated_bytes:/{a=$2} /^total_commands_processed:/{n=$2}
+               /^process_id:/{p=$2} END {print c+0, a+0, n+0, p}' \
+    | { read -r c a n p; t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0); echo "$c $a $n $t"; }
 }
 : >"$work/loop"
 for r in $(seq "$rounds"); do
   for who in rawio redis; do
     port=$([ $who = rawio ] && echo $sport || echo $rport)
-    [ $who = rawio ] && before=$(loopstat)
+    before=$(srvstat "$port")
     redis-benchmark -p "$port" --csv "$@" 2>/dev/null | sed 1d | tr -d '"' \
       | awk -F, -v who=$who -v r=$r '{print r, who, $1, $2, $7}' >>"$work/results"
-    [ $who = rawio ] && echo "$r $before $(loopstat)" >>"$work/loop"
+    echo "$r $who $before $(srvstat "$port")" >>"$work/loop"
   done
 done
 echo "| round | test | rawio req/s | redis req/s | ratio | rawio p99 ms | redis p99 ms |"
@@ -86,8 +89,11 @@ echo "| --- | --- | ---: | ---: | ---: | ---: | ---: |"
 awk '{k=$1" "$3; if ($2=="rawio") {a[k]=$4; ap[k]=$5} else {b[k]=$4; bp[k]=$5}; if (!(k in seen)) {seen[k]=1; order[n++]=k}}
      END {for (i=0;i<n;i++) {k=order[i]; split(k,p," "); printf "| %s | %s | %.0f | %.0f | %.2f | %s | %s |\n", p[1], p[2], a[k], b[k], a[k]/b[k], ap[k], bp[k]}}' "$work/results"
 echo
-echo "rawio's loop thread per request (all tests of the round): CPU and heap bytes allocated"
-awk '{n=$7-$4; if (n>0) printf "round %s: %.2f us CPU, %.0f heap bytes per request\n", $1, ($5-$2)*1000/n, ($6-$3)/n}' "$work/loop"
+echo "per request (all tests of the round): CPU of the whole process (every thread, user + system), and"
+echo "rawio's loop thread's CPU and the heap bytes it allocated"
+awk -v hz="$hz" '{n=$9-$5; if (n <= 0) next; cpu=($10-$6)*1e6/hz/n;
+     if ($2=="rawio") printf "round %s: rawio %.2f us process CPU (loop thread %.2f us, %.0f heap bytes)", $1, cpu, ($7-$3)*1000/n, ($8-$4)/n;
+     else printf "; redis-server %.2f us process CPU\n", cpu}' "$work/loop"
 echo
 awk '{k=$1" "$3; if ($2=="rawio") a[k]=$4; else b[k]=$4} END {for (k in a) {split(k,p," "); print p[2], a[k]/b[k]}}' \
   "$work/results" | sort -k1,1 -k2,2n \

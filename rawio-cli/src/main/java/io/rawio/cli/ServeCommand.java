@@ -79,10 +79,11 @@ public final class ServeCommand implements Callable<Integer> {
             description = "none, or durable: +OK only once the write is on the device (default: ${DEFAULT-VALUE})")
     String durability;
 
-    @Option(names = "--loop", paramLabel = "KIND", defaultValue = "epoll",
-            description = "The loop: epoll (one thread, epoll), uring (one thread, every socket operation through"
-                    + " an io_uring ring; epoll when io_uring is refused here, saying why), threads (a thread per"
-                    + " connection, blocking sockets, the store under one lock) (default: ${DEFAULT-VALUE}). The"
+    @Option(names = "--loop", paramLabel = "KIND", defaultValue = "uring",
+            description = "The loop: uring (one thread, every socket operation and the store's reads and writes"
+                    + " through one io_uring ring; the epoll loop when io_uring is refused here, saying why in the"
+                    + " ready line), epoll (one thread, epoll), threads (a thread per connection, blocking sockets,"
+                    + " the store under one lock) (default: ${DEFAULT-VALUE}). The"
                     + " uring loop's features can be turned off with RAWIO_JAVA_OPTS=-Drawio.uring.multishotAccept=false,"
                     + " -Drawio.uring.multishotRecv=false, -Drawio.uring.bufferRing=false;"
                     + " -Drawio.uring.directRead=65536 reads the rest of values of 64k or more straight from the"

@@ -24,6 +24,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** {@code rawio serve}: ready line, a client session, SHUTDOWN with the data kept, bad flags. */
 @Timeout(120)
 class ServeCommandTest {
+    /** The loop serve runs unless told: io_uring's, or epoll's where io_uring is refused (saying why). */
+    private static final String DEFAULT_LOOP = io.rawio.uring.IoUring.available() ? "uring" : "epoll \\(io_uring refused";
     @TempDir
     Path dir;
 
@@ -63,7 +65,7 @@ class ServeCommandTest {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(
                 () -> run(out, err, "serve", store, "--port=0", "--engine=psync"), r -> Thread.ofPlatform().start(r));
-        Pattern ready = Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+) \\(loop epoll");
+        Pattern ready = Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+) \\(loop " + DEFAULT_LOOP);
         Matcher m = awaitReady(ready, out, err, serving);
         int port = Integer.parseInt(m.group(1));
         try (Socket s = new Socket("127.0.0.1", port)) {
@@ -179,7 +181,7 @@ class ServeCommandTest {
         CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(
                 () -> run(out, err, "serve", store.toString(), "--port=0", "--engine=psync", "--create", "--size=48m",
                         "--max-value=64k", "--idle-timeout=1s"), r -> Thread.ofPlatform().start(r));
-        Pattern ready = Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+) \\(loop epoll, store [^,]+, (\\d+) slot class");
+        Pattern ready = Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+) \\(loop " + DEFAULT_LOOP + ".*, store [^,]+, (\\d+) slot class");
         Matcher m = awaitReady(ready, out, err, serving);
         assertTrue(java.nio.file.Files.size(store) >= 48L << 20, "formatted to its size");
         assertTrue(Integer.parseInt(m.group(2)) > 1, "classes derived from --max-value: " + m.group());
@@ -221,7 +223,7 @@ class ServeCommandTest {
         CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(
                 () -> run(out, err, "serve", dir.resolve("u.store").toString(), "--engine=psync", "--create", "--size=32m",
                         "--max-value=64k", "--unixsocket=" + sock), r -> Thread.ofPlatform().start(r));
-        awaitReady(Pattern.compile(Pattern.quote("ready on unix:" + sock + " (loop epoll")), out, err, serving);
+        awaitReady(Pattern.compile(Pattern.quote("ready on unix:" + sock + " (loop ") + DEFAULT_LOOP), out, err, serving);
         try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
                 java.net.UnixDomainSocketAddress.of(sock))) {
             ch.write(java.nio.ByteBuffer.wrap("PING\r\nSHUTDOWN\r\n".getBytes(StandardCharsets.US_ASCII)));

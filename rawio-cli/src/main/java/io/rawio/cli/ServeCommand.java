@@ -247,6 +247,11 @@ public final class ServeCommand implements Callable<Integer> {
             }
         }, "rawio-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        // SIGTERM and SIGINT stop the loop as SHUTDOWN does, and serve exits 0 once the store is closed, as
+        // redis-server does (through the shutdown hook alone the JVM would exit 143 or 130). The hook stays for
+        // the other ways a JVM is stopped.
+        onSignal("TERM", server::stop);
+        onSignal("INT", server::stop);
         InetSocketAddress at = server.address();
         String where = at == null ? "unix:" + unixSocket : at.getAddress().getHostAddress() + ":" + at.getPort();
         var map = options.cluster();
@@ -277,6 +282,15 @@ public final class ServeCommand implements Callable<Integer> {
         out.println("rawio serve: stopped; the store is closed");
         out.flush();
         return status;
+    }
+
+    /** Runs {@code then} on the signal {@code name} instead of the JVM's shutdown; where it cannot, the hook does. */
+    private static void onSignal(String name, Runnable then) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal(name), s -> then.run());
+        } catch (IllegalArgumentException inUse) {
+            // the signal is taken (by the JVM, with -Xrs): the shutdown hook stops the server instead
+        }
     }
 
     /**

@@ -74,6 +74,12 @@ class ServeCommandTest {
             DataInputStream in = new DataInputStream(s.getInputStream());
             o.write("*3\r\n$3\r\nSET\r\n$4\r\nname\r\n$5\r\nrawio\r\n".getBytes(StandardCharsets.US_ASCII));
             assertEquals("+OK\r", line(in));
+            // A second server on the same store is refused clearly, and the first goes on unharmed.
+            ByteArrayOutputStream second = new ByteArrayOutputStream();
+            assertEquals(1, run(new ByteArrayOutputStream(), second, "serve", store, "--port=0", "--engine=psync"));
+            String refused = second.toString(StandardCharsets.UTF_8).strip();
+            assertEquals(1, refused.lines().count(), refused);
+            assertTrue(refused.startsWith("rawio serve: ") && refused.contains("in use"), refused);
             o.write("GET name\r\n".getBytes(StandardCharsets.US_ASCII));
             assertEquals("$5\r", line(in));
             assertEquals("rawio\r", line(in));

@@ -22,14 +22,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * kill -9 of {@code rawio serve --durability=durable} in the middle of pipelined SETs from four clients,
- * three times, on the psync and io_uring engines: after each, every key the server answered +OK for
- * reads back exactly from the store.
+ * three times, on each loop: after each, every key the server answered +OK for reads back exactly from
+ * the store. And SIGTERM in the same place: serve stops by itself, exits 0 with the store closed, and
+ * loses nothing it acknowledged.
  */
 @Timeout(180)
 class ServeKillNineTest {
@@ -68,12 +69,15 @@ class ServeKillNineTest {
 
     /**
      * The epoll loop on psync waits for each wave's putMany; the io_uring loop on the io_uring engine puts
-     * it into its ring and holds the +OKs until its group commit (the held replies of RoundBatcher).
+     * it into its ring and holds the +OKs until its group commit (the held replies of RoundBatcher); the
+     * threads loop writes each connection's SETs from its own thread.
      */
-    @ParameterizedTest
-    @ValueSource(strings = {"psync", "uring"})
-    void everyOkdDurableSetSurvivesKillNine(String engine) throws Exception {
+    @ParameterizedTest(name = "{2} of the {1} loop on {0}")
+    @CsvSource({"psync, epoll, KILL", "uring, uring, KILL", "psync, threads, KILL",
+        "psync, epoll, TERM", "uring, uring, TERM", "psync, threads, TERM"})
+    void everyOkdDurableSetSurvives(String engine, String loop, String signal) throws Exception {
         assumeTrue(!engine.equals("uring") || io.rawio.uring.IoUring.available(), "io_uring unavailable");
+        boolean term = signal.equals("TERM");
         Path store = dir.resolve("s.store");
         StoreOptions o = StoreOptions.defaults().withEngine(engine);
         // Room for every key the rounds write (about 10,400 slots a class): nothing acknowledged is evicted.
@@ -86,7 +90,7 @@ class ServeKillNineTest {
             String java = ProcessHandle.current().info().command().orElse("java");
             Process child = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
                     System.getProperty("java.class.path"), Main.class.getName(), "serve", store.toString(), "--port=0",
-                    "--durability=durable", "--engine=" + engine, "--loop=" + (engine.equals("uring") ? "uring" : "epoll"))
+                    "--durability=durable", "--engine=" + engine, "--loop=" + loop)
                     .redirectErrorStream(true).redirectOutput(out.toFile()).start();
             try {
                 Pattern ready = Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+)");
@@ -127,7 +131,11 @@ class ServeKillNineTest {
                         }
                         batch++;
                         if (System.nanoTime() > killAt) {
-                            child.destroyForcibly(); // SIGKILL while these batches are in flight
+                            if (term) {
+                                child.destroy(); // SIGTERM while these batches are in flight
+                            } else {
+                                child.destroyForcibly(); // SIGKILL while these batches are in flight
+                            }
                             killed = true;
                         }
                         for (int c = 0; c < clients.size(); c++) {
@@ -149,8 +157,20 @@ class ServeKillNineTest {
                     }
                 }
             } finally {
-                child.destroyForcibly();
+                if (term) {
+                    // It stops by itself: what it parsed is answered, the store checkpointed and closed.
+                    boolean stopped = child.waitFor(60, TimeUnit.SECONDS);
+                    child.destroyForcibly();
+                    assertTrue(stopped, "serve stops on SIGTERM: " + Files.readString(out));
+                } else {
+                    child.destroyForcibly();
+                }
                 assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+            }
+            if (term) {
+                String said = Files.readString(out);
+                assertEquals(0, child.exitValue(), "SIGTERM is a clean stop: " + said);
+                assertTrue(said.contains("stopped; the store is closed"), said);
             }
             try (SlotStore s = SlotStore.open(store, o)) {
                 for (String k : acked) {

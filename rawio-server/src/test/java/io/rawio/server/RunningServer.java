@@ -76,6 +76,19 @@ final class RunningServer implements AutoCloseable {
         loop = Thread.ofPlatform().name("test-loop-" + kind).start(server::run);
     }
 
+    /** Loop {@code kind} on a store the caller opened (one over a fault-injecting engine, say); closes it. */
+    RunningServer(String kind, SlotStore store, long maxBulk) throws Exception {
+        assumeLoop(kind);
+        this.store = store;
+        try {
+            server = open(kind, store, ServerOptions.loopback(0, maxBulk));
+        } catch (Exception | Error e) {
+            store.close();
+            throw e;
+        }
+        loop = Thread.ofPlatform().name("test-loop-" + kind).start(server::run);
+    }
+
     /** Skips the test, with the reason, when the loop cannot run here (io_uring refused). */
     static void assumeLoop(String kind) {
         if (kind.equals("uring")) {

@@ -63,7 +63,7 @@ final class ClusterCommands {
         return map == null || n == map.self();
     }
 
-    private String myId() {
+    String myId() {
         return map == null ? nodeId : map.self().id();
     }
 

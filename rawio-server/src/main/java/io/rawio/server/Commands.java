@@ -356,7 +356,7 @@ final class Commands {
     }
 
     /**
-     * INFO [section ...]: server, clients, memory, persistence, stats, cluster, keyspace, and a rawio
+     * INFO [section ...]: server, clients, memory, persistence, stats, replication, cluster, keyspace, and a rawio
      * section with the store's numbers; "all", "everything" and "default" give them all.
      */
     private String info(List<byte[]> args) {
@@ -395,6 +395,14 @@ final class Commands {
             section(sb, "Stats", "total_connections_received:" + connectionsAccepted,
                     "total_commands_processed:" + commandsRun, "keyspace_hits:" + st.hits(),
                     "keyspace_misses:" + st.misses(), "evicted_keys:" + st.evictions(), "expired_keys:" + st.expired());
+        }
+        if (want.test("replication")) {
+            // A primary without replicas: clients that look for the primary (valkey-glide's standalone
+            // client) read role:master here.
+            section(sb, "Replication", "role:master", "connected_slaves:0", "master_failover_state:no-failover",
+                    "master_replid:" + cluster.myId(), "master_replid2:" + "0".repeat(40), "master_repl_offset:0",
+                    "second_repl_offset:-1", "repl_backlog_active:0", "repl_backlog_size:1048576",
+                    "repl_backlog_first_byte_offset:0", "repl_backlog_histlen:0");
         }
         if (want.test("cluster")) {
             // The node answers CLUSTER as a cluster of one (ClusterCommands); cluster clients (redis-py's

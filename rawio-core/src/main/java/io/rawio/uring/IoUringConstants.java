@@ -135,6 +135,12 @@ public final class IoUringConstants {
     public static final int IORING_REGISTER_PROBE = 8;
     /** Starts a ring set up with IORING_SETUP_R_DISABLED (5.10). */
     public static final int IORING_REGISTER_ENABLE_RINGS = 12;
+    /** Registers buffers with a struct io_uring_rsrc_register (5.13; a sparse table: 5.19). */
+    public static final int IORING_REGISTER_BUFFERS2 = 15;
+    /** Replaces registered buffers from an index on, with a struct io_uring_rsrc_update2 (5.13). */
+    public static final int IORING_REGISTER_BUFFERS_UPDATE = 16;
+    /** io_uring_rsrc_register.flags: a table of empty slots, filled by updates (5.19). */
+    public static final int IORING_RSRC_REGISTER_SPARSE = 1;
     /** Registers a ring of provided buffers (struct io_uring_buf_reg); 5.19. */
     public static final int IORING_REGISTER_PBUF_RING = 22;
     public static final int IORING_UNREGISTER_PBUF_RING = 23;

@@ -118,6 +118,8 @@ final class Commands {
     long rounds;
     /** Store reads the loop issued on its own ring, and those issued again (the key moved), for INFO. */
     java.util.function.LongSupplier ringReads = () -> 0;
+    /** Of those, reads into registered buffers (READ_FIXED). */
+    java.util.function.LongSupplier ringFixedReads = () -> 0;
     java.util.function.LongSupplier ringRereads = () -> 0;
     /** Bytes the io_uring loop read straight into query buffers, the rest of large values (INFO). */
     java.util.function.LongSupplier directReadBytes = () -> 0;
@@ -419,7 +421,8 @@ final class Commands {
                     "failed:" + (store.isFailed() ? 1 : 0),
                     "loop_rounds:" + rounds, "put_batches:" + putBatches,
                     "held_set_waves:" + heldSetWaves, "get_batches:" + getBatches,
-                    "ring_reads:" + ringReads.getAsLong(), "ring_rereads:" + ringRereads.getAsLong(),
+                    "ring_reads:" + ringReads.getAsLong(), "ring_fixed_reads:" + ringFixedReads.getAsLong(),
+                    "ring_rereads:" + ringRereads.getAsLong(),
                     "direct_read_bytes:" + directReadBytes.getAsLong(),
                     "store_batches_on_loop_ring:" + (storeOnLoopRing.getAsBoolean() ? 1 : 0),
                     "loop_cpu_ms:" + loopCpuNanos() / 1_000_000, "loop_allocated_bytes:" + loopAllocatedBytes());

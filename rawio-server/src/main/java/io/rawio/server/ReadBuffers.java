@@ -12,6 +12,9 @@ import java.util.ArrayDeque;
  * buffer fits, free buffers of other sizes are given back to make room; when every byte is in use,
  * {@link #take} says so (null) and the caller waits for buffers to come back.
  *
+ * <p>With {@link Pins} each buffer is registered with the loop's ring as it is made (a READ_FIXED then
+ * reads into it without pinning its pages per read) and unregistered before it is freed.
+ *
  * <p>Single-threaded: the loop's thread only (each buffer's arena is confined to it). {@link #close()}
  * frees everything; call it only when no read or send can still use a buffer.
  */
@@ -20,21 +23,52 @@ final class ReadBuffers implements AutoCloseable {
     static final int MIN_SIZE = 8 * 1024;
     private static final int CLASSES = 24;
 
-    /** One buffer: its memory and the arena that frees it. */
+    /** One buffer: its memory, the arena that frees it, and its registered slot (-1: none). */
     static final class Buffer {
         final MemorySegment memory;
         final Arena arena;
         final int sizeClass;
+        /** Its index among the ring's registered buffers, for READ_FIXED; -1 when it is not registered. */
+        final int slot;
 
-        Buffer(MemorySegment memory, Arena arena, int sizeClass) {
+        Buffer(MemorySegment memory, Arena arena, int sizeClass, int slot) {
             this.memory = memory;
             this.arena = arena;
             this.sizeClass = sizeClass;
+            this.slot = slot;
         }
+    }
+
+    /** Registers buffers with the ring as they are made, and unregisters them before they are freed. */
+    interface Pins {
+        /** Registers {@code m}: its slot, or -1 when it cannot be (reads into it are then plain reads). */
+        int pin(MemorySegment m);
+
+        /** Unregisters the buffer of {@code slot}. */
+        void unpin(int slot);
+
+        /** Unregisters every buffer (before all are freed). */
+        void unpinAll();
+
+        Pins NONE = new Pins() {
+            @Override
+            public int pin(MemorySegment m) {
+                return -1;
+            }
+
+            @Override
+            public void unpin(int slot) {
+            }
+
+            @Override
+            public void unpinAll() {
+            }
+        };
     }
 
     private final long budgetBytes;
     private final int alignment;
+    private final Pins pins;
     @SuppressWarnings("unchecked")
     private final ArrayDeque<Buffer>[] free = new ArrayDeque[CLASSES];
     /** Bytes of every buffer made and not freed, in use or free. */
@@ -44,11 +78,17 @@ final class ReadBuffers implements AutoCloseable {
     private boolean closed;
 
     ReadBuffers(long budgetBytes, int alignment) {
+        this(budgetBytes, alignment, Pins.NONE);
+    }
+
+    /** Buffers registered with {@code pins} as they are made. */
+    ReadBuffers(long budgetBytes, int alignment, Pins pins) {
         if (budgetBytes < MIN_SIZE) {
             throw new IllegalArgumentException("read buffer budget too small: budgetBytes=" + budgetBytes);
         }
         this.budgetBytes = budgetBytes;
         this.alignment = alignment;
+        this.pins = pins;
         for (int i = 0; i < CLASSES; i++) {
             free[i] = new ArrayDeque<>();
         }
@@ -86,6 +126,9 @@ final class ReadBuffers implements AutoCloseable {
         for (int k = CLASSES - 1; k >= 0 && allocatedBytes + need > budgetBytes; k--) {
             while (allocatedBytes + need > budgetBytes && !free[k].isEmpty()) {
                 Buffer f = free[k].poll();
+                if (f.slot >= 0) {
+                    pins.unpin(f.slot);
+                }
                 f.arena.close();
                 allocatedBytes -= classBytes(k);
                 freeBytes -= classBytes(k);
@@ -98,7 +141,7 @@ final class ReadBuffers implements AutoCloseable {
         MemorySegment m = AlignedMemory.allocate(arena, need, alignment);
         allocatedBytes += need;
         inUse++;
-        return new Buffer(m, arena, c);
+        return new Buffer(m, arena, c, pins.pin(m));
     }
 
     /** A buffer back from its read and send. */
@@ -136,6 +179,7 @@ final class ReadBuffers implements AutoCloseable {
             return;
         }
         closed = true;
+        pins.unpinAll(); // before the memory goes
         for (ArrayDeque<Buffer> q : free) {
             for (Buffer b : q) {
                 b.arena.close();

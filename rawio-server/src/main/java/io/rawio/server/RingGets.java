@@ -41,8 +41,8 @@ final class RingGets implements RoundBatcher.DeviceGets {
 
     /** How the loop puts a read into its ring and brings a connection into a round. */
     interface Ring {
-        /** Queues a read of {@code length} bytes at {@code offset} of {@code fd} into {@code buf}. */
-        void read(int fd, MemorySegment buf, int length, long offset, long userData);
+        /** Queues a read of {@code length} bytes at {@code offset} of {@code fd} into {@code buf}'s memory. */
+        void read(int fd, ReadBuffers.Buffer buf, int length, long offset, long userData);
 
         /** The user_data that brings the read's completion to {@link #completed}. */
         long tag(int id);
@@ -113,7 +113,7 @@ final class RingGets implements RoundBatcher.DeviceGets {
         r.attempts++;
         reads++;
         inFlight++;
-        ring.read(r.read.fd(), r.buffer.memory, r.read.length(), r.read.offset(), ring.tag(r.id));
+        ring.read(r.read.fd(), r.buffer, r.read.length(), r.read.offset(), ring.tag(r.id));
     }
 
     /** A read's completion ({@code res} bytes read, or -errno). */

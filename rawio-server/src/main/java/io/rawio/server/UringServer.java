@@ -156,12 +156,15 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         core.commands.directReadBytes = receives::directReadBytes;
         UringStoreReads sr = null;
         if (Boolean.parseBoolean(System.getProperty("rawio.uring.storeReads", "true")) && IoUring.supports(IORING_OP_READ)) {
-            this.readBuffers = new ReadBuffers(Long.getLong("rawio.uring.readBufferBytes", READ_BUFFER_BYTES),
-                    io.rawio.store.DeviceRead.ALIGNMENT);
-            this.gets = new RingGets(store, sr = new UringStoreReads(r, this::sqe, id -> tag(DEVREAD, id),
-                    this::readyIfOpen), readBuffers, DEVICE_REPLIES);
+            long budget = Long.getLong("rawio.uring.readBufferBytes", READ_BUFFER_BYTES);
+            sr = new UringStoreReads(r, this::sqe, id -> tag(DEVREAD, id), this::readyIfOpen,
+                    (int) Math.min(Integer.MAX_VALUE, budget / ReadBuffers.MIN_SIZE));
+            this.readBuffers = new ReadBuffers(budget, io.rawio.store.DeviceRead.ALIGNMENT, sr);
+            this.gets = new RingGets(store, sr, readBuffers, DEVICE_REPLIES);
             core.batcher.deviceGets(gets);
             core.commands.ringReads = () -> gets.reads;
+            UringStoreReads fixedCount = sr;
+            core.commands.ringFixedReads = () -> fixedCount.fixedReads;
             core.commands.storeOnLoopRing = () -> storeOnRing;
         } else {
             this.readBuffers = null;
@@ -242,7 +245,8 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     /** One line for the ready line: the socket features, and where the store's reads go. */
     public String describe() {
         return features.describe() + "; " + (gets != null
-                ? "store reads on this ring (and its batches, with an io_uring engine); " + sends.zeroCopyNote()
+                ? "store reads on this ring (and its batches, with an io_uring engine), " + storeReads.describe() + "; "
+                        + sends.zeroCopyNote()
                 : "store reads by the store's engine (-Drawio.uring.storeReads=false)");
     }
 

@@ -1,6 +1,7 @@
 package io.rawio.server;
 
 import static io.rawio.uring.IoUringConstants.IORING_OP_READ;
+import static io.rawio.uring.IoUringConstants.IORING_OP_READ_FIXED;
 import static io.rawio.uring.IoUringConstants.IOSQE_FIXED_FILE;
 
 import io.rawio.nativeio.NativeIoException;
@@ -12,24 +13,42 @@ import java.util.function.IntToLongFunction;
 import java.util.function.LongSupplier;
 
 /**
- * Where the io_uring loop fills the SQE of a store read ({@link RingGets}): an IORING_OP_READ on the
- * loop's ring, of the store's file registered with the ring (IOSQE_FIXED_FILE, index 0: the read
- * takes no reference on the file) unless the kernel refuses or {@code -Drawio.uring.fixedFiles=false}.
- * The loop's thread only.
+ * Where the io_uring loop fills the SQE of a store read ({@link RingGets}): an IORING_OP_READ_FIXED on
+ * the loop's ring into a read buffer registered with the ring ({@link ReadBuffers.Pins}: a sparse table
+ * of registered buffers, each buffer put in a slot as it is made, so its pages are not pinned again for
+ * every read), of the store's file registered with the ring (IOSQE_FIXED_FILE, index 0: the read
+ * takes no reference on the file). Each falls back to the plain form where the kernel refuses it
+ * (RLIMIT_MEMLOCK for the buffers, say) or {@code -Drawio.uring.fixedBuffers=false},
+ * {@code -Drawio.uring.fixedFiles=false}. The loop's thread only.
  */
-final class UringStoreReads implements RingGets.Ring {
+final class UringStoreReads implements RingGets.Ring, ReadBuffers.Pins {
+    /** The most buffers the kernel registers with one ring (IORING_MAX_REG_BUFFERS). */
+    static final int MAX_SLOTS = 1 << 14;
     private final IoUring ring;
     private final LongSupplier sqe;
     private final IntToLongFunction tag;
     private final Consumer<Connection> ready;
     private int storeFd = -1;
     private boolean fixed;
+    /** Buffers are registered (until the kernel refuses one); the table of slots, once made. */
+    private boolean pinning = Boolean.parseBoolean(System.getProperty("rawio.uring.fixedBuffers", "true"));
+    private final int slots;
+    private int[] freeSlots;
+    private int freeSlotCount;
+    /** Why buffers are not registered, or null. */
+    private String pinsOff;
+    /** Reads that went out as READ_FIXED (for INFO and tests). */
+    long fixedReads;
 
     /**
      * Reads on {@code ring}, each in the SQE {@code sqe} gives, tagged by {@code tag}; {@code ready}
      * brings a connection whose read completed into a round (if it is still open).
      */
-    UringStoreReads(IoUring ring, LongSupplier sqe, IntToLongFunction tag, Consumer<Connection> ready) {
+    UringStoreReads(IoUring ring, LongSupplier sqe, IntToLongFunction tag, Consumer<Connection> ready, int slots) {
+        this.slots = Math.max(1, Math.min(MAX_SLOTS, slots));
+        if (!pinning) {
+            pinsOff = "-Drawio.uring.fixedBuffers=false";
+        }
         this.ring = ring;
         this.sqe = sqe;
         this.tag = tag;
@@ -37,7 +56,8 @@ final class UringStoreReads implements RingGets.Ring {
     }
 
     @Override
-    public void read(int fd, MemorySegment buf, int length, long offset, long userData) {
+    public void read(int fd, ReadBuffers.Buffer into, int length, long offset, long userData) {
+        MemorySegment buf = into.memory;
         if (storeFd == -1) {
             storeFd = fd; // the store's file: registered once, on the loop's thread, at the first read
             if (Boolean.parseBoolean(System.getProperty("rawio.uring.fixedFiles", "true"))) {
@@ -51,12 +71,83 @@ final class UringStoreReads implements RingGets.Ring {
         }
         MemorySegment sqes = ring.sqeArray();
         long at = sqe.getAsLong();
+        byte op = into.slot >= 0 ? IORING_OP_READ_FIXED : IORING_OP_READ;
         if (fixed && fd == storeFd) {
-            SqeDescriptor.prep(sqes, at, IORING_OP_READ, 0, buf.address(), length, offset, userData);
+            SqeDescriptor.prep(sqes, at, op, 0, buf.address(), length, offset, userData);
             SqeDescriptor.flags(sqes, at, IOSQE_FIXED_FILE);
         } else {
-            SqeDescriptor.prep(sqes, at, IORING_OP_READ, fd, buf.address(), length, offset, userData);
+            SqeDescriptor.prep(sqes, at, op, fd, buf.address(), length, offset, userData);
         }
+        if (into.slot >= 0) {
+            SqeDescriptor.bufIndex(sqes, at, (short) into.slot);
+            fixedReads++;
+        }
+    }
+
+    /** A new read buffer: registered in a free slot (the table made at the first), or -1. */
+    @Override
+    public int pin(MemorySegment m) {
+        if (!pinning) {
+            return -1;
+        }
+        if (freeSlots == null) {
+            try {
+                ring.registerSparseBuffers(slots);
+            } catch (NativeIoException | RuntimeException e) {
+                return stopPinning(e);
+            }
+            freeSlots = new int[slots];
+            for (int i = 0; i < slots; i++) {
+                freeSlots[i] = slots - 1 - i;
+            }
+            freeSlotCount = slots;
+        }
+        if (freeSlotCount == 0) {
+            return -1;
+        }
+        int s = freeSlots[--freeSlotCount];
+        try {
+            ring.updateBuffer(s, m);
+            return s;
+        } catch (NativeIoException | RuntimeException e) {
+            freeSlots[freeSlotCount++] = s;
+            return stopPinning(e); // ENOMEM (RLIMIT_MEMLOCK) would refuse the next one too
+        }
+    }
+
+    private int stopPinning(Exception why) {
+        pinning = false;
+        pinsOff = why.getMessage();
+        return -1;
+    }
+
+    @Override
+    public void unpin(int slot) {
+        try {
+            ring.updateBuffer(slot, null);
+            freeSlots[freeSlotCount++] = slot;
+        } catch (NativeIoException | RuntimeException e) {
+            // the slot stays registered to the freed buffer's pages (the kernel holds them): not used again
+        }
+    }
+
+    @Override
+    public void unpinAll() {
+        if (freeSlots != null) {
+            freeSlots = null;
+            freeSlotCount = 0;
+            pinning = false;
+            try {
+                ring.unregisterBuffers();
+            } catch (NativeIoException | RuntimeException e) {
+                // the ring's teardown drops them
+            }
+        }
+    }
+
+    /** For the ready line: whether store reads go into registered buffers. */
+    String describe() {
+        return pinsOff == null ? "READ_FIXED into registered buffers" : "READ (buffers not registered: " + pinsOff + ")";
     }
 
     /**

@@ -113,8 +113,27 @@ class RingGetsTest {
                 assertEquals(expect.get(i), c.reply(), "reply " + i + " to " + String.join(" ", reqs.get(i)).substring(0,
                         Math.min(40, String.join(" ", reqs.get(i)).length())));
             }
-            assertTrue(info(c, "ring_reads") - before >= sizes.length, "the GETs were read on the loop's ring");
+            long reads = info(c, "ring_reads") - before;
+            assertTrue(reads >= sizes.length, "the GETs were read on the loop's ring");
+            if (!Boolean.parseBoolean(System.getProperty("rawio.uring.fixedBuffers", "true"))) {
+                assertEquals(0, info(c, "ring_fixed_reads"), "plain reads when told");
+            } else if (!((UringServer) rs.server).describe().contains("buffers not registered")) {
+                assertEquals(info(c, "ring_reads"), info(c, "ring_fixed_reads"),
+                        "every read into a registered buffer: " + ((UringServer) rs.server).describe());
+            }
         }
+    }
+
+    /** Without registered buffers (the property, or a kernel that refuses them) the same replies. */
+    @Test
+    void withoutRegisteredBuffersThePlainReads() throws Exception {
+        UringServerTest.withProperties(Map.of("rawio.uring.fixedBuffers", "false"), () -> {
+            repliesKeepTheirOrderAmongEverythingElse();
+            try (RunningServer rs = server("plain")) {
+                assertTrue(((UringServer) rs.server).describe().contains("READ (buffers not registered: -Drawio.uring.fixedBuffers=false)"),
+                        ((UringServer) rs.server).describe());
+            }
+        });
     }
 
     @Test

@@ -2,15 +2,15 @@
 # Cold GETs: `rawio serve` without a DRAM tier, every GET a 4 KiB O_DIRECT read of the device, against
 # fio's 4 KiB random reads of the same file at the store's depth, in alternating rounds.
 #
-#   rawio-bench/scripts/serve-cold-get.sh [--rounds=N] [--keys=N] [--depth=64] [--loops=epoll,uring]
+#   rawio-bench/scripts/serve-cold-get.sh [--rounds=N] [--keys=N] [--depth=64] [--loops=uring,epoll]
 #
 # One server per loop named (each on its own store), the same GETs against each in turn, then fio, each
-# round. Keys are key:000000000000 ... (redis-benchmark's -r names), written once through each server
+# round, with each one's p99 (a GET's, in ms, and a read's at fio's depth). Keys are key:000000000000 ... (redis-benchmark's -r names), written once through each server
 # with redis-py (python3-redis). RAWIO, when set, is the command that runs rawio (default: bin/rawio).
 set -euo pipefail
 root=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 rawio=${RAWIO:-$root/bin/rawio}
-rounds=3 keys=100000 depth=64 loops=epoll
+rounds=3 keys=100000 depth=64 loops=uring
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds=*) rounds=${1#*=} ;;
@@ -62,22 +62,23 @@ PY
 done
 echo "$keys keys of 4 KiB; GETs: redis-benchmark -t get -r $keys -c 50 -P 16; fio: randread bs=4k iodepth=$depth"
 header="| round |"; rule="| --- |"
-for l in "${loop_list[@]}"; do header="$header rawio $l GET/s (ratio) |"; rule="$rule ---: |"; done
-echo "$header fio IOPS |"; echo "$rule ---: |"
+for l in "${loop_list[@]}"; do header="$header rawio $l GET/s (ratio, p99 ms) |"; rule="$rule ---: |"; done
+echo "$header fio IOPS (p99 ms) |"; echo "$rule ---: |"
 for r in $(seq "$rounds"); do
   declare -A got=()
   for l in "${loop_list[@]}"; do
-    got[$l]=$(redis-benchmark -p "${port[$l]}" -t get -r "$keys" -n 200000 -c 50 -P 16 --csv 2>/dev/null | sed 1d | tr -d '"' | cut -d, -f2)
+    got[$l]=$(redis-benchmark -p "${port[$l]}" -t get -r "$keys" -n 200000 -c 50 -P 16 --csv 2>/dev/null | sed 1d | tr -d '"' | cut -d, -f2,7)
   done
-  f=$(fio --name=r --filename="$work/${loop_list[0]}.store" --readonly --rw=randread --bs=4k --iodepth="$depth" \
-        --ioengine=io_uring --direct=1 --runtime=5s --time_based --output-format=terse 2>/dev/null | cut -d';' -f8)
+  read -r f fp99 < <(fio --name=r --filename="$work/${loop_list[0]}.store" --readonly --rw=randread --bs=4k --iodepth="$depth" \
+        --ioengine=io_uring --direct=1 --runtime=5s --time_based --output-format=json 2>/dev/null \
+      | $py -c 'import json, sys; r = json.load(sys.stdin)["jobs"][0]["read"]; print(round(r["iops"]), "%.3f" % (r["clat_ns"]["percentile"]["99.000000"] / 1e6))')
   line="| $r |"
   for l in "${loop_list[@]}"; do
-    g=${got[$l]}
-    line="$line ${g%.*} ($(awk -v a="$g" -v b="$f" 'BEGIN {printf "%.2f", a/b}')) |"
+    g=${got[$l]%,*}; p99=${got[$l]#*,}
+    line="$line ${g%.*} ($(awk -v a="$g" -v b="$f" 'BEGIN {printf "%.2f", a/b}'), $p99) |"
     awk -v a="$g" -v b="$f" 'BEGIN {print a/b}' >>"$work/ratios.$l"
   done
-  echo "$line $f |"
+  echo "$line $f ($fp99) |"
 done
 for l in "${loop_list[@]}"; do
   printf "%s: " "$l"

@@ -26,7 +26,7 @@ import picocli.CommandLine.Spec;
 /** {@code rawio serve}: a store behind the Redis protocol, on an epoll or io_uring event loop or a thread per connection. */
 @Command(name = "serve", description = {"Serve a store over the Redis protocol (RESP2, and RESP3 after HELLO 3) for redis-cli,"
         + " redis-benchmark and every Redis client.",
-    "One event loop (--loop=epoll or uring): the requests read in one round, from every connection, run as store"
+    "One event loop (--loop=uring, the default, or epoll): the requests read in one round, from every connection, run as store"
             + " batches (the SETs one putMany, one group commit when durable; the GETs one getMany, DRAM-tier hits"
             + " copied straight into the replies). --loop=threads: a thread per connection, each one's pipeline"
             + " run as store batches under one lock.",
@@ -155,7 +155,8 @@ public final class ServeCommand implements Callable<Integer> {
             long bulk = StoreCommand.parseSize("--max-bulk", maxBulk);
             long cap = ServerOptions.MAX_QUERY_BYTES;
             if (bulk < 1 || bulk > cap - 64 * 1024) {
-                throw new StoreCommand.BadArgument("--max-bulk must be from 1 byte to " + ((cap >> 20) - 1) + "m: " + maxBulk);
+                throw new StoreCommand.BadArgument("--max-bulk must be from 1 byte to " + (cap - 64 * 1024)
+                        + " (2047m less 64k): " + maxBulk);
             }
             options = new ServerOptions(new InetSocketAddress(addr, port), maxClients, bulk,
                     Math.min(cap, Math.max(bulk + 64 * 1024, 1L << 30)))
@@ -249,9 +250,8 @@ public final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         // SIGTERM and SIGINT stop the loop as SHUTDOWN does, and serve exits 0 once the store is closed, as
         // redis-server does (through the shutdown hook alone the JVM would exit 143 or 130). The hook stays for
-        // the other ways a JVM is stopped.
-        onSignal("TERM", server::stop);
-        onSignal("INT", server::stop);
+        // the other ways a JVM is stopped, and for a second signal.
+        StopOnSignals signals = new StopOnSignals(server::stop, "TERM", "INT");
         InetSocketAddress at = server.address();
         String where = at == null ? "unix:" + unixSocket : at.getAddress().getHostAddress() + ":" + at.getPort();
         var map = options.cluster();
@@ -268,6 +268,7 @@ public final class ServeCommand implements Callable<Integer> {
             err.println("rawio serve: the event loop failed: " + e.getMessage());
             status = 1;
         } finally {
+            signals.close(); // the JVM's handlers again: a signal while the store closes is the JVM's (the hook waits)
             server.close();
             if (!closeQuietly(store, err)) {
                 status = 1;
@@ -282,15 +283,6 @@ public final class ServeCommand implements Callable<Integer> {
         out.println("rawio serve: stopped; the store is closed");
         out.flush();
         return status;
-    }
-
-    /** Runs {@code then} on the signal {@code name} instead of the JVM's shutdown; where it cannot, the hook does. */
-    private static void onSignal(String name, Runnable then) {
-        try {
-            sun.misc.Signal.handle(new sun.misc.Signal(name), s -> then.run());
-        } catch (IllegalArgumentException inUse) {
-            // the signal is taken (by the JVM, with -Xrs): the shutdown hook stops the server instead
-        }
     }
 
     /**

@@ -76,7 +76,12 @@ class IoUringTest {
         java.nio.file.Files.write(p, data);
         try (IoUring ring = IoUring.create(IoUring.Setup.of(8)); Arena a = Arena.ofConfined();
                 io.rawio.nativeio.NativeFile f = io.rawio.nativeio.NativeFile.open(p, io.rawio.nativeio.OpenFlag.RDONLY)) {
-            ring.registerSparseBuffers(4);
+            try {
+                ring.registerSparseBuffers(4);
+            } catch (io.rawio.nativeio.NativeIoException e) {
+                assumeTrue(e.errno() != Errno.EINVAL, "no sparse buffer table (Linux 5.19): " + e.getMessage());
+                throw e;
+            }
             MemorySegment buf = a.allocate(8192, 4096);
             ring.updateBuffer(2, buf);
             long at = ring.nextSqeOffset();

@@ -103,15 +103,20 @@ final class UringStoreReads implements RingGets.Ring, ReadBuffers.Pins {
             freeSlotCount = slots;
         }
         if (freeSlotCount == 0) {
-            return -1;
+            return -1; // more buffers than slots (a budget past 128 MiB): the rest are read into plainly
         }
         int s = freeSlots[--freeSlotCount];
         try {
             ring.updateBuffer(s, m);
             return s;
-        } catch (NativeIoException | RuntimeException e) {
+        } catch (NativeIoException e) {
             freeSlots[freeSlotCount++] = s;
-            return stopPinning(e); // ENOMEM (RLIMIT_MEMLOCK) would refuse the next one too
+            // Out of locked memory (RLIMIT_MEMLOCK): the next one would be refused too. Anything else
+            // (a buffer the kernel will not take): this one is read into plainly.
+            return e.errno() == io.rawio.nativeio.Errno.ENOMEM ? stopPinning(e) : -1;
+        } catch (RuntimeException e) {
+            freeSlots[freeSlotCount++] = s;
+            return -1;
         }
     }
 
@@ -145,9 +150,10 @@ final class UringStoreReads implements RingGets.Ring, ReadBuffers.Pins {
         }
     }
 
-    /** For the ready line: whether store reads go into registered buffers. */
+    /** For the ready line and INFO: whether store reads go into registered buffers. */
     String describe() {
-        return pinsOff == null ? "READ_FIXED into registered buffers" : "READ (buffers not registered: " + pinsOff + ")";
+        return pinsOff == null ? "READ_FIXED into registered buffers where the kernel takes them (INFO ring_fixed_reads)"
+                : "READ (buffers not registered: " + pinsOff + ")";
     }
 
     /**

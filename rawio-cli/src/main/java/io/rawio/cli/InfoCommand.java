@@ -289,6 +289,8 @@ public final class InfoCommand implements Callable<Integer> {
             ops.add(io.rawio.uring.IoUringConstants.opName(op));
         }
         items.add(new Item("io_uring", "opcodes (" + ops.size() + ")", String.join(" ", ops), !ops.isEmpty()));
+        // What serve's io_uring loop would use here (each turned off by its -Drawio.uring.* property).
+        items.add(new Item("io_uring", "serve loop", io.rawio.server.UringFeatures.probe().describe(), true));
         return items;
     }
 

@@ -75,6 +75,11 @@ class MainTest {
         assertTrue(r.out().contains("O_DIRECT alignment"));
         assertTrue(r.out().contains("psync"));
         assertTrue(r.out().contains("transparent huge pages"));
+        if (io.rawio.uring.IoUring.available()) {
+            // what serve's io_uring loop would use here, probed as the loop probes it
+            assertTrue(r.out().lines().anyMatch(l -> l.startsWith("  serve loop") && l.contains("accept")
+                    && l.contains("recv")), r.out());
+        }
     }
 
     @Test

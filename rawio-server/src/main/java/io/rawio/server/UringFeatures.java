@@ -26,7 +26,8 @@ public record UringFeatures(boolean multishotAccept, boolean bufferRing, boolean
     /** The default of {@code directRead}: off. */
     static final int DIRECT_READ = 0;
 
-    static UringFeatures probe() {
+    /** What this kernel and these system properties give the loop (also shown by {@code rawio info}). */
+    public static UringFeatures probe() {
         List<String> notes = new ArrayList<>();
         int[] v = Uname.get().kernelVersion();
         boolean k519 = v[0] > 5 || (v[0] == 5 && v[1] >= 19);

@@ -435,48 +435,6 @@ public final class IoUring implements AutoCloseable {
         return t;
     }
 
-    /**
-     * IORING_REGISTER_BUFFERS2 with IORING_RSRC_REGISTER_SPARSE (5.19): a table of {@code slots} empty
-     * buffer slots, filled one at a time by {@link #updateBuffer} as buffers are made, so memory allocated
-     * over time can be read into with READ_FIXED. Unregistered by {@link #unregisterBuffers}.
-     */
-    public void registerSparseBuffers(int slots) throws NativeIoException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment rr = a.allocate(32, 8); // struct io_uring_rsrc_register
-            rr.set(ValueLayout.JAVA_INT, 0, slots);
-            rr.set(ValueLayout.JAVA_INT, 4, IORING_RSRC_REGISTER_SPARSE);
-            long r = register(IORING_REGISTER_BUFFERS2, rr.address(), (int) rr.byteSize());
-            if (r < 0) {
-                throw new NativeIoException("io_uring_register BUFFERS2 (sparse, " + slots + ")", (int) -r, null);
-            }
-        }
-    }
-
-    /**
-     * IORING_REGISTER_BUFFERS_UPDATE: slot {@code index} of the registered buffers is {@code region} from
-     * now on (pinned), or empty again when {@code region} is null. Requests in flight keep the buffer they
-     * were submitted with.
-     */
-    public void updateBuffer(int index, MemorySegment region) throws NativeIoException {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment iov = a.allocate(Iovec.SIZE, 8);
-            if (region != null) {
-                Iovec.set(iov, 0, region, region.byteSize());
-            }
-            MemorySegment up = a.allocate(32, 8); // struct io_uring_rsrc_update2
-            up.set(ValueLayout.JAVA_INT, 0, index);
-            up.set(ValueLayout.JAVA_LONG, 8, iov.address());
-            up.set(ValueLayout.JAVA_INT, 24, 1);
-            long r = register(IORING_REGISTER_BUFFERS_UPDATE, up.address(), (int) up.byteSize());
-            if (r < 0) {
-                String hint = -r == Errno.ENOMEM
-                        ? "RLIMIT_MEMLOCK is too low to pin the buffers: raise it (ulimit -l) or run as root" : null;
-                throw new NativeIoException("io_uring_register BUFFERS_UPDATE", (int) -r, null, fd, NativeIoException.UNKNOWN,
-                        region == null ? 0 : region.byteSize(), hint);
-            }
-        }
-    }
-
     public void unregisterBuffers() throws NativeIoException {
         long r = register(IORING_UNREGISTER_BUFFERS, 0, 0);
         if (r < 0 && r != -Errno.ENXIO) {

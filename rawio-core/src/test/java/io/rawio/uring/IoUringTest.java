@@ -63,42 +63,6 @@ class IoUringTest {
         }
     }
 
-    /**
-     * A sparse table of registered buffers filled one slot at a time: a READ_FIXED into slot 2 lands in the
-     * memory given to it; once the slot is emptied again, a READ_FIXED naming it is refused.
-     */
-    @Test
-    void sparseRegisteredBuffersAreFilledAndEmptiedOneSlotAtATime(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
-            throws Exception {
-        java.nio.file.Path p = dir.resolve("f");
-        byte[] data = new byte[8192];
-        new java.util.Random(7).nextBytes(data);
-        java.nio.file.Files.write(p, data);
-        try (IoUring ring = IoUring.create(IoUring.Setup.of(8)); Arena a = Arena.ofConfined();
-                io.rawio.nativeio.NativeFile f = io.rawio.nativeio.NativeFile.open(p, io.rawio.nativeio.OpenFlag.RDONLY)) {
-            try {
-                ring.registerSparseBuffers(4);
-            } catch (io.rawio.nativeio.NativeIoException e) {
-                assumeTrue(e.errno() != Errno.EINVAL, "no sparse buffer table (Linux 5.19): " + e.getMessage());
-                throw e;
-            }
-            MemorySegment buf = a.allocate(8192, 4096);
-            ring.updateBuffer(2, buf);
-            long at = ring.nextSqeOffset();
-            SqeDescriptor.prep(ring.sqeArray(), at, IORING_OP_READ_FIXED, f.fd(), buf.address() + 4096, 4096, 4096, 1);
-            SqeDescriptor.bufIndex(ring.sqeArray(), at, (short) 2);
-            assertEquals(List.of(new Cqe(1, 4096)), waitAll(ring, 1));
-            assertEquals(-1, MemorySegment.mismatch(buf.asSlice(4096, 4096), 0, 4096,
-                    MemorySegment.ofArray(data), 4096, 8192), "the file's second block, in the slot's memory");
-            ring.updateBuffer(2, null);
-            at = ring.nextSqeOffset();
-            SqeDescriptor.prep(ring.sqeArray(), at, IORING_OP_READ_FIXED, f.fd(), buf.address(), 4096, 0, 2);
-            SqeDescriptor.bufIndex(ring.sqeArray(), at, (short) 2);
-            assertEquals(-Errno.EFAULT, waitAll(ring, 1).getFirst().res(), "an empty slot");
-            ring.unregisterBuffers();
-        }
-    }
-
     @Test
     void nopRoundTripCarriesUserData() throws Exception {
         try (IoUring ring = IoUring.create(IoUring.Setup.of(8))) {

@@ -4,8 +4,10 @@ import static io.rawio.uring.IoUringConstants.IORING_OP_READ;
 import static io.rawio.uring.IoUringConstants.IORING_OP_READ_FIXED;
 import static io.rawio.uring.IoUringConstants.IOSQE_FIXED_FILE;
 
+import io.rawio.nativeio.Errno;
 import io.rawio.nativeio.NativeIoException;
 import io.rawio.uring.IoUring;
+import io.rawio.uring.SparseBufferTable;
 import io.rawio.uring.SqeDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.util.function.Consumer;
@@ -22,8 +24,7 @@ import java.util.function.LongSupplier;
  * {@code -Drawio.uring.fixedFiles=false}. The loop's thread only.
  */
 final class UringStoreReads implements RingGets.Ring, ReadBuffers.Pins {
-    /** The most buffers the kernel registers with one ring (IORING_MAX_REG_BUFFERS). */
-    static final int MAX_SLOTS = 1 << 14;
+
     private final IoUring ring;
     private final LongSupplier sqe;
     private final IntToLongFunction tag;
@@ -33,8 +34,8 @@ final class UringStoreReads implements RingGets.Ring, ReadBuffers.Pins {
     /** Buffers are registered (until the kernel refuses one); the table of slots, once made. */
     private boolean pinning = Boolean.parseBoolean(System.getProperty("rawio.uring.fixedBuffers", "true"));
     private final int slots;
-    private int[] freeSlots;
-    private int freeSlotCount;
+    /** The registered read buffers, once the first is made (the loop's thread registers them). */
+    private SparseBufferTable table;
     /** Why buffers are not registered, or null. */
     private String pinsOff;
     /** Reads that went out as READ_FIXED (for INFO and tests). */
@@ -45,7 +46,7 @@ final class UringStoreReads implements RingGets.Ring, ReadBuffers.Pins {
      * brings a connection whose read completed into a round (if it is still open).
      */
     UringStoreReads(IoUring ring, LongSupplier sqe, IntToLongFunction tag, Consumer<Connection> ready, int slots) {
-        this.slots = Math.max(1, Math.min(MAX_SLOTS, slots));
+        this.slots = Math.max(1, Math.min(SparseBufferTable.MAX_SLOTS, slots));
         if (!pinning) {
             pinsOff = "-Drawio.uring.fixedBuffers=false";
         }
@@ -90,47 +91,27 @@ final class UringStoreReads implements RingGets.Ring, ReadBuffers.Pins {
         if (!pinning) {
             return -1;
         }
-        if (freeSlots == null) {
-            try {
-                ring.registerSparseBuffers(slots);
-            } catch (NativeIoException | RuntimeException e) {
-                return stopPinning(e);
-            }
-            freeSlots = new int[slots];
-            for (int i = 0; i < slots; i++) {
-                freeSlots[i] = slots - 1 - i;
-            }
-            freeSlotCount = slots;
-        }
-        if (freeSlotCount == 0) {
-            return -1; // more buffers than slots (a budget past 128 MiB): the rest are read into plainly
-        }
-        int s = freeSlots[--freeSlotCount];
         try {
-            ring.updateBuffer(s, m);
-            return s;
+            if (table == null) {
+                table = new SparseBufferTable(ring, slots);
+            }
+            // -1 past the table's slots (a budget past 128 MiB): the rest are read into plainly
+            return table.add(m);
         } catch (NativeIoException e) {
-            freeSlots[freeSlotCount++] = s;
-            // Out of locked memory (RLIMIT_MEMLOCK): the next one would be refused too. Anything else
-            // (a buffer the kernel will not take): this one is read into plainly.
-            return e.errno() == io.rawio.nativeio.Errno.ENOMEM ? stopPinning(e) : -1;
-        } catch (RuntimeException e) {
-            freeSlots[freeSlotCount++] = s;
+            // The table refused, or out of locked memory (RLIMIT_MEMLOCK): the next one would be refused
+            // too. Anything else (a buffer the kernel will not take): this one is read into plainly.
+            if (table == null || e.errno() == Errno.ENOMEM) {
+                pinning = false;
+                pinsOff = e.getMessage();
+            }
             return -1;
         }
-    }
-
-    private int stopPinning(Exception why) {
-        pinning = false;
-        pinsOff = why.getMessage();
-        return -1;
     }
 
     @Override
     public void unpin(int slot) {
         try {
-            ring.updateBuffer(slot, null);
-            freeSlots[freeSlotCount++] = slot;
+            table.remove(slot);
         } catch (NativeIoException | RuntimeException e) {
             // the slot stays registered to the freed buffer's pages (the kernel holds them): not used again
         }
@@ -138,12 +119,10 @@ final class UringStoreReads implements RingGets.Ring, ReadBuffers.Pins {
 
     @Override
     public void unpinAll() {
-        if (freeSlots != null) {
-            freeSlots = null;
-            freeSlotCount = 0;
-            pinning = false;
+        pinning = false;
+        if (table != null) {
             try {
-                ring.unregisterBuffers();
+                table.close();
             } catch (NativeIoException | RuntimeException e) {
                 // the ring's teardown drops them
             }

@@ -24,7 +24,6 @@ import java.util.function.LongSupplier;
  * {@code -Drawio.uring.fixedFiles=false}. The loop's thread only.
  */
 final class UringStoreReads implements RingGets.Ring, ReadBuffers.Pins {
-
     private final IoUring ring;
     private final LongSupplier sqe;
     private final IntToLongFunction tag;

@@ -85,9 +85,16 @@ public final class ServeCommand implements Callable<Integer> {
                     + " ready line), epoll (one thread, epoll), threads (a thread per connection, blocking sockets,"
                     + " the store under one lock) (default: ${DEFAULT-VALUE}). The"
                     + " uring loop's features can be turned off with RAWIO_JAVA_OPTS=-Drawio.uring.multishotAccept=false,"
-                    + " -Drawio.uring.multishotRecv=false, -Drawio.uring.bufferRing=false;"
+                    + " -Drawio.uring.multishotRecv=false, -Drawio.uring.bufferRing=false,"
+                    + " -Drawio.uring.fixedBuffers=false (store reads into registered buffers, READ_FIXED),"
+                    + " -Drawio.uring.fixedFiles=false (the store's file registered with the ring),"
+                    + " -Drawio.uring.storeReads=false and -Drawio.uring.storeWrites=false (the store's reads and"
+                    + " writes on the loop's ring), -Drawio.uring=false (the epoll loop instead);"
+                    + " -Drawio.uring.sendZcThreshold=BYTES sends device replies of that size or more with"
+                    + " SENDMSG_ZC (off by default: slower over loopback);"
                     + " -Drawio.uring.directRead=65536 reads the rest of values of 64k or more straight from the"
-                    + " socket into the query buffer (less CPU, off by default)")
+                    + " socket into the query buffer (less CPU, off by default). `rawio info` shows what this"
+                    + " machine gives the loop.")
     String loop;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0",

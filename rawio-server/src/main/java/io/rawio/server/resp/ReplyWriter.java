@@ -59,7 +59,7 @@ public final class ReplyWriter {
      * CR and LF in it become spaces, as Redis does, so a reply is always one line.
      */
     public ReplyWriter error(String message) {
-        return line('-', message.replace('\r', ' ').replace('\n', ' '));
+        return error(message.getBytes(StandardCharsets.UTF_8));
     }
 
     /** The same, of bytes as they are (a client's own, not text of ours): CR and LF become spaces. */

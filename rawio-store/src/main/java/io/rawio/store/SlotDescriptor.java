@@ -245,6 +245,22 @@ public final class SlotDescriptor {
         return crc;
     }
 
+    /**
+     * Fills a slot around a value already in place at {@link #valueOffset} (a {@link ValueBuffers} buffer):
+     * the key, zeros between it and the value and after the value to the end of {@code slot} (its written
+     * part, {@link #usedBlocks}), and the header. The value's bytes are not touched. Returns the data CRC.
+     */
+    static int fillAround(MemorySegment slot, byte[] key, int valueLength, short flags, long sequence, long storeId,
+            long slotSize, long version, long expiryMs, int previousSlot) {
+        long keyEnd = HEADER_SIZE + (long) key.length;
+        long valueAt = valueOffset(key.length, valueLength, slotSize);
+        MemorySegment.copy(key, 0, slot, ValueLayout.JAVA_BYTE, HEADER_SIZE, key.length);
+        slot.asSlice(keyEnd, valueAt - keyEnd).fill((byte) 0);
+        slot.asSlice(valueAt + valueLength).fill((byte) 0);
+        return encodeHeader(slot, flags, sequence, key.length, valueLength, storeId, slotSize, version, expiryMs,
+                previousSlot);
+    }
+
     /** The key, the value at {@code valueAt} and the header of a slot whose padding is zero already. */
     private static int write(MemorySegment slot, byte[] key, MemorySegment value, long valueAt, short flags,
             long sequence, long storeId, long slotSize, long version, long expiryMs, int previousSlot) {

@@ -39,17 +39,25 @@ final class SlotRuns {
      * window first, many short runs and one long one), it is one write per slot instead.
      */
     static Plan plan(WriteWindow w, Superblock sb, IntToLongFunction held) {
+        return plan(w, sb, held, pl -> false);
+    }
+
+    /**
+     * {@link #plan(WriteWindow, Superblock, IntToLongFunction)} where a planned write for which {@code alone}
+     * holds is a run of its own (a value written in place from its own buffer, {@link ValueBuffers}).
+     */
+    static Plan plan(WriteWindow w, Superblock sb, IntToLongFunction held, java.util.function.Predicate<Planned> alone) {
         int n = w.planned.size();
         long largestSlot = 0;
         for (Planned pl : w.planned) {
             largestSlot = Math.max(largestSlot, w.slotBytes(pl, sb));
         }
         long bound = Math.max(ScratchBuffers.REGION_MAX, held.applyAsLong(n) * largestSlot);
-        Plan joined = plan(w, sb, true);
-        return held.applyAsLong(joined.count()) * joined.largest() <= bound ? joined : plan(w, sb, false);
+        Plan joined = plan(w, sb, true, alone);
+        return held.applyAsLong(joined.count()) * joined.largest() <= bound ? joined : plan(w, sb, false, alone);
     }
 
-    private static Plan plan(WriteWindow w, Superblock sb, boolean join) {
+    private static Plan plan(WriteWindow w, Superblock sb, boolean join, java.util.function.Predicate<Planned> alone) {
         int[] start = new int[w.planned.size()];
         int[] length = new int[w.planned.size()];
         int count = 0;
@@ -64,7 +72,7 @@ final class SlotRuns {
                 end++;
             }
             while (p < end) {
-                int k = join ? length(w.planned, p, end, offsetOf, slotSizeOf, bytesOf) : 1;
+                int k = join ? length(w.planned, p, end, offsetOf, slotSizeOf, bytesOf, alone) : 1;
                 largest = Math.max(largest, bytes(w, sb, p, k));
                 start[count] = p;
                 length[count++] = k;
@@ -90,11 +98,23 @@ final class SlotRuns {
      */
     static int length(List<Planned> planned, int from, int to, LongUnaryOperator offsetOf,
             LongUnaryOperator slotSizeOf, ToLongFunction<Planned> bytesOf) {
+        return length(planned, from, to, offsetOf, slotSizeOf, bytesOf, pl -> false);
+    }
+
+    /** {@link #length} where a planned write for which {@code alone} holds is never joined to another. */
+    static int length(List<Planned> planned, int from, int to, LongUnaryOperator offsetOf,
+            LongUnaryOperator slotSizeOf, ToLongFunction<Planned> bytesOf, java.util.function.Predicate<Planned> alone) {
+        if (alone.test(planned.get(from))) {
+            return 1;
+        }
         int n = 1;
         long bytes = bytesOf.applyAsLong(planned.get(from));
         while (from + n < to && n < MAX_RUN_SLOTS) {
             Planned prev = planned.get(from + n - 1);
             Planned next = planned.get(from + n);
+            if (alone.test(next)) {
+                break;
+            }
             long prevSize = slotSizeOf.applyAsLong(prev.position());
             if (bytesOf.applyAsLong(prev) != prevSize
                     || offsetOf.applyAsLong(next.position()) != offsetOf.applyAsLong(prev.position()) + prevSize) {

@@ -510,6 +510,19 @@ public final class SlotStore implements AutoCloseable {
         return parts.leaseBuffers().lent();
     }
 
+    /**
+     * The store's value buffers: a value received straight into one ({@link ValueBuffers#take}) is written
+     * by a put from that buffer, with no copy of it. Bounded by {@link ValueBuffers#budget()}.
+     */
+    public ValueBuffers valueBuffers() {
+        return writes.valueBuffers;
+    }
+
+    /** Slots written from a value buffer with no copy of the value, since the store was opened. */
+    public long inPlaceWrites() {
+        return writes.inPlaceWrites.sum();
+    }
+
     /** Chunks one write batch carries here, for tests. */
     int windowChunks() {
         return writes.windowChunks();

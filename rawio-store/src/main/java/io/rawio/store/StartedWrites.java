@@ -31,7 +31,13 @@ final class StartedWrites {
      */
     void start(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags, long expiryMs,
             Consumer<Throwable> done) {
-        Call c = new Call(keys, values, results, flags, expiryMs, done);
+        // Value buffers among the values stay held until the call is over (ValueBuffers.pin).
+        ValueBuffers.Pins pins = writes.valueBuffers.pin(values);
+        Consumer<Throwable> unpinThenDone = pins == null ? done : failure -> {
+            writes.valueBuffers.unpin(pins);
+            done.accept(failure);
+        };
+        Call c = new Call(keys, values, results, flags, expiryMs, unpinThenDone);
         ArrayDeque<Call> queue = calls.get();
         queue.add(c);
         if (queue.size() == 1) {

@@ -85,6 +85,7 @@ record StoreParts(StoreFile file, StoreOptions options, FailureLatch failure, Ca
                 }
             }
             scratch.close();
+            writes.valueBuffers.close();
             leaseBuffers.close();
             cache.close();
         }

@@ -38,6 +38,8 @@ final class WritePipeline {
     private final ScratchBuffers scratch;
     private final Checkpointer checkpointer;
     private final ValueCache cache;
+    /** Buffers whose values are written in place, without a copy ({@link #inPlace}). */
+    final ValueBuffers valueBuffers = new ValueBuffers();
     /** By slot class: the most keys of it one window may plan (its ring's budget, a quarter of its ring). */
     private final long[] classCaps;
 
@@ -76,8 +78,13 @@ final class WritePipeline {
     void writeAll(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags,
             long expiryMs) throws IOException {
         f.engine().awaitStarted(); // this thread's started calls come first, as they were made first
-        for (int from = 0; from < keys.size(); ) {
-            from = writeWindow(keys, values, from, keys.size(), results, flags, expiryMs);
+        ValueBuffers.Pins pins = valueBuffers.pin(values);
+        try {
+            for (int from = 0; from < keys.size(); ) {
+                from = writeWindow(keys, values, from, keys.size(), results, flags, expiryMs);
+            }
+        } finally {
+            valueBuffers.unpin(pins);
         }
     }
 
@@ -340,7 +347,8 @@ final class WritePipeline {
      */
     private IoBatch batch(WriteWindow w, ScratchBuffers.Region region, Arena arena) {
         // Adjacent slots of a chunk go as one write; every buffer has the largest run's size.
-        SlotRuns.Plan runs = SlotRuns.plan(w, sb, f.engine()::buffersHeld);
+        SlotRuns.Plan runs = SlotRuns.plan(w, sb, f.engine()::buffersHeld,
+                pl -> valueBuffers.lentFor(w.values.get(pl.keyIndex())) != null); // written in place, alone
         long largest = runs.largest();
         boolean durable = options.durability() == Durability.DURABLE;
         int ops = runs.count() + w.reinserts.size() + 1;
@@ -457,6 +465,9 @@ final class WritePipeline {
             w.writesIssued++; // a reinsert's head, filled before the batch
             return;
         }
+        if (w.runOf[op] == 1 && inPlace(w, op, ref)) {
+            return;
+        }
         MemorySegment b = buffers.take();
         w.bufOf[op] = b;
         long base = sb.positionOffset(w.planned.get(ref).position());
@@ -488,11 +499,56 @@ final class WritePipeline {
     }
 
 
+    /**
+     * Prepares a one-slot write whose value is a pinned {@link ValueBuffers} buffer's, where the slot puts
+     * the value where the buffer has it: the slot is filled around the value and written from the buffer
+     * itself, with no copy. False (nothing done) when not: the value is then copied as any other.
+     */
+    private boolean inPlace(WriteWindow w, int op, int ref) {
+        WriteWindow.Planned pl = w.planned.get(ref);
+        MemorySegment value = w.values.get(pl.keyIndex());
+        if (value.byteSize() == 0 || !value.isNative()) {
+            return false;
+        }
+        byte[] key = w.keys.get(pl.keyIndex());
+        long slotSize = sb.slotSizeAt(pl.position());
+        if (SlotDescriptor.valueOffset(key.length, value.byteSize(), slotSize) != ValueBuffers.VALUE_AT) {
+            return false;
+        }
+        long used = w.slotBytes(pl, sb);
+        ValueBuffers.Buffer vb = valueBuffers.beginWrite(value);
+        if (vb == null) {
+            return false;
+        }
+        if (used > vb.capacity()) {
+            valueBuffers.endWrite(vb);
+            return false;
+        }
+        MemorySegment slot = vb.slot().asSlice(0, used);
+        w.dataCrcs[ref] = SlotDescriptor.fillAround(slot, key, (int) value.byteSize(), w.flags, pl.position(),
+                sb.storeId(), slotSize, pl.version(), w.expiryMs, pl.previousSlot());
+        if (w.inPlaceOf == null) {
+            w.inPlaceOf = new ValueBuffers.Buffer[w.bufOf.length];
+        }
+        w.inPlaceOf[op] = vb;
+        w.batch.buffer(op, slot);
+        w.writesIssued++;
+        inPlaceWrites.increment();
+        return true;
+    }
+
+    /** Slots written from a value buffer in place ({@link #inPlace}), for tests and stats. */
+    final java.util.concurrent.atomic.LongAdder inPlaceWrites = new java.util.concurrent.atomic.LongAdder();
+
     private void complete(WriteWindow w, int op, ScratchBuffers.Recycler buffers) {
         IoBatch batch = w.batch;
         if (w.bufOf[op] != null) {
             buffers.giveBack(w.bufOf[op]);
             w.bufOf[op] = null;
+        }
+        if (w.inPlaceOf != null && w.inPlaceOf[op] != null) {
+            valueBuffers.endWrite(w.inPlaceOf[op]);
+            w.inPlaceOf[op] = null;
         }
         long res = batch.result(op);
         String error = null;

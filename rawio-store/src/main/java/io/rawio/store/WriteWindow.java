@@ -88,6 +88,8 @@ final class WriteWindow {
     int[] refOf;
     /** Per op: the recycled buffer it holds until it completes, or null. */
     MemorySegment[] bufOf;
+    /** Per op: the value buffer its slot is written from in place ({@link ValueBuffers}), or null. */
+    ValueBuffers.Buffer[] inPlaceOf;
 
     WriteWindow(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags, int from,
             int to, int batchSize) {

@@ -114,6 +114,8 @@ final class Commands {
     long putBatches;
     /** Waves of SETs whose replies were held while their putMany was written (the io_uring loop). */
     long heldSetWaves;
+    /** Large SET values received straight into the store's value buffers ({@link ValueLanding}). */
+    long landedValues;
     long getBatches;
     long rounds;
     /** Store reads the loop issued on its own ring, and those issued again (the key moved), for INFO. */
@@ -424,6 +426,8 @@ final class Commands {
                     "ring_reads:" + ringReads.getAsLong(), "ring_fixed_reads:" + ringFixedReads.getAsLong(),
                     "ring_rereads:" + ringRereads.getAsLong(),
                     "direct_read_bytes:" + directReadBytes.getAsLong(),
+                    "landed_values:" + landedValues, "in_place_writes:" + store.inPlaceWrites(),
+                    "value_buffer_bytes:" + store.valueBuffers().heldBytes(),
                     "store_batches_on_loop_ring:" + (storeOnLoopRing.getAsBoolean() ? 1 : 0),
                     "loop_cpu_ms:" + loopCpuNanos() / 1_000_000, "loop_allocated_bytes:" + loopAllocatedBytes());
         }

@@ -1,6 +1,7 @@
 package io.rawio.server;
 
 import io.rawio.nativeio.Errno;
+import io.rawio.net.NetConstants;
 import io.rawio.net.Sockets;
 import io.rawio.server.resp.ReplyWriter;
 import io.rawio.server.resp.RequestParser;
@@ -80,11 +81,18 @@ final class Connection {
 
     /** Who the client is and what its commands changed about it. */
     final Session session;
+    /** Large SET values received straight into the store's buffers; null: none are. */
+    final ValueLanding landing;
 
     Connection(int fd, long maxQuery, Session session) {
+        this(fd, maxQuery, session, null);
+    }
+
+    Connection(int fd, long maxQuery, Session session, ValueLanding landing) {
         this.fd = fd;
         this.maxQuery = maxQuery;
         this.session = session;
+        this.landing = landing;
     }
 
     /**
@@ -94,10 +102,32 @@ final class Connection {
     boolean readAll() {
         rewind();
         while (true) {
+            int wants = landing == null ? 0 : landing.wants();
+            if (wants > 0) {
+                // A large value goes straight from the socket to the store's buffer.
+                long r = Sockets.recv(fd, landing.target(), wants, NetConstants.MSG_DONTWAIT);
+                if (r == -Errno.EAGAIN) {
+                    return true;
+                }
+                if (r == -Errno.EINTR) {
+                    continue;
+                }
+                if (r <= 0) {
+                    return ended(r);
+                }
+                landed((int) r);
+                if (r < wants) {
+                    return true; // a short read: the socket is empty
+                }
+                continue;
+            }
             if (in.length - end < READ_AT_LEAST) {
                 makeRoom();
             }
-            long r = Sockets.recvNow(fd, in, end, in.length - end);
+            // With landing on, a read takes a piece at a time into the query buffer, so that a large value
+            // found in it goes to its store buffer by the next read, not through the query buffer.
+            int room = landing == null ? in.length - end : Math.min(in.length - end, LANDING_READ);
+            long r = Sockets.recvNow(fd, in, end, room);
             if (r == -Errno.EAGAIN) {
                 return true;
             }
@@ -107,8 +137,26 @@ final class Connection {
             if (r <= 0) {
                 return ended(r);
             }
-            if (!took((int) r) || end < in.length) {
+            if (!took((int) r)) {
+                return true;
+            }
+            probe();
+            if (r < room) {
                 return true; // a short read: the socket is empty (edge-triggered needs no further EAGAIN)
+            }
+        }
+    }
+
+    /** The most one read puts in the query buffer while large values may land in store buffers. */
+    private static final int LANDING_READ = 64 * 1024;
+
+    /** Large SET values whose headers just arrived go to store buffers ({@link ValueLanding#probe}). */
+    private void probe() {
+        if (landing != null && !closing) {
+            int e = landing.probe(in, start, end, session == null || session.authenticated);
+            if (e != end) {
+                end = e;
+                needAtLeast = 0; // what the last parse said the request needs is in its buffer now
             }
         }
     }
@@ -119,7 +167,20 @@ final class Connection {
      * request's.
      */
     long shortfall() {
-        return closing || eof ? 0 : Math.max(0, needAtLeast - (end - start));
+        if (closing || eof) {
+            return 0;
+        }
+        int wants = landing == null ? 0 : landing.wants();
+        return wants > 0 ? wants : Math.max(0, needAtLeast - (end - start));
+    }
+
+    /** {@code n} bytes of a large value arrived in its store buffer ({@link ValueLanding}). */
+    private void landed(int n) {
+        landing.took(n);
+        receivedBytes += n;
+        if (landing.wants() == 0) {
+            starved = false; // the value is whole: its request may parse once its CRLF is here
+        }
     }
 
     /** Whether parsed requests waiting to run, or values being written, are views into {@link #in}. */
@@ -129,9 +190,17 @@ final class Connection {
 
     /** All parsed and run: the next bytes go to the start (no request holds views here). */
     private void rewind() {
-        if (start == end && !viewsHeld()) {
-            start = 0;
-            end = 0;
+        if (!viewsHeld()) {
+            if (landing != null) {
+                landing.releaseHeld();
+            }
+            if (start == end) {
+                start = 0;
+                end = 0;
+                if (landing != null) {
+                    landing.rewound();
+                }
+            }
         }
     }
 
@@ -152,6 +221,9 @@ final class Connection {
             start = 0;
             end = 0;
             in = new byte[READ_AT_LEAST];
+            if (landing != null) {
+                landing.dropUnparsed();
+            }
             return false;
         }
         return true;
@@ -173,16 +245,30 @@ final class Connection {
     void received(MemorySegment from, long offset, int n) {
         rewind();
         while (n > 0) {
+            int wants = landing == null ? 0 : landing.wants();
+            if (wants > 0) {
+                // A large value's bytes go to its store buffer, not the query buffer.
+                int k = Math.min(n, wants);
+                MemorySegment.copy(from, offset, landing.target(), 0, k);
+                landed(k);
+                offset += k;
+                n -= k;
+                continue;
+            }
             if (in.length - end < READ_AT_LEAST) {
                 makeRoom();
             }
             int k = Math.min(n, in.length - end);
+            if (landing != null) {
+                k = Math.min(k, LANDING_READ); // a value found in these goes to its buffer with the rest
+            }
             MemorySegment.copy(from, ValueLayout.JAVA_BYTE, offset, in, end, k);
             offset += k;
             n -= k;
             if (!took(k)) {
                 return; // past the limit: closing, the rest dropped
             }
+            probe();
         }
     }
 
@@ -212,6 +298,9 @@ final class Connection {
             System.arraycopy(in, start, moved, 0, live);
             in = moved;
         }
+        if (landing != null) {
+            landing.moved(-start);
+        }
         start = 0;
         end = live;
     }
@@ -234,15 +323,19 @@ final class Connection {
         boolean authenticated = session == null || session.authenticated;
         int limit = authenticated ? MAX_BATCH : 1;
         while (pending.size() - next < limit) {
-            if (start >= end || end - start < needAtLeast) {
+            if (start >= end || end - start < needAtLeast || (landing != null && landing.blocks(start))) {
                 starved = true;
                 break;
             }
-            RequestParser.Result r = parser.parse(in, start, end, authenticated);
+            RequestParser.Landed landed = landing == null ? null : landing.landed(start);
+            RequestParser.Result r = parser.parse(in, start, end, authenticated, landed);
             if (r.needsMore()) {
                 needAtLeast = r.needAtLeast();
                 starved = true;
                 break;
+            }
+            if (landed != null && r.args() instanceof io.rawio.server.resp.RequestArgs a && a.hasLanded()) {
+                landing.parsed();
             }
             needAtLeast = 0;
             if (r.isError()) {
@@ -282,6 +375,9 @@ final class Connection {
             next = 0;
             start = 0;
             end = 0;
+            if (landing != null) {
+                landing.dropUnparsed();
+            }
             if (writesInFlight > 0) {
                 in = new byte[READ_AT_LEAST]; // the values being written stay as they are
             }
@@ -437,6 +533,16 @@ final class Connection {
     /** Bytes received and not yet parsed. */
     int queryBytes() {
         return end - start;
+    }
+
+    /**
+     * The connection is closed: the store buffers it holds go back (a put still writing one keeps it until
+     * it is over). Call where no request of it is about to run (after a round).
+     */
+    void release() {
+        if (landing != null) {
+            landing.release();
+        }
     }
 
     /** Closes once its replies are sent (CLIENT KILL, a limit). */

@@ -74,6 +74,9 @@ final class LoopCore {
     private volatile boolean stop;
     /** When the idle connections were last looked for (ms). */
     private long lastIdleCheckMs;
+    private final SlotStore store;
+    /** Connections closed during a round: their store buffers go back once it is over ({@link #runRound}). */
+    private final List<Connection> closedInRound = new ArrayList<>();
 
     /**
      * Binds and listens (non-blocking unless {@code blockingListener}), and makes the command table
@@ -81,6 +84,7 @@ final class LoopCore {
      */
     LoopCore(SlotStore store, ServerOptions options, boolean blockingListener, String api) throws NativeIoException {
         this.options = options;
+        this.store = store;
         this.parser = new RequestParser(options.maxBulk());
         try {
             this.listenFd = options.unixSocket() != null ? listenUnix(options.unixSocket(), !blockingListener)
@@ -169,7 +173,8 @@ final class LoopCore {
     /** An admitted descriptor becomes a connection: its session, its buffers, one of the connections. */
     Connection open(int fd, long nowMs) {
         Session s = commands.newSession(text(Sockets.peerAddress(fd)), text(localAddressOf(fd)), nowMs);
-        Connection c = new Connection(fd, options.maxQueryBytes(), s);
+        Connection c = new Connection(fd, options.maxQueryBytes(), s,
+                new ValueLanding(store.valueBuffers(), parser, () -> commands.landedValues++));
         s.connection = c;
         connections.put(fd, c);
         return c;
@@ -192,6 +197,13 @@ final class LoopCore {
         if (connections.get(c.fd) == c) {
             connections.remove(c.fd);
             io.close(c);
+            // A SET of it may be in this round's wave, its putMany not yet called (CLIENT KILL from another
+            // connection): its value's buffer goes back once the round is over.
+            if (running) {
+                closedInRound.add(c);
+            } else {
+                c.release();
+            }
         }
     }
 
@@ -261,6 +273,10 @@ final class LoopCore {
         } finally {
             round.clear();
             running = false;
+            for (Connection c : closedInRound) {
+                c.release();
+            }
+            closedInRound.clear();
         }
     }
 

@@ -286,6 +286,7 @@ public final class ThreadsServer implements ServerLoop, LoopCore.Io {
                 if (core.connections.get(c.fd) == c) {
                     core.connections.remove(c.fd);
                 }
+                c.release(); // its store buffers (again, if the sweep closed it: a no-op)
                 Sockets.close(c.fd);
                 threads.remove(Thread.currentThread());
             } finally {

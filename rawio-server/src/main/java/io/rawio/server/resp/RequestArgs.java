@@ -11,7 +11,9 @@ import java.util.RandomAccess;
  * the store takes as a segment ({@link #segment}) is not copied at all, so a 1 MiB SET costs no heap
  * array of 1 MiB. The views stay valid as long as the query buffer's bytes are not moved: the
  * connection never compacts a buffer in place while requests parsed from it wait to run (it moves to
- * a new array instead, and these views keep the old one).
+ * a new array instead, and these views keep the old one). The last argument may have been received
+ * elsewhere (a large SET value, straight into the store's buffer: {@link RequestParser.Landed}); it is
+ * then a view of that memory.
  */
 public final class RequestArgs extends AbstractList<byte[]> implements RandomAccess {
     private final byte[] buf;
@@ -20,13 +22,29 @@ public final class RequestArgs extends AbstractList<byte[]> implements RandomAcc
     private final int count;
     /** Arguments already copied out. */
     private final byte[][] copies;
+    /** The last argument's bytes when they were received elsewhere ({@link RequestParser.Landed}), or null. */
+    private final MemorySegment landed;
 
     RequestArgs(byte[] buf, int[] starts, int[] lengths, int count) {
+        this(buf, starts, lengths, count, null);
+    }
+
+    RequestArgs(byte[] buf, int[] starts, int[] lengths, int count, MemorySegment landed) {
         this.buf = buf;
         this.starts = starts;
         this.lengths = lengths;
         this.count = count;
         this.copies = new byte[count][];
+        this.landed = landed;
+    }
+
+    private boolean isLanded(int i) {
+        return landed != null && i == count - 1;
+    }
+
+    /** Whether the last argument was received elsewhere than the query buffer. */
+    public boolean hasLanded() {
+        return landed != null;
     }
 
     @Override
@@ -34,7 +52,8 @@ public final class RequestArgs extends AbstractList<byte[]> implements RandomAcc
         java.util.Objects.checkIndex(i, count);
         byte[] c = copies[i];
         if (c == null) {
-            c = Arrays.copyOfRange(buf, starts[i], starts[i] + lengths[i]);
+            c = isLanded(i) ? landed.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)
+                    : Arrays.copyOfRange(buf, starts[i], starts[i] + lengths[i]);
             copies[i] = c;
         }
         return c;
@@ -48,7 +67,7 @@ public final class RequestArgs extends AbstractList<byte[]> implements RandomAcc
     /** Argument {@code i} as a read-only heap segment over the query buffer: no copy. */
     public MemorySegment segment(int i) {
         java.util.Objects.checkIndex(i, count);
-        return MemorySegment.ofArray(buf).asSlice(starts[i], lengths[i]).asReadOnly();
+        return isLanded(i) ? landed.asReadOnly() : MemorySegment.ofArray(buf).asSlice(starts[i], lengths[i]).asReadOnly();
     }
 
     /** The length of argument {@code i}, without copying it. */
@@ -62,6 +81,9 @@ public final class RequestArgs extends AbstractList<byte[]> implements RandomAcc
         java.util.Objects.checkIndex(i, count);
         if (lengths[i] != lower.length()) {
             return false;
+        }
+        if (isLanded(i)) {
+            return new String(get(i), java.nio.charset.StandardCharsets.ISO_8859_1).equalsIgnoreCase(lower);
         }
         int at = starts[i];
         for (int k = 0; k < lengths[i]; k++) {

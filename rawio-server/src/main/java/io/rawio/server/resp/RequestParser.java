@@ -1,5 +1,6 @@
 package io.rawio.server.resp;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.List;
 
@@ -30,11 +31,19 @@ public final class RequestParser {
 
     /**
      * One call's outcome: a request ({@code args}, maybe empty for a blank line or {@code *0}, which the
-     * caller skips) and the bytes it took; or {@link #NEED_MORE}; or a protocol error.
+     * caller skips) and the bytes it took; or {@link #NEED_MORE}; or a protocol error. When more is needed
+     * within the body of the request's last argument, whose header is whole, {@code lastBodyAt} is where
+     * that body starts in the buffer and {@code lastBodyLength} its length (else -1 and 0): a caller may
+     * receive that body elsewhere ({@link Landed}).
      */
-    public record Result(List<byte[]> args, int consumed, String error, long needAtLeast) {
+    public record Result(List<byte[]> args, int consumed, String error, long needAtLeast, int lastBodyAt,
+            int lastBodyLength) {
         Result(List<byte[]> args, int consumed, String error) {
             this(args, consumed, error, 0);
+        }
+
+        Result(List<byte[]> args, int consumed, String error, long needAtLeast) {
+            this(args, consumed, error, needAtLeast, -1, 0);
         }
 
         public boolean isError() {
@@ -54,6 +63,18 @@ public final class RequestParser {
      */
     private static Result needAtLeast(long bytes) {
         return new Result(null, 0, null, bytes);
+    }
+
+    /**
+     * The body of a request's last argument, received somewhere else than the buffer ({@code value}, of
+     * {@code length} bytes): in the buffer, only the CRLF after it follows its header, at {@code bodyAt}.
+     */
+    public record Landed(int bodyAt, int length, MemorySegment value) {
+        public Landed {
+            if (value.byteSize() != length) {
+                throw new IllegalArgumentException("landed value of " + value.byteSize() + " bytes, not " + length);
+            }
+        }
     }
 
     private final long maxBulk;
@@ -87,10 +108,18 @@ public final class RequestParser {
      * password cannot make the server take in much of anything.
      */
     public Result parse(byte[] buf, int from, int to, boolean authenticated) {
+        return parse(buf, from, to, authenticated, null);
+    }
+
+    /**
+     * {@link #parse(byte[], int, int, boolean)} of a request whose last argument's body was received
+     * elsewhere ({@code landed}, null for none: a request it does not fit is parsed as without it).
+     */
+    public Result parse(byte[] buf, int from, int to, boolean authenticated, Landed landed) {
         if (from >= to) {
             return NEED_MORE;
         }
-        return buf[from] == '*' ? multibulk(buf, from, to, authenticated) : inline(buf, from, to);
+        return buf[from] == '*' ? multibulk(buf, from, to, authenticated, landed) : inline(buf, from, to);
     }
 
     private static Result error(String message) {
@@ -128,7 +157,7 @@ public final class RequestParser {
         return negative ? -v : v;
     }
 
-    private Result multibulk(byte[] buf, int from, int to, boolean authenticated) {
+    private Result multibulk(byte[] buf, int from, int to, boolean authenticated, Landed landed) {
         int eol = crlf(buf, from, Math.min(to, from + MAX_INLINE + 2));
         if (eol < 0) {
             return to - from > MAX_INLINE ? error("too big mbulk count string") : NEED_MORE;
@@ -169,8 +198,26 @@ public final class RequestParser {
                 return error("unauthenticated bulk length");
             }
             int body = e + 2;
+            if (landed != null && k == n - 1 && body == landed.bodyAt() && len == landed.length()) {
+                // The body is elsewhere: here only its CRLF.
+                if (to - body < 2) {
+                    return needAtLeast((long) body - from + 2);
+                }
+                if (buf[body] != '\r' || buf[body + 1] != '\n') {
+                    return error("bulk string not followed by CRLF");
+                }
+                if (count == starts.length) {
+                    starts = Arrays.copyOf(starts, count + 1);
+                    lengths = Arrays.copyOf(lengths, count + 1);
+                }
+                starts[count] = body;
+                lengths[count] = (int) len;
+                count++;
+                return new Result(new RequestArgs(buf, starts, lengths, count, landed.value()), body + 2 - from, null);
+            }
             if ((long) to - body < len + 2) {
-                return needAtLeast((long) body - from + len + 2 + 6 * (n - k - 1));
+                long need = (long) body - from + len + 2 + 6 * (n - k - 1);
+                return k == n - 1 ? new Result(null, 0, null, need, body, (int) len) : needAtLeast(need);
             }
             if (buf[body + (int) len] != '\r' || buf[body + (int) len + 1] != '\n') {
                 return error("bulk string not followed by CRLF");

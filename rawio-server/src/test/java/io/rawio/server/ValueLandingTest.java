@@ -1,0 +1,235 @@
+package io.rawio.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rawio.server.resp.RequestArgs;
+import io.rawio.server.resp.RequestParser;
+import io.rawio.store.ValueBuffers;
+import java.io.ByteArrayOutputStream;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Large SET values received straight into the store's value buffers ({@link ValueLanding}): whatever
+ * pieces the bytes arrive in, every request parses as it would from the query buffer, a large plain
+ * SET's value is a view of a lent buffer, and every buffer goes back once no request holds it (or the
+ * connection closes). What is not a plain SET of a large value, or finds the budget spent, stays in the
+ * query buffer.
+ */
+class ValueLandingTest {
+    private static final RequestParser PARSER = new RequestParser(1L << 30);
+
+    private static byte[] cmd(byte[]... args) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        o.writeBytes(("*" + args.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
+        for (byte[] a : args) {
+            o.writeBytes(("$" + a.length + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            o.writeBytes(a);
+            o.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        return o.toByteArray();
+    }
+
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] value(int seed, int n) {
+        byte[] v = new byte[n];
+        new SplittableRandom(seed).nextBytes(v);
+        return v;
+    }
+
+    /** Feeds {@code stream} in pieces cut by {@code rnd}, parsing and taking requests as a loop does. */
+    private static List<List<byte[]>> run(Connection c, byte[] stream, SplittableRandom rnd, int maxPiece,
+            List<Boolean> landed) {
+        List<List<byte[]>> got = new ArrayList<>();
+        MemorySegment src = MemorySegment.ofArray(stream);
+        for (int at = 0; at < stream.length; ) {
+            int n = Math.min(stream.length - at, 1 + rnd.nextInt(maxPiece));
+            c.received(src, at, n);
+            at += n;
+            while (c.hasWork()) {
+                c.parse(PARSER);
+                List<byte[]> r;
+                boolean any = false;
+                while ((r = c.peek()) != null) {
+                    landed.add(r instanceof RequestArgs a && a.hasLanded());
+                    List<byte[]> copy = new ArrayList<>();
+                    for (int i = 0; i < r.size(); i++) {
+                        copy.add(r.get(i));
+                    }
+                    got.add(copy);
+                    c.take();
+                    any = true;
+                }
+                if (!any) {
+                    break;
+                }
+            }
+        }
+        return got;
+    }
+
+    @Property(tries = 60)
+    void everyRequestParsesAsFromTheQueryBufferWhateverThePieces(@ForAll @IntRange(min = 1, max = 200_000) int maxPiece,
+            @ForAll long seed) {
+        try (ValueBuffers pool = new ValueBuffers()) {
+            long[] count = new long[1];
+            Connection c = new Connection(-1, 1L << 30, null, new ValueLanding(pool, PARSER, () -> count[0]++));
+            byte[] big1 = value(1, 300_000);
+            byte[] big2 = value(2, ValueLanding.MIN_BYTES);
+            byte[] small = value(3, 1000);
+            List<byte[][]> sent = List.of(
+                    new byte[][] {b("SET"), b("k1"), big1},
+                    new byte[][] {b("GET"), b("k1")},
+                    new byte[][] {b("set"), b("k2"), small},
+                    new byte[][] {b("SET"), b("k3"), big2},
+                    new byte[][] {b("ECHO"), big1},
+                    new byte[][] {b("SET"), b("k4"), big1, b("EX"), b("10")},
+                    new byte[][] {b("SeT"), b("k5"), big1});
+            ByteArrayOutputStream o = new ByteArrayOutputStream();
+            for (byte[][] r : sent) {
+                o.writeBytes(cmd(r));
+            }
+            List<Boolean> landed = new ArrayList<>();
+            List<List<byte[]>> got = run(c, o.toByteArray(), new SplittableRandom(seed), maxPiece, landed);
+            assertEquals(sent.size(), got.size());
+            for (int i = 0; i < sent.size(); i++) {
+                assertEquals(sent.get(i).length, got.get(i).size(), "request " + i);
+                for (int k = 0; k < sent.get(i).length; k++) {
+                    assertArrayEquals(sent.get(i)[k], got.get(i).get(k), "request " + i + " argument " + k);
+                }
+            }
+            // Only large plain SETs land; the first always does (its header comes first). The others land
+            // when nothing unparsed is before them as their header arrives.
+            List<Boolean> eligible = List.of(true, false, false, true, false, false, true);
+            assertEquals(eligible.size(), landed.size());
+            for (int i = 0; i < landed.size(); i++) {
+                assertTrue(!landed.get(i) || eligible.get(i), "request " + i + " landed: " + landed);
+            }
+            assertTrue(landed.getFirst(), "the first large SET lands");
+            assertEquals(landed.stream().filter(x -> x).count(), count[0]);
+            // Nothing holds views any more: the next bytes give every buffer back.
+            c.received(MemorySegment.ofArray(cmd(b("PING"))), 0, cmd(b("PING")).length);
+            assertEquals(0, pool.lent(), "every buffer back");
+        }
+    }
+
+    @Test
+    void aLandedValueIsTheBuffersMemoryAndStaysWhileAWriteHoldsIt() {
+        try (ValueBuffers pool = new ValueBuffers()) {
+            Connection c = new Connection(-1, 1L << 30, null, new ValueLanding(pool, PARSER, () -> { }));
+            byte[] v = value(4, 200_000);
+            byte[] s = cmd(b("SET"), b("key"), v);
+            c.received(MemorySegment.ofArray(s), 0, 1000); // the header and the first bytes
+            c.parse(PARSER);
+            assertEquals(1, pool.lent(), "a buffer from the header on");
+            assertTrue(c.shortfall() > 0);
+            c.received(MemorySegment.ofArray(s), 1000, s.length - 1000);
+            c.parse(PARSER);
+            RequestArgs r = (RequestArgs) c.peek();
+            assertNotNull(r);
+            MemorySegment seg = r.segment(2);
+            assertTrue(seg.isNative(), "a view of the buffer, not the query buffer");
+            assertArrayEquals(v, seg.toArray(ValueLayout.JAVA_BYTE));
+            c.take();
+            c.writesInFlight++; // its put is in flight
+            c.received(MemorySegment.ofArray(cmd(b("PING"))), 0, cmd(b("PING")).length);
+            assertEquals(1, pool.lent(), "held while the write is in flight");
+            c.writesInFlight--;
+            c.received(MemorySegment.ofArray(cmd(b("PING"))), 0, cmd(b("PING")).length);
+            assertEquals(0, pool.lent());
+        }
+    }
+
+    @Test
+    void pipelinedLargeSetsLandOneAfterAnother() {
+        try (ValueBuffers pool = new ValueBuffers()) {
+            Connection c = new Connection(-1, 1L << 30, null, new ValueLanding(pool, PARSER, () -> { }));
+            ByteArrayOutputStream o = new ByteArrayOutputStream();
+            for (int i = 0; i < 3; i++) {
+                o.writeBytes(cmd(b("SET"), b("k" + i), value(10 + i, 150_000 + i)));
+            }
+            o.writeBytes(cmd(b("GET"), b("k0")));
+            byte[] s = o.toByteArray();
+            c.received(MemorySegment.ofArray(s), 0, s.length); // all at once, as a reap of many receives
+            assertEquals(3, pool.lent(), "each value in its buffer");
+            assertTrue(c.queryBytes() < 200, "the query buffer holds headers only: " + c.queryBytes());
+            c.parse(PARSER);
+            for (int i = 0; i < 3; i++) {
+                RequestArgs r = (RequestArgs) c.peek();
+                assertTrue(r.hasLanded(), "SET " + i);
+                assertArrayEquals(value(10 + i, 150_000 + i), r.get(2));
+                c.take();
+            }
+            assertArrayEquals(b("k0"), c.peek().get(1));
+            c.take();
+            c.received(MemorySegment.ofArray(cmd(b("PING"))), 0, cmd(b("PING")).length);
+            assertEquals(0, pool.lent());
+        }
+    }
+
+    @Test
+    void aSpentBudgetLeavesTheValueInTheQueryBuffer() {
+        try (ValueBuffers pool = new ValueBuffers()) {
+            pool.budget(0);
+            Connection c = new Connection(-1, 1L << 30, null, new ValueLanding(pool, PARSER, () -> { }));
+            byte[] v = value(5, 100_000);
+            byte[] s = cmd(b("SET"), b("key"), v);
+            c.received(MemorySegment.ofArray(s), 0, 500);
+            c.parse(PARSER);
+            c.received(MemorySegment.ofArray(s), 500, s.length - 500);
+            c.parse(PARSER);
+            RequestArgs r = (RequestArgs) c.peek();
+            assertFalse(r.hasLanded());
+            assertArrayEquals(v, r.segment(2).toArray(ValueLayout.JAVA_BYTE));
+        }
+    }
+
+    @Test
+    void aConnectionClosedMidValueGivesItsBufferBack() {
+        try (ValueBuffers pool = new ValueBuffers()) {
+            Connection c = new Connection(-1, 1L << 30, null, new ValueLanding(pool, PARSER, () -> { }));
+            byte[] s = cmd(b("SET"), b("key"), value(6, 1 << 20));
+            c.received(MemorySegment.ofArray(s), 0, 70_000);
+            c.parse(PARSER);
+            assertEquals(1, pool.lent());
+            c.release();
+            assertEquals(0, pool.lent());
+            c.received(MemorySegment.ofArray(s), 70_000, 1000); // bytes after the close take nothing
+            c.parse(PARSER);
+            assertEquals(0, pool.lent());
+        }
+    }
+
+    @Test
+    void aValueNotFollowedByCrlfIsAProtocolError() {
+        try (ValueBuffers pool = new ValueBuffers()) {
+            Connection c = new Connection(-1, 1L << 30, null, new ValueLanding(pool, PARSER, () -> { }));
+            byte[] s = cmd(b("SET"), b("key"), value(7, 100_000));
+            s[s.length - 2] = 'x';
+            c.received(MemorySegment.ofArray(s), 0, 100);
+            c.parse(PARSER);
+            c.received(MemorySegment.ofArray(s), 100, s.length - 100);
+            c.parse(PARSER);
+            List<byte[]> r = c.peek();
+            assertTrue(r.getFirst() == Connection.PROTOCOL_ERROR, "a protocol error");
+            assertEquals("Protocol error: bulk string not followed by CRLF", new String(r.get(1), StandardCharsets.UTF_8));
+            c.release();
+            assertEquals(0, pool.lent());
+        }
+    }
+}

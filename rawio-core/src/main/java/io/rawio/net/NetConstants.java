@@ -31,6 +31,8 @@ public final class NetConstants {
     /** send(2): no SIGPIPE when the peer has gone (the call fails with EPIPE instead). */
     public static final int MSG_NOSIGNAL = 0x4000;
     public static final int MSG_DONTWAIT = 0x40;
+    /** recv(2): wait until the whole length has arrived (or the stream ends, or an error or signal comes). */
+    public static final int MSG_WAITALL = 0x100;
 
     public static final int EPOLL_CLOEXEC = 0x80000;
     public static final int EPOLL_CTL_ADD = 1;

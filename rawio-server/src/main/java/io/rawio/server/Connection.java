@@ -174,6 +174,30 @@ final class Connection {
         return wants > 0 ? wants : Math.max(0, needAtLeast - (end - start));
     }
 
+    /** Bytes the large value being received into a store buffer still lacks (0: none is). */
+    int landingWants() {
+        return landing == null || closing ? 0 : landing.wants();
+    }
+
+    /**
+     * Where a RECV in the io_uring loop's ring puts the rest of the large value being received
+     * ({@link #landingWants()} bytes); {@link #landedInRing} once it ended.
+     */
+    MemorySegment landingRingTarget() {
+        return landing.ringTarget();
+    }
+
+    /** The RECV {@link #landingRingTarget} was given for ended with {@code n} bytes (0: none). */
+    void landedInRing(int n) {
+        landing.ringDone(n);
+        if (n > 0) {
+            receivedBytes += n;
+            if (landing.wants() == 0) {
+                starved = false;
+            }
+        }
+    }
+
     /** {@code n} bytes of a large value arrived in its store buffer ({@link ValueLanding}). */
     private void landed(int n) {
         landing.took(n);

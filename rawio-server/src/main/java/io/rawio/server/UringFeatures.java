@@ -22,9 +22,17 @@ import java.util.List;
  * machine, the same on another (docs/PERFORMANCE.md). For hosts where the loop's CPU is the limit.
  */
 public record UringFeatures(boolean multishotAccept, boolean bufferRing, boolean multishotRecv, int buffers,
-        int bufferSize, int directRead, List<String> notes) {
+        int bufferSize, int directRead, int landingRecv, List<String> notes) {
     /** The default of {@code directRead}: off. */
     static final int DIRECT_READ = 0;
+    /**
+     * The default of {@code landingRecv}: once a large SET value lands in a store buffer ({@link ValueLanding})
+     * and still lacks this many bytes, its connection's RECV leaves the ring and a RECV of the rest straight
+     * into that buffer takes its place (MSG_WAITALL): the kernel puts the value where the store writes it
+     * from, no copy by the loop, and it does so while the loop waits for the device. 0 turns it off
+     * ({@code -Drawio.uring.landingRecv=0}).
+     */
+    static final int LANDING_RECV = 64 << 10;
 
     /** What this kernel and these system properties give the loop (also shown by {@code rawio info}). */
     public static UringFeatures probe() {
@@ -42,7 +50,8 @@ public record UringFeatures(boolean multishotAccept, boolean bufferRing, boolean
             notes.add("direct reads need IORING_OP_POLL_ADD");
             direct = 0;
         }
-        return new UringFeatures(accept, ring, recv, buffers, size, direct, notes);
+        int landing = ValueLanding.MIN_BYTES <= 0 ? 0 : Math.max(0, Integer.getInteger("rawio.uring.landingRecv", LANDING_RECV));
+        return new UringFeatures(accept, ring, recv, buffers, size, direct, landing, notes);
     }
 
     private static boolean feature(String name, boolean kernelHasIt, String needs, List<String> notes) {
@@ -60,19 +69,19 @@ public record UringFeatures(boolean multishotAccept, boolean bufferRing, boolean
     UringFeatures withoutBufferRing(String why) {
         List<String> n = new ArrayList<>(notes);
         n.add("buffer ring refused: " + why);
-        return new UringFeatures(multishotAccept, false, false, buffers, bufferSize, directRead, n);
+        return new UringFeatures(multishotAccept, false, false, buffers, bufferSize, directRead, landingRecv, n);
     }
 
     UringFeatures withoutMultishotAccept(String why) {
         List<String> n = new ArrayList<>(notes);
         n.add(why);
-        return new UringFeatures(false, bufferRing, multishotRecv, buffers, bufferSize, directRead, n);
+        return new UringFeatures(false, bufferRing, multishotRecv, buffers, bufferSize, directRead, landingRecv, n);
     }
 
     UringFeatures withoutMultishotRecv(String why) {
         List<String> n = new ArrayList<>(notes);
         n.add(why);
-        return new UringFeatures(multishotAccept, bufferRing, false, buffers, bufferSize, directRead, n);
+        return new UringFeatures(multishotAccept, bufferRing, false, buffers, bufferSize, directRead, landingRecv, n);
     }
 
     /** One line: what the loop uses. */
@@ -82,6 +91,7 @@ public record UringFeatures(boolean multishotAccept, boolean bufferRing, boolean
                         + " x " + (bufferSize >> 10) + "k" : "recv into each connection's buffer")
                 + (directRead > 0 ? "; values of " + (directRead >> 10) + "k or more read by poll straight into"
                         + " the query buffer" : "")
+                + (landingRecv > 0 ? "; large SET values received straight into the store's buffers" : "")
                 + "; send";
         return notes.isEmpty() ? s : s + "; " + String.join("; ", notes);
     }

@@ -35,6 +35,13 @@ final class UringLink {
     boolean direct;
     /** What is armed is that POLL (a one-shot request), not a RECV. */
     boolean polling;
+    /**
+     * What is armed is a one-shot RECV (MSG_WAITALL) of the rest of a large SET value straight into its
+     * store buffer ({@link UringFeatures#landingRecv}), still counted as {@link #recvArmed}.
+     */
+    boolean landingRecv;
+    /** Its multishot RECV was cancelled for a landing RECV to take its place, and has not ended yet. */
+    boolean cancelledForLanding;
     /** Of a {@link #direct} link: polls in a row that brought few bytes while no request lacked many. */
     int smallPolls;
     /** Its RECV ended and is to be submitted again. */

@@ -82,6 +82,16 @@ final class UringReceives {
 
     private void arm(UringLink l) {
         long at = loop.sqe();
+        int wants = loop.features().landingRecv() > 0 ? l.c.landingWants() : 0;
+        if (wants > 0) {
+            // The rest of a large SET value, straight into the store buffer it is written from.
+            SocketSqes.recv(sqes, at, l.c.fd, l.c.landingRingTarget(), wants, NetConstants.MSG_WAITALL,
+                    loop.recvTag(l));
+            l.landingRecv = true;
+            l.polling = false;
+            l.recvArmed = true;
+            return;
+        }
         l.polling = l.direct;
         if (l.direct) {
             SocketSqes.poll(sqes, at, l.c.fd, NetConstants.POLLIN, loop.recvTag(l));
@@ -101,10 +111,15 @@ final class UringReceives {
             recycle(bid);
             return;
         }
+        if (l.landingRecv) {
+            landingDone(l, res);
+            return;
+        }
         boolean polled = l.polling;
         if (!more) {
             l.recvArmed = false;
             l.polling = false;
+            l.cancelledForLanding = false;
         }
         if (l.closed) {
             recycle(bid);
@@ -132,13 +147,14 @@ final class UringReceives {
                 recycle(bid);
             }
             goDirectIfLarge(l);
+            landIfLarge(l);
             rearmIfEnded(l);
             loop.ready(c);
             return;
         }
         recycle(bid);
-        if (res == -Errno.ECANCELED && l.direct && !more) {
-            rearmIfEnded(l); // the RECV cancelled for the direct reads: a POLL goes in its place
+        if (res == -Errno.ECANCELED && !more) {
+            rearmIfEnded(l); // the RECV cancelled for direct reads or a landing RECV: that goes in its place
             return;
         }
         if (res == 0) {
@@ -166,6 +182,53 @@ final class UringReceives {
         if (l != null && res == -Errno.EALREADY && l.direct && l.recvArmed && !l.polling) {
             l.direct = false;
         }
+        if (l != null && res == -Errno.EALREADY) {
+            l.cancelledForLanding = false; // the RECV goes on; a later large value may cancel it again
+        }
+    }
+
+    /**
+     * A large SET value of {@code l} lands in a store buffer and lacks {@link UringFeatures#landingRecv}
+     * bytes or more: its RECV is cancelled, and once it ended a RECV of the rest straight into that
+     * buffer takes its place ({@link #arm}).
+     */
+    void landIfLarge(UringLink l) {
+        int landing = loop.features().landingRecv();
+        if (landing <= 0 || l.closed || l.landingRecv || l.cancelledForLanding || !l.recvArmed || l.polling
+                || l.c.landingWants() < landing) {
+            return;
+        }
+        l.cancelledForLanding = true;
+        cancel(l);
+    }
+
+    /** A landing RECV ({@link UringLink#landingRecv}) ended with {@code res}. */
+    private void landingDone(UringLink l, int res) {
+        l.landingRecv = false;
+        l.recvArmed = false;
+        Connection c = l.c;
+        c.landedInRing(Math.max(0, res)); // (a closed connection's buffer goes back here)
+        if (l.closed) {
+            if (l.idle()) {
+                loop.forget(l);
+            }
+            return;
+        }
+        if (res > 0) {
+            c.session.lastActiveMs = loop.nowMs();
+            loop.ready(c);
+            rearmIfEnded(l); // the rest, if the RECV ended short; else the usual receive
+        } else if (res == -Errno.ECANCELED || res == -Errno.EINTR || res == -Errno.EAGAIN) {
+            rearmIfEnded(l);
+        } else if (res == 0) {
+            c.session.lastActiveMs = loop.nowMs();
+            c.ended(0);
+            loop.ready(c);
+        } else if (c.ended(res)) {
+            loop.ready(c);
+        } else {
+            loop.fail(c);
+        }
     }
 
     /**
@@ -176,7 +239,7 @@ final class UringReceives {
      */
     void goDirectIfLarge(UringLink l) {
         int directRead = loop.features().directRead();
-        if (l.direct || l.closed || directRead <= 0 || l.c.shortfall() < directRead) {
+        if (l.direct || l.closed || l.landingRecv || directRead <= 0 || l.c.shortfall() < directRead) {
             return;
         }
         l.direct = true;

@@ -64,6 +64,8 @@ final class ValueLanding {
     private final ArrayDeque<Entry> unparsed = new ArrayDeque<>(2);
     /** Buffers of requests parsed, held until the connection holds no views. */
     private final List<ValueBuffers.Buffer> held = new ArrayList<>(2);
+    /** The value a RECV in a ring is filling ({@link #ringTarget}), or null. */
+    private Entry inRing;
     /** A request found not to be landed (not a large plain SET, or no buffer for it): not looked at again. */
     private int notHere = -1;
     /** The connection closed: nothing more is taken. */
@@ -93,6 +95,32 @@ final class ValueLanding {
     }
 
     /**
+     * Where a RECV in a ring is to put the rest of the value being received ({@link #wants()} bytes): its
+     * buffer is then not given back, even when the connection closes, until {@link #ringDone}.
+     */
+    MemorySegment ringTarget() {
+        inRing = unparsed.getLast();
+        return target();
+    }
+
+    /**
+     * The RECV {@link #ringTarget} was given for ended, having put {@code n} bytes there (0 for none): they
+     * count, or, when the value was dropped meanwhile (the connection closed), its buffer goes back now.
+     */
+    void ringDone(int n) {
+        Entry e = inRing;
+        inRing = null;
+        if (e == null) {
+            return;
+        }
+        if (unparsed.peekLast() == e) {
+            e.filled += n;
+        } else {
+            pool.give(e.buffer);
+        }
+    }
+
+    /**
      * After bytes were appended to the query buffer ({@code in[start, end)} unparsed): lands the value of
      * each large plain SET from where the last one landed ends (or {@code start}), as far as the bytes go.
      * Returns the new end: the value bytes that were in {@code in} moved to their buffers.
@@ -117,8 +145,9 @@ final class ValueLanding {
             if (r.needsMore() && r.lastBodyAt() < 0) {
                 return end; // the value's header is not all here yet
             }
-            ValueBuffers.Buffer b = !r.needsMore() || r.lastBodyLength() < MIN_BYTES ? null
-                    : pool.take(r.lastBodyLength());
+            int keyLength = r.needsMore() ? keyLength(in, at + 13) : 0;
+            ValueBuffers.Buffer b = keyLength < 1 || r.lastBodyLength() < MIN_BYTES ? null
+                    : pool.take(keyLength, r.lastBodyLength());
             if (b == null) {
                 notHere = at; // whole already, small, or no room: it stays in the query buffer
                 return end;
@@ -132,6 +161,22 @@ final class ValueLanding {
             unparsed.add(new Entry(b, at, bodyAt, have));
         }
         return end;
+    }
+
+    /** The length a bulk header {@code $<n>\r\n} at {@code in[at]} gives (one the parser took), or -1. */
+    private static int keyLength(byte[] in, int at) {
+        if (in[at] != '$') {
+            return -1;
+        }
+        int n = 0;
+        for (int i = at + 1; in[i] != '\r'; i++) {
+            int d = in[i] - '0';
+            if (d < 0 || d > 9 || n > 100_000_000) {
+                return -1;
+            }
+            n = n * 10 + d;
+        }
+        return n;
     }
 
     /** {@code *3\r\n$3\r\nSET\r\n} at {@code in[at]}, any case. */
@@ -180,7 +225,9 @@ final class ValueLanding {
     /** The bytes not parsed are dropped (the connection is closing): their buffers go back. */
     void dropUnparsed() {
         for (Entry e : unparsed) {
-            pool.give(e.buffer);
+            if (e != inRing) {
+                pool.give(e.buffer); // (the one a RECV in a ring fills goes back when it ends: ringDone)
+            }
         }
         unparsed.clear();
         notHere = -1;

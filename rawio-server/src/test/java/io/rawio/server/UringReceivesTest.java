@@ -37,7 +37,7 @@ class UringReceivesTest {
     /** A loop that hands out the array's SQEs in turn and records what the receives asked of it. */
     private static final class Hooks implements UringReceives.Loop {
         int sqes;
-        UringFeatures features = new UringFeatures(false, false, true, 8, 4096, DIRECT, List.of());
+        UringFeatures features = new UringFeatures(false, false, true, 8, 4096, DIRECT, 0, List.of());
         final List<Connection> ready = new ArrayList<>();
         final List<Connection> failed = new ArrayList<>();
         final List<UringLink> forgotten = new ArrayList<>();
@@ -255,6 +255,90 @@ class UringReceivesTest {
         r.completed(null, 5, 0); // a link already gone: nothing happens
         r.rearmEnded();
         assertEquals(1, hooks.sqes);
+    }
+
+    private int len(int sqe) {
+        return sqes.get(ValueLayout.JAVA_INT_UNALIGNED, (long) sqe * SqeDescriptor.SIZE + SqeDescriptor.LEN_OFFSET);
+    }
+
+    private int msgFlags(int sqe) {
+        return sqes.get(ValueLayout.JAVA_INT_UNALIGNED, (long) sqe * SqeDescriptor.SIZE + SqeDescriptor.OP_FLAGS_OFFSET);
+    }
+
+    @Test
+    void aLargeSetValueIsReceivedByARecvStraightIntoItsStoreBuffer() {
+        hooks.features = new UringFeatures(false, false, true, 8, 4096, 0, 65536, List.of());
+        UringReceives r = new UringReceives(sqes, null, hooks);
+        io.rawio.store.ValueBuffers pool = new io.rawio.store.ValueBuffers();
+        RequestParser parser = new RequestParser(8L << 20);
+        UringLink l = new UringLink(new Connection(FD, 1L << 30, new Session(true), new ValueLanding(pool, parser,
+                () -> { })), 99);
+        links.add(l);
+        r.open(l);
+        String head = "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$200000\r\n";
+        r.completed(l, arrive(l, head + "abc"), IORING_CQE_F_MORE); // a multishot RECV took the head
+        assertEquals(1, pool.lent(), "the value has its buffer from its header on");
+        assertEquals(IORING_OP_ASYNC_CANCEL, opcode(1), "the RECV makes way");
+        r.completed(l, arrive(l, "defg"), IORING_CQE_F_MORE); // taken before the cancel reached it
+        assertEquals(2, hooks.sqes, "one cancel");
+        r.completed(l, -Errno.ECANCELED, 0);
+        r.rearmEnded();
+        assertEquals(IORING_OP_RECV, opcode(2));
+        assertEquals(200_000 - 7, len(2), "the rest of the value");
+        assertEquals(io.rawio.net.NetConstants.MSG_WAITALL, msgFlags(2));
+        assertTrue(l.landingRecv);
+        // The kernel puts the bytes where the SQE says, and completes it.
+        MemorySegment target = MemorySegment.ofAddress(addr(2)).reinterpret(len(2));
+        target.fill((byte) 'v');
+        l.c.closeSoon(); // a close now keeps the buffer: the kernel may still write it
+        l.closed = true;
+        assertEquals(1, pool.lent(), "not given back while the RECV is in the ring");
+        l.c.release();
+        assertEquals(1, pool.lent(), "not even by the loop's close");
+        r.completed(l, len(2), 0);
+        assertEquals(0, pool.lent(), "back once the RECV ended");
+        assertEquals(List.of(l), hooks.forgotten);
+        pool.close();
+    }
+
+    @Test
+    void aLandedValueParsesWithWhatTheRecvPutInItsBuffer() {
+        hooks.features = new UringFeatures(false, false, true, 8, 4096, 0, 65536, List.of());
+        UringReceives r = new UringReceives(sqes, null, hooks);
+        io.rawio.store.ValueBuffers pool = new io.rawio.store.ValueBuffers();
+        RequestParser parser = new RequestParser(8L << 20);
+        UringLink l = new UringLink(new Connection(FD, 1L << 30, new Session(true), new ValueLanding(pool, parser,
+                () -> { })), 98);
+        links.add(l);
+        r.open(l);
+        r.completed(l, arrive(l, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100000\r\nab"), 0); // a one-shot RECV
+        r.rearmEnded();
+        assertEquals(IORING_OP_RECV, opcode(1));
+        assertEquals(100_000 - 2, len(1));
+        MemorySegment.ofAddress(addr(1)).reinterpret(len(1)).fill((byte) 'z');
+        r.completed(l, 50_000, 0); // short: the rest comes by another
+        r.rearmEnded();
+        assertEquals(IORING_OP_RECV, opcode(2));
+        assertEquals(100_000 - 2 - 50_000, len(2));
+        assertEquals(addr(1) + 50_000, addr(2));
+        MemorySegment.ofAddress(addr(2)).reinterpret(len(2)).fill((byte) 'z');
+        r.completed(l, len(2), 0);
+        r.rearmEnded();
+        assertEquals(IORING_OP_RECV, opcode(3), "then the usual RECV, for the CRLF and what follows");
+        assertFalse(l.landingRecv);
+        r.completed(l, arrive(l, "\r\n"), 0);
+        l.c.parse(parser);
+        java.util.List<byte[]> req = l.c.peek();
+        byte[] v = req.get(2);
+        assertEquals(100_000, v.length);
+        assertEquals('a', v[0]);
+        assertEquals('b', v[1]);
+        assertEquals('z', v[2]);
+        assertEquals('z', v[99_999]);
+        l.c.take();
+        l.c.release();
+        assertEquals(0, pool.lent());
+        pool.close();
     }
 
     @Test

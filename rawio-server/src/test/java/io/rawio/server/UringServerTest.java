@@ -124,20 +124,29 @@ class UringServerTest {
      * the feature off ({@code directRead} 0, the default, pinned here) nothing is read that way and the replies are the same.
      */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"multishot", "multishotRecv", "bufferRing", "off"})
+    @ValueSource(strings = {"multishot", "multishotRecv", "bufferRing", "off", "landing", "landingNoBufferRing"})
     void theRestOfALargeValueIsReadStraightIntoTheQueryBuffer(String mode) throws Exception {
         assertEquals(0, UringFeatures.DIRECT_READ, "direct reads are off unless asked for");
         assumeTrue(IoUring.available(), () -> "io_uring unavailable: " + IoUring.unavailableReason().orElse(""));
+        // Direct reads with the landing RECVs off (a SET's value then lands by the poll's reads); the
+        // landing RECVs (the default) with direct reads off; neither.
         Map<String, String> props = switch (mode) {
-            case "off" -> Map.of("rawio.uring.directRead", "0");
-            case "multishot" -> Map.of("rawio.uring.directRead", "65536");
-            default -> Map.of("rawio.uring." + mode, "false", "rawio.uring.directRead", "65536");
+            case "off" -> Map.of("rawio.uring.directRead", "0", "rawio.uring.landingRecv", "0");
+            case "landing" -> Map.of("rawio.uring.directRead", "0");
+            case "landingNoBufferRing" -> Map.of("rawio.uring.directRead", "0", "rawio.uring.bufferRing", "false");
+            case "multishot" -> Map.of("rawio.uring.directRead", "65536", "rawio.uring.landingRecv", "0");
+            default -> Map.of("rawio.uring." + mode, "false", "rawio.uring.directRead", "65536",
+                    "rawio.uring.landingRecv", "0");
         };
+        boolean landing = mode.startsWith("landing");
+        boolean directOn = !mode.equals("off") && !landing;
         withProperties(props, () -> {
             try (RunningServer rs = new RunningServer("uring", java.nio.file.Files.createDirectories(dir.resolve(mode)),
                     256L << 20, SlotClasses.ofEqualSpace(List.of(4096L, 1L << 20)), 1L << 20, o -> o)) {
                 UringServer server = (UringServer) rs.server;
-                assertEquals(!mode.equals("off"), server.features().describe().contains("straight into the query buffer"),
+                assertEquals(directOn, server.features().describe().contains("straight into the query buffer"),
+                        server.features().describe());
+                assertEquals(landing, server.features().describe().contains("straight into the store's buffers"),
                         server.features().describe());
                 try (RespClient c = new RespClient(rs.server.address())) {
                     java.util.Random r = new java.util.Random(7);
@@ -180,10 +189,17 @@ class UringServerTest {
                     assertEquals("+PONG\r\n", c.call("PING"));
                 }
                 long direct = server.directReadBytes();
-                if (mode.equals("off")) {
+                if (!directOn) {
                     assertEquals(0, direct);
                 } else {
                     assertTrue(direct >= 6 * 200_000L, "bytes read straight into query buffers: " + direct);
+                }
+                try (RespClient c = new RespClient(rs.server.address())) {
+                    String info = c.call("INFO", "rawio");
+                    // Each large SET's value lands in a store buffer, whatever the receives (the first
+                    // bytes of the cut one too), and each is written from there.
+                    assertTrue(info.contains("landed_values:6\r\n"), info);
+                    assertTrue(info.contains("in_place_writes:6\r\n"), info);
                 }
             }
         });

@@ -11,14 +11,14 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Buffers a caller receives a value into that a put then writes from without copying it: each is laid
- * out as the slot the value will be written as, with a block for the header and the key in front of the
- * value ({@link #VALUE_AT}) and whole blocks behind it. A put whose value is exactly a lent buffer's
- * {@link Buffer#value()} writes the slot from the buffer itself: the store fills the header, the key and
- * the padding around the value, and the value is never copied ({@link WritePipeline}). Where the slot it
- * is planned in puts the value elsewhere (a sector class, a key past one block) the value is copied as
- * any other. A server that receives a large value straight into such a buffer saves a copy of every
- * byte of it (the Redis server's SET of 1 MiB: the socket's bytes go to the buffer, and the buffer to
- * the device).
+ * out as the slot the value will be written as, the value where that slot has it (after the header and
+ * the key, or at the first block boundary after them: {@link SlotDescriptor#valueOffset}) and whole blocks
+ * behind it. A put whose value is exactly a lent buffer's {@link Buffer#value()} writes the slot from the
+ * buffer itself: the store fills the header, the key and the padding around the value, and the value is
+ * never copied ({@link WritePipeline}). Where the slot it is planned in puts the value elsewhere (another
+ * key length than the buffer was taken for) the value is copied as any other. A server that receives a
+ * large value straight into such a buffer saves a copy of every byte of it (the Redis server's SET of
+ * 1 MiB: the socket's bytes go to the buffer, and the buffer to the device).
  *
  * <p>Memory is bounded: buffers lent and kept idle never pass {@link #budget()} bytes in all, and
  * {@link #take} returns null when one would (the caller then receives the value as it would without
@@ -29,8 +29,26 @@ import java.util.concurrent.ConcurrentHashMap;
  * every field below is GUARDED_BY(monitor), except {@link #byValue}, a concurrent map read without it.
  */
 public final class ValueBuffers implements AutoCloseable {
-    /** Where in a buffer the value starts: one block for the slot's header and key. */
+    /** Where in a buffer taken without a key length the value starts: one block for the slot's header and key. */
     public static final long VALUE_AT = SlotDescriptor.BLOCK;
+
+    /** Where the store puts a value of these lengths in its slot ({@link SlotDescriptor#valueOffset}). */
+    @FunctionalInterface
+    interface Layout {
+        long valueOffset(int keyLength, int valueLength);
+    }
+
+    /** The store's layout of slots; for a pool on its own, the value after one block. */
+    private final Layout layout;
+
+    /** A pool on its own: a value is always one block into its buffer. */
+    public ValueBuffers() {
+        this((k, v) -> VALUE_AT);
+    }
+
+    ValueBuffers(Layout layout) {
+        this.layout = layout;
+    }
     /** The default bound on the bytes of all buffers, lent and idle. */
     public static final long DEFAULT_BUDGET = 64L << 20;
 
@@ -77,13 +95,20 @@ public final class ValueBuffers implements AutoCloseable {
     public static final class Buffer {
         private final Block block;
         private final MemorySegment value;
+        private final long valueAt;
 
-        private Buffer(Block block, MemorySegment value) {
+        private Buffer(Block block, MemorySegment value, long valueAt) {
             this.block = block;
             this.value = value;
+            this.valueAt = valueAt;
         }
 
-        /** Where the caller puts the value: its length in bytes, block-aligned. */
+        /** Where in the slot the value lies. */
+        long valueAt() {
+            return valueAt;
+        }
+
+        /** Where the caller puts the value: its length in bytes, where the slot has it. */
         public MemorySegment value() {
             return value;
         }
@@ -118,7 +143,12 @@ public final class ValueBuffers implements AutoCloseable {
 
     /** The capacity a buffer for a value of {@code valueLength} bytes gets. */
     static long capacityFor(long valueLength) {
-        long need = VALUE_AT + Blocks.roundUp(valueLength, SlotDescriptor.BLOCK);
+        return capacityFor(VALUE_AT, valueLength);
+    }
+
+    /** The capacity a buffer with a value of {@code valueLength} bytes at {@code valueAt} gets. */
+    static long capacityFor(long valueAt, long valueLength) {
+        long need = Blocks.roundUp(valueAt + valueLength, SlotDescriptor.BLOCK);
         long step = Math.max(SlotDescriptor.BLOCK, Long.highestOneBit(need) / 4);
         return Blocks.roundUp(need, step);
     }
@@ -128,10 +158,29 @@ public final class ValueBuffers implements AutoCloseable {
      * for it. Its {@link Buffer#value()} is not zeroed; give it back with {@link #give}.
      */
     public Buffer take(int valueLength) {
+        return take(valueLength, VALUE_AT);
+    }
+
+    /**
+     * A buffer for the value of a key of {@code keyLength} bytes, of {@code valueLength} bytes (at least one),
+     * laid out as the store writes that key's slot; null when the budget has no room for it. A put of that
+     * key (or of any key of that length) writes it with no copy.
+     */
+    public Buffer take(int keyLength, int valueLength) {
+        if (keyLength < 1) {
+            throw new IllegalArgumentException("key length must be positive: " + keyLength);
+        }
         if (valueLength < 1) {
             throw new IllegalArgumentException("value length must be positive: " + valueLength);
         }
-        long capacity = capacityFor(valueLength);
+        return take(valueLength, layout.valueOffset(keyLength, valueLength));
+    }
+
+    private Buffer take(int valueLength, long valueAt) {
+        if (valueLength < 1) {
+            throw new IllegalArgumentException("value length must be positive: " + valueLength);
+        }
+        long capacity = capacityFor(valueAt, valueLength);
         Buffer b;
         synchronized (monitor) {
             if (closed) {
@@ -156,7 +205,7 @@ public final class ValueBuffers implements AutoCloseable {
                 }
                 heldBytes += capacity;
             }
-            b = new Buffer(k, k.slot.asSlice(VALUE_AT, valueLength));
+            b = new Buffer(k, k.slot.asSlice(valueAt, valueLength), valueAt);
             k.lentAs = b;
             lent++;
         }

@@ -39,7 +39,7 @@ final class WritePipeline {
     private final Checkpointer checkpointer;
     private final ValueCache cache;
     /** Buffers whose values are written in place, without a copy ({@link #inPlace}). */
-    final ValueBuffers valueBuffers = new ValueBuffers();
+    final ValueBuffers valueBuffers = new ValueBuffers(this::valueOffset);
     /** By slot class: the most keys of it one window may plan (its ring's budget, a quarter of its ring). */
     private final long[] classCaps;
 
@@ -153,6 +153,19 @@ final class WritePipeline {
             }
         }
         return -1;
+    }
+
+    /**
+     * Where a value of these lengths lies in the slot of the class it goes in ({@link #classFor}); one
+     * block in when no class holds it.
+     */
+    private long valueOffset(int keyLength, int valueLength) {
+        for (SuperblockDescriptor.SlotClass c : sb.classes()) {
+            if (SlotDescriptor.usedBytes(keyLength, valueLength, c.slotSize()) <= c.slotSize()) {
+                return SlotDescriptor.valueOffset(keyLength, valueLength, c.slotSize());
+            }
+        }
+        return ValueBuffers.VALUE_AT;
     }
 
     /** The largest slot any class has. */
@@ -512,15 +525,12 @@ final class WritePipeline {
         }
         byte[] key = w.keys.get(pl.keyIndex());
         long slotSize = sb.slotSizeAt(pl.position());
-        if (SlotDescriptor.valueOffset(key.length, value.byteSize(), slotSize) != ValueBuffers.VALUE_AT) {
-            return false;
-        }
         long used = w.slotBytes(pl, sb);
         ValueBuffers.Buffer vb = valueBuffers.beginWrite(value);
         if (vb == null) {
             return false;
         }
-        if (used > vb.capacity()) {
+        if (SlotDescriptor.valueOffset(key.length, value.byteSize(), slotSize) != vb.valueAt() || used > vb.capacity()) {
             valueBuffers.endWrite(vb);
             return false;
         }

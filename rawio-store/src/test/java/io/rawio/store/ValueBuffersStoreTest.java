@@ -44,7 +44,13 @@ class ValueBuffersStoreTest {
     }
 
     private static ValueBuffers.Buffer filled(SlotStore s, byte[] v) {
-        ValueBuffers.Buffer b = s.valueBuffers().take(v.length);
+        return filled(s, v, 0);
+    }
+
+    /** A buffer for the value {@code v} of a key of {@code keyLength} bytes (0: taken without one). */
+    private static ValueBuffers.Buffer filled(SlotStore s, byte[] v, int keyLength) {
+        ValueBuffers.Buffer b = keyLength == 0 ? s.valueBuffers().take(v.length)
+                : s.valueBuffers().take(keyLength, v.length);
         MemorySegment.copy(v, 0, b.value(), ValueLayout.JAVA_BYTE, 0, v.length);
         return b;
     }
@@ -57,21 +63,28 @@ class ValueBuffersStoreTest {
         for (boolean checkpoint : new boolean[] {true, false}) {
             Path p = dir.resolve(engine + checkpoint);
             SlotStore.format(p, 8L << 20, SLOT, true, o);
-            byte[] aligned = bytes(1, 4096); // a 4 KiB value in an 8 KiB slot lies at 4096: in place
-            byte[] packed = bytes(2, 3000); // fits one block with its header: packed, so copied
+            byte[] aligned = bytes(1, 4096); // a 4 KiB value in an 8 KiB slot lies at 4096
+            byte[] packed = bytes(2, 3000); // fits one block with its header: right after the key
+            byte[] other = bytes(3, 3000);
             SlotStore s = SlotStore.open(p, o);
             try {
-                ValueBuffers.Buffer a = filled(s, aligned);
-                ValueBuffers.Buffer b = filled(s, packed);
-                List<SlotStore.Result> r = s.putMany(List.of(key("a"), key("b")), List.of(a.value(), b.value()));
-                assertTrue(r.get(0).ok() && r.get(1).ok(), r.toString());
-                assertEquals(1, s.inPlaceWrites(), "the aligned one only");
+                ValueBuffers.Buffer a = filled(s, aligned, 0); // taken without a key: one block in
+                ValueBuffers.Buffer b = filled(s, packed, 1); // taken for a key of b's length
+                ValueBuffers.Buffer c = filled(s, other, 5); // taken for a longer key than c's: copied
+                assertEquals(SlotDescriptor.HEADER_SIZE + 1, b.valueAt());
+                List<SlotStore.Result> r = s.putMany(List.of(key("a"), key("b"), key("c")),
+                        List.of(a.value(), b.value(), c.value()));
+                assertTrue(r.get(0).ok() && r.get(1).ok() && r.get(2).ok(), r.toString());
+                assertEquals(2, s.inPlaceWrites(), "a and b in place, c copied");
                 // The caller's bytes are untouched by the write around them.
                 assertArrayEquals(aligned, a.value().toArray(ValueLayout.JAVA_BYTE));
+                assertArrayEquals(packed, b.value().toArray(ValueLayout.JAVA_BYTE));
                 s.valueBuffers().give(a);
                 s.valueBuffers().give(b);
+                s.valueBuffers().give(c);
                 assertArrayEquals(aligned, s.get(key("a")));
                 assertArrayEquals(packed, s.get(key("b")));
+                assertArrayEquals(other, s.get(key("c")));
             } finally {
                 if (checkpoint) {
                     s.close();
@@ -82,9 +95,10 @@ class ValueBuffersStoreTest {
             try (SlotStore r = SlotStore.open(p, o)) {
                 assertArrayEquals(aligned, r.get(key("a")), "checkpoint=" + checkpoint);
                 assertArrayEquals(packed, r.get(key("b")), "checkpoint=" + checkpoint);
-                SlotStore.CheckReport c = r.check();
-                assertEquals(0, c.keysCorrupt() + c.slotsDamaged(), "check finds nothing wrong: " + c);
-                assertEquals(2, c.keysVerified());
+                assertArrayEquals(other, r.get(key("c")), "checkpoint=" + checkpoint);
+                SlotStore.CheckReport report = r.check();
+                assertEquals(0, report.keysCorrupt() + report.slotsDamaged(), "check finds nothing wrong: " + report);
+                assertEquals(3, report.keysVerified());
             }
         }
     }

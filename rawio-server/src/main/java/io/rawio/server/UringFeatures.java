@@ -26,13 +26,16 @@ public record UringFeatures(boolean multishotAccept, boolean bufferRing, boolean
     /** The default of {@code directRead}: off. */
     static final int DIRECT_READ = 0;
     /**
-     * The default of {@code landingRecv}: once a large SET value lands in a store buffer ({@link ValueLanding})
-     * and still lacks this many bytes, its connection's RECV leaves the ring and a RECV of the rest straight
-     * into that buffer takes its place (MSG_WAITALL): the kernel puts the value where the store writes it
-     * from, no copy by the loop, and it does so while the loop waits for the device. 0 turns it off
-     * ({@code -Drawio.uring.landingRecv=0}).
+     * The default of {@code landingRecv}, off. With {@code -Drawio.uring.landingRecv=BYTES} (e.g. 65536), once a
+     * large SET value lands in a store buffer ({@link ValueLanding}) and still lacks that many bytes, its
+     * connection's RECV leaves the ring and a RECV of the rest straight into that buffer takes its place
+     * (MSG_WAITALL), and the connection's RECVs are one-shot while its large values come: the kernel puts
+     * the value where the store writes it from, with no copy by the loop. It took two thirds of the user CPU
+     * off each 1 MiB SET, but the values then come one RECV at a time, the waves of SETs are smaller, and
+     * redis-benchmark's SETs of one key (written once per wave) came 30% fewer a second
+     * (docs/PERFORMANCE.md). For hosts where the loop's CPU is the limit.
      */
-    static final int LANDING_RECV = 64 << 10;
+    static final int LANDING_RECV = 0;
 
     /** What this kernel and these system properties give the loop (also shown by {@code rawio info}). */
     public static UringFeatures probe() {
@@ -91,7 +94,8 @@ public record UringFeatures(boolean multishotAccept, boolean bufferRing, boolean
                         + " x " + (bufferSize >> 10) + "k" : "recv into each connection's buffer")
                 + (directRead > 0 ? "; values of " + (directRead >> 10) + "k or more read by poll straight into"
                         + " the query buffer" : "")
-                + (landingRecv > 0 ? "; large SET values received straight into the store's buffers" : "")
+                + (landingRecv > 0 ? "; the rest of SET values of " + (landingRecv >> 10) + "k or more received by RECV"
+                        + " straight into the store's buffers" : "")
                 + "; send";
         return notes.isEmpty() ? s : s + "; " + String.join("; ", notes);
     }

@@ -42,6 +42,14 @@ final class UringLink {
     boolean landingRecv;
     /** Its multishot RECV was cancelled for a landing RECV to take its place, and has not ended yet. */
     boolean cancelledForLanding;
+    /**
+     * It sends large SET values: its RECVs are one-shot, so that the one that brings a value's header
+     * does not also take the value's bytes into the ring's buffers before a landing RECV can take them
+     * ({@link #landingRecv}); back to multishot after {@link #QUIET_RECVS} RECVs in a row without one.
+     */
+    boolean landingMode;
+    int quietRecvs;
+    static final int QUIET_RECVS = 16;
     /** Of a {@link #direct} link: polls in a row that brought few bytes while no request lacked many. */
     int smallPolls;
     /** Its RECV ended and is to be submitted again. */

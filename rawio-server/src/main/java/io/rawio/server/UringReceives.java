@@ -96,7 +96,8 @@ final class UringReceives {
         if (l.direct) {
             SocketSqes.poll(sqes, at, l.c.fd, NetConstants.POLLIN, loop.recvTag(l));
         } else if (buffers != null) {
-            SocketSqes.recvSelect(sqes, at, l.c.fd, buffers.group(), 0, loop.features().multishotRecv(), loop.recvTag(l));
+            SocketSqes.recvSelect(sqes, at, l.c.fd, buffers.group(), 0,
+                    loop.features().multishotRecv() && !l.landingMode, loop.recvTag(l));
         } else {
             SocketSqes.recv(sqes, at, l.c.fd, l.recvBuffer, RECV_BUFFER, 0, loop.recvTag(l));
         }
@@ -148,6 +149,9 @@ final class UringReceives {
             }
             goDirectIfLarge(l);
             landIfLarge(l);
+            if (l.landingMode && c.landingWants() == 0 && ++l.quietRecvs >= UringLink.QUIET_RECVS) {
+                l.landingMode = false; // its large values stopped: multishot again
+            }
             rearmIfEnded(l);
             loop.ready(c);
             return;
@@ -194,12 +198,15 @@ final class UringReceives {
      */
     void landIfLarge(UringLink l) {
         int landing = loop.features().landingRecv();
-        if (landing <= 0 || l.closed || l.landingRecv || l.cancelledForLanding || !l.recvArmed || l.polling
-                || l.c.landingWants() < landing) {
+        if (landing <= 0 || l.closed || l.landingRecv || l.c.landingWants() < landing) {
             return;
         }
-        l.cancelledForLanding = true;
-        cancel(l);
+        l.landingMode = true;
+        l.quietRecvs = 0;
+        if (l.recvArmed && !l.polling && !l.cancelledForLanding) {
+            l.cancelledForLanding = true; // a multishot RECV goes on: it makes way (a one-shot one has ended)
+            cancel(l);
+        }
     }
 
     /** A landing RECV ({@link UringLink#landingRecv}) ended with {@code res}. */

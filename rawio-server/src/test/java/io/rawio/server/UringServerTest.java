@@ -128,12 +128,13 @@ class UringServerTest {
     void theRestOfALargeValueIsReadStraightIntoTheQueryBuffer(String mode) throws Exception {
         assertEquals(0, UringFeatures.DIRECT_READ, "direct reads are off unless asked for");
         assumeTrue(IoUring.available(), () -> "io_uring unavailable: " + IoUring.unavailableReason().orElse(""));
-        // Direct reads with the landing RECVs off (a SET's value then lands by the poll's reads); the
-        // landing RECVs (the default) with direct reads off; neither.
+        // Direct reads (a SET's value then lands by the poll's reads); the landing RECVs; neither (the
+        // default: a SET's value lands by copies from the ring's buffers).
         Map<String, String> props = switch (mode) {
             case "off" -> Map.of("rawio.uring.directRead", "0", "rawio.uring.landingRecv", "0");
-            case "landing" -> Map.of("rawio.uring.directRead", "0");
-            case "landingNoBufferRing" -> Map.of("rawio.uring.directRead", "0", "rawio.uring.bufferRing", "false");
+            case "landing" -> Map.of("rawio.uring.directRead", "0", "rawio.uring.landingRecv", "65536");
+            case "landingNoBufferRing" -> Map.of("rawio.uring.directRead", "0", "rawio.uring.landingRecv", "65536",
+                    "rawio.uring.bufferRing", "false");
             case "multishot" -> Map.of("rawio.uring.directRead", "65536", "rawio.uring.landingRecv", "0");
             default -> Map.of("rawio.uring." + mode, "false", "rawio.uring.directRead", "65536",
                     "rawio.uring.landingRecv", "0");

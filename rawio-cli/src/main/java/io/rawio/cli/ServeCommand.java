@@ -93,8 +93,12 @@ public final class ServeCommand implements Callable<Integer> {
                     + " -Drawio.uring.sendZcThreshold=BYTES sends device replies of that size or more with"
                     + " SENDMSG_ZC (off by default: slower over loopback);"
                     + " -Drawio.uring.directRead=65536 reads the rest of values of 64k or more straight from the"
-                    + " socket into the query buffer (less CPU, off by default). `rawio info` shows what this"
-                    + " machine gives the loop.")
+                    + " socket into the query buffer (less CPU, off by default);"
+                    + " -Drawio.uring.landingRecv=65536 receives the rest of SET values of 64k or more by one RECV"
+                    + " straight into the store's buffer (less CPU, fewer SETs a second; off by default)."
+                    + " On every loop, a SET value of -Drawio.server.landAbove=BYTES or more (default 65536; 0: off)"
+                    + " is received into a store buffer laid out as its slot and written from there, with no copy."
+                    + " `rawio info` shows what this machine gives the loop.")
     String loop;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "0",

@@ -515,12 +515,12 @@ public final class SlotStore implements AutoCloseable {
      * by a put from that buffer, with no copy of it. Bounded by {@link ValueBuffers#budget()}.
      */
     public ValueBuffers valueBuffers() {
-        return writes.valueBuffers;
+        return writes.inPlace.buffers;
     }
 
     /** Slots written from a value buffer with no copy of the value, since the store was opened. */
     public long inPlaceWrites() {
-        return writes.inPlaceWrites.sum();
+        return writes.inPlace.count();
     }
 
     /** Chunks one write batch carries here, for tests. */

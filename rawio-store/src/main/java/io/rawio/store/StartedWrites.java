@@ -32,9 +32,9 @@ final class StartedWrites {
     void start(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags, long expiryMs,
             Consumer<Throwable> done) {
         // Value buffers among the values stay held until the call is over (ValueBuffers.pin).
-        ValueBuffers.Pins pins = writes.valueBuffers.pin(values);
+        ValueBuffers.Pins pins = writes.inPlace.pin(values);
         Consumer<Throwable> unpinThenDone = pins == null ? done : failure -> {
-            writes.valueBuffers.unpin(pins);
+            writes.inPlace.unpin(pins);
             done.accept(failure);
         };
         Call c = new Call(keys, values, results, flags, expiryMs, unpinThenDone);

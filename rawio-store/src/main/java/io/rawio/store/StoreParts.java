@@ -85,7 +85,7 @@ record StoreParts(StoreFile file, StoreOptions options, FailureLatch failure, Ca
                 }
             }
             scratch.close();
-            writes.valueBuffers.close();
+            writes.inPlace.buffers.close();
             leaseBuffers.close();
             cache.close();
         }

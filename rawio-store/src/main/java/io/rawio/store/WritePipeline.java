@@ -38,8 +38,8 @@ final class WritePipeline {
     private final ScratchBuffers scratch;
     private final Checkpointer checkpointer;
     private final ValueCache cache;
-    /** Buffers whose values are written in place, without a copy ({@link #inPlace}). */
-    final ValueBuffers valueBuffers = new ValueBuffers(this::valueOffset);
+    /** Values written from the caller's own buffer, without a copy. */
+    final InPlaceWrites inPlace;
     /** By slot class: the most keys of it one window may plan (its ring's budget, a quarter of its ring). */
     private final long[] classCaps;
 
@@ -57,6 +57,7 @@ final class WritePipeline {
         }
         this.f = f;
         this.sb = f.superblock();
+        this.inPlace = new InPlaceWrites(sb);
         this.options = options;
         this.ring = ring;
         this.bounds = bounds;
@@ -78,68 +79,19 @@ final class WritePipeline {
     void writeAll(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags,
             long expiryMs) throws IOException {
         f.engine().awaitStarted(); // this thread's started calls come first, as they were made first
-        ValueBuffers.Pins pins = valueBuffers.pin(values);
+        ValueBuffers.Pins pins = inPlace.pin(values);
         try {
             for (int from = 0; from < keys.size(); ) {
                 from = writeWindow(keys, values, from, keys.size(), results, flags, expiryMs);
             }
         } finally {
-            valueBuffers.unpin(pins);
+            inPlace.unpin(pins);
         }
     }
 
-    /**
-     * Deletes every key present (a key listed twice counts once) with tombstone writes batched as
-     * {@link #writeAll} batches puts; a key that leaves the index before its tombstone is planned
-     * (evicted by an earlier one) counts as deleted and writes nothing. A key the ring has no room to
-     * write a tombstone for (eviction off, the ring full) is tried again alone, and deleted in place
-     * ({@link #deleteInPlace}) when there is still no room, as a delete of one key is. Returns how many
-     * were present and are gone.
-     *
-     * @throws IOException for a key that could not be deleted: keys before and after it in the list may
-     *     be gone already
-     */
+    /** Deletes every key present; see {@link ManyDeletes}. Returns how many were present and are gone. */
     int deleteAll(List<byte[]> keys) throws IOException {
-        // This thread's started calls come first (and a delete in place waits for writes in flight).
-        f.engine().awaitStarted();
-        List<byte[]> present = new java.util.ArrayList<>(Math.min(keys.size(), 1024));
-        java.util.Set<java.nio.ByteBuffer> seen = keys.size() > 1 ? new java.util.HashSet<>() : null;
-        for (byte[] k : keys) {
-            if (ring.contains(k) && (seen == null || seen.add(java.nio.ByteBuffer.wrap(k)))) {
-                present.add(k);
-            }
-        }
-        if (present.isEmpty()) {
-            return 0;
-        }
-        SlotStore.Result[] r = new SlotStore.Result[present.size()];
-        writeAll(present, java.util.Collections.nCopies(present.size(), MemorySegment.NULL), r,
-                SlotDescriptor.FLAG_TOMBSTONE);
-        int deleted = 0;
-        List<byte[]> full = new java.util.ArrayList<>();
-        for (int i = 0; i < r.length; i++) {
-            if (r[i].ok()) {
-                deleted++;
-            } else if (r[i].status() == SlotStore.Status.FULL && !failure.isSet()) {
-                full.add(present.get(i));
-            } else {
-                throw StoreException.of(r[i], failure);
-            }
-        }
-        // One at a time, as single deletes go: an in-place delete can free the slot at the cursor, and
-        // the next key's tombstone then fits.
-        SlotStore.Result[] one = new SlotStore.Result[1];
-        for (byte[] k : full) {
-            writeAll(List.of(k), List.of(MemorySegment.NULL), one, SlotDescriptor.FLAG_TOMBSTONE);
-            if (one[0].ok()) {
-                deleted++;
-            } else if (one[0].status() == SlotStore.Status.FULL && !failure.isSet()) {
-                deleted += deleteInPlace(k) ? 1 : 0;
-            } else {
-                throw StoreException.of(one[0], failure);
-            }
-        }
-        return deleted;
+        return ManyDeletes.run(this, f, ring, failure, keys);
     }
 
     /**
@@ -153,19 +105,6 @@ final class WritePipeline {
             }
         }
         return -1;
-    }
-
-    /**
-     * Where a value of these lengths lies in the slot of the class it goes in ({@link #classFor}); one
-     * block in when no class holds it.
-     */
-    private long valueOffset(int keyLength, int valueLength) {
-        for (SuperblockDescriptor.SlotClass c : sb.classes()) {
-            if (SlotDescriptor.usedBytes(keyLength, valueLength, c.slotSize()) <= c.slotSize()) {
-                return SlotDescriptor.valueOffset(keyLength, valueLength, c.slotSize());
-            }
-        }
-        return ValueBuffers.VALUE_AT;
     }
 
     /** The largest slot any class has. */
@@ -361,7 +300,7 @@ final class WritePipeline {
     private IoBatch batch(WriteWindow w, ScratchBuffers.Region region, Arena arena) {
         // Adjacent slots of a chunk go as one write; every buffer has the largest run's size.
         SlotRuns.Plan runs = SlotRuns.plan(w, sb, f.engine()::buffersHeld,
-                pl -> valueBuffers.lentFor(w.values.get(pl.keyIndex())) != null); // written in place, alone
+                pl -> inPlace.candidate(w, pl)); // written in place, alone
         long largest = runs.largest();
         boolean durable = options.durability() == Durability.DURABLE;
         int ops = runs.count() + w.reinserts.size() + 1;
@@ -478,7 +417,8 @@ final class WritePipeline {
             w.writesIssued++; // a reinsert's head, filled before the batch
             return;
         }
-        if (w.runOf[op] == 1 && inPlace(w, op, ref)) {
+        if (w.runOf[op] == 1 && inPlace.prepare(w, op, ref)) {
+            w.writesIssued++;
             return;
         }
         MemorySegment b = buffers.take();
@@ -512,54 +452,13 @@ final class WritePipeline {
     }
 
 
-    /**
-     * Prepares a one-slot write whose value is a pinned {@link ValueBuffers} buffer's, where the slot puts
-     * the value where the buffer has it: the slot is filled around the value and written from the buffer
-     * itself, with no copy. False (nothing done) when not: the value is then copied as any other.
-     */
-    private boolean inPlace(WriteWindow w, int op, int ref) {
-        WriteWindow.Planned pl = w.planned.get(ref);
-        MemorySegment value = w.values.get(pl.keyIndex());
-        if (value.byteSize() == 0 || !value.isNative()) {
-            return false;
-        }
-        byte[] key = w.keys.get(pl.keyIndex());
-        long slotSize = sb.slotSizeAt(pl.position());
-        long used = w.slotBytes(pl, sb);
-        ValueBuffers.Buffer vb = valueBuffers.beginWrite(value);
-        if (vb == null) {
-            return false;
-        }
-        if (SlotDescriptor.valueOffset(key.length, value.byteSize(), slotSize) != vb.valueAt() || used > vb.capacity()) {
-            valueBuffers.endWrite(vb);
-            return false;
-        }
-        MemorySegment slot = vb.slot().asSlice(0, used);
-        w.dataCrcs[ref] = SlotDescriptor.fillAround(slot, key, (int) value.byteSize(), w.flags, pl.position(),
-                sb.storeId(), slotSize, pl.version(), w.expiryMs, pl.previousSlot());
-        if (w.inPlaceOf == null) {
-            w.inPlaceOf = new ValueBuffers.Buffer[w.bufOf.length];
-        }
-        w.inPlaceOf[op] = vb;
-        w.batch.buffer(op, slot);
-        w.writesIssued++;
-        inPlaceWrites.increment();
-        return true;
-    }
-
-    /** Slots written from a value buffer in place ({@link #inPlace}), for tests and stats. */
-    final java.util.concurrent.atomic.LongAdder inPlaceWrites = new java.util.concurrent.atomic.LongAdder();
-
     private void complete(WriteWindow w, int op, ScratchBuffers.Recycler buffers) {
         IoBatch batch = w.batch;
         if (w.bufOf[op] != null) {
             buffers.giveBack(w.bufOf[op]);
             w.bufOf[op] = null;
         }
-        if (w.inPlaceOf != null && w.inPlaceOf[op] != null) {
-            valueBuffers.endWrite(w.inPlaceOf[op]);
-            w.inPlaceOf[op] = null;
-        }
+        inPlace.complete(w, op);
         long res = batch.result(op);
         String error = null;
         if (res < 0 && res != -Errno.ECANCELED) {

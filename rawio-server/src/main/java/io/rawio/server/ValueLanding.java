@@ -141,19 +141,34 @@ final class ValueLanding {
                 }
                 return end;
             }
-            RequestParser.Result r = parser.parse(in, at, end, true);
-            if (r.needsMore() && r.lastBodyAt() < 0) {
-                return end; // the value's header is not all here yet
-            }
-            int keyLength = r.needsMore() ? keyLength(in, at + 13) : 0;
-            ValueBuffers.Buffer b = keyLength < 1 || r.lastBodyLength() < MIN_BYTES ? null
-                    : pool.take(keyLength, r.lastBodyLength());
-            if (b == null) {
-                notHere = at; // whole already, small, or no room: it stays in the query buffer
+            // The key's and the value's headers, read here first: a small or whole value is left alone
+            // without a parse (a pipeline of 4 KiB SETs is looked at once per arrival, not parsed twice).
+            long key = header(in, at + 13, end);
+            if (key == NOT_HERE) {
                 return end;
             }
-            int bodyAt = r.lastBodyAt();
-            int have = Math.min(end - bodyAt, r.lastBodyLength());
+            long keyLength = key < 0 ? 0 : key >>> 32;
+            long keyEnd = (key & 0xffffffffL) + keyLength; // a long: a huge announced key cannot wrap
+            long val = key < 0 || keyLength < 1 ? MALFORMED : keyEnd + 2 > end ? NOT_HERE
+                    : header(in, (int) keyEnd + 2, end);
+            if (val == NOT_HERE) {
+                return end;
+            }
+            int length = (int) (val >>> 32);
+            if (val < 0 || length < MIN_BYTES || end - (int) val >= length + 2) {
+                notHere = at; // malformed (the parse says so), small, or whole already: it stays
+                return end;
+            }
+            // The parser has the last word on the request (the limits, the CRLFs).
+            RequestParser.Result r = parser.parse(in, at, end, true);
+            ValueBuffers.Buffer b = !r.needsMore() || r.lastBodyAt() != (int) val || r.lastBodyLength() != length ? null
+                    : pool.take((int) keyLength, length);
+            if (b == null) {
+                notHere = at; // refused, or no room: it stays in the query buffer
+                return end;
+            }
+            int bodyAt = (int) val;
+            int have = Math.min(end - bodyAt, length);
             MemorySegment.copy(in, bodyAt, b.value(), ValueLayout.JAVA_BYTE, 0, have);
             // What came after the value (its CRLF, the next request) moves to where the value was.
             System.arraycopy(in, bodyAt + have, in, bodyAt, end - bodyAt - have);
@@ -163,20 +178,38 @@ final class ValueLanding {
         return end;
     }
 
-    /** The length a bulk header {@code $<n>\r\n} at {@code in[at]} gives (one the parser took), or -1. */
-    private static int keyLength(byte[] in, int at) {
-        if (in[at] != '$') {
-            return -1;
+    /** {@link #header}: the header has not all arrived. */
+    private static final long NOT_HERE = -1;
+    /** {@link #header}: not a bulk header. */
+    private static final long MALFORMED = -2;
+
+    /**
+     * A bulk header {@code $<n>\r\n} at {@code in[at]}, before {@code end}: n and where its body starts,
+     * as {@code n << 32 | body}; {@link #NOT_HERE} or {@link #MALFORMED}.
+     */
+    static long header(byte[] in, int at, int end) {
+        if (at >= end) {
+            return NOT_HERE;
         }
-        int n = 0;
-        for (int i = at + 1; in[i] != '\r'; i++) {
-            int d = in[i] - '0';
-            if (d < 0 || d > 9 || n > 100_000_000) {
-                return -1;
+        if (in[at] != '$') {
+            return MALFORMED;
+        }
+        long n = 0;
+        for (int i = at + 1; i < end; i++) {
+            int c = in[i];
+            if (c == '\r') {
+                if (i == at + 1) {
+                    return MALFORMED;
+                }
+                return i + 1 >= end ? NOT_HERE : in[i + 1] == '\n' ? n << 32 | (i + 2) : MALFORMED;
+            }
+            int d = c - '0';
+            if (d < 0 || d > 9 || n > Integer.MAX_VALUE / 10) {
+                return MALFORMED;
             }
             n = n * 10 + d;
         }
-        return n;
+        return NOT_HERE;
     }
 
     /** {@code *3\r\n$3\r\nSET\r\n} at {@code in[at]}, any case. */

@@ -183,6 +183,32 @@ class ValueLandingTest {
     }
 
     @Test
+    void bulkHeadersAreReadWithinTheBytesThatArrived() {
+        byte[] in = b("xx$12\r\nabc$\r\n$9x\r\n$99999999999\r\n$7\r");
+        assertEquals(12L << 32 | 7, ValueLanding.header(in, 2, in.length));
+        assertEquals(-2, ValueLanding.header(in, 7, in.length), "not a '$'");
+        assertEquals(-2, ValueLanding.header(in, 10, in.length), "no digits");
+        assertEquals(-2, ValueLanding.header(in, 13, in.length), "not a digit");
+        assertEquals(-2, ValueLanding.header(in, 18, in.length), "past an int");
+        assertEquals(-1, ValueLanding.header(in, 32, in.length), "its LF has not come");
+        assertEquals(-1, ValueLanding.header(in, 2, 5), "cut short");
+        assertEquals(-1, ValueLanding.header(in, 5, 5), "nothing yet");
+    }
+
+    @Test
+    void aSetAnnouncingAHugeKeyIsLeftToTheParser() {
+        try (ValueBuffers pool = new ValueBuffers()) {
+            Connection c = new Connection(-1, 1L << 30, null, new ValueLanding(pool, PARSER, () -> { }));
+            byte[] s = b("*3\r\n$3\r\nSET\r\n$2147483600\r\nabc");
+            c.received(MemorySegment.ofArray(s), 0, s.length);
+            c.parse(PARSER);
+            assertEquals(0, pool.lent());
+            List<byte[]> r = c.peek();
+            assertTrue(r != null && r.getFirst() == Connection.PROTOCOL_ERROR, "the parser's error");
+        }
+    }
+
+    @Test
     void aSpentBudgetLeavesTheValueInTheQueryBuffer() {
         try (ValueBuffers pool = new ValueBuffers()) {
             pool.budget(0);

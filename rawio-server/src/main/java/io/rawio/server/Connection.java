@@ -339,6 +339,9 @@ final class Connection {
             pending.clear();
             next = 0;
         }
+        if (landing != null && !viewsHeld()) {
+            landing.releaseHeld(); // the requests that held them have run, their writes are over
+        }
         if (closing || out.size() - sent >= OUT_SOFT_LIMIT) {
             return;
         }
@@ -515,6 +518,9 @@ final class Connection {
      * (no regrowth per request) and an idle one does not hold them.
      */
     void trim() {
+        if (landing != null && !viewsHeld()) {
+            landing.releaseHeld();
+        }
         if (start == end && in.length > SHRINK_ABOVE) {
             start = 0;
             end = 0;

@@ -59,6 +59,8 @@ final class UringReceives {
     private final List<UringLink> toRearm = new ArrayList<>();
     /** {@link #directReadBytes()}; written by the loop thread (INFO runs there too, a test reads it after). */
     private volatile long directBytes;
+    /** Bytes landing RECVs put straight into store buffers ({@link #landIfLarge}); as {@link #directBytes}. */
+    private volatile long landingBytes;
 
     /** Receives into the SQE array {@code sqes}, from {@code buffers} (null: into each link's own buffer). */
     UringReceives(MemorySegment sqes, BufferRing buffers, Loop loop) {
@@ -68,6 +70,10 @@ final class UringReceives {
     }
 
     /** Bytes read straight into query buffers after a POLL. */
+    long landingRecvBytes() {
+        return landingBytes;
+    }
+
     long directReadBytes() {
         return directBytes;
     }
@@ -222,6 +228,7 @@ final class UringReceives {
             return;
         }
         if (res > 0) {
+            landingBytes += res;
             c.session.lastActiveMs = loop.nowMs();
             loop.ready(c);
             rearmIfEnded(l); // the rest, if the RECV ended short; else the usual receive

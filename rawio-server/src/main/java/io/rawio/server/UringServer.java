@@ -185,6 +185,11 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     }
 
     /** Bytes read straight into query buffers after a POLL ({@link UringLink#direct}): for tests. */
+    /** Bytes landing RECVs put straight into store buffers, for tests. */
+    long landingRecvBytes() {
+        return receives.landingRecvBytes();
+    }
+
     long directReadBytes() {
         return receives.directReadBytes();
     }

@@ -19,9 +19,11 @@ import java.util.List;
  *
  * <p>In the query buffer, a landed request keeps its header and the CRLF after its value, the value's
  * bytes left out; positions here are indexes into that buffer, moved with it ({@link #moved}). A buffer
- * stays with the request parsed from it until the connection holds no views ({@link #releaseHeld}), or
- * goes back when the connection closes ({@link #release}) or drops what it has not parsed
- * ({@link #dropUnparsed}). The store's budget bounds the buffers lent over all connections; once it is
+ * stays with the request parsed from it until the connection holds no views of it (checked as bytes
+ * arrive, as the next requests are parsed, and when the connection has been idle a second:
+ * {@link #releaseHeld}), or goes back when the connection closes ({@link #release}) or drops what it has
+ * not parsed ({@link #dropUnparsed}). The first piece of a value (up to 64 KiB, what one read put in the
+ * query buffer with its header) is copied into the buffer; the rest goes there directly. The store's budget bounds the buffers lent over all connections; once it is
  * spent, values are received into the query buffer as before. Used by its connection's loop only.
  */
 final class ValueLanding {
@@ -195,7 +197,12 @@ final class ValueLanding {
             return MALFORMED;
         }
         long n = 0;
+        // At most 11 digits (leading zeros too): a longer header is not one this looks at, however it goes
+        // on, so a client cannot make every arrival read it again from its start.
         for (int i = at + 1; i < end; i++) {
+            if (i - at > 12) {
+                return MALFORMED;
+            }
             int c = in[i];
             if (c == '\r') {
                 if (i == at + 1) {

@@ -130,5 +130,7 @@ class RedisClientsTest {
         String[] r = Tools.exec(List.of(PYTHON.toString(), py.toString(), port()));
         assertEquals("0", r[0], r[1]);
         assertEquals(80, store.keyCount(), "4 threads x 10 chunks x 2 keys");
+        // Each 1 MiB value was received into a store buffer and written from it, whatever the loop.
+        assertEquals(40, store.inPlaceWrites(), "1 MiB values written with no copy");
     }
 }

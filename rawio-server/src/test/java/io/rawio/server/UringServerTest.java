@@ -189,6 +189,8 @@ class UringServerTest {
                     assertEquals("$-1\r\n", c.call("GET", "cut"));
                     assertEquals("+PONG\r\n", c.call("PING"));
                 }
+                assertEquals(landing, server.landingRecvBytes() > 6 * 200_000L,
+                        "bytes received by landing RECVs: " + server.landingRecvBytes());
                 long direct = server.directReadBytes();
                 if (!directOn) {
                     assertEquals(0, direct);

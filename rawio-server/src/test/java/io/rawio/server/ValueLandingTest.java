@@ -193,6 +193,51 @@ class ValueLandingTest {
         assertEquals(-1, ValueLanding.header(in, 32, in.length), "its LF has not come");
         assertEquals(-1, ValueLanding.header(in, 2, 5), "cut short");
         assertEquals(-1, ValueLanding.header(in, 5, 5), "nothing yet");
+        byte[] zeros = b("$" + "0".repeat(5000) + "1\r\n");
+        assertEquals(-2, ValueLanding.header(zeros, 0, zeros.length), "a header no longer than 11 digits");
+        assertEquals(-2, ValueLanding.header(zeros, 0, 100), "known before the rest arrives");
+        assertEquals(1L << 32 | 14, ValueLanding.header(b("$00000000001\r\n"), 0, 14));
+    }
+
+    @Test
+    void aValueLandsFromTheThresholdOn() {
+        for (int length : new int[] {ValueLanding.MIN_BYTES - 1, ValueLanding.MIN_BYTES}) {
+            try (ValueBuffers pool = new ValueBuffers()) {
+                Connection c = new Connection(-1, 1L << 30, null, new ValueLanding(pool, PARSER, () -> { }));
+                byte[] s = cmd(b("SET"), b("k"), value(8, length));
+                c.received(MemorySegment.ofArray(s), 0, 100);
+                assertEquals(length >= ValueLanding.MIN_BYTES ? 1 : 0, pool.lent(), "a value of " + length);
+            }
+        }
+    }
+
+    @Test
+    void aParsedValuesBufferGoesBackOnceItsRequestRanWithoutWaitingForBytes() {
+        try (ValueBuffers pool = new ValueBuffers()) {
+            Connection c = new Connection(-1, 1L << 30, null, new ValueLanding(pool, PARSER, () -> { }));
+            byte[] s = cmd(b("SET"), b("k"), value(9, 100_000));
+            c.received(MemorySegment.ofArray(s), 0, 100);
+            c.received(MemorySegment.ofArray(s), 100, s.length - 100);
+            c.parse(PARSER);
+            c.take(); // run (a store written synchronously)
+            assertEquals(1, pool.lent());
+            c.parse(PARSER); // the next pass, nothing new received
+            assertEquals(0, pool.lent(), "back at the next parse");
+        }
+        try (ValueBuffers pool = new ValueBuffers()) {
+            Connection c = new Connection(-1, 1L << 30, null, new ValueLanding(pool, PARSER, () -> { }));
+            byte[] s = cmd(b("SET"), b("k"), value(9, 100_000));
+            c.received(MemorySegment.ofArray(s), 0, 100);
+            c.received(MemorySegment.ofArray(s), 100, s.length - 100);
+            c.parse(PARSER);
+            c.take();
+            c.writesInFlight++;
+            c.trim();
+            assertEquals(1, pool.lent(), "its write in flight");
+            c.writesInFlight--;
+            c.trim(); // the sweep of a connection idle a second
+            assertEquals(0, pool.lent(), "back at the idle sweep");
+        }
     }
 
     @Test

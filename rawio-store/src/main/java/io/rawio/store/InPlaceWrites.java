@@ -75,8 +75,13 @@ final class InPlaceWrites {
             return false;
         }
         MemorySegment slot = vb.slot().asSlice(0, used);
-        w.dataCrcs[ref] = SlotDescriptor.fillAround(slot, key, (int) value.byteSize(), w.flags, pl.position(),
-                sb.storeId(), slotSize, pl.version(), w.expiryMs, pl.previousSlot());
+        try {
+            w.dataCrcs[ref] = SlotDescriptor.fillAround(slot, key, (int) value.byteSize(), w.flags, pl.position(),
+                    sb.storeId(), slotSize, pl.version(), w.expiryMs, pl.previousSlot());
+        } catch (RuntimeException e) {
+            buffers.endWrite(vb);
+            throw e; // the caller fails the write as for a value that cannot be copied
+        }
         if (w.inPlaceOf == null) {
             w.inPlaceOf = new ValueBuffers.Buffer[w.bufOf.length];
         }

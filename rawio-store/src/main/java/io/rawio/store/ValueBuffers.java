@@ -51,6 +51,11 @@ public final class ValueBuffers implements AutoCloseable {
     }
     /** The default bound on the bytes of all buffers, lent and idle. */
     public static final long DEFAULT_BUDGET = 64L << 20;
+    /**
+     * One buffer is at most this share of the budget (a quarter: 16 MiB of the default): a caller that
+     * takes one for a value announced and never sent holds no more than that.
+     */
+    static final long MAX_SHARE = 4;
 
     private final Object monitor = new Object();
     /** Idle buffers by capacity. GUARDED_BY(monitor). */
@@ -155,7 +160,7 @@ public final class ValueBuffers implements AutoCloseable {
 
     /**
      * A buffer for a value of {@code valueLength} bytes (at least one), or null when the budget has no room
-     * for it. Its {@link Buffer#value()} is not zeroed; give it back with {@link #give}.
+     * for it (or it would take more than a quarter of the budget). Its {@link Buffer#value()} is not zeroed; give it back with {@link #give}.
      */
     public Buffer take(int valueLength) {
         return take(valueLength, VALUE_AT);
@@ -189,7 +194,7 @@ public final class ValueBuffers implements AutoCloseable {
             ArrayDeque<Block> q = idle.get(capacity);
             Block k = q == null ? null : q.poll();
             if (k == null) {
-                if (capacity > budget) {
+                if (capacity > budget / MAX_SHARE) {
                     return null;
                 }
                 freeIdleLocked(capacity);

@@ -417,8 +417,13 @@ final class WritePipeline {
             w.writesIssued++; // a reinsert's head, filled before the batch
             return;
         }
-        if (w.runOf[op] == 1 && inPlace.prepare(w, op, ref)) {
-            w.writesIssued++;
+        try {
+            if (w.runOf[op] == 1 && inPlace.prepare(w, op, ref)) {
+                w.writesIssued++;
+                return;
+            }
+        } catch (RuntimeException e) {
+            unreadable(w, op, e);
             return;
         }
         MemorySegment b = buffers.take();
@@ -438,17 +443,23 @@ final class WritePipeline {
                         pl.version(), w.expiryMs, pl.previousSlot(), padding, inRegion + at);
             }
         } catch (RuntimeException e) {
-            // The value became unreadable after it was validated (its arena closed meanwhile). This
-            // write and the ones after it are canceled, and their positions stay unwritten: the store
-            // fails, as for a failed write, or a later acknowledged write could lie past a hole longer
-            // than recovery reads across (RingBounds).
-            w.thrown = e;
-            batch.cancel(op);
-            fail("a value could not be read: " + e, e);
+            unreadable(w, op, e);
             return;
         }
         batch.buffer(op, b.asSlice(0, end));
         w.writesIssued++;
+    }
+
+    /**
+     * The value became unreadable after it was validated (its arena closed meanwhile). This write and the
+     * ones after it are canceled, and their positions stay unwritten: the store fails, as for a failed
+     * write, or a later acknowledged write could lie past a hole longer than recovery reads across
+     * (RingBounds).
+     */
+    private void unreadable(WriteWindow w, int op, RuntimeException e) {
+        w.thrown = e;
+        w.batch.cancel(op);
+        fail("a value could not be read: " + e, e);
     }
 
 

@@ -54,22 +54,37 @@ class ValueBuffersTest {
     @Test
     void theBudgetBoundsWhatIsLentAndKept() {
         try (ValueBuffers p = new ValueBuffers()) {
-            p.budget(3 * 8192);
+            p.budget(4 * 8192);
             ValueBuffers.Buffer a = p.take(4096); // 8 KiB each: a block for the header, one for the value
             ValueBuffers.Buffer b = p.take(4096);
             ValueBuffers.Buffer c = p.take(4096);
-            assertNotNull(c);
+            ValueBuffers.Buffer d = p.take(4096);
+            assertNotNull(d);
             assertNull(p.take(4096), "past the budget: nothing lent");
-            assertEquals(3 * 8192, p.heldBytes());
+            assertEquals(4 * 8192, p.heldBytes());
             p.give(a);
-            assertNull(p.take(20_000), "a larger size: the idle buffer is freed, still no room");
-            assertEquals(2 * 8192, p.heldBytes());
+            assertNull(p.take(8000), "a larger size: more than a quarter of the budget");
+            assertEquals(4 * 8192, p.heldBytes(), "the idle one kept");
+            ValueBuffers.Buffer e = p.take(3000);
+            assertNotNull(e, "the idle one, reused for a size that rounds to it");
             p.give(b);
-            assertNotNull(p.take(8192), "now there is");
+            p.give(c);
+            p.budget(3 * 8192);
+            assertEquals(3 * 8192, p.heldBytes(), "idle past the new budget freed");
             p.budget(0);
             assertNull(p.take(1));
-            p.give(c);
-            assertTrue(p.heldBytes() <= 16384 + 8192);
+            p.give(d);
+            p.give(e);
+            assertEquals(0, p.heldBytes(), "given back past the budget: freed");
+        }
+    }
+
+    @Test
+    void oneBufferIsAtMostAQuarterOfTheBudget() {
+        try (ValueBuffers p = new ValueBuffers()) {
+            assertNull(p.take((int) (ValueBuffers.DEFAULT_BUDGET / 4)),
+                    "a value announced as 16 MiB takes no buffer: a quarter of the budget is the most");
+            assertNotNull(p.take((int) (ValueBuffers.DEFAULT_BUDGET / 8)));
         }
     }
 

@@ -102,32 +102,16 @@ final class Connection {
     boolean readAll() {
         rewind();
         while (true) {
+            // A large value's bytes go straight from the socket to its store buffer; the rest to the query
+            // buffer, a piece at a time with landing on, so that a large value found in a piece goes to its
+            // buffer by the next read, not through the query buffer.
             int wants = landing == null ? 0 : landing.wants();
-            if (wants > 0) {
-                // A large value goes straight from the socket to the store's buffer.
-                long r = Sockets.recv(fd, landing.target(), wants, NetConstants.MSG_DONTWAIT);
-                if (r == -Errno.EAGAIN) {
-                    return true;
-                }
-                if (r == -Errno.EINTR) {
-                    continue;
-                }
-                if (r <= 0) {
-                    return ended(r);
-                }
-                landed((int) r);
-                if (r < wants) {
-                    return true; // a short read: the socket is empty
-                }
-                continue;
-            }
-            if (in.length - end < READ_AT_LEAST) {
+            if (wants == 0 && in.length - end < READ_AT_LEAST) {
                 makeRoom();
             }
-            // With landing on, a read takes a piece at a time into the query buffer, so that a large value
-            // found in it goes to its store buffer by the next read, not through the query buffer.
-            int room = landing == null ? in.length - end : Math.min(in.length - end, LANDING_READ);
-            long r = Sockets.recvNow(fd, in, end, room);
+            int room = wants > 0 ? wants : landing == null ? in.length - end : Math.min(in.length - end, LANDING_READ);
+            long r = wants > 0 ? Sockets.recv(fd, landing.target(), wants, NetConstants.MSG_DONTWAIT)
+                    : Sockets.recvNow(fd, in, end, room);
             if (r == -Errno.EAGAIN) {
                 return true;
             }
@@ -137,10 +121,13 @@ final class Connection {
             if (r <= 0) {
                 return ended(r);
             }
-            if (!took((int) r)) {
+            if (wants > 0) {
+                landed((int) r);
+            } else if (!took((int) r)) {
                 return true;
+            } else {
+                probe();
             }
-            probe();
             if (r < room) {
                 return true; // a short read: the socket is empty (edge-triggered needs no further EAGAIN)
             }

@@ -508,6 +508,24 @@ final class Connection {
         if (landing != null && !viewsHeld()) {
             landing.releaseHeld();
         }
+        int stalled = landing == null ? -1 : landing.stalled();
+        if (stalled >= 0) {
+            // A value announced and not sent for a second: its buffer goes back, and what came of it so far
+            // to the query buffer, which grows only as bytes arrive.
+            if (in.length - end < stalled) {
+                int live = end - start;
+                byte[] moved = new byte[live + stalled + READ_AT_LEAST];
+                System.arraycopy(in, start, moved, 0, live);
+                landing.moved(-start);
+                in = moved;
+                start = 0;
+                end = live;
+            }
+            landing.unland(in, end);
+            end += stalled;
+            needAtLeast = 0;
+            starved = false;
+        }
         if (start == end && in.length > SHRINK_ABOVE) {
             start = 0;
             end = 0;

@@ -22,7 +22,9 @@ import java.util.List;
  * stays with the request parsed from it until the connection holds no views of it (checked as bytes
  * arrive, as the next requests are parsed, and when the connection has been idle a second:
  * {@link #releaseHeld}), or goes back when the connection closes ({@link #release}) or drops what it has
- * not parsed ({@link #dropUnparsed}). The first piece of a value (up to 64 KiB, what one read put in the
+ * not parsed ({@link #dropUnparsed}). A value whose connection sends nothing for a second goes back to
+ * the query buffer with the bytes it has ({@link #stalled}, {@link #unland}): a value announced and not
+ * sent keeps no buffer. The first piece of a value (up to 64 KiB, what one read put in the
  * query buffer with its header) is copied into the buffer; the rest goes there directly. The store's budget bounds the buffers lent over all connections; once it is
  * spent, values are received into the query buffer as before. Used by its connection's loop only.
  */
@@ -271,6 +273,28 @@ final class ValueLanding {
         }
         unparsed.clear();
         notHere = -1;
+    }
+
+    /**
+     * Bytes of the value being received so far when it is to go back to the query buffer (its connection
+     * has sent nothing for a second: a value announced and not sent keeps no buffer); -1 when none is
+     * being received, or a RECV in a ring is filling it.
+     */
+    int stalled() {
+        Entry e = unparsed.peekLast();
+        return e == null || e.whole() || e == inRing ? -1 : e.filled;
+    }
+
+    /**
+     * The value {@link #stalled} named goes back to the query buffer: its bytes so far to {@code in[end]}
+     * (where they would have been, right after its header), its buffer to the pool; the request is then
+     * received and parsed as any other, and not landed again.
+     */
+    void unland(byte[] in, int end) {
+        Entry e = unparsed.removeLast();
+        MemorySegment.copy(e.buffer.value(), ValueLayout.JAVA_BYTE, 0, in, end, e.filled);
+        pool.give(e.buffer);
+        notHere = e.requestAt;
     }
 
     /** The query buffer starts again at 0 with nothing unparsed. */

@@ -254,6 +254,35 @@ class ValueLandingTest {
     }
 
     @Test
+    void aValueAnnouncedAndNotSentGoesBackToTheQueryBufferWhenIdle() {
+        try (ValueBuffers pool = new ValueBuffers()) {
+            Connection c = new Connection(-1, 1L << 30, null, new ValueLanding(pool, PARSER, () -> { }));
+            byte[] first = cmd(b("SET"), b("a"), value(11, 100_000));
+            byte[] v = value(12, 1 << 20);
+            byte[] s = cmd(b("SET"), b("k"), v);
+            byte[] both = new byte[first.length + 70_000];
+            System.arraycopy(first, 0, both, 0, first.length);
+            System.arraycopy(s, 0, both, first.length, 70_000);
+            c.received(MemorySegment.ofArray(both), 0, both.length);
+            assertEquals(2, pool.lent(), "both values in buffers");
+            c.trim(); // the sweep: idle a second
+            assertEquals(1, pool.lent(), "the stalled one's buffer back; the whole one stays");
+            c.received(MemorySegment.ofArray(s), 70_000, s.length - 70_000);
+            assertEquals(1, pool.lent(), "not landed again");
+            c.parse(PARSER);
+            RequestArgs r1 = (RequestArgs) c.peek();
+            assertTrue(r1.hasLanded());
+            c.take();
+            RequestArgs r2 = (RequestArgs) c.peek();
+            assertFalse(r2.hasLanded());
+            assertArrayEquals(v, r2.get(2), "every byte, from the buffer and after it");
+            c.take();
+            c.parse(PARSER);
+            assertEquals(0, pool.lent());
+        }
+    }
+
+    @Test
     void aSpentBudgetLeavesTheValueInTheQueryBuffer() {
         try (ValueBuffers pool = new ValueBuffers()) {
             pool.budget(0);

@@ -319,9 +319,4 @@ final class ValueLanding {
         releaseHeld();
         dropUnparsed();
     }
-
-    /** Buffers it holds, for tests. */
-    int holding() {
-        return held.size() + unparsed.size();
-    }
 }

@@ -146,21 +146,10 @@ public final class ValueBuffers implements AutoCloseable {
         }
     }
 
-    /** The capacity a buffer for a value of {@code valueLength} bytes gets. */
-    static long capacityFor(long valueLength) {
-        return capacityFor(VALUE_AT, valueLength);
-    }
-
-    /** The capacity a buffer with a value of {@code valueLength} bytes at {@code valueAt} gets. */
-    static long capacityFor(long valueAt, long valueLength) {
-        long need = Blocks.roundUp(valueAt + valueLength, SlotDescriptor.BLOCK);
-        long step = Math.max(SlotDescriptor.BLOCK, Long.highestOneBit(need) / 4);
-        return Blocks.roundUp(need, step);
-    }
-
     /**
      * A buffer for a value of {@code valueLength} bytes (at least one), or null when the budget has no room
-     * for it (or it would take more than a quarter of the budget). Its {@link Buffer#value()} is not zeroed; give it back with {@link #give}.
+     * for it (or it would take more than a quarter of the budget). Its {@link Buffer#value()} is not zeroed;
+     * give it back with {@link #give}.
      */
     public Buffer take(int valueLength) {
         return take(valueLength, VALUE_AT);
@@ -175,17 +164,15 @@ public final class ValueBuffers implements AutoCloseable {
         if (keyLength < 1) {
             throw new IllegalArgumentException("key length must be positive: " + keyLength);
         }
-        if (valueLength < 1) {
-            throw new IllegalArgumentException("value length must be positive: " + valueLength);
-        }
-        return take(valueLength, layout.valueOffset(keyLength, valueLength));
+        return take(valueLength, valueLength < 1 ? VALUE_AT : layout.valueOffset(keyLength, valueLength));
     }
 
     private Buffer take(int valueLength, long valueAt) {
         if (valueLength < 1) {
             throw new IllegalArgumentException("value length must be positive: " + valueLength);
         }
-        long capacity = capacityFor(valueAt, valueLength);
+        // Rounded as the lease buffers are: one of four sizes per power of two, whole blocks.
+        long capacity = LeaseBuffers.sizeFor(valueAt + valueLength);
         Buffer b;
         synchronized (monitor) {
             if (closed) {

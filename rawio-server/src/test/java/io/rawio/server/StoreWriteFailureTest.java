@@ -23,8 +23,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * carried, and the server refuses writes from then on, as the store does, while reads go on: what was
  * stored before still reads back, and nothing of the failed SETs is stored. (The store's engine here is
  * psync behind the fault injector, so on the io_uring loop the store's writes go through that engine, not
- * on the loop's own ring as they do with the io_uring engine; the held replies of that path are tested
- * without faults in HeldSetRepliesTest.)
+ * on the loop's own ring as they do with the io_uring engine; that path's failures are DeviceWriteFailureTest's,
+ * with a device that fails the write.)
  */
 @Timeout(60)
 @ParameterizedClass(name = "loop {0}")

@@ -500,32 +500,16 @@ final class Connection {
     }
 
     /**
-     * Gives back buffers grown past {@link #SHRINK_ABOVE} while they are empty: the loop calls it for
-     * connections idle a while, so a client sending 1 MiB values keeps its buffers between requests
-     * (no regrowth per request) and an idle one does not hold them.
+     * Gives back buffers grown past {@link #SHRINK_ABOVE} while they are empty: the loop calls it for connections
+     * idle a while, so a client sending 1 MiB values keeps its buffers between requests, an idle one not.
      */
     void trim() {
         if (landing != null && !viewsHeld()) {
             landing.releaseHeld();
         }
-        int stalled = landing == null ? -1 : landing.stalled();
-        if (stalled >= 0) {
-            // A value announced and not sent for a second: its buffer goes back, and what came of it so far
-            // to the query buffer, which grows only as bytes arrive.
-            if (in.length - end < stalled) {
-                int live = end - start;
-                byte[] moved = new byte[live + stalled + READ_AT_LEAST];
-                System.arraycopy(in, start, moved, 0, live);
-                landing.moved(-start);
-                in = moved;
-                start = 0;
-                end = live;
-            }
-            landing.unland(in, end);
-            end += stalled;
-            needAtLeast = 0;
-            starved = false;
-        }
+        // A value announced and not sent for a second: its buffer goes back, and what came of it so far to the
+        // query buffer, which grows only as bytes arrive.
+        unland(landing == null ? -1 : landing.stalled());
         if (start == end && in.length > SHRINK_ABOVE) {
             start = 0;
             end = 0;
@@ -534,6 +518,30 @@ final class Connection {
         if (sent == 0 && out.size() == 0) {
             out.shrink(SHRINK_ABOVE);
         }
+    }
+
+    /** The sweep of one not idle: a large value coming at under 64 KiB a second goes back ({@link ValueLanding#slow}). */
+    void unlandIfSlow() {
+        unland(landing == null || closing ? -1 : landing.slow());
+    }
+
+    /** The value being received, {@code filled} bytes of it so far, goes back to the query buffer (none if negative). */
+    private void unland(int filled) {
+        if (filled < 0) {
+            return;
+        }
+        if (in.length - end < filled) {
+            byte[] moved = new byte[end - start + filled + READ_AT_LEAST];
+            System.arraycopy(in, start, moved, 0, end - start);
+            landing.moved(-start);
+            in = moved;
+            end -= start;
+            start = 0;
+        }
+        landing.unland(in, end);
+        end += filled;
+        needAtLeast = 0;
+        starved = false;
     }
 
     /** Requests parsed and not run, or bytes enough for the next one to be parsed. */

@@ -345,6 +345,8 @@ final class LoopCore {
             } else if (quiet >= 1000) {
                 c.trim();
                 io.trim(c);
+            } else {
+                c.unlandIfSlow(); // a large value coming a few bytes at a time keeps no store buffer
             }
         }
         for (Connection c : idle) {

@@ -43,6 +43,8 @@ final class ValueLanding {
         int requestAt;
         int bodyAt;
         int filled;
+        /** {@link #filled} at the last sweep ({@link #slow}), or -1 before the first. */
+        int filledAtSweep = -1;
 
         Entry(ValueBuffers.Buffer buffer, int requestAt, int bodyAt, int filled) {
             this.buffer = buffer;
@@ -286,9 +288,26 @@ final class ValueLanding {
     }
 
     /**
-     * The value {@link #stalled} named goes back to the query buffer: its bytes so far to {@code in[end]}
-     * (where they would have been, right after its header), its buffer to the pool; the request is then
-     * received and parsed as any other, and not landed again.
+     * Called by the once-a-second sweep of a connection that is not idle: the bytes of the value being
+     * received so far when it came less than {@link #MIN_BYTES} since the last sweep (a client that sends a
+     * large value a few bytes at a time does not keep a buffer of the store's budget for it), else -1, as
+     * {@link #stalled}. Such a value goes back to the query buffer ({@link #unland}), which grows only as
+     * the bytes arrive.
+     */
+    int slow() {
+        Entry e = unparsed.peekLast();
+        if (e == null || e.whole() || e == inRing) {
+            return -1;
+        }
+        int before = e.filledAtSweep;
+        e.filledAtSweep = e.filled;
+        return before >= 0 && e.filled - before < MIN_BYTES ? e.filled : -1;
+    }
+
+    /**
+     * The value {@link #stalled} (or {@link #slow}) named goes back to the query buffer: its bytes so far to
+     * {@code in[end]} (where they would have been, right after its header), its buffer to the pool; the
+     * request is then received and parsed as any other, and not landed again.
      */
     void unland(byte[] in, int end) {
         Entry e = unparsed.removeLast();

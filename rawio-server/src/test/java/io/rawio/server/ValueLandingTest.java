@@ -283,6 +283,35 @@ class ValueLandingTest {
     }
 
     @Test
+    void aValueComingAFewBytesAtATimeGoesBackToTheQueryBuffer() {
+        try (ValueBuffers pool = new ValueBuffers()) {
+            Connection c = new Connection(-1, 1L << 30, null, new ValueLanding(pool, PARSER, () -> { }));
+            byte[] v = value(21, 1 << 20);
+            byte[] s = cmd(b("SET"), b("k"), v);
+            int at = s.length - v.length - 2 + 10; // the header and 10 bytes of the value
+            c.received(MemorySegment.ofArray(s), 0, at);
+            assertEquals(1, pool.lent(), "landing");
+            c.unlandIfSlow(); // a sweep: the first one only notes how far it came
+            assertEquals(1, pool.lent());
+            c.received(MemorySegment.ofArray(s), at, 200_000);
+            at += 200_000;
+            c.unlandIfSlow(); // 200,000 bytes in a second: it keeps its buffer
+            assertEquals(1, pool.lent(), "a value that comes at pace keeps its buffer");
+            c.received(MemorySegment.ofArray(s), at, 1_000);
+            at += 1_000;
+            c.unlandIfSlow(); // 1,000 bytes in a second
+            assertEquals(0, pool.lent(), "the slow value's buffer is back");
+            c.received(MemorySegment.ofArray(s), at, s.length - at);
+            assertEquals(0, pool.lent(), "not landed again");
+            c.parse(PARSER);
+            RequestArgs r = (RequestArgs) c.peek();
+            assertNotNull(r);
+            assertFalse(r.hasLanded());
+            assertArrayEquals(v, r.get(2), "every byte, from the buffer and after it");
+        }
+    }
+
+    @Test
     void aSpentBudgetLeavesTheValueInTheQueryBuffer() {
         try (ValueBuffers pool = new ValueBuffers()) {
             pool.budget(0);

@@ -521,8 +521,8 @@ final class Connection {
     }
 
     /** The sweep of one not idle: a large value coming at under 64 KiB a second goes back ({@link ValueLanding#slow}). */
-    void unlandIfSlow() {
-        unland(landing == null || closing ? -1 : landing.slow());
+    void unlandIfSlow(long nowMs) {
+        unland(landing == null || closing ? -1 : landing.slow(nowMs));
     }
 
     /** The value being received, {@code filled} bytes of it so far, goes back to the query buffer (none if negative). */

@@ -346,7 +346,7 @@ final class LoopCore {
                 c.trim();
                 io.trim(c);
             } else {
-                c.unlandIfSlow(); // a large value coming a few bytes at a time keeps no store buffer
+                c.unlandIfSlow(nowMs); // a large value coming a few bytes at a time keeps no store buffer
             }
         }
         for (Connection c : idle) {

@@ -24,7 +24,9 @@ import java.util.List;
  * {@link #releaseHeld}), or goes back when the connection closes ({@link #release}) or drops what it has
  * not parsed ({@link #dropUnparsed}). A value whose connection sends nothing for a second goes back to
  * the query buffer with the bytes it has ({@link #stalled}, {@link #unland}): a value announced and not
- * sent keeps no buffer. The first piece of a value (up to 64 KiB, what one read put in the
+ * sent keeps no buffer; so does one that comes at less than {@link #SLOW_BYTES_PER_SECOND} ({@link #slow}).
+ * (A value an opt-in landing RECV is filling in the io_uring loop's ring stays where it is until that RECV
+ * ends: the kernel may be writing into its buffer.) The first piece of a value (up to 64 KiB, what one read put in the
  * query buffer with its header) is copied into the buffer; the rest goes there directly. The store's budget bounds the buffers lent over all connections; once it is
  * spent, values are received into the query buffer as before. Used by its connection's loop only.
  */
@@ -43,8 +45,9 @@ final class ValueLanding {
         int requestAt;
         int bodyAt;
         int filled;
-        /** {@link #filled} at the last sweep ({@link #slow}), or -1 before the first. */
+        /** {@link #filled} at the sweep that last measured it ({@link #slow}), or -1 before the first; and when. */
         int filledAtSweep = -1;
+        long sweptAtMs;
 
         Entry(ValueBuffers.Buffer buffer, int requestAt, int bodyAt, int filled) {
             this.buffer = buffer;
@@ -287,21 +290,34 @@ final class ValueLanding {
         return e == null || e.whole() || e == inRing ? -1 : e.filled;
     }
 
+    /** Below this pace (bytes a second, measured over a second or more) a value is slow ({@link #slow}). */
+    static final int SLOW_BYTES_PER_SECOND = 64 << 10;
+
     /**
-     * Called by the once-a-second sweep of a connection that is not idle: the bytes of the value being
-     * received so far when it came less than {@link #MIN_BYTES} since the last sweep (a client that sends a
-     * large value a few bytes at a time does not keep a buffer of the store's budget for it), else -1, as
-     * {@link #stalled}. Such a value goes back to the query buffer ({@link #unland}), which grows only as
-     * the bytes arrive.
+     * Called by the once-a-second sweep of a connection that is not idle, at {@code nowMs}: the bytes of
+     * the value being received so far when, over the second or more since it last measured, they came at
+     * less than {@link #SLOW_BYTES_PER_SECOND} (a client that sends a large value a few bytes at a time
+     * does not keep a buffer of the store's budget for it), else -1, as {@link #stalled}. Such a value goes
+     * back to the query buffer ({@link #unland}), which grows only as the bytes arrive.
      */
-    int slow() {
+    int slow(long nowMs) {
         Entry e = unparsed.peekLast();
         if (e == null || e.whole() || e == inRing) {
             return -1;
         }
-        int before = e.filledAtSweep;
+        if (e.filledAtSweep < 0) {
+            e.filledAtSweep = e.filled;
+            e.sweptAtMs = nowMs;
+            return -1;
+        }
+        long ms = nowMs - e.sweptAtMs;
+        if (ms < 1000) {
+            return -1; // (sweeps closer together than a second, after a long round): the next one measures
+        }
+        boolean slow = (e.filled - e.filledAtSweep) * 1000L < SLOW_BYTES_PER_SECOND * ms;
         e.filledAtSweep = e.filled;
-        return before >= 0 && e.filled - before < MIN_BYTES ? e.filled : -1;
+        e.sweptAtMs = nowMs;
+        return slow ? e.filled : -1;
     }
 
     /**

@@ -55,8 +55,9 @@ class DeviceWriteFailureTest {
             try (RandomAccessFile f = new RandomAccessFile(backing.toFile(), "rw")) {
                 f.setLength(STORE_BYTES);
             }
-            dev = Root.output("losetup", "-f", "--show", backing.toString());
-            assumeTrue(dev != null && dev.startsWith("/dev/loop"), "losetup could not attach a loop device");
+            String attached = Root.output("losetup", "-f", "--show", backing.toString());
+            assumeTrue(attached != null && attached.startsWith("/dev/loop"), "losetup could not attach a loop device");
+            dev = attached;
             StoreOptions o = StoreOptions.defaults().withEngine(RunningServer.engine());
             SlotStore.format(Path.of(dev), 0, SlotClasses.forMaxValue(64 << 10), true, o,
                     SlotStore.Preallocation.WRITE_ZEROS, SlotStore.FormatProgress.NONE);

@@ -3,6 +3,7 @@ package io.rawio.server;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.DataInputStream;
 import java.io.OutputStream;
@@ -34,6 +35,8 @@ class SlowLargeValueTest {
 
     @Test
     void aValueTrickledInGivesItsStoreBufferBack() throws Exception {
+        assumeTrue(!loop.equals("uring") || Integer.getInteger("rawio.uring.landingRecv", 0) == 0,
+                "with -Drawio.uring.landingRecv a RECV in the ring fills the value, and keeps its buffer until it ends");
         try (RunningServer rs = new RunningServer(loop, dir, 32L << 20, 512L << 10);
                 Socket slow = new Socket(rs.server.address().getAddress(), rs.server.address().getPort());
                 RespClient other = new RespClient(rs.server.address())) {
@@ -61,6 +64,13 @@ class SlowLargeValueTest {
             }
             assertTrue(landed, "the value was received into a store buffer at first");
             assertEquals(0, rs.store.valueBuffers().lent(), "its buffer went back while the client was still sending");
+            for (int i = 0; i < 3; i++) {
+                o.write(v, at, 100);
+                o.flush();
+                at += 100;
+                Thread.sleep(200);
+                assertEquals(0, rs.store.valueBuffers().lent(), "the value is not landed again");
+            }
             assertEquals("+PONG\r\n", other.call("PING"), "the others are served meanwhile");
             o.write(v, at, v.length - at);
             o.write("\r\n".getBytes(StandardCharsets.US_ASCII));

@@ -291,15 +291,19 @@ class ValueLandingTest {
             int at = s.length - v.length - 2 + 10; // the header and 10 bytes of the value
             c.received(MemorySegment.ofArray(s), 0, at);
             assertEquals(1, pool.lent(), "landing");
-            c.unlandIfSlow(); // a sweep: the first one only notes how far it came
+            c.unlandIfSlow(10_000); // a sweep: the first one only notes how far it came
             assertEquals(1, pool.lent());
+            c.received(MemorySegment.ofArray(s), at, 10);
+            at += 10;
+            c.unlandIfSlow(10_400); // sweeps 400 ms apart (after a long round): not measured
+            assertEquals(1, pool.lent(), "no pace is judged over less than a second");
             c.received(MemorySegment.ofArray(s), at, 200_000);
             at += 200_000;
-            c.unlandIfSlow(); // 200,000 bytes in a second: it keeps its buffer
+            c.unlandIfSlow(11_000); // 200,010 bytes in a second: it keeps its buffer
             assertEquals(1, pool.lent(), "a value that comes at pace keeps its buffer");
-            c.received(MemorySegment.ofArray(s), at, 1_000);
-            at += 1_000;
-            c.unlandIfSlow(); // 1,000 bytes in a second
+            c.received(MemorySegment.ofArray(s), at, 100_000);
+            at += 100_000;
+            c.unlandIfSlow(13_000); // 100,000 bytes in two seconds: 50,000 a second
             assertEquals(0, pool.lent(), "the slow value's buffer is back");
             c.received(MemorySegment.ofArray(s), at, s.length - at);
             assertEquals(0, pool.lent(), "not landed again");

@@ -286,8 +286,14 @@ final class ValueLanding {
      * being received, or a RECV in a ring is filling it.
      */
     int stalled() {
+        Entry e = fillingHere();
+        return e == null ? -1 : e.filled;
+    }
+
+    /** The value being received, unless a RECV in a ring is filling it ({@link #ringTarget}); null when none. */
+    private Entry fillingHere() {
         Entry e = unparsed.peekLast();
-        return e == null || e.whole() || e == inRing ? -1 : e.filled;
+        return e == null || e.whole() || e == inRing ? null : e;
     }
 
     /** Below this pace (bytes a second, measured over a second or more) a value is slow ({@link #slow}). */
@@ -301,8 +307,8 @@ final class ValueLanding {
      * back to the query buffer ({@link #unland}), which grows only as the bytes arrive.
      */
     int slow(long nowMs) {
-        Entry e = unparsed.peekLast();
-        if (e == null || e.whole() || e == inRing) {
+        Entry e = fillingHere();
+        if (e == null) {
             return -1;
         }
         if (e.filledAtSweep < 0) {

@@ -114,6 +114,8 @@ final class Commands {
     long putBatches;
     /** Waves of SETs whose replies were held while their putMany was written (the io_uring loop). */
     long heldSetWaves;
+    /** Waves of a durable store's SETs ended at {@link RoundBatcher#DURABLE_WAVE_SETS}, the round not yet parsed. */
+    long cutSetWaves;
     /** Large SET values received straight into the store's value buffers ({@link ValueLanding}). */
     long landedValues;
     long getBatches;
@@ -422,7 +424,7 @@ final class Commands {
                     "corruptions:" + st.corruptions(), "dram_hits:" + st.cacheHits(), "dram_misses:" + st.cacheMisses(),
                     "failed:" + (store.isFailed() ? 1 : 0),
                     "loop_rounds:" + rounds, "put_batches:" + putBatches,
-                    "held_set_waves:" + heldSetWaves, "get_batches:" + getBatches,
+                    "held_set_waves:" + heldSetWaves, "cut_set_waves:" + cutSetWaves, "get_batches:" + getBatches,
                     "ring_reads:" + ringReads.getAsLong(), "ring_fixed_reads:" + ringFixedReads.getAsLong(),
                     "ring_rereads:" + ringRereads.getAsLong(),
                     "direct_read_bytes:" + directReadBytes.getAsLong(),

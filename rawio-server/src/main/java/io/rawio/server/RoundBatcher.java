@@ -19,7 +19,8 @@ import java.util.List;
  * connections are one putMany (one dispatcher batch; one group commit when the store is durable, so
  * every +OK goes out after its fdatasync) and its device GETs one getMany of leases (every read in
  * flight at once), each value copied into its reply and the lease closed. Waves repeat until every
- * connection's parsed requests have run.
+ * connection's parsed requests have run. (On the io_uring loop a durable store's wave ends early, after
+ * the connection whose SETs bring it to {@link #DURABLE_WAVE_SETS}.)
  *
  * <p>A connection's replies keep its requests' order: within a wave a connection has one kind of
  * request, and its later requests go in later waves. Requests of different connections in one round
@@ -225,6 +226,11 @@ final class RoundBatcher {
                         r = c.peek();
                     } while (r != null && plainSet(r) && commands.local(r.get(1)));
                     c.session.lastCommand = "set";
+                    if (submitNow != null && setKeys.size() >= DURABLE_WAVE_SETS
+                            && store.durability() == io.rawio.store.StoreOptions.Durability.DURABLE) {
+                        commands.cutSetWaves++;
+                        sets(); // this wave's group commit starts while the rest of the round is parsed
+                    }
                 } else {
                     c.take();
                     if (putsInFlight > 0 && touchesKeyspace(r)) {
@@ -333,6 +339,9 @@ final class RoundBatcher {
             if (heldReady != null && largest < HOLD_BELOW) {
                 wave.hold();
                 commands.heldSetWaves++;
+                if (submitNow != null && store.durability() == io.rawio.store.StoreOptions.Durability.DURABLE) {
+                    submitNow.run(); // its writes, then its fdatasync, start now, not when the pass ends
+                }
             } else {
                 try {
                     store.onRing().awaitStarted(); // large values, or a loop that holds no replies
@@ -353,6 +362,15 @@ final class RoundBatcher {
      */
     static final long HOLD_BELOW = Long.getLong("rawio.server.holdSetsBelow", 256 << 10);
 
+    /**
+     * On a loop that holds SET replies ({@link #holdSetReplies}), a durable store's wave ends once it has
+     * this many SETs ({@code -Drawio.server.durableWaveSets}), and its writes go to the kernel at once:
+     * its group commit starts while the loop parses the rest of the round, instead of after it. Measured
+     * (docs/PERFORMANCE.md): 1.07x the durable 4 KiB SETs of whole waves, with a lower p99; waves of 128
+     * about the same, of 64 or 96 fewer SETs a second (each wave's fdatasync is one more cache flush).
+     */
+    static final int DURABLE_WAVE_SETS = Math.max(1, Integer.getInteger("rawio.server.durableWaveSets", 256));
+
     /** Started putManys not yet over. */
     private int putsInFlight;
     /** A wave's putMany is over ({@link SetWave#answer}). */
@@ -362,12 +380,17 @@ final class RoundBatcher {
     /** Brings a connection whose held SET replies are written back into a round; null: the loop holds none. */
     private java.util.function.Consumer<Connection> heldReady;
 
+    /** Hands what is queued in the loop's ring to the kernel now; null: the loop holds no SET replies. */
+    private Runnable submitNow;
+
     /**
      * The wave's SET replies may be held while its putMany is written (the io_uring loop): {@code ready}
-     * brings a connection back once they are (when it is still open).
+     * brings a connection back once they are (when it is still open); {@code submit} hands the ring's
+     * queued requests to the kernel (a durable wave's writes, at once: {@link #DURABLE_WAVE_SETS}).
      */
-    void holdSetReplies(java.util.function.Consumer<Connection> ready) {
+    void holdSetReplies(java.util.function.Consumer<Connection> ready, Runnable submit) {
         this.heldReady = ready;
+        this.submitNow = submit;
     }
 
     private void gets() {

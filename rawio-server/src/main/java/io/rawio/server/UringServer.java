@@ -302,7 +302,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
                 && store.onRing().share(ring, stash);
         if (storeOnRing) {
             // The wave's putMany goes into this ring and the loop goes on; the SET replies wait in place.
-            core.batcher.holdSetReplies(this::readyIfOpen);
+            core.batcher.holdSetReplies(this::readyIfOpen, () -> ring.submitAndWait(0)); // (a failed enter: the next one says it)
         }
         try {
             armAccept();

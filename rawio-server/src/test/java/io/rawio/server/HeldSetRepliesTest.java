@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * each connection's SET replies held in their place: replies keep each connection's order among GETs,
  * other commands and errors; a connection's later GET sees its own SET; the values stay intact while
  * more bytes arrive on the same connection; a large value's wave is written before the loop goes on;
- * a client that leaves with SETs in flight harms no one.
+ * a durable store's round of many SETs goes in several waves, each connection's SETs in one; a client
+ * that leaves with SETs in flight harms no one.
  */
 @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class HeldSetRepliesTest {
@@ -151,6 +152,47 @@ class HeldSetRepliesTest {
                 assertEquals("+PONG\r\n", c.call("PING"));
                 assertEquals("+OK\r\n", c.call("SET", "after", "x"));
                 assertEquals("$1\r\nx\r\n", c.call("GET", "after"));
+            }
+        }
+    }
+
+    @Test
+    void aDurableRoundOfManySetsGoesInSeveralWavesAndEveryValueReadsBack() throws Exception {
+        int clients = 4, sets = 2 * RoundBatcher.DURABLE_WAVE_SETS, rounds = 5;
+        try (RunningServer rs = server("cut", StoreOptions.Durability.DURABLE)) {
+            List<CompletableFuture<Void>> all = new ArrayList<>();
+            for (int t = 0; t < clients; t++) {
+                int id = t;
+                all.add(CompletableFuture.runAsync(() -> {
+                    try (RespClient c = new RespClient(rs.server.address())) {
+                        for (int round = 0; round < rounds; round++) {
+                            List<String[]> reqs = new ArrayList<>();
+                            for (int i = 0; i < sets; i++) {
+                                reqs.add(new String[] {"SET", "cut" + id + ":" + i, RingGetsTest.value(id + ":" + i + ":" + round, 40 + i % 50)});
+                            }
+                            reqs.add(new String[] {"GET", "cut" + id + ":0"});
+                            c.sendAll(reqs.toArray(new String[0][]));
+                            for (int i = 0; i < sets; i++) {
+                                assertEquals("+OK\r\n", c.reply(), "client " + id + " round " + round + " SET " + i);
+                            }
+                            assertEquals(RingGetsTest.bulk(RingGetsTest.value(id + ":0:" + round, 40)), c.reply(),
+                                    "its own SET, read after its +OK");
+                        }
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                }, r -> Thread.ofPlatform().start(r)));
+            }
+            CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(90, TimeUnit.SECONDS);
+            try (RespClient c = new RespClient(rs.server.address())) {
+                // Each client's pipeline is twice the cut: its SETs parsed in one pass reach it on their own.
+                assertTrue(info(c, "cut_set_waves") > 0, "waves were cut at " + RoundBatcher.DURABLE_WAVE_SETS + " SETs");
+                for (int id = 0; id < clients; id++) {
+                    for (int i = 0; i < sets; i += 37) {
+                        assertEquals(RingGetsTest.bulk(RingGetsTest.value(id + ":" + i + ":" + (rounds - 1), 40 + i % 50)),
+                                c.call("GET", "cut" + id + ":" + i), "cut" + id + ":" + i);
+                    }
+                }
             }
         }
     }

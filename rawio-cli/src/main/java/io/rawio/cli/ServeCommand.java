@@ -115,7 +115,8 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Close a client whose replies waiting to be read pass SIZE (default: ${DEFAULT-VALUE})")
     String outputLimit;
 
-    @Option(names = "--create", description = "Format PATH first when it does not exist (with --size and --max-value)")
+    @Option(names = "--create", description = "Format PATH first when it does not exist (with --size, and --max-value or"
+            + " --classes, and --class-share, as store format takes them)")
     boolean create;
 
     @Option(names = "--size", paramLabel = "SIZE", description = "With --create: the store's size, e.g. 4g")
@@ -124,6 +125,14 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-value", paramLabel = "SIZE",
             description = "With --create: the largest value (slot classes derived from it; default 4m)")
     String maxValue;
+
+    @Option(names = "--classes", paramLabel = "SIZES",
+            description = "With --create: these slot sizes instead, e.g. 4608,64k,1028k (as store format --classes)")
+    String classes;
+
+    @Option(names = "--class-share", paramLabel = "WEIGHTS",
+            description = "With --create: the classes' shares of the space, e.g. 4,1,1 (default: as many slots each)")
+    String classShare;
 
     @Option(names = "--batch", paramLabel = "N", defaultValue = "64",
             description = "Store reads and writes in flight at once (default: ${DEFAULT-VALUE})")
@@ -148,6 +157,7 @@ public final class ServeCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ServerOptions options;
         io.rawio.store.StoreOptions storeOptions;
+        io.rawio.store.SlotClasses slotClasses = null;
         try {
             if (port < 0 || port > 65535) {
                 throw new StoreCommand.BadArgument("--port must be 0 to 65535: " + port);
@@ -187,8 +197,13 @@ public final class ServeCommand implements Callable<Integer> {
                 throw new StoreCommand.BadArgument("--client-output-limit must be positive: " + outputLimit);
             }
             options = options.withIdleTimeoutMs(idleMs).withMaxOutputBytes(outLimit).withUnixSocket(unixSocket);
-            if (!create && (size != null || maxValue != null)) {
-                throw new StoreCommand.BadArgument("--size and --max-value go with --create");
+            if (!create && (size != null || maxValue != null || classes != null || classShare != null)) {
+                throw new StoreCommand.BadArgument("--size, --max-value, --classes and --class-share go with --create");
+            }
+            if (create) { // checked even when PATH exists, so a typo is never silently ignored
+                slotClasses = io.rawio.cli.store.StoreArgs.slotClasses(null, classes,
+                        maxValue == null && classes == null ? io.rawio.cli.store.StoreArgs.DEFAULT_MAX_VALUE : maxValue,
+                        classShare);
             }
             if (batch < 1 || batch > 4096) {
                 throw new StoreCommand.BadArgument("--batch must be 1 to 4096: " + batch);
@@ -210,10 +225,8 @@ public final class ServeCommand implements Callable<Integer> {
                     return 2;
                 }
                 long bytes = StoreCommand.parseSize("--size", size);
-                var classes = io.rawio.cli.store.StoreArgs.slotClasses(null, null,
-                        maxValue == null ? io.rawio.cli.store.StoreArgs.DEFAULT_MAX_VALUE : maxValue, null);
                 err.println("rawio serve: formatting " + path + " (" + size + ")");
-                SlotStore.format(path, bytes, classes, false, storeOptions, SlotStore.Preallocation.WRITE_ZEROS,
+                SlotStore.format(path, bytes, slotClasses, false, storeOptions, SlotStore.Preallocation.WRITE_ZEROS,
                         SlotStore.FormatProgress.NONE);
             }
             store = SlotStore.open(path, storeOptions);

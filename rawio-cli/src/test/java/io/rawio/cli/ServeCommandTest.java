@@ -164,6 +164,11 @@ class ServeCommandTest {
             {"serve", store, "--client-output-limit=0"},
             {"serve", store, "--size=1g"},
             {"serve", store, "--create"},
+            {"serve", store, "--classes=4k,64k"},
+            {"serve", store, "--class-share=1,1"},
+            {"serve", store, "--create", "--size=48m", "--classes=4k,64k", "--max-value=1m"},
+            {"serve", store, "--create", "--size=48m", "--classes=4k,64k", "--class-share=1"},
+            {"serve", store, "--create", "--size=48m", "--classes=4k,64k", "--class-share=1,-1"},
             {"serve", store, "--batch=0"},
             {"serve", store, "--loop=threads", "--threads=-1"},
             {"serve", store, "--threads=4"},
@@ -223,6 +228,34 @@ class ServeCommandTest {
             assertEquals(-1, bin.read());
         }
         assertEquals(0, serving.get(60, TimeUnit.SECONDS), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void createTakesTheClassesAndTheirSharesAsStoreFormatDoes() throws Exception {
+        Path store = dir.resolve("shares.store");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(
+                () -> run(out, err, "serve", store.toString(), "--port=0", "--engine=psync", "--create", "--size=48m",
+                        "--classes=4k,64k", "--class-share=3,1"), r -> Thread.ofPlatform().start(r));
+        Matcher m = awaitReady(Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+) .*, (\\d+) slot class"), out, err, serving);
+        assertEquals("2", m.group(2), m.group());
+        try (Socket s = new Socket("127.0.0.1", Integer.parseInt(m.group(1)))) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write("SHUTDOWN\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertEquals(-1, s.getInputStream().read());
+        }
+        assertEquals(0, serving.get(60, TimeUnit.SECONDS), err.toString(StandardCharsets.UTF_8));
+        try (io.rawio.store.SlotStore opened = io.rawio.store.SlotStore.open(store,
+                io.rawio.store.StoreOptions.defaults().withEngine("psync"))) {
+            var classes = opened.classStats();
+            assertEquals(2, classes.size());
+            assertEquals(4096, classes.get(0).slotSize());
+            assertEquals(65536, classes.get(1).slotSize());
+            double share = (double) (classes.get(0).slots() * classes.get(0).slotSize())
+                    / (classes.get(1).slots() * classes.get(1).slotSize());
+            assertTrue(share > 2.7 && share < 3.3, "the 4k class has three times the 64k class's space: " + share);
+        }
     }
 
     @Test

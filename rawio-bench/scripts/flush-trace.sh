@@ -3,7 +3,9 @@
 # (/sys/kernel/tracing/events/block, no blktrace) for one device for a while, then prints how long the
 # disk had a write or a flush in flight, and a least-squares fit of each flush's duration against the
 # bytes written since the flush before it (a disk whose flush persists what its cache took takes longer
-# the more was written). Needs root and tracefs. Stops by itself.
+# the more was written). Needs root and tracefs; records in a tracing instance of its own (the device's
+# requests only, 16 MiB of buffer a CPU), leaving other tracing alone, and says so on stderr when the
+# buffer overflowed. Stops by itself.
 #
 #   rawio-bench/scripts/flush-trace.sh [--seconds=S] [--keep=FILE] DEVICE
 #   rawio-bench/scripts/flush-trace.sh --from=FILE MAJOR:MINOR
@@ -17,8 +19,8 @@ seconds=0.3 keep="" from=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds=*) seconds=${1#*=} ;;
-    --keep=*) keep=${1#*=} ;;
-    --from=*) from=${1#*=} ;;
+    --keep=*) keep=${1#*=}; [ -n "$keep" ] || { echo "flush-trace: --keep needs a file" >&2; exit 2; } ;;
+    --from=*) from=${1#*=}; [ -n "$from" ] || { echo "flush-trace: --from needs a file" >&2; exit 2; } ;;
     -h|--help) sed -n '2,/^[^#]/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "flush-trace: unknown option $1 (try --help)" >&2; exit 2 ;;
     *) break ;;
@@ -31,6 +33,9 @@ done
 analyze() { # TRACE MAJOR:MINOR
   awk -v dev="${2/:/,}" "$awk_program" "$1"
 }
+if [ -n "$from" ] && [ -n "$keep" ]; then
+  echo "flush-trace: --keep goes with a recording, not with --from" >&2; exit 2
+fi
 if [ -n "$from" ]; then
   [[ $1 =~ ^[0-9]+:[0-9]+$ ]] || { echo "flush-trace: with --from, give the device as MAJOR:MINOR (e.g. 254:0): $1" >&2; exit 2; }
   [ -r "$from" ] || { echo "flush-trace: cannot read $from" >&2; exit 2; }
@@ -39,6 +44,10 @@ else
   name=${1#/dev/}
   [ -r "/sys/block/$name/dev" ] || { echo "flush-trace: $1 is not a whole block device (no /sys/block/$name)" >&2; exit 2; }
   majmin=$(cat "/sys/block/$name/dev")
+  # Checked now, not after the recording: a typo must not lose a trace.
+  if [ -n "$keep" ]; then
+    { : > "$keep"; } 2>/dev/null || { echo "flush-trace: cannot write --keep=$keep" >&2; exit 2; }
+  fi
 fi
 # A line: "... [cpu] flags SECONDS: block_rq_issue: MAJ,MIN RWBS BYTES () SECTOR + N ..." (issue) or
 # "... block_rq_complete: MAJ,MIN RWBS () SECTOR + N ..." (complete). Flushes are RWBS "F..." (FF, FWS).
@@ -68,7 +77,7 @@ awk_program='
   END {
     span = last - first
     if (span <= 0) { print "flush-trace: no requests of the device in the trace" > "/dev/stderr"; exit 1 }
-    printf "%.1f ms recorded: %d writes, %.1f MB; the disk had a write or a flush in flight %.0f%% of the time, a flush %.0f%%\n", span, writes, total / 1e6, 100 * busy / span, 100 * fbusy / span
+    printf "%.1f ms from the first request to the last: %d writes, %.1f MB; the disk had a write or a flush in flight %.0f%% of the time, a flush %.0f%%\n", span, writes, total / 1e6, 100 * busy / span, 100 * fbusy / span
     m = 0; e = 0; edur = 0
     for (k = 1; k <= nf; k++) {
       if (!done[k]) continue
@@ -87,23 +96,38 @@ if [ -n "$from" ]; then
   exit
 fi
 t=/sys/kernel/tracing
-[ -d $t/events/block ] || t=/sys/kernel/debug/tracing
-[ -w $t/tracing_on ] && [ -d $t/events/block/block_rq_issue ] \
+[ -d $t/instances ] || t=/sys/kernel/debug/tracing
+[ -d $t/instances ] && [ -d $t/events/block/block_rq_issue ] && [ -w $t/instances ] \
   || { echo "flush-trace: no writable tracefs with block events (root, and tracefs mounted at /sys/kernel/tracing)" >&2; exit 2; }
-events="$t/events/block/block_rq_issue $t/events/block/block_rq_complete"
+# A tracing instance of its own: the global buffer and whatever else traces are left alone.
+inst=$t/instances/rawio-flush-trace.$$
+mkdir "$inst" || { echo "flush-trace: cannot make a tracing instance in $t/instances" >&2; exit 2; }
 out=$(mktemp)
 cleanup() {
-  echo 0 > $t/tracing_on || true
-  for e in $events; do echo 0 > "$e/enable" || true; done
-  [ -n "$keep" ] && cp "$out" "$keep"
+  echo 0 > "$inst/tracing_on" 2>/dev/null || true
+  for e in block_rq_issue block_rq_complete; do echo 0 > "$inst/events/block/$e/enable" 2>/dev/null || true; done
+  rmdir "$inst" 2>/dev/null || true
+  if [ -n "$keep" ]; then cp "$out" "$keep" || echo "flush-trace: could not keep the trace in $keep" >&2; fi
   rm -f "$out"
 }
 trap cleanup EXIT
-echo 0 > $t/tracing_on
-echo > $t/trace
-for e in $events; do echo 1 > "$e/enable"; done
-echo 1 > $t/tracing_on
+echo 0 > "$inst/tracing_on"
+echo 16384 > "$inst/buffer_size_kb" # per CPU; a busy disk's 10 s fit
+maj=${majmin%:*} min=${majmin#*:}
+for e in block_rq_issue block_rq_complete; do
+  echo "dev == $(( (maj << 20) | min ))" > "$inst/events/block/$e/filter" # this device only (the kernel's dev_t)
+  echo 1 > "$inst/events/block/$e/enable"
+done
+echo 1 > "$inst/tracing_on"
 sleep "$seconds"
-echo 0 > $t/tracing_on
-cat $t/trace > "$out"
+echo 0 > "$inst/tracing_on"
+lost=0
+for f in "$inst"/per_cpu/cpu*/stats; do
+  n=$(awk '/^overrun:/ { print $2 }' "$f")
+  lost=$(( lost + ${n:-0} ))
+done
+cat "$inst/trace" > "$out"
+if [ "$lost" -gt 0 ]; then
+  echo "flush-trace: the trace buffer overflowed ($lost events lost): the figures below are incomplete; record for less time" >&2
+fi
 analyze "$out" "$majmin"

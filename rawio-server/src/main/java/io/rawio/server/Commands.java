@@ -114,7 +114,7 @@ final class Commands {
     long putBatches;
     /** Waves of SETs whose replies were held while their putMany was written (the io_uring loop). */
     long heldSetWaves;
-    /** Waves of a durable store's SETs ended at {@link RoundBatcher#DURABLE_WAVE_SETS}, the round not yet parsed. */
+    /** Waves of a durable store's SETs ended at {@link RoundBatcher#DURABLE_WAVE_SETS} SETs, not at the pass's end. */
     long cutSetWaves;
     /** Large SET values received straight into the store's value buffers ({@link ValueLanding}). */
     long landedValues;

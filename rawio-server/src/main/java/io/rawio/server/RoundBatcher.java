@@ -229,7 +229,7 @@ final class RoundBatcher {
                     if (submitNow != null && setKeys.size() >= DURABLE_WAVE_SETS
                             && store.durability() == io.rawio.store.StoreOptions.Durability.DURABLE) {
                         commands.cutSetWaves++;
-                        sets(); // this wave's group commit starts while the rest of the round is parsed
+                        sets(); // this wave's writes start before the pass's other connections run
                     }
                 } else {
                     c.take();
@@ -340,7 +340,7 @@ final class RoundBatcher {
                 wave.hold();
                 commands.heldSetWaves++;
                 if (submitNow != null && store.durability() == io.rawio.store.StoreOptions.Durability.DURABLE) {
-                    submitNow.run(); // its writes, then its fdatasync, start now, not when the pass ends
+                    submitNow.run(); // its writes start now (its fdatasync once they are reaped), not at the pass's end
                 }
             } else {
                 try {
@@ -365,9 +365,9 @@ final class RoundBatcher {
     /**
      * On a loop that holds SET replies ({@link #holdSetReplies}), a durable store's wave ends once it has
      * this many SETs ({@code -Drawio.server.durableWaveSets}), and its writes go to the kernel at once:
-     * its group commit starts while the loop parses the rest of the round, instead of after it. Measured
-     * (docs/PERFORMANCE.md): 1.07x the durable 4 KiB SETs of whole waves, with a lower p99; waves of 128
-     * about the same, of 64 or 96 fewer SETs a second (each wave's fdatasync is one more cache flush).
+     * they start while the loop runs the pass's other connections, instead of after them. Measured
+     * (docs/PERFORMANCE.md): 1.06x the durable 4 KiB SETs of whole waves (within the noise of that
+     * machine); waves of 128 0.90x, of 512 0.97x (each wave's fdatasync is one more cache flush).
      */
     static final int DURABLE_WAVE_SETS = Math.max(1, Integer.getInteger("rawio.server.durableWaveSets", 256));
 

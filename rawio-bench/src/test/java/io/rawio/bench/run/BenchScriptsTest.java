@@ -63,6 +63,8 @@ class BenchScriptsTest {
         "flush-trace.sh|--seconds=0|--seconds",
         "flush-trace.sh|--seconds=11|--seconds",
         "flush-trace.sh|--seconds=x|--seconds",
+        "flush-trace.sh|--from=|--from",
+        "flush-trace.sh|--keep=|--keep",
     })
     @Timeout(60)
     void aBadCountIsOneLineAndExit2(String script, String option, String named) throws Exception {
@@ -132,7 +134,7 @@ class BenchScriptsTest {
         assertEquals(0, r.exit(), r::toString);
         // Busy: writes 2.5 ms and flushes 3.65 ms of the 8.7 ms from the first request to the last.
         assertEquals(List.of(
-                "8.7 ms recorded: 3 writes, 6.0 MB; the disk had a write or a flush in flight 71% of the time, a flush 42%",
+                "8.7 ms from the first request to the last: 3 writes, 6.0 MB; the disk had a write or a flush in flight 71% of the time, a flush 42%",
                 "1 flushes after no write: 0.050 ms each on average",
                 "3 flushes after writes (2000 KB on average): 0.200 ms + 0.500 ms per MB written since the flush before"),
                 r.stdout().lines().toList());
@@ -143,5 +145,8 @@ class BenchScriptsTest {
         Run byName = run("flush-trace.sh", "--from=" + trace, "vda");
         assertEquals(2, byName.exit(), byName::toString);
         assertEquals(1, byName.stderr().size(), byName::toString);
+        Run keepToo = run("flush-trace.sh", "--from=" + trace, "--keep=" + dir.resolve("again.txt"), "254:0");
+        assertEquals(2, keepToo.exit(), keepToo::toString);
+        assertEquals(List.of("flush-trace: --keep goes with a recording, not with --from"), keepToo.stderr());
     }
 }

@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * each connection's SET replies held in their place: replies keep each connection's order among GETs,
  * other commands and errors; a connection's later GET sees its own SET; the values stay intact while
  * more bytes arrive on the same connection; a large value's wave is written before the loop goes on;
- * a durable store's round of many SETs goes in several waves, each connection's SETs in one; a client
+ * a durable store's round of many SETs goes in several waves, each connection's SETs in one, and waves cut
+ * in the middle of a pass keep every connection's order and reach the device; a client
  * that leaves with SETs in flight harms no one.
  */
 @Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -193,6 +194,85 @@ class HeldSetRepliesTest {
                                 c.call("GET", "cut" + id + ":" + i), "cut" + id + ":" + i);
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * Pipelines shorter than the cut from many connections at once: a wave reaches the cut only with the
+     * SETs of three connections or more, so the waves counted are cut in the middle of a pass. Each
+     * connection's later commands (a GET, a DEL, an EXISTS) still see its own SETs in order, a key every
+     * connection sets ends with one of their values, and the store read from the device after a restart
+     * holds what the server answered.
+     */
+    @Test
+    void wavesOfSeveralConnectionsCutMidPassKeepEveryConnectionsOrder() throws Exception {
+        int clients = 12, sets = 90, rounds = 12;
+        Path at = java.nio.file.Files.createDirectories(dir.resolve("mid"));
+        java.util.Map<String, String> answered = new java.util.concurrent.ConcurrentHashMap<>();
+        long cuts;
+        try (RunningServer rs = new RunningServer("uring", at, 256L << 20,
+                SlotClasses.ofEqualSpace(List.of(4096L, 64L << 10, (1L << 20) + 8192)), 2L << 20, o -> o,
+                StoreOptions.defaults().withEngine("uring").withDurability(StoreOptions.Durability.DURABLE))) {
+            java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(clients);
+            List<CompletableFuture<Void>> all = new ArrayList<>();
+            for (int t = 0; t < clients; t++) {
+                int id = t;
+                all.add(CompletableFuture.runAsync(() -> {
+                    try (RespClient c = new RespClient(rs.server.address())) {
+                        for (int round = 0; round < rounds; round++) {
+                            List<String[]> reqs = new ArrayList<>();
+                            for (int i = 0; i < sets; i++) {
+                                reqs.add(new String[] {"SET", "mid" + id + ":" + i, RingGetsTest.value(id + ":" + i + ":" + round, 30 + i % 40)});
+                            }
+                            reqs.add(new String[] {"SET", "shared:" + round, "from" + id});
+                            reqs.add(new String[] {"GET", "mid" + id + ":0"});
+                            reqs.add(new String[] {"DEL", "mid" + id + ":1"});
+                            reqs.add(new String[] {"EXISTS", "mid" + id + ":1"});
+                            reqs.add(new String[] {"SET", "mid" + id + ":1", "again" + round});
+                            reqs.add(new String[] {"GET", "mid" + id + ":1"});
+                            together.await(30, TimeUnit.SECONDS); // every pipeline sent at once
+                            c.sendAll(reqs.toArray(new String[0][]));
+                            for (int i = 0; i <= sets; i++) {
+                                assertEquals("+OK\r\n", c.reply(), "client " + id + " round " + round + " SET " + i);
+                            }
+                            String where = "client " + id + " round " + round;
+                            assertEquals(RingGetsTest.bulk(RingGetsTest.value(id + ":0:" + round, 30)), c.reply(), where);
+                            assertEquals(":1\r\n", c.reply(), where + ": DEL of its own SET");
+                            assertEquals(":0\r\n", c.reply(), where + ": EXISTS after its DEL");
+                            assertEquals("+OK\r\n", c.reply(), where);
+                            assertEquals(RingGetsTest.bulk("again" + round), c.reply(), where);
+                        }
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                }, r -> Thread.ofPlatform().start(r)));
+            }
+            CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(90, TimeUnit.SECONDS);
+            try (RespClient c = new RespClient(rs.server.address())) {
+                cuts = info(c, "cut_set_waves");
+                for (int round = 0; round < rounds; round++) {
+                    String v = c.call("GET", "shared:" + round);
+                    assertTrue(v.matches("\\$\\d+\r\nfrom\\d+\r\n"), "one connection's value: " + v);
+                    answered.put("shared:" + round, v);
+                }
+                for (int id = 0; id < clients; id++) {
+                    answered.put("mid" + id + ":1", RingGetsTest.bulk("again" + (rounds - 1)));
+                    for (int i = 2; i < sets; i += 11) {
+                        answered.put("mid" + id + ":" + i,
+                                RingGetsTest.bulk(RingGetsTest.value(id + ":" + i + ":" + (rounds - 1), 30 + i % 40)));
+                    }
+                }
+            }
+        }
+        // A wave of 256 SETs from pipelines of 91: three connections or more, cut before the pass ended.
+        assertTrue(cuts > 0, "waves of several connections were cut at " + RoundBatcher.DURABLE_WAVE_SETS + " SETs");
+        try (io.rawio.store.SlotStore reopened = io.rawio.store.SlotStore.open(at.resolve("s.store"),
+                StoreOptions.defaults().withEngine("uring"))) {
+            for (var e : answered.entrySet()) {
+                byte[] v = reopened.get(e.getKey().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                assertTrue(v != null, e.getKey() + " on the device");
+                assertEquals(e.getValue(), RingGetsTest.bulk(new String(v, java.nio.charset.StandardCharsets.UTF_8)), e.getKey());
             }
         }
     }

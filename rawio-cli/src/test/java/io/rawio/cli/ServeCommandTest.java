@@ -37,6 +37,11 @@ class ServeCommandTest {
         return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
     }
 
+    /** {@code rawio ARGS} on a thread of its own (a server, until it stops): its exit status. */
+    private static CompletableFuture<Integer> serving(ByteArrayOutputStream out, ByteArrayOutputStream err, String... args) {
+        return CompletableFuture.supplyAsync(() -> run(out, err, args), r -> Thread.ofPlatform().start(r));
+    }
+
     private static String line(DataInputStream in) throws Exception {
         StringBuilder b = new StringBuilder();
         int c;
@@ -67,8 +72,7 @@ class ServeCommandTest {
                 "--size=64m", "--max-value=1m", "--engine=psync"));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(
-                () -> run(out, err, "serve", store, "--port=0", "--engine=psync"), r -> Thread.ofPlatform().start(r));
+        CompletableFuture<Integer> serving = serving(out, err, "serve", store, "--port=0", "--engine=psync");
         Pattern ready = Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+) \\(loop " + DEFAULT_LOOP);
         Matcher m = awaitReady(ready, out, err, serving);
         int port = Integer.parseInt(m.group(1));
@@ -115,8 +119,7 @@ class ServeCommandTest {
         String[] args = loop.equals("threads")
                 ? new String[] {"serve", store, "--port=0", "--engine=psync", "--loop=threads", "--threads=3"}
                 : new String[] {"serve", store, "--port=0", "--engine=psync", "--loop=uring"};
-        CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(() -> run(out, err, args),
-                r -> Thread.ofPlatform().start(r));
+        CompletableFuture<Integer> serving = serving(out, err, args);
         Pattern ready = Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+) \\(loop ([^\\n]*), store ");
         Matcher m = awaitReady(ready, out, err, serving);
         String named = m.group(2);
@@ -193,9 +196,8 @@ class ServeCommandTest {
         Path store = dir.resolve("new.store");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(
-                () -> run(out, err, "serve", store.toString(), "--port=0", "--engine=psync", "--create", "--size=48m",
-                        "--max-value=64k", "--idle-timeout=1s"), r -> Thread.ofPlatform().start(r));
+        CompletableFuture<Integer> serving = serving(out, err, "serve", store.toString(), "--port=0", "--engine=psync",
+                "--create", "--size=48m", "--max-value=64k", "--idle-timeout=1s");
         Pattern ready = Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+) \\(loop " + DEFAULT_LOOP + ".*, store [^,]+, (\\d+) slot class");
         Matcher m = awaitReady(ready, out, err, serving);
         assertTrue(java.nio.file.Files.size(store) >= 48L << 20, "formatted to its size");
@@ -235,9 +237,8 @@ class ServeCommandTest {
         Path store = dir.resolve("shares.store");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(
-                () -> run(out, err, "serve", store.toString(), "--port=0", "--engine=psync", "--create", "--size=48m",
-                        "--classes=4k,64k", "--class-share=3,1"), r -> Thread.ofPlatform().start(r));
+        CompletableFuture<Integer> serving = serving(out, err, "serve", store.toString(), "--port=0", "--engine=psync",
+                "--create", "--size=48m", "--classes=4k,64k", "--class-share=3,1");
         Matcher m = awaitReady(Pattern.compile("ready on 127\\.0\\.0\\.1:(\\d+) .*, (\\d+) slot class"), out, err, serving);
         assertEquals("2", m.group(2), m.group());
         try (Socket s = new Socket("127.0.0.1", Integer.parseInt(m.group(1)))) {
@@ -263,9 +264,8 @@ class ServeCommandTest {
         Path sock = dir.resolve("serve.sock");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        CompletableFuture<Integer> serving = CompletableFuture.supplyAsync(
-                () -> run(out, err, "serve", dir.resolve("u.store").toString(), "--engine=psync", "--create", "--size=32m",
-                        "--max-value=64k", "--unixsocket=" + sock), r -> Thread.ofPlatform().start(r));
+        CompletableFuture<Integer> serving = serving(out, err, "serve", dir.resolve("u.store").toString(),
+                "--engine=psync", "--create", "--size=32m", "--max-value=64k", "--unixsocket=" + sock);
         awaitReady(Pattern.compile(Pattern.quote("ready on unix:" + sock + " (loop ") + DEFAULT_LOOP), out, err, serving);
         try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
                 java.net.UnixDomainSocketAddress.of(sock))) {

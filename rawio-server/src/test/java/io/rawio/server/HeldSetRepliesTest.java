@@ -60,53 +60,66 @@ class HeldSetRepliesTest {
         throw new AssertionError(field + " not in INFO");
     }
 
+    /** What one client does, on its own connection. */
+    @FunctionalInterface
+    private interface ClientBody {
+        void run(int id, RespClient c) throws Exception;
+    }
+
+    /** {@code clients} clients at once, each on its own thread and connection; waits for all (90 s at most). */
+    private static void eachClient(RunningServer rs, int clients, ClientBody body) throws Exception {
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (int t = 0; t < clients; t++) {
+            int id = t;
+            all.add(CompletableFuture.runAsync(() -> {
+                try (RespClient c = new RespClient(rs.server.address())) {
+                    body.run(id, c);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }, r -> Thread.ofPlatform().start(r)));
+        }
+        CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(90, TimeUnit.SECONDS);
+    }
+
     @ParameterizedTest
     @EnumSource(StoreOptions.Durability.class)
     void pipelinesOfSetsKeepEachConnectionsOrderAndReadTheirOwnWrites(StoreOptions.Durability durability)
             throws Exception {
         try (RunningServer rs = server("order-" + durability, durability)) {
-            List<CompletableFuture<Void>> all = new ArrayList<>();
-            for (int t = 0; t < 6; t++) {
-                int id = t;
-                all.add(CompletableFuture.runAsync(() -> {
-                    try (RespClient c = new RespClient(rs.server.address())) {
-                        for (int round = 0; round < 30; round++) {
-                            List<String[]> reqs = new ArrayList<>();
-                            List<String> expect = new ArrayList<>();
-                            for (int i = 0; i < 12; i++) {
-                                String k = "c" + id + ":" + i;
-                                // Values of a few KiB: a pipeline spans several receive buffers, so bytes
-                                // of later requests arrive while earlier values are written.
-                                String v1 = RingGetsTest.value(k + round, 2000 + 517 * i);
-                                String v2 = RingGetsTest.value(k + round + "b", 3000 + 311 * i);
-                                reqs.add(new String[] {"SET", k, v1});
-                                expect.add("+OK\r\n");
-                                reqs.add(new String[] {"SET", k, v2});
-                                expect.add("+OK\r\n");
-                                if (i % 3 == 0) {
-                                    reqs.add(new String[] {"GET", k});
-                                    expect.add(RingGetsTest.bulk(v2));
-                                }
-                                if (i % 4 == 1) {
-                                    reqs.add(new String[] {"PING"});
-                                    expect.add("+PONG\r\n");
-                                    reqs.add(new String[] {"SET", k}); // wrong arity: an error in its place
-                                    expect.add("-ERR wrong number of arguments for 'set' command\r\n");
-                                }
-                            }
-                            reqs.add(new String[] {"GET", "c" + id + ":11"});
-                            expect.add(RingGetsTest.bulk(RingGetsTest.value("c" + id + ":11" + round + "b", 3000 + 311 * 11)));
-                            c.sendAll(reqs.toArray(new String[0][]));
-                            for (int i = 0; i < expect.size(); i++) {
-                                assertEquals(expect.get(i), c.reply(), "client " + id + " round " + round + " reply " + i);
-                            }
+            eachClient(rs, 6, (id, c) -> {
+                for (int round = 0; round < 30; round++) {
+                    List<String[]> reqs = new ArrayList<>();
+                    List<String> expect = new ArrayList<>();
+                    for (int i = 0; i < 12; i++) {
+                        String k = "c" + id + ":" + i;
+                        // Values of a few KiB: a pipeline spans several receive buffers, so bytes
+                        // of later requests arrive while earlier values are written.
+                        String v1 = RingGetsTest.value(k + round, 2000 + 517 * i);
+                        String v2 = RingGetsTest.value(k + round + "b", 3000 + 311 * i);
+                        reqs.add(new String[] {"SET", k, v1});
+                        expect.add("+OK\r\n");
+                        reqs.add(new String[] {"SET", k, v2});
+                        expect.add("+OK\r\n");
+                        if (i % 3 == 0) {
+                            reqs.add(new String[] {"GET", k});
+                            expect.add(RingGetsTest.bulk(v2));
                         }
-                    } catch (Exception e) {
-                        throw new RuntimeException(e);
+                        if (i % 4 == 1) {
+                            reqs.add(new String[] {"PING"});
+                            expect.add("+PONG\r\n");
+                            reqs.add(new String[] {"SET", k}); // wrong arity: an error in its place
+                            expect.add("-ERR wrong number of arguments for 'set' command\r\n");
+                        }
                     }
-                }, r -> Thread.ofPlatform().start(r)));
-            }
-            CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(90, TimeUnit.SECONDS);
+                    reqs.add(new String[] {"GET", "c" + id + ":11"});
+                    expect.add(RingGetsTest.bulk(RingGetsTest.value("c" + id + ":11" + round + "b", 3000 + 311 * 11)));
+                    c.sendAll(reqs.toArray(new String[0][]));
+                    for (int i = 0; i < expect.size(); i++) {
+                        assertEquals(expect.get(i), c.reply(), "client " + id + " round " + round + " reply " + i);
+                    }
+                }
+            });
             try (RespClient c = new RespClient(rs.server.address())) {
                 assertTrue(info(c, "held_set_waves") > 0, "SET replies were held while their putMany was written");
                 for (int id = 0; id < 6; id++) {
@@ -161,30 +174,21 @@ class HeldSetRepliesTest {
     void aDurableRoundOfManySetsGoesInSeveralWavesAndEveryValueReadsBack() throws Exception {
         int clients = 4, sets = 2 * RoundBatcher.DURABLE_WAVE_SETS, rounds = 5;
         try (RunningServer rs = server("cut", StoreOptions.Durability.DURABLE)) {
-            List<CompletableFuture<Void>> all = new ArrayList<>();
-            for (int t = 0; t < clients; t++) {
-                int id = t;
-                all.add(CompletableFuture.runAsync(() -> {
-                    try (RespClient c = new RespClient(rs.server.address())) {
-                        for (int round = 0; round < rounds; round++) {
-                            List<String[]> reqs = new ArrayList<>();
-                            for (int i = 0; i < sets; i++) {
-                                reqs.add(new String[] {"SET", "cut" + id + ":" + i, RingGetsTest.value(id + ":" + i + ":" + round, 40 + i % 50)});
-                            }
-                            reqs.add(new String[] {"GET", "cut" + id + ":0"});
-                            c.sendAll(reqs.toArray(new String[0][]));
-                            for (int i = 0; i < sets; i++) {
-                                assertEquals("+OK\r\n", c.reply(), "client " + id + " round " + round + " SET " + i);
-                            }
-                            assertEquals(RingGetsTest.bulk(RingGetsTest.value(id + ":0:" + round, 40)), c.reply(),
-                                    "its own SET, read after its +OK");
-                        }
-                    } catch (Exception e) {
-                        throw new RuntimeException(e);
+            eachClient(rs, clients, (id, c) -> {
+                for (int round = 0; round < rounds; round++) {
+                    List<String[]> reqs = new ArrayList<>();
+                    for (int i = 0; i < sets; i++) {
+                        reqs.add(new String[] {"SET", "cut" + id + ":" + i, RingGetsTest.value(id + ":" + i + ":" + round, 40 + i % 50)});
                     }
-                }, r -> Thread.ofPlatform().start(r)));
-            }
-            CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(90, TimeUnit.SECONDS);
+                    reqs.add(new String[] {"GET", "cut" + id + ":0"});
+                    c.sendAll(reqs.toArray(new String[0][]));
+                    for (int i = 0; i < sets; i++) {
+                        assertEquals("+OK\r\n", c.reply(), "client " + id + " round " + round + " SET " + i);
+                    }
+                    assertEquals(RingGetsTest.bulk(RingGetsTest.value(id + ":0:" + round, 40)), c.reply(),
+                            "its own SET, read after its +OK");
+                }
+            });
             try (RespClient c = new RespClient(rs.server.address())) {
                 // Each client's pipeline is twice the cut: its SETs parsed in one pass reach it on their own.
                 assertTrue(info(c, "cut_set_waves") > 0, "waves were cut at " + RoundBatcher.DURABLE_WAVE_SETS + " SETs");
@@ -215,40 +219,31 @@ class HeldSetRepliesTest {
                 SlotClasses.ofEqualSpace(List.of(4096L, 64L << 10, (1L << 20) + 8192)), 2L << 20, o -> o,
                 StoreOptions.defaults().withEngine("uring").withDurability(StoreOptions.Durability.DURABLE))) {
             java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(clients);
-            List<CompletableFuture<Void>> all = new ArrayList<>();
-            for (int t = 0; t < clients; t++) {
-                int id = t;
-                all.add(CompletableFuture.runAsync(() -> {
-                    try (RespClient c = new RespClient(rs.server.address())) {
-                        for (int round = 0; round < rounds; round++) {
-                            List<String[]> reqs = new ArrayList<>();
-                            for (int i = 0; i < sets; i++) {
-                                reqs.add(new String[] {"SET", "mid" + id + ":" + i, RingGetsTest.value(id + ":" + i + ":" + round, 30 + i % 40)});
-                            }
-                            reqs.add(new String[] {"SET", "shared:" + round, "from" + id});
-                            reqs.add(new String[] {"GET", "mid" + id + ":0"});
-                            reqs.add(new String[] {"DEL", "mid" + id + ":1"});
-                            reqs.add(new String[] {"EXISTS", "mid" + id + ":1"});
-                            reqs.add(new String[] {"SET", "mid" + id + ":1", "again" + round});
-                            reqs.add(new String[] {"GET", "mid" + id + ":1"});
-                            together.await(30, TimeUnit.SECONDS); // every pipeline sent at once
-                            c.sendAll(reqs.toArray(new String[0][]));
-                            for (int i = 0; i <= sets; i++) {
-                                assertEquals("+OK\r\n", c.reply(), "client " + id + " round " + round + " SET " + i);
-                            }
-                            String where = "client " + id + " round " + round;
-                            assertEquals(RingGetsTest.bulk(RingGetsTest.value(id + ":0:" + round, 30)), c.reply(), where);
-                            assertEquals(":1\r\n", c.reply(), where + ": DEL of its own SET");
-                            assertEquals(":0\r\n", c.reply(), where + ": EXISTS after its DEL");
-                            assertEquals("+OK\r\n", c.reply(), where);
-                            assertEquals(RingGetsTest.bulk("again" + round), c.reply(), where);
-                        }
-                    } catch (Exception e) {
-                        throw new RuntimeException(e);
+            eachClient(rs, clients, (id, c) -> {
+                for (int round = 0; round < rounds; round++) {
+                    List<String[]> reqs = new ArrayList<>();
+                    for (int i = 0; i < sets; i++) {
+                        reqs.add(new String[] {"SET", "mid" + id + ":" + i, RingGetsTest.value(id + ":" + i + ":" + round, 30 + i % 40)});
                     }
-                }, r -> Thread.ofPlatform().start(r)));
-            }
-            CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(90, TimeUnit.SECONDS);
+                    reqs.add(new String[] {"SET", "shared:" + round, "from" + id});
+                    reqs.add(new String[] {"GET", "mid" + id + ":0"});
+                    reqs.add(new String[] {"DEL", "mid" + id + ":1"});
+                    reqs.add(new String[] {"EXISTS", "mid" + id + ":1"});
+                    reqs.add(new String[] {"SET", "mid" + id + ":1", "again" + round});
+                    reqs.add(new String[] {"GET", "mid" + id + ":1"});
+                    together.await(30, TimeUnit.SECONDS); // every pipeline sent at once
+                    c.sendAll(reqs.toArray(new String[0][]));
+                    for (int i = 0; i <= sets; i++) {
+                        assertEquals("+OK\r\n", c.reply(), "client " + id + " round " + round + " SET " + i);
+                    }
+                    String where = "client " + id + " round " + round;
+                    assertEquals(RingGetsTest.bulk(RingGetsTest.value(id + ":0:" + round, 30)), c.reply(), where);
+                    assertEquals(":1\r\n", c.reply(), where + ": DEL of its own SET");
+                    assertEquals(":0\r\n", c.reply(), where + ": EXISTS after its DEL");
+                    assertEquals("+OK\r\n", c.reply(), where);
+                    assertEquals(RingGetsTest.bulk("again" + round), c.reply(), where);
+                }
+            });
             try (RespClient c = new RespClient(rs.server.address())) {
                 cuts = info(c, "cut_set_waves");
                 for (int round = 0; round < rounds; round++) {

@@ -377,7 +377,8 @@ final class RoundBatcher {
     private final Runnable putOver = () -> putsInFlight--;
     /**
      * Started putManys in flight at most; the next wave's waits for them ({@code -Drawio.server.putsInFlight}).
-     * Measured with durable waves cut at 256 (docs/PERFORMANCE.md): 8 gave 0.92x of 4, 2 gave 0.82x.
+     * Measured (docs/PERFORMANCE.md, durable 4 KiB SETs): 8 gave 0.92x of 4 with the waves cut at 256; before
+     * the cut, 8 gave 0.94x and 2 gave 0.82x.
      */
     static final int MAX_PUTS_IN_FLIGHT = Math.max(1, Integer.getInteger("rawio.server.putsInFlight", 4));
     /** Brings a connection whose held SET replies are written back into a round; null: the loop holds none. */

@@ -4,8 +4,8 @@
 # disk had a write or a flush in flight, and a least-squares fit of each flush's duration against the
 # bytes written since the flush before it (a disk whose flush persists what its cache took takes longer
 # the more was written). Needs root and tracefs; records in a tracing instance of its own (the device's
-# requests only, 16 MiB of buffer a CPU), leaving other tracing alone, and says so on stderr when the
-# buffer overflowed. Stops by itself.
+# requests only, 16 MiB of buffer a CPU, 256 MiB at most), leaving other tracing alone, and says so on
+# stderr when the buffer overflowed. Stops by itself.
 #
 #   rawio-bench/scripts/flush-trace.sh [--seconds=S] [--keep=FILE] DEVICE
 #   rawio-bench/scripts/flush-trace.sh --from=FILE MAJOR:MINOR
@@ -112,7 +112,10 @@ cleanup() {
 }
 trap cleanup EXIT
 echo 0 > "$inst/tracing_on"
-echo 16384 > "$inst/buffer_size_kb" # per CPU; a busy disk's 10 s fit
+# Per CPU: 16 MiB (a busy disk's 10 s fit), but 256 MiB in all on a host of many CPUs.
+cpus=$(ls -d "$inst"/per_cpu/cpu* 2>/dev/null | wc -l)
+per_cpu_kb=$(( 262144 / (cpus > 0 ? cpus : 1) ))
+echo $(( per_cpu_kb < 16384 ? per_cpu_kb : 16384 )) > "$inst/buffer_size_kb"
 maj=${majmin%:*} min=${majmin#*:}
 for e in block_rq_issue block_rq_complete; do
   echo "dev == $(( (maj << 20) | min ))" > "$inst/events/block/$e/filter" # this device only (the kernel's dev_t)

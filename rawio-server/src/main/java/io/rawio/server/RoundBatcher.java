@@ -226,10 +226,10 @@ final class RoundBatcher {
                         r = c.peek();
                     } while (r != null && plainSet(r) && commands.local(r.get(1)));
                     c.session.lastCommand = "set";
-                    if (submitNow != null && setKeys.size() >= DURABLE_WAVE_SETS
-                            && store.durability() == io.rawio.store.StoreOptions.Durability.DURABLE) {
+                    if (submitCutWave != null && setKeys.size() >= DURABLE_WAVE_SETS) {
                         commands.cutSetWaves++;
-                        sets(); // this wave's writes start before the pass's other connections run
+                        sets();
+                        submitCutWave.run(); // its writes start before the pass's other connections run
                     }
                 } else {
                     c.take();
@@ -339,9 +339,6 @@ final class RoundBatcher {
             if (heldReady != null && largest < HOLD_BELOW) {
                 wave.hold();
                 commands.heldSetWaves++;
-                if (submitNow != null && store.durability() == io.rawio.store.StoreOptions.Durability.DURABLE) {
-                    submitNow.run(); // its writes start now (its fdatasync once they are reaped), not at the pass's end
-                }
             } else {
                 try {
                     store.onRing().awaitStarted(); // large values, or a loop that holds no replies
@@ -384,17 +381,21 @@ final class RoundBatcher {
     /** Brings a connection whose held SET replies are written back into a round; null: the loop holds none. */
     private java.util.function.Consumer<Connection> heldReady;
 
-    /** Hands what is queued in the loop's ring to the kernel now; null: the loop holds no SET replies. */
-    private Runnable submitNow;
+    /**
+     * Hands what is queued in the loop's ring to the kernel now, for a wave cut at {@link #DURABLE_WAVE_SETS}
+     * (its fdatasync follows once the loop reaps its writes); null unless the loop holds SET replies and the
+     * store is durable. A wave at the pass's end needs none: the pass's sends go to the kernel right after.
+     */
+    private Runnable submitCutWave;
 
     /**
      * The wave's SET replies may be held while its putMany is written (the io_uring loop): {@code ready}
      * brings a connection back once they are (when it is still open); {@code submit} hands the ring's
-     * queued requests to the kernel (a durable wave's writes, at once: {@link #DURABLE_WAVE_SETS}).
+     * queued requests to the kernel (a durable wave cut at {@link #DURABLE_WAVE_SETS}: its writes at once).
      */
     void holdSetReplies(java.util.function.Consumer<Connection> ready, Runnable submit) {
         this.heldReady = ready;
-        this.submitNow = submit;
+        this.submitCutWave = store.durability() == io.rawio.store.StoreOptions.Durability.DURABLE ? submit : null;
     }
 
     private void gets() {

@@ -525,9 +525,25 @@ public final class UringCmdEngine extends AbstractIoEngine {
         r.completed++;
     }
 
-    /** The ring itself failed: what did complete keeps its result, the rest get the error; the ring is dropped. */
+    /**
+     * The ring itself failed: the commands the kernel took are waited for first (at most
+     * {@link UringEngine#FAILED_RING_WAIT_NANOS}, as the uring engine does: their buffers go back to the
+     * batch's owner), what did complete keeps its result, the rest get the error; the ring is dropped.
+     */
     private void failRing(Ring r, IoBatch batch, int errno) {
         r.uring.reap(r);
+        long deadline = System.nanoTime() + UringEngine.FAILED_RING_WAIT_NANOS;
+        while (r.inflight > 0 && System.nanoTime() < deadline) {
+            boolean timed = r.uring.canWaitWithTimeout();
+            int s = timed ? r.uring.submitAndWait(1, 50_000_000L) : r.uring.submitAndGetEvents();
+            if (!timed) {
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
+            }
+            r.uring.reap(r);
+            if (UringEngine.ringFailed(s) && s != -io.rawio.nativeio.Errno.ETIME) {
+                break; // the kernel refuses the ring's enters too: nothing more can be learnt
+            }
+        }
         for (int i = 0; i < batch.size(); i++) {
             if (batch.result(i) == IoBatch.NOT_EXECUTED) {
                 batch.complete(i, errno, System.nanoTime());

@@ -48,6 +48,15 @@ public final class UringEngine extends AbstractIoEngine {
     /** -Drawio.uring.plainSetup=true: no optional setup flags, for comparing their effect. */
     static final boolean PLAIN_SETUP = Boolean.getBoolean("rawio.uring.plainSetup");
 
+    /** How long a failed ring's operations still in the kernel are waited for ({@link #awaitKernel}). */
+    static final long FAILED_RING_WAIT_NANOS = 10_000_000_000L;
+
+    /**
+     * For tests, null otherwise: replaces what a batch's io_uring_enter returned (no ring failure can
+     * be caused on purpose, and a failure after the kernel took the SQEs is the case to test).
+     */
+    volatile java.util.function.IntUnaryOperator enterOutcome;
+
     private final boolean fixed;
     /** Reads and writes sent with a registered buffer. */
     private final java.util.concurrent.atomic.LongAdder fixedOps = new java.util.concurrent.atomic.LongAdder();
@@ -250,6 +259,7 @@ public final class UringEngine extends AbstractIoEngine {
             int s = r.uring.submitAndWait(r.inflight);
             syscalls.increment();
             if (ringFailed(s)) {
+                awaitKernel(r, batch);
                 rings.drop(r);
                 return;
             }
@@ -320,7 +330,7 @@ public final class UringEngine extends AbstractIoEngine {
                     }
                     r.unsubmitted[r.unsubmittedCount++] = i;
                     if (r.uring.pendingSubmissions() >= submitBatch) {
-                        int s = r.uring.submitAndWait(0);
+                        int s = entered(r.uring.submitAndWait(0));
                         syscalls.increment();
                         if (ringFailed(s)) {
                             failInflight(r, batch, s);
@@ -344,7 +354,7 @@ public final class UringEngine extends AbstractIoEngine {
             // Everything submitted: wait for all of it in the same call. Otherwise wait for one
             // completion, so the ring is refilled as soon as there is room.
             int waitFor = barrier || (next == n && !r.progress.hasRetry()) ? r.inflight : 1;
-            int s = r.uring.submitAndWait(waitFor);
+            int s = entered(r.uring.submitAndWait(waitFor));
             syscalls.increment();
             r.unsubmittedCount = 0;
             if (ringFailed(s)) {
@@ -375,7 +385,7 @@ public final class UringEngine extends AbstractIoEngine {
      */
     private boolean tellFinished(UringEngineRing r, IoBatch batch) {
         if (r.uring.pendingSubmissions() > 0) {
-            int s = r.uring.submitAndWait(0);
+            int s = entered(r.uring.submitAndWait(0));
             syscalls.increment();
             if (ringFailed(s)) {
                 failInflight(r, batch, s);
@@ -505,10 +515,13 @@ public final class UringEngine extends AbstractIoEngine {
         finished(r, tell, i);
     }
 
-    /** The ring itself failed (not one operation): every operation still in flight gets the error. */
+    /**
+     * The ring itself failed (not one operation): what the kernel took is waited for first
+     * ({@link #awaitKernel}), what completes keeps its result, and every operation still without one
+     * gets the error.
+     */
     private void failInflight(UringEngineRing r, IoBatch batch, int errno) {
-        // Drain what did complete, then mark the rest.
-        reap(r, batch);
+        awaitKernel(r, batch);
         for (int i = 0; i < batch.size(); i++) {
             if (batch.result(i) == IoBatch.NOT_EXECUTED) {
                 batch.complete(i, errno, System.nanoTime());
@@ -516,6 +529,41 @@ public final class UringEngine extends AbstractIoEngine {
         }
         // The ring's state is unknown: drop it; the thread gets a new one on its next batch.
         rings.drop(r);
+    }
+
+    /**
+     * After an io_uring_enter of {@code r} failed: waits, {@link #FAILED_RING_WAIT_NANOS} at most, for the
+     * operations the kernel may still hold. Their buffers go back to the batch's owner with the batch, and
+     * a read the kernel finished later would land in a buffer put to another use by then, or a write take
+     * whatever it held then to the device. The wait ends early when the kernel refuses the ring's enters
+     * too (EBADF, say): then nothing more can be learnt of those operations, and they get the error.
+     */
+    private void awaitKernel(UringEngineRing r, IoBatch batch) {
+        reap(r, batch);
+        long deadline = System.nanoTime() + FAILED_RING_WAIT_NANOS;
+        while (r.inflight > 0) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            int s = r.uring.canWaitWithTimeout()
+                    ? r.uring.submitAndWait(1, Math.min(left, 50_000_000L))
+                    : r.uring.submitAndGetEvents();
+            syscalls.increment();
+            if (!r.uring.canWaitWithTimeout()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L); // no timed wait before 5.11
+            }
+            reap(r, batch);
+            if (ringFailed(s) && s != -Errno.ETIME) {
+                return;
+            }
+        }
+    }
+
+    /** For tests: {@code s}, an io_uring_enter's return, as {@link #enterOutcome} changes it. */
+    private int entered(int s) {
+        java.util.function.IntUnaryOperator f = enterOutcome;
+        return f == null ? s : f.applyAsInt(s);
     }
 
     /** A vectored operation done with preadv/pwritev on this thread (IOV_MAX buffers per call). */

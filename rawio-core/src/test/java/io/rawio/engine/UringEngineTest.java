@@ -89,6 +89,44 @@ class UringEngineTest {
         }
     }
 
+    /**
+     * An io_uring_enter that fails after the kernel took the SQEs: the writes it took are waited for and
+     * keep their results (their buffers are not handed back while the kernel may still read them), and
+     * only the operations never issued get the error.
+     */
+    @Test
+    void aRingThatFailsWaitsForWhatTheKernelTookBeforeTheBatchEnds() throws IOException {
+        try (UringEngine engine = new UringEngine(false, new EngineConfig(32, 8));
+             IoFile file = engine.open(dir.resolve("failed"), OpenOptions.readWrite().withCreate(true).withDirect(true)
+                     .withSize(32 * 65536L));
+             BufferPool pool = BufferPool.create(65536, 32, 4096)) {
+            java.util.concurrent.atomic.AtomicInteger enters = new java.util.concurrent.atomic.AtomicInteger();
+            // The first submit (of the first 8 SQEs) goes to the kernel, then reports EFAULT.
+            engine.enterOutcome = s -> enters.getAndIncrement() == 0 ? -io.rawio.nativeio.Errno.EFAULT : s;
+            IoBatch batch = new IoBatch(32);
+            for (int i = 0; i < 32; i++) {
+                batch.write(file, i * 65536L, pool.buffer(i).fill((byte) (i + 1)));
+            }
+            engine.execute(batch);
+            engine.enterOutcome = null;
+            for (int i = 0; i < 8; i++) {
+                assertEquals(65536, batch.result(i), "write " + i + " was in the kernel: its own result");
+            }
+            for (int i = 8; i < 32; i++) {
+                assertEquals(-io.rawio.nativeio.Errno.EFAULT, batch.result(i), "write " + i + " never issued");
+            }
+            byte[] data = Files.readAllBytes(dir.resolve("failed"));
+            for (int i = 0; i < 8; i++) {
+                assertEquals((byte) (i + 1), data[i * 65536 + 65535], "write " + i + " reached the file");
+            }
+            // The thread's next batch runs on a new ring.
+            IoBatch again = new IoBatch(1);
+            again.write(file, 8 * 65536L, pool.buffer(8));
+            engine.execute(again);
+            again.throwIfFailed();
+        }
+    }
+
     @Test
     void closedEngineIsRefused() throws IOException {
         UringEngine engine = new UringEngine(false, new EngineConfig(4));

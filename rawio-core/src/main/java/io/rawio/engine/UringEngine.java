@@ -37,7 +37,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * <p>Results follow the IoEngine contract: -EAGAIN and -EINTR completions are resubmitted, short
  * reads and writes are resubmitted for the remainder, and any other -errno is that operation's
  * result. A FSYNC/FDATASYNC is submitted only once every operation before it in the batch has
- * completed (the IoBatch barrier rule).
+ * completed (the IoBatch barrier rule). When io_uring_enter itself fails (the ring, not an operation),
+ * the operations the kernel took are waited for (10 s at most) and keep their results, the others get
+ * that error, and the thread's next batch runs on a new ring.
  */
 public final class UringEngine extends AbstractIoEngine {
     /** Vectored operations with more buffers than this run with preadv/pwritev instead. */

@@ -88,6 +88,10 @@ final class CommandTable {
         switch (sub) {
             case "count" -> out.integer(SPECS.size());
             case "list" -> {
+                if (args.size() > 2) {
+                    out.error("ERR syntax error"); // FILTERBY is not supported
+                    return;
+                }
                 out.array(SPECS.size());
                 for (String name : SPECS.keySet()) {
                     out.bulk(name);
@@ -105,7 +109,7 @@ final class CommandTable {
                 out.array(asked.size());
                 for (Spec s : asked) {
                     if (s == null) {
-                        out.nullArray();
+                        out.nullBulk(); // Redis's reply for a command it does not know: $-1 (RESP3: _)
                     } else {
                         info(s, out);
                     }
@@ -165,6 +169,38 @@ final class CommandTable {
             default -> out.error("ERR unknown subcommand '" + new String(args.get(1), StandardCharsets.UTF_8)
                     + "'. Try COMMAND HELP.");
         }
+    }
+
+    /**
+     * The arity of the subcommands whose arguments Redis counts before it runs them (as for a command:
+     * n exactly, or at least -n), by "command|subcommand": a request outside it gets Redis's
+     * "wrong number of arguments for 'client|info' command".
+     */
+    private static final Map<String, Integer> SUB_ARITY = Map.ofEntries(
+            Map.entry("command|count", 2), Map.entry("command|list", -2), Map.entry("command|info", -2),
+            Map.entry("command|docs", -2), Map.entry("command|getkeys", -3), Map.entry("command|help", 2),
+            Map.entry("client|id", 2), Map.entry("client|info", 2), Map.entry("client|list", -2),
+            Map.entry("client|getname", 2), Map.entry("client|setname", 3), Map.entry("client|setinfo", 4),
+            Map.entry("client|kill", -3), Map.entry("client|help", 2), Map.entry("client|no-evict", 3),
+            Map.entry("client|no-touch", 3), Map.entry("client|reply", 3),
+            Map.entry("config|get", -3), Map.entry("config|set", -4), Map.entry("config|resetstat", 2),
+            Map.entry("config|rewrite", 2), Map.entry("config|help", 2));
+
+    /**
+     * The "command|subcommand" name whose argument count {@code args} breaks, or null (not a subcommand
+     * this table counts, or a right count).
+     */
+    static String wrongSubcommandArity(String cmd, List<byte[]> args) {
+        if (args.size() < 2) {
+            return null;
+        }
+        String name = cmd + "|" + Commands.name(args.get(1));
+        Integer arity = SUB_ARITY.get(name);
+        if (arity == null) {
+            return null;
+        }
+        int n = args.size();
+        return (arity >= 0 ? n == arity : n >= -arity) ? null : name;
     }
 
     static boolean arityOk(Spec s, int n) {

@@ -14,9 +14,10 @@ import java.util.Map;
  * The command table: which command runs where, and the reply it writes. The string commands are in
  * {@link StringCommands}, the connection's own (AUTH, HELLO, CLIENT) in {@link ClientCommands}, the
  * cluster surface in {@link ClusterCommands}, COMMAND in {@link CommandTable}, SCAN and KEYS in
- * {@link ScanCommands}; here are the key commands (DEL, UNLINK, EXISTS, TYPE, TTL, PTTL, EXPIRE,
- * PEXPIRE, EXPIREAT, PEXPIREAT, PERSIST, DBSIZE, FLUSHDB, FLUSHALL), PING, ECHO, QUIT, SELECT 0, INFO,
- * TIME, CONFIG GET, and SHUTDOWN. Replies and errors have Redis's shapes. Called on the event loop's
+ * {@link ScanCommands}, TTL, PTTL, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT and PERSIST in
+ * {@link ExpireCommands}; here are the key commands (DEL, UNLINK, EXISTS, TYPE, DBSIZE, FLUSHDB,
+ * FLUSHALL), PING, ECHO, QUIT, SELECT 0, INFO,
+ * TIME, and SHUTDOWN; CONFIG in {@link ConfigCommands}. Replies and errors have Redis's shapes. Called on the event loop's
  * thread only.
  */
 final class Commands {
@@ -44,6 +45,9 @@ final class Commands {
     private final SlotStore store;
     private final java.time.InstantSource clock;
     private final StringCommands strings;
+    private final ExpireCommands expires;
+    /** CONFIG: what it says of the server's settings; {@link #configure} gives the listener's. */
+    private ConfigCommands config = new ConfigCommands(ConfigCommands.values(null, 0));
     private final ScanCommands scans;
     private final ClientCommands client;
     private final ClusterCommands cluster;
@@ -68,6 +72,7 @@ final class Commands {
         this.store = store;
         this.clock = clock;
         this.strings = new StringCommands(store, clock);
+        this.expires = new ExpireCommands(store, clock);
         this.scans = new ScanCommands(store);
         this.client = new ClientCommands(password, clients, clock);
         this.cluster = new ClusterCommands(store, ClusterCommands.nodeId(store.superblock().uuid() + ":" + port), port, map);
@@ -148,6 +153,11 @@ final class Commands {
             wrongArgs(out, cmd);
             return After.CONTINUE;
         }
+        String sub = CommandTable.wrongSubcommandArity(cmd, args);
+        if (sub != null) {
+            wrongArgs(out, sub);
+            return After.CONTINUE;
+        }
         if (!session.authenticated && !cmd.equals("auth") && !cmd.equals("quit") && !cmd.equals("hello")) {
             out.error("NOAUTH Authentication required.");
             return After.CONTINUE;
@@ -183,7 +193,7 @@ final class Commands {
                     return After.CLOSE;
                 }
                 case "shutdown" -> {
-                    return After.SHUTDOWN;
+                    return shutdown(args, out);
                 }
                 case "select" -> {
                     Long db = integer(args.get(1));
@@ -201,7 +211,7 @@ final class Commands {
                 case "client" -> client.client(args, out, session);
                 case "cluster" -> cluster.cluster(args, out, session);
                 case "readonly", "readwrite" -> out.ok();
-                case "config" -> config(args, out);
+                case "config" -> config.config(args, out);
                 case "flushdb", "flushall" -> flush(cmd, args, out);
                 case "dbsize" -> out.integer(store.keyCount());
                 case "scan" -> scans.scan(args, out);
@@ -240,77 +250,8 @@ final class Commands {
                     }
                     out.integer(found);
                 }
-                case "ttl", "pttl" -> {
-                    if (n != 2) {
-                        wrongArgs(out, cmd);
-                        break;
-                    }
-                    long ms = store.ttlMillis(args.get(1));
-                    out.integer(ms < 0 ? ms : cmd.equals("ttl") ? (ms + 500) / 1000 : ms);
-                }
-                case "expire", "pexpire", "expireat", "pexpireat" -> {
-                    if (n < 3) {
-                        wrongArgs(out, cmd);
-                        break;
-                    }
-                    boolean nx = false;
-                    boolean xx = false;
-                    boolean gt = false;
-                    boolean lt = false;
-                    String bad = null;
-                    for (int i = 3; i < n && bad == null; i++) {
-                        switch (name(args.get(i))) {
-                            case "nx" -> nx = true;
-                            case "xx" -> xx = true;
-                            case "gt" -> gt = true;
-                            case "lt" -> lt = true;
-                            default -> bad = "ERR Unsupported option " + new String(args.get(i), StandardCharsets.UTF_8);
-                        }
-                    }
-                    if (bad == null && nx && (xx || gt || lt)) {
-                        bad = "ERR NX and XX, GT or LT options at the same time are not compatible";
-                    } else if (bad == null && gt && lt) {
-                        bad = "ERR GT and LT options at the same time are not compatible";
-                    }
-                    if (bad != null) {
-                        out.error(bad);
-                        break;
-                    }
-                    Long t = integer(args.get(2));
-                    if (t == null) {
-                        out.error("ERR value is not an integer or out of range");
-                        break;
-                    }
-                    boolean absolute = cmd.endsWith("at");
-                    long at = expiryAt(absolute ? 0 : clock.millis(), t, cmd.startsWith("p") ? 1 : 1000);
-                    if (at == Long.MIN_VALUE) {
-                        out.error("ERR invalid expire time in '" + cmd + "' command");
-                        break;
-                    }
-                    byte[] key = args.get(1);
-                    if (nx || xx || gt || lt) {
-                        long ttl = store.ttlMillis(key); // -2 absent, -1 no expiry
-                        if (ttl == -2) {
-                            out.integer(0);
-                            break;
-                        }
-                        long current = ttl == -1 ? Long.MAX_VALUE : clock.millis() + ttl; // none: forever
-                        boolean has = ttl != -1;
-                        if ((nx && has) || (xx && !has) || (gt && at <= current) || (lt && at >= current)) {
-                            out.integer(0);
-                            break;
-                        }
-                    }
-                    // A time already past deletes the key (Redis), and says 1 if there was one.
-                    out.integer(at <= clock.millis() ? (store.delete(key) ? 1 : 0) : (store.expireAt(key, at) ? 1 : 0));
-                }
-                case "persist" -> {
-                    if (n != 2) {
-                        wrongArgs(out, cmd);
-                    } else {
-                        out.integer(store.persist(args.get(1)) ? 1 : 0);
-                    }
-                }
+                case "ttl", "pttl", "expire", "pexpire", "expireat", "pexpireat", "persist" ->
+                        expires.run(cmd, args, out);
                 default -> unknown(args, out);
             }
         } catch (StoreException.Invalid e) {
@@ -319,18 +260,6 @@ final class Commands {
             out.error("ERR " + e.getMessage());
         }
         return After.CONTINUE;
-    }
-
-    /**
-     * {@code base + t * unit} in milliseconds, or Long.MIN_VALUE when it overflows (Redis: "invalid
-     * expire time"); {@code base} 0 for an absolute time.
-     */
-    static long expiryAt(long base, long t, long unit) {
-        try {
-            return Math.addExact(base, Math.multiplyExact(t, unit));
-        } catch (ArithmeticException e) {
-            return Long.MIN_VALUE;
-        }
     }
 
     /**
@@ -462,6 +391,11 @@ final class Commands {
         infoPort = port;
     }
 
+    /** The server's options and port, for CONFIG GET. */
+    void configure(ServerOptions options, int port) {
+        config = new ConfigCommands(ConfigCommands.values(options, port));
+    }
+
     private int portForInfo() {
         return infoPort;
     }
@@ -479,61 +413,36 @@ final class Commands {
     }
 
     /**
-     * CONFIG GET of the parameters clients and redis-benchmark ask for; CONFIG SET, RESETSTAT and REWRITE
-     * refused (after their arguments are checked, as Redis checks them); errors in Redis's words.
+     * SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] | SHUTDOWN ABORT, checked as Redis checks them; the store
+     * writes its checkpoint and closes either way (it has no snapshot to skip), and no shutdown is ever
+     * left in progress to abort.
      */
-    private void config(List<byte[]> args, ReplyWriter out) {
-        String sub = name(args.get(1));
-        int n = args.size();
-        switch (sub) {
-            case "get" -> {
-                if (n < 3) {
-                    wrongArgs(out, "config|get");
-                    return;
-                }
-                Map<String, String> known = new java.util.LinkedHashMap<>();
-                known.put("save", "");
-                known.put("appendonly", "no");
-                known.put("databases", "1");
-                known.put("maxmemory", "0");
-                known.put("maxmemory-policy", "noeviction");
-                known.put("cluster-enabled", "yes");
-                known.put("timeout", "0");
-                List<String> found = new java.util.ArrayList<>();
-                for (int i = 2; i < n; i++) {
-                    String pattern = name(args.get(i));
-                    for (var e : known.entrySet()) {
-                        if (Glob.matches(pattern.getBytes(StandardCharsets.UTF_8),
-                                e.getKey().getBytes(StandardCharsets.UTF_8)) && !found.contains(e.getKey())) {
-                            found.add(e.getKey());
-                        }
-                    }
-                }
-                out.map(found.size());
-                for (String k : found) {
-                    out.bulk(k).bulk(known.get(k));
+    private static After shutdown(List<byte[]> args, ReplyWriter out) {
+        boolean save = false;
+        boolean noSave = false;
+        boolean abort = false;
+        boolean other = false;
+        for (int i = 1; i < args.size(); i++) {
+            switch (name(args.get(i))) {
+                case "save" -> save = true;
+                case "nosave" -> noSave = true;
+                case "now", "force" -> other = true;
+                case "abort" -> abort = true;
+                default -> {
+                    out.error("ERR syntax error");
+                    return After.CONTINUE;
                 }
             }
-            case "set", "resetstat", "rewrite" -> {
-                if (sub.equals("set") ? n < 4 || n % 2 != 0 : n != 2) {
-                    wrongArgs(out, "config|" + sub);
-                } else {
-                    out.error("ERR CONFIG " + sub.toUpperCase(Locale.ROOT) + " is not supported: the server is"
-                            + " configured by its command line");
-                }
-            }
-            case "help" -> {
-                String[] lines = {"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-                    "GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
-                    "HELP", "    Print this help."};
-                out.array(lines.length);
-                for (String l : lines) {
-                    out.simple(l);
-                }
-            }
-            default -> out.error("ERR unknown subcommand '" + new String(args.get(1), StandardCharsets.UTF_8)
-                    + "'. Try CONFIG HELP.");
         }
+        if ((abort && (save || noSave || other)) || (save && noSave)) {
+            out.error("ERR syntax error");
+            return After.CONTINUE;
+        }
+        if (abort) {
+            out.error("ERR No shutdown in progress.");
+            return After.CONTINUE;
+        }
+        return After.SHUTDOWN;
     }
 
     /** Keys per deleteMany of a FLUSHDB. */
@@ -546,6 +455,8 @@ final class Commands {
             out.error("ERR syntax error");
             return;
         }
+        // Keys whose expiry passed are not listed as keys: dropped first, or they would outlive the flush.
+        store.dropExpired(Integer.MAX_VALUE);
         // In slices, so the store's own lists for one call stay small whatever the number of keys.
         List<SlotStore.KeyInfo> all = store.keys();
         for (int from = 0; from < all.size(); from += FLUSH_SLICE) {

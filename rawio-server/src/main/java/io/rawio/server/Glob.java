@@ -67,7 +67,9 @@ final class Glob {
                 if (p[j] == '\\' && j + 1 < p.length) {
                     hit |= p[j + 1] == b;
                     j += 2;
-                } else if (j + 2 < p.length && p[j + 1] == '-' && p[j + 2] != ']') {
+                } else if (j + 2 < p.length && p[j + 1] == '-') {
+                    // As Redis: any byte ends a range, ']' too ("[a-]" is the range a..']', and the set
+                    // goes on to the next ']').
                     int lo = Math.min(p[j] & 0xff, p[j + 2] & 0xff);
                     int hi = Math.max(p[j] & 0xff, p[j + 2] & 0xff);
                     hit |= (b & 0xff) >= lo && (b & 0xff) <= hi;

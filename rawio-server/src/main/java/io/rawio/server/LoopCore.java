@@ -99,6 +99,7 @@ final class LoopCore {
             this.commands = new Commands(store, java.time.InstantSource.system(), options.password(),
                     new Commands.Clients(this::clients, this::kill), port, options.cluster());
             commands.port(port);
+            commands.configure(options, port);
             commands.multiplexingApi = api;
             this.batcher = new RoundBatcher(store, commands, options.maxOutputBytes());
         } catch (NativeIoException | RuntimeException e) {
@@ -322,16 +323,25 @@ final class LoopCore {
 
     // ------------------------------------------------------------------ the sweep
 
+    /** Keys with an expiry the sweep looks at each second for expired ones ({@link SlotStore#dropExpired}). */
+    static final int EXPIRY_VISIT = 65_536;
+
     /**
      * Once a second: closes connections idle past the idle timeout (nothing received or sent for that long,
      * and no reply waiting to be sent; Redis closes them without a word),
-     * and has those idle a second give back their grown buffers.
+     * has those idle a second give back their grown buffers, and drops keys whose expiry passed that
+     * nobody looked up (as Redis's active expiry: DBSIZE and INFO keyspace come down).
      */
     void sweepIfDue(long nowMs) {
         if (nowMs - lastIdleCheckMs < 1000) {
             return;
         }
         lastIdleCheckMs = nowMs;
+        try {
+            store.dropExpired(EXPIRY_VISIT);
+        } catch (IllegalStateException closed) {
+            // the server is stopping and closed the store (the threads loop's sweeper may come late)
+        }
         List<Connection> idle = new ArrayList<>();
         for (Connection c : connections.values()) {
             if (c.inRound) {

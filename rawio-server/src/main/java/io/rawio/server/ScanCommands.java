@@ -24,16 +24,12 @@ final class ScanCommands {
             Commands.wrongArgs(out, "scan");
             return;
         }
-        Long cursor; // Redis reads a cursor with strtoul: a leading '+' or zero is taken
-        try {
-            cursor = Long.parseLong(new String(args.get(1), java.nio.charset.StandardCharsets.US_ASCII));
-        } catch (NumberFormatException e) {
-            cursor = null;
-        }
-        if (cursor == null || cursor < 0 || cursor > 0xffffffffL) {
+        java.util.OptionalLong parsed = cursor(args.get(1));
+        if (parsed.isEmpty()) {
             out.error("ERR invalid cursor");
             return;
         }
+        long cursor = parsed.getAsLong();
         byte[] pattern = null;
         long count = 10;
         boolean strings = true;
@@ -60,7 +56,9 @@ final class ScanCommands {
                 }
             }
         }
-        if (store.keyCount() == 0) {
+        if (store.keyCount() == 0 || Long.compareUnsigned(cursor, 0xffffffffL) > 0) {
+            // As Redis: a scan of an empty database ends at once. A cursor past the index's 32 bits was
+            // never handed out: the scan it names is over.
             out.array(2).bulk("0").array(0); // as Redis: a scan of an empty database ends at once
             return;
         }
@@ -90,6 +88,39 @@ final class ScanCommands {
         }
     }
 
+    /**
+     * A SCAN cursor as Redis reads one, with C's strtoul in base 10: an optional sign and decimal digits,
+     * as an unsigned 64-bit number ("-1" is 2^64 - 1, "" is 0, "+7" is 7); empty (Redis's "invalid
+     * cursor") when a space leads, anything but digits follows, there is a sign and no digit, or it is past
+     * 64 bits.
+     */
+    static java.util.OptionalLong cursor(byte[] arg) {
+        int n = arg.length;
+        int i = 0;
+        boolean negative = false;
+        if (n > 0 && (arg[0] == '+' || arg[0] == '-')) {
+            negative = arg[0] == '-';
+            i = 1;
+            if (n == 1) {
+                return java.util.OptionalLong.empty(); // a sign alone: strtoul reads nothing, "+" is left over
+            }
+        }
+        long v = 0;
+        for (; i < n; i++) {
+            int d = arg[i] - '0';
+            if (d < 0 || d > 9) {
+                return java.util.OptionalLong.empty();
+            }
+            // v * 10 + d past 2^64 - 1: ERANGE
+            if (Long.compareUnsigned(v, Long.divideUnsigned(-1L, 10)) > 0
+                    || Long.compareUnsigned(v * 10, -1L - d) > 0) {
+                return java.util.OptionalLong.empty();
+            }
+            v = v * 10 + d;
+        }
+        return java.util.OptionalLong.of(negative ? -v : v);
+    }
+
     /** RANDOMKEY: a key from a page of the scan started at a random cursor; nil when there is none. */
     void randomKey(List<byte[]> args, ReplyWriter out) {
         if (args.size() != 1) {
@@ -110,7 +141,9 @@ final class ScanCommands {
             }
             cursor = page.cursor();
         }
-        if (store.keyCount() == 0) {
+        if (store.keyCount() == 0 || Long.compareUnsigned(cursor, 0xffffffffL) > 0) {
+            // As Redis: a scan of an empty database ends at once. A cursor past the index's 32 bits was
+            // never handed out: the scan it names is over.
             out.nullBulk();
             return;
         }

@@ -44,12 +44,12 @@ final class StringCommands {
                 } else if (t <= 0) {
                     out.error("ERR invalid expire time in '" + cmd + "' command");
                 } else {
-                    long at = Commands.expiryAt(clock.millis(), t, cmd.equals("setex") ? 1000 : 1);
-                    if (at == Long.MIN_VALUE) {
+                    java.util.OptionalLong at = ExpireCommands.expiryAt(clock.millis(), t, cmd.equals("setex") ? 1000 : 1);
+                    if (at.isEmpty()) {
                         out.error("ERR invalid expire time in '" + cmd + "' command");
                         return;
                     }
-                    store.put(args.get(1), MemorySegment.ofArray(args.get(3)), at);
+                    store.put(args.get(1), MemorySegment.ofArray(args.get(3)), at.getAsLong());
                     out.ok();
                 }
             }
@@ -118,60 +118,90 @@ final class StringCommands {
         }
     }
 
-    /** GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]: the value, its expiry changed. */
+    /**
+     * GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]: the value, its expiry changed. In Redis's
+     * order: the options are read first (a syntax error whatever the key; an expiry option may repeat,
+     * the last one given wins, PERSIST may repeat, and the two kinds do not mix), then the key is looked up
+     * (nil when absent, whatever the time given), then the time is checked.
+     */
     private void getex(List<byte[]> args, ReplyWriter out) throws IOException {
-        if (args.size() < 2) {
+        int n = args.size();
+        if (n < 2) {
             Commands.wrongArgs(out, "getex");
             return;
         }
-        long at = 0;
         boolean persist = false;
-        if (args.size() == 3 && Commands.name(args.get(2)).equals("persist")) {
-            persist = true;
-        } else if (args.size() == 4) {
-            String opt = Commands.name(args.get(2));
-            Long t = Commands.integer(args.get(3));
+        String unit = null; // ex, px, exat or pxat
+        byte[] time = null;
+        for (int i = 2; i < n; i++) {
+            String opt = Commands.name(args.get(i));
+            if (opt.equals("persist") && unit == null) {
+                persist = true;
+            } else if ((opt.equals("ex") || opt.equals("px") || opt.equals("exat") || opt.equals("pxat")) && !persist
+                    && (unit == null || unit.equals(opt)) && i + 1 < n) {
+                unit = opt;
+                time = args.get(++i);
+            } else {
+                out.error("ERR syntax error");
+                return;
+            }
+        }
+        byte[] key = args.get(1);
+        byte[] v = store.get(key);
+        if (v == null) {
+            out.nullBulk();
+            return;
+        }
+        if (unit != null) {
+            Long t = Commands.integer(time);
             if (t == null) {
                 out.error("ERR value is not an integer or out of range");
                 return;
             }
-            at = switch (opt) {
-                case "ex" -> Commands.expiryAt(clock.millis(), t, 1000);
-                case "px" -> Commands.expiryAt(clock.millis(), t, 1);
-                case "exat" -> Commands.expiryAt(0, t, 1000);
-                case "pxat" -> t;
-                default -> -1;
-            };
-            if (at == -1) {
-                out.error("ERR syntax error");
-                return;
-            }
-            if (at == Long.MIN_VALUE || t <= 0) {
+            java.util.OptionalLong at = t <= 0 ? java.util.OptionalLong.empty() : at(unit, t);
+            if (at.isEmpty()) {
                 out.error("ERR invalid expire time in 'getex' command");
                 return;
             }
-        } else if (args.size() != 2) {
-            out.error("ERR syntax error");
-            return;
-        }
-        byte[] v = store.get(args.get(1));
-        if (v != null) {
-            if (persist) {
-                store.persist(args.get(1));
-            } else if (at > 0) {
-                store.expireAt(args.get(1), at);
+            long when = at.getAsLong();
+            if (when <= clock.millis()) {
+                store.delete(key); // EXAT or PXAT already past: gone, as Redis deletes it
+            } else {
+                store.expireAt(key, when);
             }
+        } else if (persist) {
+            store.persist(key);
         }
         value(v, out);
     }
 
-    /** The key-value pairs of an MSET as one putMany; false after an error reply. */
+    /** The expiry time of an EX, PX, EXAT or PXAT option of {@code t} (positive); empty when it overflows. */
+    private java.util.OptionalLong at(String unit, long t) {
+        return switch (unit) {
+            case "ex" -> ExpireCommands.expiryAt(clock.millis(), t, 1000);
+            case "px" -> ExpireCommands.expiryAt(clock.millis(), t, 1);
+            case "exat" -> ExpireCommands.expiryAt(0, t, 1000);
+            default -> java.util.OptionalLong.of(t);
+        };
+    }
+
+    /**
+     * The key-value pairs of an MSET as one putMany; false after an error reply. Every pair is checked
+     * before any is written: a pair the store refuses (an empty or too long key, a value larger than a
+     * slot) fails the whole command, and nothing of it is stored.
+     */
     private boolean putPairs(List<byte[]> args, ReplyWriter out) throws IOException {
         List<byte[]> keys = new ArrayList<>(args.size() / 2);
         List<MemorySegment> values = new ArrayList<>(args.size() / 2);
         for (int i = 1; i < args.size(); i += 2) {
+            MemorySegment v = MemorySegment.ofArray(args.get(i + 1));
+            String invalid = store.invalidPut(args.get(i), v);
+            if (invalid != null) {
+                out.error("ERR " + invalid);
+                return false;
+            }
             keys.add(args.get(i));
-            values.add(MemorySegment.ofArray(args.get(i + 1)));
+            values.add(v);
         }
         for (SlotStore.Result r : store.putMany(keys, values)) {
             if (!r.ok()) {
@@ -234,16 +264,12 @@ final class StringCommands {
                 out.error("ERR value is not an integer or out of range");
                 return;
             }
-            expireAt = t <= 0 ? Long.MIN_VALUE : switch (unit) {
-                case "ex" -> Commands.expiryAt(clock.millis(), t, 1000);
-                case "px" -> Commands.expiryAt(clock.millis(), t, 1);
-                case "exat" -> Commands.expiryAt(0, t, 1000);
-                default -> t;
-            };
-            if (expireAt == Long.MIN_VALUE) {
+            java.util.OptionalLong at = t <= 0 ? java.util.OptionalLong.empty() : at(unit, t);
+            if (at.isEmpty()) {
                 out.error("ERR invalid expire time in 'set' command");
                 return;
             }
+            expireAt = at.getAsLong();
         }
         byte[] key = args.get(1);
         byte[] old = null;

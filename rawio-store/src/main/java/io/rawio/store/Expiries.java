@@ -108,6 +108,22 @@ final class Expiries {
         return size == 0;
     }
 
+    /**
+     * Adds to {@code out} the keys whose expiry passed at {@code now} among the table entries
+     * {@code [from, from + visit)} (wrapping), and returns where the next visit starts. The caller
+     * forgets them after, not during, the visit.
+     */
+    int expiredFrom(int from, int visit, long now, java.util.List<byte[]> out) {
+        int mask = keys.length - 1;
+        int i = from & mask;
+        for (int k = 0; k < Math.min(visit, keys.length); k++, i = (i + 1) & mask) {
+            if (keys[i] != null && at[i] <= now) {
+                out.add(keys[i]);
+            }
+        }
+        return i;
+    }
+
     // ------------------------------------------------------------------ the table
 
     /** The least power of two of at least twice {@code n} entries (and {@link #MIN_CAPACITY}). */

@@ -227,6 +227,32 @@ final class RingState {
         return e;
     }
 
+    /** Where the next {@link #dropExpired} visit of the expiry table starts. GUARDED_BY(lock). */
+    private int expiryCursor;
+
+    /**
+     * Drops from the index the keys whose expiry has passed among the next {@code visit} entries of the
+     * expiry table (all of them when {@code visit} covers the table), as a lookup drops an expired key:
+     * their slots are free, and their headers' expiry keeps them from coming back. Returns how many.
+     */
+    int dropExpired(int visit) {
+        lock.lock();
+        try {
+            if (expiries.isEmpty()) {
+                return 0;
+            }
+            List<byte[]> gone = new ArrayList<>();
+            expiryCursor = expiries.expiredFrom(expiryCursor, visit, expiries.now(), gone);
+            for (byte[] k : gone) {
+                dropLocked(k);
+                n.expired++;
+            }
+            return gone.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Keys that carry an expiry (INFO keyspace's expires). */
     long keysWithExpiry() {
         lock.lock();

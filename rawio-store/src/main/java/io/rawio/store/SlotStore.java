@@ -408,6 +408,28 @@ public final class SlotStore implements AutoCloseable {
         return ring.keyCount();
     }
 
+    /**
+     * Drops the keys whose expiry has passed among the next {@code visit} keys that have an expiry (a
+     * cursor goes round them call after call); returns how many. A key is also dropped when a lookup
+     * finds it expired: this finds those nobody looks up (Redis's active expiry), so that
+     * {@link #keyCount()} comes down. Nothing is written. {@code Integer.MAX_VALUE} visits them all.
+     */
+    public int dropExpired(int visit) {
+        if (visit <= 0) {
+            throw new IllegalArgumentException("visit must be positive: visit=" + visit);
+        }
+        return gate.get(() -> ring.dropExpired(visit));
+    }
+
+    /**
+     * Why {@link #put} would refuse {@code key} with {@code value} as given (an empty or too long key, a
+     * value larger than a slot holds), in the words of its {@link Result#error()}; null when it would
+     * take them. For a caller that must check several puts before it makes any (MSET).
+     */
+    public String invalidPut(byte[] key, MemorySegment value) {
+        return writes.validate(key, value);
+    }
+
     /** Live keys that carry an expiry (one that expired and was not yet found expired may be counted). */
     public long keysWithExpiry() {
         return gate.get(() -> ring.keysWithExpiry());

@@ -178,6 +178,43 @@ class SlotClassesStoreTest {
         }
     }
 
+    /**
+     * dropExpired finds the expired keys nobody looks up, a visit at a time (the cursor goes round the
+     * expiry table), and keyCount comes down; the live ones stay, and nothing comes back after a restart.
+     */
+    @Test
+    void dropExpiredTakesTheExpiredKeysNobodyLooksUp() throws Exception {
+        TestClock clock = new TestClock();
+        StoreOptions o = StoreTesting.psyncOptions().withClock(clock);
+        Path p = format("drop-expired.store", o);
+        try (SlotStore s = SlotStore.open(p, o)) {
+            long now = clock.ms.get();
+            for (int i = 0; i < 40; i++) {
+                s.put(key("e" + i), MemorySegment.ofArray(value("e", 10)), now + 10);
+            }
+            for (int i = 0; i < 5; i++) {
+                s.put(key("later" + i), MemorySegment.ofArray(value("l", 10)), now + 100_000);
+                s.put(key("forever" + i), value("f", 10));
+            }
+            assertEquals(0, s.dropExpired(Integer.MAX_VALUE), "nothing expired yet");
+            clock.ms.addAndGet(10);
+            assertEquals(50, s.keyCount(), "expired, but nobody looked: still counted");
+            int dropped = 0;
+            for (int visits = 0; visits < 100 && s.keyCount() > 10; visits++) {
+                dropped += s.dropExpired(8); // a few entries a call: the cursor must go round
+            }
+            assertEquals(40, dropped);
+            assertEquals(10, s.keyCount());
+            assertEquals(5, s.keysWithExpiry());
+            assertEquals(40, s.stats().expired());
+            assertTrue(s.contains(key("later3")) && s.contains(key("forever3")));
+            assertThrows(IllegalArgumentException.class, () -> s.dropExpired(0));
+        }
+        try (SlotStore r = SlotStore.open(p, o)) {
+            assertEquals(10, r.keyCount(), "the dropped keys stay gone");
+        }
+    }
+
     @Test
     void anExpiredKeysSlotIsFreeEvenWithEvictionOff() throws Exception {
         TestClock clock = new TestClock();

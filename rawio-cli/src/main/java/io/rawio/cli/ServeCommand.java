@@ -151,6 +151,26 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     StoreCommand.Common common;
 
+    /** Below this many slots in the smallest class, serve says how few small values the store keeps. */
+    static final long FEW_SMALL_SLOTS = 1024;
+
+    /**
+     * A store whose smallest class has few slots (the default split gives every class as many slots, so a
+     * small store with a large largest value keeps only a few dozen small values) evicts the oldest of them
+     * past that many: said once at start, with the way to give small values more of the space.
+     */
+    static void smallValuesNote(SlotStore store, PrintWriter err) {
+        var classes = store.classStats();
+        var smallest = classes.getFirst();
+        if (classes.size() > 1 && smallest.slots() < FEW_SMALL_SLOTS) {
+            err.println("rawio serve: note: the smallest slot class has " + smallest.slots() + " slots of "
+                    + smallest.slotSize() + " bytes, so past " + smallest.slots() + " small values the oldest are"
+                    + " evicted; give small values more of the space when formatting (--class-share, one weight"
+                    + " per class, smallest first; or --classes, or a smaller --max-value)");
+            err.flush();
+        }
+    }
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -285,6 +305,7 @@ public final class ServeCommand implements Callable<Integer> {
                 + path + ", " + store.classStats().size() + " slot class" + (store.classStats().size() == 1 ? "" : "es")
                 + ", largest value " + largest + " bytes, engine " + store.engineName() + ")");
         out.flush();
+        smallValuesNote(store, err);
         int status = 0;
         try {
             server.run();

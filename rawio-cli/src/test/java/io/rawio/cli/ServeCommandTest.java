@@ -247,6 +247,7 @@ class ServeCommandTest {
             assertEquals(-1, s.getInputStream().read());
         }
         assertEquals(0, serving.get(60, TimeUnit.SECONDS), err.toString(StandardCharsets.UTF_8));
+        assertFalse(err.toString(StandardCharsets.UTF_8).contains("note:"), "9,000 small slots: nothing to say");
         try (io.rawio.store.SlotStore opened = io.rawio.store.SlotStore.open(store,
                 io.rawio.store.StoreOptions.defaults().withEngine("psync"))) {
             var classes = opened.classStats();
@@ -278,5 +279,12 @@ class ServeCommandTest {
         }
         assertEquals(0, serving.get(60, TimeUnit.SECONDS), err.toString(StandardCharsets.UTF_8));
         assertFalse(java.nio.file.Files.exists(sock), "the socket file is removed at exit");
+        // 32m over classes of 4 KiB to 68 KiB, as many slots each: a few hundred small values, and serve says so.
+        String note = err.toString(StandardCharsets.UTF_8);
+        Matcher few = Pattern.compile("rawio serve: note: the smallest slot class has (\\d+) slots of 4096 bytes, so past"
+                + " \\1 small values the oldest are evicted; .*--class-share").matcher(note);
+        assertTrue(few.find(), note);
+        assertTrue(Long.parseLong(few.group(1)) < 1024, few.group());
+        assertEquals(1, note.lines().filter(l -> l.contains("note:")).count(), note);
     }
 }

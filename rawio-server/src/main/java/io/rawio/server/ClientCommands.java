@@ -184,14 +184,7 @@ final class ClientCommands {
                 }
             }
             case "info" -> out.verbatim(line(session, clock.millis()) + "\n");
-            case "list" -> {
-                StringBuilder sb = new StringBuilder();
-                long now = clock.millis();
-                for (Session s : clients.all().get()) {
-                    sb.append(line(s, now)).append('\n');
-                }
-                out.verbatim(sb.toString());
-            }
+            case "list" -> list(args, out);
             case "kill" -> kill(args, out, session);
             case "no-evict", "no-touch", "reply" -> {
                 String v = n == 3 ? Commands.name(args.get(2)) : "";
@@ -225,6 +218,49 @@ final class ClientCommands {
             default -> out.error("ERR unknown subcommand '" + new String(args.get(1), StandardCharsets.UTF_8)
                     + "'. Try CLIENT HELP.");
         }
+    }
+
+    /**
+     * CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]: every connection here is a normal one;
+     * anything else is Redis's syntax error (or its error for a bad type or id).
+     */
+    private void list(List<byte[]> args, ReplyWriter out) {
+        int n = args.size();
+        boolean normal = true;
+        java.util.Set<Long> ids = null;
+        if (n > 2) {
+            String opt = Commands.name(args.get(2));
+            if (opt.equals("type") && n == 4) {
+                String type = Commands.name(args.get(3));
+                if (!type.equals("normal") && !type.equals("master") && !type.equals("replica")
+                        && !type.equals("slave") && !type.equals("pubsub")) {
+                    out.error("ERR Unknown client type '" + new String(args.get(3), StandardCharsets.UTF_8) + "'");
+                    return;
+                }
+                normal = type.equals("normal");
+            } else if (opt.equals("id") && n >= 4) {
+                ids = new java.util.HashSet<>();
+                for (int i = 3; i < n; i++) {
+                    Long id = Commands.integer(args.get(i));
+                    if (id == null || id <= 0) {
+                        out.error("ERR Invalid client ID");
+                        return;
+                    }
+                    ids.add(id);
+                }
+            } else {
+                out.error("ERR syntax error");
+                return;
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        long now = clock.millis();
+        for (Session s : clients.all().get()) {
+            if (normal && (ids == null || ids.contains(s.id))) {
+                sb.append(line(s, now)).append('\n');
+            }
+        }
+        out.verbatim(sb.toString());
     }
 
     private static void wrongSub(ReplyWriter out, String sub) {

@@ -194,8 +194,22 @@ class RedisParityTest {
             {"CLIENT", "KILL"}, {wrongArgs("client|kill")},
             {"CLIENT", "SETNAME"}, {wrongArgs("client|setname")},
             {"CONFIG", "HELP", "x"}, {wrongArgs("config|help")},
+            {"CLIENT", "LIST", "x"}, {SYNTAX},
+            {"CLIENT", "LIST", "TYPE", "master"}, {"$0\r\n\r\n"},
+            {"CLIENT", "LIST", "TYPE", "x"}, {"-ERR Unknown client type 'x'\r\n"},
+            {"CLIENT", "LIST", "ID", "0"}, {"-ERR Invalid client ID\r\n"},
+            {"CLIENT", "LIST", "ID", "999999"}, {"$0\r\n\r\n"},
             {"PING"}, {"+PONG\r\n"},
         });
+    }
+
+    /** CLIENT LIST TYPE normal and ID list this connection. */
+    @Test
+    void clientListFilters() throws Exception {
+        String id = c.call("CLIENT", "ID").substring(1).strip();
+        assertTrue(c.call("CLIENT", "LIST", "TYPE", "normal").contains("id=" + id + " "));
+        String mine = c.call("CLIENT", "LIST", "ID", id, "424242");
+        assertTrue(mine.contains("id=" + id + " ") && mine.lines().filter(l -> l.startsWith("id=")).count() == 1, mine);
     }
 
     /** CONFIG GET of a plain name answers with the name as sent; the server's own settings are there. */

@@ -53,6 +53,7 @@ public final class ThreadsServer implements ServerLoop, LoopCore.Io {
     /** One per connection served at once. */
     private final Semaphore permits;
     private final int maxThreads;
+    private final SlotStore store;
     /** The listener is closed: stop() must not shut down a descriptor that may be another's now. */
     private boolean listenerClosed;
 
@@ -65,6 +66,7 @@ public final class ThreadsServer implements ServerLoop, LoopCore.Io {
             throw new IllegalArgumentException("threads must be positive (0: maxclients): " + maxThreads);
         }
         this.maxThreads = maxThreads == 0 ? options.maxClients() : maxThreads;
+        this.store = store;
         this.permits = new Semaphore(this.maxThreads);
         this.core = new LoopCore(store, options, true, "threads");
         core.io(this);
@@ -291,6 +293,11 @@ public final class ThreadsServer implements ServerLoop, LoopCore.Io {
                 threads.remove(Thread.currentThread());
             } finally {
                 lock.unlock();
+            }
+            try {
+                store.releaseThread(); // the thread's io_uring ring (a descriptor each) ends with it
+            } catch (IllegalStateException closed) {
+                // the server is stopping and closed the store: the engine closed every ring
             }
             permits.release();
         }

@@ -409,6 +409,18 @@ public final class SlotStore implements AutoCloseable {
     }
 
     /**
+     * The calling thread makes no more calls on this store: the engine lets go of what it keeps for the
+     * thread (an io_uring engine's ring, and with it a descriptor), as a thread per connection must before
+     * it ends. A later call from the thread works, and takes them again.
+     */
+    public void releaseThread() {
+        gate.get(() -> {
+            file.engine().releaseThread();
+            return null;
+        });
+    }
+
+    /**
      * Drops the keys whose expiry has passed among the next {@code visit} keys that have an expiry (a
      * cursor goes round them call after call); returns how many. A key is also dropped when a lookup
      * finds it expired: this finds those nobody looks up (Redis's active expiry), so that

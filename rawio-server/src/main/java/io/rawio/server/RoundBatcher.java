@@ -41,6 +41,13 @@ final class RoundBatcher {
     /** The length of the last value the DRAM tier gave: the room the next reply gets first. */
     private int lastHit = 64;
 
+    /**
+     * Value bytes a connection's run of GETs leaves to the wave's getMany at most in one pass (the GET
+     * that passes it included); the rest of its pipeline waits until those replies are sent. 4 MiB: the
+     * benchmark's pipeline of two 1 MiB GETs still goes as one getMany.
+     */
+    static final long DEFERRED_GET_BYTES = 4 << 20;
+
     /** A connection whose unsent replies pass this is dropped (client-output-buffer-limit). */
     private final long maxOutputBytes;
 
@@ -167,6 +174,7 @@ final class RoundBatcher {
                 if (c.session.authenticated && plainGet(r) && commands.local(r.get(1))) {
                     boolean toDevice = false;
                     int answered = 0;
+                    long deferred = 0; // value bytes of this run's GETs left to the wave's getMany
                     do {
                         byte[] key = r.get(1);
                         // From the DRAM tier straight into the reply; a key only on the device is read on
@@ -200,21 +208,25 @@ final class RoundBatcher {
                                 toDevice = true;
                                 getKeys.add(key);
                                 getOwners.add(c);
+                                deferred += Math.max(0, store.valueLength(key));
                             }
                             answered++;
                         } else {
                             toDevice = true;
                             getKeys.add(key);
                             getOwners.add(c);
+                            deferred += Math.max(0, store.valueLength(key));
                         }
                         c.take();
                         if (!withinLimit(c)) {
                             break;
                         }
                         r = c.peek();
-                        // A run stops at the soft limit: the rest waits until these replies are sent.
+                        // A run stops at the soft limit: the rest waits until these replies are sent. The
+                        // values the wave's getMany will read count too: a pipeline of GETs of 4 MiB values
+                        // reads a few at a time, not all at once (the memory, and the other clients' wait).
                     } while (r != null && plainGet(r) && commands.local(r.get(1))
-                            && c.out.size() < Connection.OUT_SOFT_LIMIT);
+                            && c.out.size() < Connection.OUT_SOFT_LIMIT && deferred < DEFERRED_GET_BYTES);
                     commands.counted(answered);
                     c.session.lastCommand = "get";
                 } else if (c.session.authenticated && plainSet(r) && commands.local(r.get(1))) {

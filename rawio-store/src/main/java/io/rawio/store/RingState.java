@@ -293,6 +293,17 @@ final class RingState {
         }
     }
 
+    /** The length of the key's value, or -1 when the key is absent or expired. */
+    long valueLength(byte[] key) {
+        lock.lock();
+        try {
+            int e = liveEntry(key);
+            return e < 0 ? -1 : index.valueLengthAt(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Live keys. */
     long keyCount() {
         lock.lock();

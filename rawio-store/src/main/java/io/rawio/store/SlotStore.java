@@ -409,6 +409,14 @@ public final class SlotStore implements AutoCloseable {
     }
 
     /**
+     * The length of the key's value, from the index (nothing is read), or -1 when it is absent: for a
+     * caller that bounds what it reads at once by bytes.
+     */
+    public long valueLength(byte[] key) {
+        return gate.get(() -> ring.valueLength(key));
+    }
+
+    /**
      * The calling thread makes no more calls on this store: the engine lets go of what it keeps for the
      * thread (an io_uring engine's ring, and with it a descriptor), as a thread per connection must before
      * it ends. A later call from the thread works, and takes them again.

@@ -303,7 +303,8 @@ public final class ServeCommand implements Callable<Integer> {
                 + map.config().nodes().size() + " (slots " + (map.self().ranges().isEmpty() ? "none"
                 : io.rawio.server.cluster.ClusterConfig.format(map.self().ranges())) + ")") + " (loop " + loopName + ", store "
                 + path + ", " + store.classStats().size() + " slot class" + (store.classStats().size() == 1 ? "" : "es")
-                + ", largest value " + largest + " bytes, engine " + store.engineName() + ")");
+                + ", largest value " + largest + " bytes with a 1-byte key (a byte less for each more), engine "
+                + store.engineName() + ")");
         out.flush();
         smallValuesNote(store, err);
         int status = 0;

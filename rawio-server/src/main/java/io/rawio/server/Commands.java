@@ -47,7 +47,7 @@ final class Commands {
     private final StringCommands strings;
     private final ExpireCommands expires;
     /** CONFIG: what it says of the server's settings; {@link #configure} gives the listener's. */
-    private ConfigCommands config = new ConfigCommands(ConfigCommands.values(null, 0));
+    private ConfigCommands config;
     private final ScanCommands scans;
     private final ClientCommands client;
     private final ClusterCommands cluster;
@@ -73,6 +73,7 @@ final class Commands {
         this.clock = clock;
         this.strings = new StringCommands(store, clock);
         this.expires = new ExpireCommands(store, clock);
+        this.config = new ConfigCommands(ConfigCommands.values(null, port, evictionPolicy(store)));
         this.scans = new ScanCommands(store);
         this.client = new ClientCommands(password, clients, clock);
         this.cluster = new ClusterCommands(store, ClusterCommands.nodeId(store.superblock().uuid() + ":" + port), port, map);
@@ -318,7 +319,7 @@ final class Commands {
         if (want.test("memory")) {
             long used = rt.totalMemory() - rt.freeMemory();
             section(sb, "Memory", "used_memory:" + used, "used_memory_human:" + (used >> 20) + "M",
-                    "maxmemory:" + rt.maxMemory(), "maxmemory_policy:rawio-fifo", "rawio_cache_bytes:" + st.cacheBytes(),
+                    "maxmemory:" + rt.maxMemory(), "maxmemory_policy:" + evictionPolicy(store), "rawio_cache_bytes:" + st.cacheBytes(),
                     "rawio_index_bytes:" + st.indexBytes());
         }
         if (want.test("persistence")) {
@@ -391,9 +392,22 @@ final class Commands {
         infoPort = port;
     }
 
+    /**
+     * What INFO and CONFIG GET say as maxmemory-policy: noeviction for a store that refuses a write when
+     * its ring is full, else rawio-fifo (or rawio-fifo-reinsert): each class is a ring written in order,
+     * and a write takes the next slot, evicting the key written there longest ago.
+     */
+    static String evictionPolicy(SlotStore store) {
+        return switch (store.eviction()) {
+            case REJECT -> "noeviction";
+            case FIFO -> "rawio-fifo";
+            case FIFO_REINSERT -> "rawio-fifo-reinsert";
+        };
+    }
+
     /** The server's options and port, for CONFIG GET. */
     void configure(ServerOptions options, int port) {
-        config = new ConfigCommands(ConfigCommands.values(options, port));
+        config = new ConfigCommands(ConfigCommands.values(options, port, evictionPolicy(store)));
     }
 
     private int portForInfo() {

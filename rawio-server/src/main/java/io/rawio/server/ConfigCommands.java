@@ -20,14 +20,17 @@ final class ConfigCommands {
         this.values = values;
     }
 
-    /** The parameters and their values for {@code options} (null: a server's defaults) listening on {@code port}. */
-    static Map<String, String> values(ServerOptions options, int port) {
+    /**
+     * The parameters and their values for {@code options} (null: a server's defaults) listening on
+     * {@code port}, over a store whose eviction is {@code policy} (as INFO says it).
+     */
+    static Map<String, String> values(ServerOptions options, int port, String policy) {
         Map<String, String> v = new LinkedHashMap<>();
         v.put("save", "");
         v.put("appendonly", "no");
         v.put("databases", "1");
         v.put("maxmemory", "0");
-        v.put("maxmemory-policy", "noeviction");
+        v.put("maxmemory-policy", policy);
         v.put("cluster-enabled", "yes");
         v.put("timeout", options == null ? "0" : Long.toString(options.idleTimeoutMs() / 1000));
         v.put("port", Integer.toString(port));

@@ -225,6 +225,9 @@ class RedisParityTest {
             {"CONFIG", "GET", "requirepass"}, {"*0\r\n"},
         });
         assertTrue(c.call("CONFIG", "GET", "proto-max-*").startsWith("*2\r\n" + bulk("proto-max-bulk-len")));
+        // The eviction CONFIG GET names is INFO's: each class is a ring whose writes evict the oldest written.
+        assertEquals("*2\r\n" + bulk("maxmemory-policy") + bulk("rawio-fifo"), c.call("CONFIG", "GET", "maxmemory-policy"));
+        assertTrue(c.call("INFO", "memory").contains("\r\nmaxmemory_policy:rawio-fifo\r\n"));
     }
 
     /**

@@ -578,6 +578,11 @@ public final class SlotStore implements AutoCloseable {
         return file.superblock();
     }
 
+    /** What a write does when its class's ring has no free slot (the options it was opened with). */
+    public StoreOptions.Eviction eviction() {
+        return parts.options().eviction();
+    }
+
     /** When a write is acknowledged (the options it was opened with). */
     public StoreOptions.Durability durability() {
         return parts.options().durability();

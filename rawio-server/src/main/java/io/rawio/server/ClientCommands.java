@@ -338,7 +338,7 @@ final class ClientCommands {
     static String line(Session s, long nowMs) {
         Connection c = s.connection;
         long qbuf = c == null ? 0 : c.queryBytes();
-        long omem = c == null ? 0 : c.unsentBytes();
+        long omem = c == null ? 0 : c.replies.unsentBytes();
         return "id=" + s.id + " addr=" + s.address + " laddr=" + s.localAddress + " fd=" + (c == null ? -1 : c.fd)
                 + " name=" + s.name + " age=" + Math.max(0, (nowMs - s.createdMs) / 1000)
                 + " idle=" + Math.max(0, (nowMs - s.lastActiveMs) / 1000) + " flags=N db=0 sub=0 psub=0 ssub=0"

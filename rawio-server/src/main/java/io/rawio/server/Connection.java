@@ -17,7 +17,7 @@ import java.util.List;
  * parsed, so a client that does not read cannot make the server hold more than one round of its replies.
  * The epoll loop moves bytes between the socket and the heap buffers directly (no copy through native
  * memory); the io_uring and threads loops receive into and send from native memory ({@link #received},
- * {@link #unsentInto}). Used by its loop's thread only (by the threads loop under its one lock).
+ * {@link ReplyQueue#unsentInto}). Used by its loop's thread only (by the threads loop under its one lock).
  */
 final class Connection {
     /** Replies held unsent past which no further request is parsed until they are sent. */
@@ -44,9 +44,6 @@ final class Connection {
     /** Parsed and not yet run: pending[next, size). */
     private final List<List<byte[]>> pending = new ArrayList<>();
     private int next;
-    final ReplyWriter out = new ReplyWriter(4096);
-    /** Bytes of {@link #out} already sent. */
-    private int sent;
     /** The peer closed its side, or a read failed. */
     private boolean eof;
     /** Close once the replies are sent (QUIT, a protocol error, a query too large, CLIENT KILL). */
@@ -61,16 +58,9 @@ final class Connection {
     boolean inRound;
 
     /**
-     * GET replies whose bytes device reads bring (the io_uring loop's {@link RingGets}), in order, each at
-     * its position in {@link #out}.
-     */
-    final java.util.ArrayDeque<DeviceReply> deferred = new java.util.ArrayDeque<>();
-    /** Of {@link #deferred}, those whose read has not completed. */
-    int readsInFlight;
-    /**
      * Its SETs' started putManys not yet over (the io_uring loop, {@link RoundBatcher}): their values are
      * views into the query buffer, which is then never written over in place, and their replies are held
-     * in {@link #deferred} until the writes end.
+     * in its {@link ReplyQueue#deferred} until the writes end.
      */
     int writesInFlight;
     /**
@@ -81,6 +71,10 @@ final class Connection {
 
     /** Who the client is and what its commands changed about it. */
     final Session session;
+    /** Its replies not yet sent, heap and device, in its commands' order. */
+    final ReplyQueue replies;
+    /** Where its commands write their replies ({@link ReplyQueue#out}). */
+    final ReplyWriter out;
     /** Large SET values received straight into the store's buffers; null: none are. */
     final ValueLanding landing;
 
@@ -93,6 +87,8 @@ final class Connection {
         this.maxQuery = maxQuery;
         this.session = session;
         this.landing = landing;
+        this.replies = new ReplyQueue(session);
+        this.out = replies.out;
     }
 
     /**
@@ -329,7 +325,7 @@ final class Connection {
         if (landing != null && !viewsHeld()) {
             landing.releaseHeld(); // the requests that held them have run, their writes are over
         }
-        if (closing || out.size() - sent >= OUT_SOFT_LIMIT) {
+        if (closing || replies.heapUnsent() >= OUT_SOFT_LIMIT) {
             return;
         }
         // Before AUTH, one request at a time, parsed with the tighter limits (it may be the AUTH that
@@ -399,107 +395,6 @@ final class Connection {
     }
 
     /**
-     * Sends what the replies hold until done or the socket is full. Returns false when the connection
-     * is to be dropped (the peer is gone).
-     */
-    boolean flush() {
-        while (sent < out.size()) {
-            long w = Sockets.sendNow(fd, out.buffer(), sent, out.size() - sent);
-            if (w == -Errno.EAGAIN) {
-                return true;
-            }
-            if (w == -Errno.EINTR) {
-                continue;
-            }
-            if (w < 0) {
-                return false;
-            }
-            sent += (int) w;
-            if (w > 0 && session != null) {
-                session.lastActiveMs = System.currentTimeMillis(); // reading its replies is activity (Redis)
-            }
-        }
-        out.clear();
-        sent = 0;
-        return true;
-    }
-
-    /**
-     * Copies replies not yet sent, from the first, into {@code to} (as many as fit): for a loop that
-     * sends from native memory. Returns how many bytes; {@link #sentBytes(int)} counts them once sent.
-     */
-    int unsentInto(MemorySegment to) {
-        int n = (int) Math.min(to.byteSize(), out.size() - sent);
-        MemorySegment.copy(out.buffer(), sent, to, ValueLayout.JAVA_BYTE, 0, n);
-        return n;
-    }
-
-    /** {@code n} bytes of the replies were sent (by a loop that sends them itself). */
-    void sentBytes(int n) {
-        sent += n;
-        if (n > 0 && session != null) {
-            session.lastActiveMs = System.currentTimeMillis(); // reading its replies is activity (Redis)
-        }
-        clearIfSent();
-    }
-
-    /**
-     * Once every heap reply is sent the buffer starts again; device replies waiting (all at its end)
-     * then sit at its start.
-     */
-    private void clearIfSent() {
-        if (sent >= out.size()) {
-            out.clear();
-            sent = 0;
-            for (DeviceReply r : deferred) {
-                r.at = 0;
-            }
-        }
-    }
-
-    /** {@code r}'s bytes go after the replies written so far and before those written next. */
-    void defer(DeviceReply r) {
-        r.at = out.size();
-        deferred.add(r);
-    }
-
-    /**
-     * {@code n} bytes of the replies were sent, heap and device replies in their order (a loop that sends
-     * both with one sendmsg); each device reply sent whole leaves {@link #deferred} through {@code sentWhole}.
-     */
-    void sentStream(long n, java.util.function.Consumer<DeviceReply> sentWhole) {
-        if (n > 0 && session != null) {
-            session.lastActiveMs = System.currentTimeMillis();
-        }
-        while (n > 0) {
-            DeviceReply r = deferred.peekFirst();
-            long heap = (r == null ? out.size() : r.at) - sent;
-            if (heap > 0) {
-                int k = (int) Math.min(n, heap);
-                sent += k;
-                n -= k;
-                continue;
-            }
-            if (r == null || !r.done) {
-                throw new IllegalStateException("sent past the replies: " + n + " bytes more");
-            }
-            long k = Math.min(n, r.remaining());
-            r.sent += k;
-            n -= k;
-            if (r.remaining() == 0) {
-                deferred.pollFirst();
-                sentWhole.accept(r);
-            }
-        }
-        clearIfSent();
-    }
-
-    /** Where the first unsent byte of the heap replies is in {@link ReplyWriter#buffer()}. */
-    int sentOffset() {
-        return sent;
-    }
-
-    /**
      * Gives back buffers grown past {@link #SHRINK_ABOVE} while they are empty: the loop calls it for connections
      * idle a while, so a client sending 1 MiB values keeps its buffers between requests, an idle one not.
      */
@@ -515,9 +410,7 @@ final class Connection {
             end = 0;
             in = new byte[READ_AT_LEAST];
         }
-        if (sent == 0 && out.size() == 0) {
-            out.shrink(SHRINK_ABOVE);
-        }
+        replies.trim(SHRINK_ABOVE);
     }
 
     /** The sweep of one not idle: a large value coming at under 64 KiB a second goes back ({@link ValueLanding#slow}). */
@@ -547,20 +440,6 @@ final class Connection {
     /** Requests parsed and not run, or bytes enough for the next one to be parsed. */
     boolean hasWork() {
         return !closing && (next < pending.size() || !starved);
-    }
-
-    /** Replies are waiting for the socket. */
-    boolean wantsWrite() {
-        return sent < out.size() || !deferred.isEmpty();
-    }
-
-    /** Replies not yet sent, in bytes. */
-    long unsentBytes() {
-        long n = out.size() - sent;
-        for (DeviceReply r : deferred) {
-            n += r.remaining();
-        }
-        return n;
     }
 
     /** The peer closed its side, or a read failed: nothing more is to be read. */
@@ -595,6 +474,6 @@ final class Connection {
 
     /** Nothing more to do: closing or the peer gone, and every reply sent. */
     boolean done() {
-        return (closing || eof) && !wantsWrite() && next == pending.size();
+        return (closing || eof) && !replies.hasUnsent() && next == pending.size();
     }
 }

@@ -107,14 +107,14 @@ public final class EpollServer implements ServerLoop, LoopCore.Io {
 
     @Override
     public boolean send(Connection c) {
-        return c.flush();
+        return c.replies.flush(c.fd);
     }
 
     /** A reply the socket could not take yet: EPOLLOUT is watched until it is sent. */
     @Override
     public void settle(Connection c) {
-        if (c.wantsWrite() != c.watchingWrite) {
-            c.watchingWrite = c.wantsWrite();
+        if (c.replies.hasUnsent() != c.watchingWrite) {
+            c.watchingWrite = c.replies.hasUnsent();
             epoll.modify(c.fd, NetConstants.EPOLLIN | NetConstants.EPOLLRDHUP | NetConstants.EPOLLET
                     | (c.watchingWrite ? NetConstants.EPOLLOUT : 0), c.fd);
         }

@@ -266,7 +266,7 @@ final class LoopCore {
                 }
                 if (c.done()) {
                     close(c);
-                } else if (!c.wantsWrite() && c.hasWork() && !c.waitsForDevice) {
+                } else if (!c.replies.hasUnsent() && c.hasWork() && !c.waitsForDevice) {
                     c.inRound = true;
                     leftover.add(c); // bytes already read wait for no socket event: the next round runs them
                 }
@@ -316,7 +316,7 @@ final class LoopCore {
             more = false;
             for (Connection c : round) {
                 // (the output limit is the batcher's: it drops a connection as a reply passes it)
-                more |= !c.dead && !c.wantsWrite() && c.hasWork() && !c.waitsForDevice;
+                more |= !c.dead && !c.replies.hasUnsent() && c.hasWork() && !c.waitsForDevice;
             }
         }
     }
@@ -350,7 +350,7 @@ final class LoopCore {
             long quiet = nowMs - c.session.lastActiveMs;
             // One with replies still to send is not idle: it may be reading a large reply, whose socket
             // says it has room only now and then (a client that reads nothing meets the output limit).
-            if (options.idleTimeoutMs() > 0 && quiet > options.idleTimeoutMs() && !c.wantsWrite()) {
+            if (options.idleTimeoutMs() > 0 && quiet > options.idleTimeoutMs() && !c.replies.hasUnsent()) {
                 idle.add(c);
             } else if (quiet >= 1000) {
                 c.trim();

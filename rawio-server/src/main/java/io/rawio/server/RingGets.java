@@ -82,8 +82,8 @@ final class RingGets implements RoundBatcher.DeviceGets {
 
     @Override
     public Start start(Connection c, byte[] key) {
-        if (c.deferred.size() >= MAX_PER_CONNECTION
-                || (!c.deferred.isEmpty() && c.unsentBytes() >= BYTES_PER_CONNECTION)) {
+        if (c.replies.deferred.size() >= MAX_PER_CONNECTION
+                || (!c.replies.deferred.isEmpty() && c.replies.unsentBytes() >= BYTES_PER_CONNECTION)) {
             return Start.NO_ROOM; // its own replies come back as they are sent, and it is made ready
         }
         DeviceRead read = store.onRing().planRead(key);
@@ -103,8 +103,8 @@ final class RingGets implements RoundBatcher.DeviceGets {
         r.buffer = b;
         r.read = read;
         table[id] = r;
-        c.defer(r);
-        c.readsInFlight++;
+        c.replies.defer(r);
+        c.replies.readsInFlight++;
         issue(r);
         return Start.STARTED;
     }
@@ -237,7 +237,7 @@ final class RingGets implements RoundBatcher.DeviceGets {
             r.piece(whole);
         }
         r.done = true;
-        r.owner.readsInFlight--;
+        r.owner.replies.readsInFlight--;
         ring.ready(r.owner);
     }
 
@@ -260,14 +260,14 @@ final class RingGets implements RoundBatcher.DeviceGets {
      * those still being read when their reads end.
      */
     void dropped(Connection c) {
-        for (DeviceReply r : c.deferred) {
+        for (DeviceReply r : c.replies.deferred) {
             if (r.done) {
                 release(r);
             } else {
                 r.abandoned = true;
             }
         }
-        c.deferred.clear();
+        c.replies.deferred.clear();
     }
 
     /** Reads in the ring (the loop waits for them before freeing the buffers). */

@@ -70,7 +70,7 @@ final class RoundBatcher {
     }
 
     static boolean withinLimit(Connection c, long maxOutputBytes) {
-        if (c.unsentBytes() > maxOutputBytes) {
+        if (c.replies.unsentBytes() > maxOutputBytes) {
             c.dead = true;
         }
         return !c.dead;
@@ -157,7 +157,7 @@ final class RoundBatcher {
                 if (r == null) {
                     continue;
                 }
-                if (c.readsInFlight > 0 && !(c.session.authenticated && plainGet(r))) {
+                if (c.replies.readsInFlight > 0 && !(c.session.authenticated && plainGet(r))) {
                     // Its device GETs are still being read: what comes after them (a SET of the same key,
                     // say) waits until they are, as if they had run one at a time.
                     c.waitsForDevice = true;
@@ -434,7 +434,7 @@ final class RoundBatcher {
                         }
                         ReplyWriter out = owner.out;
                         if (lease != null) {
-                            if (owner.unsentBytes() + lease.length() > maxOutputBytes) {
+                            if (owner.replies.unsentBytes() + lease.length() > maxOutputBytes) {
                                 owner.dead = true; // Redis: client-output-buffer-limit
                                 continue;
                             }

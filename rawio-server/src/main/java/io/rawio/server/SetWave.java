@@ -61,7 +61,7 @@ final class SetWave {
         for (int a = 0; a < owners.length; ) {
             Connection c = owners[a];
             DeviceReply r = new DeviceReply(-1, c);
-            c.defer(r);
+            c.replies.defer(r);
             c.writesInFlight++;
             for (; a < owners.length && owners[a] == c; a++) {
                 held[a] = r;

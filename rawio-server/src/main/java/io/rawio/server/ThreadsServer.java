@@ -339,10 +339,10 @@ public final class ThreadsServer implements ServerLoop, LoopCore.Io {
             int k;
             lock.lock();
             try {
-                if (!c.wantsWrite()) {
+                if (!c.replies.hasUnsent()) {
                     return true;
                 }
-                k = c.unsentInto(buf);
+                k = c.replies.unsentInto(buf);
             } finally {
                 lock.unlock();
             }
@@ -359,7 +359,7 @@ public final class ThreadsServer implements ServerLoop, LoopCore.Io {
             }
             lock.lock();
             try {
-                c.sentBytes(k);
+                c.replies.sentBytes(k);
             } finally {
                 lock.unlock();
             }

@@ -55,7 +55,7 @@ final class UringLink {
     /** Its RECV ended and is to be submitted again. */
     boolean rearm;
     boolean sendInFlight;
-    /** The SEND in flight is a SENDMSG of heap and device replies (counted by {@link Connection#sentStream}). */
+    /** The SEND in flight is a SENDMSG of heap and device replies (counted by {@link ReplyQueue#sentStream}). */
     boolean streamSend;
     /**
      * The SEND in flight is zero-copy: it stays in flight until its notification, and the device replies
@@ -114,7 +114,7 @@ final class UringLink {
         if (msg == null) {
             msg = arena.allocate(SocketSqes.MSGHDR_SIZE + 16L * MAX_IOV, 64);
         }
-        int want = Math.min(c.out.size() - c.sentOffset(), MAX_SEND);
+        int want = Math.min(c.out.size() - c.replies.sentOffset(), MAX_SEND);
         if (want > 0) {
             sendBuffer(want);
         }
@@ -123,9 +123,9 @@ final class UringLink {
         long total = 0;
         long deviceBytes = 0;
         int copied = 0;
-        int heapFrom = c.sentOffset();
+        int heapFrom = c.replies.sentOffset();
         boolean stopped = false;
-        for (DeviceReply r : c.deferred) {
+        for (DeviceReply r : c.replies.deferred) {
             int heapTo = (int) r.at;
             // Room for the heap replies before it and all its pieces, or the send ends before them.
             if (count + (heapTo > heapFrom ? 1 : 0) + r.pieceCount > MAX_IOV) {

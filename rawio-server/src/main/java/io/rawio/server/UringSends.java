@@ -90,7 +90,7 @@ final class UringSends {
     /** Starts a send of what {@code l}'s connection can send now (none is in flight). */
     void start(UringLink l) {
         Connection c = l.c;
-        if (!c.deferred.isEmpty()) {
+        if (!c.replies.deferred.isEmpty()) {
             MemorySegment msg = l.gather();
             if (msg == null) {
                 return; // the first reply's read is still in flight: its completion brings the connection back
@@ -103,8 +103,8 @@ final class UringSends {
             }
             l.streamSend = true;
         } else {
-            int n = (int) Math.min(c.unsentBytes(), UringLink.MAX_SEND);
-            int k = c.unsentInto(l.sendBuffer(n).asSlice(0, n));
+            int n = (int) Math.min(c.replies.unsentBytes(), UringLink.MAX_SEND);
+            int k = c.replies.unsentInto(l.sendBuffer(n).asSlice(0, n));
             SocketSqes.send(sqes, loop.sqe(), c.fd, l.sendBuffer, k, NetConstants.MSG_NOSIGNAL, loop.tag(l));
         }
         l.sendInFlight = true;
@@ -120,7 +120,7 @@ final class UringSends {
             if (SocketSqes.more(flags)) {
                 // The result; the memory is the kernel's until the notification, so the send stays in flight.
                 if (!l.closed && res >= 0) {
-                    l.c.sentStream(res, l.sentAwaitingNotif::add);
+                    l.c.replies.sentStream(res, l.sentAwaitingNotif::add);
                 } else if (res == -Errno.EOPNOTSUPP || res == -Errno.EINVAL) {
                     // Refused (a Unix socket, say): nothing was sent; after the notification the
                     // connection is ready again and its replies go with SENDMSG, copied.
@@ -148,9 +148,9 @@ final class UringSends {
         Connection c = l.c;
         if (res >= 0) {
             if (stream) {
-                c.sentStream(res, gets::release);
+                c.replies.sentStream(res, gets::release);
             } else {
-                c.sentBytes(res);
+                c.replies.sentBytes(res);
             }
             loop.ready(c); // as EPOLLOUT: the rest of the replies, the requests behind them, or the close
         } else if (res == -Errno.EINTR || res == -Errno.EAGAIN) {

@@ -435,7 +435,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
     @Override
     public boolean send(Connection c) {
         UringLink l = byFd.get(c.fd);
-        if (l != null && !l.sendInFlight && c.wantsWrite()) {
+        if (l != null && !l.sendInFlight && c.replies.hasUnsent()) {
             sends.start(l);
         }
         return true;
@@ -458,7 +458,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         if (l != null) {
             receives.goDirectIfLarge(l); // its requests were just parsed: what the next one lacks is known
         }
-        if (l != null && c.wantsWrite() && !l.sendInFlight) {
+        if (l != null && c.replies.hasUnsent() && !l.sendInFlight) {
             send(c);
         }
     }

@@ -4,11 +4,9 @@ import io.rawio.server.resp.ReplyWriter;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreException;
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * The command table: which command runs where, and the reply it writes. The string commands are in
@@ -16,9 +14,9 @@ import java.util.Map;
  * cluster surface in {@link ClusterCommands}, COMMAND in {@link CommandTable}, SCAN and KEYS in
  * {@link ScanCommands}, TTL, PTTL, EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT and PERSIST in
  * {@link ExpireCommands}; here are the key commands (DEL, UNLINK, EXISTS, TYPE, DBSIZE, FLUSHDB,
- * FLUSHALL), PING, ECHO, QUIT, SELECT 0, INFO,
- * TIME, and SHUTDOWN; CONFIG in {@link ConfigCommands}. Replies and errors have Redis's shapes. Called on the event loop's
- * thread only.
+ * FLUSHALL), PING, ECHO, QUIT, SELECT 0, TIME, and SHUTDOWN; CONFIG in {@link ConfigCommands}, INFO in
+ * {@link InfoCommand} with what the loop counts ({@link #counters}). Replies and errors have Redis's shapes.
+ * Called on the event loop's thread only.
  */
 final class Commands {
     /** The Redis version the server says it speaks (clients pick features by it). */
@@ -53,14 +51,11 @@ final class Commands {
     private final ClusterCommands cluster;
     /** The static cluster's MOVED/CROSSSLOT check, or null when the node owns every slot. */
     private final Redirects redirects;
-    private final Clients clients;
-    private final long startMs;
+    /** INFO. */
+    private final InfoCommand info;
     /** Whether connections must AUTH first. */
     private final boolean needsAuth;
     private long nextClientId = 1;
-    /** Commands run and connections accepted, for INFO. */
-    private long commandsRun;
-    private long connectionsAccepted;
 
     Commands(SlotStore store, java.time.InstantSource clock) {
         this(store, clock, null, Clients.NONE, 0, null);
@@ -78,14 +73,13 @@ final class Commands {
         this.client = new ClientCommands(password, clients, clock);
         this.cluster = new ClusterCommands(store, ClusterCommands.nodeId(store.superblock().uuid() + ":" + port), port, map);
         this.redirects = map == null ? null : new Redirects(map);
-        this.clients = clients;
-        this.startMs = clock.millis();
+        this.info = new InfoCommand(store, clock, cluster, clients, counters);
         this.needsAuth = password != null;
     }
 
     /** A new connection's session: its id, and authenticated when the server has no password. */
     Session newSession(String address, String localAddress, long nowMs) {
-        connectionsAccepted++;
+        counters.connectionsAccepted++;
         return new Session(nextClientId++, address, localAddress, nowMs, !needsAuth);
     }
 
@@ -113,34 +107,16 @@ final class Commands {
 
     /** Counts requests the batcher ran without this table (plain GETs and SETs), for INFO. */
     void counted(long requests) {
-        commandsRun += requests;
+        counters.commandsRun += requests;
     }
 
-    /** The batcher's counters, for INFO's rawio section: putMany and getMany calls and the rounds run. */
-    long putBatches;
-    /** Waves of SETs whose replies were held while their putMany was written (the io_uring loop). */
-    long heldSetWaves;
-    /** Waves of a durable store's SETs ended at {@link RoundBatcher#DURABLE_WAVE_SETS} SETs, not at the pass's end. */
-    long cutSetWaves;
-    /** Large SET values received straight into the store's value buffers ({@link ValueLanding}). */
-    long landedValues;
-    long getBatches;
-    long rounds;
-    /** Store reads the loop issued on its own ring, and those issued again (the key moved), for INFO. */
-    java.util.function.LongSupplier ringReads = () -> 0;
-    /** Of those, reads into registered buffers (READ_FIXED). */
-    java.util.function.LongSupplier ringFixedReads = () -> 0;
-    java.util.function.LongSupplier ringRereads = () -> 0;
-    /** Bytes the io_uring loop read straight into query buffers, the rest of large values (INFO). */
-    java.util.function.LongSupplier directReadBytes = () -> 0;
-    /** The store's batches run on the loop's own ring (the io_uring loop, an io_uring engine). */
-    java.util.function.BooleanSupplier storeOnLoopRing = () -> false;
+    /** What the loop and its commands count, for INFO. */
+    final LoopCounters counters = new LoopCounters();
 
     /** Runs one request; the reply goes to {@code out}. */
     After run(List<byte[]> args, ReplyWriter out, Session session) {
         String cmd = name(args.getFirst());
         int n = args.size();
-        commandsRun++;
         // A subcommand is named with its command, as Redis's CLIENT LIST shows it: client|info.
         session.lastCommand = n > 1 && (cmd.equals("client") || cmd.equals("config") || cmd.equals("cluster")
                 || cmd.equals("command")) ? cmd + "|" + name(args.get(1)) : cmd;
@@ -229,7 +205,7 @@ final class Commands {
                     java.time.Instant now = clock.instant();
                     out.array(2).bulk(Long.toString(now.getEpochSecond())).bulk(Long.toString(now.getNano() / 1000));
                 }
-                case "info" -> out.verbatim(info(args));
+                case "info" -> out.verbatim(info.info(args));
                 case "hello" -> client.hello(args, out, session);
                 case "get", "set", "setex", "psetex", "setnx", "getdel", "getex", "strlen", "mget", "mset", "msetnx" ->
                         strings.run(cmd, args, out);
@@ -259,6 +235,10 @@ final class Commands {
             out.error("ERR " + e.getMessage());
         } catch (IOException | RuntimeException e) {
             out.error("ERR " + e.getMessage());
+        } finally {
+            // Counted once run, as Redis's call() counts: INFO does not count itself, and a command refused
+            // before it runs (unknown, wrong arity, NOAUTH, MOVED) is not counted.
+            counters.commandsRun++;
         }
         return After.CONTINUE;
     }
@@ -292,107 +272,6 @@ final class Commands {
     }
 
     /**
-     * INFO [section ...]: server, clients, memory, persistence, stats, replication, cluster, keyspace, and a rawio
-     * section with the store's numbers; "all", "everything" and "default" give them all.
-     */
-    private String info(List<byte[]> args) {
-        java.util.Set<String> asked = new java.util.HashSet<>();
-        for (int i = 1; i < args.size(); i++) {
-            asked.add(name(args.get(i)));
-        }
-        boolean all = asked.isEmpty() || asked.contains("all") || asked.contains("everything") || asked.contains("default");
-        var st = store.stats();
-        Runtime rt = Runtime.getRuntime();
-        long now = clock.millis();
-        StringBuilder sb = new StringBuilder();
-        java.util.function.Predicate<String> want = sec -> all || asked.contains(sec);
-        if (want.test("server")) {
-            section(sb, "Server", "redis_version:" + REDIS_VERSION, "rawio_version:1", "redis_mode:" + REDIS_MODE,
-                    "os:" + System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
-                            + System.getProperty("os.arch"), "arch_bits:64", "multiplexing_api:" + multiplexingApi,
-                    "process_id:" + ProcessHandle.current().pid(), "tcp_port:" + portForInfo(),
-                    "uptime_in_seconds:" + (now - startMs) / 1000, "uptime_in_days:" + (now - startMs) / 86_400_000);
-        }
-        if (want.test("clients")) {
-            section(sb, "Clients", "connected_clients:" + clients.all().get().size(), "blocked_clients:0");
-        }
-        if (want.test("memory")) {
-            long used = rt.totalMemory() - rt.freeMemory();
-            section(sb, "Memory", "used_memory:" + used, "used_memory_human:" + (used >> 20) + "M",
-                    "maxmemory:" + rt.maxMemory(), "maxmemory_policy:" + evictionPolicy(store), "rawio_cache_bytes:" + st.cacheBytes(),
-                    "rawio_index_bytes:" + st.indexBytes());
-        }
-        if (want.test("persistence")) {
-            section(sb, "Persistence", "loading:0", "rdb_changes_since_last_save:0", "aof_enabled:0",
-                    "rawio_durability:" + store.durability().name().toLowerCase(Locale.ROOT), "rawio_checkpoints:" + st.checkpoints(),
-                    "rawio_recovered_keys:" + st.recoveredKeys(), "rawio_open_ms:" + st.openMillis());
-        }
-        if (want.test("stats")) {
-            section(sb, "Stats", "total_connections_received:" + connectionsAccepted,
-                    "total_commands_processed:" + commandsRun, "keyspace_hits:" + st.hits(),
-                    "keyspace_misses:" + st.misses(), "evicted_keys:" + st.evictions(), "expired_keys:" + st.expired());
-        }
-        if (want.test("replication")) {
-            // A primary without replicas: clients that look for the primary (valkey-glide's standalone
-            // client) read role:master here.
-            section(sb, "Replication", "role:master", "connected_slaves:0", "master_failover_state:no-failover",
-                    "master_replid:" + cluster.myId(), "master_replid2:" + "0".repeat(40), "master_repl_offset:0",
-                    "second_repl_offset:-1", "repl_backlog_active:0", "repl_backlog_size:1048576",
-                    "repl_backlog_first_byte_offset:0", "repl_backlog_histlen:0");
-        }
-        if (want.test("cluster")) {
-            // The node answers CLUSTER as a cluster of one (ClusterCommands); cluster clients (redis-py's
-            // RedisCluster) read this line first and refuse a node that says 0.
-            section(sb, "Cluster", cluster.infoLines());
-        }
-        if (want.test("keyspace")) {
-            section(sb, "Keyspace", st.keys() > 0 ? "db0:keys=" + st.keys() + ",expires=" + store.keysWithExpiry() + ",avg_ttl=0" : null);
-        }
-        if (want.test("rawio")) {
-            section(sb, "rawio", "engine:" + store.engineName(), "slot_classes:" + store.classStats().size(),
-                    "slots:" + st.slots(), "value_bytes:" + st.valueBytes(), "bytes_written:" + st.bytesWritten(),
-                    "corruptions:" + st.corruptions(), "dram_hits:" + st.cacheHits(), "dram_misses:" + st.cacheMisses(),
-                    "failed:" + (store.isFailed() ? 1 : 0),
-                    "loop_rounds:" + rounds, "put_batches:" + putBatches,
-                    "held_set_waves:" + heldSetWaves, "cut_set_waves:" + cutSetWaves, "get_batches:" + getBatches,
-                    "ring_reads:" + ringReads.getAsLong(), "ring_fixed_reads:" + ringFixedReads.getAsLong(),
-                    "ring_rereads:" + ringRereads.getAsLong(),
-                    "direct_read_bytes:" + directReadBytes.getAsLong(),
-                    "landed_values:" + landedValues, "in_place_writes:" + store.inPlaceWrites(),
-                    "value_buffer_bytes:" + store.valueBuffers().heldBytes(),
-                    "store_batches_on_loop_ring:" + (storeOnLoopRing.getAsBoolean() ? 1 : 0),
-                    "loop_cpu_ms:" + loopCpuNanos() / 1_000_000, "loop_allocated_bytes:" + loopAllocatedBytes());
-        }
-        return sb.toString();
-    }
-
-    private static final java.lang.management.ThreadMXBean THREADS =
-            java.lang.management.ManagementFactory.getThreadMXBean();
-
-    /**
-     * CPU time of the thread that runs the commands (the loop's; INFO runs on it), or -1 when the JVM
-     * does not measure it: with total_commands_processed, CPU per request.
-     */
-    private static long loopCpuNanos() {
-        return THREADS.isCurrentThreadCpuTimeSupported() ? THREADS.getCurrentThreadCpuTime() : -1;
-    }
-
-    /** Heap bytes the loop's thread has allocated (the JVM's own count), or -1: heap bytes per request. */
-    private static long loopAllocatedBytes() {
-        return THREADS instanceof com.sun.management.ThreadMXBean t && t.isThreadAllocatedMemorySupported()
-                ? t.getCurrentThreadAllocatedBytes() : -1;
-    }
-
-    private int infoPort;
-    /** What INFO says as multiplexing_api: the loop's way of waiting (epoll, io_uring, threads). */
-    String multiplexingApi = "epoll";
-
-    /** The port INFO reports. */
-    void port(int port) {
-        infoPort = port;
-    }
-
-    /**
      * What INFO and CONFIG GET say as maxmemory-policy: noeviction for a store that refuses a write when
      * its ring is full, else rawio-fifo (or rawio-fifo-reinsert): each class is a ring written in order,
      * and a write takes the next slot, evicting the key written there longest ago.
@@ -408,22 +287,6 @@ final class Commands {
     /** The server's options and port, for CONFIG GET. */
     void configure(ServerOptions options, int port) {
         config = new ConfigCommands(ConfigCommands.values(options, port, evictionPolicy(store)));
-    }
-
-    private int portForInfo() {
-        return infoPort;
-    }
-
-    private static void section(StringBuilder sb, String title, String... lines) {
-        if (!sb.isEmpty()) {
-            sb.append("\r\n");
-        }
-        sb.append("# ").append(title).append("\r\n");
-        for (String l : lines) {
-            if (l != null) {
-                sb.append(l).append("\r\n");
-            }
-        }
     }
 
     /**

@@ -98,9 +98,9 @@ final class LoopCore {
             int port = address == null ? 0 : address.getPort();
             this.commands = new Commands(store, java.time.InstantSource.system(), options.password(),
                     new Commands.Clients(this::clients, this::kill), port, options.cluster());
-            commands.port(port);
+            commands.counters.port = port;
             commands.configure(options, port);
-            commands.multiplexingApi = api;
+            commands.counters.multiplexingApi = api;
             this.batcher = new RoundBatcher(store, commands, options.maxOutputBytes());
         } catch (NativeIoException | RuntimeException e) {
             Sockets.close(listenFd);
@@ -175,7 +175,7 @@ final class LoopCore {
     Connection open(int fd, long nowMs) {
         Session s = commands.newSession(text(Sockets.peerAddress(fd)), text(localAddressOf(fd)), nowMs);
         Connection c = new Connection(fd, options.maxQueryBytes(), s,
-                new ValueLanding(store.valueBuffers(), parser, () -> commands.landedValues++));
+                new ValueLanding(store.valueBuffers(), parser, () -> commands.counters.landedValues++));
         s.connection = c;
         connections.put(fd, c);
         return c;

@@ -142,7 +142,7 @@ final class RoundBatcher {
 
     /** Runs every parsed request of {@code connections}; replies go to each one's writer. */
     void run(List<Connection> connections) {
-        commands.rounds++;
+        commands.counters.rounds++;
         for (Connection c : connections) {
             c.waitsForDevice = false;
         }
@@ -239,7 +239,7 @@ final class RoundBatcher {
                     } while (r != null && plainSet(r) && commands.local(r.get(1)));
                     c.session.lastCommand = "set";
                     if (submitCutWave != null && setKeys.size() >= DURABLE_WAVE_SETS) {
-                        commands.cutSetWaves++;
+                        commands.counters.cutSetWaves++;
                         sets();
                         submitCutWave.run(); // its writes start before the pass's other connections run
                     }
@@ -334,7 +334,7 @@ final class RoundBatcher {
         setKeys.clear();
         setValues.clear();
         setOwners.clear();
-        commands.putBatches++;
+        commands.counters.putBatches++;
         if (putsInFlight >= MAX_PUTS_IN_FLIGHT) {
             store.onRing().awaitStarted(); // clients that keep sending SETs meet the device's pace here
         }
@@ -350,7 +350,7 @@ final class RoundBatcher {
         if (!wave.answered) {
             if (heldReady != null && largest < HOLD_BELOW) {
                 wave.hold();
-                commands.heldSetWaves++;
+                commands.counters.heldSetWaves++;
             } else {
                 try {
                     store.onRing().awaitStarted(); // large values, or a loop that holds no replies
@@ -417,7 +417,7 @@ final class RoundBatcher {
                 int to = Math.min(getKeys.size(), from + GET_BATCH);
                 List<LeaseResult> results;
                 try {
-                    commands.getBatches++;
+                    commands.counters.getBatches++;
                     results = store.getManyLeases(getKeys.subList(from, to));
                 } catch (IOException | RuntimeException e) {
                     for (int i = from; i < to; i++) {

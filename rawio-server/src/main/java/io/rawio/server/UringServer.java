@@ -153,7 +153,7 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
         core.io(this);
         Hooks hooks = new Hooks();
         this.receives = new UringReceives(sqes, b, hooks);
-        core.commands.directReadBytes = receives::directReadBytes;
+        core.commands.counters.directReadBytes = receives::directReadBytes;
         UringStoreReads sr = null;
         if (Boolean.parseBoolean(System.getProperty("rawio.uring.storeReads", "true")) && IoUring.supports(IORING_OP_READ)) {
             long budget = Long.getLong("rawio.uring.readBufferBytes", READ_BUFFER_BYTES);
@@ -162,10 +162,10 @@ public final class UringServer implements ServerLoop, LoopCore.Io {
             this.readBuffers = new ReadBuffers(budget, io.rawio.store.DeviceRead.ALIGNMENT, sr);
             this.gets = new RingGets(store, sr, readBuffers, DEVICE_REPLIES);
             core.batcher.deviceGets(gets);
-            core.commands.ringReads = () -> gets.reads;
+            core.commands.counters.ringReads = () -> gets.reads;
             UringStoreReads fixedCount = sr;
-            core.commands.ringFixedReads = () -> fixedCount.fixedReads;
-            core.commands.storeOnLoopRing = () -> storeOnRing;
+            core.commands.counters.ringFixedReads = () -> fixedCount.fixedReads;
+            core.commands.counters.storeOnLoopRing = () -> storeOnRing;
         } else {
             this.readBuffers = null;
             this.gets = null;

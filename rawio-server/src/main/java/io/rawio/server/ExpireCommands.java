@@ -96,9 +96,11 @@ final class ExpireCommands {
                 out.integer(0);
                 return;
             }
-            long current = ttl == -1 ? Long.MAX_VALUE : clock.millis() + ttl; // none: forever
+            // As Redis: a key without an expiry lives forever, so LT always sets one and GT never does
+            // (whatever the time, Long.MAX_VALUE too).
+            long current = clock.millis() + ttl;
             boolean has = ttl != -1;
-            if ((nx && has) || (xx && !has) || (gt && at <= current) || (lt && at >= current)) {
+            if ((nx && has) || (xx && !has) || (gt && (!has || at <= current)) || (lt && has && at >= current)) {
                 out.integer(0);
                 return;
             }

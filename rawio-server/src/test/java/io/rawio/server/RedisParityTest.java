@@ -158,6 +158,27 @@ class RedisParityTest {
     }
 
     /**
+     * A key without an expiry lives forever to GT and LT: LT always sets one, GT never, even at the largest
+     * time (found by sending the same random commands to both servers).
+     */
+    @Test
+    void gtAndLtTakeAKeyWithoutExpiryAsLivingForever() throws Exception {
+        script(new String[][] {
+            {"SET", "k", "v"}, {OK},
+            {"PEXPIREAT", "k", "9223372036854775807", "GT"}, {":0\r\n"},
+            {"TTL", "k"}, {":-1\r\n"},
+            {"PEXPIREAT", "k", "9223372036854775807", "LT"}, {":1\r\n"},
+            {"PEXPIREAT", "k", "9223372036854775807", "LT"}, {":0\r\n"},
+            {"PEXPIREAT", "k", "9223372036854775806", "LT"}, {":1\r\n"},
+            {"PEXPIREAT", "k", "9223372036854775807", "GT"}, {":1\r\n"},
+            {"PERSIST", "k"}, {":1\r\n"},
+            {"EXPIRE", "k", "100", "GT"}, {":0\r\n"},
+            {"EXPIRE", "k", "100", "LT"}, {":1\r\n"},
+            {"TTL", "k"}, {":100\r\n"},
+        });
+    }
+
+    /**
      * A key whose expiry passed leaves DBSIZE without anyone looking it up (the sweep drops it within a
      * few seconds, as Redis's active expiry does), and FLUSHALL leaves none behind.
      */

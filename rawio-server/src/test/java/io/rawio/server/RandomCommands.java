@@ -63,8 +63,13 @@ final class RandomCommands {
         return r.nextBoolean() ? number() : Integer.toString(100_000 + r.nextInt(400_000));
     }
 
+    /**
+     * An absolute expiry: far off, or one of {@link #NUMBERS} (invalid, or 0 and below: the key goes at once).
+     * Never a time just past, which would leave a key expired and not yet dropped: DBSIZE then depends on
+     * when each server's active expiry runs.
+     */
     private String at(boolean ms) {
-        return r.nextInt(4) == 0 ? number() : Long.toString(FAR * (ms ? 1000 : 1) + r.nextInt(1000));
+        return r.nextInt(4) == 0 ? NUMBERS[r.nextInt(NUMBERS.length)] : Long.toString(FAR * (ms ? 1000 : 1) + r.nextInt(1000));
     }
 
     private static <T> T pick(Random r, List<T> l) {
@@ -178,8 +183,8 @@ final class RandomCommands {
                     List.of("TIME", "x"), List.of("DBSIZE", "x"), List.of("QUITX"), List.of("KEYS"), List.of("RANDOMKEY", "x"),
                     List.of("SCAN", "x"), List.of("SCAN", "0", "COUNT", "0"), List.of("SCAN", "0", "MATCH"),
                     List.of("SCAN", "0", "TYPE"), List.of("SCAN", "0", "COUNT", "-1"))));
-            case 27 -> a.addAll(List.of("GETEX", key(), "EX", "10", "PX", "10"));
-            default -> a.addAll(List.of("SET", key(), value(), "EX", "10", "PX", "10"));
+            case 27 -> a.addAll(List.of("GETEX", key(), "EX", "100000", "PX", "100000000")); // the last one counts
+            default -> a.addAll(List.of("SET", key(), value(), "EX", "100000", "PX", "100000000"));
         }
         return a;
     }

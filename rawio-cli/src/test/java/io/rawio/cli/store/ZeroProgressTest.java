@@ -36,7 +36,7 @@ class ZeroProgressTest {
         }
         String[] lines = out.toString().split("\n");
         assertEquals(10, lines.length, out.toString()); // seconds 1-9, then the end
-        assertTrue(lines[0].startsWith("rawio serve: writing zeros: 10 GiB of 100 GiB (10%), 1.0 s"), lines[0]);
-        assertTrue(lines[9].startsWith("rawio serve: writing zeros: 100 GiB of 100 GiB (100%), 10.0 s"), lines[9]);
+        assertTrue(lines[0].startsWith("rawio serve: writing zeros: 10g of 100g (10%), 1.0 s"), lines[0]);
+        assertTrue(lines[9].startsWith("rawio serve: writing zeros: 100g of 100g (100%), 10.0 s"), lines[9]);
     }
 }

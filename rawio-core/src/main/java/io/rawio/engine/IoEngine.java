@@ -175,7 +175,8 @@ public interface IoEngine extends AutoCloseable {
 
     /**
      * The calling thread does no more I/O on this engine: what the engine keeps for it (an io_uring
-     * ring) is released now, by that thread, not when the engine closes. A ring set up SINGLE_ISSUER
+     * ring, an AIO context, aiocbs) is released now, by that thread, not when the engine closes; a server
+     * whose connections each have a thread calls it as each ends. A ring set up SINGLE_ISSUER
      * unregisters its files only from the thread that owns it; from any other, its references to the
      * files (and so their flocks) outlive the engine's close until the kernel's own teardown. A later
      * batch on this thread sets up what it needs again. Call it with no batch of the thread's started.

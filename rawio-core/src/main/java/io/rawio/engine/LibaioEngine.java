@@ -342,6 +342,27 @@ public final class LibaioEngine extends AbstractIoEngine {
         }
     }
 
+    /**
+     * The calling thread's AIO context goes now ({@code io_destroy}), not when the engine closes: a
+     * server's connection thread ends, and every context left behind holds its share of the system's
+     * {@code fs.aio-max-nr} until then.
+     */
+    @Override
+    public void releaseThread() {
+        if (isClosed()) {
+            return; // closed with the engine
+        }
+        Context c = local.get();
+        if (c != null) {
+            drop(c);
+        }
+    }
+
+    /** Contexts of threads that ran batches and still hold one, for tests. */
+    int threadContexts() {
+        return contexts.size();
+    }
+
     /** Forgets a thread's context: io_destroy waits for what it still has in flight. */
     private void drop(Context c) {
         contexts.remove(c);

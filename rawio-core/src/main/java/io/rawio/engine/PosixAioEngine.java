@@ -223,6 +223,29 @@ public final class PosixAioEngine extends AbstractIoEngine {
         }
     }
 
+    /**
+     * The calling thread's aiocbs go now (after what they still have queued), not when the engine closes:
+     * a server's connection thread ends, and each context left behind is memory held until then.
+     */
+    @Override
+    public void releaseThread() {
+        if (isClosed()) {
+            return; // closed with the engine
+        }
+        Context c = local.get();
+        if (c != null) {
+            local.remove();
+            if (contexts.remove(c)) {
+                c.close(); // else the engine's close closed it already
+            }
+        }
+    }
+
+    /** Contexts of threads that ran batches and still hold one, for tests. */
+    int threadContexts() {
+        return contexts.size();
+    }
+
     @Override
     public void close() {
         if (isClosed()) {

@@ -552,6 +552,18 @@ public final class UringCmdEngine extends AbstractIoEngine {
         rings.drop(r);
     }
 
+    /** The calling thread's ring goes now, not when the engine closes (its descriptor with it). */
+    @Override
+    public void releaseThread() {
+        if (isClosed()) {
+            return; // closed with the engine
+        }
+        Ring r = rings.current();
+        if (r != null) {
+            rings.drop(r);
+        }
+    }
+
     @Override
     public void close() {
         if (isClosed()) {

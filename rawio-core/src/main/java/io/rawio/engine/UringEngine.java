@@ -518,7 +518,7 @@ public final class UringEngine extends AbstractIoEngine {
     }
 
     /** For tests: {@code s}, an io_uring_enter's return, as {@link #enterOutcome} changes it. */
-    private int entered(int s) {
+    int entered(int s) {
         java.util.function.IntUnaryOperator f = enterOutcome;
         return f == null ? s : f.applyAsInt(s);
     }

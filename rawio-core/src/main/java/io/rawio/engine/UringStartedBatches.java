@@ -147,6 +147,7 @@ final class UringStartedBatches {
         if (failed != 0) {
             int errno = failed;
             failed = 0;
+            awaitKernel();
             abandon(errno);
         }
     }
@@ -171,9 +172,10 @@ final class UringStartedBatches {
                 continue;
             }
             idle = 0;
-            int s = r.uring.submitAndWait(1);
+            int s = engine.entered(r.uring.submitAndWait(1));
             engine.countSyscall();
             if (UringEngine.ringFailed(s)) {
+                awaitKernel();
                 abandon(s);
                 return;
             }
@@ -270,7 +272,7 @@ final class UringStartedBatches {
             long sqe = r.uring.nextSqeOffset();
             if (sqe < 0) {
                 // The ring's submission queue is full (the owner's requests and ours): hand it over.
-                int s = r.uring.submitAndWait(0);
+                int s = engine.entered(r.uring.submitAndWait(0));
                 engine.countSyscall();
                 run.progress.retry(i); // issued again below, or from the next run()
                 if (UringEngine.ringFailed(s)) {
@@ -317,6 +319,37 @@ final class UringStartedBatches {
             }
         }
         run.done.accept(thrown);
+    }
+
+    /**
+     * After an io_uring_enter of the ring failed: waits, {@link UringEngine#FAILED_RING_WAIT_NANOS} at most,
+     * for the operations the kernel already took (an enter may fail after taking some SQEs), reaping the ring
+     * and settling what completes, nothing issued. Until they complete the kernel may still read or fill their
+     * buffers, which {@link #abandon} would hand back to their owners. Stops early when the kernel refuses the
+     * ring's enters too.
+     */
+    private void awaitKernel() {
+        long deadline = System.nanoTime() + UringEngine.FAILED_RING_WAIT_NANOS;
+        boolean refused = false;
+        while (true) {
+            r.uring.reap(r.reaper); // ours are kept; the owner's go to its others
+            for (int k = 0; k < kept; k++) {
+                settle(runs[(int) (keptData[k] >>> 32) - 1], (int) keptData[k], keptRes[k]);
+            }
+            kept = 0;
+            long left = deadline - System.nanoTime();
+            if (refused || inflightAll() == 0 || left <= 0) {
+                return;
+            }
+            int s = r.uring.canWaitWithTimeout()
+                    ? r.uring.submitAndWait(1, Math.min(left, 50_000_000L))
+                    : r.uring.submitAndGetEvents();
+            engine.countSyscall();
+            if (!r.uring.canWaitWithTimeout()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L); // no timed wait before 5.11
+            }
+            refused = UringEngine.ringFailed(s) && s != -Errno.ETIME; // what was reaped is settled first
+        }
     }
 
     /**

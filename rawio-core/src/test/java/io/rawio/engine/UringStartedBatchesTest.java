@@ -282,6 +282,48 @@ class UringStartedBatchesTest {
     }
 
     /**
+     * An io_uring_enter that fails after the kernel took some SQEs: the started batch's operations the kernel
+     * took are waited for and keep their own results (their buffers are the kernel's until then), and only
+     * those never issued end with the error.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void aFailedEnterWaitsForWhatTheKernelTookBeforeTheStartedBatchEnds() throws IOException {
+        int n = 8;
+        try (Shared s = Shared.open(dir.resolve("e"), 4, (long) n * BLOCK)) {
+            UringEngine engine = (UringEngine) s.engine();
+            IoBatch batch = writes(s.file(), s.arena(), n, new ArrayList<>());
+            AtomicInteger dones = new AtomicInteger();
+            AtomicReference<RuntimeException> thrown = new AtomicReference<>();
+            engine.start(batch, t -> {
+                dones.incrementAndGet();
+                thrown.set(t);
+            });
+            AtomicInteger enters = new AtomicInteger();
+            // The first enter submits what the batch issued, then reports EFAULT.
+            engine.enterOutcome = r -> enters.getAndIncrement() == 0 ? -io.rawio.nativeio.Errno.EFAULT : r;
+            try {
+                engine.awaitStarted();
+            } finally {
+                engine.enterOutcome = null;
+            }
+            assertEquals(1, dones.get());
+            assertTrue(thrown.get() != null && thrown.get().getMessage().contains("EFAULT"), String.valueOf(thrown.get()));
+            int took = 0;
+            while (took < n && batch.result(took) == BLOCK) {
+                took++;
+            }
+            assertTrue(took > 0, "the writes the kernel took keep their results: " + batch.result(0));
+            for (int i = took; i <= n; i++) { // issued and not taken: the error; never issued: no result
+                long r = batch.result(i);
+                assertTrue(r == -io.rawio.nativeio.Errno.EFAULT || r == IoBatch.NOT_EXECUTED, "op " + i + ": " + r);
+            }
+            assertWritten(engine, s.file(), s.arena(), took);
+            engine.unshareRing();
+        }
+    }
+
+    /**
      * A ring that fails ends its started batches with the error, once, and starts none after; the
      * completions of their operations that come later are dropped (never handed to the owner, never
      * taken for another batch's), while the owner's own still reach it.

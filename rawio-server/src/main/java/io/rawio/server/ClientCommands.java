@@ -227,7 +227,7 @@ final class ClientCommands {
     private void list(List<byte[]> args, ReplyWriter out) {
         int n = args.size();
         boolean normal = true;
-        java.util.Set<Long> ids = null;
+        List<Long> ids = null;
         if (n > 2) {
             String opt = Commands.name(args.get(2));
             if (opt.equals("type") && n == 4) {
@@ -239,14 +239,14 @@ final class ClientCommands {
                 }
                 normal = type.equals("normal");
             } else if (opt.equals("id") && n >= 4) {
-                ids = new java.util.HashSet<>();
+                ids = new java.util.ArrayList<>();
                 for (int i = 3; i < n; i++) {
                     Long id = Commands.integer(args.get(i));
-                    if (id == null || id <= 0) {
+                    if (id == null) {
                         out.error("ERR Invalid client ID");
                         return;
                     }
-                    ids.add(id);
+                    ids.add(id); // 0 or below is no client's (Redis 7.0: listed as none)
                 }
             } else {
                 out.error("ERR syntax error");
@@ -255,9 +255,24 @@ final class ClientCommands {
         }
         StringBuilder sb = new StringBuilder();
         long now = clock.millis();
-        for (Session s : clients.all().get()) {
-            if (normal && (ids == null || ids.contains(s.id))) {
-                sb.append(line(s, now)).append('\n');
+        List<Session> all = clients.all().get();
+        if (ids == null) {
+            for (Session s : all) {
+                if (normal) {
+                    sb.append(line(s, now)).append('\n');
+                }
+            }
+        } else {
+            // As Redis 7.0: each id in the order given, a client as often as its id is.
+            java.util.Map<Long, Session> byId = new java.util.HashMap<>();
+            for (Session s : all) {
+                byId.put(s.id, s);
+            }
+            for (long id : ids) {
+                Session s = byId.get(id);
+                if (s != null) {
+                    sb.append(line(s, now)).append('\n');
+                }
             }
         }
         out.verbatim(sb.toString());

@@ -48,8 +48,10 @@ final class ConfigCommands {
         switch (sub) {
             case "get" -> get(args, out);
             case "set", "resetstat", "rewrite" -> {
-                if (sub.equals("set") && n % 2 != 0) {
+                if (sub.equals("set") && n < 4) {
                     Commands.wrongArgs(out, "config|set");
+                } else if (sub.equals("set") && n % 2 != 0) {
+                    out.error("ERR syntax error"); // a name without its value (Redis 7 takes several pairs)
                 } else {
                     out.error("ERR CONFIG " + sub.toUpperCase(Locale.ROOT) + " is not supported: the server is"
                             + " configured by its command line");

@@ -91,15 +91,14 @@ final class ExpireCommands {
         long at = when.getAsLong();
         byte[] key = args.get(1);
         if (nx || xx || gt || lt) {
-            long ttl = store.ttlMillis(key); // -2 absent, -1 no expiry
-            if (ttl == -2) {
+            long current = store.expiresAtMillis(key); // -1 absent, 0 no expiry
+            if (current == -1) {
                 out.integer(0);
                 return;
             }
             // As Redis: a key without an expiry lives forever, so LT always sets one and GT never does
             // (whatever the time, Long.MAX_VALUE too).
-            long current = clock.millis() + ttl;
-            boolean has = ttl != -1;
+            boolean has = current != 0;
             if ((nx && has) || (xx && !has) || (gt && (!has || at <= current)) || (lt && has && at >= current)) {
                 out.integer(0);
                 return;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -218,19 +219,32 @@ class RedisParityTest {
             {"CLIENT", "LIST", "x"}, {SYNTAX},
             {"CLIENT", "LIST", "TYPE", "master"}, {"$0\r\n\r\n"},
             {"CLIENT", "LIST", "TYPE", "x"}, {"-ERR Unknown client type 'x'\r\n"},
-            {"CLIENT", "LIST", "ID", "0"}, {"-ERR Invalid client ID\r\n"},
+            {"CLIENT", "LIST", "ID", "0"}, {"$0\r\n\r\n"},
+            {"CLIENT", "LIST", "ID", "-3"}, {"$0\r\n\r\n"},
+            {"CLIENT", "LIST", "ID", "x"}, {"-ERR Invalid client ID\r\n"},
             {"CLIENT", "LIST", "ID", "999999"}, {"$0\r\n\r\n"},
+            {"CONFIG", "SET", "timeout"}, {wrongArgs("config|set")},
+            {"CONFIG", "SET", "a", "b", "c"}, {SYNTAX},
             {"PING"}, {"+PONG\r\n"},
         });
     }
 
-    /** CLIENT LIST TYPE normal and ID list this connection. */
+    /**
+     * CLIENT LIST TYPE normal and ID list this connection; ID lists the clients in the order of the ids
+     * given, one as often as its id is (redis-server 7.0).
+     */
     @Test
     void clientListFilters() throws Exception {
         String id = c.call("CLIENT", "ID").substring(1).strip();
         assertTrue(c.call("CLIENT", "LIST", "TYPE", "normal").contains("id=" + id + " "));
         String mine = c.call("CLIENT", "LIST", "ID", id, "424242");
         assertTrue(mine.contains("id=" + id + " ") && mine.lines().filter(l -> l.startsWith("id=")).count() == 1, mine);
+        try (RespClient other = new RespClient(running.server.address())) {
+            String otherId = other.call("CLIENT", "ID").substring(1).strip();
+            String both = c.call("CLIENT", "LIST", "ID", otherId, id, otherId);
+            assertEquals(List.of(otherId, id, otherId), both.lines().filter(l -> l.startsWith("id="))
+                    .map(l -> l.substring(l.indexOf("id=") + 3, l.indexOf(' ', l.indexOf("id=")))).toList(), both);
+        }
     }
 
     /** CONFIG GET of a plain name answers with the name as sent; the server's own settings are there. */

@@ -293,6 +293,16 @@ final class RingState {
         }
     }
 
+    /** When the key expires (ms since the epoch), 0 when it has no expiry, -1 when it is absent or expired. */
+    long expiresAtMillis(byte[] key) {
+        lock.lock();
+        try {
+            return liveEntry(key) < 0 ? -1 : expiries.of(key);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The length of the key's value, or -1 when the key is absent or expired. */
     long valueLength(byte[] key) {
         lock.lock();

@@ -253,6 +253,15 @@ public final class SlotStore implements AutoCloseable {
     }
 
     /**
+     * When the key expires, in milliseconds since the epoch: 0 when it has no expiry, -1 when it is absent.
+     * The time itself, not rebuilt from {@link #ttlMillis} and a second reading of the clock (Redis's
+     * EXPIRE GT and LT compare with it).
+     */
+    public long expiresAtMillis(byte[] key) {
+        return gate.get(() -> ring.expiresAtMillis(key));
+    }
+
+    /**
      * Milliseconds until the key expires: -1 when it has no expiry, -2 when it is absent (Redis's PTTL).
      */
     public long ttlMillis(byte[] key) {

@@ -150,12 +150,16 @@ class SlotClassesStoreTest {
         assertEquals(1_000, s.ttlMillis(key("short")));
         assertEquals(-1, s.ttlMillis(key("forever")));
         assertEquals(-2, s.ttlMillis(key("absent")));
+        assertEquals(now + 1_000, s.expiresAtMillis(key("short")), "the time as set, not rebuilt from the clock");
+        assertEquals(0, s.expiresAtMillis(key("forever")));
+        assertEquals(-1, s.expiresAtMillis(key("absent")));
         assertTrue(s.checkpoint());
         clock.ms.addAndGet(1_000);
         assertNull(s.get(key("short")), "expired at its expiry time");
         assertFalse(s.contains(key("short")));
         assertEquals(Set.of("long", "forever"), names(s.keys().stream().map(SlotStore.KeyInfo::key).toList()));
         assertEquals(-2, s.ttlMillis(key("short")));
+        assertEquals(-1, s.expiresAtMillis(key("short")), "an expired key is absent");
         assertTrue(s.stats().expired() >= 1);
         if (how.equals("close")) {
             s.close();

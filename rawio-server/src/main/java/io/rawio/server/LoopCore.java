@@ -323,8 +323,29 @@ final class LoopCore {
 
     // ------------------------------------------------------------------ the sweep
 
-    /** Keys with an expiry the sweep looks at each second for expired ones ({@link SlotStore#dropExpired}). */
+    /**
+     * Entries of the store's expiry table one {@link SlotStore#dropExpired} call looks at (the table holds
+     * two to four entries for each key with an expiry).
+     */
     static final int EXPIRY_VISIT = 65_536;
+    /** The most one sweep spends dropping expired keys while many are found (Redis: 25 ms of each 100). */
+    static final long EXPIRY_BUDGET_NANOS = 25_000_000L;
+
+    /**
+     * Drops expired keys nobody looked up: {@code visit} entries at a time, and on while one in 64 or more of
+     * them held an expired key (a few percent of the keys there), until {@code budgetNanos} is spent (as Redis's active expiry goes on while
+     * it finds many). Returns how many were dropped.
+     */
+    static long sweepExpired(SlotStore store, int visit, long budgetNanos) {
+        long deadline = System.nanoTime() + budgetNanos;
+        long total = 0;
+        int dropped;
+        do {
+            dropped = store.dropExpired(visit);
+            total += dropped;
+        } while (dropped >= Math.max(1, visit / 64) && System.nanoTime() - deadline < 0);
+        return total;
+    }
 
     /**
      * Once a second: closes connections idle past the idle timeout (nothing received or sent for that long,
@@ -338,7 +359,7 @@ final class LoopCore {
         }
         lastIdleCheckMs = nowMs;
         try {
-            store.dropExpired(EXPIRY_VISIT);
+            sweepExpired(store, EXPIRY_VISIT, EXPIRY_BUDGET_NANOS);
         } catch (IllegalStateException closed) {
             // the server is stopping and closed the store (the threads loop's sweeper may come late)
         }

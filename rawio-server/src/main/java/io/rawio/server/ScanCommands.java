@@ -141,10 +141,8 @@ final class ScanCommands {
             }
             cursor = page.cursor();
         }
-        if (store.keyCount() == 0 || Long.compareUnsigned(cursor, 0xffffffffL) > 0) {
-            // As Redis: a scan of an empty database ends at once. A cursor past the index's 32 bits was
-            // never handed out: the scan it names is over.
-            out.nullBulk();
+        if (store.keyCount() == 0) {
+            out.nullBulk(); // no key at all
             return;
         }
         // Sparse: walk from the start until a key turns up.

@@ -243,7 +243,7 @@ class RedisRepliesTest {
             {"CONFIG", "GET"}, {wrongArgs("config|get")},
             {"CONFIG", "FOO"}, {"-ERR unknown subcommand 'FOO'. Try CONFIG HELP.\r\n"},
             {"CONFIG", "SET", "timeout"}, {wrongArgs("config|set")},
-            {"CONFIG", "SET", "timeout", "0", "save"}, {wrongArgs("config|set")},
+            {"CONFIG", "SET", "timeout", "0", "save"}, {"-ERR syntax error\r\n"}, // a name short of its value
             {"CONFIG", "RESETSTAT", "x"}, {wrongArgs("config|resetstat")},
             {"CONFIG", "get", "timeout"}, {"*2\r\n" + bulk("timeout") + bulk("0")},
             {"CONFIG", "GET", "appendonly", "save"}, {"*4\r\n" + bulk("appendonly") + bulk("no") + bulk("save") + bulk("")},

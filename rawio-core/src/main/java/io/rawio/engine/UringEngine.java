@@ -260,7 +260,7 @@ public final class UringEngine extends AbstractIoEngine {
             syscalls.increment();
             if (ringFailed(s)) {
                 awaitKernel(r, batch);
-                rings.drop(r);
+                dropFailed(r);
                 return;
             }
             reaper(r).batch = batch;
@@ -485,6 +485,17 @@ public final class UringEngine extends AbstractIoEngine {
             }
         }
         // The ring's state is unknown: drop it; the thread gets a new one on its next batch.
+        dropFailed(r);
+    }
+
+    /**
+     * Drops a thread's failed ring; on a shared ring, the batches the thread started there wait first for
+     * what the kernel took of theirs ({@link UringStartedBatches#awaitKernel}), then end with the error.
+     */
+    private void dropFailed(UringEngineRing r) {
+        if (r.started != null && r.started.inFlight() > 0) {
+            r.started.awaitKernel();
+        }
         rings.drop(r);
     }
 

@@ -328,7 +328,7 @@ final class UringStartedBatches {
      * buffers, which {@link #abandon} would hand back to their owners. Stops early when the kernel refuses the
      * ring's enters too.
      */
-    private void awaitKernel() {
+    void awaitKernel() {
         long deadline = System.nanoTime() + UringEngine.FAILED_RING_WAIT_NANOS;
         boolean refused = false;
         while (true) {
@@ -365,13 +365,16 @@ final class UringStartedBatches {
             if (run == null) {
                 continue;
             }
+            boolean failedHere = false;
             for (int i = 0; i < run.next; i++) {
                 if (run.batch.result(i) == IoBatch.NOT_EXECUTED) {
                     run.progress.complete(run.batch, i, errno);
+                    failedHere = true;
                 }
             }
             run.inflight = 0;
-            if (run.thrown == null && run.progress.completed() < run.batch.size()) {
+            // Told as failed when an operation got the error here, even if that completed the batch.
+            if (run.thrown == null && (failedHere || run.progress.completed() < run.batch.size())) {
                 run.thrown = new IllegalStateException("the io_uring ring failed: " + Errno.name(-errno));
             }
             if (runs[slot] == run) {

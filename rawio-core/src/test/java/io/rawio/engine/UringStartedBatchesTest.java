@@ -324,6 +324,46 @@ class UringStartedBatchesTest {
     }
 
     /**
+     * A batch run on the shared ring whose enter fails drops the ring: the batches started there first wait
+     * for what the kernel took of theirs (their buffers are the kernel's until then), which keeps its results.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void aFailedBatchRunOnTheSharedRingWaitsForTheStartedOnesBeforeItDropsTheRing() throws IOException {
+        int n = 4;
+        try (Shared s = Shared.open(dir.resolve("d"), 8, (long) (n + 1) * BLOCK)) {
+            UringEngine engine = (UringEngine) s.engine();
+            IoBatch started = writes(s.file(), s.arena(), n, new ArrayList<>());
+            AtomicInteger dones = new AtomicInteger();
+            AtomicReference<RuntimeException> thrown = new AtomicReference<>();
+            engine.start(started, t -> {
+                dones.incrementAndGet();
+                thrown.set(t);
+            });
+            IoBatch read = new IoBatch(1);
+            read.read(s.file(), (long) n * BLOCK, s.arena().allocate(BLOCK, BLOCK));
+            AtomicInteger enters = new AtomicInteger();
+            // The read's enter submits the started writes' SQEs with its own, then reports EFAULT.
+            engine.enterOutcome = r -> enters.getAndIncrement() == 0 ? -io.rawio.nativeio.Errno.EFAULT : r;
+            try {
+                engine.execute(read);
+            } finally {
+                engine.enterOutcome = null;
+            }
+            assertEquals(1, dones.get(), "the started batch ended with the ring");
+            for (int i = 0; i < n; i++) {
+                assertEquals(BLOCK, started.result(i), "write " + i + " was in the kernel: its own result");
+            }
+            long sync = started.result(n);
+            assertTrue(sync == -io.rawio.nativeio.Errno.EIO || sync == IoBatch.NOT_EXECUTED || sync == 0, "sync: " + sync);
+            if (sync != 0) {
+                assertTrue(thrown.get() != null, "a batch an operation of which failed is told so");
+            }
+            assertWritten(engine, s.file(), s.arena(), n);
+        }
+    }
+
+    /**
      * A ring that fails ends its started batches with the error, once, and starts none after; the
      * completions of their operations that come later are dropped (never handed to the owner, never
      * taken for another batch's), while the owner's own still reach it.

@@ -10,7 +10,8 @@ import java.util.Map;
  * an expiry have an entry, so a store without expiries pays one size check per lookup.
  *
  * <p>The entries are an open-addressing table (linear probing, at most half full, backward-shift
- * deletion, the index's hash and home slots): two arrays, no object per entry. A checkpoint's snapshot
+ * deletion, the index's hash; the home entry from its low bits, see {@link #home}): two arrays, no object
+ * per entry. A checkpoint's snapshot
  * copies them under the ring state's lock ({@link #copy()}), and two array clones cost a fraction of
  * rebuilding a hash map of boxed entries, as the memory does (12 bytes an entry, 24-48 a key while
  * the table grows; it halves once under an eighth full).
@@ -140,10 +141,35 @@ final class Expiries {
         at = new long[capacity];
     }
 
+    /**
+     * A key's home entry: the low bits of its hash. Not the top bits the key index uses: the sweep
+     * ({@link #expiredFrom}) empties the table in entry order, so the keys left sit in the entries it has
+     * not reached yet, and halving the table keeps top-bit homes in order, packing those keys into a
+     * quarter of the room they had until their probe runs join (a sweep of a million keys that expired
+     * together then took seconds a call). Low bits fold the two halves onto each other instead, and the
+     * keys left stay as sparse as they were.
+     */
+    private static int home(byte[] key, int capacity) {
+        return KeyIndex.hash(key) & (capacity - 1);
+    }
+
+    /** The longest run of occupied entries (what a lookup may have to walk), for tests. */
+    int longestRun() {
+        int longest = 0;
+        int run = 0;
+        for (int pass = 0; pass < 2; pass++) { // twice round: a run may wrap past the end
+            for (byte[] k : keys) {
+                run = k == null ? 0 : run + 1;
+                longest = Math.max(longest, Math.min(run, keys.length));
+            }
+        }
+        return longest;
+    }
+
     /** The entry of {@code key}, or -1. */
     private int find(byte[] key) {
         int mask = keys.length - 1;
-        for (int i = KeyIndex.home(KeyIndex.hash(key), keys.length); ; i = (i + 1) & mask) {
+        for (int i = home(key, keys.length); ; i = (i + 1) & mask) {
             byte[] k = keys[i];
             if (k == null) {
                 return -1;
@@ -163,7 +189,7 @@ final class Expiries {
             rehash(keys.length * 2);
         }
         int mask = keys.length - 1;
-        int i = KeyIndex.home(KeyIndex.hash(key), keys.length);
+        int i = home(key, keys.length);
         while (keys[i] != null) {
             if (Arrays.equals(keys[i], key)) {
                 at[i] = expiryMs;
@@ -183,7 +209,7 @@ final class Expiries {
         // Backward-shift deletion: move later members of the probe run into the hole.
         int hole = e;
         for (int i = (e + 1) & mask; keys[i] != null; i = (i + 1) & mask) {
-            if (KeyIndex.movesIntoHole(hole, i, KeyIndex.home(KeyIndex.hash(keys[i]), keys.length))) {
+            if (KeyIndex.movesIntoHole(hole, i, home(keys[i], keys.length))) {
                 keys[hole] = keys[i];
                 at[hole] = at[i];
                 keys[i] = null;
@@ -198,7 +224,11 @@ final class Expiries {
         allocate(capacity);
         for (int j = 0; j < k.length; j++) {
             if (k[j] != null) {
-                int i = KeyIndex.freeEntry(keys, k[j]);
+                int mask = capacity - 1;
+                int i = home(k[j], capacity);
+                while (keys[i] != null) {
+                    i = (i + 1) & mask;
+                }
                 keys[i] = k[j];
                 at[i] = t[j];
             }

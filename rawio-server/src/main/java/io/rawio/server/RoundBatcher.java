@@ -204,13 +204,15 @@ final class RoundBatcher {
                             }
                             if (started == DeviceGets.Start.ABSENT) {
                                 c.out.nullBulk();
+                                answered++;
                             } else if (started == DeviceGets.Start.ELSEWHERE) {
-                                toDevice = true;
+                                toDevice = true; // counted with the getMany's keys (gets)
                                 getKeys.add(key);
                                 getOwners.add(c);
                                 deferred += Math.max(0, store.valueLength(key));
+                            } else {
+                                answered++; // read on the loop's ring
                             }
-                            answered++;
                         } else {
                             toDevice = true;
                             getKeys.add(key);

@@ -226,6 +226,12 @@ class RingGetsTest {
                     }, r -> Thread.ofPlatform().start(r)));
                 }
                 CompletableFuture.allOf(all.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+                try (RespClient c = new RespClient(rs.server.address())) {
+                    c.send("INFO", "stats");
+                    String stats = c.reply();
+                    assertTrue(stats.contains("total_commands_processed:" + (keys + 8 * 5 * 30) + "\r\n"),
+                            "each GET counted once, those read the other way too: " + stats);
+                }
             }
         });
     }

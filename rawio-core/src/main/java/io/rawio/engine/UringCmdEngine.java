@@ -534,11 +534,7 @@ public final class UringCmdEngine extends AbstractIoEngine {
         r.uring.reap(r);
         long deadline = System.nanoTime() + UringEngine.FAILED_RING_WAIT_NANOS;
         while (r.inflight > 0 && System.nanoTime() < deadline) {
-            boolean timed = r.uring.canWaitWithTimeout();
-            int s = timed ? r.uring.submitAndWait(1, 50_000_000L) : r.uring.submitAndGetEvents();
-            if (!timed) {
-                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
-            }
+            int s = UringEngine.awaitOnce(r.uring, deadline - System.nanoTime());
             r.uring.reap(r);
             if (UringEngine.ringFailed(s) && s != -io.rawio.nativeio.Errno.ETIME) {
                 break; // the kernel refuses the ring's enters too: nothing more can be learnt

@@ -514,18 +514,27 @@ public final class UringEngine extends AbstractIoEngine {
             if (left <= 0) {
                 return;
             }
-            int s = r.uring.canWaitWithTimeout()
-                    ? r.uring.submitAndWait(1, Math.min(left, 50_000_000L))
-                    : r.uring.submitAndGetEvents();
+            int s = awaitOnce(r.uring, left);
             syscalls.increment();
-            if (!r.uring.canWaitWithTimeout()) {
-                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L); // no timed wait before 5.11
-            }
             reap(r, batch);
             if (ringFailed(s) && s != -Errno.ETIME) {
                 return;
             }
         }
+    }
+
+    /**
+     * One wait of a failed ring for what the kernel still holds: an enter that waits 50 ms at most (and
+     * {@code left} ns), or before Linux 5.11, which has no timed wait, an enter and a 1 ms pause. Returns the
+     * enter's result.
+     */
+    static int awaitOnce(io.rawio.uring.IoUring uring, long left) {
+        if (uring.canWaitWithTimeout()) {
+            return uring.submitAndWait(1, Math.min(left, 50_000_000L));
+        }
+        int s = uring.submitAndGetEvents();
+        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
+        return s;
     }
 
     /** For tests: {@code s}, an io_uring_enter's return, as {@link #enterOutcome} changes it. */

@@ -341,13 +341,8 @@ final class UringStartedBatches {
             if (refused || inflightAll() == 0 || left <= 0) {
                 return;
             }
-            int s = r.uring.canWaitWithTimeout()
-                    ? r.uring.submitAndWait(1, Math.min(left, 50_000_000L))
-                    : r.uring.submitAndGetEvents();
+            int s = UringEngine.awaitOnce(r.uring, left);
             engine.countSyscall();
-            if (!r.uring.canWaitWithTimeout()) {
-                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L); // no timed wait before 5.11
-            }
             refused = UringEngine.ringFailed(s) && s != -Errno.ETIME; // what was reaped is settled first
         }
     }

@@ -96,6 +96,17 @@ final class RandomCommands {
         return m;
     }
 
+    /** Option {@code o} of SET or GETEX, and its time when it takes one. */
+    private void option(List<String> a, String o) {
+        a.add(o);
+        switch (o) {
+            case "EX", "PX" -> a.add(seconds());
+            case "EXAT" -> a.add(at(false));
+            case "PXAT" -> a.add(at(true));
+            default -> { }
+        }
+    }
+
     private List<String> command() {
         List<String> a = new ArrayList<>();
         int c = r.nextInt(29);
@@ -103,14 +114,7 @@ final class RandomCommands {
             case 0, 1, 2, 3, 4 -> {
                 a.addAll(List.of("SET", key(), value()));
                 for (int i = pick(r, List.of(0, 0, 1, 1, 2, 3)); i > 0; i--) {
-                    String o = pick(r, List.of("NX", "XX", "GET", "KEEPTTL", "EX", "PX", "EXAT", "PXAT", "nx", "get", "FOO"));
-                    a.add(o);
-                    switch (o) {
-                        case "EX", "PX" -> a.add(seconds());
-                        case "EXAT" -> a.add(at(false));
-                        case "PXAT" -> a.add(at(true));
-                        default -> { }
-                    }
+                    option(a, pick(r, List.of("NX", "XX", "GET", "KEEPTTL", "EX", "PX", "EXAT", "PXAT", "nx", "get", "FOO")));
                 }
             }
             case 5, 6, 7 -> {
@@ -120,14 +124,7 @@ final class RandomCommands {
             case 9 -> {
                 a.addAll(List.of("GETEX", key()));
                 for (int i = pick(r, List.of(0, 1, 1, 2)); i > 0; i--) {
-                    String o = pick(r, List.of("PERSIST", "EX", "PX", "EXAT", "PXAT", "FOO"));
-                    a.add(o);
-                    switch (o) {
-                        case "EX", "PX" -> a.add(seconds());
-                        case "EXAT" -> a.add(at(false));
-                        case "PXAT" -> a.add(at(true));
-                        default -> { }
-                    }
+                    option(a, pick(r, List.of("PERSIST", "EX", "PX", "EXAT", "PXAT", "FOO")));
                 }
             }
             case 10 -> a.addAll(List.of("SETNX", key(), value()));

@@ -247,7 +247,7 @@ public final class ServeCommand implements Callable<Integer> {
                 long bytes = StoreCommand.parseSize("--size", size);
                 err.println("rawio serve: formatting " + path + " (" + size + ")");
                 SlotStore.format(path, bytes, slotClasses, false, storeOptions, SlotStore.Preallocation.WRITE_ZEROS,
-                        new StoreCommand.ZeroProgress(err, "rawio serve"));
+                        new io.rawio.cli.store.ZeroProgress(err, "rawio serve"));
             }
             store = SlotStore.open(path, storeOptions);
         } catch (NoSuchFileException e) {

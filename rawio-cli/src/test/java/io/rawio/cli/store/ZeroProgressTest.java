@@ -16,7 +16,7 @@ class ZeroProgressTest {
     void aShortFillSaysNothing() {
         StringWriter out = new StringWriter();
         AtomicLong now = new AtomicLong(5 * SECOND);
-        var p = new StoreCommand.ZeroProgress(new PrintWriter(out), "rawio serve", now::get);
+        var p = new ZeroProgress(new PrintWriter(out), "rawio serve", now::get);
         now.addAndGet(SECOND / 2);
         p.written(1 << 20, 2 << 20);
         now.addAndGet(SECOND / 4);
@@ -28,7 +28,7 @@ class ZeroProgressTest {
     void aLongFillSaysHowFarOnceASecondAndItsEnd() {
         StringWriter out = new StringWriter();
         AtomicLong now = new AtomicLong(0);
-        var p = new StoreCommand.ZeroProgress(new PrintWriter(out), "rawio serve", now::get);
+        var p = new ZeroProgress(new PrintWriter(out), "rawio serve", now::get);
         long total = 100L << 30;
         for (int i = 1; i <= 40; i++) { // 40 pieces, a quarter of a second each
             now.addAndGet(SECOND / 4);

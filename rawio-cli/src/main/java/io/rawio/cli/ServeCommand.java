@@ -4,6 +4,7 @@ import io.rawio.cli.store.StoreCommand;
 import io.rawio.server.ServerLoop;
 import io.rawio.server.ServerLoops;
 import io.rawio.server.ServerOptions;
+import io.rawio.store.Preallocation;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreException;
 import java.io.IOException;
@@ -246,7 +247,7 @@ public final class ServeCommand implements Callable<Integer> {
                 }
                 long bytes = StoreCommand.parseSize("--size", size);
                 err.println("rawio serve: formatting " + path + " (" + size + ")");
-                SlotStore.format(path, bytes, slotClasses, false, storeOptions, SlotStore.Preallocation.WRITE_ZEROS,
+                SlotStore.format(path, bytes, slotClasses, false, storeOptions, Preallocation.WRITE_ZEROS,
                         new io.rawio.cli.store.ZeroProgress(err, "rawio serve"));
             }
             store = SlotStore.open(path, storeOptions);

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.rawio.store.FormatProgress;
+import io.rawio.store.Preallocation;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreOptions;
 import java.io.ByteArrayOutputStream;
@@ -82,7 +84,7 @@ class ServeKillNineTest {
         StoreOptions o = StoreOptions.defaults().withEngine(engine);
         // Room for every key the rounds write (about 10,400 slots a class): nothing acknowledged is evicted.
         SlotStore.format(store, 1L << 30, io.rawio.store.SlotClasses.forMaxValue(64 << 10), false, o,
-                SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
+                Preallocation.FALLOCATE, FormatProgress.NONE);
         List<String> acked = new ArrayList<>();
         long[] killAfterMs = {150, 250, 100}; // four clients: about 6,000-9,000 keys at 300, 500, 200 ms
         for (int round = 0; round < killAfterMs.length; round++) {

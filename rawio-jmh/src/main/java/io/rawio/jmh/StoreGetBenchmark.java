@@ -1,5 +1,7 @@
 package io.rawio.jmh;
 
+import io.rawio.store.FormatProgress;
+import io.rawio.store.Preallocation;
 import io.rawio.store.SlotClasses;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreOptions;
@@ -55,14 +57,14 @@ public class StoreGetBenchmark {
         dir = Files.createTempDirectory(Path.of("."), "rawio-jmh-store");
         StoreOptions o = StoreOptions.defaults().withEngine(engine);
         Path a = dir.resolve("cached.store");
-        SlotStore.format(a, 64L << 20, SlotClasses.of(List.of(8192L)), false, o, SlotStore.Preallocation.FALLOCATE,
-                SlotStore.FormatProgress.NONE);
+        SlotStore.format(a, 64L << 20, SlotClasses.of(List.of(8192L)), false, o, Preallocation.FALLOCATE,
+                FormatProgress.NONE);
         cached = SlotStore.open(a, o.withCache(16L << 20));
         cached.put(small, new byte[4096]);
         cached.get(small); // into the tier
         Path b = dir.resolve("device.store");
         SlotStore.format(b, 64L << 20, SlotClasses.of(List.of((1L << 20) + 8192)), false, o,
-                SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
+                Preallocation.FALLOCATE, FormatProgress.NONE);
         device = SlotStore.open(b, o);
         device.put(large, new byte[1 << 20]);
     }

@@ -4,6 +4,7 @@ import io.rawio.server.cluster.ClusterConfig;
 import io.rawio.server.cluster.ClusterMap;
 import io.rawio.server.cluster.KeySlot;
 import io.rawio.server.resp.ReplyWriter;
+import io.rawio.store.KeyInfo;
 import io.rawio.store.SlotStore;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -75,7 +76,7 @@ final class ClusterCommands {
         }
         long owned = 0;
         long other = 0;
-        for (SlotStore.KeyInfo k : store.keys()) {
+        for (KeyInfo k : store.keys()) {
             if (map.owns(KeySlot.of(k.key()))) {
                 owned++;
             } else {
@@ -218,7 +219,7 @@ final class ClusterCommands {
         long max = m;
         List<byte[]> found = new java.util.ArrayList<>();
         long total = 0;
-        for (SlotStore.KeyInfo k : store.keys()) {
+        for (KeyInfo k : store.keys()) {
             if (KeySlot.of(k.key()) == slot) {
                 total++;
                 if (found.size() < max && !count) {

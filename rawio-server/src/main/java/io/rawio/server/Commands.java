@@ -1,6 +1,7 @@
 package io.rawio.server;
 
 import io.rawio.server.resp.ReplyWriter;
+import io.rawio.store.KeyInfo;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreException;
 import java.io.IOException;
@@ -335,10 +336,10 @@ final class Commands {
         // Keys whose expiry passed are not listed as keys: dropped first, or they would outlive the flush.
         store.dropExpired(Integer.MAX_VALUE);
         // In slices, so the store's own lists for one call stay small whatever the number of keys.
-        List<SlotStore.KeyInfo> all = store.keys();
+        List<KeyInfo> all = store.keys();
         for (int from = 0; from < all.size(); from += FLUSH_SLICE) {
             List<byte[]> keys = new java.util.ArrayList<>();
-            for (SlotStore.KeyInfo k : all.subList(from, Math.min(all.size(), from + FLUSH_SLICE))) {
+            for (KeyInfo k : all.subList(from, Math.min(all.size(), from + FLUSH_SLICE))) {
                 keys.add(k.key());
             }
             store.deleteMany(keys);

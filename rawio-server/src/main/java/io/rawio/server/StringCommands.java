@@ -1,6 +1,7 @@
 package io.rawio.server;
 
 import io.rawio.server.resp.ReplyWriter;
+import io.rawio.store.GetResult;
 import io.rawio.store.SlotStore;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -87,9 +88,9 @@ final class StringCommands {
                     Commands.wrongArgs(out, cmd);
                     return;
                 }
-                List<SlotStore.GetResult> got = store.getMany(args.subList(1, n));
+                List<GetResult> got = store.getMany(args.subList(1, n));
                 out.array(got.size());
-                for (SlotStore.GetResult g : got) {
+                for (GetResult g : got) {
                     value(g.value(), out);
                 }
             }

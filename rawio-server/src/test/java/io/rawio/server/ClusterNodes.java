@@ -2,6 +2,8 @@ package io.rawio.server;
 
 import io.rawio.server.cluster.ClusterConfig;
 import io.rawio.server.cluster.ClusterMap;
+import io.rawio.store.FormatProgress;
+import io.rawio.store.Preallocation;
 import io.rawio.store.SlotClasses;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreOptions;
@@ -43,7 +45,7 @@ final class ClusterNodes implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             // Half the space in 4 KiB slots: every key a test writes stays (no ring wraps).
             SlotStore.format(store(i), 64L << 20, SlotClasses.ofEqualSpace(List.of(4096L, 256L << 10)), false, o,
-                    SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
+                    Preallocation.FALLOCATE, FormatProgress.NONE);
         }
         // Picked last, just before the servers bind them: the shorter that gap, the less likely another
         // socket takes a port meanwhile.

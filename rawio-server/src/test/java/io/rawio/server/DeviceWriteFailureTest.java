@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.rawio.store.FormatProgress;
+import io.rawio.store.Preallocation;
 import io.rawio.store.SlotClasses;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreOptions;
@@ -60,7 +62,7 @@ class DeviceWriteFailureTest {
             dev = attached;
             StoreOptions o = StoreOptions.defaults().withEngine(RunningServer.engine());
             SlotStore.format(Path.of(dev), 0, SlotClasses.forMaxValue(64 << 10), true, o,
-                    SlotStore.Preallocation.WRITE_ZEROS, SlotStore.FormatProgress.NONE);
+                    Preallocation.WRITE_ZEROS, FormatProgress.NONE);
             SlotStore store = SlotStore.open(Path.of(dev), o);
             SuperblockDescriptor.SlotClass smallest = store.superblock().classes().getFirst();
             try (RunningServer rs = new RunningServer(loop, store, 128 << 10);

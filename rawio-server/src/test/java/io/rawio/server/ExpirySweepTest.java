@@ -3,6 +3,8 @@ package io.rawio.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rawio.store.FormatProgress;
+import io.rawio.store.Preallocation;
 import io.rawio.store.SlotClasses;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreOptions;
@@ -25,7 +27,7 @@ class ExpirySweepTest {
         StoreOptions o = StoreOptions.defaults().withEngine("psync").withClock(() -> Instant.ofEpochMilli(now.get()));
         Path p = dir.resolve("s.store");
         SlotStore.format(p, 64L << 20, SlotClasses.ofEqualSpace(List.of(4096L)), false, o,
-                SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
+                Preallocation.FALLOCATE, FormatProgress.NONE);
         try (SlotStore store = SlotStore.open(p, o)) {
             for (int i = 0; i < 8_000; i++) {
                 store.put(("e" + i).getBytes(), MemorySegment.ofArray(new byte[16]), now.get() + 10);

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rawio.server.resp.ReplyWriter;
+import io.rawio.store.FormatProgress;
+import io.rawio.store.Preallocation;
 import io.rawio.store.SlotClasses;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreOptions;
@@ -35,7 +37,7 @@ class InfoCommandTest {
         Path p = dir.resolve("s.store");
         StoreOptions o = StoreOptions.defaults();
         SlotStore.format(p, 16L << 20, SlotClasses.ofEqualSpace(List.of(4096L, 64L << 10)), false, o,
-                SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
+                Preallocation.FALLOCATE, FormatProgress.NONE);
         store = SlotStore.open(p, o);
         InstantSource clock = () -> Instant.ofEpochMilli(now.get());
         commands = new Commands(store, clock);

@@ -2,6 +2,8 @@ package io.rawio.server;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.rawio.store.FormatProgress;
+import io.rawio.store.Preallocation;
 import io.rawio.store.SlotClasses;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreOptions;
@@ -64,8 +66,8 @@ final class RunningServer implements AutoCloseable {
             UnaryOperator<ServerOptions> tune, StoreOptions o) throws Exception {
         assumeLoop(kind);
         Path p = dir.resolve("s.store");
-        SlotStore.format(p, storeBytes, classes, false, o, SlotStore.Preallocation.FALLOCATE,
-                SlotStore.FormatProgress.NONE);
+        SlotStore.format(p, storeBytes, classes, false, o, Preallocation.FALLOCATE,
+                FormatProgress.NONE);
         store = SlotStore.open(p, o);
         try {
             server = open(kind, store, tune.apply(ServerOptions.loopback(0, maxBulk)));

@@ -7,6 +7,8 @@ import io.rawio.engine.FaultConfig;
 import io.rawio.engine.FaultInjectingEngine;
 import io.rawio.engine.PsyncEngine;
 import io.rawio.nativeio.Errno;
+import io.rawio.store.FormatProgress;
+import io.rawio.store.Preallocation;
 import io.rawio.store.SlotClasses;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreOptions;
@@ -41,8 +43,8 @@ class StoreWriteFailureTest {
         RunningServer.assumeLoop(loop);
         Path p = dir.resolve("s.store");
         StoreOptions o = StoreOptions.defaults().withEngine("psync");
-        SlotStore.format(p, 32L << 20, SlotClasses.forMaxValue(64 << 10), false, o, SlotStore.Preallocation.FALLOCATE,
-                SlotStore.FormatProgress.NONE);
+        SlotStore.format(p, 32L << 20, SlotClasses.forMaxValue(64 << 10), false, o, Preallocation.FALLOCATE,
+                FormatProgress.NONE);
         FaultInjectingEngine engine = new FaultInjectingEngine(new PsyncEngine(), FaultConfig.none(1));
         try (RunningServer rs = new RunningServer(loop, SlotStore.open(p, o, engine), 128 << 10);
                 RespClient a = new RespClient(rs.server.address());

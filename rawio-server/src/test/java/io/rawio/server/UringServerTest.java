@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.rawio.store.FormatProgress;
+import io.rawio.store.Preallocation;
 import io.rawio.store.SlotClasses;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreOptions;
@@ -224,8 +226,8 @@ class UringServerTest {
     void refusedItFallsBackToEpollAndSaysWhy() throws Exception {
         StoreOptions o = StoreOptions.defaults().withEngine("psync");
         Path p = dir.resolve("f.store");
-        SlotStore.format(p, 16L << 20, SlotClasses.forMaxValue(64 << 10), false, o, SlotStore.Preallocation.FALLOCATE,
-                SlotStore.FormatProgress.NONE);
+        SlotStore.format(p, 16L << 20, SlotClasses.forMaxValue(64 << 10), false, o, Preallocation.FALLOCATE,
+                FormatProgress.NONE);
         try (SlotStore store = SlotStore.open(p, o)) {
             withProperties(Map.of("rawio.uring", "false"), () -> {
                 assertThrows(UringServer.Refused.class, () -> new UringServer(store, ServerOptions.loopback(0, 1 << 20)));

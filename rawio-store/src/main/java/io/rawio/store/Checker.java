@@ -32,7 +32,7 @@ final class Checker {
         this.checkpoints = checkpoints;
     }
 
-    SlotStore.CheckReport check() throws IOException {
+    CheckReport check() throws IOException {
         int superblocks = 0;
         long slotsDamaged;
         try (Arena arena = Arena.ofConfined()) {
@@ -54,7 +54,7 @@ final class Checker {
             slotsDamaged = damaged[0];
         }
         int ckpts = checkpoints.validRegions();
-        List<SlotStore.KeyInfo> keys = ring.keys();
+        List<KeyInfo> keys = ring.keys();
         long verified = 0;
         long corrupt = 0;
         long slotBytes = sb.classes().getLast().slotSize();
@@ -64,14 +64,14 @@ final class Checker {
             try (Arena arena = Arena.ofConfined()) {
                 IoBatch b = new IoBatch(n);
                 for (int i = 0; i < n; i++) {
-                    SlotStore.KeyInfo k = keys.get(from + i);
+                    KeyInfo k = keys.get(from + i);
                     long used = SlotDescriptor.usedBlocks(k.key().length, k.valueLength(), sb.slotSizeAt(k.position()));
                     b.read(f.file(), sb.positionOffset(k.position()),
                             AlignedMemory.allocate(arena, used, SlotStore.BLOCK_SIZE));
                 }
                 f.execute(b);
                 for (int i = 0; i < n; i++) {
-                    SlotStore.KeyInfo k = keys.get(from + i);
+                    KeyInfo k = keys.get(from + i);
                     MemorySegment slot = b.buffer(i);
                     if (slotHolds(slot, b.result(i), k)) {
                         verified++;
@@ -81,12 +81,12 @@ final class Checker {
                 }
             }
         }
-        return new SlotStore.CheckReport(superblocks, ckpts, keys.size(), verified, corrupt, sb.slotCount(),
+        return new CheckReport(superblocks, ckpts, keys.size(), verified, corrupt, sb.slotCount(),
                 slotsDamaged);
     }
 
     /** Whether a slot read of {@code r} bytes holds exactly this key's live value, by its header and CRCs. */
-    private boolean slotHolds(MemorySegment slot, long r, SlotStore.KeyInfo k) {
+    private boolean slotHolds(MemorySegment slot, long r, KeyInfo k) {
         return SlotDescriptor.holdsLiveValue(slot, r, k.key(), k.valueLength(), sb.storeId(), sb.slotSizeAt(k.position()))
                 && SlotDescriptor.sequence(slot) == k.position() && SlotDescriptor.dataCrc(slot) == k.dataCrc();
     }
@@ -95,7 +95,7 @@ final class Checker {
      * The listed key's own slot, rewritten at a later position of the same slot after the keys were
      * listed (a reinsertion in flight): not corruption.
      */
-    private boolean rewrittenSince(MemorySegment slot, long r, SlotStore.KeyInfo k) {
+    private boolean rewrittenSince(MemorySegment slot, long r, KeyInfo k) {
         return SlotDescriptor.holdsLiveValue(slot, r, k.key(), k.valueLength(), sb.storeId(), sb.slotSizeAt(k.position()))
                 && SlotDescriptor.sequence(slot) > k.position()
                 && sb.slotOf(SlotDescriptor.sequence(slot)) == sb.slotOf(k.position());

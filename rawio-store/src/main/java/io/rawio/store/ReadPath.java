@@ -55,7 +55,7 @@ final class ReadPath {
      *
      * @throws io.rawio.nativeio.NativeIoException the first read that failed
      */
-    List<SlotStore.GetResult> getMany(List<byte[]> keys) throws IOException {
+    List<GetResult> getMany(List<byte[]> keys) throws IOException {
         return getMany(keys, true);
     }
 
@@ -63,18 +63,18 @@ final class ReadPath {
      * {@link #getMany(List)}; {@code askTier} false when the caller asked the DRAM tier already (a
      * single get whose key was not there), so it is neither asked nor counted twice.
      */
-    List<SlotStore.GetResult> getMany(List<byte[]> keys, boolean askTier) throws IOException {
-        SlotStore.GetResult[] out = new SlotStore.GetResult[keys.size()];
+    List<GetResult> getMany(List<byte[]> keys, boolean askTier) throws IOException {
+        GetResult[] out = new GetResult[keys.size()];
         read(keys, new Sink() {
             @Override
             public void value(int k, MemorySegment value, Runnable release) {
-                out[k] = new SlotStore.GetResult(value.toArray(ValueLayout.JAVA_BYTE), null);
+                out[k] = new GetResult(value.toArray(ValueLayout.JAVA_BYTE), null);
                 release.run();
             }
 
             @Override
             public void none(int k, String corrupt) {
-                out[k] = new SlotStore.GetResult(null, corrupt);
+                out[k] = new GetResult(null, corrupt);
             }
         }, false, askTier);
         return Arrays.asList(out);

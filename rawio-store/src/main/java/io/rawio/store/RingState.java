@@ -1,12 +1,12 @@
 package io.rawio.store;
 
 import io.rawio.store.SuperblockDescriptor.Superblock;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * The store's in-memory state and the one lock that guards it: the index, the ring cursor, the writes
@@ -41,6 +41,8 @@ final class RingState {
     private final RemovedKeys removed;
     /** Plans and commits windows; called with {@link #lock} held. */
     private final WindowPlanner planner;
+    /** Lists keys, scan pages and class stats; called with {@link #lock} held. */
+    private final IndexListing listing;
     /** Set once at open. */
     private final long recoveredKeys;
     private final long recoveryScanned;
@@ -76,6 +78,7 @@ final class RingState {
         this.expiries = new Expiries(recovered.expiries(), clock);
         this.removed = new RemovedKeys(rings.length > 1);
         this.planner = new WindowPlanner(sb, index, rings, writeOrder, expiries, cache, policy, failure, n, removed);
+        this.listing = new IndexListing(sb, index, rings, expiries);
         this.recoveredKeys = recovered.recoveredKeys();
         this.recoveryScanned = recovered.scanned();
     }
@@ -255,12 +258,7 @@ final class RingState {
 
     /** Keys that carry an expiry (INFO keyspace's expires). */
     long keysWithExpiry() {
-        lock.lock();
-        try {
-            return expiries.size();
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> expiries.size());
     }
 
     /** Removes a key from the index, the expiries and the DRAM tier. GUARDED_BY(lock). */
@@ -316,12 +314,7 @@ final class RingState {
 
     /** Live keys. */
     long keyCount() {
-        lock.lock();
-        try {
-            return index.size();
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> index.size());
     }
 
     /**
@@ -387,7 +380,7 @@ final class RingState {
      * the length copied; -1 when the key is absent or expired (a miss, counted); {@link #NOT_CACHED}
      * (nothing counted: the caller reads the device); or -2 - the length when {@code into} is too small.
      */
-    long copyCached(byte[] key, java.lang.foreign.MemorySegment into) {
+    long copyCached(byte[] key, MemorySegment into) {
         lock.lock();
         try {
             int e = liveEntry(key);
@@ -460,68 +453,18 @@ final class RingState {
     }
 
     /** Every key with its value length, position and data CRC, copied. */
-    List<SlotStore.KeyInfo> keys() {
-        List<SlotStore.KeyInfo> out = new ArrayList<>();
-        lock.lock();
-        try {
-            long now = expiries.now();
-            index.forEach((k, p, l, c) -> {
-                if (!expiries.expiredAt(k, now)) {
-                    out.add(new SlotStore.KeyInfo(k.clone(), l, p, c));
-                }
-            });
-        } finally {
-            lock.unlock();
-        }
-        return out;
+    List<KeyInfo> keys() {
+        return locked(listing::keys);
     }
 
-    /**
-     * One page of a scan from {@code cursor}: live keys (with {@code prefix}, when not null) of the next
-     * {@code count} home entries of the index table; see {@link KeyIndex#scan}.
-     */
+    /** One page of a scan from {@code cursor} (see {@link IndexListing#scan}). */
     ScanPage scan(long cursor, int count, byte[] prefix) {
-        lock.lock();
-        try {
-            List<SlotStore.KeyInfo> out = new ArrayList<>();
-            long now = expiries.now();
-            long next = index.scan(cursor, count, e -> {
-                byte[] k = index.keyAt(e);
-                if ((prefix == null || startsWith(k, prefix)) && !expiries.expiredAt(k, now)) {
-                    out.add(new SlotStore.KeyInfo(k.clone(), index.valueLengthAt(e), index.positionAt(e),
-                            index.dataCrcAt(e)));
-                }
-            });
-            return new ScanPage(out, next);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private static boolean startsWith(byte[] k, byte[] prefix) {
-        return k.length >= prefix.length && java.util.Arrays.equals(k, 0, prefix.length, prefix, 0, prefix.length);
+        return locked(() -> listing.scan(cursor, count, prefix));
     }
 
     /** Per slot class: slots, live keys, their value bytes, evictions since open. */
     List<ClassStats> classStats() {
-        lock.lock();
-        try {
-            long[] keys = new long[rings.length];
-            long[] bytes = new long[rings.length];
-            index.forEachEntry(e -> {
-                int c = sb.classOf(index.positionAt(e)).id();
-                keys[c]++;
-                bytes[c] += index.valueLengthAt(e);
-            });
-            List<ClassStats> out = new ArrayList<>();
-            for (int c = 0; c < rings.length; c++) {
-                out.add(new ClassStats(c, rings[c].slotClass.slotSize(), rings[c].slotClass.slotCount(),
-                        keys[c], bytes[c], rings[c].evictions));
-            }
-            return out;
-        } finally {
-            lock.unlock();
-        }
+        return locked(listing::classStats);
     }
 
     // ------------------------------------------------------------------ checkpoints
@@ -553,12 +496,7 @@ final class RingState {
 
     /** The generation of the checkpoint about to be written: one past the last handed out. */
     long nextGeneration() {
-        lock.lock();
-        try {
-            return ++n.generation;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> ++n.generation);
     }
 
     /** Checkpoint {@code s} landed ({@code bytes} written): its scan starts are where recovery starts now. */
@@ -594,50 +532,35 @@ final class RingState {
 
     /** Positions allocated in class 0 since the scan start of the last checkpoint (for tests). */
     long positionsSinceCheckpoint() {
-        lock.lock();
-        try {
-            return rings[0].cursor - rings[0].checkpointScanStart;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> rings[0].cursor - rings[0].checkpointScanStart);
     }
 
     long writesSinceCheckpoint() {
-        lock.lock();
-        try {
-            return n.writesSinceCheckpoint;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> n.writesSinceCheckpoint);
     }
 
     /** Whether a checkpoint at close would record anything new: writes, or keys only the scan found. */
     boolean changedSinceCheckpoint() {
-        lock.lock();
-        try {
-            return n.writesSinceCheckpoint > 0 || recoveredKeys > 0;
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> n.writesSinceCheckpoint > 0 || recoveredKeys > 0);
     }
 
     // ------------------------------------------------------------------ stats
 
     StoreStats stats(long openMillis) {
-        lock.lock();
-        try {
-            return new StoreStats(index.size(), index.valueBytes(), sb.slotCount(), sb.slotSize(), n.hits, n.misses,
-                    n.evictions, n.reinsertions, n.corruptions, n.bytesWritten, n.bytesStored, n.checkpoints, recoveredKeys,
-                    recoveryScanned, openMillis, index.memoryBytes(), n.expired);
-        } finally {
-            lock.unlock();
-        }
+        return locked(() -> new StoreStats(index.size(), index.valueBytes(), sb.slotCount(), sb.slotSize(), n.hits,
+                n.misses, n.evictions, n.reinsertions, n.corruptions, n.bytesWritten, n.bytesStored, n.checkpoints,
+                recoveredKeys, recoveryScanned, openMillis, index.memoryBytes(), n.expired));
     }
 
     double meanProbeLength() {
+        return locked(() -> index.meanProbeLength());
+    }
+
+    /** {@code body}'s answer, computed with {@link #lock} held: for the calls off the hot paths. */
+    private <T> T locked(Supplier<T> body) {
         lock.lock();
         try {
-            return index.meanProbeLength();
+            return body.get();
         } finally {
             lock.unlock();
         }

@@ -60,27 +60,6 @@ public final class SlotStore implements AutoCloseable {
 
     // ------------------------------------------------------------------ format and open
 
-    /** How {@link #format} reserves a regular file's blocks. A block device is never written ahead. */
-    public enum Preallocation {
-        /**
-         * fallocate, then write zeros over the whole file (the default). Takes as long as writing the
-         * file once, and leaves every block allocated and written, so no later write pays for
-         * converting an unwritten extent (on ext4 a first O_DIRECT write into a fallocated range ran
-         * at two thirds of the speed of a rewrite).
-         */
-        WRITE_ZEROS,
-        /** fallocate only: instant, but each block's first write converts an unwritten extent. */
-        FALLOCATE
-    }
-
-    /** Told how far {@link Preallocation#WRITE_ZEROS} has come, after every few MiB. */
-    @FunctionalInterface
-    public interface FormatProgress {
-        FormatProgress NONE = (done, total) -> { };
-
-        void written(long done, long total);
-    }
-
     /**
      * Formats a new store with {@link Preallocation#WRITE_ZEROS}: see
      * {@link #format(Path, long, long, boolean, StoreOptions, Preallocation, FormatProgress)}.
@@ -374,18 +353,6 @@ public final class SlotStore implements AutoCloseable {
     }
 
     /**
-     * The outcome of one key of a getMany.
-     *
-     * @param value   the value, or null when absent or corrupt
-     * @param corrupt why the slot was rejected, or null
-     */
-    public record GetResult(byte[] value, String corrupt) {
-        public boolean found() {
-            return value != null;
-        }
-    }
-
-    /**
      * Reads many keys, keeping up to {@code batchSize} reads in flight. Each read is checked and its
      * value copied out as it completes, while the reads after it are in flight, and its buffer goes to
      * the next read issued. One result per key. A block-aligned value is read alone and checked
@@ -509,13 +476,6 @@ public final class SlotStore implements AutoCloseable {
         return gate.get(() -> ring.keys());
     }
 
-    /**
-     * A key, its value's length, its position in the ring's write order, and the data CRC (CRC32C of
-     * key ++ value) the index holds for it.
-     */
-    public record KeyInfo(byte[] key, int valueLength, long position, int dataCrc) {
-    }
-
     // ------------------------------------------------------------------ checkpoint and check
 
     /**
@@ -524,24 +484,6 @@ public final class SlotStore implements AutoCloseable {
      */
     public boolean checkpoint() throws IOException {
         return gate.call(() -> checkpointer.write());
-    }
-
-    /**
-     * What {@link #check()} found.
-     *
-     * @param superblocksValid  valid superblock copies (2 when healthy)
-     * @param checkpointsValid  checkpoint regions with a valid header and payload (1 or 2)
-     * @param keys              keys in the index
-     * @param keysVerified      keys whose slot read back with both CRCs right
-     * @param keysCorrupt       keys whose slot failed a CRC
-     * @param slotsRead         slots read
-     * @param slotsDamaged      slots with this store's header magic whose header CRC fails
-     */
-    public record CheckReport(int superblocksValid, int checkpointsValid, long keys, long keysVerified,
-            long keysCorrupt, long slotsRead, long slotsDamaged) {
-        public boolean healthy() {
-            return superblocksValid == 2 && checkpointsValid >= 1 && keysCorrupt == 0 && slotsDamaged == 0;
-        }
     }
 
     /** Reads every key's slot, every slot header, both superblocks and both checkpoints; writes nothing. */

@@ -44,13 +44,13 @@ final class StoreFormatter {
      * existing file, or a device whose first blocks hold data, unless {@code force}.
      */
     static void format(Path path, long sizeBytes, long slotSize, boolean force, StoreOptions options,
-            SlotStore.Preallocation prealloc, SlotStore.FormatProgress progress) throws IOException {
+            Preallocation prealloc, FormatProgress progress) throws IOException {
         format(path, sizeBytes, SlotClasses.of(slotSize), force, options, prealloc, progress);
     }
 
     /** Formats a new store with these slot classes; see the other {@code format}. */
     static void format(Path path, long sizeBytes, SlotClasses classes, boolean force, StoreOptions options,
-            SlotStore.Preallocation prealloc, SlotStore.FormatProgress progress) throws IOException {
+            Preallocation prealloc, FormatProgress progress) throws IOException {
         boolean exists = Files.exists(path);
         boolean device = exists && Statx.of(path).isDevice();
         if (exists && Files.isDirectory(path)) {
@@ -77,7 +77,7 @@ final class StoreFormatter {
                             + ": the device holds data (pass --force to destroy it)");
                 }
                 Superblock sb = layout(size, fitting(classes, f, options));
-                if (!device && prealloc == SlotStore.Preallocation.WRITE_ZEROS) {
+                if (!device && prealloc == Preallocation.WRITE_ZEROS) {
                     // Whole blocks: a tail shorter than a block lies past the last slot and is left as it is.
                     writeZeros(engine, f, arena, 0, size / BLOCK_SIZE * BLOCK_SIZE, progress);
                 }
@@ -163,7 +163,7 @@ final class StoreFormatter {
      * writes of up to {@link #ZERO_CHUNK} at a time, telling {@code progress} after each round.
      */
     private static void writeZeros(IoEngine engine, IoFile f, Arena arena, long from, long length,
-            SlotStore.FormatProgress progress) throws NativeIoException {
+            FormatProgress progress) throws NativeIoException {
         MemorySegment zeros = AlignedMemory.allocate(arena, Math.max(BLOCK_SIZE, Math.min(ZERO_CHUNK, length)),
                 BLOCK_SIZE); // zeroed by the arena
         IoBatch batch = new IoBatch(ZERO_DEPTH);

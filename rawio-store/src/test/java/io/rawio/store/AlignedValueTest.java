@@ -154,7 +154,7 @@ class AlignedValueTest {
             s.put(key("bystander"), value(4, 4096));
             keyOffset = s.superblock().slotOffset(position(s, "victim") % s.superblock().slotCount())
                     + SlotDescriptor.HEADER_SIZE + 2;
-            SlotStore.CheckReport clean = s.check();
+            CheckReport clean = s.check();
             assertEquals(2, clean.keysVerified());
             assertEquals(0, clean.keysCorrupt());
         }
@@ -162,7 +162,7 @@ class AlignedValueTest {
         try (SlotStore s = SlotStore.open(p, StoreTesting.psyncOptions())) {
             // the value blocks are intact and match the CRC the checkpoint kept: a get returns them
             assertArrayEquals(v, s.get(key("victim")));
-            SlotStore.CheckReport r = s.check();
+            CheckReport r = s.check();
             assertEquals(1, r.keysVerified(), r.toString());
             assertEquals(1, r.keysCorrupt(), "the damaged key bytes in the slot: " + r);
             assertFalse(r.healthy());
@@ -199,9 +199,9 @@ class AlignedValueTest {
                                 assertTrue(res.ok(), res.toString());
                             }
                         } else {
-                            List<SlotStore.GetResult> got = s.getMany(keys);
+                            List<GetResult> got = s.getMany(keys);
                             for (int i = 0; i < keys.size(); i++) {
-                                SlotStore.GetResult g = got.get(i);
+                                GetResult g = got.get(i);
                                 assertNull(g.corrupt(), "no corruption from a race");
                                 if (g.found()) {
                                     assertArrayEquals(valueOf(keys.get(i)), g.value(), "the key's own value");

@@ -47,7 +47,7 @@ class BufferedStoreTest {
         assumeTrue(fileSystemTakesODirect(), "the file system of the test directory refuses O_DIRECT");
         Path p = dir.resolve("b.store");
         SlotStore.format(p, SIZE, 65536, false, StoreTesting.psyncOptions().withDirect(false),
-                SlotStore.Preallocation.WRITE_ZEROS, SlotStore.FormatProgress.NONE);
+                Preallocation.WRITE_ZEROS, FormatProgress.NONE);
         long pages = SIZE / 4096;
         long resident = residentPages(p);
         assertTrue(resident <= 16, resident + " of " + pages + " pages of the new store are in the page cache");
@@ -77,7 +77,7 @@ class BufferedStoreTest {
             }
             try (SlotStore s = SlotStore.open(p, buffered)) {
                 assertTrue(s.putMany(keys, values).stream().allMatch(SlotStore.Result::ok), engine);
-                List<SlotStore.GetResult> got = s.getMany(keys);
+                List<GetResult> got = s.getMany(keys);
                 for (int i = 0; i < keys.size(); i++) {
                     assertArrayEquals(value(engine, i), got.get(i).value(), engine + " key " + i);
                 }
@@ -100,7 +100,7 @@ class BufferedStoreTest {
                             assertArrayEquals(value(engine, i), t.get(keys.get(i)), how + " key " + i);
                         }
                     }
-                    SlotStore.CheckReport r = t.check();
+                    CheckReport r = t.check();
                     assertTrue(r.healthy(), how + ": " + r);
                     assertEquals(keys.size() - 1, r.keysVerified(), how);
                 }

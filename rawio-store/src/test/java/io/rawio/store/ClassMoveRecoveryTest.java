@@ -24,8 +24,8 @@ class ClassMoveRecoveryTest {
 
     Path format(String name, StoreOptions o) throws Exception {
         Path p = dir.resolve(name);
-        SlotStore.format(p, 48L << 20, SlotClassesStoreTest.CLASSES, false, o, SlotStore.Preallocation.FALLOCATE,
-                SlotStore.FormatProgress.NONE);
+        SlotStore.format(p, 48L << 20, SlotClassesStoreTest.CLASSES, false, o, Preallocation.FALLOCATE,
+                FormatProgress.NONE);
         return p;
     }
 

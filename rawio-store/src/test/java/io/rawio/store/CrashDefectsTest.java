@@ -116,8 +116,8 @@ class CrashDefectsTest {
     void unreadableValuesAreRefusedBeforeTheyLeaveAHole() throws Exception {
         Path p = dir.resolve("unreadable.store");
         StoreOptions o = StoreTesting.psyncOptions().withDurability(StoreOptions.Durability.DURABLE);
-        SlotStore.format(p, 50_010L * 4096, 4096, false, o, SlotStore.Preallocation.FALLOCATE,
-                SlotStore.FormatProgress.NONE);
+        SlotStore.format(p, 50_010L * 4096, 4096, false, o, Preallocation.FALLOCATE,
+                FormatProgress.NONE);
         SlotStore s = SlotStore.open(p, o);
         s.put(key("first"), new byte[10]);
         assertTrue(s.checkpoint());

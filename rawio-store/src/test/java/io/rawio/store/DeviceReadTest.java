@@ -28,7 +28,7 @@ class DeviceReadTest {
     SlotStore open(StoreOptions o) throws Exception {
         Path p = dir.resolve("dr.store");
         SlotStore.format(p, 32L << 20, SlotClasses.of(List.of(4096L, 16384L, 1L << 20)), false, o,
-                SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
+                Preallocation.FALLOCATE, FormatProgress.NONE);
         return SlotStore.open(p, o);
     }
 

@@ -26,7 +26,7 @@ class DramTierTest {
     SlotStore open(String name, StoreOptions o) throws Exception {
         Path p = dir.resolve(name);
         SlotStore.format(p, 32L << 20, SlotClasses.of(List.of(4096L, 65536L)), false, o,
-                SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
+                Preallocation.FALLOCATE, FormatProgress.NONE);
         return SlotStore.open(p, o);
     }
 

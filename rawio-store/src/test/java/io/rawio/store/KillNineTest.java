@@ -56,7 +56,7 @@ class KillNineTest {
                     assertArrayEquals(StoreTesting.valueFor(k, MAX_VALUE), v, "round " + round + ": value of " + k);
                 }
                 // Unacknowledged keys may or may not be there, but never with wrong bytes.
-                for (SlotStore.KeyInfo info : s.keys()) {
+                for (KeyInfo info : s.keys()) {
                     String k = new String(info.key());
                     assertArrayEquals(StoreTesting.valueFor(k, MAX_VALUE), s.get(info.key()), "value of " + k);
                 }
@@ -98,8 +98,8 @@ class KillNineTest {
     void acknowledgedWritesOfKeysThatMoveClassSurviveKillNineAndExpiredOnesStayAbsent() throws Exception {
         Path path = dir.resolve("classes.store");
         StoreOptions o = StoreTesting.psyncOptions();
-        SlotStore.format(path, 256L << 20, CLASSES, false, o, SlotStore.Preallocation.FALLOCATE,
-                SlotStore.FormatProgress.NONE);
+        SlotStore.format(path, 256L << 20, CLASSES, false, o, Preallocation.FALLOCATE,
+                FormatProgress.NONE);
         int rounds = 4;
         StringBuilder budgets = new StringBuilder();
         try (SlotStore s = SlotStore.open(path, o)) {
@@ -206,7 +206,7 @@ class KillNineTest {
             }
             st.after.clear();
         }
-        for (SlotStore.KeyInfo info : s.keys()) {
+        for (KeyInfo info : s.keys()) {
             assertTrue(keys.containsKey(new String(info.key())), () -> when + ": a key nobody wrote: "
                     + new String(info.key()));
         }

@@ -217,7 +217,7 @@ public final class NvmeGuestChecks {
                 check(Arrays.equals(StoreTesting.valueFor(k, KillNineTest.MAX_VALUE), v), "value of " + k);
             }
             // Unacknowledged keys may or may not be there, but never with wrong bytes.
-            for (SlotStore.KeyInfo info : s.keys()) {
+            for (KeyInfo info : s.keys()) {
                 String k = new String(info.key(), StandardCharsets.UTF_8);
                 check(Arrays.equals(StoreTesting.valueFor(k, KillNineTest.MAX_VALUE), s.get(info.key())),
                         "value of unacknowledged " + k);

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@link SlotStore.Preallocation}: WRITE_ZEROS leaves no unwritten extent in the file (read through
+ * {@link Preallocation}: WRITE_ZEROS leaves no unwritten extent in the file (read through
  * FS_IOC_FIEMAP), FALLOCATE does; both give a working store.
  */
 class PreallocationTest {
@@ -35,7 +35,7 @@ class PreallocationTest {
     void writeZerosLeavesNoUnwrittenExtent(@TempDir Path dir) throws IOException {
         Path p = dir.resolve("z.store");
         List<long[]> calls = new ArrayList<>();
-        SlotStore.format(p, SIZE, 65536, false, StoreTesting.psyncOptions(), SlotStore.Preallocation.WRITE_ZEROS,
+        SlotStore.format(p, SIZE, 65536, false, StoreTesting.psyncOptions(), Preallocation.WRITE_ZEROS,
                 (done, total) -> calls.add(new long[] {done, total}));
         long unwritten = unwrittenBytes(p);
         assumeTrue(unwritten >= 0, "FS_IOC_FIEMAP is not supported on this file system");
@@ -51,7 +51,7 @@ class PreallocationTest {
     @Test
     void fallocateLeavesTheSlotsUnwritten(@TempDir Path dir) throws IOException {
         Path p = dir.resolve("f.store");
-        SlotStore.format(p, SIZE, 65536, false, StoreTesting.psyncOptions(), SlotStore.Preallocation.FALLOCATE,
+        SlotStore.format(p, SIZE, 65536, false, StoreTesting.psyncOptions(), Preallocation.FALLOCATE,
                 (done, total) -> {
                     throw new AssertionError("no zeros are written with FALLOCATE");
                 });

@@ -55,14 +55,14 @@ class RingBoundsTest {
                 };
             });
             assertTrue(errors.isEmpty(), errors.toString());
-            List<SlotStore.KeyInfo> keys = s.keys();
+            List<KeyInfo> keys = s.keys();
             assertTrue(keys.size() <= slots, "no more keys than slots: " + keys.size());
-            for (SlotStore.KeyInfo k : keys) {
-                SlotStore.GetResult g = s.getMany(List.of(k.key())).getFirst();
+            for (KeyInfo k : keys) {
+                GetResult g = s.getMany(List.of(k.key())).getFirst();
                 assertNull(g.corrupt(), g.corrupt());
                 assertArrayEquals(valueOf(k.key(), 4096), g.value());
             }
-            SlotStore.CheckReport c = s.check();
+            CheckReport c = s.check();
             assertEquals(0, c.keysCorrupt(), c.toString());
             assertEquals(0, s.stats().corruptions());
             assertTrue(s.stats().evictions() > 100, "the ring went round: " + s.stats().evictions());
@@ -85,7 +85,7 @@ class RingBoundsTest {
         }
         s.put(newcomer, valueOf(newcomer, 4096));
         assertArrayEquals(valueOf(newcomer, 4096), s.get(newcomer));
-        SlotStore.CheckReport c = s.check();
+        CheckReport c = s.check();
         assertEquals(0, c.keysCorrupt(), "the newcomer's slot holds its own header: " + c);
         assertTrue(s.stats().reinsertions() > 0, "some keys were reinserted");
         s.closeWithoutCheckpoint(); // a crash: the scan must find the acknowledged newcomer

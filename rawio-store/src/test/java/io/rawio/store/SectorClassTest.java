@@ -32,8 +32,8 @@ class SectorClassTest {
     void fourKibValuesGoToTheSectorClassAsFourAndAHalfKibAndReadBackAfterReopenAndACrash() throws Exception {
         Path p = dir.resolve("sector.store");
         StoreOptions o = StoreTesting.psyncOptions();
-        SlotStore.format(p, 32L << 20, WITH_SECTOR_CLASS, false, o, SlotStore.Preallocation.WRITE_ZEROS,
-                SlotStore.FormatProgress.NONE);
+        SlotStore.format(p, 32L << 20, WITH_SECTOR_CLASS, false, o, Preallocation.WRITE_ZEROS,
+                FormatProgress.NONE);
         int n = 600;
         List<byte[]> keys = new ArrayList<>();
         List<byte[]> values = new ArrayList<>();
@@ -80,7 +80,7 @@ class SectorClassTest {
         }
         try (SlotStore s = SlotStore.open(p, o)) {
             assertValues(s, keys, values, "after a crash and a full scan");
-            SlotStore.CheckReport report = s.check();
+            CheckReport report = s.check();
             assertEquals(n, report.keys(), report.toString());
             assertEquals(n, report.keysVerified(), report.toString());
             assertEquals(0, report.keysCorrupt() + report.slotsDamaged(), report.toString());
@@ -99,7 +99,7 @@ class SectorClassTest {
 
     private static void assertValues(SlotStore s, List<byte[]> keys, List<byte[]> values, String when)
             throws Exception {
-        List<SlotStore.GetResult> got = s.getMany(keys);
+        List<GetResult> got = s.getMany(keys);
         for (int i = 0; i < keys.size(); i++) {
             assertArrayEquals(values.get(i), got.get(i).value(), when + ": key " + i);
         }
@@ -116,7 +116,7 @@ class SectorClassTest {
         StoreOptions o = StoreTesting.psyncOptions();
         Path blocks = dir.resolve("blocks.store");
         SlotStore.format(blocks, 16L << 20, SlotClasses.ofEqualSpace(List.of(4096L, 16384L)), false, o,
-                SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
+                Preallocation.FALLOCATE, FormatProgress.NONE);
         try (SlotStore s = SlotStore.open(blocks, o)) {
             assertEquals(3, s.superblock().formatVersion(), "a rawio that reads version 3 still opens it");
         }
@@ -156,8 +156,8 @@ class SectorClassTest {
         String dev512 = Root.output("losetup", "-f", "--show", "--direct-io=on", img.toString());
         assumeTrue(dev512 != null && dev512.startsWith("/dev/loop"), "losetup could not attach a loop device");
         try {
-            SlotStore.format(Path.of(dev512), 0, WITH_SECTOR_CLASS, true, o, SlotStore.Preallocation.FALLOCATE,
-                    SlotStore.FormatProgress.NONE);
+            SlotStore.format(Path.of(dev512), 0, WITH_SECTOR_CLASS, true, o, Preallocation.FALLOCATE,
+                    FormatProgress.NONE);
             try (SlotStore s = SlotStore.open(Path.of(dev512), o)) {
                 assertEquals(3, s.superblock().classes().size());
                 s.put(key("k"), bytes("k", 4096));
@@ -175,8 +175,8 @@ class SectorClassTest {
             try (SlotStore s = SlotStore.open(d, o.withDirect(false))) {
                 assertArrayEquals(bytes("k", 4096), s.get(key("k")), "without O_DIRECT it opens");
             }
-            SlotStore.format(d, 0, WITH_SECTOR_CLASS, true, o, SlotStore.Preallocation.FALLOCATE,
-                    SlotStore.FormatProgress.NONE);
+            SlotStore.format(d, 0, WITH_SECTOR_CLASS, true, o, Preallocation.FALLOCATE,
+                    FormatProgress.NONE);
             try (SlotStore s = SlotStore.open(d, o)) {
                 assertEquals(List.of(4096L, 16384L), s.superblock().classes().stream()
                         .map(SuperblockDescriptor.SlotClass::slotSize).toList(), "the sector class is left out");

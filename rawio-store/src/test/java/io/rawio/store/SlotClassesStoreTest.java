@@ -31,8 +31,8 @@ class SlotClassesStoreTest {
 
     Path format(String name, StoreOptions o) throws Exception {
         Path p = dir.resolve(name);
-        SlotStore.format(p, 48L << 20, CLASSES, false, o, SlotStore.Preallocation.FALLOCATE,
-                SlotStore.FormatProgress.NONE);
+        SlotStore.format(p, 48L << 20, CLASSES, false, o, Preallocation.FALLOCATE,
+                FormatProgress.NONE);
         return p;
     }
 
@@ -48,7 +48,7 @@ class SlotClassesStoreTest {
                 s.put(key("k" + i), StoreTesting.valueFor("k" + i, sizes[i]).length == sizes[i]
                         ? StoreTesting.valueFor("k" + i, sizes[i]) : new byte[sizes[i]]);
             }
-            for (SlotStore.KeyInfo k : s.keys()) {
+            for (KeyInfo k : s.keys()) {
                 int i = Integer.parseInt(new String(k.key()).substring(1));
                 assertEquals(expectClass[i], s.superblock().classOf(k.position()).id(), "value of " + sizes[i] + " bytes");
             }
@@ -157,7 +157,7 @@ class SlotClassesStoreTest {
         clock.ms.addAndGet(1_000);
         assertNull(s.get(key("short")), "expired at its expiry time");
         assertFalse(s.contains(key("short")));
-        assertEquals(Set.of("long", "forever"), names(s.keys().stream().map(SlotStore.KeyInfo::key).toList()));
+        assertEquals(Set.of("long", "forever"), names(s.keys().stream().map(KeyInfo::key).toList()));
         assertEquals(-2, s.ttlMillis(key("short")));
         assertEquals(-1, s.expiresAtMillis(key("short")), "an expired key is absent");
         assertTrue(s.stats().expired() >= 1);
@@ -357,8 +357,8 @@ class SlotClassesStoreTest {
         StoreOptions o = StoreTesting.psyncOptions();
         SlotClasses classes = SlotClasses.forMaxValue(2L << 20);
         Path p = dir.resolve("lmcache.store");
-        SlotStore.format(p, 160L << 20, classes, false, o, SlotStore.Preallocation.FALLOCATE,
-                SlotStore.FormatProgress.NONE);
+        SlotStore.format(p, 160L << 20, classes, false, o, Preallocation.FALLOCATE,
+                FormatProgress.NONE);
         long valueBytes = 0;
         try (SlotStore s = SlotStore.open(p, o)) {
             for (int i = 0; i < 20; i++) {

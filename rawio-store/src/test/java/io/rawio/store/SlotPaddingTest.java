@@ -203,7 +203,7 @@ class SlotPaddingTest {
         StoreOptions o = StoreOptions.defaults().withEngine(engine).withBatchSize(16);
         Path p = dir.resolve("pad-" + engine + ".store");
         SlotStore.format(p, 64L << 20, SlotClasses.of(List.of(4096L, 8192L)), false, o,
-                SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
+                Preallocation.FALLOCATE, FormatProgress.NONE);
         SplittableRandom rnd = new SplittableRandom(11);
         try (SlotStore s = SlotStore.open(p, o)) {
             for (int round = 0; round < 6; round++) {

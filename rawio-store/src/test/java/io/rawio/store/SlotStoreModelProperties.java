@@ -300,8 +300,8 @@ class SlotStoreModelProperties {
         SlotClassesStoreTest.TestClock clock = new SlotClassesStoreTest.TestClock();
         StoreOptions options = StoreTesting.psyncOptions().withBatchSize(4).withClock(clock);
         try {
-            SlotStore.format(path, CLASSES_STORE_SIZE, CLASSES, false, options, SlotStore.Preallocation.FALLOCATE,
-                    SlotStore.FormatProgress.NONE);
+            SlotStore.format(path, CLASSES_STORE_SIZE, CLASSES, false, options, Preallocation.FALLOCATE,
+                    FormatProgress.NONE);
             SlotStore store = SlotStore.open(path, options);
             long[] slots = store.classStats().stream().mapToLong(ClassStats::slots).toArray();
             ClassModel model = new ClassModel(slots);
@@ -365,7 +365,7 @@ class SlotStoreModelProperties {
                     assertClassGet(store, model, "key-" + i, now, done);
                 }
                 assertEquals(new java.util.TreeSet<>(model.liveKeys(now)), new java.util.TreeSet<>(
-                        SlotClassesStoreTest.names(store.keys().stream().map(SlotStore.KeyInfo::key).toList())),
+                        SlotClassesStoreTest.names(store.keys().stream().map(KeyInfo::key).toList())),
                         () -> "live keys after " + done);
                 store.abandon();
                 store = SlotStore.open(path, options);

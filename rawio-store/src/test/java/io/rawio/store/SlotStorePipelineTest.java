@@ -150,7 +150,7 @@ class SlotStorePipelineTest {
         }
         assertTrue(s.isFailed());
         assertThrows(StoreException.Failed.class, () -> s.put(StoreTesting.key("more"), new byte[1]));
-        List<SlotStore.GetResult> got = s.getMany(keys(n));
+        List<GetResult> got = s.getMany(keys(n));
         for (int i = 0; i < n; i++) {
             if (i / BATCH < failedChunk) {
                 assertArrayEquals(StoreTesting.valueFor(name(i), MAX_VALUE), got.get(i).value(), name(i));
@@ -267,7 +267,7 @@ class SlotStorePipelineTest {
             assertTrue(severalChunks, "chunks went to the engine together");
         }
         try (SlotStore t = SlotStore.open(p, options(durable))) {
-            List<SlotStore.GetResult> got = t.getMany(keys(n));
+            List<GetResult> got = t.getMany(keys(n));
             for (int i = 0; i < n; i++) {
                 assertArrayEquals(StoreTesting.valueFor(name(i), MAX_VALUE), got.get(i).value(), name(i));
             }
@@ -300,13 +300,13 @@ class SlotStorePipelineTest {
             for (long len : engine.writeLengths) {
                 assertEquals(BATCH * (long) slot, len);
             }
-            List<SlotStore.GetResult> got = s.getMany(keys(n));
+            List<GetResult> got = s.getMany(keys(n));
             for (int i = 0; i < n; i++) {
                 assertArrayEquals(expected.get(i), got.get(i).value(), name(i));
             }
         }
         try (SlotStore t = SlotStore.open(p, options(durable))) {
-            List<SlotStore.GetResult> got = t.getMany(keys(n));
+            List<GetResult> got = t.getMany(keys(n));
             for (int i = 0; i < n; i++) {
                 assertArrayEquals(expected.get(i), got.get(i).value(), name(i));
             }
@@ -323,7 +323,7 @@ class SlotStorePipelineTest {
         Path p = dir.resolve("held.store");
         StoreOptions o = StoreOptions.defaults().withEngine("psync").withBatchSize(256);
         SlotStore.format(p, 256L << 20, SlotClasses.of(List.of(4096L, 8192L)), false, o,
-                SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
+                Preallocation.FALLOCATE, FormatProgress.NONE);
         int n = 4096;
         List<MemorySegment> values = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -337,7 +337,7 @@ class SlotStorePipelineTest {
         // The same keys all in the 8 KiB class: runs, and far fewer writes.
         Path q = dir.resolve("held2.store");
         SlotStore.format(q, 256L << 20, SlotClasses.of(List.of(4096L, 8192L)), false, o,
-                SlotStore.Preallocation.FALLOCATE, SlotStore.FormatProgress.NONE);
+                Preallocation.FALLOCATE, FormatProgress.NONE);
         CountingSyncs again = new CountingSyncs(new io.rawio.engine.PsyncEngine());
         try (SlotStore s = SlotStore.open(q, o, again)) {
             List<MemorySegment> same = java.util.Collections.nCopies(n, MemorySegment.ofArray(new byte[4100]));
@@ -362,7 +362,7 @@ class SlotStorePipelineTest {
                 assertEquals(SlotStore.Status.FAILED, r.get(i).status(), "key " + i + ": " + r.get(i));
             }
             assertTrue(s.isFailed());
-            List<SlotStore.GetResult> got = s.getMany(keys(n));
+            List<GetResult> got = s.getMany(keys(n));
             for (int i = 0; i < n; i++) {
                 assertNull(got.get(i).value(), "not in the index: " + name(i));
             }
@@ -384,13 +384,13 @@ class SlotStorePipelineTest {
         try (SlotStore s = SlotStore.open(p, options(false))) {
             assertTrue(s.windowChunks() > 1);
             assertTrue(s.putMany(keys(n), values(n)).stream().allMatch(SlotStore.Result::ok));
-            List<SlotStore.GetResult> got = s.getMany(keys(n));
+            List<GetResult> got = s.getMany(keys(n));
             for (int i = 0; i < n; i++) {
                 assertArrayEquals(StoreTesting.valueFor(name(i), MAX_VALUE), got.get(i).value(), name(i));
             }
         }
         try (SlotStore t = SlotStore.open(p, options(false))) {
-            List<SlotStore.GetResult> got = t.getMany(keys(n));
+            List<GetResult> got = t.getMany(keys(n));
             for (int i = 0; i < n; i++) {
                 assertArrayEquals(StoreTesting.valueFor(name(i), MAX_VALUE), got.get(i).value(), name(i));
             }

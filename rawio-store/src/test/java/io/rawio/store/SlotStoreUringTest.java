@@ -66,7 +66,7 @@ class SlotStoreUringTest {
         Path p = dir.resolve("lazy.store");
         StoreOptions o = StoreOptions.defaults().withEngine("uring").withCache(8L << 20);
         SlotStore.format(p, 48L << 20, SlotClasses.of(List.of(4096L, 16384L, 65536L)), false, o,
-                SlotStore.Preallocation.WRITE_ZEROS, SlotStore.FormatProgress.NONE);
+                Preallocation.WRITE_ZEROS, FormatProgress.NONE);
         SlotStore[] store = new SlotStore[1];
         List<Long> lookedUpAtStart = new ArrayList<>();
         io.rawio.engine.IoEngine engine = new io.rawio.engine.ForwardingIoEngine(io.rawio.engine.IoEngines.create("uring")) {
@@ -102,7 +102,7 @@ class SlotStoreUringTest {
             for (int pass = 0; pass < 2; pass++) { // the second pass finds the values in the DRAM tier
                 StoreStats before = s.stats();
                 lookedUpAtStart.clear();
-                List<SlotStore.GetResult> got = s.getMany(keys);
+                List<GetResult> got = s.getMany(keys);
                 for (int i = 0; i < n; i++) {
                     if (stored.get(i) == null) {
                         assertTrue(!got.get(i).found(), "absent key " + i + " pass " + pass);
@@ -138,12 +138,12 @@ class SlotStoreUringTest {
                 values.add(MemorySegment.ofArray(StoreTesting.valueFor("u" + i, 60_000)));
             }
             assertTrue(s.putMany(keys, values).stream().allMatch(SlotStore.Result::ok));
-            for (SlotStore.GetResult g : s.getMany(keys)) {
+            for (GetResult g : s.getMany(keys)) {
                 assertTrue(g.found());
             }
             s.abandon();
             try (SlotStore t = SlotStore.open(p, o)) {
-                List<SlotStore.GetResult> got = t.getMany(keys);
+                List<GetResult> got = t.getMany(keys);
                 for (int i = 0; i < keys.size(); i++) {
                     assertArrayEquals(StoreTesting.valueFor("u" + i, 60_000), got.get(i).value(), engine + " u" + i);
                 }

@@ -129,7 +129,7 @@ class StoreFaultTest {
                     assertNotNull(v, fault + " over " + inner + (wholeSlots ? " (whole slots)" : "") + " seed " + seed + ": acknowledged key lost: " + k);
                     assertArrayEquals(value(k, wholeSlots), v, "value of " + k);
                 }
-                for (SlotStore.KeyInfo info : reopened.keys()) {
+                for (KeyInfo info : reopened.keys()) {
                     String k = new String(info.key());
                     try {
                         byte[] v = reopened.get(info.key());
@@ -167,7 +167,7 @@ class StoreFaultTest {
                 assertArrayEquals(StoreTesting.valueFor(k, MAX_VALUE), reopened.get(StoreTesting.key(k)),
                         "flushed by the checkpoint: " + k);
             }
-            for (SlotStore.KeyInfo info : reopened.keys()) {
+            for (KeyInfo info : reopened.keys()) {
                 String k = new String(info.key());
                 byte[] v = reopened.get(info.key());
                 if (v != null) {

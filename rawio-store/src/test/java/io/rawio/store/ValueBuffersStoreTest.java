@@ -96,7 +96,7 @@ class ValueBuffersStoreTest {
                 assertArrayEquals(aligned, r.get(key("a")), "checkpoint=" + checkpoint);
                 assertArrayEquals(packed, r.get(key("b")), "checkpoint=" + checkpoint);
                 assertArrayEquals(other, r.get(key("c")), "checkpoint=" + checkpoint);
-                SlotStore.CheckReport report = r.check();
+                CheckReport report = r.check();
                 assertEquals(0, report.keysCorrupt() + report.slotsDamaged(), "check finds nothing wrong: " + report);
                 assertEquals(3, report.keysVerified());
             }

@@ -82,12 +82,12 @@ class WritePipelineTest {
             for (SlotStore.Result r : parts.put(ks, 9000)) {
                 assertEquals(SlotStore.Result.OK, r);
             }
-            List<SlotStore.GetResult> got = parts.reads().getMany(ks);
+            List<GetResult> got = parts.reads().getMany(ks);
             for (int i = 0; i < ks.size(); i++) {
                 assertArrayEquals(StoreTesting.valueFor("k" + i, 9000), got.get(i).value(), "key " + i);
             }
             assertNull(parts.reads().getMany(List.of(key("absent"))).getFirst().value());
-            SlotStore.CheckReport c = parts.checker().check();
+            CheckReport c = parts.checker().check();
             assertEquals(100, c.keysVerified(), c.toString());
             assertTrue(c.healthy(), c.toString());
             SlotStore.Result[] bad = parts.put(List.of(new byte[0], new byte[SlotStore.MAX_KEY_LENGTH + 1]), 10);

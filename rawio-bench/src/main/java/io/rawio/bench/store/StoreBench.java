@@ -5,6 +5,7 @@ import io.rawio.bench.job.Units;
 import io.rawio.bench.metrics.LatencyStats;
 import io.rawio.bench.report.FioJson;
 import io.rawio.bench.run.Permutation;
+import io.rawio.store.GetResult;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreOptions;
 import java.io.IOException;
@@ -253,7 +254,7 @@ public final class StoreBench {
                 }
             }
         } else {
-            for (SlotStore.GetResult res : s.getMany(keys)) {
+            for (GetResult res : s.getMany(keys)) {
                 missing |= !res.found();
             }
         }

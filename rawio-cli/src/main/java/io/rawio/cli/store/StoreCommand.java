@@ -1,9 +1,13 @@
 package io.rawio.cli.store;
 
 import io.rawio.bench.job.Units;
-import io.rawio.store.SlotClasses;
+import io.rawio.store.CheckReport;
 import io.rawio.store.ClassStats;
+import io.rawio.store.GetResult;
+import io.rawio.store.KeyInfo;
+import io.rawio.store.Preallocation;
 import io.rawio.store.ScanPage;
+import io.rawio.store.SlotClasses;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreException;
 import io.rawio.store.StoreOptions;
@@ -198,9 +202,9 @@ public final class StoreCommand implements Callable<Integer> {
                 }
                 sizeBytes = parseSize("--size", size);
             }
-            SlotStore.Preallocation how = switch (prealloc) {
-                case "zeros" -> SlotStore.Preallocation.WRITE_ZEROS;
-                case "fallocate" -> SlotStore.Preallocation.FALLOCATE;
+            Preallocation how = switch (prealloc) {
+                case "zeros" -> Preallocation.WRITE_ZEROS;
+                case "fallocate" -> Preallocation.FALLOCATE;
                 default -> throw new BadArgument("invalid --prealloc: " + prealloc + " (zeros or fallocate)");
             };
             try {
@@ -391,7 +395,7 @@ public final class StoreCommand implements Callable<Integer> {
                 long cursor = 0;
                 do {
                     ScanPage page = s.scan(cursor, count, p);
-                    for (SlotStore.KeyInfo k : page.entries()) {
+                    for (KeyInfo k : page.entries()) {
                         out.printf(Locale.ROOT, "%10d  %s%n", k.valueLength(), new String(k.key(), StandardCharsets.UTF_8));
                     }
                     cursor = page.cursor();
@@ -508,14 +512,14 @@ public final class StoreCommand implements Callable<Integer> {
             Files.createDirectories(dir);
             int corrupt = 0;
             try (SlotStore s = open(path)) {
-                List<byte[]> keys = s.keys().stream().map(SlotStore.KeyInfo::key).toList();
+                List<byte[]> keys = s.keys().stream().map(KeyInfo::key).toList();
                 // getMany keeps the store's batch of reads in flight; a chunk bounds the values held
                 int chunk = 64;
                 for (int from = 0; from < keys.size(); from += chunk) {
                     List<byte[]> part = keys.subList(from, Math.min(keys.size(), from + chunk));
-                    List<SlotStore.GetResult> got = s.getMany(part);
+                    List<GetResult> got = s.getMany(part);
                     for (int i = 0; i < part.size(); i++) {
-                        SlotStore.GetResult r = got.get(i);
+                        GetResult r = got.get(i);
                         if (r.corrupt() != null) {
                             corrupt++;
                             err().println(name() + ": " + r.corrupt());
@@ -535,7 +539,7 @@ public final class StoreCommand implements Callable<Integer> {
         @Override
         int run(PrintWriter out) throws IOException {
             SlotStore s = open(path);
-            SlotStore.CheckReport r;
+            CheckReport r;
             try {
                 r = s.check();
             } finally {

@@ -1,7 +1,7 @@
 package io.rawio.cli.store;
 
 import io.rawio.bench.job.Units;
-import io.rawio.store.SlotStore;
+import io.rawio.store.FormatProgress;
 import java.io.PrintWriter;
 import java.util.Locale;
 
@@ -9,7 +9,7 @@ import java.util.Locale;
  * Prints how far the zero fill has come on stderr, once a second, after its first second (and its end,
  * once it printed): a format of many GiB is not a silent wait.
  */
-public final class ZeroProgress implements SlotStore.FormatProgress {
+public final class ZeroProgress implements FormatProgress {
     private final PrintWriter err;
     private final String who;
     private final java.util.function.LongSupplier nanoTime;

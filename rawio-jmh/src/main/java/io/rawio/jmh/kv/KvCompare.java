@@ -9,7 +9,7 @@ import io.rawio.bench.run.Permutation;
 import io.rawio.engine.IoEngines;
 import io.rawio.nativeio.BlockDevices;
 import io.rawio.nativeio.Privileges;
-import io.rawio.store.SlotStore;
+import io.rawio.store.Preallocation;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -286,8 +286,8 @@ public class KvCompare implements Callable<Integer> {
     KvStore open(String system, Path d, Workload w, Durability durability, boolean create) throws IOException {
         return switch (system) {
             case "rawio" -> new RawioKv(d, w.count + w.latencyPuts, KEY_LENGTH, w.valueSize, batch, durability,
-                    create, rawioPrealloc.equals("zeros") ? SlotStore.Preallocation.WRITE_ZEROS
-                            : SlotStore.Preallocation.FALLOCATE, !rawioBuffered, rawioEngine);
+                    create, rawioPrealloc.equals("zeros") ? Preallocation.WRITE_ZEROS
+                            : Preallocation.FALLOCATE, !rawioBuffered, rawioEngine);
             case "rocksdb" -> new RocksKv(d, durability, rocksdbWal);
             case "lmdb" -> new LmdbKv(d, w.count + w.latencyPuts, w.valueSize, durability, lmdbNoReadahead);
             default -> throw new IllegalArgumentException(system);

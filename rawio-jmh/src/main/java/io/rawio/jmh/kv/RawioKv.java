@@ -1,5 +1,8 @@
 package io.rawio.jmh.kv;
 
+import io.rawio.store.FormatProgress;
+import io.rawio.store.GetResult;
+import io.rawio.store.Preallocation;
 import io.rawio.store.SlotDescriptor;
 import io.rawio.store.SlotStore;
 import io.rawio.store.StoreOptions;
@@ -18,7 +21,7 @@ final class RawioKv implements KvStore {
     private final Path file;
 
     RawioKv(Path dir, long keys, int maxKeyLength, int valueSize, int batch, Durability durability,
-            boolean create, SlotStore.Preallocation prealloc, boolean direct,
+            boolean create, Preallocation prealloc, boolean direct,
             String engine) throws IOException {
         long slot = slotSize(maxKeyLength, valueSize);
         // Enough slots for every key plus headroom, so that nothing is evicted during the run.
@@ -31,7 +34,7 @@ final class RawioKv implements KvStore {
                 .withDurability(durability == Durability.DURABLE ? StoreOptions.Durability.DURABLE
                         : StoreOptions.Durability.NONE);
         if (create) {
-            SlotStore.format(file, size, slot, false, opts, prealloc, SlotStore.FormatProgress.NONE);
+            SlotStore.format(file, size, slot, false, opts, prealloc, FormatProgress.NONE);
         }
         store = SlotStore.open(file, opts);
     }
@@ -62,9 +65,9 @@ final class RawioKv implements KvStore {
 
     @Override
     public List<byte[]> getBatch(List<byte[]> keys) throws IOException {
-        List<SlotStore.GetResult> r = store.getMany(keys);
+        List<GetResult> r = store.getMany(keys);
         List<byte[]> out = new ArrayList<>(r.size());
-        for (SlotStore.GetResult g : r) {
+        for (GetResult g : r) {
             if (g.corrupt() != null) {
                 throw new IOException("rawio get: corrupt: " + g.corrupt());
             }

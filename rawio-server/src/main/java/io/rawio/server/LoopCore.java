@@ -324,27 +324,45 @@ final class LoopCore {
     // ------------------------------------------------------------------ the sweep
 
     /**
-     * Entries of the store's expiry table one {@link SlotStore#dropExpired} call looks at (the table holds
-     * two to four entries for each key with an expiry).
+     * Entries of the store's expiry table a sweep looks at, at least, and again while they held many expired
+     * keys (the table holds two to four entries for each key with an expiry).
      */
     static final int EXPIRY_VISIT = 65_536;
+    /**
+     * Entries one {@link SlotStore#dropExpired} call looks at: the budget is checked between calls, so a
+     * sweep overruns it by one call at most (4-7 ms with a million keys expiring together).
+     */
+    static final int EXPIRY_STEP = 8_192;
     /** The most one sweep spends dropping expired keys while many are found (Redis: 25 ms of each 100). */
     static final long EXPIRY_BUDGET_NANOS = 25_000_000L;
 
     /**
-     * Drops expired keys nobody looked up: {@code visit} entries at a time, and on while one in 64 or more of
-     * them held an expired key (a few percent of the keys there), until {@code budgetNanos} is spent (as Redis's active expiry goes on while
-     * it finds many). Returns how many were dropped.
+     * Drops expired keys nobody looked up: {@code visit} entries in calls of {@code step}, and {@code visit}
+     * more while one in 64 or more of the last {@code visit} held an expired key (a few percent of the keys
+     * there), as Redis's active expiry goes on while it finds many; it stops once {@code budgetNanos} is
+     * spent, checked after each call. Returns how many were dropped.
      */
-    static long sweepExpired(SlotStore store, int visit, long budgetNanos) {
+    static long sweepExpired(SlotStore store, int visit, int step, long budgetNanos) {
         long deadline = System.nanoTime() + budgetNanos;
         long total = 0;
-        int dropped;
-        do {
-            dropped = store.dropExpired(visit);
+        long visited = 0;
+        long droppedInVisit = 0;
+        while (true) {
+            int dropped = store.dropExpired(step);
             total += dropped;
-        } while (dropped >= Math.max(1, visit / 64) && System.nanoTime() - deadline < 0);
-        return total;
+            droppedInVisit += dropped;
+            visited += step;
+            if (System.nanoTime() - deadline >= 0) {
+                return total;
+            }
+            if (visited >= visit) {
+                if (droppedInVisit < Math.max(1, visit / 64)) {
+                    return total;
+                }
+                visited = 0;
+                droppedInVisit = 0;
+            }
+        }
     }
 
     /**
@@ -359,7 +377,7 @@ final class LoopCore {
         }
         lastIdleCheckMs = nowMs;
         try {
-            sweepExpired(store, EXPIRY_VISIT, EXPIRY_BUDGET_NANOS);
+            sweepExpired(store, EXPIRY_VISIT, EXPIRY_STEP, EXPIRY_BUDGET_NANOS);
         } catch (IllegalStateException closed) {
             // the server is stopping and closed the store (the threads loop's sweeper may come late)
         }

@@ -36,15 +36,15 @@ class ExpirySweepTest {
                 store.put(("later" + i).getBytes(), MemorySegment.ofArray(new byte[16]), now.get() + 1_000_000);
             }
             now.addAndGet(10);
-            // Without a budget, one call: 512 entries looked at, a few hundred keys at most.
-            long one = LoopCore.sweepExpired(store, 512, 0);
-            assertTrue(one > 0 && one <= 512, "one call: " + one);
+            // Without a budget, one call: 128 entries looked at (the budget is checked after each), 128 keys at most.
+            long one = LoopCore.sweepExpired(store, 512, 128, 0);
+            assertTrue(one > 0 && one <= 128, "one call: " + one);
             // With one, it goes on while one in 64 or more of the entries it looks at held an expired key.
-            long more = LoopCore.sweepExpired(store, 512, 10_000_000_000L);
+            long more = LoopCore.sweepExpired(store, 512, 128, 10_000_000_000L);
             assertTrue(one + more >= 4_000, "dropped " + (one + more) + " of 8,000 expired keys in one sweep");
             // (Entries moved back by the deletions wait for the cursor's next round: a few more sweeps.)
             for (int sweep = 0; sweep < 5 && store.keyCount() > 100; sweep++) {
-                LoopCore.sweepExpired(store, 512, 10_000_000_000L);
+                LoopCore.sweepExpired(store, 512, 128, 10_000_000_000L);
             }
             assertEquals(100, store.keyCount(), "every expired key dropped");
             assertEquals(100, store.keysWithExpiry());

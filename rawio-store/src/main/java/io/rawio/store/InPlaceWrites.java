@@ -77,7 +77,7 @@ final class InPlaceWrites {
         MemorySegment slot = vb.slot().asSlice(0, used);
         try {
             w.dataCrcs[ref] = SlotDescriptor.fillAround(slot, key, (int) value.byteSize(), w.flags, pl.position(),
-                    sb.storeId(), slotSize, pl.version(), w.expiryMs, pl.previousSlot());
+                    sb.storeId(), slotSize, pl.version(), w.expiryOf.applyAsLong(pl.keyIndex()), pl.previousSlot());
         } catch (RuntimeException e) {
             buffers.endWrite(vb);
             throw e; // the caller fails the write as for a value that cannot be copied

@@ -8,6 +8,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.IntToLongFunction;
 
 /**
  * A key-value store of fixed-size slots on a block device or a preallocated file.
@@ -196,6 +197,20 @@ public final class SlotStore implements AutoCloseable {
         if (expiresAtMs < 0) {
             throw new IllegalArgumentException("expiry must be 0 (never) or a time: expiresAtMs=" + expiresAtMs);
         }
+        return putMany(keys, values, WriteWindow.expiring(expiresAtMs));
+    }
+
+    /**
+     * Stores many values, key i's to expire at {@code expiresAtMs[i]} (0 for never; see
+     * {@link #putMany(List, List, long)}): the SETs of many clients, each with its own expiry, in one batch.
+     */
+    public List<Result> putMany(List<byte[]> keys, List<MemorySegment> values, long[] expiresAtMs) throws IOException {
+        StoreRing.checkExpiries(keys, expiresAtMs);
+        return putMany(keys, values, WriteWindow.expiring(expiresAtMs.clone()));
+    }
+
+    private List<Result> putMany(List<byte[]> keys, List<MemorySegment> values, IntToLongFunction expiryOf)
+            throws IOException {
         if (keys.size() != values.size()) {
             throw new IllegalArgumentException("keys and values differ in count: keys=" + keys.size() + ", values="
                     + values.size());
@@ -203,7 +218,7 @@ public final class SlotStore implements AutoCloseable {
         gate.enter();
         try {
             Result[] results = new Result[keys.size()];
-            writes.writeAll(keys, values, results, SlotDescriptor.FLAG_LIVE, expiresAtMs);
+            writes.writeAll(keys, values, results, SlotDescriptor.FLAG_LIVE, expiryOf);
             return Arrays.asList(results);
         } finally {
             gate.exit();

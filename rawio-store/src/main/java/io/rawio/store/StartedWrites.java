@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.IntToLongFunction;
 
 /**
  * Started putManys ({@link StoreRing#startPutMany}): each call's windows planned and written one after
@@ -29,15 +30,15 @@ final class StartedWrites {
      * Puts (or deletes) every key as {@link WritePipeline#writeAll} does; {@code done} gets null, or what a
      * window threw (the keys after it then have no result), on this thread once the last window is over.
      */
-    void start(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags, long expiryMs,
-            Consumer<Throwable> done) {
+    void start(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags,
+            IntToLongFunction expiryOf, Consumer<Throwable> done) {
         // Value buffers among the values stay held until the call is over (ValueBuffers.pin).
         ValueBuffers.Pins pins = writes.inPlace.pin(values);
         Consumer<Throwable> unpinThenDone = pins == null ? done : failure -> {
             writes.inPlace.unpin(pins);
             done.accept(failure);
         };
-        Call c = new Call(keys, values, results, flags, expiryMs, unpinThenDone);
+        Call c = new Call(keys, values, results, flags, expiryOf, unpinThenDone);
         ArrayDeque<Call> queue = calls.get();
         queue.add(c);
         if (queue.size() == 1) {
@@ -51,7 +52,7 @@ final class StartedWrites {
         final List<MemorySegment> values;
         final SlotStore.Result[] results;
         final short flags;
-        final long expiryMs;
+        final IntToLongFunction expiryOf;
         final Consumer<Throwable> done;
         int from;
         /** {@link #next} was called once: it plans from now on, or has planned everything. */
@@ -66,13 +67,13 @@ final class StartedWrites {
         /** Its done was called. */
         boolean finished;
 
-        Call(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags, long expiryMs,
-                Consumer<Throwable> done) {
+        Call(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags,
+                IntToLongFunction expiryOf, Consumer<Throwable> done) {
             this.keys = keys;
             this.values = values;
             this.results = results;
             this.flags = flags;
-            this.expiryMs = expiryMs;
+            this.expiryOf = expiryOf;
             this.done = done;
         }
 
@@ -83,7 +84,7 @@ final class StartedWrites {
             boolean inFlight = false;
             try {
                 while (from < keys.size()) {
-                    WriteWindow w = writes.window(keys, values, from, keys.size(), results, flags, expiryMs);
+                    WriteWindow w = writes.window(keys, values, from, keys.size(), results, flags, expiryOf);
                     writes.planStarted(w);
                     from = w.to;
                     if (!w.hasWork()) {

@@ -81,13 +81,26 @@ public final class StoreRing {
      * @throws IllegalStateException when the store is closed
      */
     public void startPutMany(List<byte[]> keys, List<MemorySegment> values, PutsDone done) {
+        startPutMany(keys, values, null, done);
+    }
+
+    /**
+     * {@link #startPutMany(List, List, PutsDone)} with key i's value to expire at {@code expiresAtMs[i]} (ms
+     * since the epoch by the store's clock, 0 for never; null: none expires). The array, like the values,
+     * must stay unchanged until {@code done}.
+     */
+    public void startPutMany(List<byte[]> keys, List<MemorySegment> values, long[] expiresAtMs, PutsDone done) {
         if (keys.size() != values.size()) {
             throw new IllegalArgumentException("keys and values differ in count: keys=" + keys.size() + ", values="
                     + values.size());
         }
+        if (expiresAtMs != null) {
+            checkExpiries(keys, expiresAtMs);
+        }
         gate.enter();
         SlotStore.Result[] results = new SlotStore.Result[keys.size()];
-        started.start(keys, values, results, SlotDescriptor.FLAG_LIVE, 0, failure -> {
+        started.start(keys, values, results, SlotDescriptor.FLAG_LIVE,
+                expiresAtMs == null ? WriteWindow.NEVER : WriteWindow.expiring(expiresAtMs), failure -> {
             gate.exit();
             if (failure == null) {
                 done.done(Arrays.asList(results), null);
@@ -95,6 +108,19 @@ public final class StoreRing {
                 done.done(null, failure instanceof Exception e ? e : new IllegalStateException(failure));
             }
         });
+    }
+
+    /** Refuses per-key expiries that are not one per key, or not 0 (never) or a time. */
+    static void checkExpiries(List<byte[]> keys, long[] expiresAtMs) {
+        if (expiresAtMs.length != keys.size()) {
+            throw new IllegalArgumentException("keys and expiries differ in count: keys=" + keys.size()
+                    + ", expiries=" + expiresAtMs.length);
+        }
+        for (long at : expiresAtMs) {
+            if (at < 0) {
+                throw new IllegalArgumentException("expiry must be 0 (never) or a time: expiresAtMs=" + at);
+            }
+        }
     }
 
     /**

@@ -327,7 +327,7 @@ final class WindowPlanner {
                         // a new key is kept by the index, so it gets its own copy; an update keeps the index's
                         index.putAt(e, e < 0 ? key.clone() : key, pl.position(), (int) valueLength, w.dataCrcs[q]);
                         index.setVersion(pl.position(), pl.version());
-                        expiries.set(key, w.expiryMs);
+                        expiries.set(key, w.expiryOf.applyAsLong(pl.keyIndex()));
                         queueRetire(w, c, stale);
                     } else if (rings.length > 1 && !laterInSameClass(key, pl.position())) {
                         // Overtaken: a write of the key planned later committed first, so this value never

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.function.IntToLongFunction;
 
 /**
  * The write path: a putMany (or a delete's tombstone) as windows of chunks, each window ONE dispatcher
@@ -69,20 +70,20 @@ final class WritePipeline {
     /** Puts (or, with FLAG_TOMBSTONE, deletes) every key; one result per key into {@code results}. */
     void writeAll(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags)
             throws IOException {
-        writeAll(keys, values, results, flags, 0);
+        writeAll(keys, values, results, flags, WriteWindow.NEVER);
     }
 
     /**
-     * Puts (or deletes) every key, the values to expire at {@code expiryMs} (ms since the epoch; 0 for
+     * Puts (or deletes) every key, key i's value to expire at {@code expiryOf(i)} (ms since the epoch; 0 for
      * never); one result per key into {@code results}.
      */
     void writeAll(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags,
-            long expiryMs) throws IOException {
+            IntToLongFunction expiryOf) throws IOException {
         f.engine().awaitStarted(); // this thread's started calls come first, as they were made first
         ValueBuffers.Pins pins = inPlace.pin(values);
         try {
             for (int from = 0; from < keys.size(); ) {
-                from = writeWindow(keys, values, from, keys.size(), results, flags, expiryMs);
+                from = writeWindow(keys, values, from, keys.size(), results, flags, expiryOf);
             }
         } finally {
             inPlace.unpin(pins);
@@ -129,8 +130,8 @@ final class WritePipeline {
      * index of the first key not handled.
      */
     private int writeWindow(List<byte[]> keys, List<MemorySegment> values, int from, int to,
-            SlotStore.Result[] results, short flags, long expiryMs) throws IOException {
-        WriteWindow w = window(keys, values, from, to, results, flags, expiryMs);
+            SlotStore.Result[] results, short flags, IntToLongFunction expiryOf) throws IOException {
+        WriteWindow w = window(keys, values, from, to, results, flags, expiryOf);
         ring.plan(w);
         if (!w.hasWork()) {
             checkpointer.afterWrites();
@@ -218,7 +219,7 @@ final class WritePipeline {
      * carries: the keys validated, each given its slot class; not yet planned.
      */
     WriteWindow window(List<byte[]> keys, List<MemorySegment> values, int from, int to,
-            SlotStore.Result[] results, short flags, long expiryMs) {
+            SlotStore.Result[] results, short flags, IntToLongFunction expiryOf) {
         int bs = options.batchSize();
         int nChunks = (int) Math.min(windowChunks(), (to - from + (long) bs - 1) / bs);
         to = Math.min(to, from + nChunks * bs);
@@ -247,7 +248,7 @@ final class WritePipeline {
             }
             end = i + 1;
         }
-        return new WriteWindow(keys, values, results, flags, expiryMs, classes, sb.classes().size(), from, end, bs);
+        return new WriteWindow(keys, values, results, flags, expiryOf, classes, sb.classes().size(), from, end, bs);
     }
 
     /**
@@ -440,7 +441,7 @@ final class WritePipeline {
                 end = at + w.slotBytes(pl, sb);
                 w.dataCrcs[q] = SlotDescriptor.fill(b.asSlice(at, end - at), w.keys.get(pl.keyIndex()),
                         w.values.get(pl.keyIndex()), w.flags, pl.position(), sb.storeId(), sb.slotSizeAt(pl.position()),
-                        pl.version(), w.expiryMs, pl.previousSlot(), padding, inRegion + at);
+                        pl.version(), w.expiryOf.applyAsLong(pl.keyIndex()), pl.previousSlot(), padding, inRegion + at);
             }
         } catch (RuntimeException e) {
             unreadable(w, op, e);

@@ -4,6 +4,7 @@ import io.rawio.engine.IoBatch;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntToLongFunction;
 
 /**
  * One window of writes: the keys of up to {@code nChunks} chunks of a putMany (or one delete), what
@@ -28,12 +29,25 @@ final class WriteWindow {
             long version) {
     }
 
+    /** No key expires. */
+    static final IntToLongFunction NEVER = i -> 0;
+
+    /** Every key expires at {@code atMs} (0: never). */
+    static IntToLongFunction expiring(long atMs) {
+        return atMs == 0 ? NEVER : i -> atMs;
+    }
+
+    /** Key i expires at {@code atMs[i]} (0: never). */
+    static IntToLongFunction expiring(long[] atMs) {
+        return i -> atMs[i];
+    }
+
     final List<byte[]> keys;
     final List<MemorySegment> values;
     final SlotStore.Result[] results;
     final short flags;
-    /** When the window's keys expire (ms since the epoch), 0 for never. */
-    final long expiryMs;
+    /** By key index (of {@link #keys}): when its value expires (ms since the epoch), 0 for never. */
+    final IntToLongFunction expiryOf;
     /** By key (index - from): its slot class. */
     final int[] classes;
     final int from;
@@ -93,19 +107,19 @@ final class WriteWindow {
 
     WriteWindow(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags, int from,
             int to, int batchSize) {
-        this(keys, values, results, flags, 0, new int[to - from], 1, from, to, batchSize);
+        this(keys, values, results, flags, NEVER, new int[to - from], 1, from, to, batchSize);
     }
 
     /**
      * Keys [from, to) of a call; {@code classes[i - from]} is key i's slot class, of {@code classCount}.
      */
-    WriteWindow(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags, long expiryMs,
-            int[] classes, int classCount, int from, int to, int batchSize) {
+    WriteWindow(List<byte[]> keys, List<MemorySegment> values, SlotStore.Result[] results, short flags,
+            IntToLongFunction expiryOf, int[] classes, int classCount, int from, int to, int batchSize) {
         this.keys = keys;
         this.values = values;
         this.results = results;
         this.flags = flags;
-        this.expiryMs = expiryMs;
+        this.expiryOf = expiryOf;
         this.classes = classes;
         this.from = from;
         this.to = to;

@@ -106,6 +106,11 @@ final class Commands {
         return redirects == null || redirects.local(key);
     }
 
+    /** The store's clock, in ms since the epoch: what a SET's EX counts from. */
+    long nowMillis() {
+        return clock.millis();
+    }
+
     /** Counts requests the batcher ran without this table (plain GETs and SETs), for INFO. */
     void counted(long requests) {
         counters.commandsRun += requests;

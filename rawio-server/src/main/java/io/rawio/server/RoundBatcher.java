@@ -38,6 +38,10 @@ final class RoundBatcher {
     private final List<byte[]> setKeys = new ArrayList<>();
     private final List<MemorySegment> setValues = new ArrayList<>();
     private final List<Connection> setOwners = new ArrayList<>();
+    /** By SET of the wave: when its value expires (ms since the epoch, 0: never); see {@link #anyExpiry}. */
+    private long[] setExpiries = new long[64];
+    /** Whether a SET of the wave has an expiry: none has, and the putMany is given none. */
+    private boolean anyExpiry;
     /** The length of the last value the DRAM tier gave: the room the next reply gets first. */
     private int lastHit = 64;
 
@@ -76,7 +80,7 @@ final class RoundBatcher {
         return !c.dead;
     }
 
-    private static boolean is(byte[] arg, String lower) {
+    static boolean is(byte[] arg, String lower) {
         if (arg.length != lower.length()) {
             return false;
         }
@@ -88,7 +92,7 @@ final class RoundBatcher {
         return true;
     }
 
-    private static boolean isCommand(List<byte[]> r, String lower) {
+    static boolean isCommand(List<byte[]> r, String lower) {
         return r instanceof RequestArgs a ? a.is(0, lower) : is(r.getFirst(), lower);
     }
 
@@ -96,8 +100,13 @@ final class RoundBatcher {
         return r.size() == 2 && isCommand(r, "get");
     }
 
-    private static boolean plainSet(List<byte[]> r) {
-        return r.size() == 3 && isCommand(r, "set");
+    /** When what {@code r} sets expires if the wave takes it ({@link WaveSets#expiry}), else {@link WaveSets#NOT_IN_WAVE}. */
+    private long waveSet(Connection c, List<byte[]> r) {
+        if (!c.session.authenticated) {
+            return WaveSets.NOT_IN_WAVE;
+        }
+        long at = WaveSets.expiry(r, commands.nowMillis());
+        return at == WaveSets.NOT_IN_WAVE || commands.local(r.get(1)) ? at : WaveSets.NOT_IN_WAVE;
     }
 
     /**
@@ -109,9 +118,10 @@ final class RoundBatcher {
         return s == null || !s.group().equals("connection");
     }
 
-    /** A SET's value without a copy when the parser gave a view. */
+    /** A SET's (or SETEX's) value without a copy when the parser gave a view. */
     private static MemorySegment value(List<byte[]> r) {
-        return r instanceof RequestArgs a ? a.segment(2) : MemorySegment.ofArray(r.get(2));
+        int i = WaveSets.valueIndex(r);
+        return r instanceof RequestArgs a ? a.segment(i) : MemorySegment.ofArray(r.get(i));
     }
 
     /**
@@ -163,7 +173,8 @@ final class RoundBatcher {
                     c.waitsForDevice = true;
                     continue;
                 }
-                if (c.writesInFlight > 0 && !(c.session.authenticated && plainSet(r) && commands.local(r.get(1)))) {
+                long setExpiry = r.size() >= 3 ? waveSet(c, r) : WaveSets.NOT_IN_WAVE;
+                if (c.writesInFlight > 0 && setExpiry == WaveSets.NOT_IN_WAVE) {
                     // Its SETs are still being written: what comes after them (a GET of the same key, say)
                     // waits until they are; more SETs go on, and the store keeps their order.
                     c.waitsForDevice = true;
@@ -231,15 +242,18 @@ final class RoundBatcher {
                             && c.out.size() < Connection.OUT_SOFT_LIMIT && deferred < DEFERRED_GET_BYTES);
                     commands.counted(answered);
                     c.session.lastCommand = "get";
-                } else if (c.session.authenticated && plainSet(r) && commands.local(r.get(1))) {
+                } else if (setExpiry != WaveSets.NOT_IN_WAVE) {
+                    String name;
                     do {
                         c.take();
                         setKeys.add(r.get(1));
                         setValues.add(value(r));
                         setOwners.add(c);
+                        addExpiry(setExpiry);
+                        name = WaveSets.name(r);
                         r = c.peek();
-                    } while (r != null && plainSet(r) && commands.local(r.get(1)));
-                    c.session.lastCommand = "set";
+                    } while (r != null && r.size() >= 3 && (setExpiry = waveSet(c, r)) != WaveSets.NOT_IN_WAVE);
+                    c.session.lastCommand = name;
                     if (submitCutWave != null && setKeys.size() >= DURABLE_WAVE_SETS) {
                         commands.counters.cutSetWaves++;
                         sets();
@@ -311,6 +325,7 @@ final class RoundBatcher {
         // The store keeps the lists until the putMany is over: the wave's own, not these reused ones.
         List<byte[]> keys;
         List<MemorySegment> values;
+        long[] expiries = anyExpiry ? new long[n] : null;
         int[] slot = null;
         if (merged) {
             keys = new ArrayList<>(n);
@@ -319,13 +334,22 @@ final class RoundBatcher {
             for (int i = 0; i < n; i++) {
                 if (writtenAs[i] == i) {
                     slot[i] = keys.size();
+                    if (expiries != null) {
+                        expiries[keys.size()] = setExpiries[i]; // the SET written stands with its own expiry
+                    }
                     keys.add(setKeys.get(i));
                     values.add(setValues.get(i));
                 }
             }
+            if (expiries != null) {
+                expiries = java.util.Arrays.copyOf(expiries, keys.size());
+            }
         } else {
             keys = new ArrayList<>(setKeys);
             values = new ArrayList<>(setValues);
+            if (expiries != null) {
+                System.arraycopy(setExpiries, 0, expiries, 0, n);
+            }
         }
         long largest = 0;
         for (MemorySegment v : values) {
@@ -336,13 +360,14 @@ final class RoundBatcher {
         setKeys.clear();
         setValues.clear();
         setOwners.clear();
+        anyExpiry = false;
         commands.counters.putBatches++;
         if (putsInFlight >= MAX_PUTS_IN_FLIGHT) {
             store.onRing().awaitStarted(); // clients that keep sending SETs meet the device's pace here
         }
         putsInFlight++;
         try {
-            store.onRing().startPutMany(keys, values, wave::answer);
+            store.onRing().startPutMany(keys, values, expiries, wave::answer);
         } catch (RuntimeException e) {
             if (!wave.answered) {
                 wave.answer(null, e); // refused before it started (the store closed): its done never comes
@@ -363,6 +388,16 @@ final class RoundBatcher {
                 }
             }
         }
+    }
+
+    /** Records the expiry of the SET just added to the wave (its index: the wave's SETs less one). */
+    private void addExpiry(long at) {
+        int i = setKeys.size() - 1;
+        if (i == setExpiries.length) {
+            setExpiries = java.util.Arrays.copyOf(setExpiries, 2 * i);
+        }
+        setExpiries[i] = at;
+        anyExpiry |= at != 0;
     }
 
     /**

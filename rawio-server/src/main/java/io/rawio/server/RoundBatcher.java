@@ -13,7 +13,8 @@ import java.util.List;
 /**
  * Runs one loop round's requests, from every connection that has some, as store batches. The round goes
  * in waves: in a wave each connection gives its leading run of plain {@code GET key} requests, or of
- * plain {@code SET key value} requests, or its one next other request (run at once, through
+ * SETs a wave takes ({@code SET key value}, with or without EX, PX, EXAT or PXAT, SETEX, PSETEX:
+ * {@link WaveSets}), or its one next other request (run at once, through
  * {@link Commands}). A GET the DRAM tier holds is answered at once, the value copied from the tier
  * straight into the reply buffer; the others wait for the wave's getMany. Then the wave's SETs of all
  * connections are one putMany (one dispatcher batch; one group commit when the store is durable, so

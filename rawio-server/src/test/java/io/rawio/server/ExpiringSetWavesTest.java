@@ -4,15 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.rawio.store.SlotClasses;
+import io.rawio.store.StoreOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * SETs with an expiry (EX, PX, EXAT, PXAT, SETEX, PSETEX) go in a round's wave with the plain ones: a
@@ -98,5 +104,85 @@ class ExpiringSetWavesTest {
             assertEquals("+OK\r\n", c.call("SET", "past", "v", "PXAT", "1"));
             assertEquals("$-1\r\n", c.call("GET", "past"));
         }
+    }
+
+    /**
+     * Three connections pipeline 600 random SETs each over 40 keys of their own, in every form a wave takes
+     * (any case), on a store with and without durability (a durable wave is cut at 256 SETs): every reply
+     * is +OK, and every key ends with the value and expiry of its connection's last SET of it.
+     */
+    @ParameterizedTest(name = "durable {0}")
+    @ValueSource(booleans = {false, true})
+    void manyConnectionsOfMixedSetsLeaveEachKeyAsItsLastSet(boolean durable) throws Exception {
+        StoreOptions o = StoreOptions.defaults().withEngine(RunningServer.engine());
+        if (durable) {
+            o = o.withDurability(StoreOptions.Durability.DURABLE);
+        }
+        int conns = 3;
+        int n = 600;
+        try (RunningServer running = new RunningServer(loop, dir, 64L << 20, SlotClasses.ofEqualSpace(List.of(4096L)),
+                4096, x -> x, o)) {
+            long now = System.currentTimeMillis();
+            Map<String, String> values = new HashMap<>();
+            Map<String, Long> ttls = new HashMap<>(); // ms left as of now, -1 for none
+            List<RespClient> clients = new ArrayList<>();
+            try {
+                for (int c = 0; c < conns; c++) {
+                    Random r = new Random(31 * c + 7);
+                    List<String[]> requests = new ArrayList<>();
+                    for (int i = 0; i < n; i++) {
+                        String k = "c" + c + ":k" + r.nextInt(40);
+                        String v = "v" + c + "_" + i;
+                        long t = 100 + r.nextInt(100_000); // seconds
+                        long exat = (now + 2_000) / 1000 + t;
+                        requests.add(switch (r.nextInt(7)) {
+                            case 0 -> new String[] {anyCase(r, "set"), k, v};
+                            case 1 -> new String[] {"SET", k, v, anyCase(r, "ex"), Long.toString(t)};
+                            case 2 -> new String[] {"SET", k, v, anyCase(r, "px"), Long.toString(t * 1000)};
+                            case 3 -> new String[] {"SET", k, v, anyCase(r, "exat"), Long.toString(exat)};
+                            case 4 -> new String[] {"SET", k, v, anyCase(r, "pxat"), Long.toString(now + t * 1000)};
+                            case 5 -> new String[] {anyCase(r, "setex"), k, Long.toString(t), v};
+                            default -> new String[] {anyCase(r, "psetex"), k, Long.toString(t * 1000), v};
+                        });
+                        String[] q = requests.getLast();
+                        values.put(k, v);
+                        ttls.put(k, q.length == 3 ? -1 : q[3].equalsIgnoreCase("exat") ? exat * 1000 - now : t * 1000);
+                    }
+                    RespClient client = new RespClient(running.server.address());
+                    clients.add(client);
+                    client.sendAll(requests.toArray(String[][]::new));
+                }
+                for (RespClient client : clients) {
+                    for (int i = 0; i < n; i++) {
+                        assertEquals("+OK\r\n", client.reply(), "reply " + i);
+                    }
+                }
+                long elapsed = System.currentTimeMillis() - now;
+                RespClient c0 = clients.getFirst();
+                for (Map.Entry<String, String> e : values.entrySet()) {
+                    String k = e.getKey();
+                    assertEquals("$" + e.getValue().length() + "\r\n" + e.getValue() + "\r\n", c0.call("GET", k), k);
+                    long left = pttl(c0, k);
+                    long want = ttls.get(k);
+                    if (want < 0) {
+                        assertEquals(-1, left, k);
+                    } else {
+                        assertTrue(left <= want && left >= want - elapsed - 2_000, k + ": " + left + " ms left, set " + want);
+                    }
+                }
+            } finally {
+                for (RespClient client : clients) {
+                    client.close();
+                }
+            }
+        }
+    }
+
+    static String anyCase(Random r, String s) {
+        StringBuilder b = new StringBuilder();
+        for (char ch : s.toCharArray()) {
+            b.append(r.nextBoolean() ? Character.toUpperCase(ch) : ch);
+        }
+        return b.toString();
     }
 }

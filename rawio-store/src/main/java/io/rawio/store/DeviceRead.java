@@ -9,7 +9,7 @@ package io.rawio.store;
  * as a getMany does, and puts the value into the DRAM tier. The store never sees the caller's ring.
  *
  * <p>A key written, evicted or deleted while its read is in flight is caught by the check
- * ({@link SlotStore#READ_AGAIN}): the caller plans the read again, so a get racing a put sees the old
+ * ({@link #READ_AGAIN}): the caller plans the read again, so a get racing a put sees the old
  * value or the new one. Not thread-safe: one caller owns a plan until it is finished.
  */
 public final class DeviceRead {

@@ -436,8 +436,8 @@ final class ReadPath {
     /**
      * Checks a planned read's {@code bytesRead} bytes in {@code buf} (as a getMany checks its reads) and,
      * when they hold the value, offers it to the DRAM tier. Returns where in {@code buf} the value
-     * starts, {@link SlotStore#READ_AGAIN} when the key left that slot while it was read, or
-     * {@link SlotStore#CORRUPT} (the key was dropped; {@link DeviceRead#corrupt()} says why).
+     * starts, {@link DeviceRead#READ_AGAIN} when the key left that slot while it was read, or
+     * {@link DeviceRead#CORRUPT} (the key was dropped; {@link DeviceRead#corrupt()} says why).
      */
     long finish(DeviceRead r, MemorySegment buf, long bytesRead) {
         long valueAt = check(r.key, r.position, r.valueLength, r.dataCrc, buf, bytesRead, 0, new Sink() {

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** A putMany (and a started one) whose keys each carry their own expiry: kept by the index, the slots and a restart. */
 class PerKeyExpiryTest {
@@ -111,6 +113,47 @@ class PerKeyExpiryTest {
             assertThrows(IllegalArgumentException.class,
                     () -> s.onRing().startPutMany(keys, values, new long[] {1, 2, 3}, (r, f) -> { }));
             assertFalse(s.contains(k("x")), "nothing written");
+        }
+    }
+
+    /**
+     * 3,000 keys (500 of them twice) in windows of 4 keys: each key's expiry is found by its index in the
+     * whole call, not in its window, through putMany and a started putMany, and after a restart.
+     */
+    @ParameterizedTest(name = "started {0}")
+    @ValueSource(booleans = {false, true})
+    void keysOfManyWindowsKeepTheirOwnExpiry(boolean started) throws Exception {
+        StoreOptions o = options().withBatchSize(4); // windows of 16 chunks of 4 keys: about 47 of them
+        Path p = dir.resolve("s.store");
+        SlotStore.format(p, 64L << 20, 4096, false, o);
+        int n = 3_000;
+        List<byte[]> keys = new ArrayList<>();
+        List<MemorySegment> values = new ArrayList<>();
+        long[] at = new long[n];
+        for (int i = 0; i < n; i++) {
+            keys.add(k("k" + i % 2_500));
+            values.add(v(10 + i % 7));
+            at[i] = i % 3 == 0 ? 0 : T0 + 1_000 + i;
+        }
+        try (SlotStore s = SlotStore.open(p, o)) {
+            List<SlotStore.Result> got = new ArrayList<>();
+            if (started) {
+                s.onRing().startPutMany(keys, values, at, (results, failure) -> got.addAll(results));
+                s.onRing().awaitStarted();
+            } else {
+                got.addAll(s.putMany(keys, values, at));
+            }
+            assertEquals(n, got.size());
+            assertTrue(got.stream().allMatch(SlotStore.Result::ok));
+            for (int i = 500; i < n; i++) {
+                assertEquals(at[i], s.expiresAtMillis(keys.get(i)), "key " + i);
+            }
+            s.abandon();
+        }
+        try (SlotStore s = SlotStore.open(p, o)) {
+            for (int i = 500; i < n; i++) {
+                assertEquals(at[i], s.expiresAtMillis(keys.get(i)), "after a restart, key " + i);
+            }
         }
     }
 }

@@ -12,9 +12,10 @@ final class LoopCounters {
     /** Commands run (by the command table or by the batcher) and connections accepted. */
     long commandsRun;
     long connectionsAccepted;
-    /** The batcher's putMany and getMany calls and the rounds run. */
+    /** The batcher's putMany, getMany and deleteMany calls (waves of one-key DELs) and the rounds run. */
     long putBatches;
     long getBatches;
+    long delBatches;
     long rounds;
     /** Waves of SETs whose replies were held while their putMany was written (the io_uring loop). */
     long heldSetWaves;

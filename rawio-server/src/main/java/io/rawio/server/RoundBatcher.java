@@ -39,6 +39,8 @@ final class RoundBatcher {
     private final List<byte[]> setKeys = new ArrayList<>();
     private final List<MemorySegment> setValues = new ArrayList<>();
     private final List<Connection> setOwners = new ArrayList<>();
+    /** The wave's DELs of one key ({@link DelWave}). */
+    private final DelWave dels = new DelWave();
     /** By SET of the wave: when its value expires (ms since the epoch, 0: never); see {@link #anyExpiry}. */
     private long[] setExpiries = new long[64];
     /** Whether a SET of the wave has an expiry: none has, and the putMany is given none. */
@@ -260,6 +262,15 @@ final class RoundBatcher {
                         sets();
                         submitCutWave.run(); // its writes start before the pass's other connections run
                     }
+                } else if (c.session.authenticated && DelWave.takes(r) && commands.local(r.get(1))) {
+                    String name;
+                    do {
+                        c.take();
+                        dels.add(c, r.get(1));
+                        name = DelWave.name(r);
+                        r = c.peek();
+                    } while (r != null && DelWave.takes(r) && commands.local(r.get(1)));
+                    c.session.lastCommand = name;
                 } else {
                     c.take();
                     if (putsInFlight > 0 && touchesKeyspace(r)) {
@@ -279,6 +290,15 @@ final class RoundBatcher {
                         withinLimit(c);
                     }
                 }
+            }
+            if (!dels.isEmpty()) {
+                // Before the wave's SETs, after those in flight: as if its DELs ran first.
+                commands.counted(dels.size());
+                commands.counters.delBatches++;
+                if (putsInFlight > 0) {
+                    store.onRing().awaitStarted();
+                }
+                dels.run(store);
             }
             if (!setKeys.isEmpty()) {
                 sets();

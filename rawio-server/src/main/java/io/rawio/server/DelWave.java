@@ -1,0 +1,87 @@
+package io.rawio.server;
+
+import io.rawio.store.SlotStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The {@code DEL key} and {@code UNLINK key} requests of one key that a round's wave takes
+ * ({@link RoundBatcher}), run as one deleteMany: one batch of tombstones (one group commit when durable)
+ * for the wave, not one for each. Each request is answered {@code :1} when its key was there and
+ * {@code :0} when not; a key deleted twice in the wave counts for the first only, as one at a time.
+ * Requests of several keys run alone through {@link Commands} (each is one deleteMany already).
+ */
+final class DelWave {
+    private final List<byte[]> keys = new ArrayList<>();
+    private final List<Connection> owners = new ArrayList<>();
+
+    /** Whether a wave takes {@code r}: DEL or UNLINK of one key. */
+    static boolean takes(List<byte[]> r) {
+        return r.size() == 2 && (RoundBatcher.isCommand(r, "del") || RoundBatcher.isCommand(r, "unlink"));
+    }
+
+    /** The command's name, for CLIENT LIST's cmd (a request {@link #takes}). */
+    static String name(List<byte[]> r) {
+        return RoundBatcher.isCommand(r, "del") ? "del" : "unlink";
+    }
+
+    void add(Connection owner, byte[] key) {
+        owners.add(owner);
+        keys.add(key);
+    }
+
+    boolean isEmpty() {
+        return keys.isEmpty();
+    }
+
+    int size() {
+        return keys.size();
+    }
+
+    /**
+     * Deletes the wave's keys and answers each request. The caller has waited for the SETs in flight, so
+     * that a key they write is seen. When the deleteMany fails, every request of the wave gets its error
+     * (keys before the failing one may be gone, as with a DEL of several keys).
+     */
+    void run(SlotStore store) {
+        try {
+            int n = keys.size();
+            boolean[] present = new boolean[n];
+            List<byte[]> gone = new ArrayList<>(n);
+            Set<ByteBuffer> seen = n > 1 ? new HashSet<>() : null;
+            for (int i = 0; i < n; i++) {
+                byte[] k = keys.get(i);
+                if (store.contains(k) && (seen == null || seen.add(ByteBuffer.wrap(k)))) {
+                    present[i] = true;
+                    gone.add(k);
+                }
+            }
+            String error = null;
+            if (!gone.isEmpty()) {
+                try {
+                    store.deleteMany(gone);
+                } catch (IOException | RuntimeException e) {
+                    error = "ERR " + e.getMessage();
+                }
+            }
+            for (int i = 0; i < n; i++) {
+                Connection owner = owners.get(i);
+                if (owner.dead) {
+                    continue; // dropped (a failed reply, the output limit): nothing more goes to it
+                }
+                if (error != null) {
+                    owner.out.error(error);
+                } else {
+                    owner.out.integer(present[i] ? 1 : 0);
+                }
+            }
+        } finally {
+            keys.clear();
+            owners.clear();
+        }
+    }
+}

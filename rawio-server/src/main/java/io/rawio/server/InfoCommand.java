@@ -91,7 +91,7 @@ final class InfoCommand {
                     "failed:" + (store.isFailed() ? 1 : 0),
                     "loop_rounds:" + counters.rounds, "put_batches:" + counters.putBatches,
                     "held_set_waves:" + counters.heldSetWaves, "cut_set_waves:" + counters.cutSetWaves, "get_batches:" + counters.getBatches,
-                    "del_batches:" + counters.delBatches,
+                    "del_batches:" + counters.delBatches, "expire_batches:" + counters.expireBatches,
                     "ring_reads:" + counters.ringReads.getAsLong(), "ring_fixed_reads:" + counters.ringFixedReads.getAsLong(),
                     "ring_rereads:" + counters.ringRereads.getAsLong(),
                     "direct_read_bytes:" + counters.directReadBytes.getAsLong(),

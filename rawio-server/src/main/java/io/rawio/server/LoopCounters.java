@@ -12,10 +12,14 @@ final class LoopCounters {
     /** Commands run (by the command table or by the batcher) and connections accepted. */
     long commandsRun;
     long connectionsAccepted;
-    /** The batcher's putMany, getMany and deleteMany calls (waves of one-key DELs) and the rounds run. */
+    /**
+     * The batcher's putMany, getMany and deleteMany calls (waves of one-key DELs), its waves of EXPIREs (a
+     * getMany and a putMany each), and the rounds run.
+     */
     long putBatches;
     long getBatches;
     long delBatches;
+    long expireBatches;
     long rounds;
     /** Waves of SETs whose replies were held while their putMany was written (the io_uring loop). */
     long heldSetWaves;

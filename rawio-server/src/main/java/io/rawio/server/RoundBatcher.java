@@ -41,6 +41,8 @@ final class RoundBatcher {
     private final List<Connection> setOwners = new ArrayList<>();
     /** The wave's DELs of one key ({@link DelWave}). */
     private final DelWave dels = new DelWave();
+    /** The wave's EXPIREs without options ({@link ExpireWave}). */
+    private final ExpireWave expires = new ExpireWave();
     /** By SET of the wave: when its value expires (ms since the epoch, 0: never); see {@link #anyExpiry}. */
     private long[] setExpiries = new long[64];
     /** Whether a SET of the wave has an expiry: none has, and the putMany is given none. */
@@ -121,6 +123,15 @@ final class RoundBatcher {
         return s == null || !s.group().equals("connection");
     }
 
+    /** When {@code r}'s key is to expire if the wave takes {@code r} ({@link ExpireWave#expiry}), else {@link WaveSets#NOT_IN_WAVE}. */
+    private long waveExpire(Connection c, List<byte[]> r) {
+        if (!c.session.authenticated || r.size() != 3) {
+            return WaveSets.NOT_IN_WAVE;
+        }
+        long at = ExpireWave.expiry(r, commands.nowMillis());
+        return at == WaveSets.NOT_IN_WAVE || commands.local(r.get(1)) ? at : WaveSets.NOT_IN_WAVE;
+    }
+
     /** A SET's (or SETEX's) value without a copy when the parser gave a view. */
     private static MemorySegment value(List<byte[]> r) {
         int i = WaveSets.valueIndex(r);
@@ -177,6 +188,7 @@ final class RoundBatcher {
                     continue;
                 }
                 long setExpiry = r.size() >= 3 ? waveSet(c, r) : WaveSets.NOT_IN_WAVE;
+                long expireAt;
                 if (c.writesInFlight > 0 && setExpiry == WaveSets.NOT_IN_WAVE) {
                     // Its SETs are still being written: what comes after them (a GET of the same key, say)
                     // waits until they are; more SETs go on, and the store keeps their order.
@@ -262,6 +274,15 @@ final class RoundBatcher {
                         sets();
                         submitCutWave.run(); // its writes start before the pass's other connections run
                     }
+                } else if ((expireAt = waveExpire(c, r)) != WaveSets.NOT_IN_WAVE) {
+                    String name;
+                    do {
+                        c.take();
+                        expires.add(c, r.get(1), expireAt);
+                        name = ExpireWave.name(r);
+                        r = c.peek();
+                    } while (r != null && (expireAt = waveExpire(c, r)) != WaveSets.NOT_IN_WAVE);
+                    c.session.lastCommand = name;
                 } else if (c.session.authenticated && DelWave.takes(r) && commands.local(r.get(1))) {
                     String name;
                     do {
@@ -291,14 +312,21 @@ final class RoundBatcher {
                     }
                 }
             }
-            if (!dels.isEmpty()) {
-                // Before the wave's SETs, after those in flight: as if its DELs ran first.
-                commands.counted(dels.size());
-                commands.counters.delBatches++;
+            if (!dels.isEmpty() || !expires.isEmpty()) {
+                // After the SETs in flight and before the wave's own: as if its DELs, then its EXPIREs, ran first.
                 if (putsInFlight > 0) {
                     store.onRing().awaitStarted();
                 }
-                dels.run(store);
+                if (!dels.isEmpty()) {
+                    commands.counted(dels.size());
+                    commands.counters.delBatches++;
+                    dels.run(store);
+                }
+                if (!expires.isEmpty()) {
+                    commands.counted(expires.size());
+                    commands.counters.expireBatches++;
+                    expires.run(store);
+                }
             }
             if (!setKeys.isEmpty()) {
                 sets();

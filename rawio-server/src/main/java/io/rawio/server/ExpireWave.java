@@ -1,0 +1,162 @@
+package io.rawio.server;
+
+import io.rawio.store.GetResult;
+import io.rawio.store.SlotStore;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+
+/**
+ * The {@code EXPIRE key t}, {@code PEXPIRE}, {@code EXPIREAT} and {@code PEXPIREAT} requests without
+ * options whose time is still ahead, that a round's wave takes ({@link RoundBatcher}): the store keeps an
+ * expiry in the slot's header, so a new one is a rewrite of the value. The wave's keys are read with one
+ * getMany (every read in flight at once) and written back with one putMany, each with its own expiry
+ * (one group commit when durable), instead of a read and a write for each request. Each is answered 1
+ * when its key was there and 0 when not. The rest (NX, XX, GT, LT, a time already past, which deletes
+ * the key, a bad time) runs alone through {@link ExpireCommands}, which gives Redis's replies and errors.
+ */
+final class ExpireWave {
+    private final List<byte[]> keys = new ArrayList<>();
+    private final List<Connection> owners = new ArrayList<>();
+    private long[] ats = new long[16];
+
+    /**
+     * When the key of {@code r} is to expire (ms since the epoch) if a wave takes {@code r}, else
+     * {@link WaveSets#NOT_IN_WAVE}. {@code nowMs} is the store's clock.
+     */
+    static long expiry(List<byte[]> r, long nowMs) {
+        if (r.size() != 3) {
+            return WaveSets.NOT_IN_WAVE;
+        }
+        long base;
+        long unit;
+        if (RoundBatcher.isCommand(r, "expire")) {
+            base = nowMs;
+            unit = 1000;
+        } else if (RoundBatcher.isCommand(r, "pexpire")) {
+            base = nowMs;
+            unit = 1;
+        } else if (RoundBatcher.isCommand(r, "expireat")) {
+            base = 0;
+            unit = 1000;
+        } else if (RoundBatcher.isCommand(r, "pexpireat")) {
+            base = 0;
+            unit = 1;
+        } else {
+            return WaveSets.NOT_IN_WAVE;
+        }
+        Long t = Commands.integer(r.get(2));
+        if (t == null) {
+            return WaveSets.NOT_IN_WAVE;
+        }
+        OptionalLong at = ExpireCommands.expiryAt(base, t, unit);
+        return at.isPresent() && at.getAsLong() > nowMs ? at.getAsLong() : WaveSets.NOT_IN_WAVE;
+    }
+
+    /** The command's name, for CLIENT LIST's cmd (a request {@link #expiry} takes). */
+    static String name(List<byte[]> r) {
+        for (String name : new String[] {"expire", "pexpire", "expireat"}) {
+            if (RoundBatcher.isCommand(r, name)) {
+                return name;
+            }
+        }
+        return "pexpireat";
+    }
+
+    void add(Connection owner, byte[] key, long atMs) {
+        int i = keys.size();
+        if (i == ats.length) {
+            ats = java.util.Arrays.copyOf(ats, 2 * i);
+        }
+        ats[i] = atMs;
+        owners.add(owner);
+        keys.add(key);
+    }
+
+    boolean isEmpty() {
+        return keys.isEmpty();
+    }
+
+    int size() {
+        return keys.size();
+    }
+
+    /**
+     * Reads the wave's keys, writes each present one back with its new expiry, and answers each request.
+     * The caller has waited for the SETs in flight, so that a key they write is seen. When the getMany or
+     * the putMany fails, the requests it was for get its error; a key whose slot fails its check gets
+     * the check's error, as a GET of it does.
+     */
+    void run(SlotStore store) {
+        try {
+            int n = keys.size();
+            String[] errors = new String[n];
+            boolean[] present = new boolean[n];
+            List<GetResult> read;
+            try {
+                read = store.getMany(keys);
+            } catch (Exception e) {
+                answer(errors, present, "ERR " + e.getMessage());
+                return;
+            }
+            List<byte[]> putKeys = new ArrayList<>(n);
+            List<MemorySegment> putValues = new ArrayList<>(n);
+            long[] putAts = new long[n];
+            int[] putOf = new int[n]; // request i's index in the putMany, or -1
+            for (int i = 0; i < n; i++) {
+                GetResult g = read.get(i);
+                putOf[i] = -1;
+                if (g.corrupt() != null) {
+                    errors[i] = "ERR " + g.corrupt();
+                } else if (g.found()) {
+                    putOf[i] = putKeys.size();
+                    putAts[putKeys.size()] = ats[i];
+                    putKeys.add(keys.get(i));
+                    putValues.add(MemorySegment.ofArray(g.value()));
+                }
+            }
+            if (!putKeys.isEmpty()) {
+                try {
+                    List<SlotStore.Result> results = store.putMany(putKeys, putValues,
+                            java.util.Arrays.copyOf(putAts, putKeys.size()));
+                    for (int i = 0; i < n; i++) {
+                        if (putOf[i] >= 0) {
+                            SlotStore.Result r = results.get(putOf[i]);
+                            present[i] = r.ok();
+                            if (!r.ok()) {
+                                errors[i] = "ERR " + r.error();
+                            }
+                        }
+                    }
+                } catch (Exception e) {
+                    for (int i = 0; i < n; i++) {
+                        if (putOf[i] >= 0) {
+                            errors[i] = "ERR " + e.getMessage();
+                        }
+                    }
+                }
+            }
+            answer(errors, present, null);
+        } finally {
+            keys.clear();
+            owners.clear();
+        }
+    }
+
+    /** Each request's reply: its error (or {@code all}'s), else 1 or 0. */
+    private void answer(String[] errors, boolean[] present, String all) {
+        for (int i = 0; i < owners.size(); i++) {
+            Connection owner = owners.get(i);
+            if (owner.dead) {
+                continue; // dropped (a failed reply, the output limit): nothing more goes to it
+            }
+            String error = all != null ? all : errors[i];
+            if (error != null) {
+                owner.out.error(error);
+            } else {
+                owner.out.integer(present[i] ? 1 : 0);
+            }
+        }
+    }
+}

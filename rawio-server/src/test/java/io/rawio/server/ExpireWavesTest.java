@@ -1,0 +1,92 @@
+package io.rawio.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.rawio.store.SlotClasses;
+import io.rawio.store.StoreOptions;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT without options go in a round's wave: a pipeline of them is a
+ * few getMany-and-putMany batches, each answered as one at a time would be, and each key keeps its value
+ * and gets the last expiry it was given. The rest (options, times already past) runs alone, as before.
+ */
+@Timeout(120)
+@ParameterizedClass(name = "loop {0}")
+@MethodSource("io.rawio.server.RunningServer#loops")
+class ExpireWavesTest {
+    @Parameter
+    String loop;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aPipelineOfExpiresIsAFewBatchesAndEachKeyGetsItsLastExpiry() throws Exception {
+        int n = 1_000;
+        try (RunningServer running = new RunningServer(loop, dir, 64L << 20, SlotClasses.ofEqualSpace(List.of(4096L)),
+                4096, x -> x, StoreOptions.defaults().withEngine(RunningServer.engine()));
+                RespClient c = new RespClient(running.server.address())) {
+            List<String[]> sets = new ArrayList<>();
+            for (int i = 0; i < n; i += 2) {
+                sets.add(new String[] {"SET", "k" + i, "value" + i}); // the even keys are there
+            }
+            c.sendAll(sets.toArray(String[][]::new));
+            for (int i = 0; i < sets.size(); i++) {
+                assertEquals("+OK\r\n", c.reply());
+            }
+            long before = ExpiringSetWavesTest.info(c, "expire_batches");
+            long now = System.currentTimeMillis();
+            List<String[]> requests = new ArrayList<>();
+            List<String> want = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                String k = "k" + i;
+                requests.add(switch (i % 4) {
+                    case 0 -> new String[] {"EXPIRE", k, "1000"};
+                    case 1 -> new String[] {"pexpire", k, "2000000"};
+                    case 2 -> new String[] {"ExpireAt", k, Long.toString(now / 1000 + 3000)};
+                    default -> new String[] {"PEXPIREAT", k, Long.toString(now + 4_000_000)};
+                });
+                want.add(i % 2 == 0 ? ":1\r\n" : ":0\r\n");
+            }
+            requests.add(new String[] {"EXPIRE", "k0", "500"}); // again, later: the last expiry stands
+            want.add(":1\r\n");
+            requests.add(new String[] {"EXPIRE", "k2", "500", "GT"}); // an option: alone, as before
+            want.add(":0\r\n");
+            requests.add(new String[] {"EXPIRE", "k4", "-1"}); // past: deletes the key, alone
+            want.add(":1\r\n");
+            requests.add(new String[] {"EXPIRE", "k6", "ten"});
+            want.add("-ERR value is not an integer or out of range\r\n");
+            c.sendAll(requests.toArray(String[][]::new));
+            for (int i = 0; i < want.size(); i++) {
+                assertEquals(want.get(i), c.reply(), "reply " + i + " to " + String.join(" ", requests.get(i)));
+            }
+            long batches = ExpiringSetWavesTest.info(c, "expire_batches") - before;
+            assertTrue(batches >= 1 && batches < n / 10, n + " EXPIREs in " + batches + " batches");
+            long elapsed = System.currentTimeMillis() - now;
+            for (int i = 8; i < n; i += 2) {
+                String k = "k" + i;
+                assertEquals("$" + ("value" + i).length() + "\r\nvalue" + i + "\r\n", c.call("GET", k), k);
+                long left = ExpiringSetWavesTest.pttl(c, k);
+                long set = switch (i % 4) {
+                    case 0 -> 1_000_000;
+                    default -> (now / 1000 + 3000) * 1000 - now;
+                };
+                assertTrue(left <= set && left >= set - elapsed - 2_000, k + ": " + left + " ms left, set " + set);
+            }
+            long k0 = ExpiringSetWavesTest.pttl(c, "k0");
+            assertTrue(k0 <= 500_000 && k0 > 440_000, "k0: " + k0);
+            assertEquals("$-1\r\n", c.call("GET", "k4"));
+            assertEquals(":-2\r\n", c.call("PTTL", "k1"));
+        }
+    }
+}

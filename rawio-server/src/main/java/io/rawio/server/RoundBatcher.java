@@ -36,17 +36,12 @@ final class RoundBatcher {
 
     private final List<byte[]> getKeys = new ArrayList<>();
     private final List<Connection> getOwners = new ArrayList<>();
-    private final List<byte[]> setKeys = new ArrayList<>();
-    private final List<MemorySegment> setValues = new ArrayList<>();
-    private final List<Connection> setOwners = new ArrayList<>();
+    /** The wave's SETs ({@link GatheredSets}). */
+    private final GatheredSets sets = new GatheredSets();
     /** The wave's DELs of one key ({@link DelWave}). */
     private final DelWave dels = new DelWave();
     /** The wave's EXPIREs without options ({@link ExpireWave}). */
     private final ExpireWave expires = new ExpireWave();
-    /** By SET of the wave: when its value expires (ms since the epoch, 0: never); see {@link #anyExpiry}. */
-    private long[] setExpiries = new long[64];
-    /** Whether a SET of the wave has an expiry: none has, and the putMany is given none. */
-    private boolean anyExpiry;
     /** The length of the last value the DRAM tier gave: the room the next reply gets first. */
     private int lastHit = 64;
 
@@ -261,15 +256,12 @@ final class RoundBatcher {
                     String name;
                     do {
                         c.take();
-                        setKeys.add(r.get(1));
-                        setValues.add(value(r));
-                        setOwners.add(c);
-                        addExpiry(setExpiry);
+                        sets.add(c, r.get(1), value(r), setExpiry);
                         name = WaveSets.name(r);
                         r = c.peek();
                     } while (r != null && r.size() >= 3 && (setExpiry = waveSet(c, r)) != WaveSets.NOT_IN_WAVE);
                     c.session.lastCommand = name;
-                    if (submitCutWave != null && setKeys.size() >= DURABLE_WAVE_SETS) {
+                    if (submitCutWave != null && sets.size() >= DURABLE_WAVE_SETS) {
                         commands.counters.cutSetWaves++;
                         sets();
                         submitCutWave.run(); // its writes start before the pass's other connections run
@@ -328,7 +320,7 @@ final class RoundBatcher {
                     expires.run(store);
                 }
             }
-            if (!setKeys.isEmpty()) {
+            if (!sets.isEmpty()) {
                 sets();
             }
             if (!getKeys.isEmpty()) {
@@ -338,11 +330,7 @@ final class RoundBatcher {
     }
 
     /**
-     * The wave's SETs as one putMany. A key set more than once in the wave is written once, with its
-     * last value: the earlier SETs are answered with that write's result, as if each had been written
-     * and at once overwritten (the order a client of each sees is kept; what is on the device after
-     * the +OKs is what a one-at-a-time run would leave). A value the store would refuse is never the
-     * one that stands in for others.
+     * The wave's SETs as one putMany ({@link GatheredSets#take}: a key set more than once is written once).
      *
      * <p>The putMany is started ({@link io.rawio.store.StoreRing#startPutMany}): where the store's batches share the
      * loop's ring, the loop goes on while it is written, each connection's replies to it held in its
@@ -350,73 +338,16 @@ final class RoundBatcher {
      * and the replies are written as it returns.
      */
     private void sets() {
-        commands.counted(setKeys.size());
-        int n = setKeys.size();
-        // For each SET, the index of the later SET of its key that is written instead (itself if none).
-        int[] writtenAs = new int[n];
-        java.util.Map<java.nio.ByteBuffer, Integer> last = n == 1 ? null : java.util.HashMap.newHashMap(n);
-        boolean merged = false;
-        for (int i = n - 1; i >= 0; i--) {
-            writtenAs[i] = i;
-            if (n == 1) {
-                break; // nothing to merge: no map
-            }
-            byte[] key = setKeys.get(i);
-            if (setValues.get(i).byteSize() > store.maxValueLength(key.length)) {
-                continue; // refused by the store on its own, with its own error
-            }
-            Integer later = last.putIfAbsent(java.nio.ByteBuffer.wrap(key), i);
-            if (later != null) {
-                writtenAs[i] = later;
-                merged = true;
-            }
-        }
-        // The store keeps the lists until the putMany is over: the wave's own, not these reused ones.
-        List<byte[]> keys;
-        List<MemorySegment> values;
-        long[] expiries = anyExpiry ? new long[n] : null;
-        int[] slot = null;
-        if (merged) {
-            keys = new ArrayList<>(n);
-            values = new ArrayList<>(n);
-            slot = new int[n];
-            for (int i = 0; i < n; i++) {
-                if (writtenAs[i] == i) {
-                    slot[i] = keys.size();
-                    if (expiries != null) {
-                        expiries[keys.size()] = setExpiries[i]; // the SET written stands with its own expiry
-                    }
-                    keys.add(setKeys.get(i));
-                    values.add(setValues.get(i));
-                }
-            }
-            if (expiries != null) {
-                expiries = java.util.Arrays.copyOf(expiries, keys.size());
-            }
-        } else {
-            keys = new ArrayList<>(setKeys);
-            values = new ArrayList<>(setValues);
-            if (expiries != null) {
-                System.arraycopy(setExpiries, 0, expiries, 0, n);
-            }
-        }
-        long largest = 0;
-        for (MemorySegment v : values) {
-            largest = Math.max(largest, v.byteSize());
-        }
-        SetWave wave = new SetWave(setOwners.toArray(Connection[]::new), writtenAs, slot, maxOutputBytes, heldReady,
-                putOver);
-        setKeys.clear();
-        setValues.clear();
-        setOwners.clear();
-        anyExpiry = false;
+        commands.counted(sets.size());
+        GatheredSets.Writes w = sets.take(store);
+        SetWave wave = new SetWave(w.owners(), w.writtenAs(), w.slot(), maxOutputBytes, heldReady, putOver);
         commands.counters.putBatches++;
         if (putsInFlight >= MAX_PUTS_IN_FLIGHT) {
             store.onRing().awaitStarted(); // clients that keep sending SETs meet the device's pace here
         }
         putsInFlight++;
         try {
-            store.onRing().startPutMany(keys, values, expiries, wave::answer);
+            store.onRing().startPutMany(w.keys(), w.values(), w.expiries(), wave::answer);
         } catch (RuntimeException e) {
             if (!wave.answered) {
                 wave.answer(null, e); // refused before it started (the store closed): its done never comes
@@ -424,7 +355,7 @@ final class RoundBatcher {
             return;
         }
         if (!wave.answered) {
-            if (heldReady != null && largest < HOLD_BELOW) {
+            if (heldReady != null && w.largest() < HOLD_BELOW) {
                 wave.hold();
                 commands.counters.heldSetWaves++;
             } else {
@@ -437,16 +368,6 @@ final class RoundBatcher {
                 }
             }
         }
-    }
-
-    /** Records the expiry of the SET just added to the wave (its index: the wave's SETs less one). */
-    private void addExpiry(long at) {
-        int i = setKeys.size() - 1;
-        if (i == setExpiries.length) {
-            setExpiries = java.util.Arrays.copyOf(setExpiries, 2 * i);
-        }
-        setExpiries[i] = at;
-        anyExpiry |= at != 0;
     }
 
     /**

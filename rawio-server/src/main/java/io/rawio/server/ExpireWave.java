@@ -20,6 +20,14 @@ final class ExpireWave {
     private final List<byte[]> keys = new ArrayList<>();
     private final List<Connection> owners = new ArrayList<>();
     private long[] ats = new long[16];
+    /** The value bytes the wave's getMany will read: bounded by {@link #BYTES}. */
+    private long bytes;
+
+    /**
+     * Value bytes a wave's EXPIREs read at most (their values are copied onto the heap and written back):
+     * past this an EXPIRE goes in a later wave, or runs alone; one larger than this is a wave of its own.
+     */
+    static final long BYTES = 4 << 20;
 
     /**
      * When the key of {@code r} is to expire (ms since the epoch) if a wave takes {@code r}, else
@@ -64,7 +72,13 @@ final class ExpireWave {
         return "pexpireat";
     }
 
-    void add(Connection owner, byte[] key, long atMs) {
+    /** Whether the wave takes an EXPIRE of a value of {@code valueBytes} more. */
+    boolean hasRoomFor(long valueBytes) {
+        return keys.isEmpty() || bytes + valueBytes <= BYTES;
+    }
+
+    void add(Connection owner, byte[] key, long atMs, long valueBytes) {
+        bytes += valueBytes;
         int i = keys.size();
         if (i == ats.length) {
             ats = java.util.Arrays.copyOf(ats, 2 * i);
@@ -141,6 +155,7 @@ final class ExpireWave {
         } finally {
             keys.clear();
             owners.clear();
+            bytes = 0;
         }
     }
 

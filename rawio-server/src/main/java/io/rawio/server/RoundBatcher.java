@@ -184,6 +184,7 @@ final class RoundBatcher {
                 }
                 long setExpiry = r.size() >= 3 ? waveSet(c, r) : WaveSets.NOT_IN_WAVE;
                 long expireAt;
+                long valueBytes;
                 if (c.writesInFlight > 0 && setExpiry == WaveSets.NOT_IN_WAVE) {
                     // Its SETs are still being written: what comes after them (a GET of the same key, say)
                     // waits until they are; more SETs go on, and the store keeps their order.
@@ -266,14 +267,16 @@ final class RoundBatcher {
                         sets();
                         submitCutWave.run(); // its writes start before the pass's other connections run
                     }
-                } else if ((expireAt = waveExpire(c, r)) != WaveSets.NOT_IN_WAVE) {
+                } else if ((expireAt = waveExpire(c, r)) != WaveSets.NOT_IN_WAVE
+                        && expires.hasRoomFor(valueBytes = Math.max(0, store.valueLength(r.get(1))))) {
                     String name;
                     do {
                         c.take();
-                        expires.add(c, r.get(1), expireAt);
+                        expires.add(c, r.get(1), expireAt, valueBytes);
                         name = ExpireWave.name(r);
                         r = c.peek();
-                    } while (r != null && (expireAt = waveExpire(c, r)) != WaveSets.NOT_IN_WAVE);
+                    } while (r != null && (expireAt = waveExpire(c, r)) != WaveSets.NOT_IN_WAVE
+                            && expires.hasRoomFor(valueBytes = Math.max(0, store.valueLength(r.get(1)))));
                     c.session.lastCommand = name;
                 } else if (c.session.authenticated && DelWave.takes(r) && commands.local(r.get(1))) {
                     String name;

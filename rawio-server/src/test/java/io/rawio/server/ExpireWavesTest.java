@@ -89,4 +89,36 @@ class ExpireWavesTest {
             assertEquals(":-2\r\n", c.call("PTTL", "k1"));
         }
     }
+
+    /** A wave's EXPIREs read their values onto the heap: 4 MiB of them at most, the rest in later waves. */
+    @Test
+    void expiresOfLargeValuesGoAFewToAWave() throws Exception {
+        int n = 10;
+        String value = "x".repeat(1 << 20);
+        try (RunningServer running = new RunningServer(loop, dir, 256L << 20, 1 << 20);
+                RespClient c = new RespClient(running.server.address())) {
+            List<String[]> sets = new ArrayList<>();
+            List<String[]> expires = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                sets.add(new String[] {"SET", "big" + i, value});
+                expires.add(new String[] {"EXPIRE", "big" + i, "1000"});
+            }
+            c.sendAll(sets.toArray(String[][]::new));
+            for (int i = 0; i < n; i++) {
+                assertEquals("+OK\r\n", c.reply());
+            }
+            long before = ExpiringSetWavesTest.info(c, "expire_batches");
+            c.sendAll(expires.toArray(String[][]::new));
+            for (int i = 0; i < n; i++) {
+                assertEquals(":1\r\n", c.reply(), "reply " + i);
+            }
+            long batches = ExpiringSetWavesTest.info(c, "expire_batches") - before;
+            assertTrue(batches >= (n + 3) / 4, n + " EXPIREs of 1 MiB values in " + batches + " waves");
+            for (int i = 0; i < n; i++) {
+                long left = ExpiringSetWavesTest.pttl(c, "big" + i);
+                assertTrue(left > 900_000 && left <= 1_000_000, "big" + i + ": " + left);
+                assertEquals(":" + value.length() + "\r\n", c.call("STRLEN", "big" + i));
+            }
+        }
+    }
 }

@@ -15,10 +15,7 @@ import java.util.Set;
  * {@code :0} when not; a key deleted twice in the wave counts for the first only, as one at a time.
  * Requests of several keys run alone through {@link Commands} (each is one deleteMany already).
  */
-final class DelWave {
-    private final List<byte[]> keys = new ArrayList<>();
-    private final List<Connection> owners = new ArrayList<>();
-
+final class DelWave extends KeyedRequests {
     /** Whether a wave takes {@code r}: DEL or UNLINK of one key. */
     static boolean takes(List<byte[]> r) {
         return r.size() == 2 && (RoundBatcher.isCommand(r, "del") || RoundBatcher.isCommand(r, "unlink"));
@@ -27,19 +24,6 @@ final class DelWave {
     /** The command's name, for CLIENT LIST's cmd (a request {@link #takes}). */
     static String name(List<byte[]> r) {
         return RoundBatcher.isCommand(r, "del") ? "del" : "unlink";
-    }
-
-    void add(Connection owner, byte[] key) {
-        owners.add(owner);
-        keys.add(key);
-    }
-
-    boolean isEmpty() {
-        return keys.isEmpty();
-    }
-
-    int size() {
-        return keys.size();
     }
 
     /**
@@ -68,20 +52,9 @@ final class DelWave {
                     error = "ERR " + e.getMessage();
                 }
             }
-            for (int i = 0; i < n; i++) {
-                Connection owner = owners.get(i);
-                if (owner.dead) {
-                    continue; // dropped (a failed reply, the output limit): nothing more goes to it
-                }
-                if (error != null) {
-                    owner.out.error(error);
-                } else {
-                    owner.out.integer(present[i] ? 1 : 0);
-                }
-            }
+            answer(new String[n], present, error);
         } finally {
-            keys.clear();
-            owners.clear();
+            clear();
         }
     }
 }

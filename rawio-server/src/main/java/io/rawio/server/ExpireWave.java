@@ -16,10 +16,7 @@ import java.util.OptionalLong;
  * when its key was there and 0 when not. The rest (NX, XX, GT, LT, a time already past, which deletes
  * the key, a bad time) runs alone through {@link ExpireCommands}, which gives Redis's replies and errors.
  */
-final class ExpireWave {
-    private final List<byte[]> keys = new ArrayList<>();
-    private final List<Connection> owners = new ArrayList<>();
-    private long[] ats = new long[16];
+final class ExpireWave extends KeyedRequests {    private long[] ats = new long[16];
     /** The value bytes the wave's getMany will read: bounded by {@link #BYTES}. */
     private long bytes;
 
@@ -84,16 +81,7 @@ final class ExpireWave {
             ats = java.util.Arrays.copyOf(ats, 2 * i);
         }
         ats[i] = atMs;
-        owners.add(owner);
-        keys.add(key);
-    }
-
-    boolean isEmpty() {
-        return keys.isEmpty();
-    }
-
-    int size() {
-        return keys.size();
+        add(owner, key);
     }
 
     /**
@@ -153,25 +141,8 @@ final class ExpireWave {
             }
             answer(errors, present, null);
         } finally {
-            keys.clear();
-            owners.clear();
+            clear();
             bytes = 0;
-        }
-    }
-
-    /** Each request's reply: its error (or {@code all}'s), else 1 or 0. */
-    private void answer(String[] errors, boolean[] present, String all) {
-        for (int i = 0; i < owners.size(); i++) {
-            Connection owner = owners.get(i);
-            if (owner.dead) {
-                continue; // dropped (a failed reply, the output limit): nothing more goes to it
-            }
-            String error = all != null ? all : errors[i];
-            if (error != null) {
-                owner.out.error(error);
-            } else {
-                owner.out.integer(present[i] ? 1 : 0);
-            }
         }
     }
 }

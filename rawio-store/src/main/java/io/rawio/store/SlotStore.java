@@ -197,6 +197,7 @@ public final class SlotStore implements AutoCloseable {
         if (expiresAtMs < 0) {
             throw new IllegalArgumentException("expiry must be 0 (never) or a time: expiresAtMs=" + expiresAtMs);
         }
+        StoreRing.checkPuts(keys, values, null);
         return putMany(keys, values, WriteWindow.expiring(expiresAtMs));
     }
 
@@ -205,16 +206,12 @@ public final class SlotStore implements AutoCloseable {
      * {@link #putMany(List, List, long)}): the SETs of many clients, each with its own expiry, in one batch.
      */
     public List<Result> putMany(List<byte[]> keys, List<MemorySegment> values, long[] expiresAtMs) throws IOException {
-        StoreRing.checkExpiries(keys, expiresAtMs);
+        StoreRing.checkPuts(keys, values, expiresAtMs);
         return putMany(keys, values, WriteWindow.expiring(expiresAtMs.clone()));
     }
 
     private List<Result> putMany(List<byte[]> keys, List<MemorySegment> values, IntToLongFunction expiryOf)
             throws IOException {
-        if (keys.size() != values.size()) {
-            throw new IllegalArgumentException("keys and values differ in count: keys=" + keys.size() + ", values="
-                    + values.size());
-        }
         gate.enter();
         try {
             Result[] results = new Result[keys.size()];

@@ -90,13 +90,7 @@ public final class StoreRing {
      * must stay unchanged until {@code done}.
      */
     public void startPutMany(List<byte[]> keys, List<MemorySegment> values, long[] expiresAtMs, PutsDone done) {
-        if (keys.size() != values.size()) {
-            throw new IllegalArgumentException("keys and values differ in count: keys=" + keys.size() + ", values="
-                    + values.size());
-        }
-        if (expiresAtMs != null) {
-            checkExpiries(keys, expiresAtMs);
-        }
+        checkPuts(keys, values, expiresAtMs);
         gate.enter();
         SlotStore.Result[] results = new SlotStore.Result[keys.size()];
         started.start(keys, values, results, SlotDescriptor.FLAG_LIVE,
@@ -110,8 +104,18 @@ public final class StoreRing {
         });
     }
 
-    /** Refuses per-key expiries that are not one per key, or not 0 (never) or a time. */
-    static void checkExpiries(List<byte[]> keys, long[] expiresAtMs) {
+    /**
+     * Refuses a putMany whose keys and values differ in count, or whose per-key expiries (null: none) are not
+     * one per key, or not 0 (never) or a time.
+     */
+    static void checkPuts(List<byte[]> keys, List<MemorySegment> values, long[] expiresAtMs) {
+        if (keys.size() != values.size()) {
+            throw new IllegalArgumentException("keys and values differ in count: keys=" + keys.size() + ", values="
+                    + values.size());
+        }
+        if (expiresAtMs == null) {
+            return;
+        }
         if (expiresAtMs.length != keys.size()) {
             throw new IllegalArgumentException("keys and expiries differ in count: keys=" + keys.size()
                     + ", expiries=" + expiresAtMs.length);

@@ -1,0 +1,54 @@
+package io.rawio.server;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Requests of one kind and one key each that a round's wave took ({@link DelWave}, {@link ExpireWave}):
+ * the key of each, the connection it came from, and its answer, an integer or an error. Used by the
+ * loop's thread only.
+ */
+abstract class KeyedRequests {
+    /** By request: its key, and the connection to answer. */
+    final List<byte[]> keys = new ArrayList<>();
+    final List<Connection> owners = new ArrayList<>();
+
+    void add(Connection owner, byte[] key) {
+        owners.add(owner);
+        keys.add(key);
+    }
+
+    boolean isEmpty() {
+        return keys.isEmpty();
+    }
+
+    int size() {
+        return keys.size();
+    }
+
+    /**
+     * Answers every request, then forgets them: request i gets {@code errors[i]} (or {@code all}, when not
+     * null), else 1 when {@code one[i]} and 0 when not. A connection dropped meanwhile (a failed reply, the
+     * output limit) gets nothing more.
+     */
+    void answer(String[] errors, boolean[] one, String all) {
+        for (int i = 0; i < owners.size(); i++) {
+            Connection owner = owners.get(i);
+            if (owner.dead) {
+                continue;
+            }
+            String error = all != null ? all : errors[i];
+            if (error != null) {
+                owner.out.error(error);
+            } else {
+                owner.out.integer(one[i] ? 1 : 0);
+            }
+        }
+    }
+
+    /** Forgets the requests (after {@link #answer}, or when they could not run). */
+    void clear() {
+        keys.clear();
+        owners.clear();
+    }
+}

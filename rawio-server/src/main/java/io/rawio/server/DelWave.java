@@ -16,6 +16,10 @@ import java.util.Set;
  * Requests of several keys run alone through {@link Commands} (each is one deleteMany already).
  */
 final class DelWave extends KeyedRequests {
+    DelWave(long maxOutputBytes) {
+        super(maxOutputBytes);
+    }
+
     /** Whether a wave takes {@code r}: DEL or UNLINK of one key. */
     static boolean takes(List<byte[]> r) {
         return r.size() == 2 && (RoundBatcher.isCommand(r, "del") || RoundBatcher.isCommand(r, "unlink"));
@@ -28,12 +32,13 @@ final class DelWave extends KeyedRequests {
 
     /**
      * Deletes the wave's keys and answers each request. The caller has waited for the SETs in flight, so
-     * that a key they write is seen. When the deleteMany fails, every request of the wave gets its error
-     * (keys before the failing one may be gone, as with a DEL of several keys).
+     * that a key they write is seen. When the deleteMany fails, a request whose key was there gets its
+     * error unless the key is gone now (its tombstone landed before the failure: 1); one whose key was not
+     * there gets 0, as it would alone.
      */
     void run(SlotStore store) {
+        int n = keys.size();
         try {
-            int n = keys.size();
             boolean[] present = new boolean[n];
             List<byte[]> gone = new ArrayList<>(n);
             Set<ByteBuffer> seen = n > 1 ? new HashSet<>() : null;
@@ -44,15 +49,21 @@ final class DelWave extends KeyedRequests {
                     gone.add(k);
                 }
             }
-            String error = null;
+            String[] errors = new String[n];
             if (!gone.isEmpty()) {
                 try {
                     store.deleteMany(gone);
                 } catch (IOException | RuntimeException e) {
-                    error = "ERR " + e.getMessage();
+                    for (int i = 0; i < n; i++) {
+                        if (present[i] && store.contains(keys.get(i))) {
+                            errors[i] = "ERR " + e.getMessage();
+                        }
+                    }
                 }
             }
-            answer(new String[n], present, error);
+            answer(errors, present, null);
+        } catch (RuntimeException e) {
+            answer(null, null, "ERR " + e.getMessage()); // the store closed under the wave, say
         } finally {
             clear();
         }

@@ -14,9 +14,16 @@ import java.util.OptionalLong;
  * getMany (every read in flight at once) and written back with one putMany, each with its own expiry
  * (one group commit when durable), instead of a read and a write for each request. Each is answered 1
  * when its key was there and 0 when not. The rest (NX, XX, GT, LT, a time already past, which deletes
- * the key, a bad time) runs alone through {@link ExpireCommands}, which gives Redis's replies and errors.
+ * the key, a bad time) runs alone through {@link ExpireCommands}, which gives Redis's replies and errors,
+ * and so does every EXPIRE on a store with eviction off: there a wave's rewrites, all planned at once,
+ * can meet the old slot of a key not yet rewritten at the ring's cursor and be refused, where one at a
+ * time each rewrite frees the slot the next one takes.
  */
-final class ExpireWave extends KeyedRequests {    private long[] ats = new long[16];
+final class ExpireWave extends KeyedRequests {
+    ExpireWave(long maxOutputBytes) {
+        super(maxOutputBytes);
+    }
+    private long[] ats = new long[16];
     /** The value bytes the wave's getMany will read: bounded by {@link #BYTES}. */
     private long bytes;
 
@@ -91,8 +98,8 @@ final class ExpireWave extends KeyedRequests {    private long[] ats = new long[
      * the check's error, as a GET of it does.
      */
     void run(SlotStore store) {
+        int n = keys.size();
         try {
-            int n = keys.size();
             String[] errors = new String[n];
             boolean[] present = new boolean[n];
             List<GetResult> read;
@@ -140,9 +147,17 @@ final class ExpireWave extends KeyedRequests {    private long[] ats = new long[
                 }
             }
             answer(errors, present, null);
+        } catch (RuntimeException e) {
+            answer(null, null, "ERR " + e.getMessage()); // the store closed under the wave, say
         } finally {
             clear();
             bytes = 0;
         }
+    }
+
+    @Override
+    void fail(String error) {
+        super.fail(error);
+        bytes = 0;
     }
 }

@@ -12,6 +12,12 @@ abstract class KeyedRequests {
     /** By request: its key, and the connection to answer. */
     final List<byte[]> keys = new ArrayList<>();
     final List<Connection> owners = new ArrayList<>();
+    /** A connection whose unsent replies pass this is dropped (client-output-buffer-limit). */
+    private final long maxOutputBytes;
+
+    KeyedRequests(long maxOutputBytes) {
+        this.maxOutputBytes = maxOutputBytes;
+    }
 
     void add(Connection owner, byte[] key) {
         owners.add(owner);
@@ -29,7 +35,7 @@ abstract class KeyedRequests {
     /**
      * Answers every request, then forgets them: request i gets {@code errors[i]} (or {@code all}, when not
      * null), else 1 when {@code one[i]} and 0 when not. A connection dropped meanwhile (a failed reply, the
-     * output limit) gets nothing more.
+     * output limit) gets nothing more; one whose replies pass the output limit is dropped.
      */
     void answer(String[] errors, boolean[] one, String all) {
         for (int i = 0; i < owners.size(); i++) {
@@ -43,7 +49,14 @@ abstract class KeyedRequests {
             } else {
                 owner.out.integer(one[i] ? 1 : 0);
             }
+            RoundBatcher.withinLimit(owner, maxOutputBytes);
         }
+    }
+
+    /** Answers every request with {@code error} (they could not run), then forgets them. */
+    void fail(String error) {
+        answer(null, null, error);
+        clear();
     }
 
     /** Forgets the requests (after {@link #answer}, or when they could not run). */

@@ -4,6 +4,7 @@ import io.rawio.server.resp.ReplyWriter;
 import io.rawio.server.resp.RequestArgs;
 import io.rawio.store.LeaseResult;
 import io.rawio.store.SlotStore;
+import io.rawio.store.StoreOptions;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -39,9 +40,9 @@ final class RoundBatcher {
     /** The wave's SETs ({@link GatheredSets}). */
     private final GatheredSets sets = new GatheredSets();
     /** The wave's DELs of one key ({@link DelWave}). */
-    private final DelWave dels = new DelWave();
+    private final DelWave dels;
     /** The wave's EXPIREs without options ({@link ExpireWave}). */
-    private final ExpireWave expires = new ExpireWave();
+    private final ExpireWave expires;
     /** The length of the last value the DRAM tier gave: the room the next reply gets first. */
     private int lastHit = 64;
 
@@ -63,6 +64,8 @@ final class RoundBatcher {
         this.store = store;
         this.commands = commands;
         this.maxOutputBytes = maxOutputBytes;
+        this.dels = new DelWave(maxOutputBytes);
+        this.expires = new ExpireWave(maxOutputBytes);
     }
 
     /**
@@ -120,7 +123,7 @@ final class RoundBatcher {
 
     /** When {@code r}'s key is to expire if the wave takes {@code r} ({@link ExpireWave#expiry}), else {@link WaveSets#NOT_IN_WAVE}. */
     private long waveExpire(Connection c, List<byte[]> r) {
-        if (!c.session.authenticated || r.size() != 3) {
+        if (!c.session.authenticated || r.size() != 3 || store.eviction() == StoreOptions.Eviction.REJECT) {
             return WaveSets.NOT_IN_WAVE;
         }
         long at = ExpireWave.expiry(r, commands.nowMillis());
@@ -309,18 +312,31 @@ final class RoundBatcher {
             }
             if (!dels.isEmpty() || !expires.isEmpty()) {
                 // After the SETs in flight and before the wave's own: as if its DELs, then its EXPIREs, ran first.
+                String failed = null;
                 if (putsInFlight > 0) {
-                    store.onRing().awaitStarted();
+                    try {
+                        store.onRing().awaitStarted();
+                    } catch (RuntimeException e) {
+                        failed = "ERR " + e.getMessage(); // the store closed under the round, say
+                    }
                 }
                 if (!dels.isEmpty()) {
                     commands.counted(dels.size());
                     commands.counters.delBatches++;
-                    dels.run(store);
+                    if (failed != null) {
+                        dels.fail(failed);
+                    } else {
+                        dels.run(store);
+                    }
                 }
                 if (!expires.isEmpty()) {
                     commands.counted(expires.size());
                     commands.counters.expireBatches++;
-                    expires.run(store);
+                    if (failed != null) {
+                        expires.fail(failed);
+                    } else {
+                        expires.run(store);
+                    }
                 }
             }
             if (!sets.isEmpty()) {

@@ -3,7 +3,14 @@ package io.rawio.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.rawio.engine.FaultConfig;
+import io.rawio.engine.FaultInjectingEngine;
+import io.rawio.engine.PsyncEngine;
+import io.rawio.nativeio.Errno;
+import io.rawio.store.FormatProgress;
+import io.rawio.store.Preallocation;
 import io.rawio.store.SlotClasses;
+import io.rawio.store.SlotStore;
 import io.rawio.store.StoreOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -108,6 +115,31 @@ class DelWavesTest {
             }
             assertEquals(n, ones, "each key deleted once over both connections");
             assertEquals(":0\r\n", a.call("DBSIZE"));
+        }
+    }
+
+    /**
+     * On a store whose writes fail, a wave's DEL of a key that is not there says 0, as it does alone; a DEL
+     * of one that is there gets the store's error, and the key stays.
+     */
+    @Test
+    void onAFailedStoreADelOfAnAbsentKeyStillSaysZero() throws Exception {
+        RunningServer.assumeLoop(loop);
+        Path p = dir.resolve("f.store");
+        StoreOptions o = StoreOptions.defaults().withEngine("psync");
+        SlotStore.format(p, 32L << 20, SlotClasses.ofEqualSpace(List.of(4096L)), false, o, Preallocation.FALLOCATE,
+                FormatProgress.NONE);
+        FaultInjectingEngine engine = new FaultInjectingEngine(new PsyncEngine(), FaultConfig.none(1));
+        try (RunningServer running = new RunningServer(loop, SlotStore.open(p, o, engine), 128 << 10);
+                RespClient c = new RespClient(running.server.address())) {
+            assertEquals("+OK\r\n", c.call("SET", "present", "v"));
+            engine.failAllWrites(Errno.EIO);
+            c.sendAll(new String[][] {{"DEL", "absent"}, {"DEL", "present"}, {"UNLINK", "absent2"}});
+            assertEquals(":0\r\n", c.reply());
+            String r = c.reply();
+            assertTrue(r.startsWith("-ERR "), r);
+            assertEquals(":0\r\n", c.reply());
+            assertEquals(":1\r\n", c.call("EXISTS", "present"));
         }
     }
 }

@@ -121,4 +121,44 @@ class ExpireWavesTest {
             }
         }
     }
+
+    /**
+     * With eviction off and the ring full, pipelined EXPIREs run one at a time, as they did before waves:
+     * each rewrite frees its old slot for the next (a wave's rewrites, planned at once, would be refused).
+     */
+    @Test
+    void aFullRingWithEvictionOffTakesTheWaveOneRewriteAtATime() throws Exception {
+        StoreOptions o = StoreOptions.defaults().withEngine(RunningServer.engine())
+                .withEviction(StoreOptions.Eviction.REJECT);
+        try (RunningServer running = new RunningServer(loop, dir, 4L << 20, SlotClasses.ofEqualSpace(List.of(4096L)),
+                4096, x -> x, o);
+                RespClient c = new RespClient(running.server.address())) {
+            List<String> keys = new ArrayList<>();
+            for (int i = 0; i < 10_000; i++) {
+                String r = c.call("SET", "k" + i, "v" + i);
+                if (!r.equals("+OK\r\n")) {
+                    break; // the ring is full
+                }
+                keys.add("k" + i);
+            }
+            assertTrue(keys.size() > 100 && keys.size() < 10_000, keys.size() + " keys");
+            for (int i = 0; i < 10; i++) {
+                assertEquals(":1\r\n", c.call("DEL", keys.removeFirst()));
+            }
+            List<String[]> expires = new ArrayList<>();
+            for (String k : keys) {
+                expires.add(new String[] {"EXPIRE", k, "1000"});
+            }
+            c.sendAll(expires.toArray(String[][]::new));
+            for (int i = 0; i < keys.size(); i++) {
+                assertEquals(":1\r\n", c.reply(), "EXPIRE " + keys.get(i));
+            }
+            for (int i = 0; i < keys.size(); i += 37) {
+                long left = ExpiringSetWavesTest.pttl(c, keys.get(i));
+                assertTrue(left > 900_000 && left <= 1_000_000, keys.get(i) + ": " + left);
+            }
+            assertEquals(":" + keys.size() + "\r\n", c.call("DBSIZE"));
+            assertEquals(0, ExpiringSetWavesTest.info(c, "expire_batches"));
+        }
+    }
 }

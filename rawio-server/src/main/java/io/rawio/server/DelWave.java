@@ -16,8 +16,8 @@ import java.util.Set;
  * Requests of several keys run alone through {@link Commands} (each is one deleteMany already).
  */
 final class DelWave extends KeyedRequests {
-    DelWave(long maxOutputBytes) {
-        super(maxOutputBytes);
+    DelWave(long maxOutputBytes, Runnable counted) {
+        super(maxOutputBytes, counted);
     }
 
     /** Whether a wave takes {@code r}: DEL or UNLINK of one key. */
@@ -36,36 +36,31 @@ final class DelWave extends KeyedRequests {
      * error unless the key is gone now (its tombstone landed before the failure: 1); one whose key was not
      * there gets 0, as it would alone.
      */
-    void run(SlotStore store) {
+    @Override
+    void runOn(SlotStore store) {
         int n = keys.size();
-        try {
-            boolean[] present = new boolean[n];
-            List<byte[]> gone = new ArrayList<>(n);
-            Set<ByteBuffer> seen = n > 1 ? new HashSet<>() : null;
-            for (int i = 0; i < n; i++) {
-                byte[] k = keys.get(i);
-                if (store.contains(k) && (seen == null || seen.add(ByteBuffer.wrap(k)))) {
-                    present[i] = true;
-                    gone.add(k);
-                }
+        boolean[] present = new boolean[n];
+        List<byte[]> gone = new ArrayList<>(n);
+        Set<ByteBuffer> seen = n > 1 ? new HashSet<>() : null;
+        for (int i = 0; i < n; i++) {
+            byte[] k = keys.get(i);
+            if (store.contains(k) && (seen == null || seen.add(ByteBuffer.wrap(k)))) {
+                present[i] = true;
+                gone.add(k);
             }
-            String[] errors = new String[n];
-            if (!gone.isEmpty()) {
-                try {
-                    store.deleteMany(gone);
-                } catch (IOException | RuntimeException e) {
-                    for (int i = 0; i < n; i++) {
-                        if (present[i] && store.contains(keys.get(i))) {
-                            errors[i] = "ERR " + e.getMessage();
-                        }
+        }
+        String[] errors = new String[n];
+        if (!gone.isEmpty()) {
+            try {
+                store.deleteMany(gone);
+            } catch (IOException | RuntimeException e) {
+                for (int i = 0; i < n; i++) {
+                    if (present[i] && store.contains(keys.get(i))) {
+                        errors[i] = "ERR " + e.getMessage();
                     }
                 }
             }
-            answer(errors, present, null);
-        } catch (RuntimeException e) {
-            answer(null, null, "ERR " + e.getMessage()); // the store closed under the wave, say
-        } finally {
-            clear();
         }
+        answer(errors, present, null);
     }
 }

@@ -20,8 +20,8 @@ import java.util.OptionalLong;
  * time each rewrite frees the slot the next one takes.
  */
 final class ExpireWave extends KeyedRequests {
-    ExpireWave(long maxOutputBytes) {
-        super(maxOutputBytes);
+    ExpireWave(long maxOutputBytes, Runnable counted) {
+        super(maxOutputBytes, counted);
     }
     private long[] ats = new long[16];
     /** The value bytes the wave's getMany will read: bounded by {@link #BYTES}. */
@@ -97,67 +97,61 @@ final class ExpireWave extends KeyedRequests {
      * the putMany fails, the requests it was for get its error; a key whose slot fails its check gets
      * the check's error, as a GET of it does.
      */
-    void run(SlotStore store) {
+    @Override
+    void runOn(SlotStore store) {
         int n = keys.size();
+        String[] errors = new String[n];
+        boolean[] present = new boolean[n];
+        List<GetResult> read;
         try {
-            String[] errors = new String[n];
-            boolean[] present = new boolean[n];
-            List<GetResult> read;
-            try {
-                read = store.getMany(keys);
-            } catch (Exception e) {
-                answer(errors, present, "ERR " + e.getMessage());
-                return;
-            }
-            List<byte[]> putKeys = new ArrayList<>(n);
-            List<MemorySegment> putValues = new ArrayList<>(n);
-            long[] putAts = new long[n];
-            int[] putOf = new int[n]; // request i's index in the putMany, or -1
-            for (int i = 0; i < n; i++) {
-                GetResult g = read.get(i);
-                putOf[i] = -1;
-                if (g.corrupt() != null) {
-                    errors[i] = "ERR " + g.corrupt();
-                } else if (g.found()) {
-                    putOf[i] = putKeys.size();
-                    putAts[putKeys.size()] = ats[i];
-                    putKeys.add(keys.get(i));
-                    putValues.add(MemorySegment.ofArray(g.value()));
-                }
-            }
-            if (!putKeys.isEmpty()) {
-                try {
-                    List<SlotStore.Result> results = store.putMany(putKeys, putValues,
-                            java.util.Arrays.copyOf(putAts, putKeys.size()));
-                    for (int i = 0; i < n; i++) {
-                        if (putOf[i] >= 0) {
-                            SlotStore.Result r = results.get(putOf[i]);
-                            present[i] = r.ok();
-                            if (!r.ok()) {
-                                errors[i] = "ERR " + r.error();
-                            }
-                        }
-                    }
-                } catch (Exception e) {
-                    for (int i = 0; i < n; i++) {
-                        if (putOf[i] >= 0) {
-                            errors[i] = "ERR " + e.getMessage();
-                        }
-                    }
-                }
-            }
-            answer(errors, present, null);
-        } catch (RuntimeException e) {
-            answer(null, null, "ERR " + e.getMessage()); // the store closed under the wave, say
-        } finally {
-            clear();
-            bytes = 0;
+            read = store.getMany(keys);
+        } catch (Exception e) {
+            answer(errors, present, "ERR " + e.getMessage());
+            return;
         }
+        List<byte[]> putKeys = new ArrayList<>(n);
+        List<MemorySegment> putValues = new ArrayList<>(n);
+        long[] putAts = new long[n];
+        int[] putOf = new int[n]; // request i's index in the putMany, or -1
+        for (int i = 0; i < n; i++) {
+            GetResult g = read.get(i);
+            putOf[i] = -1;
+            if (g.corrupt() != null) {
+                errors[i] = "ERR " + g.corrupt();
+            } else if (g.found()) {
+                putOf[i] = putKeys.size();
+                putAts[putKeys.size()] = ats[i];
+                putKeys.add(keys.get(i));
+                putValues.add(MemorySegment.ofArray(g.value()));
+            }
+        }
+        if (!putKeys.isEmpty()) {
+            try {
+                List<SlotStore.Result> results = store.putMany(putKeys, putValues,
+                        java.util.Arrays.copyOf(putAts, putKeys.size()));
+                for (int i = 0; i < n; i++) {
+                    if (putOf[i] >= 0) {
+                        SlotStore.Result r = results.get(putOf[i]);
+                        present[i] = r.ok();
+                        if (!r.ok()) {
+                            errors[i] = "ERR " + r.error();
+                        }
+                    }
+                }
+            } catch (Exception e) {
+                for (int i = 0; i < n; i++) {
+                    if (putOf[i] >= 0) {
+                        errors[i] = "ERR " + e.getMessage();
+                    }
+                }
+            }
+        }
+        answer(errors, present, null);
     }
 
     @Override
-    void fail(String error) {
-        super.fail(error);
+    void clear() {
+        super.clear();
         bytes = 0;
     }
 }

@@ -1,5 +1,6 @@
 package io.rawio.server;
 
+import io.rawio.store.SlotStore;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,10 +15,36 @@ abstract class KeyedRequests {
     final List<Connection> owners = new ArrayList<>();
     /** A connection whose unsent replies pass this is dropped (client-output-buffer-limit). */
     private final long maxOutputBytes;
+    /** Counts a wave of these run (INFO rawio). */
+    private final Runnable counted;
 
-    KeyedRequests(long maxOutputBytes) {
+    KeyedRequests(long maxOutputBytes, Runnable counted) {
         this.maxOutputBytes = maxOutputBytes;
+        this.counted = counted;
     }
+
+    /**
+     * Runs the wave's requests on the store and answers each ({@link #runOn}); when {@code failed} is not
+     * null (what the caller waited for first failed), answers each with it instead. A store call that throws
+     * (the store closed under the wave, say) is each request's error. Then forgets them.
+     */
+    final void run(SlotStore store, String failed) {
+        counted.run();
+        try {
+            if (failed != null) {
+                answer(null, null, failed);
+            } else {
+                runOn(store);
+            }
+        } catch (RuntimeException e) {
+            answer(null, null, "ERR " + e.getMessage());
+        } finally {
+            clear();
+        }
+    }
+
+    /** Runs the requests on the store and {@link #answer}s them. */
+    abstract void runOn(SlotStore store);
 
     void add(Connection owner, byte[] key) {
         owners.add(owner);
@@ -51,12 +78,6 @@ abstract class KeyedRequests {
             }
             RoundBatcher.withinLimit(owner, maxOutputBytes);
         }
-    }
-
-    /** Answers every request with {@code error} (they could not run), then forgets them. */
-    void fail(String error) {
-        answer(null, null, error);
-        clear();
     }
 
     /** Forgets the requests (after {@link #answer}, or when they could not run). */

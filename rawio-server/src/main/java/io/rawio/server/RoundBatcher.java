@@ -64,8 +64,8 @@ final class RoundBatcher {
         this.store = store;
         this.commands = commands;
         this.maxOutputBytes = maxOutputBytes;
-        this.dels = new DelWave(maxOutputBytes);
-        this.expires = new ExpireWave(maxOutputBytes);
+        this.dels = new DelWave(maxOutputBytes, () -> commands.counters.delBatches++);
+        this.expires = new ExpireWave(maxOutputBytes, () -> commands.counters.expireBatches++);
     }
 
     /**
@@ -320,22 +320,10 @@ final class RoundBatcher {
                         failed = "ERR " + e.getMessage(); // the store closed under the round, say
                     }
                 }
-                if (!dels.isEmpty()) {
-                    commands.counted(dels.size());
-                    commands.counters.delBatches++;
-                    if (failed != null) {
-                        dels.fail(failed);
-                    } else {
-                        dels.run(store);
-                    }
-                }
-                if (!expires.isEmpty()) {
-                    commands.counted(expires.size());
-                    commands.counters.expireBatches++;
-                    if (failed != null) {
-                        expires.fail(failed);
-                    } else {
-                        expires.run(store);
+                for (KeyedRequests wave : List.of(dels, expires)) {
+                    if (!wave.isEmpty()) {
+                        commands.counted(wave.size());
+                        wave.run(store, failed);
                     }
                 }
             }

@@ -5,7 +5,7 @@ import io.rawio.store.SlotStore;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalLong;
+import java.util.function.LongSupplier;
 
 /**
  * The {@code EXPIRE key t}, {@code PEXPIRE}, {@code EXPIREAT} and {@code PEXPIREAT} requests without
@@ -35,35 +35,22 @@ final class ExpireWave extends KeyedRequests {
 
     /**
      * When the key of {@code r} is to expire (ms since the epoch) if a wave takes {@code r}, else
-     * {@link WaveSets#NOT_IN_WAVE}. {@code nowMs} is the store's clock.
+     * {@link WaveSets#NOT_IN_WAVE} (a time not positive is past, and deletes: alone). {@code clock} is the
+     * store's, read only for an EXPIRE.
      */
-    static long expiry(List<byte[]> r, long nowMs) {
+    static long expiry(List<byte[]> r, LongSupplier clock) {
         if (r.size() != 3) {
             return WaveSets.NOT_IN_WAVE;
-        }
-        long base;
-        long unit;
-        if (RoundBatcher.isCommand(r, "expire")) {
-            base = nowMs;
-            unit = 1000;
+        } else if (RoundBatcher.isCommand(r, "expire")) {
+            return WaveSets.ahead(r.get(2), true, 1000, clock);
         } else if (RoundBatcher.isCommand(r, "pexpire")) {
-            base = nowMs;
-            unit = 1;
+            return WaveSets.ahead(r.get(2), true, 1, clock);
         } else if (RoundBatcher.isCommand(r, "expireat")) {
-            base = 0;
-            unit = 1000;
+            return WaveSets.ahead(r.get(2), false, 1000, clock);
         } else if (RoundBatcher.isCommand(r, "pexpireat")) {
-            base = 0;
-            unit = 1;
-        } else {
-            return WaveSets.NOT_IN_WAVE;
+            return WaveSets.ahead(r.get(2), false, 1, clock);
         }
-        Long t = Commands.integer(r.get(2));
-        if (t == null) {
-            return WaveSets.NOT_IN_WAVE;
-        }
-        OptionalLong at = ExpireCommands.expiryAt(base, t, unit);
-        return at.isPresent() && at.getAsLong() > nowMs ? at.getAsLong() : WaveSets.NOT_IN_WAVE;
+        return WaveSets.NOT_IN_WAVE;
     }
 
     /** The command's name, for CLIENT LIST's cmd (a request {@link #expiry} takes). */

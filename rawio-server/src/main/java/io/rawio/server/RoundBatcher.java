@@ -43,6 +43,8 @@ final class RoundBatcher {
     private final DelWave dels;
     /** The wave's EXPIREs without options ({@link ExpireWave}). */
     private final ExpireWave expires;
+    /** The store's clock ({@link Commands#nowMillis}): what an EX or an EXPIRE counts from. */
+    private final java.util.function.LongSupplier clock;
     /** The length of the last value the DRAM tier gave: the room the next reply gets first. */
     private int lastHit = 64;
 
@@ -64,6 +66,7 @@ final class RoundBatcher {
         this.store = store;
         this.commands = commands;
         this.maxOutputBytes = maxOutputBytes;
+        this.clock = commands::nowMillis;
         this.dels = new DelWave(maxOutputBytes, () -> commands.counters.delBatches++);
         this.expires = new ExpireWave(maxOutputBytes, () -> commands.counters.expireBatches++);
     }
@@ -108,7 +111,7 @@ final class RoundBatcher {
         if (!c.session.authenticated) {
             return WaveSets.NOT_IN_WAVE;
         }
-        long at = WaveSets.expiry(r, commands.nowMillis());
+        long at = WaveSets.expiry(r, clock);
         return at == WaveSets.NOT_IN_WAVE || commands.local(r.get(1)) ? at : WaveSets.NOT_IN_WAVE;
     }
 
@@ -126,7 +129,7 @@ final class RoundBatcher {
         if (!c.session.authenticated || r.size() != 3 || store.eviction() == StoreOptions.Eviction.REJECT) {
             return WaveSets.NOT_IN_WAVE;
         }
-        long at = ExpireWave.expiry(r, commands.nowMillis());
+        long at = ExpireWave.expiry(r, clock);
         return at == WaveSets.NOT_IN_WAVE || commands.local(r.get(1)) ? at : WaveSets.NOT_IN_WAVE;
     }
 

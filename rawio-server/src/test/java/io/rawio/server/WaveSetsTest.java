@@ -21,7 +21,7 @@ class WaveSetsTest {
     }
 
     static long at(String... args) {
-        return WaveSets.expiry(r(args), NOW);
+        return WaveSets.expiry(r(args), () -> NOW);
     }
 
     @Test
@@ -67,5 +67,27 @@ class WaveSetsTest {
         assertEquals("psetex", WaveSets.name(r("PSETEX", "k", "1", "v")));
         assertEquals("setex", WaveSets.name(r("setex", "k", "1", "v")));
         assertEquals("set", WaveSets.name(r("SET", "k", "v", "PX", "1")));
+    }
+
+    @Test
+    void expiresWithATimeAheadAndNoOptionsAreTaken() {
+        assertEquals(NOW + 10_000, ExpireWave.expiry(r("EXPIRE", "k", "10"), () -> NOW));
+        assertEquals(NOW + 10, ExpireWave.expiry(r("pexpire", "k", "10"), () -> NOW));
+        assertEquals(NOW + 60_000, ExpireWave.expiry(r("EXPIREAT", "k", Long.toString(NOW / 1000 + 60)), () -> NOW));
+        assertEquals(NOW + 1, ExpireWave.expiry(r("PEXPIREAT", "k", Long.toString(NOW + 1)), () -> NOW));
+        assertEquals(NO, ExpireWave.expiry(r("EXPIRE", "k", "0"), () -> NOW), "past: deletes, alone");
+        assertEquals(NO, ExpireWave.expiry(r("EXPIRE", "k", "-5"), () -> NOW));
+        assertEquals(NO, ExpireWave.expiry(r("PEXPIREAT", "k", Long.toString(NOW)), () -> NOW));
+        assertEquals(NO, ExpireWave.expiry(r("EXPIRE", "k", "9223372036854775807"), () -> NOW), "past a long");
+        assertEquals(NO, ExpireWave.expiry(r("EXPIRE", "k", "10", "NX"), () -> NOW));
+        assertEquals(NO, ExpireWave.expiry(r("EXPIRE", "k", "ten"), () -> NOW));
+        assertEquals(NO, ExpireWave.expiry(r("TTL", "k", "10"), () -> NOW));
+    }
+
+    @Test
+    void aPlainSetReadsNoClock() {
+        assertEquals(0, WaveSets.expiry(r("SET", "k", "v"), () -> {
+            throw new AssertionError("clock read");
+        }));
     }
 }

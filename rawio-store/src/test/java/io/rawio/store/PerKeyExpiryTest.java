@@ -60,14 +60,25 @@ class PerKeyExpiryTest {
         assertEquals(-1, s.ttlMillis(k("b")));
     }
 
-    @Test
-    void putManyKeepsEachKeysExpiryAcrossARestart() throws Exception {
+    Path formatted() throws java.io.IOException {
         Path p = dir.resolve("s.store");
         SlotStore.format(p, 16L << 20, 4096, false, options());
+        return p;
+    }
+
+    /** One value for each of {@link #KEYS}, of 10 bytes and up. */
+    static List<MemorySegment> values() {
         List<MemorySegment> values = new ArrayList<>();
         for (int i = 0; i < KEYS.size(); i++) {
             values.add(v(10 + i));
         }
+        return values;
+    }
+
+    @Test
+    void putManyKeepsEachKeysExpiryAcrossARestart() throws Exception {
+        Path p = formatted();
+        List<MemorySegment> values = values();
         try (SlotStore s = SlotStore.open(p, options())) {
             long[] at = AT.clone();
             for (SlotStore.Result r : s.putMany(KEYS, values, at)) {
@@ -85,12 +96,8 @@ class PerKeyExpiryTest {
 
     @Test
     void aStartedPutManyKeepsEachKeysExpiry() throws Exception {
-        Path p = dir.resolve("s.store");
-        SlotStore.format(p, 16L << 20, 4096, false, options());
-        List<MemorySegment> values = new ArrayList<>();
-        for (int i = 0; i < KEYS.size(); i++) {
-            values.add(v(10 + i));
-        }
+        Path p = formatted();
+        List<MemorySegment> values = values();
         try (SlotStore s = SlotStore.open(p, options())) {
             List<SlotStore.Result> got = new ArrayList<>();
             s.onRing().startPutMany(KEYS, values, AT.clone(), (results, failure) -> got.addAll(results));
@@ -103,8 +110,7 @@ class PerKeyExpiryTest {
 
     @Test
     void expiriesThatAreNotOnePerKeyOrNotATimeAreRefused() throws Exception {
-        Path p = dir.resolve("s.store");
-        SlotStore.format(p, 16L << 20, 4096, false, options());
+        Path p = formatted();
         try (SlotStore s = SlotStore.open(p, options())) {
             List<byte[]> keys = List.of(k("x"), k("y"));
             List<MemorySegment> values = List.of(v(1), v(1));

@@ -62,11 +62,6 @@ for _ in $(seq 600); do
 done
 grep -m1 "ready on" "$work/serve.log" || { cat "$work/serve.log"; exit 1; }
 echo "redis-benchmark $*"
-for _ in $(seq "$warmup"); do # untimed
-  redis-benchmark -p "$sport" "$@" >/dev/null 2>&1 || true
-  redis-benchmark -p "$rport" "$@" >/dev/null 2>&1 || true
-done
-: >"$work/results"
 hz=$(getconf CLK_TCK)
 srvstat() { # a server's loop CPU ms and heap bytes (rawio's INFO; 0 for redis), commands run, process CPU ticks
   redis-cli -p "$1" info everything | tr -d '\r' \
@@ -74,6 +69,15 @@ srvstat() { # a server's loop CPU ms and heap bytes (rawio's INFO; 0 for redis),
                /^process_id:/{p=$2} END {print c+0, a+0, n+0, p}' \
     | { read -r c a n p; t=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0); echo "$c $a $n $t"; }
 }
+for _ in $(seq "$warmup"); do # untimed
+  # INFO too, as each timed round has it: the first INFO a server answers recompiles the loop's paths
+  # (code the JIT had never seen run), and that should be over before the first timed round
+  for port in "$sport" "$rport"; do
+    redis-benchmark -p "$port" "$@" >/dev/null 2>&1 || true
+    srvstat "$port" >/dev/null
+  done
+done
+: >"$work/results"
 : >"$work/loop"
 for r in $(seq "$rounds"); do
   for who in rawio redis; do

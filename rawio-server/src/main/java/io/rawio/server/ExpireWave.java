@@ -14,10 +14,9 @@ import java.util.function.LongSupplier;
  * getMany (every read in flight at once) and written back with one putMany, each with its own expiry
  * (one group commit when durable), instead of a read and a write for each request. Each is answered 1
  * when its key was there and 0 when not. The rest (NX, XX, GT, LT, a time already past, which deletes
- * the key, a bad time) runs alone through {@link ExpireCommands}, which gives Redis's replies and errors,
- * and so does every EXPIRE on a store with eviction off: there a wave's rewrites, all planned at once,
- * can meet the old slot of a key not yet rewritten at the ring's cursor and be refused, where one at a
- * time each rewrite frees the slot the next one takes.
+ * the key, a bad time) runs alone through {@link ExpireCommands}, which gives Redis's replies and errors.
+ * On a store with eviction off and a full ring, the putMany succeeds where the rewrites one at a time
+ * would: the store waits for a rewrite in flight to free its old slot rather than refuse it.
  */
 final class ExpireWave extends KeyedRequests {
     ExpireWave(long maxOutputBytes, Runnable counted) {

@@ -4,7 +4,6 @@ import io.rawio.server.resp.ReplyWriter;
 import io.rawio.server.resp.RequestArgs;
 import io.rawio.store.LeaseResult;
 import io.rawio.store.SlotStore;
-import io.rawio.store.StoreOptions;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -126,7 +125,7 @@ final class RoundBatcher {
 
     /** When {@code r}'s key is to expire if the wave takes {@code r} ({@link ExpireWave#expiry}), else {@link WaveSets#NOT_IN_WAVE}. */
     private long waveExpire(Connection c, List<byte[]> r) {
-        if (!c.session.authenticated || r.size() != 3 || store.eviction() == StoreOptions.Eviction.REJECT) {
+        if (!c.session.authenticated || r.size() != 3) {
             return WaveSets.NOT_IN_WAVE;
         }
         long at = ExpireWave.expiry(r, clock);

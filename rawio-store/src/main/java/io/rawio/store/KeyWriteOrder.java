@@ -39,6 +39,15 @@ final class KeyWriteOrder {
     }
 
     /**
+     * Whether a write of {@code key} is in flight besides the one of {@code planning} just planned (which
+     * counts only when it is the same key).
+     */
+    boolean pendingBesides(byte[] key, byte[] planning) {
+        Writes w = keys.get(ByteBuffer.wrap(key));
+        return w != null && w.pending > (java.util.Arrays.equals(key, planning) ? 1 : 0);
+    }
+
+    /**
      * A change of {@code key} with {@code version} that took effect outside a window (a delete in place):
      * writes of it still in flight with a lower version then lose to it.
      */

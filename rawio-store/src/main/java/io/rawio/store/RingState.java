@@ -92,22 +92,34 @@ final class RingState {
     void plan(WriteWindow w) {
         lock.lock();
         try {
-            planner.plan(w, need -> {
-                while (!planner.fitsAll(need) && !failure.isSet()) {
+            while (true) {
+                planner.plan(w, need -> {
+                    while (!planner.fitsAll(need) && !failure.isSet()) {
+                        ringRoom.awaitUninterruptibly();
+                    }
+                    return true;
+                });
+                if (!planner.blockedBeforeAnyPlan(w)) {
+                    return;
+                }
+                // Eviction off, and the first slot it needs is about to be freed by a write in flight: wait for it.
+                while (planner.stillBlocked(w) && !failure.isSet()) {
                     ringRoom.awaitUninterruptibly();
                 }
-                return true;
-            });
+            }
         } finally {
             lock.unlock();
         }
     }
 
-    /** {@link #plan} if the window fits the budget now (or the store failed); else false, planning nothing. */
+    /**
+     * {@link #plan} if the window fits the budget now and its first slot is not waiting to be freed (or
+     * the store failed); else false, planning nothing.
+     */
     boolean tryPlan(WriteWindow w) {
         lock.lock();
         try {
-            return planner.plan(w, need -> planner.fitsAll(need) || failure.isSet());
+            return planner.plan(w, need -> planner.fitsAll(need) || failure.isSet()) && !planner.blockedBeforeAnyPlan(w);
         } finally {
             lock.unlock();
         }

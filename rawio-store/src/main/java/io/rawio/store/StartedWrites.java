@@ -86,7 +86,7 @@ final class StartedWrites {
                 while (from < keys.size()) {
                     WriteWindow w = writes.window(keys, values, from, keys.size(), results, flags, expiryOf);
                     writes.planStarted(w);
-                    from = w.to;
+                    from = w.resumeAt;
                     if (!w.hasWork()) {
                         writes.nothingWritten();
                         continue;

@@ -82,8 +82,18 @@ final class WindowPlanner {
      * store plans nothing and evicts nothing: every key gets FAILED. The chunks that planned anything
      * are in flight until {@link #commit}. {@code waitUntilFits} is the ring state's wait for room
      * (it releases the lock while it waits); when it answers false, nothing is planned and false returned.
+     *
+     * <p>Without eviction, a slot whose resident has a write in flight (a newer value or a tombstone, of
+     * this window or another) is free once that write commits: one put after another would find it
+     * free. Planning stops there ({@link WriteWindow#resumeAt}; the keys from there on are the next
+     * window's), and when nothing was planned yet the caller waits for that write
+     * ({@link #blockedBeforeAnyPlan}). It is not overwritten before: its value is the key's last
+     * acknowledged one until the newer one is written.
      */
     boolean plan(WriteWindow w, java.util.function.Predicate<long[]> waitUntilFits) {
+        w.resumeAt = w.to;
+        w.blockedSlot = -1;
+        w.blockedBy = null;
         long[] need = new long[rings.length];
         for (int i = w.from; i < w.to; i++) {
             if (w.results[i] == null) {
@@ -108,7 +118,8 @@ final class WindowPlanner {
         }
         long[] left = need.clone(); // keys still to place, by class
         boolean[] full = new boolean[rings.length];
-        for (int ch = 0; ch < w.nChunks; ch++) {
+        boolean stopped = false;
+        for (int ch = 0; ch < w.nChunks && !stopped; ch++) {
             long[] before = new long[rings.length];
             for (int c = 0; c < rings.length; c++) {
                 before[c] = rings[c].cursor;
@@ -129,7 +140,18 @@ final class WindowPlanner {
                 // Pending before its slot is chosen: a reinsertion this allocation makes must not
                 // rewrite the key's old value after its new one.
                 writeOrder.planned(w.keys.get(i));
-                long p = full[c] ? -1 : allocate(rings[c], w, ch, limit[c] - left[c]);
+                long p = full[c] ? -1 : allocate(rings[c], w, ch, limit[c] - left[c], w.keys.get(i));
+                if (p == WAIT) {
+                    // Without eviction, the next slot's resident is being rewritten or deleted (by this
+                    // window or another in flight): once that commits, the slot is free, as it would be
+                    // for these puts made one at a time. Planning stops here; the rest is a window of its own.
+                    writeOrder.done(w.keys.get(i));
+                    w.resumeAt = i;
+                    w.blockedSlot = sb.slotOf(rings[c].cursor);
+                    w.blockedBy = index.keyInSlot(w.blockedSlot);
+                    stopped = true;
+                    break;
+                }
                 left[c]--;
                 if (p < 0) {
                     writeOrder.done(w.keys.get(i));
@@ -153,6 +175,20 @@ final class WindowPlanner {
             }
         }
         return true;
+    }
+
+    /**
+     * Whether planning {@code w} stopped before it planned anything, at a slot whose resident is still
+     * about to leave it: the caller waits for that ({@link #stillBlocked}) and plans the window again.
+     */
+    boolean blockedBeforeAnyPlan(WriteWindow w) {
+        return w.blockedSlot >= 0 && !w.hasWork();
+    }
+
+    /** Whether the resident that stopped {@code w}'s planning is still in its slot with a write of it in flight (or the slot still busy). */
+    boolean stillBlocked(WriteWindow w) {
+        byte[] r = index.keyInSlot(w.blockedSlot);
+        return r != null && r == w.blockedBy && (r == KeyIndex.BUSY || writeOrder.pending(r));
     }
 
     /** The slot {@code key}'s value lives in when that is a class other than {@code c}, or -1. */
@@ -232,12 +268,17 @@ final class WindowPlanner {
         return true;
     }
 
+    /** {@link #allocate}'s answer when the policy rejects a resident that is about to leave its slot. */
+    private static final long WAIT = -2;
+
     /**
-     * The next position for a new slot, evicting or reinserting what is there; -1 when the policy
-     * rejects. A hot resident is reinserted only below {@code reinsertBelow} (what the keys still to
-     * place in this window leave of the ring's budget); past that it is evicted like any other.
+     * The next position for a new slot of {@code key}, evicting or reinserting what is there; -1 when the
+     * policy rejects, or {@link #WAIT} when it rejects a resident with a write in flight (besides this
+     * one of {@code key}) or a busy slot: it is free once that is over. A hot resident is reinserted
+     * only below {@code reinsertBelow} (what the keys still to place in this window leave of the ring's
+     * budget); past that it is evicted like any other.
      */
-    private long allocate(ClassRing ring, WriteWindow w, int chunk, long reinsertBelow) {
+    private long allocate(ClassRing ring, WriteWindow w, int chunk, long reinsertBelow, byte[] key) {
         for (long tries = 0; tries <= ring.slotClass.slotCount(); tries++) {
             long p = ring.cursor;
             int slot = sb.slotOf(p);
@@ -256,7 +297,7 @@ final class WindowPlanner {
                         hot && writeOrder.pending(resident), hot && w.reinserting(resident),
                         p < reinsertBelow);
                 if (d == EvictionPolicy.Decision.REJECT) {
-                    return -1;
+                    return resident == KeyIndex.BUSY || writeOrder.pendingBesides(resident, key) ? WAIT : -1;
                 }
                 if (d == EvictionPolicy.Decision.REINSERT) {
                     w.reinserts.add(new Reinsert(resident, index.positionAt(e), p, index.valueLengthAt(e),

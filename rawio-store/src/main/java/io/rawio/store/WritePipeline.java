@@ -126,8 +126,8 @@ final class WritePipeline {
     }
 
     /**
-     * Writes keys {@code [from, to)}, or the first chunks of them, as one dispatcher batch; returns the
-     * index of the first key not handled.
+     * Writes keys {@code [from, to)}, or the first chunks of them (or fewer: {@link WriteWindow#resumeAt}),
+     * as one dispatcher batch; returns the index of the first key not handled.
      */
     private int writeWindow(List<byte[]> keys, List<MemorySegment> values, int from, int to,
             SlotStore.Result[] results, short flags, IntToLongFunction expiryOf) throws IOException {
@@ -135,7 +135,7 @@ final class WritePipeline {
         ring.plan(w);
         if (!w.hasWork()) {
             checkpointer.afterWrites();
-            return w.to;
+            return w.resumeAt;
         }
         ScratchBuffers.Region region = scratch.acquire();
         Arena arena = Arena.ofConfined();
@@ -149,7 +149,7 @@ final class WritePipeline {
             thrown = e;
         }
         end(w, region, arena, thrown);
-        return w.to;
+        return w.resumeAt;
     }
 
     /**

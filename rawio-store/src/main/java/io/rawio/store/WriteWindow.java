@@ -78,6 +78,14 @@ final class WriteWindow {
     final boolean[] canceled;
     /** The ring state's next version when the window was planned: orders it with removals ({@link RemovedKeys}). */
     long planStamp;
+    /**
+     * Where the call's next window starts: {@link #to}, or the key planning stopped at because the next
+     * slot's resident, on a ring without eviction, is about to leave it (see {@link WindowPlanner#plan}).
+     */
+    int resumeAt;
+    /** The slot whose resident stopped planning, or -1; and that resident as the index held it. */
+    int blockedSlot = -1;
+    byte[] blockedBy;
     /** The next chunk to commit: chunks commit in order. */
     int nextCommit;
     /** Set once a chunk failed: the chunks after it fail too. */
@@ -124,6 +132,7 @@ final class WriteWindow {
         this.from = from;
         this.to = to;
         this.batchSize = batchSize;
+        this.resumeAt = to;
         this.nChunks = (to - from + batchSize - 1) / batchSize;
         chunkStarts = new long[nChunks][classCount];
         for (long[] c : chunkStarts) {
